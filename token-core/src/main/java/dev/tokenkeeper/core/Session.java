@@ -1,0 +1,87 @@
+package dev.tokenkeeper.core;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What is known about one issued token: who it belongs to, on which device, and when it ends. It
+ * holds no secret and no hash, so it is safe to show to its owner, log and serialise.
+ *
+ * <p>{@code expiresAt} is the instant the session stops being valid as currently known: with an
+ * idle timeout it moves forward with use, but never past the absolute lifetime. A session is
+ * expired at exactly {@code expiresAt} (see {@link #isExpiredAt(Instant)}).
+ *
+ * <p>Immutable.
+ *
+ * @param id the public session id
+ * @param subject the user the token was issued to (a username); 1 to 256 characters, no controls
+ * @param label the device or user agent, up to 256 characters without controls; {@code null} if none
+ * @param createdAt when the token was issued
+ * @param lastUsedAt when the token last authenticated (equal to {@code createdAt} until then)
+ * @param expiresAt when the token stops being valid
+ */
+public record Session(
+    SessionId id,
+    String subject,
+    String label,
+    Instant createdAt,
+    Instant lastUsedAt,
+    Instant expiresAt) {
+
+  /** Longest subject and label accepted. */
+  public static final int MAX_TEXT_LENGTH = 256;
+
+  /** @throws IllegalArgumentException if a field breaks the rules above */
+  public Session {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(createdAt, "createdAt");
+    Objects.requireNonNull(lastUsedAt, "lastUsedAt");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    requireText("subject", subject);
+    if (subject.isBlank()) {
+      throw new IllegalArgumentException("subject must not be blank");
+    }
+    if (label != null) {
+      requireText("label", label);
+    }
+    if (lastUsedAt.isBefore(createdAt)) {
+      throw new IllegalArgumentException(
+          "lastUsedAt " + lastUsedAt + " is before createdAt " + createdAt);
+    }
+    if (!expiresAt.isAfter(createdAt)) {
+      throw new IllegalArgumentException(
+          "expiresAt " + expiresAt + " must be after createdAt " + createdAt);
+    }
+  }
+
+  /** Whether the session has ended at {@code now}: true from {@code expiresAt} on, inclusive. */
+  public boolean isExpiredAt(Instant now) {
+    return !now.isBefore(expiresAt);
+  }
+
+  /**
+   * This session after a use at {@code usedAt} that may extend it to {@code newExpiresAt}. Both
+   * times only ever move forward, so a slow request finishing late cannot shorten a session.
+   */
+  public Session touchedAt(Instant usedAt, Instant newExpiresAt) {
+    Instant lastUsed = usedAt.isAfter(lastUsedAt) ? usedAt : lastUsedAt;
+    Instant expires = newExpiresAt.isAfter(expiresAt) ? newExpiresAt : expiresAt;
+    if (lastUsed.equals(lastUsedAt) && expires.equals(expiresAt)) {
+      return this;
+    }
+    return new Session(id, subject, label, createdAt, lastUsed, expires);
+  }
+
+  private static void requireText(String name, String value) {
+    if (value.isEmpty() || value.length() > MAX_TEXT_LENGTH) {
+      throw new IllegalArgumentException(
+          name + " must be 1 to " + MAX_TEXT_LENGTH + " characters: " + value.length());
+    }
+    for (int i = 0; i < value.length(); i++) {
+      if (Character.isISOControl(value.charAt(i))) {
+        throw new IllegalArgumentException(name + " must not contain control characters");
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.tokenkeeper.core;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What a {@link TokenStore} keeps for one token: the hash of its secret, its session, and when it
+ * was revoked. A revoked record stays (as a tombstone) until it would have expired, so a revoked
+ * token is told apart from one never seen and can never come back to life.
+ *
+ * <p>Immutable. Holds no secret.
+ *
+ * @param hash the digest of the token's secret, with its scheme version
+ * @param session the session the token opens
+ * @param revokedAt when the token was revoked, or {@code null} while it is not
+ */
+public record TokenRecord(TokenHash hash, Session session, Instant revokedAt) {
+
+  public TokenRecord {
+    Objects.requireNonNull(hash, "hash");
+    Objects.requireNonNull(session, "session");
+  }
+
+  /** A record for a freshly issued, unrevoked token. */
+  public static TokenRecord of(TokenHash hash, Session session) {
+    return new TokenRecord(hash, session, null);
+  }
+
+  /** Whether the token has been revoked. */
+  public boolean isRevoked() {
+    return revokedAt != null;
+  }
+
+  /** Whether the token still opens its session at {@code now}: not revoked and not expired. */
+  public boolean isLiveAt(Instant now) {
+    return revokedAt == null && !session.isExpiredAt(now);
+  }
+
+  /** This record revoked at {@code at}; a record already revoked keeps its first revocation. */
+  public TokenRecord revokedAt(Instant at) {
+    Objects.requireNonNull(at, "at");
+    return isRevoked() ? this : new TokenRecord(hash, session, at);
+  }
+
+  /** This record after a use; see {@link Session#touchedAt(Instant, Instant)}. */
+  public TokenRecord touchedAt(Instant usedAt, Instant newExpiresAt) {
+    Session touched = session.touchedAt(usedAt, newExpiresAt);
+    return touched == session ? this : new TokenRecord(hash, touched, revokedAt);
+  }
+}

@@ -1,0 +1,9 @@
+package dev.tokenkeeper.core;
+
+class InMemoryTokenStoreTest implements TokenStoreContract {
+
+  @Override
+  public TokenStore newStore() {
+    return new InMemoryTokenStore();
+  }
+}
