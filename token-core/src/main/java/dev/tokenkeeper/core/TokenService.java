@@ -5,9 +5,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Issues, authenticates and revokes opaque bearer tokens kept in a {@link TokenStore}.
@@ -239,26 +241,28 @@ public final class TokenService {
     private SecureRandom random;
     private Duration absoluteTtl;
     private Duration idleTimeout;
+    /** Options set on this builder; ones copied by {@link #toBuilder()} may be set once more. */
+    private final Set<String> set = new HashSet<>();
 
     private Builder() {}
 
     /** The store to keep tokens in. Required. */
     public Builder store(TokenStore store) {
-      requireUnset(this.store, "store");
+      requireUnset("store");
       this.store = Objects.requireNonNull(store, "store");
       return this;
     }
 
     /** The source of time. Default: {@link Clock#systemUTC()}. */
     public Builder clock(Clock clock) {
-      requireUnset(this.clock, "clock");
+      requireUnset("clock");
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
     /** The source of token and session-id bits. Default: a new {@link SecureRandom}. */
     public Builder secureRandom(SecureRandom random) {
-      requireUnset(this.random, "secureRandom");
+      requireUnset("secureRandom");
       this.random = Objects.requireNonNull(random, "secureRandom");
       return this;
     }
@@ -269,7 +273,7 @@ public final class TokenService {
      * @throws IllegalArgumentException if not positive
      */
     public Builder absoluteTtl(Duration ttl) {
-      requireUnset(this.absoluteTtl, "absoluteTtl");
+      requireUnset("absoluteTtl");
       this.absoluteTtl = requirePositive(ttl, "absoluteTtl");
       return this;
     }
@@ -281,7 +285,7 @@ public final class TokenService {
      * @throws IllegalArgumentException if not positive
      */
     public Builder idleTimeout(Duration timeout) {
-      requireUnset(this.idleTimeout, "idleTimeout");
+      requireUnset("idleTimeout");
       this.idleTimeout = requirePositive(timeout, "idleTimeout");
       return this;
     }
@@ -320,8 +324,8 @@ public final class TokenService {
       return value;
     }
 
-    private static void requireUnset(Object current, String name) {
-      if (current != null) {
+    private void requireUnset(String name) {
+      if (!set.add(name)) {
         throw new IllegalStateException(name + " was already set");
       }
     }

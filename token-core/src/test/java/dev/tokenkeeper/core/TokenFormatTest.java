@@ -1,0 +1,114 @@
+package dev.tokenkeeper.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.security.SecureRandom;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TokenFormatTest {
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  /** RFC 6750 b64token, and what a secret scanner would match. */
+  private static final Pattern SHAPE = Pattern.compile("tk_[A-Za-z0-9_-]{43}[0-9A-Za-z]{6}");
+
+  @Test
+  void generate_hasThePrefixLengthAndAlphabet() {
+    for (int i = 0; i < 200; i++) {
+      String token = TokenFormat.generate(RANDOM);
+      assertEquals(TokenFormat.LENGTH, token.length());
+      assertTrue(SHAPE.matcher(token).matches(), token);
+      assertTrue(TokenFormat.isWellFormed(token));
+    }
+  }
+
+  @Test
+  void generate_neverRepeats() {
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 10_000; i++) {
+      assertTrue(seen.add(TokenFormat.generate(RANDOM)));
+    }
+  }
+
+  @Test
+  void isWellFormed_everySingleCharacterChange_isRefused() {
+    String token = TokenFormat.generate(RANDOM);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    int accepted = 0;
+    for (int i = 0; i < token.length(); i++) {
+      for (char c : alphabet.toCharArray()) {
+        if (c == token.charAt(i)) {
+          continue;
+        }
+        String typo = token.substring(0, i) + c + token.substring(i + 1);
+        if (TokenFormat.isWellFormed(typo)) {
+          accepted++;
+        }
+      }
+    }
+    // CRC32 detects every single-character change of the checksummed part.
+    assertEquals(0, accepted);
+  }
+
+  @Test
+  void isWellFormed_swappedNeighbours_isRefused() {
+    String token = TokenFormat.generate(RANDOM);
+    for (int i = 3; i < token.length() - 1; i++) {
+      if (token.charAt(i) == token.charAt(i + 1)) {
+        continue;
+      }
+      String swapped = token.substring(0, i) + token.charAt(i + 1) + token.charAt(i)
+          + token.substring(i + 2);
+      assertFalse(TokenFormat.isWellFormed(swapped), swapped);
+    }
+  }
+
+  @Test
+  void isWellFormed_nonCanonicalLastBodyCharacter_isRefused() {
+    String token = TokenFormat.generate(RANDOM);
+    String head = token.substring(0, TokenFormat.PREFIX.length() + TokenFormat.BODY_LENGTH - 1);
+    // 'B' has low bits 01: decodes to the same 32 bytes as 'A' would; only one spelling is valid.
+    String odd = head + "B";
+    assertFalse(TokenFormat.isWellFormed(odd + TokenFormat.checksum(odd)));
+    String even = head + "A";
+    assertTrue(TokenFormat.isWellFormed(even + TokenFormat.checksum(even)));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "",
+      "tk_",
+      "Bearer",
+      "gh_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000",
+      "TK_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000",
+      "tk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=000000",
+      "tk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+000000",
+      "tk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\u0000000000",
+      "tk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAé000000",
+  })
+  void isWellFormed_wrongPrefixLengthOrAlphabet_isRefused(String presented) {
+    assertFalse(TokenFormat.isWellFormed(presented));
+  }
+
+  @Test
+  void isWellFormed_tooLongOrTooShort_isRefused() {
+    String token = TokenFormat.generate(RANDOM);
+    assertFalse(TokenFormat.isWellFormed(token + "A"));
+    assertFalse(TokenFormat.isWellFormed(token.substring(1)));
+    assertFalse(TokenFormat.isWellFormed(token.substring(0, token.length() - 1)));
+    assertFalse(TokenFormat.isWellFormed(" " + token.substring(1)));
+    assertFalse(TokenFormat.isWellFormed(null));
+  }
+
+  @Test
+  void checksum_differsForDifferentBodies() {
+    assertNotEquals(TokenFormat.checksum("tk_a"), TokenFormat.checksum("tk_b"));
+  }
+}
