@@ -1,0 +1,448 @@
+package dev.tokenkeeper.servlet;
+
+import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenService;
+import dev.tokenkeeper.core.TokenStore;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A servlet filter that lets a request through only with a valid bearer token (RFC 6750), checked
+ * by a token-core {@link TokenService}.
+ *
+ * <pre>{@code
+ * BearerTokenFilter filter = BearerTokenFilter.builder(tokenService)
+ *     .realm("tokenkeeper")                        // the default
+ *     .publicPaths("/health", "/auth/login")       // exact; "/docs/*" opens a subtree
+ *     .failureLimit(20, Duration.ofMinutes(1))     // the default, per client address
+ *     .build();
+ * context.addFilter("bearer", filter).addMappingForUrlPatterns(null, false, "/*");
+ * }</pre>
+ *
+ * <p>The filter claims no paths itself: map it where it should apply. It can also be declared in
+ * {@code web.xml} with the no-argument constructor and init-params (see {@link #init}).
+ *
+ * <h2>Answers</h2>
+ *
+ * <table>
+ *   <caption>What each request gets</caption>
+ *   <tr><th>request</th><th>answer</th></tr>
+ *   <tr><td>public path</td><td>passes through untouched, unauthenticated</td></tr>
+ *   <tr><td>valid token</td><td>passes through, authenticated (below)</td></tr>
+ *   <tr><td>no bearer credentials (none, another scheme, a parameter not allowed)</td>
+ *       <td>401, {@code WWW-Authenticate: Bearer realm="..."}</td></tr>
+ *   <tr><td>unknown, malformed, expired or revoked token</td>
+ *       <td>401, {@code Bearer realm="...", error="invalid_token", error_description="..."};
+ *       one answer for every reason</td></tr>
+ *   <tr><td>several Authorization headers, or more than one token</td>
+ *       <td>400, {@code Bearer realm="...", error="invalid_request", ...}</td></tr>
+ *   <tr><td>a client address past its failure limit</td><td>429, {@code Retry-After}</td></tr>
+ *   <tr><td>the token service throws (store unavailable)</td><td>503</td></tr>
+ *   <tr><td>filter deployed without a usable configuration</td><td>500, for every request</td></tr>
+ * </table>
+ *
+ * <p>Every refusal is written with {@code setStatus}, headers and a small JSON body
+ * {@code {"error":"...","error_description":"..."}}, with {@code Cache-Control: no-store}; never
+ * with {@code sendError}, so the container's error pages cannot replace it or drop its headers.
+ *
+ * <p><b>Authenticated requests</b> reach the application wrapped: {@code getUserPrincipal()} is a
+ * {@link TokenPrincipal} (subject and session id), {@code getRemoteUser()} the subject,
+ * {@code getAuthType()} {@value #AUTH_TYPE}, and the {@link Session} is the request attribute
+ * {@value #SESSION_ATTRIBUTE}.
+ *
+ * <p><b>Brute force.</b> Refused tokens and malformed requests count as failures of the client
+ * address ({@code getRemoteAddr()}: behind a proxy, let the container resolve forwarded headers;
+ * this filter trusts none). Past the limit within the window the address gets 429 until the window
+ * ends, before any store lookup. Requests without credentials do not count. Memory is bounded: at
+ * most 10,000 addresses are tracked, the oldest window evicted first.
+ *
+ * <p><b>Secrecy.</b> A token is never logged, stored or put in a response or exception message;
+ * a refused token is logged (at DEBUG) as {@link TokenHash#fingerprint()} at most.
+ *
+ * <p>Thread-safe; one instance serves all requests. Immutable once initialised.
+ */
+public final class BearerTokenFilter implements Filter {
+
+  /** The request attribute holding the authenticated {@link Session}. */
+  public static final String SESSION_ATTRIBUTE = "dev.tokenkeeper.session";
+
+  /** What {@code getAuthType()} returns for a request this filter authenticated. */
+  public static final String AUTH_TYPE = "Bearer";
+
+  /** The realm unless one is set. */
+  public static final String DEFAULT_REALM = "tokenkeeper";
+
+  /** Failed attempts allowed per client address and window unless set. */
+  public static final int DEFAULT_FAILURE_LIMIT = 20;
+
+  /** The failure window unless set. */
+  public static final Duration DEFAULT_FAILURE_WINDOW = Duration.ofMinutes(1);
+
+  private static final Logger LOG = LoggerFactory.getLogger(BearerTokenFilter.class);
+  private static final int MAX_REALM_LENGTH = 256;
+
+  /** {@code null} until configured: a filter without settings refuses every request. */
+  private volatile Settings settings;
+  /** A store this filter opened from init-params, closed by {@link #destroy()}. */
+  private volatile TokenStore ownedStore;
+
+  /**
+   * A filter for {@code web.xml}, configured by {@link #init(FilterConfig)} from init-params.
+   * Until then, or if its configuration is unusable, it refuses every request with 500.
+   */
+  public BearerTokenFilter() {}
+
+  private BearerTokenFilter(Settings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * A builder for a filter checking tokens with {@code tokenService}.
+   *
+   * @throws NullPointerException if {@code tokenService} is {@code null}
+   */
+  public static Builder builder(TokenService tokenService) {
+    return new Builder(Objects.requireNonNull(tokenService, "tokenService"));
+  }
+
+  /**
+   * Configures a filter made with the no-argument constructor from its init-params; a filter made
+   * by {@link #builder} is configured already and ignores them.
+   *
+   * <table>
+   *   <caption>init-params</caption>
+   *   <tr><th>name</th><th>value</th></tr>
+   *   <tr><td>{@code token-service-attribute}</td><td>the name of a {@code ServletContext}
+   *       attribute holding the {@link TokenService}, set by the application's
+   *       {@code ServletContextListener}</td></tr>
+   *   <tr><td>{@code store-directory}</td><td>instead, a directory for a file store: needs
+   *       {@code dev.tokenkeeper:token-store-file} on the class path; the filter opens it with
+   *       default service settings and closes it in {@link #destroy()}</td></tr>
+   *   <tr><td>{@code realm}</td><td>as {@link Builder#realm}</td></tr>
+   *   <tr><td>{@code public-paths}</td><td>paths separated by commas or whitespace, as
+   *       {@link Builder#publicPaths}</td></tr>
+   *   <tr><td>{@code failure-limit}, {@code failure-window-seconds}</td>
+   *       <td>as {@link Builder#failureLimit}</td></tr>
+   *   <tr><td>{@code allow-query-parameter}, {@code allow-form-parameter}</td>
+   *       <td>{@code true} or {@code false}, as on the builder</td></tr>
+   * </table>
+   *
+   * <p>Exactly one of {@code token-service-attribute} and {@code store-directory} is required.
+   * If that does not hold, a value is invalid, or an init-param is unknown, the filter fails
+   * closed: it logs one error naming the problem and answers every request with 500; it never
+   * lets a request through unchecked.
+   */
+  @Override
+  public void init(FilterConfig config) {
+    if (settings != null) {
+      return;
+    }
+    try {
+      InitParams.Configured configured = InitParams.configure(config);
+      ownedStore = configured.ownedStore();
+      settings = configured.filter().settings;
+    } catch (RuntimeException e) {
+      LOG.error("filter '{}' is not configured and refuses every request with 500: {}",
+          config.getFilterName(), e.getMessage(), e.getCause());
+    }
+  }
+
+  @Override
+  public void doFilter(ServletRequest servletRequest, ServletResponse servletResponse,
+      FilterChain chain) throws IOException, ServletException {
+    if (!(servletRequest instanceof HttpServletRequest)
+        || !(servletResponse instanceof HttpServletResponse)) {
+      throw new ServletException("BearerTokenFilter serves HTTP requests only");
+    }
+    HttpServletRequest request = (HttpServletRequest) servletRequest;
+    HttpServletResponse response = (HttpServletResponse) servletResponse;
+    Settings current = settings;
+    if (current == null) {
+      Refusal.NOT_CONFIGURED.send(response, DEFAULT_REALM);
+      return;
+    }
+    if (current.publicPaths().matches(pathWithinApplication(request))) {
+      chain.doFilter(request, response);
+      return;
+    }
+    String client = request.getRemoteAddr();
+    long retryAfter = current.limiter().retryAfterSeconds(client, current.clock().instant());
+    if (retryAfter > 0) {
+      response.setHeader("Retry-After", Long.toString(retryAfter));
+      Refusal.TOO_MANY_FAILURES.send(response, current.realm());
+      return;
+    }
+    Credentials credentials =
+        Credentials.read(request, current.allowQuery(), current.allowForm());
+    switch (credentials.kind()) {
+      case NONE:
+        Refusal.NO_CREDENTIALS.send(response, current.realm());
+        return;
+      case INVALID_REQUEST:
+        recordFailure(current, client);
+        LOG.debug("refused a request from {}: {}", client, credentials.problem());
+        Refusal.invalidRequest(credentials.problem()).send(response, current.realm());
+        return;
+      case INVALID_TOKEN:
+        refuseToken(current, response, client, credentials.token(), "not an RFC 6750 b64token");
+        return;
+      case TOKEN:
+        authenticate(current, request, response, chain, client, credentials);
+        return;
+      default:
+        throw new AssertionError(credentials.kind());
+    }
+  }
+
+  /** Closes the store this filter opened from {@code store-directory}, if it did. */
+  @Override
+  public void destroy() {
+    TokenStore store = ownedStore;
+    ownedStore = null;
+    if (store != null) {
+      try {
+        store.close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing the token store failed", e);
+      }
+    }
+  }
+
+  private static void authenticate(Settings current, HttpServletRequest request,
+      HttpServletResponse response, FilterChain chain, String client, Credentials credentials)
+      throws IOException, ServletException {
+    String token = credentials.token();
+    AuthResult result;
+    try {
+      result = current.service().authenticate(token);
+    } catch (RuntimeException e) {
+      // Fail closed: a store that cannot answer must not let anyone in, nor show its insides.
+      LOG.error("token service failed checking bearer token {} from {}; answering 503",
+          fingerprint(token), client, e);
+      Refusal.UNAVAILABLE.send(response, current.realm());
+      return;
+    }
+    if (result instanceof AuthResult.Authenticated) {
+      Session session = ((AuthResult.Authenticated) result).session();
+      request.setAttribute(SESSION_ATTRIBUTE, session);
+      if (credentials.source() == Credentials.Source.QUERY) {
+        // RFC 6750 section 2.3: a URI carrying a token must not be cached in shared caches.
+        response.setHeader("Cache-Control", "private");
+      }
+      TokenPrincipal principal = new TokenPrincipal(session.subject(), session.id());
+      chain.doFilter(new AuthenticatedRequest(request, principal), response);
+      return;
+    }
+    AuthResult.Reason reason = ((AuthResult.Rejected) result).reason();
+    refuseToken(current, response, client, token, reason.name());
+  }
+
+  private static void refuseToken(Settings current, HttpServletResponse response, String client,
+      String token, String reason) throws IOException {
+    LOG.debug("refused bearer token {} from {}: {}", fingerprint(token), client, reason);
+    recordFailure(current, client);
+    Refusal.INVALID_TOKEN.send(response, current.realm());
+  }
+
+  private static void recordFailure(Settings current, String client) {
+    FailureLimiter limiter = current.limiter();
+    if (limiter.recordFailure(client, current.clock().instant())) {
+      LOG.warn("client {} reached {} failed bearer attempts within {}; answering 429 until the"
+          + " window ends", client, limiter.limit(), limiter.window());
+    }
+  }
+
+  private static String fingerprint(String token) {
+    return TokenHash.sha256(token).fingerprint();
+  }
+
+  /** The path within the application, decoded and normalised by the container. */
+  static String pathWithinApplication(HttpServletRequest request) {
+    String servletPath = request.getServletPath();
+    String pathInfo = request.getPathInfo();
+    String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+    return path.isEmpty() ? "/" : path;
+  }
+
+  /** What a configured filter works with. Immutable; the limiter is thread-safe. */
+  private record Settings(
+      TokenService service,
+      String realm,
+      PublicPaths publicPaths,
+      FailureLimiter limiter,
+      boolean allowQuery,
+      boolean allowForm,
+      Clock clock) {}
+
+  /**
+   * Builds a {@link BearerTokenFilter}. Each option may be set once; defaults are the safe choice
+   * and are stated on each setter. Not thread-safe.
+   */
+  public static final class Builder {
+
+    private final TokenService tokenService;
+    private String realm;
+    private PublicPaths publicPaths;
+    private Integer failureLimit;
+    private Duration failureWindow;
+    private Boolean allowQuery;
+    private Boolean allowForm;
+    private Clock clock;
+
+    private Builder(TokenService tokenService) {
+      this.tokenService = tokenService;
+    }
+
+    /**
+     * The realm named in {@code WWW-Authenticate}; quoted and escaped there. Default:
+     * {@value BearerTokenFilter#DEFAULT_REALM}.
+     *
+     * @throws NullPointerException if {@code realm} is {@code null}
+     * @throws IllegalArgumentException if it is empty, longer than 256 characters, or holds a
+     *     character outside printable ASCII
+     * @throws IllegalStateException if the realm was already set
+     */
+    public Builder realm(String realm) {
+      requireUnset(this.realm, "realm");
+      checkRealm(realm);
+      this.realm = realm;
+      return this;
+    }
+
+    /**
+     * Paths that pass through unauthenticated, matched exactly against the path within the
+     * application: {@code "/health"} opens {@code /health} only, not {@code /healthz-admin} nor
+     * {@code /health/x}. A trailing {@code "/*"} opens a subtree: {@code "/docs/*"} opens
+     * {@code /docs} and everything under {@code /docs/}. Default: none.
+     *
+     * @throws NullPointerException if {@code paths} or an element is {@code null}
+     * @throws IllegalArgumentException if a path does not start with {@code /}, is not
+     *     normalised, holds {@code *} anywhere but a trailing {@code /*}, holds {@code ?},
+     *     {@code #}, {@code ;} or whitespace, or is {@code "/*"}, which would open everything
+     * @throws IllegalStateException if public paths were already set
+     */
+    public Builder publicPaths(String... paths) {
+      requireUnset(this.publicPaths, "publicPaths");
+      this.publicPaths = PublicPaths.of(paths);
+      return this;
+    }
+
+    /**
+     * How many failed attempts one client address may make within {@code window}; past it the
+     * address gets 429 with {@code Retry-After} until its window ends. Default: 20 per minute.
+     *
+     * @throws NullPointerException if {@code window} is {@code null}
+     * @throws IllegalArgumentException if {@code limit} is below 1 or {@code window} not positive
+     * @throws IllegalStateException if the failure limit was already set
+     */
+    public Builder failureLimit(int limit, Duration window) {
+      requireUnset(this.failureLimit, "failureLimit");
+      checkFailureLimit(limit, window);
+      this.failureLimit = limit;
+      this.failureWindow = window;
+      return this;
+    }
+
+    /**
+     * Whether a token may come as the {@code access_token} URI query parameter (RFC 6750 section
+     * 2.3), which leaks into logs and histories. Authenticated answers to such requests get
+     * {@code Cache-Control: private}. When off, such a request is unauthenticated (401), and one
+     * that also has a Bearer header is invalid (400). Default: off.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder allowQueryParameter(boolean allow) {
+      requireUnset(this.allowQuery, "allowQueryParameter");
+      this.allowQuery = allow;
+      return this;
+    }
+
+    /**
+     * Whether a token may come as the {@code access_token} parameter of an
+     * {@code application/x-www-form-urlencoded} body (RFC 6750 section 2.2) of a request other
+     * than GET or HEAD. When on, the filter reads such bodies as parameters, so the application
+     * can no longer read them as a stream. When off, bodies are never read. Default: off.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder allowFormParameter(boolean allow) {
+      requireUnset(this.allowForm, "allowFormParameter");
+      this.allowForm = allow;
+      return this;
+    }
+
+    /**
+     * The source of time for the failure window (token expiry follows the service's own clock).
+     * Default: {@link Clock#systemUTC()}.
+     *
+     * @throws NullPointerException if {@code clock} is {@code null}
+     * @throws IllegalStateException if already set
+     */
+    public Builder clock(Clock clock) {
+      requireUnset(this.clock, "clock");
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The filter, ready to register; {@code init} will not change it. */
+    public BearerTokenFilter build() {
+      FailureLimiter limiter = new FailureLimiter(
+          failureLimit == null ? DEFAULT_FAILURE_LIMIT : failureLimit,
+          failureWindow == null ? DEFAULT_FAILURE_WINDOW : failureWindow,
+          FailureLimiter.DEFAULT_MAX_TRACKED);
+      return new BearerTokenFilter(new Settings(
+          tokenService,
+          realm == null ? DEFAULT_REALM : realm,
+          publicPaths == null ? PublicPaths.NONE : publicPaths,
+          limiter,
+          Boolean.TRUE.equals(allowQuery),
+          Boolean.TRUE.equals(allowForm),
+          clock == null ? Clock.systemUTC() : clock));
+    }
+
+    static void checkRealm(String realm) {
+      Objects.requireNonNull(realm, "realm");
+      if (realm.isEmpty() || realm.length() > MAX_REALM_LENGTH) {
+        throw new IllegalArgumentException(
+            "realm must be 1 to " + MAX_REALM_LENGTH + " characters: " + realm.length());
+      }
+      for (int i = 0; i < realm.length(); i++) {
+        char c = realm.charAt(i);
+        if (c < 0x20 || c > 0x7e) {
+          throw new IllegalArgumentException(String.format(
+              "realm must be printable ASCII: U+%04X at index %d", (int) c, i));
+        }
+      }
+    }
+
+    static void checkFailureLimit(int limit, Duration window) {
+      Objects.requireNonNull(window, "window");
+      if (limit < 1) {
+        throw new IllegalArgumentException("failureLimit must be at least 1: " + limit);
+      }
+      if (window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("failure window must be positive: " + window);
+      }
+    }
+
+    private static void requireUnset(Object current, String name) {
+      if (current != null) {
+        throw new IllegalStateException(name + " was already set");
+      }
+    }
+  }
+}
