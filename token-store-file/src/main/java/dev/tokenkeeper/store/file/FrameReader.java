@@ -1,0 +1,172 @@
+package dev.tokenkeeper.store.file;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Reads the frames of one file in order and says where and why reading stopped. It decides
+ * nothing: whether a stop is a torn tail or damage is the caller's call, helped by
+ * {@link #isTornTail}.
+ */
+final class FrameReader {
+
+  /** A damaged region longer than this cannot be an interrupted append. */
+  static final int MAX_TORN_TAIL = 1 << 20;
+
+  private static final int WINDOW = 1 << 20;
+
+  /** Where reading stopped. */
+  static final class Outcome {
+    /** The end of the last good frame. */
+    long end;
+    /** Entries read. */
+    long entries;
+    /** Offset of the first bad byte, or -1 if the file was read to its end. */
+    long damageAt = -1;
+    String damage;
+    /** Whether the bad frame had a valid checksum: then it cannot be an interrupted write. */
+    boolean checksummed;
+
+    boolean isClean() {
+      return damageAt < 0;
+    }
+
+    private Outcome stop(long at, String why, boolean checksumOk) {
+      damageAt = at;
+      damage = why;
+      checksummed = checksumOk;
+      return this;
+    }
+  }
+
+  private final Disk.File file;
+  private final ByteBuffer window = ByteBuffer.allocate(WINDOW);
+  private long windowStart;
+
+  private FrameReader(Disk.File file) {
+    this.file = file;
+    window.limit(0);
+  }
+
+  /** Reads every frame of {@code file}, handing each decoded entry to {@code sink}. */
+  static Outcome read(Disk.File file, byte[] magic, Map<String, String> strings,
+      Consumer<LogEntry> sink) throws IOException {
+    return new FrameReader(file).readAll(magic, strings, sink);
+  }
+
+  private Outcome readAll(byte[] magic, Map<String, String> strings, Consumer<LogEntry> sink)
+      throws IOException {
+    Outcome outcome = new Outcome();
+    long size = file.size();
+    if (size < Frames.HEADER || !fill(0, Frames.HEADER)) {
+      return outcome.stop(0, "file is shorter than its header", false);
+    }
+    byte[] header = new byte[Frames.HEADER];
+    window.get(header);
+    if (!Arrays.equals(header, magic)) {
+      return outcome.stop(0, "unexpected file header", false);
+    }
+    long pos = Frames.HEADER;
+    outcome.end = pos;
+    while (pos < size) {
+      if (size - pos < Frames.HEADER || !fill(pos, Frames.HEADER)) {
+        return outcome.stop(pos, "incomplete frame header", false);
+      }
+      int length = window.getInt();
+      int crc = window.getInt();
+      if (length < 1 || length > Frames.MAX_BODY) {
+        return outcome.stop(pos, "impossible frame length " + length, false);
+      }
+      if (pos + Frames.HEADER + length > size || !fill(pos + Frames.HEADER, length)) {
+        return outcome.stop(pos, "frame runs past the end of the file", false);
+      }
+      int at = window.position();
+      if (Frames.checksum(window.array(), at, length) != crc) {
+        return outcome.stop(pos, "checksum mismatch", false);
+      }
+      LogEntry entry;
+      try {
+        entry = Frames.decode(window.slice(at, length), strings);
+      } catch (RuntimeException e) {
+        return outcome.stop(pos, "undecodable entry: " + e.getMessage(), true);
+      }
+      window.position(at + length);
+      sink.accept(entry);
+      pos += Frames.HEADER + length;
+      outcome.end = pos;
+      outcome.entries++;
+    }
+    return outcome;
+  }
+
+  /** Makes {@code need} bytes from {@code pos} available at the window's position. */
+  private boolean fill(long pos, int need) throws IOException {
+    long windowEnd = windowStart + window.limit();
+    if (pos < windowStart || pos + need > windowEnd) {
+      window.clear();
+      windowStart = pos;
+      while (window.hasRemaining()) {
+        if (file.read(window, windowStart + window.position()) < 0) {
+          break;
+        }
+      }
+      window.flip();
+      if (window.limit() < need) {
+        return false;
+      }
+    }
+    window.position((int) (pos - windowStart));
+    return true;
+  }
+
+  /**
+   * Whether the bytes of {@code file} from {@code from} to its end look like an append cut short
+   * (a partial frame, zeros or garbage) rather than damage: they are all zeros, or they are short
+   * and no valid frame starts anywhere inside them. A valid frame after a bad one means records
+   * after the damage were acknowledged, so skipping it would lose data silently.
+   */
+  static boolean isTornTail(Disk.File file, long from) throws IOException {
+    long length = file.size() - from;
+    if (length <= 0) {
+      return true;
+    }
+    ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(length, WINDOW));
+    if (length > MAX_TORN_TAIL) {
+      for (long pos = from; pos < from + length; pos += chunk.limit()) {
+        chunk.clear();
+        if (file.read(chunk, pos) <= 0 || !isZeros(chunk.array(), chunk.position())) {
+          return false;
+        }
+        chunk.flip();
+      }
+      return true;
+    }
+    while (chunk.hasRemaining() && file.read(chunk, from + chunk.position()) >= 0) {
+      // read the whole tail
+    }
+    byte[] tail = chunk.array();
+    int n = chunk.position();
+    ByteBuffer view = ByteBuffer.wrap(tail, 0, n);
+    for (int p = 1; p + Frames.HEADER < n; p++) {
+      int frameLength = view.getInt(p);
+      if (frameLength >= 1 && frameLength <= Frames.MAX_BODY
+          && p + Frames.HEADER + frameLength <= n
+          && Frames.checksum(tail, p + Frames.HEADER, frameLength) == view.getInt(p + 4)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isZeros(byte[] bytes, int length) {
+    for (int i = 0; i < length; i++) {
+      if (bytes[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,194 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.StoreCorruptedException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+
+/**
+ * Rebuilds a store's memory from its directory on open, and leaves the newest log ready to append.
+ *
+ * <p>The newest snapshot is read, then every log from its generation on, in order. Only the newest
+ * log may end in a torn tail, which is cut off with one WARN line: older logs were forced whole
+ * before the next one was created, and a snapshot is forced before it is renamed into place, so a
+ * bad frame in them, or a bad frame followed by good ones anywhere, is damage. Damage stops the
+ * open with {@link StoreCorruptedException} and changes nothing on disk, unless recovery was asked
+ * for: then each damaged file is renamed to {@code NAME.damaged}, what was readable is kept, and a
+ * fresh snapshot of it replaces the remaining files.
+ */
+final class Replay {
+
+  final LiveSet live = new LiveSet();
+  long snapshotGeneration;
+  long logGeneration;
+  Disk.File log;
+  long logSize;
+  long entries;
+
+  private final StoreDirectory files;
+  private final boolean recoverDamaged;
+  private final Logger logger;
+  private final Map<String, String> strings = new HashMap<>();
+  private boolean recovered;
+
+  private Replay(StoreDirectory files, boolean recoverDamaged, Logger logger) {
+    this.files = files;
+    this.recoverDamaged = recoverDamaged;
+    this.logger = logger;
+  }
+
+  /**
+   * Loads the store in {@code files}.
+   *
+   * @throws StoreCorruptedException on damage, unless {@code recoverDamaged}
+   */
+  static Replay load(StoreDirectory files, boolean recoverDamaged, Logger logger)
+      throws IOException {
+    Replay replay = new Replay(files, recoverDamaged, logger);
+    try {
+      replay.run();
+    } catch (IOException | RuntimeException e) {
+      if (replay.log != null) {
+        replay.log.close();
+      }
+      throw e;
+    }
+    return replay;
+  }
+
+  private void run() throws IOException {
+    files.deleteTemporaryFiles();
+    TreeSet<Long> snapshots = files.snapshots();
+    snapshotGeneration = snapshots.isEmpty() ? 0 : snapshots.last();
+    if (snapshotGeneration > 0) {
+      readSnapshot(files.snapshot(snapshotGeneration));
+    }
+    TreeSet<Long> logs = new TreeSet<>(files.logs().tailSet(snapshotGeneration));
+    long expected = Math.max(snapshotGeneration, 1);
+    long newest = logs.isEmpty() ? expected : logs.last();
+    for (long generation : logs) {
+      if (generation != expected) {
+        damaged(files.log(expected), 0, "log " + expected + " is missing", false);
+      }
+      readLog(generation, generation == newest);
+      expected = generation + 1;
+    }
+    long nextGeneration = Math.max(newest, snapshotGeneration) + 1;
+    if (recovered) {
+      if (log != null) {
+        log.close();
+        log = null;
+      }
+      checkpoint(nextGeneration);
+    } else if (log == null) {
+      logGeneration = logs.isEmpty() ? expected : nextGeneration;
+      log = files.createLog(logGeneration);
+      logSize = Frames.HEADER;
+    }
+    for (long old : files.snapshots().headSet(snapshotGeneration)) {
+      files.disk().delete(files.snapshot(old));
+    }
+    for (long old : files.logs().headSet(snapshotGeneration)) {
+      files.disk().delete(files.log(old));
+    }
+  }
+
+  private void readSnapshot(Path path) throws IOException {
+    long[] saves = {0};
+    long[] declared = {-1};
+    FrameReader.Outcome outcome;
+    try (Disk.File file = files.disk().open(path)) {
+      outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, entry -> {
+        if (entry instanceof LogEntry.End end) {
+          declared[0] = end.count();
+        } else if (declared[0] < 0) {
+          saves[0]++;
+          live.apply(entry);
+        }
+      });
+    }
+    entries += outcome.entries;
+    if (!outcome.isClean()) {
+      damaged(path, outcome.damageAt, outcome.damage, true);
+    } else if (declared[0] != saves[0] || outcome.entries != saves[0] + 1) {
+      damaged(path, outcome.end, "snapshot is incomplete: " + saves[0] + " records, "
+          + (declared[0] < 0 ? "no end record" : "end record says " + declared[0]), true);
+    }
+  }
+
+  private void readLog(long generation, boolean newest) throws IOException {
+    Path path = files.log(generation);
+    Disk.File file = files.disk().open(path);
+    try {
+      FrameReader.Outcome outcome = FrameReader.read(file, Frames.LOG_MAGIC, strings, live::apply);
+      entries += outcome.entries;
+      long end = outcome.end;
+      if (!outcome.isClean()) {
+        if (newest && !outcome.checksummed && FrameReader.isTornTail(file, outcome.damageAt)) {
+          long size = file.size();
+          logger.warn("Truncated a torn tail of {} at offset {} ({} bytes, {}): the last append "
+              + "was interrupted", path, outcome.damageAt, size - outcome.damageAt, outcome.damage);
+          file.truncate(outcome.damageAt);
+          if (outcome.damageAt < Frames.HEADER) {
+            file.truncate(0);
+            file.append(ByteBuffer.wrap(Frames.LOG_MAGIC));
+            end = Frames.HEADER;
+          }
+          file.force();
+        } else {
+          file.close();
+          file = null;
+          damaged(path, outcome.damageAt, outcome.damage, false);
+          return;
+        }
+      }
+      if (newest) {
+        log = file;
+        logGeneration = generation;
+        logSize = end;
+        file = null;
+      }
+    } finally {
+      if (file != null) {
+        file.close();
+      }
+    }
+  }
+
+  private void damaged(Path path, long offset, String detail, boolean snapshot)
+      throws IOException {
+    if (!recoverDamaged) {
+      throw new StoreCorruptedException(path.toString(), offset, detail
+          + "; the file was left as it is. To start anyway with what is readable, open with "
+          + "recoverDamaged(true)");
+    }
+    recovered = true;
+    if (!Files.exists(path)) {
+      logger.warn("Token store {}: {} ({}); starting with what is readable", files.path(), path,
+          detail);
+      return;
+    }
+    Path aside = path.resolveSibling(path.getFileName() + ".damaged");
+    for (int n = 2; Files.exists(aside); n++) {
+      aside = path.resolveSibling(path.getFileName() + ".damaged-" + n);
+    }
+    files.disk().rename(path, aside);
+    logger.warn("Token store {}: {} is damaged at offset {} ({}); moved it to {} and kept the {} "
+        + "readable before the damage", files.path(), path, offset, detail, aside,
+        snapshot ? "records" : "changes");
+  }
+
+  /** Replaces every file with one snapshot of what was recovered and a fresh log. */
+  private void checkpoint(long generation) throws IOException {
+    files.writeSnapshot(generation, live.records());
+    log = files.createLog(generation);
+    logGeneration = generation;
+    logSize = Frames.HEADER;
+    snapshotGeneration = generation;
+  }
+}

@@ -1,0 +1,200 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.TokenRecord;
+import java.io.IOException;
+import java.io.SyncFailedException;
+import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+
+/**
+ * The files of one store directory and how they are named, created and replaced.
+ *
+ * <p>A store is numbered generations: {@code log-N} holds changes appended while N was current;
+ * {@code snapshot-N} holds every record needed from logs older than N, so opening reads the newest
+ * snapshot and then the logs from its number on. {@code snapshot-N.tmp} is a snapshot being written
+ * and is ignored (and removed) on open. Files are created owner-only.
+ */
+final class StoreDirectory {
+
+  private static final Pattern NAME = Pattern.compile("(log|snapshot)-(\\d{10})");
+  private static final Set<PosixFilePermission> OTHERS = EnumSet.of(
+      PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+
+  private final Path dir;
+  private final Disk disk;
+
+  StoreDirectory(Path dir, Disk disk) {
+    this.dir = dir;
+    this.disk = disk;
+  }
+
+  Path path() {
+    return dir;
+  }
+
+  Disk disk() {
+    return disk;
+  }
+
+  Path log(long generation) {
+    return dir.resolve(String.format("log-%010d", generation));
+  }
+
+  Path snapshot(long generation) {
+    return dir.resolve(String.format("snapshot-%010d", generation));
+  }
+
+  /** Generations of the logs present, ascending. */
+  TreeSet<Long> logs() throws IOException {
+    return generations("log");
+  }
+
+  /** Generations of the complete snapshots present, ascending. */
+  TreeSet<Long> snapshots() throws IOException {
+    return generations("snapshot");
+  }
+
+  /** Removes snapshots whose writing was cut short. */
+  void deleteTemporaryFiles() throws IOException {
+    for (Path file : list()) {
+      if (file.getFileName().toString().endsWith(".tmp")) {
+        disk.delete(file);
+      }
+    }
+  }
+
+  /** Creates {@code log-N} with its header, durably linked into the directory. */
+  Disk.File createLog(long generation) throws IOException {
+    Path path = log(generation);
+    Disk.File file = disk.create(path);
+    try {
+      file.append(ByteBuffer.wrap(Frames.LOG_MAGIC));
+      // The entry must survive power loss before anything acknowledged is written into the file.
+      forceDirectory();
+      return file;
+    } catch (IOException | RuntimeException e) {
+      file.close();
+      disk.delete(path);
+      throw e;
+    }
+  }
+
+  /**
+   * Writes {@code snapshot-N} atomically: into a temporary file, forced, renamed over, and the
+   * directory forced, so a crash at any step leaves either no snapshot N or a complete one.
+   */
+  void writeSnapshot(long generation, Iterable<TokenRecord> records) throws IOException {
+    Path target = snapshot(generation);
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    disk.delete(tmp);
+    long count = 0;
+    try (Disk.File file = disk.create(tmp)) {
+      ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+      buffer.put(Frames.SNAPSHOT_MAGIC);
+      for (TokenRecord record : records) {
+        buffer = appendBuffered(file, buffer, Frames.encode(new LogEntry.Save(record)));
+        count++;
+      }
+      buffer = appendBuffered(file, buffer, Frames.encode(new LogEntry.End(count)));
+      file.append(buffer.flip());
+      force(file, tmp);
+    }
+    disk.rename(tmp, target);
+    forceDirectory();
+  }
+
+  /**
+   * Forces {@code file}; a failure becomes a {@link SyncFailedException} so that callers latch the
+   * store's failed state: after a failed fsync the kernel may have dropped the dirty pages, so
+   * retrying could report success for data that is gone.
+   */
+  static void force(Disk.File file, Path path) throws SyncFailedException {
+    try {
+      file.force();
+    } catch (IOException e) {
+      throw syncFailed(path, e);
+    }
+  }
+
+  void forceDirectory() throws SyncFailedException {
+    try {
+      disk.forceDirectory(dir);
+    } catch (IOException e) {
+      throw syncFailed(dir, e);
+    }
+  }
+
+  private static SyncFailedException syncFailed(Path path, IOException cause) {
+    SyncFailedException failed =
+        new SyncFailedException("fsync of " + path + " failed: " + cause.getMessage());
+    failed.initCause(cause);
+    return failed;
+  }
+
+  private static ByteBuffer appendBuffered(Disk.File file, ByteBuffer buffer, ByteBuffer frame)
+      throws IOException {
+    if (buffer.remaining() < frame.remaining()) {
+      file.append(buffer.flip());
+      buffer.clear();
+    }
+    return buffer.put(frame);
+  }
+
+  /** One line naming the fix if the directory or a store file is open to group or others. */
+  void warnIfShared(Logger log) throws IOException {
+    if (!SystemDisk.isPosix(dir.getFileSystem())) {
+      return;
+    }
+    List<Path> shared = new ArrayList<>();
+    if (isShared(dir)) {
+      shared.add(dir);
+    }
+    for (Path file : list()) {
+      if (isShared(file)) {
+        shared.add(file);
+      }
+    }
+    if (!shared.isEmpty()) {
+      log.warn("Token store {} is readable by group or others ({}); fix with: chmod 700 {} && "
+          + "chmod 600 {}/*", dir, shared, dir, dir);
+    }
+  }
+
+  private static boolean isShared(Path path) throws IOException {
+    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path);
+    permissions.retainAll(OTHERS);
+    return !permissions.isEmpty();
+  }
+
+  private TreeSet<Long> generations(String kind) throws IOException {
+    TreeSet<Long> generations = new TreeSet<>();
+    for (Path file : list()) {
+      Matcher m = NAME.matcher(file.getFileName().toString());
+      if (m.matches() && m.group(1).equals(kind)) {
+        generations.add(Long.parseLong(m.group(2)));
+      }
+    }
+    return generations;
+  }
+
+  private List<Path> list() throws IOException {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+      stream.forEach(files::add);
+    }
+    return files;
+  }
+}

@@ -1,0 +1,126 @@
+package dev.tokenkeeper.store.file;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A {@link Disk} over the real one that fails on demand: the n-th change from when it is armed
+ * (create, append, force, truncate, rename, directory force, delete), or every force. Counts forces
+ * so a test can see that a failed fsync is never retried.
+ */
+final class FaultyDisk implements Disk {
+
+  private final Disk real = Disk.system();
+  private final AtomicInteger countdown = new AtomicInteger(-1);
+  private final AtomicInteger forces = new AtomicInteger();
+  private volatile boolean failForces;
+  private volatile String failedAt;
+
+  /** Fails the change after the next {@code changes} ones. */
+  void failAfter(int changes) {
+    countdown.set(changes);
+  }
+
+  void failForces() {
+    failForces = true;
+  }
+
+  int forces() {
+    return forces.get();
+  }
+
+  /** The operation that was failed, or null if none was. */
+  String failedAt() {
+    return failedAt;
+  }
+
+  private void change(String op, Path path) throws IOException {
+    if (countdown.get() >= 0 && countdown.getAndDecrement() == 0) {
+      failedAt = op + " " + path.getFileName();
+      throw new IOException("injected failure: " + failedAt);
+    }
+  }
+
+  private void force(String op, Path path) throws IOException {
+    forces.incrementAndGet();
+    if (failForces) {
+      failedAt = op + " " + path.getFileName();
+      throw new IOException("injected fsync failure: " + failedAt);
+    }
+    change(op, path);
+  }
+
+  @Override
+  public File create(Path file) throws IOException {
+    change("create", file);
+    return new Faulty(real.create(file), file);
+  }
+
+  @Override
+  public File open(Path file) throws IOException {
+    return new Faulty(real.open(file), file);
+  }
+
+  @Override
+  public void rename(Path from, Path to) throws IOException {
+    change("rename", from);
+    real.rename(from, to);
+  }
+
+  @Override
+  public void forceDirectory(Path dir) throws IOException {
+    force("forceDirectory", dir);
+    real.forceDirectory(dir);
+  }
+
+  @Override
+  public void delete(Path file) throws IOException {
+    change("delete", file);
+    real.delete(file);
+  }
+
+  private final class Faulty implements File {
+    private final File file;
+    private final Path path;
+
+    Faulty(File file, Path path) {
+      this.file = file;
+      this.path = path;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+      return file.read(dst, position);
+    }
+
+    @Override
+    public void append(ByteBuffer src) throws IOException {
+      change("append", path);
+      file.append(src);
+    }
+
+    @Override
+    public void force() throws IOException {
+      FaultyDisk.this.force("force", path);
+      file.force();
+    }
+
+    @Override
+    public long size() throws IOException {
+      return file.size();
+    }
+
+    @Override
+    public void truncate(long size) throws IOException {
+      change("truncate", path);
+      file.truncate(size);
+    }
+
+    @Override
+    public void close() throws IOException {
+      file.close();
+    }
+  }
+}
