@@ -1,18 +1,13 @@
 package dev.tokenkeeper.servlet;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
-import dev.tokenkeeper.core.TokenStore;
-import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** An in-memory store that counts lookups, to show which answers need none. */
-final class CountingTokenStore implements TokenStore {
+final class CountingTokenStore extends ForwardingTokenStore {
 
-  private final InMemoryTokenStore delegate = new InMemoryTokenStore();
   private final AtomicInteger finds = new AtomicInteger();
 
   int finds() {
@@ -20,48 +15,8 @@ final class CountingTokenStore implements TokenStore {
   }
 
   @Override
-  public void save(TokenRecord record) {
-    delegate.save(record);
-  }
-
-  @Override
   public Optional<TokenRecord> find(TokenHash hash) {
     finds.incrementAndGet();
-    return delegate.find(hash);
-  }
-
-  @Override
-  public List<TokenRecord> findBySubject(String subject) {
-    return delegate.findBySubject(subject);
-  }
-
-  @Override
-  public boolean revoke(TokenHash hash, Instant at) {
-    return delegate.revoke(hash, at);
-  }
-
-  @Override
-  public int revokeAll(String subject, Instant at) {
-    return delegate.revokeAll(subject, at);
-  }
-
-  @Override
-  public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    delegate.touch(hash, lastUsedAt, expiresAt);
-  }
-
-  @Override
-  public boolean delete(TokenHash hash) {
-    return delegate.delete(hash);
-  }
-
-  @Override
-  public int purgeExpired(Instant now) {
-    return delegate.purgeExpired(now);
-  }
-
-  @Override
-  public void close() {
-    delegate.close();
+    return super.find(hash);
   }
 }

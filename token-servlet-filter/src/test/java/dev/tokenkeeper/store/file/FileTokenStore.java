@@ -1,15 +1,9 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.StoreUnavailableException;
-import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
-import dev.tokenkeeper.core.TokenStore;
+import dev.tokenkeeper.servlet.ForwardingTokenStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
 
 /**
  * A stand-in with the one member the filter's {@code store-directory} route relies on,
@@ -17,12 +11,11 @@ import java.util.Optional;
  * dependency on token-store-file. It keeps records in memory and remembers whether it was closed.
  * The web.xml test hides it from its web application to test the class being absent.
  */
-public final class FileTokenStore implements TokenStore {
+public final class FileTokenStore extends ForwardingTokenStore {
 
   /** The last store opened, for tests to inspect. */
   public static volatile FileTokenStore lastOpened;
 
-  private final InMemoryTokenStore records = new InMemoryTokenStore();
   private final Path directory;
   private volatile boolean closed;
 
@@ -49,48 +42,8 @@ public final class FileTokenStore implements TokenStore {
   }
 
   @Override
-  public void save(TokenRecord record) {
-    records.save(record);
-  }
-
-  @Override
-  public Optional<TokenRecord> find(TokenHash hash) {
-    return records.find(hash);
-  }
-
-  @Override
-  public List<TokenRecord> findBySubject(String subject) {
-    return records.findBySubject(subject);
-  }
-
-  @Override
-  public boolean revoke(TokenHash hash, Instant at) {
-    return records.revoke(hash, at);
-  }
-
-  @Override
-  public int revokeAll(String subject, Instant at) {
-    return records.revokeAll(subject, at);
-  }
-
-  @Override
-  public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    records.touch(hash, lastUsedAt, expiresAt);
-  }
-
-  @Override
-  public boolean delete(TokenHash hash) {
-    return records.delete(hash);
-  }
-
-  @Override
-  public int purgeExpired(Instant now) {
-    return records.purgeExpired(now);
-  }
-
-  @Override
   public void close() {
     closed = true;
-    records.close();
+    super.close();
   }
 }
