@@ -16,6 +16,7 @@ final class FaultyDisk implements Disk {
   private final AtomicInteger countdown = new AtomicInteger(-1);
   private final AtomicInteger forces = new AtomicInteger();
   private volatile boolean failForces;
+  private volatile boolean skipForces;
   private volatile String failedAt;
 
   /** Fails the change after the next {@code changes} ones. */
@@ -25,6 +26,12 @@ final class FaultyDisk implements Disk {
 
   void failForces() {
     failForces = true;
+  }
+
+  /** Makes forces no-ops, for tests that open many stores and test no durability. */
+  FaultyDisk skipForces() {
+    skipForces = true;
+    return this;
   }
 
   int forces() {
@@ -45,6 +52,9 @@ final class FaultyDisk implements Disk {
 
   private void force(String op, Path path) throws IOException {
     forces.incrementAndGet();
+    if (skipForces) {
+      throw new SkippedForce();
+    }
     if (failForces) {
       failedAt = op + " " + path.getFileName();
       throw new IOException("injected fsync failure: " + failedAt);
@@ -71,7 +81,11 @@ final class FaultyDisk implements Disk {
 
   @Override
   public void forceDirectory(Path dir) throws IOException {
-    force("forceDirectory", dir);
+    try {
+      force("forceDirectory", dir);
+    } catch (SkippedForce skipped) {
+      return;
+    }
     real.forceDirectory(dir);
   }
 
@@ -103,7 +117,11 @@ final class FaultyDisk implements Disk {
 
     @Override
     public void force() throws IOException {
-      FaultyDisk.this.force("force", path);
+      try {
+        FaultyDisk.this.force("force", path);
+      } catch (SkippedForce skipped) {
+        return;
+      }
       file.force();
     }
 
@@ -122,5 +140,9 @@ final class FaultyDisk implements Disk {
     public void close() throws IOException {
       file.close();
     }
+  }
+
+  private static final class SkippedForce extends IOException {
+    private static final long serialVersionUID = 1L;
   }
 }
