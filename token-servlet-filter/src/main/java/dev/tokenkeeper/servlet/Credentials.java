@@ -27,8 +27,9 @@ import java.util.Locale;
  *       touched and so not looked at.
  * </ul>
  *
- * <p>Two tokens by any mix of methods, or two values of one parameter, make an invalid request.
- * Tokens longer than {@link #MAX_TOKEN_LENGTH} break the grammar.
+ * <p>Once a token comes by a usable method, any other token in the request (by another method,
+ * allowed or not, or a second value of the same parameter) makes it an invalid request. Tokens
+ * longer than {@link #MAX_TOKEN_LENGTH} break the grammar.
  *
  * <p><b>Secrecy.</b> Holds the presented token; {@link #toString()} omits it.
  */
@@ -99,23 +100,25 @@ final class Credentials {
     List<String> queryTokens = queryValues(request.getQueryString());
     List<String> formTokens = allowForm ? formValues(request, queryTokens) : List.of();
 
-    if (headerToken != null) {
-      if (!queryTokens.isEmpty() || !formTokens.isEmpty()) {
-        return invalidRequest("more than one method used to send the access token");
-      }
+    boolean header = headerToken != null;
+    int usable = (header ? 1 : 0) + (allowQuery ? queryTokens.size() : 0) + formTokens.size();
+    if (usable == 0) {
+      // A token only where it is not allowed: unauthenticated, never authenticated.
+      return NONE;
+    }
+    int methods =
+        (header ? 1 : 0) + (queryTokens.isEmpty() ? 0 : 1) + (formTokens.isEmpty() ? 0 : 1);
+    if (methods > 1) {
+      return invalidRequest("more than one method used to send the access token");
+    }
+    if (header) {
       return of(headerToken, Source.HEADER);
     }
-    int usableQueryTokens = allowQuery ? queryTokens.size() : 0;
-    if (usableQueryTokens + formTokens.size() > 1) {
+    List<String> presented = queryTokens.isEmpty() ? formTokens : queryTokens;
+    if (presented.size() > 1) {
       return invalidRequest("more than one access token");
     }
-    if (usableQueryTokens == 1) {
-      return of(queryTokens.get(0), Source.QUERY);
-    }
-    if (formTokens.size() == 1) {
-      return of(formTokens.get(0), Source.FORM);
-    }
-    return NONE;
+    return of(presented.get(0), queryTokens.isEmpty() ? Source.FORM : Source.QUERY);
   }
 
   /**
@@ -147,7 +150,8 @@ final class Credentials {
   }
 
   private static Credentials of(String token, Source source) {
-    return new Credentials(isB64Token(token) ? Kind.TOKEN : Kind.INVALID_TOKEN, token, source, null);
+    Kind kind = isB64Token(token) ? Kind.TOKEN : Kind.INVALID_TOKEN;
+    return new Credentials(kind, token, source, null);
   }
 
   private static Credentials invalidRequest(String problem) {

@@ -163,7 +163,9 @@ final class InitParams {
       String seconds = param(config, FAILURE_WINDOW_SECONDS);
       if (limit != null || seconds != null) {
         options.failureLimit =
-            limit == null ? BearerTokenFilter.DEFAULT_FAILURE_LIMIT : parseInt(FAILURE_LIMIT, limit);
+            limit == null
+                ? BearerTokenFilter.DEFAULT_FAILURE_LIMIT
+                : parseInt(FAILURE_LIMIT, limit);
         options.failureWindow = seconds == null
             ? BearerTokenFilter.DEFAULT_FAILURE_WINDOW
             : Duration.ofSeconds(parseInt(FAILURE_WINDOW_SECONDS, seconds));

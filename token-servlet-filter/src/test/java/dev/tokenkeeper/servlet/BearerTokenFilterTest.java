@@ -50,7 +50,8 @@ class BearerTokenFilterTest {
     HttpResponse<String> response = server.get("/api/me");
 
     assertEquals(401, response.statusCode());
-    assertEquals(List.of(NO_CREDENTIALS_CHALLENGE), response.headers().allValues("WWW-Authenticate"));
+    assertEquals(List.of(NO_CREDENTIALS_CHALLENGE),
+        response.headers().allValues("WWW-Authenticate"));
     assertEquals(Optional.of("no-store"), response.headers().firstValue("Cache-Control"));
     assertEquals(Optional.of("application/json"), response.headers().firstValue("Content-Type"));
     assertEquals("{\"error\":\"unauthorized\","
@@ -230,6 +231,11 @@ class BearerTokenFilterTest {
       HttpResponse<String> withHeader = TestServer.send(form(allowing, "access_token=" + good)
           .header("Authorization", "Bearer " + good));
       assertEquals(400, withHeader.statusCode());
+      HttpRequest.Builder withQueryToo = allowing.request("/api/items?access_token=" + good)
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString("access_token=" + good));
+      assertEquals(400, TestServer.send(withQueryToo).statusCode(),
+          "a query token counts even where query tokens are not allowed");
       assertEquals(401, allowing.get("/api/me").statusCode());
     }
   }
@@ -263,7 +269,8 @@ class BearerTokenFilterTest {
 
   static void assertInvalidToken(HttpResponse<String> response) {
     assertEquals(401, response.statusCode());
-    assertEquals(List.of(INVALID_TOKEN_CHALLENGE), response.headers().allValues("WWW-Authenticate"));
+    assertEquals(List.of(INVALID_TOKEN_CHALLENGE),
+        response.headers().allValues("WWW-Authenticate"));
     assertEquals(Optional.of("no-store"), response.headers().firstValue("Cache-Control"));
     assertEquals(INVALID_TOKEN_BODY, response.body());
   }

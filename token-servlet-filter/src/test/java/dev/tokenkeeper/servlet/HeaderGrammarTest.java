@@ -82,6 +82,8 @@ class HeaderGrammarTest {
         row("header plus query token", List.of("Bearer " + GOOD), "access_token=" + GOOD, 400,
             TWO_METHODS),
         row("query token only, not allowed", List.of(), "access_token=" + GOOD, 401, NONE),
+        row("two query tokens, not allowed", List.of(),
+            "access_token=" + GOOD + "&access_token=" + GOOD, 401, NONE),
         row("other query parameters", List.of("Bearer " + GOOD), "token=x&access=y", 200, null));
   }
 
