@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * How a {@link TokenRecord} is laid out in Redis: one hash per token under
- * {@code <prefix>t:<scheme>:<hex digest>}, and one set per subject under {@code <prefix>s:<subject>}
- * whose members are the {@code <scheme>:<hex digest>} ids of that subject's records.
+ * {@code <prefix>t:<scheme>:<hex digest>}, and one set per subject under
+ * {@code <prefix>s:<subject>} whose members are the {@code <scheme>:<hex digest>} ids of that
+ * subject's records.
  *
  * <p>Instants are written as fixed-width decimal text (12 digits of offset epoch seconds, then 9
  * of nanoseconds), so the Lua scripts can compare them as plain strings, exactly, without the
