@@ -1,0 +1,154 @@
+package dev.tokenkeeper.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenkeeper.core.IssuedToken;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.TokenService;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code /auth/*}: login (public), logout, logout everywhere, and the caller's sessions (devices).
+ */
+final class AuthServlet extends JsonServlet {
+
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(AuthServlet.class);
+  private static final String SESSIONS_PREFIX = "/sessions/";
+
+  private final transient TokenService tokens;
+  private final transient Clock clock;
+  private final transient FailureLimiter perUser;
+  private final transient FailureLimiter perAddress;
+
+  AuthServlet(TokenService tokens, Clock clock) {
+    this.tokens = tokens;
+    this.clock = clock;
+    this.perUser = new FailureLimiter(5, Duration.ofMinutes(15), 10_000, clock);
+    this.perAddress = new FailureLimiter(20, Duration.ofMinutes(15), 10_000, clock);
+  }
+
+  @Override
+  void route(String method, String path, HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
+    switch (path) {
+      case "/login" -> requirePost(method, response, () -> login(request, response));
+      case "/logout" -> requirePost(method, response, () -> logout(request, response));
+      case "/logout-all" -> requirePost(method, response, () -> logoutAll(request, response));
+      case "/sessions" -> {
+        if (!method.equals("GET")) {
+          throw methodNotAllowed(response, "GET");
+        }
+        listSessions(request, response);
+      }
+      default -> {
+        if (!path.startsWith(SESSIONS_PREFIX)) {
+          throw noRoute();
+        }
+        if (!method.equals("DELETE")) {
+          throw methodNotAllowed(response, "DELETE");
+        }
+        deleteSession(path.substring(SESSIONS_PREFIX.length()), request, response);
+      }
+    }
+  }
+
+  private interface Action {
+    void run() throws IOException;
+  }
+
+  private static void requirePost(String method, HttpServletResponse response, Action action)
+      throws IOException {
+    if (!method.equals("POST")) {
+      throw methodNotAllowed(response, "POST");
+    }
+    action.run();
+  }
+
+  private void login(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    String address = request.getRemoteAddr();
+    JsonNode body = Json.readObject(request);
+    String username = Json.text(body, "username", 256);
+    String password = Json.text(body, "password", 1024);
+    String userKey = username.toLowerCase(Locale.ROOT);
+    Optional<Duration> wait = perAddress.retryAfter(address).or(() -> perUser.retryAfter(userKey));
+    if (wait.isPresent()) {
+      long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
+      response.setHeader("Retry-After", Long.toString(seconds));
+      throw new ApiException(429, "too_many_attempts", "too many failed logins; try again later");
+    }
+    if (!Accounts.verify(username, password)) {
+      perAddress.recordFailure(address);
+      perUser.recordFailure(userKey);
+      LOG.info("login refused from {}", address);
+      throw new ApiException(401, "invalid_credentials", "wrong username or password");
+    }
+    perUser.reset(userKey);
+    IssuedToken issued = tokens.issue(username, request.getHeader("User-Agent"));
+    Session session = issued.session();
+    LOG.info("login: {} session {}", username, session.id());
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("access_token", issued.plaintext());
+    answer.put("token_type", "Bearer");
+    answer.put("expires_in", Duration.between(clock.instant(), session.expiresAt()).toSeconds());
+    answer.put("session_id", session.id().value());
+    response.setHeader("Cache-Control", "no-store");
+    response.setHeader("Pragma", "no-cache");
+    Json.write(response, 200, answer);
+  }
+
+  private void logout(HttpServletRequest request, HttpServletResponse response) {
+    Session session = session(request);
+    tokens.revokeSession(session.subject(), session.id());
+    response.setStatus(204);
+  }
+
+  private void logoutAll(HttpServletRequest request, HttpServletResponse response) {
+    Session session = session(request);
+    int count = tokens.revokeAll(session.subject());
+    LOG.info("logout everywhere: {} ({} sessions)", session.subject(), count);
+    response.setStatus(204);
+  }
+
+  private void listSessions(HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
+    Session caller = session(request);
+    List<Map<String, Object>> sessions = tokens.sessions(caller.subject()).stream()
+        .map(s -> describe(s, s.id().equals(caller.id())))
+        .toList();
+    response.setHeader("Cache-Control", "no-store");
+    Json.write(response, 200, Map.of("sessions", sessions));
+  }
+
+  private void deleteSession(String id, HttpServletRequest request, HttpServletResponse response) {
+    Session caller = session(request);
+    // Another user's session id is answered exactly like one that never existed.
+    if (!SessionId.isWellFormed(id)
+        || !tokens.revokeSession(caller.subject(), SessionId.parse(id))) {
+      throw ApiException.notFound("no such session");
+    }
+    response.setStatus(204);
+  }
+
+  private static Map<String, Object> describe(Session session, boolean current) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", session.id().value());
+    out.put("label", session.label());
+    out.put("created", session.createdAt().toString());
+    out.put("last_used", session.lastUsedAt().toString());
+    out.put("expires", session.expiresAt().toString());
+    out.put("current", current);
+    return out;
+  }
+}

@@ -1,0 +1,84 @@
+package dev.tokenkeeper.demo;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * The demo's command line: {@code --port N}, {@code --host H}, {@code --data-dir DIR},
+ * {@code --help}. Immutable.
+ *
+ * @param port the port to listen on; 0 picks a free one
+ * @param host the address to bind
+ * @param dataDir where tokens and proposals are kept
+ * @param help whether only the usage was asked for
+ */
+record DemoOptions(int port, String host, Path dataDir, boolean help) {
+
+  static final String USAGE = String.join("\n",
+      "Usage: java -jar tokenkeeper-demo.jar [options]",
+      "  --port N        port to listen on (default 8080; 0 picks a free port)",
+      "  --host H        address to bind (default 127.0.0.1)",
+      "  --data-dir DIR  where tokens and proposals are kept (default ./tokenkeeper-data)",
+      "  --help          print this help and exit");
+
+  DemoOptions {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(dataDir, "dataDir");
+  }
+
+  static DemoOptions defaults() {
+    return new DemoOptions(8080, "127.0.0.1", Path.of("tokenkeeper-data"), false);
+  }
+
+  /**
+   * Parses the command line.
+   *
+   * @throws IllegalArgumentException with a one-line message naming the bad option
+   */
+  static DemoOptions parse(String... args) {
+    DemoOptions options = defaults();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      switch (arg) {
+        case "--help", "-h" -> {
+          return new DemoOptions(options.port, options.host, options.dataDir, true);
+        }
+        case "--port" -> options = new DemoOptions(
+            parsePort(valueOf(args, ++i, arg)), options.host, options.dataDir, false);
+        case "--host" -> options = new DemoOptions(
+            options.port, nonBlank(valueOf(args, ++i, arg), arg), options.dataDir, false);
+        case "--data-dir" -> options = new DemoOptions(
+            options.port, options.host, Path.of(nonBlank(valueOf(args, ++i, arg), arg)), false);
+        default -> throw new IllegalArgumentException(
+            "unknown option '" + arg + "' (try --help)");
+      }
+    }
+    return options;
+  }
+
+  private static String valueOf(String[] args, int index, String option) {
+    if (index >= args.length) {
+      throw new IllegalArgumentException(option + " needs a value (try --help)");
+    }
+    return args[index];
+  }
+
+  private static String nonBlank(String value, String option) {
+    if (value.isBlank()) {
+      throw new IllegalArgumentException(option + " must not be empty");
+    }
+    return value;
+  }
+
+  private static int parsePort(String value) {
+    try {
+      int port = Integer.parseInt(value);
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException e) {
+      // falls through to the one-line error below
+    }
+    throw new IllegalArgumentException("--port must be a number from 0 to 65535: '" + value + "'");
+  }
+}

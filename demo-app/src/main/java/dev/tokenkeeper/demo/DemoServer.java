@@ -1,0 +1,135 @@
+package dev.tokenkeeper.demo;
+
+import dev.tokenkeeper.core.TokenService;
+import dev.tokenkeeper.core.TokenStore;
+import dev.tokenkeeper.servlet.BearerTokenFilter;
+import dev.tokenkeeper.store.file.FileTokenStore;
+import jakarta.servlet.DispatcherType;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.EnumSet;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The demo backend: Jetty 12 (ee10) with the Bearer filter in front of {@code /api/*} and
+ * {@code /auth/*}, tokens in a {@link FileTokenStore} and proposals in a JSON file, both under the
+ * data directory. Built only from Tokenkeeper's public API, as an application would be.
+ */
+final class DemoServer implements AutoCloseable {
+
+  static final String TOKENS_DIR = "tokens";
+  static final String PROPOSALS_FILE = "proposals.json";
+
+  private final Server server;
+  private final ServerConnector connector;
+  private final TokenStore store;
+
+  private DemoServer(Server server, ServerConnector connector, TokenStore store) {
+    this.server = server;
+    this.connector = connector;
+    this.store = store;
+  }
+
+  /**
+   * Opens the stores and starts serving; returns once connections are accepted.
+   *
+   * @throws dev.tokenkeeper.core.StoreUnavailableException if the token store is in use or broken
+   * @throws Exception if Jetty cannot start (the port is taken, say)
+   */
+  static DemoServer start(DemoOptions options, Clock clock) throws Exception {
+    Path dataDir = createPrivateDirectory(options.dataDir());
+    TokenStore store = FileTokenStore.builder()
+        .directory(dataDir.resolve(TOKENS_DIR))
+        .clock(clock)
+        .build();
+    try {
+      TokenService tokens = TokenService.builder().store(store).clock(clock).build();
+      ProposalStore proposals = new ProposalStore(dataDir.resolve(PROPOSALS_FILE), clock);
+      Server server = new Server(new QueuedThreadPool(32, 4));
+      HttpConfiguration http = new HttpConfiguration();
+      http.setSendServerVersion(false);
+      http.setRequestHeaderSize(16 * 1024);
+      ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+      connector.setHost(options.host());
+      connector.setPort(options.port());
+      connector.setIdleTimeout(10_000);
+      server.addConnector(connector);
+
+      ServletContextHandler context = new ServletContextHandler("/");
+      context.setErrorHandler(new JsonErrorHandler());
+      BearerTokenFilter filter = BearerTokenFilter.builder(tokens)
+          .realm("tokenkeeper-demo")
+          .publicPaths("/auth/login")
+          .clock(clock)
+          .build();
+      FilterHolder holder = new FilterHolder(filter);
+      EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
+      context.addFilter(holder, "/api/*", requests);
+      context.addFilter(holder, "/auth/*", requests);
+      context.addServlet(new ServletHolder(new AuthServlet(tokens, clock)), "/auth/*");
+      context.addServlet(new ServletHolder(new ProposalServlet(proposals)), "/api/*");
+      context.addServlet(new ServletHolder(new HealthServlet()), "/health");
+      context.addServlet(new ServletHolder(new NotFoundServlet()), "/");
+
+      // Lets requests in flight finish on stop, while new ones are refused.
+      server.setHandler(new GracefulHandler(context));
+      server.setErrorHandler(new JsonErrorHandler());
+      server.setStopTimeout(5_000);
+      server.start();
+      return new DemoServer(server, connector, store);
+    } catch (Exception | Error e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  /** The port actually bound (useful with port 0). */
+  int port() {
+    return connector.getLocalPort();
+  }
+
+  /** Where the server answers, e.g. {@code http://127.0.0.1:8080}. */
+  URI uri() {
+    String host = connector.getHost().contains(":") ? "[" + connector.getHost() + "]"
+        : connector.getHost();
+    return URI.create("http://" + host + ":" + port());
+  }
+
+  /** Stops accepting, lets requests in flight finish (up to 5 s), then closes the token store. */
+  @Override
+  public void close() {
+    try {
+      server.stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not stop the server cleanly", e);
+    } finally {
+      store.close();
+    }
+  }
+
+  private static Path createPrivateDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return dir;
+    }
+    if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+      return Files.createDirectories(dir,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    return Files.createDirectories(dir);
+  }
+}
