@@ -21,9 +21,9 @@ public enum Durability {
   INTERVAL,
 
   /**
-   * Records are written to the operating system at once and forced only by a revoke, a compaction
-   * or {@link FileTokenStore#close()}. Survives {@code kill -9}; on power loss every issue since the
-   * last of those may be lost.
+   * Records are written to the operating system at once and forced only by a revoke, a
+   * compaction or {@link FileTokenStore#close()}. Survives {@code kill -9}; on power loss every
+   * issue since the last of those may be lost.
    */
   NONE
 }

@@ -115,7 +115,7 @@ public final class FileTokenStore implements TokenStore {
   private volatile long logGeneration;
   /** Written under appendLock. */
   private volatile long logSize;
-  /** Bytes appended since open, the sequence number of the last append; written under appendLock. */
+  /** Bytes appended since open: the sequence number of the last append. Under appendLock. */
   private volatile long written;
   /** Guarded by syncLock: every byte up to here is on stable storage. */
   private long durable;

@@ -69,7 +69,8 @@ class CompactionCrashTest {
     throw new AssertionError("compaction never completed: " + steps);
   }
 
-  private static void fill(FileTokenStore store, List<TokenRecord> live, List<TokenRecord> revoked) {
+  private static void fill(
+      FileTokenStore store, List<TokenRecord> live, List<TokenRecord> revoked) {
     for (int i = 0; i < 20; i++) {
       TokenRecord record = record("user" + (i % 3), Duration.ofDays(1));
       store.save(record);

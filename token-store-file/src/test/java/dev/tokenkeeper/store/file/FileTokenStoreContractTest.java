@@ -7,7 +7,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The token-core store contract, once per {@link Durability} mode, each test reopening for real. */
+/** The token-core store contract once per {@link Durability} mode, reopening for real. */
 class FileTokenStoreContractTest {
 
   abstract static class Mode implements TokenStoreContract {

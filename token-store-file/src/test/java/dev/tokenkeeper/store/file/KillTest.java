@@ -1,0 +1,130 @@
+package dev.tokenkeeper.store.file;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real processes: a child JVM writes from several threads and is killed with
+ * {@code destroyForcibly()} (SIGKILL) at random moments; every operation it acknowledged must be
+ * in the reopened store. A second JVM opening a store in use gets the in-use error.
+ */
+class KillTest {
+
+  private static final Pattern LINE = Pattern.compile("[SRr] [0-9a-f]{64}");
+
+  @TempDir
+  Path tmp;
+
+  private Process start(Path stderr, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx128m", "-XX:TieredStopAtLevel=1",
+        "-cp", System.getProperty("java.class.path"),
+        StoreChild.class.getName()));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command)
+        .redirectError(stderr.toFile())
+        .start();
+  }
+
+  @Test
+  void kill_atRandomMoments_everyAcknowledgedIssueAndRevokeSurvives() throws Exception {
+    Path dir = tmp.resolve("store");
+    Random random = new Random();
+    Set<String> saved = new HashSet<>();
+    Set<String> revoked = new HashSet<>();
+    Set<String> revoking = new HashSet<>();
+    String[] modes = {"SYNC", "INTERVAL", "NONE", "SYNC", "INTERVAL"};
+    for (int round = 0; round < modes.length; round++) {
+      Path stderr = tmp.resolve("child-" + round + ".err");
+      // A small threshold makes compactions run, and get killed, too.
+      Process child = start(stderr, "work", dir.toString(), "4", modes[round], "20000");
+      int target = 50 + random.nextInt(1500);
+      CountDownLatch acked = new CountDownLatch(target);
+      ConcurrentLinkedQueue<String> lines = new ConcurrentLinkedQueue<>();
+      Thread reader = new Thread(() -> {
+        try (BufferedReader in = new BufferedReader(
+            new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+          for (String line; (line = in.readLine()) != null; ) {
+            lines.add(line);
+            acked.countDown();
+          }
+        } catch (IOException e) {
+          // the pipe closes when the child is killed
+        }
+      });
+      reader.start();
+      boolean reached = acked.await(30, TimeUnit.SECONDS);
+      if (round == 0) {
+        StoreLockedException e =
+            assertThrows(StoreLockedException.class, () -> FileTokenStore.open(dir));
+        assertTrue(e.getMessage().contains("in use by another process"), e.getMessage());
+      }
+      child.destroyForcibly();
+      assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+      reader.join(10_000);
+      assertTrue(reached, "child acknowledged too little: " + Files.readString(stderr));
+      for (String line : lines) {
+        // A line cut by the kill is not an acknowledgement the test can rely on.
+        if (LINE.matcher(line).matches()) {
+          Set<String> set = switch (line.charAt(0)) {
+            case 'S' -> saved;
+            case 'R' -> revoked;
+            default -> revoking;
+          };
+          set.add(line.substring(2));
+        }
+      }
+    }
+    assertFalse(saved.isEmpty());
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      for (String hex : saved) {
+        TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
+        // Compaction forgets revoked records: only a token whose revoke began may be missing.
+        assertTrue(store.find(hash).isPresent() || revoking.contains(hex), "lost issue " + hex);
+      }
+      for (String hex : revoked) {
+        TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
+        assertTrue(store.find(hash).map(TokenRecord::isRevoked).orElse(true), "revoke lost " + hex);
+      }
+    }
+  }
+
+  @Test
+  void open_fromSecondJvmWhileOpen_isRefusedSayingInUseAndWhere() throws Exception {
+    Path dir = tmp.resolve("store");
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      Process probe = start(tmp.resolve("probe.err"), "probe", dir.toString());
+      String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(probe.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(3, probe.exitValue(), output + Files.readString(tmp.resolve("probe.err")));
+      assertTrue(output.startsWith("REFUSED"), output);
+      assertTrue(output.contains("in use"), output);
+      assertTrue(output.contains(dir.toRealPath().resolve("LOCK").toString()), output);
+      assertEquals(0, store.liveCount());
+    }
+  }
+}

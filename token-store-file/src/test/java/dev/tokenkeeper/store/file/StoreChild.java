@@ -1,0 +1,61 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.TokenStoreContract;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+
+/**
+ * The other process of {@link KillTest}. {@code work DIR THREADS MODE THRESHOLD} issues and
+ * revokes tokens from several threads until killed, printing {@code S <hash>} after each save
+ * returned, {@code r <hash>} before each revoke and {@code R <hash>} after it returned.
+ * {@code probe DIR} tries to open the store and prints {@code REFUSED <message>} (exit 3) or
+ * {@code OPENED} (exit 0).
+ */
+public final class StoreChild {
+
+  private StoreChild() {}
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[1]);
+    PrintStream out = System.out;
+    if (args[0].equals("probe")) {
+      try (FileTokenStore store = FileTokenStore.open(dir)) {
+        out.println("OPENED " + store.liveCount());
+        out.flush();
+        return;
+      } catch (StoreUnavailableException e) {
+        out.println("REFUSED " + e.getMessage());
+        out.flush();
+        System.exit(3);
+      }
+    }
+    int threads = Integer.parseInt(args[2]);
+    FileTokenStore store = FileTokenStore.builder()
+        .directory(dir)
+        .durability(Durability.valueOf(args[3]))
+        .compactionThreshold(Long.parseLong(args[4]))
+        .build();
+    for (int t = 0; t < threads; t++) {
+      String subject = "user" + t;
+      Thread thread = new Thread(() -> {
+        for (int i = 0; ; i++) {
+          TokenRecord record = TokenStoreContract.record(subject, Duration.ofDays(3650));
+          String hex = HexFormat.of().formatHex(record.hash().bytes());
+          store.save(record);
+          out.println("S " + hex);
+          if (i % 3 == 0) {
+            out.println("r " + hex);
+            store.revoke(record.hash(), Instant.now());
+            out.println("R " + hex);
+          }
+        }
+      });
+      thread.start();
+    }
+  }
+}
