@@ -35,6 +35,10 @@ public final class DemoMain {
       System.err.println("tokenkeeper-demo: " + e.getMessage());
       System.exit(1);
       return;
+    } catch (IllegalArgumentException e) {
+      System.err.println("tokenkeeper-demo: " + e.getMessage());
+      System.exit(2);
+      return;
     } catch (Exception e) {
       String why = e instanceof BindException || e.getCause() instanceof BindException
           ? "cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage()

@@ -4,6 +4,7 @@ import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.servlet.BearerTokenFilter;
 import dev.tokenkeeper.store.file.FileTokenStore;
+import dev.tokenkeeper.store.redis.RedisTokenStore;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.URI;
@@ -25,8 +26,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The demo backend: Jetty 12 (ee10) with the Bearer filter in front of {@code /api/*} and
- * {@code /auth/*}, tokens in a {@link FileTokenStore} and proposals in a JSON file, both under the
- * data directory. Built only from Tokenkeeper's public API, as an application would be.
+ * {@code /auth/*}, tokens in a {@link FileTokenStore} under the data directory (or in Redis with
+ * {@code --store}), and proposals in a JSON file in the data directory. Built only from Tokenkeeper's public API, as an application would be.
  */
 final class DemoServer implements AutoCloseable {
 
@@ -51,10 +52,7 @@ final class DemoServer implements AutoCloseable {
    */
   static DemoServer start(DemoOptions options, Clock clock) throws Exception {
     Path dataDir = createPrivateDirectory(options.dataDir());
-    TokenStore store = FileTokenStore.builder()
-        .directory(dataDir.resolve(TOKENS_DIR))
-        .clock(clock)
-        .build();
+    TokenStore store = openStore(options, dataDir, clock);
     try {
       TokenService tokens = TokenService.builder().store(store).clock(clock).build();
       ProposalStore proposals = new ProposalStore(dataDir.resolve(PROPOSALS_FILE), clock);
@@ -94,6 +92,14 @@ final class DemoServer implements AutoCloseable {
       store.close();
       throw e;
     }
+  }
+
+  /** The Redis store named by {@code --store}, or else the file store in the data directory. */
+  private static TokenStore openStore(DemoOptions options, Path dataDir, Clock clock) {
+    if (options.store() != null) {
+      return RedisTokenStore.builder().uri(options.store()).clock(clock).build();
+    }
+    return FileTokenStore.builder().directory(dataDir.resolve(TOKENS_DIR)).clock(clock).build();
   }
 
   /** The port actually bound (useful with port 0). */

@@ -29,7 +29,7 @@ class DemoEndToEndTest {
 
   private void start() throws Exception {
     server = DemoServer.start(
-        new DemoOptions(0, "127.0.0.1", dataDir, false), Clock.systemUTC());
+        new DemoOptions(0, "127.0.0.1", dataDir, null, false), Clock.systemUTC());
     client = new DemoClient(server.uri());
   }
 

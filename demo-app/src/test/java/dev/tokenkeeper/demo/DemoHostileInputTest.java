@@ -37,7 +37,7 @@ class DemoHostileInputTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = DemoServer.start(new DemoOptions(0, "127.0.0.1", dataDir, false), Clock.systemUTC());
+    server = DemoServer.start(new DemoOptions(0, "127.0.0.1", dataDir, null, false), Clock.systemUTC());
     token = new DemoClient(server.uri()).token("alice@example.com", "wonderland");
   }
 

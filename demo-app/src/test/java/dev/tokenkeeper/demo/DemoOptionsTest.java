@@ -24,6 +24,9 @@ class DemoOptionsTest {
     assertEquals("::1", options.host());
     assertEquals(Path.of("/tmp/x"), options.dataDir());
     assertTrue(DemoOptions.parse("--port", "1", "--help").help());
+    assertEquals("redis://127.0.0.1:6379",
+        DemoOptions.parse("--store", "redis://127.0.0.1:6379").store());
+    assertEquals(null, DemoOptions.parse().store());
   }
 
   @Test
@@ -35,5 +38,8 @@ class DemoOptionsTest {
     assertEquals("unknown option '--prot' (try --help)", assertThrows(
         IllegalArgumentException.class, () -> DemoOptions.parse("--prot", "1")).getMessage());
     assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse("--data-dir", " "));
+    assertEquals("--store must be a redis:// or rediss:// URI: 'mysql://x'", assertThrows(
+        IllegalArgumentException.class, () -> DemoOptions.parse("--store", "mysql://x"))
+        .getMessage());
   }
 }

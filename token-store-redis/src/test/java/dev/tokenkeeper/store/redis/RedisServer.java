@@ -21,8 +21,10 @@ import java.util.concurrent.TimeUnit;
  * A real {@code redis-server} from {@code PATH}, on a free loopback port, with its data in a
  * directory the test owns. {@link #start} skips the calling test (a JUnit assumption, one clear
  * line) when no {@code redis-server} is installed, except under {@code CI=true}, where it fails.
+ *
+ * <p>Published in this module's test-jar so other modules' tests (the demo's) start Redis alike.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
 
   static final String SKIP_MESSAGE =
       "redis-server not on PATH: Redis tests skipped (install it: .ci/install-redis)";
@@ -41,7 +43,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Starts a server in {@code dir}; skips the test if none is installed. */
-  static RedisServer start(Path dir, boolean appendOnly) throws IOException {
+  public static RedisServer start(Path dir, boolean appendOnly) throws IOException {
     if (!INSTALLED && !skipReported) {
       skipReported = true;
       System.err.println(SKIP_MESSAGE);
@@ -56,11 +58,11 @@ final class RedisServer implements AutoCloseable {
     return server;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  String uri() {
+  public String uri() {
     return "redis://127.0.0.1:" + port;
   }
 
@@ -71,13 +73,13 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Ends the server with SIGKILL, as a crash would: nothing is flushed on the way out. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
   /** Starts the server again on the same port and directory after {@link #kill} or stop. */
-  void startAgain() throws IOException {
+  public void startAgain() throws IOException {
     startProcess();
   }
 

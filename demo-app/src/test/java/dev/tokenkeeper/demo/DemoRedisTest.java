@@ -1,0 +1,79 @@
+package dev.tokenkeeper.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.tokenkeeper.store.redis.RedisServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two demo instances behind one Redis ({@code --store redis://...}), as two app servers behind a
+ * load balancer: a token issued by one works on the other, and a logout on one holds on both at
+ * once (the near cache is off by default).
+ */
+class DemoRedisTest {
+
+  @TempDir Path temp;
+
+  private RedisServer redis;
+  private DemoServer first;
+  private DemoServer second;
+
+  @BeforeEach
+  void start() throws Exception {
+    redis = RedisServer.start(Files.createDirectories(temp.resolve("redis")), true);
+    first = startDemo("a");
+    second = startDemo("b");
+  }
+
+  private DemoServer startDemo(String name) throws Exception {
+    return DemoServer.start(new DemoOptions(0, "127.0.0.1", temp.resolve(name), redis.uri(),
+        false), Clock.systemUTC());
+  }
+
+  @AfterEach
+  void stop() {
+    for (AutoCloseable closeable : new AutoCloseable[] {first, second, redis}) {
+      try {
+        if (closeable != null) {
+          closeable.close();
+        }
+      } catch (Exception e) {
+        // keep closing the rest
+      }
+    }
+  }
+
+  @Test
+  void tokenFromOneInstance_worksOnTheOther_andLogoutEverywhereHoldsOnBoth() {
+    DemoClient a = new DemoClient(first.uri());
+    DemoClient b = new DemoClient(second.uri());
+    String laptop = a.token("alice@example.com", "wonderland");
+    String phone = b.token("alice@example.com", "wonderland");
+    assertEquals(200, b.send("GET", "/api/proposals", laptop, null).statusCode());
+    assertEquals(200, a.send("GET", "/api/proposals", phone, null).statusCode());
+
+    assertEquals(204, b.send("POST", "/auth/logout-all", laptop, null).statusCode());
+    assertEquals(401, a.send("GET", "/api/proposals", laptop, null).statusCode());
+    assertEquals(401, a.send("GET", "/api/proposals", phone, null).statusCode());
+    assertEquals(401, b.send("GET", "/api/proposals", phone, null).statusCode());
+  }
+
+  @Test
+  void redisDown_answers503_andServesAgainWhenItReturns() throws Exception {
+    DemoClient a = new DemoClient(first.uri());
+    String token = a.token("alice@example.com", "wonderland");
+    redis.kill();
+    assertEquals(503, a.send("GET", "/api/proposals", token, null).statusCode());
+    assertEquals(503, a.login("bob@example.com", "builder").statusCode());
+    redis.startAgain();
+    // Redis keeps an append-only file here, so the acknowledged login survived its crash.
+    assertEquals(200, a.send("GET", "/api/proposals", token, null).statusCode());
+    assertEquals(200, a.login("bob@example.com", "builder").statusCode());
+  }
+}
