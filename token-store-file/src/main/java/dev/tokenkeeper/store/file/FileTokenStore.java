@@ -28,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,9 +72,10 @@ import org.slf4j.LoggerFactory;
  * unless {@link Builder#recoverDamaged(boolean)} asks to move it aside and keep what was readable.
  *
  * <p><b>Group commit.</b> Writers append under {@code appendLock} (which also orders memory
- * changes the way the log does), then wait for durability under {@code syncLock}: the first waiter
- * forces the file for everything written so far, and those who queued behind it find their
- * record already forced. One fsync thus serves many writers, and throughput grows with threads.
+ * changes the way the log does), then wait for durability: one waiter, the leader, forces the
+ * file for everything written so far while the others queue on {@code syncLock}'s condition;
+ * those its fsync covered return without one of their own. One fsync thus serves many writers,
+ * and throughput grows with threads.
  *
  * <p><b>Compaction</b> (after Redis's rewrite and Bitcask's merge). When the log passes the
  * threshold a background thread rotates to a fresh log (force the old one, create the new one,
@@ -86,8 +88,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Locks</b>, always taken in this order: {@code compactionLock} (one compaction at a time;
  * held through a whole compaction), {@code appendLock} (appends and the memory changes they
- * record; held across an fsync only while rotating), {@code syncLock} (the group commit: held by
- * the one thread forcing). The in-memory {@link LiveSet}'s own monitor is innermost and never
+ * record; held across an fsync only while rotating and closing), {@code syncLock} (the group
+ * commit's state; the leader releases it while it forces, so it never spans an fsync except in
+ * rotation and close, which first wait for the leader). The in-memory {@link LiveSet}'s own monitor is innermost and never
  * spans I/O.
  */
 public final class FileTokenStore implements TokenStore {
@@ -117,8 +120,11 @@ public final class FileTokenStore implements TokenStore {
   private volatile long logSize;
   /** Bytes appended since open: the sequence number of the last append. Under appendLock. */
   private volatile long written;
-  /** Guarded by syncLock: every byte up to here is on stable storage. */
-  private long durable;
+  /** Written under syncLock: every byte up to here is on stable storage. */
+  private volatile long durable;
+  /** Guarded by syncLock: a leader is forcing the log without holding syncLock. */
+  private boolean forcing;
+  private final Condition forced = syncLock.newCondition();
   /** Guarded by compactionLock. */
   private long snapshotGeneration;
 
@@ -351,6 +357,9 @@ public final class FileTokenStore implements TokenStore {
           flushTouchesLocked();
           syncLock.lock();
           try {
+            while (forcing) {
+              forced.awaitUninterruptibly();
+            }
             forceLog();
             durable = written;
           } finally {
@@ -406,23 +415,46 @@ public final class FileTokenStore implements TokenStore {
     return written;
   }
 
-  /** Returns once every byte up to {@code sequence} is on stable storage (group commit). */
+  /**
+   * Returns once every byte up to {@code sequence} is on stable storage (group commit). One
+   * waiter at a time is the leader: it forces everything written so far, outside the lock, while
+   * later writers queue; when it is done all waiters wake at once, and those its fsync covered
+   * return without one of their own.
+   */
   private void awaitDurable(long sequence) {
+    if (durable >= sequence) {
+      return;
+    }
     syncLock.lock();
     try {
-      if (durable >= sequence) {
-        return;
+      while (durable < sequence) {
+        requireHealthy();
+        if (forcing) {
+          forced.awaitUninterruptibly();
+          continue;
+        }
+        forcing = true;
+        long target = written;
+        Disk.File file = log;
+        long generation = logGeneration;
+        syncLock.unlock();
+        try {
+          StoreDirectory.force(file, files.log(generation));
+        } catch (SyncFailedException e) {
+          throw fail(e.getMessage(), e);
+        } finally {
+          syncLock.lock();
+          forcing = false;
+          forced.signalAll();
+        }
+        durable = target;
       }
-      requireHealthy();
-      long target = written;
-      forceLog();
-      durable = target;
     } finally {
       syncLock.unlock();
     }
   }
 
-  /** Forces the current log; the caller holds syncLock or appendLock and syncLock. */
+  /** Forces the current log; the caller holds appendLock and syncLock, and no leader forces. */
   private void forceLog() {
     try {
       StoreDirectory.force(log, files.log(logGeneration));
@@ -539,6 +571,9 @@ public final class FileTokenStore implements TokenStore {
   private void rotateLocked(long generation) {
     syncLock.lock();
     try {
+      while (forcing) {
+        forced.awaitUninterruptibly();
+      }
       // Everything in a retired log is forced, so on open only the newest log can be torn.
       forceLog();
       durable = written;
