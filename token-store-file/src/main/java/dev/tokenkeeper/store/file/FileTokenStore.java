@@ -90,8 +90,8 @@ import org.slf4j.LoggerFactory;
  * held through a whole compaction), {@code appendLock} (appends and the memory changes they
  * record; held across an fsync only while rotating and closing), {@code syncLock} (the group
  * commit's state; the leader releases it while it forces, so it never spans an fsync except in
- * rotation and close, which first wait for the leader). The in-memory {@link LiveSet}'s own monitor is innermost and never
- * spans I/O.
+ * rotation and close, which first wait for the leader). The in-memory {@link LiveSet}'s own
+ * monitor is innermost and never spans I/O.
  */
 public final class FileTokenStore implements TokenStore {
 
