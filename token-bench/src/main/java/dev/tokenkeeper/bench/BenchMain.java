@@ -1,0 +1,156 @@
+package dev.tokenkeeper.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs the benchmarks. With no arguments: every JMH group, then Open, then HTTP, each printing a
+ * Markdown table of its figures and ratios. {@code open} or {@code http} runs that group alone;
+ * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
+ * {@code -p liveTokens=1000}), with modest defaults for a shared machine
+ * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
+ */
+public final class BenchMain {
+
+  private static final List<String> JMH_INFO = List.of("-h", "-l", "-lp", "-lprof", "-lrf");
+
+  private BenchMain() {}
+
+  /** Entry point; see the class documentation. */
+  public static void main(String[] args) throws Exception {
+    PrintStream out = System.out;
+    if (args.length == 0) {
+      jmh(new String[0], out);
+      OpenMeasure.run(out);
+      HttpMeasure.run(out);
+    } else if (args[0].equals("open")) {
+      OpenMeasure.run(out);
+    } else if (args[0].equals("http")) {
+      HttpMeasure.run(out);
+    } else if (args[0].equals("open-child")) {
+      OpenMeasure.measureChild(Path.of(args[1]), Integer.parseInt(args[2]));
+    } else if (Arrays.stream(args).anyMatch(JMH_INFO::contains)) {
+      org.openjdk.jmh.Main.main(args);
+    } else {
+      jmh(args, out);
+    }
+  }
+
+  private static void jmh(String[] args, PrintStream out) throws Exception {
+    CommandLineOptions given = new CommandLineOptions(args);
+    ChainedOptionsBuilder options = new OptionsBuilder().parent(given);
+    if (given.getIncludes().isEmpty()) {
+      options.include(BenchMain.class.getPackageName() + ".*Benchmark");
+    }
+    if (!given.getForkCount().hasValue()) {
+      options.forks(1);
+    }
+    if (!given.getWarmupIterations().hasValue()) {
+      options.warmupIterations(2);
+    }
+    if (!given.getWarmupTime().hasValue()) {
+      options.warmupTime(TimeValue.seconds(2));
+    }
+    if (!given.getMeasurementIterations().hasValue()) {
+      options.measurementIterations(3);
+    }
+    if (!given.getMeasurementTime().hasValue()) {
+      options.measurementTime(TimeValue.seconds(2));
+    }
+    if (!given.getResult().hasValue()) {
+      options.resultFormat(ResultFormatType.JSON).result("jmh-result.json");
+    }
+    Collection<RunResult> results = new Runner(options.build()).run();
+    summarize(results, out);
+  }
+
+  /** Prints every score, then the ratios the targets speak of, each from this one run. */
+  static void summarize(Collection<RunResult> results, PrintStream out) {
+    Map<String, double[]> scores = new TreeMap<>();
+    for (RunResult result : results) {
+      String name = result.getParams().getBenchmark();
+      name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+      StringBuilder key = new StringBuilder(name);
+      for (String param : result.getParams().getParamsKeys()) {
+        key.append(' ').append(param).append('=').append(result.getParams().getParam(param));
+      }
+      scores.put(key.toString(), new double[] {result.getPrimaryResult().getScore(),
+          result.getPrimaryResult().getScoreError()});
+    }
+    out.println();
+    out.println("# JMH scores (operations per second, summed over threads; ± 99.9% error)");
+    out.println("| benchmark | ops/s | ± | ns/op per thread |");
+    out.println("|---|---|---|---|");
+    scores.forEach((key, score) -> out.printf(Locale.ROOT, "| %s | %,.0f | %,.0f | %,.0f |%n",
+        key, score[0], score[1], TimeUnit.SECONDS.toNanos(threads(key)) / score[0]));
+
+    out.println();
+    out.println("# Ratios (from the scores above)");
+    for (String live : List.of("1000", "100000", "1000000")) {
+      String p = " liveTokens=" + live;
+      ratio(out, scores, "Authenticate " + live + ", 1 thread: Tokenkeeper / JWT HS256 (target >= 4)",
+          "AuthenticateBenchmark.tokenkeeper" + p, "AuthenticateBenchmark.jwtHs256");
+      ratio(out, scores, "Authenticate " + live + ", 2 threads: Tokenkeeper / JWT HS256",
+          "AuthenticateBenchmark.tokenkeeperTwoThreads" + p,
+          "AuthenticateBenchmark.jwtHs256TwoThreads");
+      ratio(out, scores, "Authenticate " + live + ", 1 thread: map floor / Tokenkeeper (target <= 5)",
+          "AuthenticateBenchmark.mapGet" + p, "AuthenticateBenchmark.tokenkeeper" + p);
+      ratio(out, scores, "Authenticate " + live + ", 2 threads: map floor / Tokenkeeper",
+          "AuthenticateBenchmark.mapGetTwoThreads" + p,
+          "AuthenticateBenchmark.tokenkeeperTwoThreads" + p);
+    }
+    for (String mode : List.of("SYNC", "NONE")) {
+      ratio(out, scores, "Issue " + mode + ", 1 thread: 1k / 1M live tokens (target <= 2)",
+          "IssueBenchmark.tokenkeeper durability=" + mode + " liveTokens=1000",
+          "IssueBenchmark.tokenkeeper durability=" + mode + " liveTokens=1000000");
+    }
+    ratio(out, scores, "Issue origin: 1k / 100k live tokens (linear would be 100)",
+        "IssueBenchmark.origin liveTokens=1000", "IssueBenchmark.origin liveTokens=100000");
+    ratio(out, scores, "Issue at 100k: Tokenkeeper SYNC / origin (target >= 100)",
+        "IssueBenchmark.tokenkeeper durability=SYNC liveTokens=100000",
+        "IssueBenchmark.origin liveTokens=100000");
+    ratio(out, scores, "Issue SYNC 16 threads / fsync-per-record floor (target >= 10)",
+        "IssueBenchmark.tokenkeeperSync16Threads", "IssueBenchmark.diskForcePerRecord");
+    ratio(out, scores, "Issue SYNC 4 threads / fsync-per-record floor",
+        "IssueBenchmark.tokenkeeperSync4Threads", "IssueBenchmark.diskForcePerRecord");
+    ratio(out, scores, "Issue SYNC 1 thread / fsync-per-record floor",
+        "IssueBenchmark.tokenkeeper durability=SYNC liveTokens=1000",
+        "IssueBenchmark.diskForcePerRecord");
+    ratio(out, scores, "Issue SYNC 16 threads / batch-of-64 floor",
+        "IssueBenchmark.tokenkeeperSync16Threads", "IssueBenchmark.diskForcePerBatch64");
+    out.flush();
+  }
+
+  private static int threads(String key) {
+    if (key.contains("TwoThreads")) {
+      return 2;
+    }
+    if (key.contains("Sync4Threads")) {
+      return 4;
+    }
+    return key.contains("Sync16Threads") ? 16 : 1;
+  }
+
+  private static void ratio(PrintStream out, Map<String, double[]> scores, String label,
+      String numerator, String denominator) {
+    double[] top = scores.get(numerator);
+    double[] bottom = scores.get(denominator);
+    if (top != null && bottom != null) {
+      out.printf(Locale.ROOT, "- %s: %.2f%n", label, top[0] / bottom[0]);
+    }
+  }
+}

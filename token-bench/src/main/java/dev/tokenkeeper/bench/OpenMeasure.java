@@ -1,0 +1,123 @@
+package dev.tokenkeeper.bench;
+
+import dev.tokenkeeper.store.file.Durability;
+import dev.tokenkeeper.store.file.FileTokenStore;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The Open group: how long a restart takes and what heap the live set costs. For each size a
+ * store is filled with live records ({@link Durability#NONE}, compaction off, so the log holds
+ * every save), then opened in a fresh JVM several times; then compacted once and opened again.
+ * Each child JVM reports the time {@code build()} took and the heap in use after a full GC with
+ * the store open, less the heap in use before it.
+ */
+final class OpenMeasure {
+
+  private static final int[] SIZES = {100_000, 1_000_000};
+  private static final int OPENS = 3;
+
+  private OpenMeasure() {}
+
+  static void run(PrintStream out) throws IOException, InterruptedException {
+    out.println();
+    out.println("# Open: cold open in a fresh JVM, median of " + OPENS + " (each run listed)");
+    out.println("| live tokens | files | open ms | heap bytes / live token | disk bytes / live token"
+        + " | runs (ms) |");
+    out.println("|---|---|---|---|---|---|");
+    for (int size : SIZES) {
+      Path dir = Fixtures.tempDirectory("open");
+      try {
+        long fillStart = System.nanoTime();
+        try (FileTokenStore store = FileTokenStore.builder().directory(dir)
+            .durability(Durability.NONE).compactionThreshold(Long.MAX_VALUE).build()) {
+          Fixtures.saveRecords(store, size, new SecureRandom());
+        }
+        double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
+        System.err.printf(Locale.ROOT, "filled %d records in %.1f s%n", size, fillSeconds);
+        report(out, dir, size, "log only, no compaction");
+        try (FileTokenStore store = FileTokenStore.builder().directory(dir)
+            .compactionThreshold(Long.MAX_VALUE).build()) {
+          store.compact();
+        }
+        report(out, dir, size, "after compact()");
+      } finally {
+        Fixtures.delete(dir);
+      }
+    }
+  }
+
+  private static void report(PrintStream out, Path dir, int size, String files)
+      throws IOException, InterruptedException {
+    long[] millis = new long[OPENS];
+    long[] heap = new long[OPENS];
+    for (int i = 0; i < OPENS; i++) {
+      long[] measured = child(dir, size);
+      millis[i] = measured[0];
+      heap[i] = measured[1];
+    }
+    long[] sortedMillis = millis.clone();
+    Arrays.sort(sortedMillis);
+    long[] sortedHeap = heap.clone();
+    Arrays.sort(sortedHeap);
+    out.printf(Locale.ROOT, "| %,d | %s | %d | %d | %.1f | %s |%n", size, files,
+        sortedMillis[OPENS / 2], sortedHeap[OPENS / 2] / size,
+        (double) Fixtures.sizeOnDisk(dir) / size, Arrays.toString(millis));
+    out.flush();
+  }
+
+  /** Runs {@link #measureChild} in a fresh JVM; returns open millis and heap bytes. */
+  private static long[] child(Path dir, int size) throws IOException, InterruptedException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new ArrayList<>(List.of(java, "-cp",
+        System.getProperty("java.class.path"), BenchMain.class.getName(), "open-child",
+        dir.toString(), Integer.toString(size)));
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+        .start();
+    String line;
+    try (BufferedReader reader = new BufferedReader(
+        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      line = reader.readLine();
+    }
+    if (process.waitFor() != 0 || line == null) {
+      throw new IllegalStateException("open child failed on " + dir);
+    }
+    String[] fields = line.trim().split(" ");
+    return new long[] {Long.parseLong(fields[0]), Long.parseLong(fields[1])};
+  }
+
+  /** In the child JVM: opens once, prints {@code millis heapBytes}. */
+  static void measureChild(Path dir, int expected) {
+    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    long before = usedAfterGc(memory);
+    long start = System.nanoTime();
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir)
+        .compactionThreshold(Long.MAX_VALUE).build()) {
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      int live = store.liveCount();
+      if (live != expected) {
+        throw new IllegalStateException("expected " + expected + " live tokens, found " + live);
+      }
+      long after = usedAfterGc(memory);
+      System.out.println(millis + " " + (after - before));
+    }
+  }
+
+  private static long usedAfterGc(MemoryMXBean memory) {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return memory.getHeapMemoryUsage().getUsed();
+  }
+}
