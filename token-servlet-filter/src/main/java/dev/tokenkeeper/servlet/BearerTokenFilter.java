@@ -259,8 +259,8 @@ public final class BearerTokenFilter implements Filter {
   }
 
   private static void recordFailure(Settings current, String client) {
-    FailureLimiter limiter = current.limiter();
-    if (limiter.recordFailure(client, current.clock().instant())) {
+    WindowLimiter limiter = current.limiter();
+    if (limiter.record(client, current.clock().instant())) {
       LOG.warn("client {} reached {} failed bearer attempts within {}; answering 429 until the"
           + " window ends", client, limiter.limit(), limiter.window());
     }
@@ -283,7 +283,7 @@ public final class BearerTokenFilter implements Filter {
       TokenService service,
       String realm,
       PublicPaths publicPaths,
-      FailureLimiter limiter,
+      WindowLimiter limiter,
       boolean allowQuery,
       boolean allowForm,
       Clock clock) {}
@@ -400,10 +400,10 @@ public final class BearerTokenFilter implements Filter {
 
     /** The filter, ready to register; {@code init} will not change it. */
     public BearerTokenFilter build() {
-      FailureLimiter limiter = new FailureLimiter(
+      WindowLimiter limiter = new WindowLimiter(
           failureLimit == null ? DEFAULT_FAILURE_LIMIT : failureLimit,
           failureWindow == null ? DEFAULT_FAILURE_WINDOW : failureWindow,
-          FailureLimiter.DEFAULT_MAX_TRACKED);
+          WindowLimiter.DEFAULT_MAX_TRACKED);
       return new BearerTokenFilter(new Settings(
           tokenService,
           realm == null ? DEFAULT_REALM : realm,

@@ -8,19 +8,19 @@ import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-class FailureLimiterTest {
+class WindowLimiterTest {
 
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   private static final Duration MINUTE = Duration.ofMinutes(1);
 
   @Test
-  void recordFailure_atLimit_limitsUntilTheWindowEnds() {
-    FailureLimiter limiter = new FailureLimiter(3, MINUTE, 100);
+  void record_atLimit_limitsUntilTheWindowEnds() {
+    WindowLimiter limiter = new WindowLimiter(3, MINUTE, 100);
 
-    assertFalse(limiter.recordFailure("a", T0));
-    assertFalse(limiter.recordFailure("a", T0.plusSeconds(10)));
+    assertFalse(limiter.record("a", T0));
+    assertFalse(limiter.record("a", T0.plusSeconds(10)));
     assertEquals(0, limiter.retryAfterSeconds("a", T0.plusSeconds(10)));
-    assertTrue(limiter.recordFailure("a", T0.plusSeconds(20)));
+    assertTrue(limiter.record("a", T0.plusSeconds(20)));
 
     assertEquals(40, limiter.retryAfterSeconds("a", T0.plusSeconds(20)));
     assertEquals(1, limiter.retryAfterSeconds("a", T0.plusMillis(59_001)));
@@ -29,21 +29,21 @@ class FailureLimiterTest {
   }
 
   @Test
-  void recordFailure_afterWindow_startsAfresh() {
-    FailureLimiter limiter = new FailureLimiter(2, MINUTE, 100);
-    limiter.recordFailure("a", T0);
+  void record_afterWindow_startsAfresh() {
+    WindowLimiter limiter = new WindowLimiter(2, MINUTE, 100);
+    limiter.record("a", T0);
 
-    assertFalse(limiter.recordFailure("a", T0.plus(MINUTE)));
-    assertTrue(limiter.recordFailure("a", T0.plus(MINUTE).plusSeconds(1)));
+    assertFalse(limiter.record("a", T0.plus(MINUTE)));
+    assertTrue(limiter.record("a", T0.plus(MINUTE).plusSeconds(1)));
   }
 
   @Test
-  void recordFailure_manyAddresses_staysWithinCapEvictingOldest() {
-    FailureLimiter limiter = new FailureLimiter(1, MINUTE, 100);
-    limiter.recordFailure("first", T0);
+  void record_manyAddresses_staysWithinCapEvictingOldest() {
+    WindowLimiter limiter = new WindowLimiter(1, MINUTE, 100);
+    limiter.record("first", T0);
 
     for (int i = 0; i < 10_000; i++) {
-      limiter.recordFailure("10.0." + (i / 256) + "." + (i % 256), T0.plusMillis(1 + i % 1000));
+      limiter.record("10.0." + (i / 256) + "." + (i % 256), T0.plusMillis(1 + i % 1000));
     }
 
     assertEquals(100, limiter.tracked());
@@ -52,9 +52,9 @@ class FailureLimiterTest {
 
   @Test
   void tracked_afterWindowsEnd_dropsExpiredEntries() {
-    FailureLimiter limiter = new FailureLimiter(5, MINUTE, 100);
+    WindowLimiter limiter = new WindowLimiter(5, MINUTE, 100);
     for (int i = 0; i < 50; i++) {
-      limiter.recordFailure("client-" + i, T0);
+      limiter.record("client-" + i, T0);
     }
 
     limiter.retryAfterSeconds("anyone", T0.plus(MINUTE));

@@ -7,15 +7,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Counts failed bearer attempts per client address in fixed windows and says when an address is
- * past its limit.
+ * Counts events per key in fixed windows and says when a key is past its limit: failed bearer
+ * attempts per client address, and requests per session for the optional per-token rate limit.
  *
- * <p><b>Windows.</b> An address's window opens at its first failure and lasts {@code window}; at
- * {@code limit} failures within it the address is limited until the window ends, and then starts
- * afresh. Limited addresses are answered before any store lookup, and their requests are not
+ * <p><b>Windows.</b> A key's window opens at its first event and lasts {@code window}; at
+ * {@code limit} events within it the key is limited until the window ends, and then starts
+ * afresh. Limited keys are answered before any store lookup, and their requests are not
  * counted again, so a limited client cannot extend its own penalty.
  *
- * <p><b>Bounded memory.</b> At most {@code maxTracked} addresses are kept. Entries sit in the order
+ * <p><b>Bounded memory.</b> At most {@code maxTracked} keys are kept. Entries sit in the order
  * their windows opened, so expired ones are dropped from the head as time passes; when the map is
  * still full, the oldest window is evicted. An attacker with more addresses than that can push
  * entries out, but already has that many addresses times {@code limit} guesses per window, against
@@ -24,9 +24,9 @@ import java.util.Map;
  *
  * <p>Thread-safe: one lock guards the map and is never held across I/O.
  */
-final class FailureLimiter {
+final class WindowLimiter {
 
-  /** Default cap on tracked addresses. */
+  /** Default cap on tracked keys. */
   static final int DEFAULT_MAX_TRACKED = 10_000;
 
   private final int limit;
@@ -35,7 +35,7 @@ final class FailureLimiter {
   /** Guarded by {@code this}; insertion order is window-opening order. */
   private final LinkedHashMap<String, Window> windows = new LinkedHashMap<>();
 
-  FailureLimiter(int limit, Duration window, int maxTracked) {
+  WindowLimiter(int limit, Duration window, int maxTracked) {
     this.limit = limit;
     this.window = window;
     this.maxTracked = maxTracked;
@@ -49,13 +49,11 @@ final class FailureLimiter {
     return window;
   }
 
-  /**
-   * How long {@code client} must wait, in whole seconds rounded up, or 0 if it is not limited.
-   */
-  synchronized long retryAfterSeconds(String client, Instant now) {
+  /** How long {@code key} must wait, in whole seconds rounded up, or 0 if it is not limited. */
+  synchronized long retryAfterSeconds(String key, Instant now) {
     dropExpired(now);
-    Window current = windows.get(client);
-    if (current == null || current.failures < limit) {
+    Window current = windows.get(key);
+    if (current == null || current.events < limit) {
       return 0;
     }
     long millis = Duration.between(now, current.end).toMillis();
@@ -63,13 +61,13 @@ final class FailureLimiter {
   }
 
   /**
-   * Records a failed attempt by {@code client}.
+   * Records an event for {@code key}.
    *
-   * @return whether this failure brought {@code client} to its limit
+   * @return whether this event brought {@code key} to its limit
    */
-  synchronized boolean recordFailure(String client, Instant now) {
+  synchronized boolean record(String key, Instant now) {
     dropExpired(now);
-    Window current = windows.get(client);
+    Window current = windows.get(key);
     if (current == null) {
       if (windows.size() >= maxTracked) {
         Iterator<Map.Entry<String, Window>> oldest = windows.entrySet().iterator();
@@ -77,16 +75,16 @@ final class FailureLimiter {
         oldest.remove();
       }
       current = new Window(now.plus(window));
-      windows.put(client, current);
+      windows.put(key, current);
     }
-    if (current.failures < limit) {
-      current.failures++;
-      return current.failures == limit;
+    if (current.events < limit) {
+      current.events++;
+      return current.events == limit;
     }
     return false;
   }
 
-  /** How many addresses are tracked now. */
+  /** How many keys are tracked now. */
   synchronized int tracked() {
     return windows.size();
   }
@@ -100,10 +98,10 @@ final class FailureLimiter {
     }
   }
 
-  /** One address's current window. Guarded by the limiter's lock. */
+  /** One key's current window. Guarded by the limiter's lock. */
   private static final class Window {
     final Instant end;
-    int failures;
+    int events;
 
     Window(Instant end) {
       this.end = end;
