@@ -34,7 +34,14 @@ public sealed interface AuthResult {
     /** Known, but past its expiry (absolute lifetime or idle timeout). */
     EXPIRED,
     /** Known, but revoked (logout, logout everywhere, device removed). */
-    REVOKED
+    REVOKED,
+    /**
+     * A refresh token already rotated, presented again after the grace window: presumed stolen,
+     * so its session (only that one) has just been revoked.
+     */
+    REUSED,
+    /** Known and valid, but bound to another client (network or user agent) than the caller. */
+    CLIENT_MISMATCH
   }
 
   /**

@@ -6,8 +6,10 @@ import java.util.Base64;
 import java.util.zip.CRC32;
 
 /**
- * The text form of a token secret: {@code tk_}, 43 base64url characters carrying 256 random bits,
- * and a 6-character base62 CRC32 of everything before it, 52 characters in all.
+ * The text form of a token secret: a prefix naming its kind, 43 base64url characters carrying 256
+ * random bits, and a 6-character base62 CRC32 of everything before it: 52 or 53 characters in all.
+ * As with GitHub's {@code ghp_}/{@code ghr_}, the prefix keeps the kinds apart: a refresh token is
+ * malformed where an access token is expected, and the other way round.
  *
  * <p>The fixed prefix lets secret scanners find a leaked token; the checksum (as in GitHub's token
  * format) lets a mistyped or made-up token be refused without a store lookup. The checksum is not a
@@ -15,11 +17,29 @@ import java.util.zip.CRC32;
  */
 final class TokenFormat {
 
-  static final String PREFIX = "tk_";
+  /** The kinds of token, told apart by prefix. */
+  enum Kind {
+    /** A token issued alone: it is the session, and slides with use under an idle timeout. */
+    ACCESS("tk_"),
+    /** The short-lived access token of a pair: a fixed lifetime, renewed by refresh. */
+    PAIRED_ACCESS("tka_"),
+    /** The refresh token of a pair. */
+    REFRESH("tkr_");
+
+    final String prefix;
+    final int length;
+
+    Kind(String prefix) {
+      this.prefix = prefix;
+      this.length = prefix.length() + BODY_LENGTH + CHECKSUM_LENGTH;
+    }
+  }
+
+  static final String PREFIX = Kind.ACCESS.prefix;
   static final int RANDOM_BYTES = 32;
   static final int BODY_LENGTH = 43;
   static final int CHECKSUM_LENGTH = 6;
-  static final int LENGTH = PREFIX.length() + BODY_LENGTH + CHECKSUM_LENGTH;
+  static final int LENGTH = Kind.ACCESS.length;
 
   private static final char[] BASE62 =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
@@ -27,9 +47,13 @@ final class TokenFormat {
   private TokenFormat() {}
 
   static String generate(SecureRandom random) {
+    return generate(Kind.ACCESS, random);
+  }
+
+  static String generate(Kind kind, SecureRandom random) {
     byte[] bytes = new byte[RANDOM_BYTES];
     random.nextBytes(bytes);
-    String head = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    String head = kind.prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     return head + checksum(head);
   }
 
@@ -38,16 +62,22 @@ final class TokenFormat {
    * Runs in time linear in a bounded length and never throws.
    */
   static boolean isWellFormed(CharSequence presented) {
-    if (presented == null || presented.length() != LENGTH) {
+    return isWellFormed(presented, Kind.ACCESS);
+  }
+
+  /** Whether {@code presented} is a well-formed token of {@code kind}; never throws. */
+  static boolean isWellFormed(CharSequence presented, Kind kind) {
+    String prefix = kind.prefix;
+    if (presented == null || presented.length() != kind.length) {
       return false;
     }
-    for (int i = 0; i < PREFIX.length(); i++) {
-      if (presented.charAt(i) != PREFIX.charAt(i)) {
+    for (int i = 0; i < prefix.length(); i++) {
+      if (presented.charAt(i) != prefix.charAt(i)) {
         return false;
       }
     }
-    int bodyEnd = PREFIX.length() + BODY_LENGTH;
-    for (int i = PREFIX.length(); i < bodyEnd; i++) {
+    int bodyEnd = prefix.length() + BODY_LENGTH;
+    for (int i = prefix.length(); i < bodyEnd; i++) {
       if (!isBase64UrlChar(presented.charAt(i))) {
         return false;
       }
@@ -60,6 +90,23 @@ final class TokenFormat {
     String expected = checksum(presented.subSequence(0, bodyEnd).toString());
     for (int i = 0; i < CHECKSUM_LENGTH; i++) {
       if (presented.charAt(bodyEnd + i) != expected.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether {@code presented} has the form of the origin system's tokens
+   * ({@code secrets.token_urlsafe(32)}: 43 base64url characters, no prefix, no checksum), which
+   * {@code FileTokenStore} can import by hash so their users stay logged in.
+   */
+  static boolean isLegacy(CharSequence presented) {
+    if (presented == null || presented.length() != BODY_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < BODY_LENGTH; i++) {
+      if (!isBase64UrlChar(presented.charAt(i))) {
         return false;
       }
     }

@@ -12,18 +12,26 @@ import java.util.Objects;
  *
  * @param hash the digest of the token's secret, with its scheme version
  * @param session the session the token opens
- * @param revokedAt when the token was revoked, or {@code null} while it is not
+ * @param revokedAt when the token was revoked (or, for a refresh token, rotated), or {@code null}
+ *     while it is not
+ * @param binding what the token is bound to when client binding is on, or {@code null}
  */
-public record TokenRecord(TokenHash hash, Session session, Instant revokedAt) {
+public record TokenRecord(
+    TokenHash hash, Session session, Instant revokedAt, ClientBinding binding) {
 
   public TokenRecord {
     Objects.requireNonNull(hash, "hash");
     Objects.requireNonNull(session, "session");
   }
 
-  /** A record for a freshly issued, unrevoked token. */
+  /** A record without client binding. */
+  public TokenRecord(TokenHash hash, Session session, Instant revokedAt) {
+    this(hash, session, revokedAt, null);
+  }
+
+  /** A record for a freshly issued, unrevoked token without client binding. */
   public static TokenRecord of(TokenHash hash, Session session) {
-    return new TokenRecord(hash, session, null);
+    return new TokenRecord(hash, session, null, null);
   }
 
   /** Whether the token has been revoked. */
@@ -39,12 +47,12 @@ public record TokenRecord(TokenHash hash, Session session, Instant revokedAt) {
   /** This record revoked at {@code at}; a record already revoked keeps its first revocation. */
   public TokenRecord revokedAt(Instant at) {
     Objects.requireNonNull(at, "at");
-    return isRevoked() ? this : new TokenRecord(hash, session, at);
+    return isRevoked() ? this : new TokenRecord(hash, session, at, binding);
   }
 
   /** This record after a use; see {@link Session#touchedAt(Instant, Instant)}. */
   public TokenRecord touchedAt(Instant usedAt, Instant newExpiresAt) {
     Session touched = session.touchedAt(usedAt, newExpiresAt);
-    return touched == session ? this : new TokenRecord(hash, touched, revokedAt);
+    return touched == session ? this : new TokenRecord(hash, touched, revokedAt, binding);
   }
 }

@@ -5,8 +5,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -39,14 +41,26 @@ import java.util.Set;
  */
 public final class TokenService {
 
-  /** The default absolute lifetime of a token: 7 days. */
+  /** The default absolute lifetime of a token (or of a session renewed by refresh): 7 days. */
   public static final Duration DEFAULT_ABSOLUTE_TTL = Duration.ofDays(7);
+
+  /** The default lifetime of an access token issued in a pair: 15 minutes. */
+  public static final Duration DEFAULT_ACCESS_TTL = Duration.ofMinutes(15);
+
+  /** The default grace window for retrying a just-rotated refresh token: 10 seconds. */
+  public static final Duration DEFAULT_REFRESH_GRACE = Duration.ofSeconds(10);
 
   private final TokenStore store;
   private final Clock clock;
   private final SecureRandom random;
   private final Duration absoluteTtl;
   private final Duration idleTimeout;
+  private final Duration accessTtl;
+  /** What the builder was given, or {@code null} for the default: carried by toBuilder(). */
+  private final Duration accessTtlSetting;
+  private final Duration refreshGrace;
+  private final ClientBinding.Policy binding;
+  private final boolean acceptLegacy;
 
   private TokenService(Builder builder) {
     this.store = builder.store;
@@ -54,6 +68,12 @@ public final class TokenService {
     this.random = builder.random;
     this.absoluteTtl = builder.absoluteTtl;
     this.idleTimeout = builder.idleTimeout;
+    this.accessTtlSetting = builder.accessTtl;
+    this.accessTtl = builder.accessTtl != null ? builder.accessTtl
+        : shorter(DEFAULT_ACCESS_TTL, builder.absoluteTtl);
+    this.refreshGrace = builder.refreshGrace;
+    this.binding = builder.binding;
+    this.acceptLegacy = builder.acceptLegacy;
   }
 
   /** A builder with the defaults stated on each setter. */
@@ -69,6 +89,10 @@ public final class TokenService {
     builder.random = random;
     builder.absoluteTtl = absoluteTtl;
     builder.idleTimeout = idleTimeout;
+    builder.accessTtl = accessTtlSetting;
+    builder.refreshGrace = refreshGrace;
+    builder.binding = binding;
+    builder.acceptLegacy = acceptLegacy;
     return builder;
   }
 
@@ -88,14 +112,124 @@ public final class TokenService {
    * @throws StoreUnavailableException if the store could not keep the token durably
    */
   public IssuedToken issue(String subject, String label) {
+    return issue(subject, label, Client.UNKNOWN);
+  }
+
+  /**
+   * Issues a new token as {@link #issue(String, String)} does, bound to {@code client} when client
+   * binding is on.
+   */
+  public IssuedToken issue(String subject, String label, Client client) {
     Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(client, "client");
     Instant now = clock.instant();
     Instant expiresAt = now.plus(idleTimeout == null ? absoluteTtl : idleTimeout);
     Session session =
         new Session(SessionId.random(random), subject, cleanLabel(label), now, now, expiresAt);
-    String secret = TokenFormat.generate(random);
-    store.save(TokenRecord.of(TokenHash.sha256(secret), session));
+    return save(TokenFormat.Kind.ACCESS, session, client);
+  }
+
+  /**
+   * Issues a short-lived access token and a refresh token for one new session (one device), both
+   * stored durably before this returns. The access token lives {@code accessTtl}; the refresh
+   * token renews the pair with {@link #refresh} until the session's absolute lifetime (or its
+   * idle timeout, if unused that long) ends.
+   *
+   * @throws IllegalArgumentException if {@code subject} is blank, too long or has control characters
+   * @throws StoreUnavailableException if the store could not keep the tokens durably
+   */
+  public IssuedPair issuePair(String subject, String label, Client client) {
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(client, "client");
+    Instant now = clock.instant();
+    Session started = new Session(SessionId.random(random), subject, cleanLabel(label), now, now,
+        now.plus(idleTimeout == null ? absoluteTtl : idleTimeout));
+    return savePair(started, now, client);
+  }
+
+  /**
+   * Renews a pair: checks the refresh token, issues a new access and refresh token for the same
+   * session, and rotates the old refresh token out.
+   *
+   * <p>Presenting a rotated refresh token again within {@code refreshGrace} of its rotation (two
+   * tabs refreshing at once, a lost response) gets another new pair for the same session. After
+   * the grace window it is treated as theft: that session, and only that session, is revoked, and
+   * the result is {@link AuthResult.Reason#REUSED}.
+   *
+   * @param presented the refresh token as the client sent it; {@code null} is malformed
+   * @param client the caller, checked against the token's binding when binding is on
+   * @throws StoreUnavailableException if the store cannot be read or written
+   */
+  public RefreshResult refresh(String presented, Client client) {
+    Objects.requireNonNull(client, "client");
+    if (!TokenFormat.isWellFormed(presented, TokenFormat.Kind.REFRESH)) {
+      return new RefreshResult.Rejected(AuthResult.Reason.MALFORMED);
+    }
+    TokenHash hash = TokenHash.sha256(presented);
+    Optional<TokenRecord> found = store.find(hash);
+    if (found.isEmpty()) {
+      return new RefreshResult.Rejected(AuthResult.Reason.UNKNOWN);
+    }
+    TokenRecord record = found.get();
+    Instant now = clock.instant();
+    if (!bindingMatches(record, client)) {
+      return new RefreshResult.Rejected(AuthResult.Reason.CLIENT_MISMATCH);
+    }
+    if (record.isRevoked()) {
+      return refreshRotated(record, now, client);
+    }
+    if (record.session().isExpiredAt(now)) {
+      store.delete(hash);
+      return new RefreshResult.Rejected(AuthResult.Reason.EXPIRED);
+    }
+    // The successor is stored before the old token is rotated out, so a concurrent retry that
+    // finds the old token rotated always finds a live successor too (see refreshRotated).
+    IssuedPair pair = savePair(record.session(), now, client);
+    store.revoke(hash, now);
+    return new RefreshResult.Refreshed(pair);
+  }
+
+  /** A rotated (or revoked) refresh token came back: a retry in grace, a theft, or a dead session. */
+  private RefreshResult refreshRotated(TokenRecord record, Instant now, Client client) {
+    SessionId id = record.session().id();
+    String subject = record.session().subject();
+    boolean sessionLive = store.findBySubject(subject).stream()
+        .anyMatch(r -> r.session().id().equals(id) && r.isLiveAt(now));
+    if (!sessionLive) {
+      return new RefreshResult.Rejected(AuthResult.Reason.REVOKED);
+    }
+    if (now.isBefore(record.revokedAt().plus(refreshGrace))) {
+      return new RefreshResult.Refreshed(savePair(record.session(), now, client));
+    }
+    revokeSession(subject, id);
+    return new RefreshResult.Rejected(AuthResult.Reason.REUSED);
+  }
+
+  private IssuedPair savePair(Session session, Instant now, Client client) {
+    Instant hardEnd = session.createdAt().plus(absoluteTtl);
+    Instant refreshEnd = earlier(now.plus(idleTimeout == null ? absoluteTtl : idleTimeout),
+        hardEnd);
+    Instant accessEnd = earlier(now.plus(accessTtl), refreshEnd);
+    Session refreshSession = new Session(session.id(), session.subject(), session.label(),
+        session.createdAt(), now, refreshEnd);
+    Session accessSession = new Session(session.id(), session.subject(), session.label(),
+        session.createdAt(), now, accessEnd);
+    IssuedToken refresh = save(TokenFormat.Kind.REFRESH, refreshSession, client);
+    IssuedToken access = save(TokenFormat.Kind.PAIRED_ACCESS, accessSession, client);
+    return new IssuedPair(access, refresh.plaintext(), refreshEnd);
+  }
+
+  private IssuedToken save(TokenFormat.Kind kind, Session session, Client client) {
+    String secret = TokenFormat.generate(kind, random);
+    ClientBinding bound = binding == null ? null : binding.bind(client);
+    store.save(new TokenRecord(TokenHash.sha256(secret), session, null, bound));
     return new IssuedToken(secret, session);
+  }
+
+  private boolean bindingMatches(TokenRecord record, Client client) {
+    // A record bound under a policy since switched off still holds to its binding.
+    ClientBinding.Policy policy = binding == null ? ClientBinding.Policy.exactAddress() : binding;
+    return record.binding() == null || policy.matches(record.binding(), client);
   }
 
   /**
@@ -108,7 +242,18 @@ public final class TokenService {
    * @throws StoreUnavailableException if the store cannot be read
    */
   public AuthResult authenticate(String presented) {
-    if (!TokenFormat.isWellFormed(presented)) {
+    return authenticate(presented, Client.UNKNOWN);
+  }
+
+  /**
+   * Checks a presented access token as {@link #authenticate(String)} does, and, for a token bound
+   * to its client, that {@code client} matches ({@link AuthResult.Reason#CLIENT_MISMATCH} if not).
+   */
+  public AuthResult authenticate(String presented, Client client) {
+    Objects.requireNonNull(client, "client");
+    boolean single = TokenFormat.isWellFormed(presented, TokenFormat.Kind.ACCESS)
+        || (acceptLegacy && TokenFormat.isLegacy(presented));
+    if (!single && !TokenFormat.isWellFormed(presented, TokenFormat.Kind.PAIRED_ACCESS)) {
       return new AuthResult.Rejected(AuthResult.Reason.MALFORMED);
     }
     TokenHash hash = TokenHash.sha256(presented);
@@ -125,7 +270,11 @@ public final class TokenService {
       store.delete(hash);
       return new AuthResult.Rejected(AuthResult.Reason.EXPIRED);
     }
-    Instant expiresAt = slidExpiry(record.session(), now);
+    if (!bindingMatches(record, client)) {
+      return new AuthResult.Rejected(AuthResult.Reason.CLIENT_MISMATCH);
+    }
+    // A paired access token keeps its short, fixed life; the pair is renewed by refresh instead.
+    Instant expiresAt = single ? slidExpiry(record.session(), now) : record.session().expiresAt();
     store.touch(hash, now, expiresAt);
     return new AuthResult.Authenticated(record.session().touchedAt(now, expiresAt));
   }
@@ -137,7 +286,10 @@ public final class TokenService {
    * @throws StoreUnavailableException if the revocation could not be stored durably
    */
   public boolean revoke(String presented) {
-    if (!TokenFormat.isWellFormed(presented)) {
+    if (!TokenFormat.isWellFormed(presented, TokenFormat.Kind.ACCESS)
+        && !TokenFormat.isWellFormed(presented, TokenFormat.Kind.PAIRED_ACCESS)
+        && !TokenFormat.isWellFormed(presented, TokenFormat.Kind.REFRESH)
+        && !(acceptLegacy && TokenFormat.isLegacy(presented))) {
       return false;
     }
     return store.revoke(TokenHash.sha256(presented), clock.instant());
@@ -154,12 +306,14 @@ public final class TokenService {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(id, "id");
     Instant now = clock.instant();
+    boolean revoked = false;
+    // A session may hold several tokens (an access token and its refresh token): end them all.
     for (TokenRecord record : store.findBySubject(subject)) {
       if (record.session().id().equals(id) && record.isLiveAt(now)) {
-        return store.revoke(record.hash(), now);
+        revoked |= store.revoke(record.hash(), now);
       }
     }
-    return false;
+    return revoked;
   }
 
   /**
@@ -181,9 +335,17 @@ public final class TokenService {
   public List<Session> sessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     Instant now = clock.instant();
-    return store.findBySubject(subject).stream()
-        .filter(record -> record.isLiveAt(now))
-        .map(TokenRecord::session)
+    // One entry per session id: a session with a pair has two tokens; show the latest use and
+    // the furthest expiry among its live ones.
+    Map<SessionId, Session> byId = new HashMap<>();
+    for (TokenRecord record : store.findBySubject(subject)) {
+      if (record.isLiveAt(now)) {
+        Session session = record.session();
+        byId.merge(session.id(), session,
+            (a, b) -> a.touchedAt(b.lastUsedAt(), b.expiresAt()));
+      }
+    }
+    return byId.values().stream()
         .sorted(Comparator.comparing(Session::createdAt).thenComparing(s -> s.id().value()))
         .toList();
   }
@@ -212,9 +374,15 @@ public final class TokenService {
     if (idleTimeout == null) {
       return session.expiresAt();
     }
-    Instant idleEnd = now.plus(idleTimeout);
-    Instant hardEnd = session.createdAt().plus(absoluteTtl);
-    return idleEnd.isBefore(hardEnd) ? idleEnd : hardEnd;
+    return earlier(now.plus(idleTimeout), session.createdAt().plus(absoluteTtl));
+  }
+
+  private static Instant earlier(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  private static Duration shorter(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static String cleanLabel(String label) {
@@ -241,6 +409,10 @@ public final class TokenService {
     private SecureRandom random;
     private Duration absoluteTtl;
     private Duration idleTimeout;
+    private Duration accessTtl;
+    private Duration refreshGrace;
+    private ClientBinding.Policy binding;
+    private boolean acceptLegacy;
     /** Options set on this builder; ones copied by {@link #toBuilder()} may be set once more. */
     private final Set<String> set = new HashSet<>();
 
@@ -291,6 +463,59 @@ public final class TokenService {
     }
 
     /**
+     * How long the access token of a pair ({@link TokenService#issuePair}) lives; the client then
+     * refreshes. Default: 15 minutes. Tokens issued alone are not affected.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder accessTtl(Duration ttl) {
+      requireUnset("accessTtl");
+      this.accessTtl = requirePositive(ttl, "accessTtl");
+      return this;
+    }
+
+    /**
+     * How long after its rotation a refresh token may still be presented and get a fresh pair
+     * (two tabs refreshing at once, a response lost on the way). Past it, a rotated token is
+     * treated as stolen and its session is revoked. Default: 10 seconds; zero allows no retry.
+     *
+     * @throws IllegalArgumentException if negative or over 5 minutes
+     */
+    public Builder refreshGrace(Duration grace) {
+      requireUnset("refreshGrace");
+      Objects.requireNonNull(grace, "refreshGrace");
+      if (grace.isNegative() || grace.compareTo(Duration.ofMinutes(5)) > 0) {
+        throw new IllegalArgumentException("refreshGrace must be 0 to 5 minutes: " + grace);
+      }
+      this.refreshGrace = grace;
+      return this;
+    }
+
+    /**
+     * Binds each token at issue to its client's network and/or user agent; a token presented by
+     * another client is refused ({@link AuthResult.Reason#CLIENT_MISMATCH}). Default: off, because
+     * mobile clients change networks and proxies change addresses: turn it on only where clients
+     * keep a stable address, and have the web adapter read the address from trusted proxies only.
+     */
+    public Builder clientBinding(ClientBinding.Policy policy) {
+      requireUnset("clientBinding");
+      this.binding = Objects.requireNonNull(policy, "clientBinding");
+      return this;
+    }
+
+    /**
+     * Also accepts the origin system's tokens (43 base64url characters, no prefix or checksum)
+     * that {@code FileTokenStore}'s legacy import stored by hash, so their users stay logged in
+     * until those tokens expire. They skip the checksum check, so a made-up token of that shape
+     * costs a store lookup. New tokens are never issued in that form. Default: off.
+     */
+    public Builder acceptLegacyTokens() {
+      requireUnset("acceptLegacyTokens");
+      this.acceptLegacy = true;
+      return this;
+    }
+
+    /**
      * The service.
      *
      * @throws IllegalStateException if no store was given, or the idle timeout exceeds the
@@ -308,6 +533,13 @@ public final class TokenService {
       }
       if (absoluteTtl == null) {
         absoluteTtl = DEFAULT_ABSOLUTE_TTL;
+      }
+      if (refreshGrace == null) {
+        refreshGrace = DEFAULT_REFRESH_GRACE;
+      }
+      if (accessTtl != null && accessTtl.compareTo(absoluteTtl) > 0) {
+        throw new IllegalStateException(
+            "accessTtl " + accessTtl + " exceeds absoluteTtl " + absoluteTtl);
       }
       if (idleTimeout != null && idleTimeout.compareTo(absoluteTtl) > 0) {
         throw new IllegalStateException(

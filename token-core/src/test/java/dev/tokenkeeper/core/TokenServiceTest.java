@@ -222,4 +222,18 @@ class TokenServiceTest {
     assertEquals(Duration.ofMinutes(1), shortLived.absoluteTtl());
     sessionOf(tokens.authenticate(issued.plaintext()));
   }
+
+  @Test
+  void acceptLegacyTokens_originTokenImportedByHash_authenticates_andIsOffByDefault() {
+    String origin = "xIIZyL3I4V9i8774aaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    Instant now = clock.instant();
+    Session session = new Session(SessionId.parse("AAAAAAAAAAAAAAAAAAAAAA"), "user@example.com",
+        null, now, now, now.plus(Duration.ofDays(1)));
+    store.save(TokenRecord.of(TokenHash.sha256(origin), session));
+    assertEquals(AuthResult.Reason.MALFORMED, reasonOf(tokens.authenticate(origin)));
+    TokenService legacy = tokens.toBuilder().acceptLegacyTokens().build();
+    assertEquals("user@example.com", sessionOf(legacy.authenticate(origin)).subject());
+    assertTrue(legacy.revoke(origin));
+    assertEquals(AuthResult.Reason.REVOKED, reasonOf(legacy.authenticate(origin)));
+  }
 }

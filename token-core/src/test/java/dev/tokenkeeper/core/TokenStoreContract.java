@@ -106,6 +106,25 @@ public interface TokenStoreContract {
   }
 
   @Test
+  default void save_withClientBinding_roundTrips() {
+    TokenStore store = newStore();
+    TokenRecord plain = record("alice");
+    TokenRecord bound = new TokenRecord(plain.hash(), plain.session(), null,
+        new ClientBinding("203.0.113.0/24", "0123456789abcdef0123456789abcdef"));
+    TokenRecord agentOnly = record("alice");
+    agentOnly = new TokenRecord(agentOnly.hash(), agentOnly.session(), null,
+        new ClientBinding(null, "fedcba9876543210fedcba9876543210"));
+    store.save(bound);
+    store.save(agentOnly);
+    store.revoke(agentOnly.hash(), T0.plusSeconds(1));
+    try (TokenStore reopened = reopen(store)) {
+      assertEquals(Optional.of(bound), reopened.find(bound.hash()));
+      assertEquals(Optional.of(agentOnly.revokedAt(T0.plusSeconds(1))),
+          reopened.find(agentOnly.hash()));
+    }
+  }
+
+  @Test
   default void save_duplicateHash_isRefused() {
     try (TokenStore store = newStore()) {
       TokenRecord record = record("alice");
@@ -225,6 +244,59 @@ public interface TokenStoreContract {
       TokenRecord found = store.find(record.hash()).orElseThrow();
       assertEquals(used, found.session().lastUsedAt());
       assertEquals(expires, found.session().expiresAt());
+    }
+  }
+
+  @Test
+  default void touch_fromManyThreadsInAnyOrder_endsAtTheLatest_andARacingRevokeWins()
+      throws Exception {
+    TokenStore store = newStore();
+    TokenRecord touched = record("alice");
+    TokenRecord revoked = record("alice");
+    store.save(touched);
+    store.save(revoked);
+    int threads = 4;
+    int perThread = 200;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int offset = t;
+        futures.add(pool.submit(() -> {
+          start.await(5, TimeUnit.SECONDS);
+          for (int i = 0; i < perThread; i++) {
+            // Threads interleave old and new instants, as slow and fast requests do.
+            int second = (i * 7 + offset * 13) % (threads * perThread) + 1;
+            store.touch(touched.hash(), T0.plusSeconds(second),
+                touched.session().expiresAt().plusSeconds(second));
+            store.touch(revoked.hash(), T0.plusSeconds(second),
+                revoked.session().expiresAt().plusSeconds(second));
+            if (offset == 0 && i == perThread / 2) {
+              store.revoke(revoked.hash(), T0);
+            }
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> future : futures) {
+        future.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    int latest = 0;
+    for (int t = 0; t < threads; t++) {
+      for (int i = 0; i < perThread; i++) {
+        latest = Math.max(latest, (i * 7 + t * 13) % (threads * perThread) + 1);
+      }
+    }
+    try (TokenStore reopened = reopen(store)) {
+      Session session = reopened.find(touched.hash()).orElseThrow().session();
+      assertEquals(T0.plusSeconds(latest), session.lastUsedAt());
+      assertEquals(touched.session().expiresAt().plusSeconds(latest), session.expiresAt());
+      assertTrue(reopened.find(revoked.hash()).orElseThrow().isRevoked());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.ClientBinding;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.TokenHash;
@@ -14,7 +15,8 @@ import java.util.zip.CRC32C;
  * The binary form of a {@link LogEntry}: a frame {@code [u32 length][u32 crc32c][body]}, the CRC
  * over the body, the body {@code [u8 type][payload]}. Integers are big-endian; an instant is
  * {@code [i64 epochSecond][i32 nano]}; a string is {@code [u16 length][UTF-8]}; a hash is
- * {@code [u8 scheme][32 bytes digest]}; a session id its 22 ASCII characters. Files start with an
+ * {@code [u8 scheme][32 bytes digest]}; a session id its 22 ASCII characters. A save's flags say
+ * which optional fields follow: revokedAt, label, bound network, bound user-agent digest. Files start with an
  * 8-byte magic naming their kind and format version. Only hashes and metadata are ever encoded.
  */
 final class Frames {
@@ -39,6 +41,8 @@ final class Frames {
   private static final int SESSION_ID = 22;
   private static final int HAS_LABEL = 1;
   private static final int REVOKED = 2;
+  private static final int BOUND_NETWORK = 4;
+  private static final int BOUND_AGENT = 8;
 
   private Frames() {}
 
@@ -50,21 +54,34 @@ final class Frames {
       Session s = record.session();
       byte[] subject = s.subject().getBytes(StandardCharsets.UTF_8);
       byte[] label = s.label() == null ? null : s.label().getBytes(StandardCharsets.UTF_8);
+      ClientBinding binding = record.binding();
+      byte[] network = binding == null || binding.network() == null ? null
+          : binding.network().getBytes(StandardCharsets.UTF_8);
+      byte[] agent = binding == null || binding.userAgentDigest() == null ? null
+          : binding.userAgentDigest().getBytes(StandardCharsets.UTF_8);
       int size = 1 + HASH + SESSION_ID + 3 * INSTANT + 1 + (record.isRevoked() ? INSTANT : 0)
-          + 2 + subject.length + (label == null ? 0 : 2 + label.length);
+          + 2 + subject.length + (label == null ? 0 : 2 + label.length)
+          + (network == null ? 0 : 2 + network.length) + (agent == null ? 0 : 2 + agent.length);
       frame = start(size, SAVE);
       putHash(frame, record.hash());
       frame.put(s.id().value().getBytes(StandardCharsets.US_ASCII));
       putInstant(frame, s.createdAt());
       putInstant(frame, s.lastUsedAt());
       putInstant(frame, s.expiresAt());
-      frame.put((byte) ((label == null ? 0 : HAS_LABEL) | (record.isRevoked() ? REVOKED : 0)));
+      frame.put((byte) ((label == null ? 0 : HAS_LABEL) | (record.isRevoked() ? REVOKED : 0)
+          | (network == null ? 0 : BOUND_NETWORK) | (agent == null ? 0 : BOUND_AGENT)));
       if (record.isRevoked()) {
         putInstant(frame, record.revokedAt());
       }
       putString(frame, subject);
       if (label != null) {
         putString(frame, label);
+      }
+      if (network != null) {
+        putString(frame, network);
+      }
+      if (agent != null) {
+        putString(frame, agent);
       }
     } else if (entry instanceof LogEntry.Revoke revoke) {
       frame = start(1 + HASH + INSTANT, REVOKE);
@@ -135,19 +152,23 @@ final class Frames {
         Instant lastUsed = getInstant(body);
         Instant expires = getInstant(body);
         int flags = body.get();
-        if ((flags & ~(HAS_LABEL | REVOKED)) != 0) {
+        if ((flags & ~(HAS_LABEL | REVOKED | BOUND_NETWORK | BOUND_AGENT)) != 0) {
           throw new IllegalArgumentException("unknown flags " + flags);
         }
         Instant revokedAt = (flags & REVOKED) != 0 ? getInstant(body) : null;
         String subject = share(getString(body), strings);
         String label = (flags & HAS_LABEL) != 0 ? share(getString(body), strings) : null;
+        String network = (flags & BOUND_NETWORK) != 0 ? getString(body) : null;
+        String agent = (flags & BOUND_AGENT) != 0 ? getString(body) : null;
+        ClientBinding binding =
+            network == null && agent == null ? null : new ClientBinding(network, agent);
         // Share equal instants: a fresh session's createdAt and lastUsedAt are one value.
         if (lastUsed.equals(created)) {
           lastUsed = created;
         }
         Session session = new Session(SessionId.parse(new String(id, StandardCharsets.US_ASCII)),
             subject, label, created, lastUsed, expires);
-        return new LogEntry.Save(new TokenRecord(hash, session, revokedAt));
+        return new LogEntry.Save(new TokenRecord(hash, session, revokedAt, binding));
       }
       case REVOKE:
         return new LogEntry.Revoke(getHash(body), getInstant(body));

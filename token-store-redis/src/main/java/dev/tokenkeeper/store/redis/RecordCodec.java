@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.redis;
 
+import dev.tokenkeeper.core.ClientBinding;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.StoreCorruptedException;
@@ -32,6 +33,8 @@ final class RecordCodec {
   static final String LAST_USED = "u";
   static final String EXPIRES = "e";
   static final String REVOKED = "r";
+  static final String BOUND_NETWORK = "bn";
+  static final String BOUND_AGENT = "ba";
 
   /** Seconds added to an epoch second so every supported instant encodes as 12 digits. */
   private static final long OFFSET = 100_000_000_000L;
@@ -73,7 +76,7 @@ final class RecordCodec {
   /** The fields of a new record's hash, as alternating names and values. */
   static List<String> fields(TokenRecord record) {
     Session session = record.session();
-    List<String> fields = new ArrayList<>(14);
+    List<String> fields = new ArrayList<>(18);
     add(fields, SESSION_ID, session.id().value());
     add(fields, SUBJECT, session.subject());
     if (session.label() != null) {
@@ -84,6 +87,12 @@ final class RecordCodec {
     add(fields, EXPIRES, encode(session.expiresAt()));
     if (record.revokedAt() != null) {
       add(fields, REVOKED, encode(record.revokedAt()));
+    }
+    if (record.binding() != null && record.binding().network() != null) {
+      add(fields, BOUND_NETWORK, record.binding().network());
+    }
+    if (record.binding() != null && record.binding().userAgentDigest() != null) {
+      add(fields, BOUND_AGENT, record.binding().userAgentDigest());
     }
     return fields;
   }
@@ -107,7 +116,11 @@ final class RecordCodec {
           decode(required(fields, LAST_USED)),
           decode(required(fields, EXPIRES)));
       String revoked = fields.get(REVOKED);
-      return new TokenRecord(hash, session, revoked == null ? null : decode(revoked));
+      String network = fields.get(BOUND_NETWORK);
+      String agent = fields.get(BOUND_AGENT);
+      ClientBinding binding =
+          network == null && agent == null ? null : new ClientBinding(network, agent);
+      return new TokenRecord(hash, session, revoked == null ? null : decode(revoked), binding);
     } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
       // Never echo the id: it is a full hash. The fingerprint-sized prefix is enough to find it.
       throw new StoreCorruptedException(
