@@ -1,6 +1,7 @@
 package dev.tokenkeeper.servlet;
 
 import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
@@ -16,6 +17,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +53,8 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>several Authorization headers, or more than one token</td>
  *       <td>400, {@code Bearer realm="...", error="invalid_request", ...}</td></tr>
  *   <tr><td>a client address past its failure limit</td><td>429, {@code Retry-After}</td></tr>
+ *   <tr><td>a session past its rate limit ({@link Builder#sessionRateLimit})</td>
+ *       <td>429, {@code Retry-After}</td></tr>
  *   <tr><td>the token service throws (store unavailable)</td><td>503</td></tr>
  *   <tr><td>filter deployed without a usable configuration</td><td>500, for every request</td></tr>
  * </table>
@@ -65,8 +69,8 @@ import org.slf4j.LoggerFactory;
  * {@value #SESSION_ATTRIBUTE}.
  *
  * <p><b>Brute force.</b> Refused tokens and malformed requests count as failures of the client
- * address ({@code getRemoteAddr()}: behind a proxy, let the container resolve forwarded headers;
- * this filter trusts none). Past the limit within the window the address gets 429 until the window
+ * address ({@code getRemoteAddr()}, or behind proxies named by {@link Builder#trustedProxies} the
+ * address they forwarded; no other {@code X-Forwarded-For} is believed). Past the limit within the window the address gets 429 until the window
  * ends, before any store lookup. Requests without credentials do not count. Memory is bounded: at
  * most 10,000 addresses are tracked, the oldest window evicted first.
  *
@@ -139,6 +143,10 @@ public final class BearerTokenFilter implements Filter {
    *       <td>as {@link Builder#failureLimit}</td></tr>
    *   <tr><td>{@code allow-query-parameter}, {@code allow-form-parameter}</td>
    *       <td>{@code true} or {@code false}, as on the builder</td></tr>
+   *   <tr><td>{@code trusted-proxies}</td><td>IP addresses separated by commas or whitespace,
+   *       as {@link Builder#trustedProxies}</td></tr>
+   *   <tr><td>{@code session-rate-limit}, {@code session-rate-window-seconds}</td>
+   *       <td>both or neither, as {@link Builder#sessionRateLimit}</td></tr>
    * </table>
    *
    * <p>Exactly one of {@code token-service-attribute} and {@code store-directory} is required.
@@ -179,7 +187,7 @@ public final class BearerTokenFilter implements Filter {
       chain.doFilter(request, response);
       return;
     }
-    String client = request.getRemoteAddr();
+    String client = current.proxies().clientAddress(request);
     long retryAfter = current.limiter().retryAfterSeconds(client, current.clock().instant());
     if (retryAfter > 0) {
       response.setHeader("Retry-After", Long.toString(retryAfter));
@@ -228,7 +236,8 @@ public final class BearerTokenFilter implements Filter {
     String token = credentials.token();
     AuthResult result;
     try {
-      result = current.service().authenticate(token);
+      result = current.service().authenticate(
+          token, new Client(client, request.getHeader("User-Agent")));
     } catch (RuntimeException e) {
       // Fail closed: a store that cannot answer must not let anyone in, nor show its insides.
       LOG.error("token service failed checking bearer token {} from {}; answering 503",
@@ -238,6 +247,17 @@ public final class BearerTokenFilter implements Filter {
     }
     if (result instanceof AuthResult.Authenticated) {
       Session session = ((AuthResult.Authenticated) result).session();
+      WindowLimiter perSession = current.sessionLimiter();
+      if (perSession != null) {
+        Instant now = current.clock().instant();
+        long wait = perSession.retryAfterSeconds(session.id().value(), now);
+        if (wait > 0) {
+          response.setHeader("Retry-After", Long.toString(wait));
+          Refusal.RATE_LIMITED.send(response, current.realm());
+          return;
+        }
+        perSession.record(session.id().value(), now);
+      }
       request.setAttribute(SESSION_ATTRIBUTE, session);
       if (credentials.source() == Credentials.Source.QUERY) {
         // RFC 6750 section 2.3: a URI carrying a token must not be cached in shared caches.
@@ -248,6 +268,11 @@ public final class BearerTokenFilter implements Filter {
       return;
     }
     AuthResult.Reason reason = ((AuthResult.Rejected) result).reason();
+    if (reason == AuthResult.Reason.CLIENT_MISMATCH) {
+      // Worth an operator's eye: a valid token from somewhere it was not issued to.
+      LOG.warn("bearer token {} presented by {} does not match the client it is bound to",
+          fingerprint(token), client);
+    }
     refuseToken(current, response, client, token, reason.name());
   }
 
@@ -284,6 +309,8 @@ public final class BearerTokenFilter implements Filter {
       String realm,
       PublicPaths publicPaths,
       WindowLimiter limiter,
+      WindowLimiter sessionLimiter,
+      TrustedProxies proxies,
       boolean allowQuery,
       boolean allowForm,
       Clock clock) {}
@@ -302,6 +329,9 @@ public final class BearerTokenFilter implements Filter {
     private Boolean allowQuery;
     private Boolean allowForm;
     private Clock clock;
+    private Integer sessionLimit;
+    private Duration sessionWindow;
+    private TrustedProxies proxies;
 
     private Builder(TokenService tokenService) {
       this.tokenService = tokenService;
@@ -351,7 +381,7 @@ public final class BearerTokenFilter implements Filter {
      */
     public Builder failureLimit(int limit, Duration window) {
       requireUnset(this.failureLimit, "failureLimit");
-      checkFailureLimit(limit, window);
+      checkLimit("failureLimit", "failure window", limit, window);
       this.failureLimit = limit;
       this.failureWindow = window;
       return this;
@@ -398,6 +428,39 @@ public final class BearerTokenFilter implements Filter {
       return this;
     }
 
+    /**
+     * Caps the requests one session (one token's device) may make within {@code window}; past it
+     * the session gets 429 with {@code Retry-After} until its window ends. At most 10,000
+     * sessions are tracked, the oldest window evicted first. Default: off.
+     *
+     * @throws NullPointerException if {@code window} is {@code null}
+     * @throws IllegalArgumentException if {@code limit} is below 1 or {@code window} not positive
+     * @throws IllegalStateException if already set
+     */
+    public Builder sessionRateLimit(int limit, Duration window) {
+      requireUnset(this.sessionLimit, "sessionRateLimit");
+      checkLimit("sessionRateLimit", "session rate window", limit, window);
+      this.sessionLimit = limit;
+      this.sessionWindow = window;
+      return this;
+    }
+
+    /**
+     * Reverse proxies, by IP address, whose {@code X-Forwarded-For} is believed. The client
+     * address (for the failure limit and client binding) is then the rightmost forwarded entry
+     * that is not one of these proxies. Requests from any other peer are taken at their own
+     * address, whatever headers they carry: never trust {@code X-Forwarded-For} blindly. Default:
+     * none (the peer's address, as {@code getRemoteAddr()} gives it).
+     *
+     * @throws IllegalArgumentException if an entry is not an IP address (names are not resolved)
+     * @throws IllegalStateException if already set
+     */
+    public Builder trustedProxies(String... addresses) {
+      requireUnset(this.proxies, "trustedProxies");
+      this.proxies = TrustedProxies.of(addresses);
+      return this;
+    }
+
     /** The filter, ready to register; {@code init} will not change it. */
     public BearerTokenFilter build() {
       WindowLimiter limiter = new WindowLimiter(
@@ -409,6 +472,9 @@ public final class BearerTokenFilter implements Filter {
           realm == null ? DEFAULT_REALM : realm,
           publicPaths == null ? PublicPaths.NONE : publicPaths,
           limiter,
+          sessionLimit == null ? null : new WindowLimiter(
+              sessionLimit, sessionWindow, WindowLimiter.DEFAULT_MAX_TRACKED),
+          proxies == null ? TrustedProxies.NONE : proxies,
           Boolean.TRUE.equals(allowQuery),
           Boolean.TRUE.equals(allowForm),
           clock == null ? Clock.systemUTC() : clock));
@@ -429,13 +495,13 @@ public final class BearerTokenFilter implements Filter {
       }
     }
 
-    static void checkFailureLimit(int limit, Duration window) {
+    static void checkLimit(String name, String windowName, int limit, Duration window) {
       Objects.requireNonNull(window, "window");
       if (limit < 1) {
-        throw new IllegalArgumentException("failureLimit must be at least 1: " + limit);
+        throw new IllegalArgumentException(name + " must be at least 1: " + limit);
       }
       if (window.isNegative() || window.isZero()) {
-        throw new IllegalArgumentException("failure window must be positive: " + window);
+        throw new IllegalArgumentException(windowName + " must be positive: " + window);
       }
     }
 

@@ -31,12 +31,15 @@ final class InitParams {
   static final String FAILURE_WINDOW_SECONDS = "failure-window-seconds";
   static final String ALLOW_QUERY_PARAMETER = "allow-query-parameter";
   static final String ALLOW_FORM_PARAMETER = "allow-form-parameter";
+  static final String TRUSTED_PROXIES = "trusted-proxies";
+  static final String SESSION_RATE_LIMIT = "session-rate-limit";
+  static final String SESSION_RATE_WINDOW_SECONDS = "session-rate-window-seconds";
 
   static final String FILE_STORE_CLASS = "dev.tokenkeeper.store.file.FileTokenStore";
 
   private static final Set<String> KNOWN = Set.of(TOKEN_SERVICE_ATTRIBUTE, STORE_DIRECTORY, REALM,
       PUBLIC_PATHS, FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, ALLOW_QUERY_PARAMETER,
-      ALLOW_FORM_PARAMETER);
+      ALLOW_FORM_PARAMETER, TRUSTED_PROXIES, SESSION_RATE_LIMIT, SESSION_RATE_WINDOW_SECONDS);
 
   /**
    * A filter configured from init-params, and the store it opened itself (to close), or
@@ -147,6 +150,9 @@ final class InitParams {
     Duration failureWindow;
     Boolean allowQuery;
     Boolean allowForm;
+    String[] trustedProxies;
+    Integer sessionLimit;
+    Duration sessionWindow;
 
     static Options read(FilterConfig config) {
       Options options = new Options();
@@ -170,10 +176,28 @@ final class InitParams {
             ? BearerTokenFilter.DEFAULT_FAILURE_WINDOW
             : Duration.ofSeconds(parseInt(FAILURE_WINDOW_SECONDS, seconds));
         check(FAILURE_LIMIT + "/" + FAILURE_WINDOW_SECONDS, () -> BearerTokenFilter.Builder
-            .checkFailureLimit(options.failureLimit, options.failureWindow));
+            .checkLimit("failureLimit", "failure window", options.failureLimit, options.failureWindow));
       }
       options.allowQuery = parseBoolean(config, ALLOW_QUERY_PARAMETER);
       options.allowForm = parseBoolean(config, ALLOW_FORM_PARAMETER);
+      String proxies = param(config, TRUSTED_PROXIES);
+      if (proxies != null) {
+        options.trustedProxies = proxies.split("[,\\s]+");
+        check(TRUSTED_PROXIES, () -> TrustedProxies.of(options.trustedProxies));
+      }
+      String sessionLimit = param(config, SESSION_RATE_LIMIT);
+      String sessionSeconds = param(config, SESSION_RATE_WINDOW_SECONDS);
+      if (sessionLimit != null || sessionSeconds != null) {
+        if (sessionLimit == null || sessionSeconds == null) {
+          throw new IllegalArgumentException("set both init-params " + SESSION_RATE_LIMIT
+              + " and " + SESSION_RATE_WINDOW_SECONDS + ", or neither");
+        }
+        options.sessionLimit = parseInt(SESSION_RATE_LIMIT, sessionLimit);
+        options.sessionWindow =
+            Duration.ofSeconds(parseInt(SESSION_RATE_WINDOW_SECONDS, sessionSeconds));
+        check(SESSION_RATE_LIMIT + "/" + SESSION_RATE_WINDOW_SECONDS, () -> BearerTokenFilter
+            .Builder.checkLimit("sessionRateLimit", "session rate window", options.sessionLimit, options.sessionWindow));
+      }
       return options;
     }
 
@@ -193,6 +217,12 @@ final class InitParams {
       }
       if (allowForm != null) {
         builder.allowFormParameter(allowForm);
+      }
+      if (trustedProxies != null) {
+        builder.trustedProxies(trustedProxies);
+      }
+      if (sessionLimit != null) {
+        builder.sessionRateLimit(sessionLimit, sessionWindow);
       }
       return builder.build();
     }

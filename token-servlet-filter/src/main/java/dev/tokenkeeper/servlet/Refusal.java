@@ -43,6 +43,11 @@ record Refusal(int status, String error, String description, ChallengeKind chall
       new Refusal(429, "too_many_requests", "too many failed attempts; retry later",
           ChallengeKind.NONE);
 
+  /** A session past its request limit. Retry-After is added by the caller. */
+  static final Refusal RATE_LIMITED =
+      new Refusal(429, "too_many_requests", "too many requests for this session; retry later",
+          ChallengeKind.NONE);
+
   /** The token service threw: its store cannot serve. */
   static final Refusal UNAVAILABLE = new Refusal(
       503, "temporarily_unavailable", "authentication is temporarily unavailable",
