@@ -1,15 +1,20 @@
 package dev.tokenkeeper.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tokenkeeper.core.IssuedToken;
+import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.Client;
+import dev.tokenkeeper.core.IssuedPair;
+import dev.tokenkeeper.core.RefreshResult;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code /auth/*}: login (public), logout, logout everywhere, and the caller's sessions (devices).
+ * {@code /auth/*}: login and refresh (public), logout, logout everywhere, and the caller's
+ * sessions (devices). Login issues an access/refresh pair; refresh rotates it.
  */
 final class AuthServlet extends JsonServlet {
 
@@ -44,6 +50,7 @@ final class AuthServlet extends JsonServlet {
       throws IOException {
     switch (path) {
       case "/login" -> requirePost(method, response, () -> login(request, response));
+      case "/refresh" -> requirePost(method, response, () -> refresh(request, response));
       case "/logout" -> requirePost(method, response, () -> logout(request, response));
       case "/logout-all" -> requirePost(method, response, () -> logoutAll(request, response));
       case "/sessions" -> {
@@ -84,9 +91,7 @@ final class AuthServlet extends JsonServlet {
     String userKey = username.toLowerCase(Locale.ROOT);
     Optional<Duration> wait = perAddress.retryAfter(address).or(() -> perUser.retryAfter(userKey));
     if (wait.isPresent()) {
-      long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
-      response.setHeader("Retry-After", Long.toString(seconds));
-      throw new ApiException(429, "too_many_attempts", "too many failed logins; try again later");
+      tooManyAttempts(response, wait.get());
     }
     if (!Accounts.verify(username, password)) {
       perAddress.recordFailure(address);
@@ -95,17 +100,55 @@ final class AuthServlet extends JsonServlet {
       throw new ApiException(401, "invalid_credentials", "wrong username or password");
     }
     perUser.reset(userKey);
-    IssuedToken issued = tokens.issue(username, request.getHeader("User-Agent"));
-    Session session = issued.session();
-    LOG.info("login: {} session {}", username, session.id());
+    String userAgent = request.getHeader("User-Agent");
+    IssuedPair pair = tokens.issuePair(username, userAgent, new Client(address, userAgent));
+    LOG.info("login: {} session {}", username, pair.session().id());
+    writePair(response, pair);
+  }
+
+  /** {@code POST /auth/refresh {"refresh_token"}}: a new pair for the same session. */
+  private void refresh(HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
+    String address = request.getRemoteAddr();
+    String presented = Json.text(Json.readObject(request), "refresh_token", 256);
+    Optional<Duration> wait = perAddress.retryAfter(address);
+    if (wait.isPresent()) {
+      tooManyAttempts(response, wait.get());
+    }
+    RefreshResult result =
+        tokens.refresh(presented, new Client(address, request.getHeader("User-Agent")));
+    if (result instanceof RefreshResult.Refreshed refreshed) {
+      writePair(response, refreshed.pair());
+      return;
+    }
+    AuthResult.Reason reason = ((RefreshResult.Rejected) result).reason();
+    perAddress.recordFailure(address);
+    if (reason == AuthResult.Reason.REUSED) {
+      LOG.warn("refresh token {} reused after rotation from {}: its session is revoked",
+          TokenHash.sha256(presented).fingerprint(), address);
+    }
+    throw new ApiException(401, "invalid_grant", "the refresh token is invalid, expired or revoked");
+  }
+
+  private void writePair(HttpServletResponse response, IssuedPair pair) throws IOException {
+    Instant now = clock.instant();
     Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("access_token", issued.plaintext());
+    answer.put("access_token", pair.access().plaintext());
     answer.put("token_type", "Bearer");
-    answer.put("expires_in", Duration.between(clock.instant(), session.expiresAt()).toSeconds());
-    answer.put("session_id", session.id().value());
+    answer.put("expires_in",
+        Duration.between(now, pair.access().session().expiresAt()).toSeconds());
+    answer.put("refresh_token", pair.refreshPlaintext());
+    answer.put("refresh_expires_in", Duration.between(now, pair.refreshExpiresAt()).toSeconds());
+    answer.put("session_id", pair.session().id().value());
     response.setHeader("Cache-Control", "no-store");
     response.setHeader("Pragma", "no-cache");
     Json.write(response, 200, answer);
+  }
+
+  private static void tooManyAttempts(HttpServletResponse response, Duration wait) {
+    long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+    response.setHeader("Retry-After", Long.toString(seconds));
+    throw new ApiException(429, "too_many_attempts", "too many failed attempts; try again later");
   }
 
   private void logout(HttpServletRequest request, HttpServletResponse response) {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -33,6 +34,10 @@ final class DemoServer implements AutoCloseable {
 
   static final String TOKENS_DIR = "tokens";
   static final String PROPOSALS_FILE = "proposals.json";
+  /** Access tokens live an hour; the refresh token renews them for the 7-day session. */
+  static final Duration ACCESS_TTL = Duration.ofHours(1);
+  /** Requests per session per minute: generous for a person, a brake on a runaway script. */
+  static final int SESSION_RATE_LIMIT = 600;
 
   private final Server server;
   private final ServerConnector connector;
@@ -54,7 +59,11 @@ final class DemoServer implements AutoCloseable {
     Path dataDir = createPrivateDirectory(options.dataDir());
     TokenStore store = openStore(options, dataDir, clock);
     try {
-      TokenService tokens = TokenService.builder().store(store).clock(clock).build();
+      TokenService tokens = TokenService.builder()
+          .store(store)
+          .clock(clock)
+          .accessTtl(ACCESS_TTL)
+          .build();
       ProposalStore proposals = new ProposalStore(dataDir.resolve(PROPOSALS_FILE), clock);
       Server server = new Server(new QueuedThreadPool(32, 4));
       HttpConfiguration http = new HttpConfiguration();
@@ -70,7 +79,8 @@ final class DemoServer implements AutoCloseable {
       context.setErrorHandler(new JsonErrorHandler());
       BearerTokenFilter filter = BearerTokenFilter.builder(tokens)
           .realm("tokenkeeper-demo")
-          .publicPaths("/auth/login")
+          .publicPaths("/auth/login", "/auth/refresh")
+          .sessionRateLimit(SESSION_RATE_LIMIT, Duration.ofMinutes(1))
           .clock(clock)
           .build();
       FilterHolder holder = new FilterHolder(filter);

@@ -57,7 +57,9 @@ class DemoEndToEndTest {
     JsonNode issued = DemoClient.json(login);
     String alice = issued.get("access_token").asText();
     assertEquals("Bearer", issued.get("token_type").asText());
-    assertTrue(issued.get("expires_in").asLong() > 7 * 24 * 3600 - 60);
+    assertTrue(issued.get("expires_in").asLong() > 3600 - 60);
+    assertTrue(issued.get("refresh_expires_in").asLong() > 7 * 24 * 3600 - 60);
+    assertTrue(issued.get("refresh_token").asText().startsWith("tkr_"));
     assertEquals(22, issued.get("session_id").asText().length());
 
     HttpResponse<String> created =
