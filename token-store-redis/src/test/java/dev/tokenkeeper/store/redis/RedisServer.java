@@ -119,9 +119,12 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void startProcess() throws IOException {
+    // appendfsync always: with everysec, Redis may postpone the write of an acknowledged command
+    // while a slow fsync is in flight, so a SIGKILL can lose it; durability tests need "always".
     List<String> command = List.of("redis-server",
         "--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
-        "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--daemonize", "no");
+        "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
+        "--daemonize", "no");
     process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))
