@@ -116,26 +116,8 @@ public record ClientBinding(String network, String userAgentDigest) {
 
   /** The bytes of an IP literal, or {@code null}; never resolves a host name (no DNS). */
   static byte[] parseLiteral(String address) {
-    if (address == null || address.isEmpty() || address.length() > 45) {
-      return null;
-    }
-    boolean ipv6 = address.indexOf(':') >= 0;
-    for (int i = 0; i < address.length(); i++) {
-      char c = address.charAt(i);
-      boolean ok = (c >= '0' && c <= '9') || c == '.'
-          || (ipv6 && (c == ':' || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
-      if (!ok) {
-        return null;
-      }
-    }
-    if (!ipv6 && address.chars().filter(c -> c == '.').count() != 3) {
-      return null;
-    }
-    try {
-      return InetAddress.getByName(address).getAddress();
-    } catch (UnknownHostException e) {
-      return null;
-    }
+    InetAddress parsed = Client.parseAddress(address);
+    return parsed == null ? null : parsed.getAddress();
   }
 
   private static String digest(String userAgent) {

@@ -1,8 +1,8 @@
 package dev.tokenkeeper.servlet;
 
+import dev.tokenkeeper.core.Client;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -75,27 +75,7 @@ final class TrustedProxies {
 
   /** The canonical text of an IP literal, or {@code null}; never a DNS lookup. */
   static String canonical(String address) {
-    if (address == null || address.isEmpty() || address.length() > 45) {
-      return null;
-    }
-    boolean ipv6 = address.indexOf(':') >= 0;
-    int dots = 0;
-    for (int i = 0; i < address.length(); i++) {
-      char c = address.charAt(i);
-      dots += c == '.' ? 1 : 0;
-      boolean ok = (c >= '0' && c <= '9') || c == '.'
-          || (ipv6 && (c == ':' || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
-      if (!ok) {
-        return null;
-      }
-    }
-    if (!ipv6 && dots != 3) {
-      return null;
-    }
-    try {
-      return InetAddress.getByName(address).getHostAddress();
-    } catch (UnknownHostException e) {
-      return null;
-    }
+    InetAddress parsed = Client.parseAddress(address);
+    return parsed == null ? null : parsed.getHostAddress();
   }
 }
