@@ -96,6 +96,13 @@ final class Replay {
     for (long old : files.logs().headSet(snapshotGeneration)) {
       files.disk().delete(files.log(old));
     }
+    // Make what was read here what a crash shows, before anything is served or appended. The
+    // newest log may hold appends a failed process never forced: serving them, then losing them
+    // to a power cut, would undo a revoke the users saw. A create or delete left unforced by an
+    // earlier failure could undo itself and bring back a newer log, making this log's torn tail
+    // look like damage.
+    StoreDirectory.force(log, files.log(logGeneration));
+    files.forceDirectory();
   }
 
   private void readSnapshot(Path path) throws IOException {

@@ -1,0 +1,420 @@
+package dev.tokenkeeper.store.file;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A {@link Disk} that remembers what a power cut would keep. It writes through to the real files
+ * and mirrors every file's bytes, the bytes last forced, and the directory as last forced. At
+ * {@link #powerCut()} it rewrites the directory to what a machine losing power could show:
+ *
+ * <ul>
+ *   <li>bytes written but not forced are dropped, kept in part, kept whole, or turn into zeros or
+ *       garbage, or each 4 KiB page of them independently reaches the disk or reads as zeros;
+ *   <li>creates, renames and deletes since the last directory force are undone, except a prefix of
+ *       them in order (a journaled file system keeps metadata changes in order);
+ *   <li>a file truncated since its last force shows its old or new contents.
+ * </ul>
+ *
+ * <p>It can also fail the n-th change (append, force, create, rename, delete, truncate, directory
+ * force) with an {@link IOException} as a full disk or EIO would; a failed append first writes a
+ * random prefix of its bytes, as a short write does. From the armed cut on, every call throws, as
+ * if the machine had stopped, until {@link #powerCut()} rewrites the directory and reopens it.
+ *
+ * <p>Every random choice comes from the seeded generator, so one seed replays one history. Calls
+ * are serialised on this object; tests drive the store from one thread to keep histories exact.
+ */
+final class PowerCutDisk implements Disk {
+
+  /** What happens to a file's bytes written since its last force. */
+  enum Tail {
+    DROP, PART, ALL, ZEROS, GARBAGE, PAGES
+  }
+
+  private static final int PAGE = 4096;
+
+  private final Disk real = Disk.system();
+  private final Path dir;
+  private final Random random;
+  private final Set<Tail> tails;
+
+  /** Files by name as the directory holds them now. */
+  private final Map<Path, Node> current = new HashMap<>();
+  /** Files by name as the directory held them at its last force. */
+  private final Map<Path, Node> durable = new HashMap<>();
+  /** Directory changes since its last force, oldest first. */
+  private final List<Runnable> pending = new ArrayList<>();
+  /** Names whose real file this model knows, so a cut can rewrite exactly those. */
+  private final Set<Path> known = new HashSet<>();
+
+  private long changes;
+  private long cutAt = -1;
+  private long failAt = -1;
+  private String failOp;
+  private boolean dead;
+  private String failed;
+  private int cuts;
+
+  /** A file's contents: what it holds now, and what it held when last forced. */
+  private static final class Node {
+    byte[] data;
+    int size;
+    byte[] forced;
+
+    Node(byte[] contents) {
+      data = contents.clone();
+      size = contents.length;
+      forced = contents.clone();
+    }
+
+    void append(ByteBuffer src) {
+      int n = src.remaining();
+      if (size + n > data.length) {
+        data = Arrays.copyOf(data, Math.max(size + n, data.length * 2));
+      }
+      src.get(data, size, n);
+      size += n;
+    }
+
+    byte[] contents() {
+      return Arrays.copyOf(data, size);
+    }
+  }
+
+  PowerCutDisk(Path dir, long seed, Set<Tail> tails) {
+    this.dir = dir.toAbsolutePath().normalize();
+    this.random = new Random(seed);
+    this.tails = Set.copyOf(tails);
+  }
+
+  /** Stops the machine at the change after the next {@code changes} ones. */
+  synchronized void cutAfter(long changes) {
+    cutAt = this.changes + changes;
+    failAt = -1;
+  }
+
+  /** Fails (with an IOException, once) the change after the next {@code changes} ones. */
+  synchronized void failAfter(long changes) {
+    failAt = this.changes + changes;
+    cutAt = -1;
+  }
+
+  /** Fails (with an IOException, once) the next change named {@code op}, such as "force". */
+  synchronized void failNext(String op) {
+    failOp = op;
+  }
+
+  synchronized void disarm() {
+    cutAt = -1;
+    failAt = -1;
+    failOp = null;
+  }
+
+  /** Whether the armed cut has happened: every call now fails until {@link #powerCut()}. */
+  synchronized boolean isDead() {
+    return dead;
+  }
+
+  /** The change that was failed or cut at, or null. */
+  synchronized String failed() {
+    return failed;
+  }
+
+  synchronized int cuts() {
+    return cuts;
+  }
+
+  /**
+   * Rewrites the directory to what the disk holds after power is lost now, and brings the machine
+   * back up. The store must have been abandoned (its files closed) first.
+   */
+  synchronized void powerCut() throws IOException {
+    powerCut(random.nextInt(pending.size() + 1));
+  }
+
+  /** {@link #powerCut()}, keeping the first {@code dirChanges} unforced directory changes. */
+  synchronized void powerCut(int dirChanges) throws IOException {
+    Map<Path, Node> after = new HashMap<>(durable);
+    // Replay a prefix of the unforced directory changes against the forced directory.
+    int kept = Math.min(dirChanges, pending.size());
+    Map<Path, Node> saved = new HashMap<>(current);
+    current.clear();
+    current.putAll(after);
+    for (int i = 0; i < kept; i++) {
+      pending.get(i).run();
+    }
+    after = new HashMap<>(current);
+    current.clear();
+    current.putAll(saved);
+
+    Map<Node, byte[]> contents = new HashMap<>();
+    for (Node node : after.values()) {
+      contents.computeIfAbsent(node, this::survivingBytes);
+    }
+    for (Path name : known) {
+      Files.deleteIfExists(name);
+    }
+    for (Map.Entry<Path, Node> entry : after.entrySet()) {
+      Files.write(entry.getKey(), contents.get(entry.getValue()));
+      Files.setPosixFilePermissions(entry.getKey(), PosixFilePermissions.fromString("rw-------"));
+    }
+    current.clear();
+    durable.clear();
+    pending.clear();
+    known.clear();
+    dead = false;
+    disarm();
+    cuts++;
+  }
+
+  private byte[] survivingBytes(Node node) {
+    byte[] now = node.contents();
+    byte[] forced = node.forced;
+    boolean appendedOnly = now.length >= forced.length
+        && Arrays.equals(now, 0, forced.length, forced, 0, forced.length);
+    if (!appendedOnly) {
+      return random.nextBoolean() ? forced : now;
+    }
+    int unforced = now.length - forced.length;
+    if (unforced == 0) {
+      return forced;
+    }
+    Tail tail = pick();
+    byte[] out = Arrays.copyOf(now, now.length);
+    switch (tail) {
+      case DROP:
+        return forced;
+      case PART:
+        return Arrays.copyOf(now, forced.length + random.nextInt(unforced + 1));
+      case ALL:
+        return now;
+      case ZEROS: {
+        int n = 1 + random.nextInt(unforced);
+        out = Arrays.copyOf(forced, forced.length + n);
+        return out;
+      }
+      case GARBAGE: {
+        int n = 1 + random.nextInt(unforced);
+        out = Arrays.copyOf(forced, forced.length + n);
+        byte[] noise = new byte[n];
+        random.nextBytes(noise);
+        System.arraycopy(noise, 0, out, forced.length, n);
+        return out;
+      }
+      case PAGES: {
+        int firstPage = forced.length / PAGE;
+        for (int page = firstPage; page * PAGE < now.length; page++) {
+          if (random.nextBoolean()) {
+            int from = Math.max(page * PAGE, forced.length);
+            Arrays.fill(out, from, Math.min((page + 1) * PAGE, now.length), (byte) 0);
+          }
+        }
+        return out;
+      }
+      default:
+        throw new AssertionError(tail);
+    }
+  }
+
+  private Tail pick() {
+    Tail[] choices = tails.toArray(new Tail[0]);
+    Arrays.sort(choices);
+    return choices[random.nextInt(choices.length)];
+  }
+
+  // ---- the seam ----
+
+  private void change(String op, Path path) throws IOException {
+    alive();
+    long n = changes++;
+    if (n == cutAt) {
+      dead = true;
+      failed = op + " " + path.getFileName() + " (power cut)";
+      throw new IOException("power cut during " + failed);
+    }
+    if (n == failAt || op.equals(failOp)) {
+      failOp = null;
+      failed = op + " " + path.getFileName();
+      throw new IOException(random.nextBoolean() ? "No space left on device" : "Input/output error");
+    }
+  }
+
+  private void alive() throws IOException {
+    if (dead) {
+      throw new IOException("the machine is off");
+    }
+  }
+
+  private Node node(Path file) throws IOException {
+    Path name = file.toAbsolutePath().normalize();
+    Node node = current.get(name);
+    if (node == null && Files.exists(name)) {
+      // A file from before this model started, or from before the last cut: all of it is durable.
+      node = new Node(Files.readAllBytes(name));
+      current.put(name, node);
+      durable.put(name, node);
+      known.add(name);
+    }
+    return node;
+  }
+
+  private boolean inStore(Path path) {
+    return path.toAbsolutePath().normalize().getParent().equals(dir);
+  }
+
+  @Override
+  public synchronized File create(Path file) throws IOException {
+    change("create", file);
+    Disk.File opened = real.create(file);
+    if (!inStore(file)) {
+      return opened;
+    }
+    Path name = file.toAbsolutePath().normalize();
+    Node node = new Node(new byte[0]);
+    current.put(name, node);
+    known.add(name);
+    pending.add(() -> current.put(name, node));
+    return new Mirrored(opened, node, name);
+  }
+
+  @Override
+  public synchronized File open(Path file) throws IOException {
+    alive();
+    if (!inStore(file)) {
+      return real.open(file);
+    }
+    Node node = node(file);
+    Disk.File opened = real.open(file);
+    return new Mirrored(opened, node, file.toAbsolutePath().normalize());
+  }
+
+  @Override
+  public synchronized void rename(Path from, Path to) throws IOException {
+    change("rename", from);
+    if (!inStore(from) || !inStore(to)) {
+      real.rename(from, to);
+      return;
+    }
+    Path source = from.toAbsolutePath().normalize();
+    Path target = to.toAbsolutePath().normalize();
+    node(source);
+    node(target);
+    real.rename(from, to);
+    known.add(target);
+    Runnable op = () -> {
+      Node moved = current.remove(source);
+      if (moved != null) {
+        current.put(target, moved);
+      }
+    };
+    op.run();
+    pending.add(op);
+  }
+
+  @Override
+  public synchronized void forceDirectory(Path directory) throws IOException {
+    change("forceDirectory", directory);
+    if (directory.toAbsolutePath().normalize().equals(dir)) {
+      durable.clear();
+      durable.putAll(current);
+      pending.clear();
+    }
+  }
+
+  @Override
+  public synchronized void delete(Path file) throws IOException {
+    change("delete", file);
+    if (!inStore(file)) {
+      real.delete(file);
+      return;
+    }
+    Path name = file.toAbsolutePath().normalize();
+    node(name);
+    real.delete(file);
+    Runnable op = () -> current.remove(name);
+    op.run();
+    pending.add(op);
+  }
+
+  private final class Mirrored implements File {
+    private final Disk.File file;
+    private final Node node;
+    private final Path name;
+
+    Mirrored(Disk.File file, Node node, Path name) {
+      this.file = file;
+      this.node = node;
+      this.name = name;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+      synchronized (PowerCutDisk.this) {
+        alive();
+        return file.read(dst, position);
+      }
+    }
+
+    @Override
+    public void append(ByteBuffer src) throws IOException {
+      synchronized (PowerCutDisk.this) {
+        try {
+          change("append", name);
+        } catch (IOException e) {
+          if (!dead && src.remaining() > 0) {
+            // A short write: part of the bytes reached the file before the error.
+            ByteBuffer part = src.duplicate();
+            part.limit(part.position() + random.nextInt(src.remaining()));
+            node.append(part.duplicate());
+            file.append(part);
+          }
+          throw e;
+        }
+        node.append(src.duplicate());
+        file.append(src);
+      }
+    }
+
+    @Override
+    public void force() throws IOException {
+      synchronized (PowerCutDisk.this) {
+        change("force", name);
+        // No real fsync: this model, not the kernel, decides what a cut keeps.
+        node.forced = node.contents();
+      }
+    }
+
+    @Override
+    public long size() throws IOException {
+      synchronized (PowerCutDisk.this) {
+        alive();
+        return file.size();
+      }
+    }
+
+    @Override
+    public void truncate(long size) throws IOException {
+      synchronized (PowerCutDisk.this) {
+        change("truncate", name);
+        file.truncate(size);
+        node.size = (int) Math.min(node.size, size);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      file.close();
+    }
+  }
+}
