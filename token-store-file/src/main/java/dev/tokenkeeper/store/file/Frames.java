@@ -216,6 +216,9 @@ final class Frames {
     if (nanos < 0 || nanos > 999_999_999) {
       throw new IllegalArgumentException("nanosecond field out of range: " + nanos);
     }
+    if (seconds < Instant.MIN.getEpochSecond() || seconds > Instant.MAX.getEpochSecond()) {
+      throw new IllegalArgumentException("second field out of range: " + seconds);
+    }
     return Instant.ofEpochSecond(seconds, nanos);
   }
 

@@ -1,0 +1,301 @@
+package dev.tokenkeeper.store.file;
+
+import static dev.tokenkeeper.core.TokenStoreContract.T0;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.tokenkeeper.core.ClientBinding;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Property tests of the record codec and reader, over seeded random inputs: the decoder throws
+ * nothing but {@link IllegalArgumentException}; the reader never throws on any bytes; and a
+ * corrupted file never yields a record it did not hold, only the intact frames before the damage.
+ *
+ * <p>A failure names its seed and case; rerun one seed with
+ * {@code mvn -B -pl token-store-file test -Dtest=FrameFuzzTest -Dfuzz.seed=N}, or more seeds with
+ * {@code -Dfuzz.seeds=500}.
+ */
+class FrameFuzzTest {
+
+  private static final int CASES_PER_SEED = 1_500;
+  private static final String TEXT =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789@._- éüß中文😀";
+
+  static Stream<Long> seeds() {
+    String one = System.getProperty("fuzz.seed");
+    if (one != null) {
+      return Stream.of(Long.parseLong(one));
+    }
+    return LongStream.rangeClosed(1, Integer.getInteger("fuzz.seeds", 8)).boxed();
+  }
+
+  private static String rerun(long seed, int i) {
+    return "seed " + seed + " case " + i + "; rerun: mvn -B -pl token-store-file test "
+        + "-Dtest=FrameFuzzTest -Dfuzz.seed=" + seed;
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void decode_randomAndMutatedBodies_returnsAnEntryOrThrowsIllegalArgumentOnly(long seed) {
+    Random random = new Random(seed);
+    for (int i = 0; i < CASES_PER_SEED; i++) {
+      byte[] body;
+      if (random.nextBoolean()) {
+        body = new byte[random.nextInt(Frames.MAX_BODY + 1)];
+        random.nextBytes(body);
+        body[0] = (byte) random.nextInt(9);
+      } else {
+        ByteBuffer frame = Frames.encode(entry(random));
+        body = Arrays.copyOfRange(frame.array(), Frames.HEADER, frame.limit());
+        body = mutate(random, body);
+      }
+      try {
+        Frames.decode(ByteBuffer.wrap(body), null);
+      } catch (IllegalArgumentException expected) {
+        // the documented outcome for a body that is no entry
+      } catch (RuntimeException e) {
+        throw new AssertionError("decode threw " + e + " for " + rerun(seed, i), e);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void encode_thenDecode_returnsTheSameEntry(long seed) {
+    Random random = new Random(seed);
+    for (int i = 0; i < CASES_PER_SEED; i++) {
+      LogEntry entry = entry(random);
+      ByteBuffer frame = Frames.encode(entry);
+      ByteBuffer body = ByteBuffer.wrap(frame.array(), Frames.HEADER, frame.limit() - Frames.HEADER);
+      assertEquals(entry, Frames.decode(body.slice(), null), rerun(seed, i));
+    }
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void read_corruptedLog_yieldsOnlyTheIntactFramesBeforeTheDamage(long seed) throws IOException {
+    Random random = new Random(seed);
+    for (int i = 0; i < CASES_PER_SEED / 5; i++) {
+      List<LogEntry> written = new ArrayList<>();
+      List<Integer> frameEnds = new ArrayList<>();
+      ByteBuffer file = ByteBuffer.allocate(1 << 16);
+      file.put(Frames.LOG_MAGIC);
+      int count = 1 + random.nextInt(20);
+      for (int n = 0; n < count; n++) {
+        LogEntry entry = entry(random);
+        written.add(entry);
+        file.put(Frames.encode(entry));
+        frameEnds.add(file.position());
+      }
+      byte[] original = Arrays.copyOf(file.array(), file.position());
+      byte[] damaged = mutate(random, original);
+      int firstChange = firstDifference(original, damaged);
+      // Frames that end before the first changed byte are intact; no other may be read.
+      int intact = 0;
+      while (intact < count && frameEnds.get(intact) <= firstChange) {
+        intact++;
+      }
+      List<LogEntry> read = new ArrayList<>();
+      FrameReader.Outcome outcome;
+      try {
+        outcome = FrameReader.read(new BytesFile(damaged), Frames.LOG_MAGIC, null, read::add);
+        FrameReader.isTornTail(new BytesFile(damaged), Math.max(0, outcome.damageAt));
+      } catch (RuntimeException e) {
+        throw new AssertionError("reader threw " + e + " for " + rerun(seed, i), e);
+      }
+      if (read.size() > intact) {
+        fail("accepted a damaged frame (" + read.size() + " read, " + intact + " intact) for "
+            + rerun(seed, i));
+      }
+      assertEquals(written.subList(0, read.size()), read, rerun(seed, i));
+      if (firstChange < damaged.length || damaged.length < original.length) {
+        assertTrue(!outcome.isClean() || read.size() == intact, rerun(seed, i));
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void read_randomBytes_neverThrowsAndReadsNothingFalse(long seed) throws IOException {
+    Random random = new Random(seed);
+    for (int i = 0; i < CASES_PER_SEED / 5; i++) {
+      byte[] bytes = new byte[random.nextInt(3 * Frames.MAX_BODY)];
+      random.nextBytes(bytes);
+      if (random.nextBoolean() && bytes.length >= Frames.HEADER) {
+        System.arraycopy(Frames.LOG_MAGIC, 0, bytes, 0, Frames.HEADER);
+      }
+      List<LogEntry> read = new ArrayList<>();
+      FrameReader.Outcome outcome =
+          FrameReader.read(new BytesFile(bytes), Frames.LOG_MAGIC, null, read::add);
+      assertEquals(List.of(), read, rerun(seed, i));
+      assertTrue(bytes.length <= Frames.HEADER || !outcome.isClean(), rerun(seed, i));
+    }
+  }
+
+  /** One of: bit flips, random or zeroed bytes over a range, a cut, an insertion, a deletion. */
+  private static byte[] mutate(Random random, byte[] in) {
+    byte[] out = in.clone();
+    int at = random.nextInt(Math.max(1, in.length));
+    switch (random.nextInt(6)) {
+      case 0:
+        for (int flips = 1 + random.nextInt(4), k = 0; k < flips; k++) {
+          int pos = Math.min(in.length - 1, at + random.nextInt(16));
+          out[pos] ^= (byte) (1 << random.nextInt(8));
+        }
+        return out;
+      case 1: {
+        int end = Math.min(in.length, at + 1 + random.nextInt(64));
+        for (int pos = at; pos < end; pos++) {
+          out[pos] = (byte) random.nextInt(256);
+        }
+        return out;
+      }
+      case 2:
+        Arrays.fill(out, at, Math.min(in.length, at + 1 + random.nextInt(64)), (byte) 0);
+        return out;
+      case 3:
+        return Arrays.copyOf(in, at);
+      case 4: {
+        byte[] extra = new byte[1 + random.nextInt(32)];
+        random.nextBytes(extra);
+        byte[] grown = new byte[in.length + extra.length];
+        System.arraycopy(in, 0, grown, 0, at);
+        System.arraycopy(extra, 0, grown, at, extra.length);
+        System.arraycopy(in, at, grown, at + extra.length, in.length - at);
+        return grown;
+      }
+      default: {
+        int cut = Math.min(in.length - at, 1 + random.nextInt(32));
+        byte[] shrunk = new byte[in.length - cut];
+        System.arraycopy(in, 0, shrunk, 0, at);
+        System.arraycopy(in, at + cut, shrunk, at, in.length - at - cut);
+        return shrunk;
+      }
+    }
+  }
+
+  private static int firstDifference(byte[] a, byte[] b) {
+    int n = Math.min(a.length, b.length);
+    for (int i = 0; i < n; i++) {
+      if (a[i] != b[i]) {
+        return i;
+      }
+    }
+    return n;
+  }
+
+  static LogEntry entry(Random random) {
+    TokenHash hash = hash(random);
+    switch (random.nextInt(7)) {
+      case 0:
+      case 1:
+        return new LogEntry.Save(record(random, hash));
+      case 2:
+        return new LogEntry.Revoke(hash, instant(random));
+      case 3:
+        return new LogEntry.Touch(hash, instant(random), instant(random));
+      case 4:
+        return new LogEntry.Delete(hash);
+      case 5:
+        return random.nextBoolean() ? new LogEntry.Purge(instant(random))
+            : new LogEntry.RevokeAll(text(random, 1 + random.nextInt(256)), instant(random));
+      default:
+        return new LogEntry.End(random.nextLong());
+    }
+  }
+
+  private static TokenRecord record(Random random, TokenHash hash) {
+    byte[] id = new byte[16];
+    random.nextBytes(id);
+    java.time.Instant created = instant(random);
+    Session session = new Session(
+        SessionId.parse(Base64.getUrlEncoder().withoutPadding().encodeToString(id)),
+        text(random, 1 + random.nextInt(256)),
+        random.nextBoolean() ? null : text(random, random.nextInt(257)), created,
+        created.plusSeconds(random.nextInt(1000)), created.plusSeconds(1 + random.nextInt(1 << 20)));
+    ClientBinding binding = random.nextInt(3) != 0 ? null : new ClientBinding(
+        random.nextBoolean() ? null : "192.0.2.0/24", text(random, 1 + random.nextInt(64)));
+    return new TokenRecord(hash, session, random.nextBoolean() ? null : instant(random), binding);
+  }
+
+  private static TokenHash hash(Random random) {
+    byte[] digest = new byte[TokenHash.SHA256_LENGTH];
+    random.nextBytes(digest);
+    return TokenHash.of(TokenHash.SHA256, digest);
+  }
+
+  private static java.time.Instant instant(Random random) {
+    return T0.plusSeconds(random.nextInt(1 << 24)).plusNanos(random.nextInt(1_000_000_000));
+  }
+
+  /** Up to {@code max} characters (non-blank) from a pool with multi-byte and surrogate chars. */
+  private static String text(Random random, int max) {
+    StringBuilder out = new StringBuilder();
+    int[] points = TEXT.codePoints().toArray();
+    while (out.length() < max) {
+      int cp = points[random.nextInt(points.length)];
+      if (Character.charCount(cp) + out.length() > max) {
+        break;
+      }
+      out.appendCodePoint(cp);
+    }
+    String s = out.toString();
+    return s.isBlank() ? "x" : s;
+  }
+
+  /** A read-only file over bytes. */
+  private static final class BytesFile implements Disk.File {
+    private final byte[] bytes;
+
+    BytesFile(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) {
+      if (position >= bytes.length) {
+        return -1;
+      }
+      int n = (int) Math.min(dst.remaining(), bytes.length - position);
+      dst.put(bytes, (int) position, n);
+      return n;
+    }
+
+    @Override
+    public void append(ByteBuffer src) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void force() {}
+
+    @Override
+    public long size() {
+      return bytes.length;
+    }
+
+    @Override
+    public void truncate(long size) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void close() {}
+  }
+}
