@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -20,8 +22,22 @@ import org.slf4j.Logger;
  * open with {@link StoreCorruptedException} and changes nothing on disk, unless recovery was asked
  * for: then each damaged file is renamed to {@code NAME.damaged}, what was readable is kept, and a
  * fresh snapshot of it replaces the remaining files.
+ *
+ * <p>{@link #inspect} reads the same way without changing anything, and lists what an open would
+ * find instead of acting on it: the offline tool's {@code check} and {@code stats}.
  */
 final class Replay {
+
+  /**
+   * What reading found wrong with one file.
+   *
+   * @param file the file
+   * @param offset where the bad bytes start
+   * @param bytes how many bytes from there to the file's end an open drops
+   * @param detail what is wrong
+   * @param tornTail whether it is an interrupted append an open cuts off by itself
+   */
+  record Finding(Path file, long offset, long bytes, String detail, boolean tornTail) {}
 
   final LiveSet live = new LiveSet();
   long snapshotGeneration;
@@ -29,16 +45,20 @@ final class Replay {
   Disk.File log;
   long logSize;
   long entries;
+  final List<Finding> findings = new ArrayList<>();
 
   private final StoreDirectory files;
   private final boolean recoverDamaged;
+  private final boolean inspectOnly;
   private final Logger logger;
   private final Map<String, String> strings = new HashMap<>();
   private boolean recovered;
 
-  private Replay(StoreDirectory files, boolean recoverDamaged, Logger logger) {
+  private Replay(StoreDirectory files, boolean recoverDamaged, boolean inspectOnly,
+      Logger logger) {
     this.files = files;
     this.recoverDamaged = recoverDamaged;
+    this.inspectOnly = inspectOnly;
     this.logger = logger;
   }
 
@@ -49,7 +69,7 @@ final class Replay {
    */
   static Replay load(StoreDirectory files, boolean recoverDamaged, Logger logger)
       throws IOException {
-    Replay replay = new Replay(files, recoverDamaged, logger);
+    Replay replay = new Replay(files, recoverDamaged, false, logger);
     try {
       replay.run();
     } catch (IOException | RuntimeException e) {
@@ -61,8 +81,21 @@ final class Replay {
     return replay;
   }
 
+  /**
+   * Reads the store in {@code files} as an open would, but changes nothing and throws no
+   * {@link StoreCorruptedException}: every torn tail and damage is listed in {@link #findings},
+   * and {@link #live} holds what an open would load. No file is left open.
+   */
+  static Replay inspect(StoreDirectory files, Logger logger) throws IOException {
+    Replay replay = new Replay(files, true, true, logger);
+    replay.run();
+    return replay;
+  }
+
   private void run() throws IOException {
-    files.deleteTemporaryFiles();
+    if (!inspectOnly) {
+      files.deleteTemporaryFiles();
+    }
     TreeSet<Long> snapshots = files.snapshots();
     snapshotGeneration = snapshots.isEmpty() ? 0 : snapshots.last();
     if (snapshotGeneration > 0) {
@@ -73,10 +106,13 @@ final class Replay {
     long newest = logs.isEmpty() ? expected : logs.last();
     for (long generation : logs) {
       if (generation != expected) {
-        damaged(files.log(expected), 0, "log " + expected + " is missing", false);
+        damaged(files.log(expected), 0, 0, "log " + expected + " is missing", false);
       }
       readLog(generation, generation == newest);
       expected = generation + 1;
+    }
+    if (inspectOnly) {
+      return;
     }
     long nextGeneration = Math.max(newest, snapshotGeneration) + 1;
     if (recovered) {
@@ -109,7 +145,9 @@ final class Replay {
     long[] saves = {0};
     long[] declared = {-1};
     FrameReader.Outcome outcome;
+    long size;
     try (Disk.File file = files.disk().open(path)) {
+      size = file.size();
       outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, entry -> {
         if (entry instanceof LogEntry.End end) {
           declared[0] = end.count();
@@ -121,9 +159,9 @@ final class Replay {
     }
     entries += outcome.entries;
     if (!outcome.isClean()) {
-      damaged(path, outcome.damageAt, outcome.damage, true);
+      damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage, true);
     } else if (declared[0] != saves[0] || outcome.entries != saves[0] + 1) {
-      damaged(path, outcome.end, "snapshot is incomplete: " + saves[0] + " records, "
+      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + saves[0] + " records, "
           + (declared[0] < 0 ? "no end record" : "end record says " + declared[0]), true);
     }
   }
@@ -138,6 +176,11 @@ final class Replay {
       if (!outcome.isClean()) {
         if (newest && !outcome.checksummed && FrameReader.isTornTail(file, outcome.damageAt)) {
           long size = file.size();
+          if (inspectOnly) {
+            findings.add(new Finding(path, outcome.damageAt, size - outcome.damageAt,
+                outcome.damage, true));
+            return;
+          }
           logger.warn("Truncated a torn tail of {} at offset {} ({} bytes, {}): the last append "
               + "was interrupted", path, outcome.damageAt, size - outcome.damageAt, outcome.damage);
           file.truncate(outcome.damageAt);
@@ -148,13 +191,14 @@ final class Replay {
           }
           file.force();
         } else {
+          long size = file.size();
           file.close();
           file = null;
-          damaged(path, outcome.damageAt, outcome.damage, false);
+          damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage, false);
           return;
         }
       }
-      if (newest) {
+      if (newest && !inspectOnly) {
         log = file;
         logGeneration = generation;
         logSize = end;
@@ -167,8 +211,12 @@ final class Replay {
     }
   }
 
-  private void damaged(Path path, long offset, String detail, boolean snapshot)
+  private void damaged(Path path, long offset, long bytes, String detail, boolean snapshot)
       throws IOException {
+    if (inspectOnly) {
+      findings.add(new Finding(path, offset, bytes, detail, false));
+      return;
+    }
     if (!recoverDamaged) {
       throw new StoreCorruptedException(path.toString(), offset, detail
           + "; the file was left as it is. To start anyway with what is readable, open with "

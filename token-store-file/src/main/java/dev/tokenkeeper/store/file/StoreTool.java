@@ -1,0 +1,374 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.StoreCorruptedException;
+import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenRecord;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.helpers.NOPLogger;
+
+/**
+ * The offline tool for a {@link FileTokenStore} directory, as Redis ships
+ * {@code redis-check-aof}: check a store, count what it holds, compact it, or repair it after
+ * damage. It refuses to run on a directory that a process (or a store in this JVM) has open.
+ *
+ * <pre>{@code
+ * java -cp token-store-file.jar:token-core.jar:jackson-databind.jar:...:slf4j-api.jar \
+ *     dev.tokenkeeper.store.file.StoreTool check /var/lib/myapp/tokens
+ * }</pre>
+ *
+ * <ul>
+ *   <li>{@code check DIR} reads every record as an open would, changing nothing, and reports each
+ *       torn tail and damage with file and byte offset. Exit status 0 clean, 1 a torn
+ *       tail only (an open cuts it off by itself), 2 damage (an open refuses; run {@code repair}).
+ *   <li>{@code stats DIR} prints live, expired and revoked counts, records, files and sizes.
+ *   <li>{@code compact DIR} rewrites the store as one snapshot of its live records.
+ *   <li>{@code repair DIR} cuts off a torn tail, or moves each damaged file aside to
+ *       {@code NAME.damaged}, keeping every record before the damage, and prints exactly what it
+ *       dropped: the byte range, and each record after the damage that still passes its checksum
+ *       (by type and token fingerprint). Those records are reported, never applied: a record found
+ *       by searching damaged bytes could be a forgery planted in a username.
+ * </ul>
+ *
+ * <p>Every command exits 3 if the store is open elsewhere, 4 on an I/O error or a directory
+ * holding no store, and 64 on bad arguments. Output names
+ * tokens by fingerprint at most. Not for use while the store runs; one command at a time.
+ */
+public final class StoreTool {
+
+  static final int OK = 0;
+  static final int TORN_TAIL = 1;
+  static final int DAMAGED = 2;
+  static final int IN_USE = 3;
+  static final int FAILED = 4;
+  static final int USAGE = 64;
+
+  private static final String HELP = "usage: StoreTool check|stats|compact|repair DIR";
+
+  private final PrintStream out;
+  private final Clock clock;
+
+  private StoreTool(PrintStream out, Clock clock) {
+    this.out = out;
+    this.clock = clock;
+  }
+
+  /**
+   * Runs one command and exits with its status.
+   *
+   * @param args {@code check|stats|compact|repair DIR}
+   */
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err, Clock.systemDefaultZone()));
+  }
+
+  /** Runs one command; returns the exit status. {@code clock} decides what has expired. */
+  static int run(String[] args, PrintStream out, PrintStream err, Clock clock) {
+    if (args.length != 2 || !List.of("check", "stats", "compact", "repair").contains(args[0])) {
+      err.println(HELP);
+      return USAGE;
+    }
+    Path dir = Path.of(args[1]).toAbsolutePath().normalize();
+    StoreTool tool = new StoreTool(out, clock);
+    try {
+      if (!Files.isDirectory(dir) || !tool.holdsStore(dir)) {
+        err.println("no token store in " + dir + " (no log-N or snapshot-N files)");
+        return FAILED;
+      }
+      switch (args[0]) {
+        case "check":
+          return tool.check(dir);
+        case "stats":
+          return tool.stats(dir);
+        case "compact":
+          return tool.compact(dir);
+        default:
+          return tool.repair(dir);
+      }
+    } catch (StoreLockedException e) {
+      err.println(e.getMessage());
+      return IN_USE;
+    } catch (StoreCorruptedException e) {
+      err.println(e.getMessage());
+      return DAMAGED;
+    } catch (IOException | StoreUnavailableException e) {
+      err.println(args[0] + " failed: " + e.getMessage());
+      return FAILED;
+    }
+  }
+
+  private boolean holdsStore(Path dir) throws IOException {
+    StoreDirectory files = new StoreDirectory(dir, ReadOnlyDisk.INSTANCE);
+    return !files.logs().isEmpty() || !files.snapshots().isEmpty();
+  }
+
+  /** Inspects {@code dir} while holding its lock, so no writer changes it meanwhile. */
+  private static Replay inspect(Path dir) throws IOException {
+    try (DirectoryLock lock = DirectoryLock.acquire(dir)) {
+      return Replay.inspect(new StoreDirectory(lock.directory(), ReadOnlyDisk.INSTANCE),
+          NOPLogger.NOP_LOGGER);
+    }
+  }
+
+  private int check(Path dir) throws IOException {
+    Replay replay = inspect(dir);
+    for (Replay.Finding finding : replay.findings) {
+      out.println((finding.tornTail() ? "torn tail: " : "damaged: ") + finding.file()
+          + " at offset " + finding.offset() + " (" + finding.detail() + "; " + finding.bytes()
+          + " bytes to the end)");
+    }
+    int status = status(replay);
+    out.println(status == OK ? "ok: " + replay.entries + " records read, no damage"
+        : status == TORN_TAIL ? "torn tail only: an open cuts it off by itself"
+        : "damaged: an open refuses this store; run: StoreTool repair " + dir);
+    return status;
+  }
+
+  private static int status(Replay replay) {
+    int status = OK;
+    for (Replay.Finding finding : replay.findings) {
+      status = Math.max(status, finding.tornTail() ? TORN_TAIL : DAMAGED);
+    }
+    return status;
+  }
+
+  private int stats(Path dir) throws IOException {
+    Replay replay = inspect(dir);
+    Instant now = clock.instant();
+    long live = 0;
+    long expired = 0;
+    long revoked = 0;
+    for (TokenRecord record : replay.live.records()) {
+      if (record.isRevoked()) {
+        revoked++;
+      } else if (record.session().isExpiredAt(now)) {
+        expired++;
+      } else {
+        live++;
+      }
+    }
+    out.println("live " + live);
+    out.println("expired " + expired);
+    out.println("revoked " + revoked);
+    out.println("records read " + replay.entries);
+    long total = 0;
+    for (Map.Entry<String, Long> file : files(dir).entrySet()) {
+      out.println("file " + file.getKey() + " " + file.getValue() + " bytes");
+      total += file.getValue();
+    }
+    out.println("bytes " + total);
+    int status = status(replay);
+    if (status != OK) {
+      out.println("found " + replay.findings.size() + " problem(s): run StoreTool check " + dir);
+    }
+    return OK;
+  }
+
+  private int compact(Path dir) throws IOException {
+    long before = bytes(dir);
+    report(inspect(dir), false);
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
+      store.compact();
+      out.println("compacted: " + store.liveCount() + " live records kept, " + before
+          + " bytes before, " + bytes(dir) + " after");
+    }
+    return OK;
+  }
+
+  private int repair(Path dir) throws IOException {
+    Replay before = inspect(dir);
+    if (before.findings.isEmpty()) {
+      out.println("nothing to repair: " + before.entries + " records read, no damage");
+      return OK;
+    }
+    report(before, true);
+    boolean damaged = status(before) == DAMAGED;
+    FileTokenStore.builder().directory(dir).clock(clock).recoverDamaged(damaged).build().close();
+    Replay after = inspect(dir);
+    out.println("repaired: " + after.live.size() + " records kept; the store opens cleanly");
+    if (damaged) {
+      out.println("changes after the damage, revokes included, are gone: revoke the sessions of "
+          + "the users concerned if a logout there must hold");
+    }
+    return status(after) == OK ? OK : DAMAGED;
+  }
+
+  /** Says what an open (with recovery, if {@code repairing}) will drop. */
+  private void report(Replay replay, boolean repairing) throws IOException {
+    for (Replay.Finding finding : replay.findings) {
+      if (finding.tornTail()) {
+        out.println("cutting off the torn tail of " + finding.file() + ": bytes " + finding.offset()
+            + ".." + (finding.offset() + finding.bytes()) + " (" + finding.bytes() + " bytes, "
+            + finding.detail() + "), no complete record in them");
+        continue;
+      }
+      if (repairing && !Files.exists(finding.file())) {
+        out.println("missing: " + finding.file() + " (" + finding.detail()
+            + "); the changes it held are gone");
+        continue;
+      }
+      if (!repairing) {
+        throw new StoreCorruptedException(finding.file().toString(), finding.offset(),
+            finding.detail() + "; run StoreTool repair first");
+      }
+      out.println("moving " + finding.file() + " aside to " + finding.file().getFileName()
+          + ".damaged: damaged at offset " + finding.offset() + " (" + finding.detail()
+          + "); dropping bytes " + finding.offset() + ".." + (finding.offset() + finding.bytes())
+          + " (" + finding.bytes() + " bytes)");
+      for (String record : checksummedAfter(finding)) {
+        out.println("  dropped " + record);
+      }
+    }
+  }
+
+  /**
+   * The records after a damage point that still pass their checksum, found by trying every
+   * offset. Only described: applying them could replay a frame forged inside a username.
+   */
+  private static List<String> checksummedAfter(Replay.Finding finding) throws IOException {
+    List<String> found = new ArrayList<>();
+    if (!Files.exists(finding.file())) {
+      return found;
+    }
+    byte[] bytes;
+    try (FileChannel channel = FileChannel.open(finding.file(), StandardOpenOption.READ)) {
+      long size = channel.size();
+      if (size - finding.offset() > Integer.MAX_VALUE - 16) {
+        found.add("(not searched: " + (size - finding.offset()) + " bytes after the damage)");
+        return found;
+      }
+      ByteBuffer buffer = ByteBuffer.allocate((int) (size - finding.offset()));
+      while (buffer.hasRemaining() && channel.read(buffer, finding.offset() + buffer.position())
+          >= 0) {
+        // read to the end
+      }
+      bytes = buffer.array();
+    }
+    ByteBuffer view = ByteBuffer.wrap(bytes);
+    int p = 1;
+    while (p + Frames.HEADER < bytes.length) {
+      int length = view.getInt(p);
+      if (length >= 1 && length <= Frames.MAX_BODY && p + Frames.HEADER + length <= bytes.length
+          && Frames.checksum(bytes, p + Frames.HEADER, length) == view.getInt(p + 4)) {
+        try {
+          LogEntry entry = Frames.decode(ByteBuffer.wrap(bytes, p + Frames.HEADER, length).slice(),
+              null);
+          found.add(describe(entry) + " at offset " + (finding.offset() + p));
+          p += Frames.HEADER + length;
+          continue;
+        } catch (IllegalArgumentException undecodable) {
+          // a checksum that matched by chance: keep searching
+        }
+      }
+      p++;
+    }
+    return found;
+  }
+
+  private static String describe(LogEntry entry) {
+    if (entry instanceof LogEntry.Save save) {
+      return "save " + save.record().hash().fingerprint()
+          + (save.record().isRevoked() ? " (revoked)" : "");
+    } else if (entry instanceof LogEntry.Revoke revoke) {
+      return "revoke " + revoke.hash().fingerprint();
+    } else if (entry instanceof LogEntry.Touch touch) {
+      return "last use of " + touch.hash().fingerprint();
+    } else if (entry instanceof LogEntry.Delete delete) {
+      return "delete " + delete.hash().fingerprint();
+    } else if (entry instanceof LogEntry.Purge purge) {
+      return "purge of what expired by " + purge.now();
+    } else if (entry instanceof LogEntry.RevokeAll) {
+      return "revoke of every session of one user";
+    }
+    return "snapshot end";
+  }
+
+  private static Map<String, Long> files(Path dir) throws IOException {
+    Map<String, Long> sizes = new TreeMap<>();
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+      for (Path file : stream) {
+        if (Files.isRegularFile(file)) {
+          sizes.put(file.getFileName().toString(), Files.size(file));
+        }
+      }
+    }
+    return sizes;
+  }
+
+  private static long bytes(Path dir) throws IOException {
+    long total = 0;
+    for (long size : files(dir).values()) {
+      total += size;
+    }
+    return total;
+  }
+
+  /** Opens files to read only; every change fails. What {@code check} and {@code stats} use. */
+  private static final class ReadOnlyDisk implements Disk {
+    static final ReadOnlyDisk INSTANCE = new ReadOnlyDisk();
+
+    @Override
+    public File create(Path file) throws IOException {
+      throw new IOException("read-only: create " + file);
+    }
+
+    @Override
+    public File open(Path file) throws IOException {
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+      return new File() {
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+          return channel.read(dst, position);
+        }
+
+        @Override
+        public void append(ByteBuffer src) throws IOException {
+          throw new IOException("read-only: append to " + file);
+        }
+
+        @Override
+        public void force() {}
+
+        @Override
+        public long size() throws IOException {
+          return channel.size();
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+          throw new IOException("read-only: truncate " + file);
+        }
+
+        @Override
+        public void close() throws IOException {
+          channel.close();
+        }
+      };
+    }
+
+    @Override
+    public void rename(Path from, Path to) throws IOException {
+      throw new IOException("read-only: rename " + from);
+    }
+
+    @Override
+    public void forceDirectory(Path dir) {}
+
+    @Override
+    public void delete(Path file) throws IOException {
+      throw new IOException("read-only: delete " + file);
+    }
+  }
+}

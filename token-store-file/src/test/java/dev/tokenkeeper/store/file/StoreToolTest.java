@@ -1,0 +1,215 @@
+package dev.tokenkeeper.store.file;
+
+import static dev.tokenkeeper.core.TokenStoreContract.T0;
+import static dev.tokenkeeper.core.TokenStoreContract.record;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tokenkeeper.core.MutableClock;
+import dev.tokenkeeper.core.TokenRecord;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The offline tool, run as an operator runs it, against stores damaged on purpose. */
+class StoreToolTest {
+
+  @TempDir
+  Path tmp;
+
+  private final MutableClock clock = new MutableClock(T0.plusSeconds(60));
+  private Path dir;
+  private Path log;
+  private final List<TokenRecord> records = new ArrayList<>();
+  private String out;
+  private String err;
+
+  /** Three live records, one revoked, one expired by the clock. */
+  @BeforeEach
+  void writeStore() {
+    dir = tmp.resolve("store");
+    log = dir.resolve("log-0000000001");
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
+      for (int i = 0; i < 5; i++) {
+        TokenRecord record = record("user" + i, i == 4 ? Duration.ofSeconds(30) : Duration.ofDays(1));
+        store.save(record);
+        records.add(record);
+      }
+      store.revoke(records.get(3).hash(), T0.plusSeconds(5));
+    }
+  }
+
+  private int run(String... args) {
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    int status = StoreTool.run(args, new PrintStream(stdout, true, StandardCharsets.UTF_8),
+        new PrintStream(stderr, true, StandardCharsets.UTF_8), clock);
+    out = stdout.toString(StandardCharsets.UTF_8);
+    err = stderr.toString(StandardCharsets.UTF_8);
+    return status;
+  }
+
+  /** Offsets where each frame of the log starts, and its end. */
+  private List<Integer> frames() throws IOException {
+    byte[] bytes = Files.readAllBytes(log);
+    ByteBuffer view = ByteBuffer.wrap(bytes);
+    List<Integer> starts = new ArrayList<>();
+    for (int pos = Frames.HEADER; pos < bytes.length; pos += Frames.HEADER + view.getInt(pos)) {
+      starts.add(pos);
+    }
+    starts.add(bytes.length);
+    return starts;
+  }
+
+  private void flipByte(int offset) throws IOException {
+    byte[] bytes = Files.readAllBytes(log);
+    bytes[offset] ^= 0x5a;
+    Files.write(log, bytes);
+  }
+
+  @Test
+  void check_cleanStore_exitsZero() {
+    assertEquals(0, run("check", dir.toString()), err);
+    assertTrue(out.contains("ok: 6 records read"), out);
+  }
+
+  @Test
+  void check_tornTail_exitsOneNamingFileAndOffset_andChangesNothing() throws IOException {
+    int end = (int) Files.size(log);
+    Files.write(log, Arrays.copyOf(Files.readAllBytes(log), end + 300));
+    byte[] before = Files.readAllBytes(log);
+    assertEquals(1, run("check", dir.toString()), out + err);
+    assertTrue(out.contains("torn tail: " + log.toRealPath() + " at offset " + end), out);
+    assertArrayEquals(before, Files.readAllBytes(log));
+  }
+
+  @Test
+  void check_damageBeforeGoodRecords_exitsTwoNamingFileAndOffset() throws IOException {
+    int second = frames().get(1);
+    flipByte(second + 20);
+    assertEquals(2, run("check", dir.toString()), out + err);
+    assertTrue(out.contains("damaged: " + log.toRealPath() + " at offset " + second), out);
+    assertTrue(out.contains("StoreTool repair"), out);
+  }
+
+  @Test
+  void stats_countsLiveExpiredAndRevoked() {
+    assertEquals(0, run("stats", dir.toString()), err);
+    assertTrue(out.contains("live 3\n"), out);
+    assertTrue(out.contains("expired 1\n"), out);
+    assertTrue(out.contains("revoked 1\n"), out);
+    assertTrue(out.contains("file log-0000000001 "), out);
+  }
+
+  @Test
+  void compact_dropsRevokedAndExpired_keepsEveryLiveRecord() throws IOException {
+    assertEquals(0, run("compact", dir.toString()), err);
+    assertTrue(out.contains("compacted: 3 live records kept"), out);
+    assertEquals(0, run("stats", dir.toString()), err);
+    assertTrue(out.contains("live 3\nexpired 0\nrevoked 0\n"), out);
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
+      for (TokenRecord record : records.subList(0, 3)) {
+        assertEquals(record, store.find(record.hash()).orElseThrow());
+      }
+    }
+  }
+
+  @Test
+  void compact_damagedStore_refusesAndSaysToRepair() throws IOException {
+    flipByte(frames().get(1) + 20);
+    byte[] before = Files.readAllBytes(log);
+    assertEquals(2, run("compact", dir.toString()), out + err);
+    assertTrue(err.contains("repair"), err);
+    assertArrayEquals(before, Files.readAllBytes(log));
+  }
+
+  @Test
+  void repair_damage_movesTheFileAsideKeepsWhatCameBefore_andListsWhatItDropped()
+      throws IOException {
+    List<Integer> frames = frames();
+    int third = frames.get(2);
+    flipByte(third + 20);
+    assertEquals(0, run("repair", dir.toString()), out + err);
+    assertTrue(out.contains("damaged at offset " + third), out);
+    // The frame hit is gone; the three after it still pass their checksum and are listed.
+    for (TokenRecord dropped : records.subList(3, 5)) {
+      assertTrue(out.contains("dropped save " + dropped.hash().fingerprint()), out);
+    }
+    assertTrue(out.contains("dropped revoke " + records.get(3).hash().fingerprint()), out);
+    assertFalse(out.contains(records.get(2).hash().fingerprint()), "the damaged frame is no record");
+    assertTrue(Files.exists(dir.resolve("log-0000000001.damaged")));
+    assertEquals(0, run("check", dir.toString()), out);
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
+      assertEquals(2, store.liveCount());
+      assertTrue(store.find(records.get(2).hash()).isEmpty());
+    }
+  }
+
+  @Test
+  void repair_tornTail_cutsItOff() throws IOException {
+    int end = (int) Files.size(log);
+    Files.write(log, Arrays.copyOf(Files.readAllBytes(log), end + 5));
+    assertEquals(0, run("repair", dir.toString()), out + err);
+    assertTrue(out.contains("cutting off the torn tail of " + log.toRealPath() + ": bytes " + end
+        + ".." + (end + 5)), out);
+    assertEquals(end, Files.size(log));
+    assertEquals(0, run("check", dir.toString()));
+  }
+
+  @Test
+  void anyCommand_storeOpenInThisJvm_exitsThreeAndChangesNothing() throws IOException {
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
+      for (String command : List.of("check", "stats", "compact", "repair")) {
+        assertEquals(3, run(command, dir.toString()), command + ": " + out + err);
+        assertTrue(err.contains("in use"), err);
+      }
+      assertEquals(3, store.liveCount(), "the running store is untouched");
+    }
+  }
+
+  @Test
+  void check_storeOpenInAnotherProcess_exitsThree() throws Exception {
+    List<String> command = List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        StoreChild.class.getName(), "work", dir.toString(), "1", "NONE", "1000000000");
+    Process child = new ProcessBuilder(command).redirectError(tmp.resolve("child.err").toFile())
+        .start();
+    try (BufferedReader lines = new BufferedReader(
+        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      assertTrue(lines.readLine().startsWith("S "), "the child writes");
+      assertEquals(3, run("check", dir.toString()), out + err);
+      assertTrue(err.contains("another process"), err);
+    } finally {
+      child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void run_badArgumentsOrNoStore_exitUsageOrFailed() throws IOException {
+    assertEquals(64, run());
+    assertEquals(64, run("fix", dir.toString()));
+    assertEquals(64, run("check"));
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    assertEquals(4, run("compact", empty.toString()));
+    assertTrue(err.contains("no token store"), err);
+    assertEquals(4, run("check", tmp.resolve("missing").toString()));
+    assertFalse(Files.exists(tmp.resolve("missing")), "never creates a directory");
+  }
+}
