@@ -50,6 +50,9 @@ public final class TokenService {
   /** The default grace window for retrying a just-rotated refresh token: 10 seconds. */
   public static final Duration DEFAULT_REFRESH_GRACE = Duration.ofSeconds(10);
 
+  /** Uses closer together than this are recorded once. */
+  private static final Duration TOUCH_GRANULARITY = Duration.ofSeconds(1);
+
   private final TokenStore store;
   private final Clock clock;
   private final SecureRandom random;
@@ -235,7 +238,7 @@ public final class TokenService {
   /**
    * Checks a presented token. A malformed token is refused without a store lookup; an expired one
    * is forgotten as it is seen; a good one has its use recorded (and, with an idle timeout, its
-   * expiry extended).
+   * expiry extended), at most once a second per token.
    *
    * @param presented the token as the client sent it; {@code null} is refused as malformed
    * @return {@link AuthResult.Authenticated} with the session, or {@link AuthResult.Rejected}
@@ -273,10 +276,16 @@ public final class TokenService {
     if (!bindingMatches(record, client)) {
       return new AuthResult.Rejected(AuthResult.Reason.CLIENT_MISMATCH);
     }
+    Session session = record.session();
+    if (now.isBefore(session.lastUsedAt().plus(TOUCH_GRANULARITY))) {
+      // Used within the last second: recording it again would change nothing worth a write and
+      // cost the hot path a copy; expiry then slides at one-second granularity.
+      return new AuthResult.Authenticated(session);
+    }
     // A paired access token keeps its short, fixed life; the pair is renewed by refresh instead.
-    Instant expiresAt = single ? slidExpiry(record.session(), now) : record.session().expiresAt();
+    Instant expiresAt = single ? slidExpiry(session, now) : session.expiresAt();
     store.touch(hash, now, expiresAt);
-    return new AuthResult.Authenticated(record.session().touchedAt(now, expiresAt));
+    return new AuthResult.Authenticated(session.touchedAt(now, expiresAt));
   }
 
   /**

@@ -236,4 +236,17 @@ class TokenServiceTest {
     assertTrue(legacy.revoke(origin));
     assertEquals(AuthResult.Reason.REVOKED, reasonOf(legacy.authenticate(origin)));
   }
+
+  @Test
+  void authenticate_usesWithinASecond_areRecordedOnce() {
+    IssuedToken issued = tokens.issue("alice");
+    clock.advance(Duration.ofSeconds(5));
+    Instant firstUse = clock.instant();
+    sessionOf(tokens.authenticate(issued.plaintext()));
+    clock.advance(Duration.ofMillis(999));
+    assertEquals(firstUse, sessionOf(tokens.authenticate(issued.plaintext())).lastUsedAt());
+    assertEquals(firstUse, tokens.sessions("alice").get(0).lastUsedAt());
+    clock.advance(Duration.ofMillis(1));
+    assertEquals(clock.instant(), sessionOf(tokens.authenticate(issued.plaintext())).lastUsedAt());
+  }
 }
