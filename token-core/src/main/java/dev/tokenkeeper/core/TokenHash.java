@@ -1,5 +1,6 @@
 package dev.tokenkeeper.core;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -14,6 +15,7 @@ import java.util.Objects;
  * future change of scheme can be migrated record by record without logging everyone out.
  *
  * <p>Immutable; bytes are copied in and out. {@link #toString()} prints only a short fingerprint.
+ * {@link #equals} takes the same time wherever two digests differ.
  */
 public final class TokenHash {
 
@@ -24,15 +26,20 @@ public final class TokenHash {
   public static final int SHA256_LENGTH = 32;
 
   private final int scheme;
-  private final byte[] digest;
-  private final int hashCode;
+  // The digest as four longs rather than a byte[]: one object less per stored token, so a lookup
+  // among millions of tokens follows one pointer fewer and each record costs 16 bytes less heap.
+  private final long d0;
+  private final long d1;
+  private final long d2;
+  private final long d3;
 
   private TokenHash(int scheme, byte[] digest) {
     this.scheme = scheme;
-    this.digest = digest;
-    // The digest is uniformly distributed, so its first bytes make a good hash code.
-    this.hashCode = 31 * scheme + (digest[0] << 24 | (digest[1] & 0xff) << 16
-        | (digest[2] & 0xff) << 8 | (digest[3] & 0xff));
+    ByteBuffer buffer = ByteBuffer.wrap(digest);
+    this.d0 = buffer.getLong();
+    this.d1 = buffer.getLong();
+    this.d2 = buffer.getLong();
+    this.d3 = buffer.getLong();
   }
 
   /**
@@ -49,7 +56,7 @@ public final class TokenHash {
       throw new IllegalArgumentException(
           "SHA-256 digest must be " + SHA256_LENGTH + " bytes: " + digest.length);
     }
-    return new TokenHash(scheme, digest.clone());
+    return new TokenHash(scheme, digest);
   }
 
   /**
@@ -74,25 +81,29 @@ public final class TokenHash {
 
   /** A copy of the digest bytes. */
   public byte[] bytes() {
-    return digest.clone();
+    return ByteBuffer.allocate(SHA256_LENGTH).putLong(d0).putLong(d1).putLong(d2).putLong(d3)
+        .array();
   }
 
   /** The first 8 hex digits of the digest: enough to correlate log lines, useless to an attacker. */
   public String fingerprint() {
-    return HexFormat.of().formatHex(digest, 0, 4);
+    return HexFormat.of().toHexDigits((int) (d0 >>> 32));
   }
 
   /** Compares in time independent of where the digests differ. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof TokenHash other
-        && scheme == other.scheme
-        && MessageDigest.isEqual(digest, other.digest);
+    if (!(o instanceof TokenHash other)) {
+      return false;
+    }
+    long difference = (d0 ^ other.d0) | (d1 ^ other.d1) | (d2 ^ other.d2) | (d3 ^ other.d3);
+    return scheme == other.scheme & difference == 0;
   }
 
+  /** The digest is uniformly distributed, so its first bits make a good hash code. */
   @Override
   public int hashCode() {
-    return hashCode;
+    return 31 * scheme + (int) (d0 >>> 32);
   }
 
   @Override
