@@ -4,6 +4,7 @@ import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,13 +19,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * state its calls left.
  *
  * <p>Thread-safe. {@link #get} is lock-free; changes to the index take this object's monitor, which
- * never spans I/O. To keep heap per record small, a subject with one token indexes the bare hash
- * and only a subject with several gets a set.
+ * never spans I/O. To keep heap per record small, a subject with one token indexes the bare hash,
+ * one with a few an exact-size array (replaced on change), and only one with many gets a set.
  */
 final class LiveSet {
 
   private final ConcurrentHashMap<TokenHash, TokenRecord> byHash;
-  /** Guarded by {@code this}. Values are a {@link TokenHash} or a {@code Set<TokenHash>}. */
+  /** Subjects with more tokens than this index them in a set rather than an array. */
+  private static final int MAX_ARRAY = 16;
+
+  /**
+   * Guarded by {@code this}. Values are a {@link TokenHash}, a {@code TokenHash[]} of 2 to
+   * {@link #MAX_ARRAY}, or a {@code Set<TokenHash>} of more.
+   */
   private final Map<String, Object> bySubject = new HashMap<>();
 
   LiveSet() {
@@ -52,32 +59,13 @@ final class LiveSet {
     if (byHash.putIfAbsent(record.hash(), record) != null) {
       return false;
     }
-    String subject = record.session().subject();
-    Object present = bySubject.get(subject);
-    if (present == null) {
-      bySubject.put(subject, record.hash());
-    } else if (present instanceof TokenHash single) {
-      Set<TokenHash> set = new HashSet<>(4);
-      set.add(single);
-      set.add(record.hash());
-      bySubject.put(subject, set);
-    } else {
-      hashes(present).add(record.hash());
-    }
+    bySubject.merge(record.session().subject(), record.hash(), LiveSet::with);
     return true;
   }
 
   synchronized List<TokenRecord> bySubject(String subject) {
-    Object present = bySubject.get(subject);
-    if (present == null) {
-      return List.of();
-    }
-    if (present instanceof TokenHash single) {
-      return List.of(byHash.get(single));
-    }
-    Set<TokenHash> set = hashes(present);
-    List<TokenRecord> records = new ArrayList<>(set.size());
-    for (TokenHash hash : set) {
+    List<TokenRecord> records = new ArrayList<>();
+    for (TokenHash hash : each(bySubject.get(subject))) {
       records.add(byHash.get(hash));
     }
     return records;
@@ -94,15 +82,8 @@ final class LiveSet {
   }
 
   synchronized int revokeAll(String subject, Instant at) {
-    Object present = bySubject.get(subject);
-    if (present == null) {
-      return 0;
-    }
-    if (present instanceof TokenHash single) {
-      return revoke(single, at) ? 1 : 0;
-    }
     int count = 0;
-    for (TokenHash hash : hashes(present)) {
+    for (TokenHash hash : each(bySubject.get(subject))) {
       if (revoke(hash, at)) {
         count++;
       }
@@ -179,17 +160,71 @@ final class LiveSet {
   private void unindex(TokenRecord record) {
     String subject = record.session().subject();
     Object present = bySubject.get(subject);
-    if (present instanceof TokenHash single) {
-      if (single.equals(record.hash())) {
+    if (present != null) {
+      Object rest = without(present, record.hash());
+      if (rest == null) {
         bySubject.remove(subject);
-      }
-    } else if (present != null) {
-      Set<TokenHash> set = hashes(present);
-      set.remove(record.hash());
-      if (set.size() == 1) {
-        bySubject.put(subject, set.iterator().next());
+      } else if (rest != present) {
+        bySubject.put(subject, rest);
       }
     }
+  }
+
+  /** The index value {@code present} (a hash, array or set) with {@code hash} added. */
+  private static Object with(Object present, Object added) {
+    TokenHash hash = (TokenHash) added;
+    if (present instanceof TokenHash single) {
+      return new TokenHash[] {single, hash};
+    }
+    if (present instanceof TokenHash[] array) {
+      if (array.length < MAX_ARRAY) {
+        TokenHash[] more = Arrays.copyOf(array, array.length + 1);
+        more[array.length] = hash;
+        return more;
+      }
+      Set<TokenHash> set = new HashSet<>(Arrays.asList(array));
+      set.add(hash);
+      return set;
+    }
+    hashes(present).add(hash);
+    return present;
+  }
+
+  /** The index value {@code present} without {@code hash}: null when nothing is left. */
+  private static Object without(Object present, TokenHash hash) {
+    if (present instanceof TokenHash single) {
+      return single.equals(hash) ? null : present;
+    }
+    if (present instanceof TokenHash[] array) {
+      int at = Arrays.asList(array).indexOf(hash);
+      if (at < 0) {
+        return present;
+      }
+      if (array.length == 2) {
+        return array[1 - at];
+      }
+      TokenHash[] fewer = new TokenHash[array.length - 1];
+      System.arraycopy(array, 0, fewer, 0, at);
+      System.arraycopy(array, at + 1, fewer, at, array.length - at - 1);
+      return fewer;
+    }
+    Set<TokenHash> set = hashes(present);
+    set.remove(hash);
+    return set.size() > MAX_ARRAY ? set : set.toArray(new TokenHash[0]);
+  }
+
+  /** The hashes an index value holds; none for null. */
+  private static Iterable<TokenHash> each(Object present) {
+    if (present == null) {
+      return List.of();
+    }
+    if (present instanceof TokenHash single) {
+      return List.of(single);
+    }
+    if (present instanceof TokenHash[] array) {
+      return Arrays.asList(array);
+    }
+    return hashes(present);
   }
 
   @SuppressWarnings("unchecked")
