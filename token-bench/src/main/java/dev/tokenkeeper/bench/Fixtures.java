@@ -94,7 +94,7 @@ final class Fixtures {
       random.nextBytes(digest);
       byte[] id = new byte[16];
       random.nextBytes(id);
-      Session session = new Session(new SessionId(b64.encodeToString(id)), subject(i),
+      Session session = new Session(SessionId.parse(b64.encodeToString(id)), subject(i),
           new String(LABEL), now, now, expires);
       store.save(TokenRecord.of(TokenHash.of(TokenHash.SHA256, digest), session));
     }

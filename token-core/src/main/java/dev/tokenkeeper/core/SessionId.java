@@ -1,5 +1,6 @@
 package dev.tokenkeeper.core;
 
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Objects;
@@ -8,33 +9,41 @@ import java.util.Objects;
  * The public, non-secret name of one session (one device). Users list and revoke devices by it
  * without handling the device's token; knowing it grants nothing.
  *
- * <p>128 random bits, written as 22 base64url characters. Immutable.
- *
- * @param value the 22-character base64url form
+ * <p>128 random bits, written as 22 base64url characters. Held as two longs rather than its text,
+ * since a store keeps one per live token: the text is made when asked for. Immutable.
  */
-public record SessionId(String value) {
+public final class SessionId {
 
   private static final int LENGTH = 22;
   private static final int RANDOM_BYTES = 16;
 
-  /** @throws IllegalArgumentException if {@code value} is not 22 base64url characters */
-  public SessionId {
-    Objects.requireNonNull(value, "value");
-    if (!isWellFormed(value)) {
-      throw new IllegalArgumentException("session id must be 22 base64url characters");
-    }
+  private final long high;
+  private final long low;
+
+  private SessionId(long high, long low) {
+    this.high = high;
+    this.low = low;
   }
 
   /**
    * Parses untrusted text (a URL path segment, a stored field).
    *
+   * @throws NullPointerException if {@code text} is null
    * @throws IllegalArgumentException if the text is not a well-formed session id
    */
   public static SessionId parse(String text) {
-    return new SessionId(text);
+    Objects.requireNonNull(text, "text");
+    if (!isWellFormed(text)) {
+      throw new IllegalArgumentException("session id must be 22 base64url characters");
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(Base64.getUrlDecoder().decode(text));
+    return new SessionId(bytes.getLong(), bytes.getLong());
   }
 
-  /** Whether {@code text} has the form of a session id; never throws. */
+  /**
+   * Whether {@code text} is the canonical text of a session id (so that each id has exactly one
+   * spelling); never throws.
+   */
   public static boolean isWellFormed(String text) {
     if (text == null || text.length() != LENGTH) {
       return false;
@@ -44,17 +53,36 @@ public record SessionId(String value) {
         return false;
       }
     }
-    return true;
+    // 22 characters carry 132 bits for 128: the last character's low 4 bits must be zero.
+    return "AQgw".indexOf(text.charAt(LENGTH - 1)) >= 0;
   }
 
   static SessionId random(SecureRandom random) {
     byte[] bytes = new byte[RANDOM_BYTES];
     random.nextBytes(bytes);
-    return new SessionId(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    return new SessionId(buffer.getLong(), buffer.getLong());
+  }
+
+  /** The 22-character base64url text. */
+  public String value() {
+    byte[] bytes = ByteBuffer.allocate(RANDOM_BYTES).putLong(high).putLong(low).array();
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   @Override
+  public boolean equals(Object o) {
+    return o instanceof SessionId other && high == other.high && low == other.low;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(high) * 31 + Long.hashCode(low);
+  }
+
+  /** The same as {@link #value()}: a session id is not secret. */
+  @Override
   public String toString() {
-    return value;
+    return value();
   }
 }

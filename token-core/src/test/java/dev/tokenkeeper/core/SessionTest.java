@@ -58,6 +58,9 @@ class SessionTest {
   void sessionId_parse_refusesWrongShape() {
     assertThrows(IllegalArgumentException.class, () -> SessionId.parse("short"));
     assertThrows(IllegalArgumentException.class, () -> SessionId.parse("AAAAAAAAAAAAAAAAAAAAA/"));
+    // Decodes to the same bytes as ...AA but is not their canonical spelling.
+    assertThrows(IllegalArgumentException.class, () -> SessionId.parse("AAAAAAAAAAAAAAAAAAAAAB"));
+    assertEquals(SessionId.parse("AAAAAAAAAAAAAAAAAAAAAw"), SessionId.parse("AAAAAAAAAAAAAAAAAAAAAw"));
     assertThrows(NullPointerException.class, () -> SessionId.parse(null));
     assertFalse(SessionId.isWellFormed(null));
     assertEquals("AAAAAAAAAAAAAAAAAAAAAA", ID.toString());
