@@ -19,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -240,8 +241,7 @@ public final class BearerTokenFilter implements Filter {
           token, new Client(client, request.getHeader("User-Agent")));
     } catch (RuntimeException e) {
       // Fail closed: a store that cannot answer must not let anyone in, nor show its insides.
-      LOG.error("token service failed checking bearer token {} from {}; answering 503",
-          fingerprint(token), client, e);
+      logStoreFailure(current, token, client, e);
       Refusal.UNAVAILABLE.send(response, current.realm());
       return;
     }
@@ -291,6 +291,23 @@ public final class BearerTokenFilter implements Filter {
     }
   }
 
+  /**
+   * An outage fails every request: one ERROR with the exception every 30 seconds says so without
+   * flooding the log; the requests in between are logged at DEBUG.
+   */
+  private static void logStoreFailure(Settings current, String token, String client,
+      RuntimeException e) {
+    long now = current.clock().millis();
+    long next = current.nextFailureLog().get();
+    if (now >= next && current.nextFailureLog().compareAndSet(next, now + 30_000)) {
+      LOG.error("token service failed checking bearer token {} from {}; answering 503 (further"
+          + " failures within 30 s are logged at DEBUG)", fingerprint(token), client, e);
+    } else {
+      LOG.debug("token service failed checking bearer token {} from {}; answering 503: {}",
+          fingerprint(token), client, e.toString());
+    }
+  }
+
   private static String fingerprint(String token) {
     return TokenHash.sha256(token).fingerprint();
   }
@@ -313,7 +330,8 @@ public final class BearerTokenFilter implements Filter {
       TrustedProxies proxies,
       boolean allowQuery,
       boolean allowForm,
-      Clock clock) {}
+      Clock clock,
+      AtomicLong nextFailureLog) {}
 
   /**
    * Builds a {@link BearerTokenFilter}. Each option may be set once; defaults are the safe choice
@@ -477,7 +495,8 @@ public final class BearerTokenFilter implements Filter {
           proxies == null ? TrustedProxies.NONE : proxies,
           Boolean.TRUE.equals(allowQuery),
           Boolean.TRUE.equals(allowForm),
-          clock == null ? Clock.systemUTC() : clock));
+          clock == null ? Clock.systemUTC() : clock,
+          new AtomicLong(Long.MIN_VALUE)));
     }
 
     static void checkRealm(String realm) {
