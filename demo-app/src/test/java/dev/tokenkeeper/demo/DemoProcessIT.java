@@ -31,8 +31,10 @@ class DemoProcessIT {
       "target/tokenkeeper-demo.jar"));
 
   @TempDir Path dataDir;
+  @TempDir Path logs;
 
   private final List<Process> started = new ArrayList<>();
+  private final List<Path> errorFiles = new ArrayList<>();
 
   @AfterEach
   void killAll() {
@@ -44,9 +46,17 @@ class DemoProcessIT {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
         JAR.toString()));
     command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
+    // Standard error goes to a file: a stopped process's pipes are closed before they are read.
+    Path errors = logs.resolve("stderr-" + started.size());
+    Process process = new ProcessBuilder(command).redirectError(errors.toFile()).start();
     started.add(process);
+    errorFiles.add(errors);
     return process;
+  }
+
+  /** What {@code process} wrote to standard error so far. */
+  private String stderr(Process process) throws IOException {
+    return Files.readString(errorFiles.get(started.indexOf(process)), StandardCharsets.UTF_8);
   }
 
   /** Starts the demo and waits for its one address line. */
@@ -62,7 +72,7 @@ class DemoProcessIT {
       }
     }
     throw new AssertionError("demo exited before printing its address: "
-        + new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        + stderr(process));
   }
 
   @Test
@@ -80,8 +90,22 @@ class DemoProcessIT {
     Process intruder = launch("--port", "0", "--data-dir", dataDir.toString());
     assertTrue(intruder.waitFor(30, TimeUnit.SECONDS), "second instance should exit");
     assertNotEquals(0, intruder.exitValue());
-    String error = new String(intruder.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    String error = stderr(intruder);
     assertTrue(error.contains("in use"), error);
+    assertEquals(200, second.send("GET", "/api/proposals", token, null).statusCode());
+  }
+
+  @Test
+  void sigterm_stopsGracefully_andTheLoginSurvives() throws Exception {
+    DemoClient first = new DemoClient(startDemo());
+    String token = first.token("alice@example.com", "wonderland");
+    Process demo = started.get(0);
+    demo.destroy(); // SIGTERM: stop accepting, finish requests in flight, close the store
+    assertTrue(demo.waitFor(20, TimeUnit.SECONDS), "demo should stop on SIGTERM");
+    String errors = stderr(demo);
+    assertTrue(!errors.contains("Exception"), errors);
+    assertTrue(!errors.contains(token), "a token reached the log");
+    DemoClient second = new DemoClient(startDemo());
     assertEquals(200, second.send("GET", "/api/proposals", token, null).statusCode());
   }
 
@@ -90,7 +114,7 @@ class DemoProcessIT {
     Process process = launch("--port", "eighty");
     assertTrue(process.waitFor(30, TimeUnit.SECONDS));
     assertEquals(2, process.exitValue());
-    String error = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    String error = stderr(process);
     assertEquals(1, error.strip().lines().count(), error);
     assertTrue(error.contains("--port"), error);
   }
