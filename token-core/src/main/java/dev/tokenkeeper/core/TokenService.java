@@ -188,8 +188,23 @@ public final class TokenService {
     // The successor is stored before the old token is rotated out, so a concurrent retry that
     // finds the old token rotated always finds a live successor too (see refreshRotated).
     IssuedPair pair = savePair(record.session(), now, client);
-    store.revoke(hash, now);
+    if (!store.revoke(hash, now) && !otherTokenLive(record.session(), pair, now)) {
+      // Someone revoked the old token between our lookup and now, and nothing else of the
+      // session is live: it was a logout, not a parallel refresh. The logout wins.
+      store.revoke(TokenHash.sha256(pair.refreshPlaintext()), now);
+      store.revoke(TokenHash.sha256(pair.access().plaintext()), now);
+      return new RefreshResult.Rejected(AuthResult.Reason.REVOKED);
+    }
     return new RefreshResult.Refreshed(pair);
+  }
+
+  /** Whether a token of {@code session} other than those of {@code pair} is live. */
+  private boolean otherTokenLive(Session session, IssuedPair pair, Instant now) {
+    TokenHash refresh = TokenHash.sha256(pair.refreshPlaintext());
+    TokenHash access = TokenHash.sha256(pair.access().plaintext());
+    return store.findBySubject(session.subject()).stream()
+        .anyMatch(r -> r.session().id().equals(session.id()) && r.isLiveAt(now)
+            && !r.hash().equals(refresh) && !r.hash().equals(access));
   }
 
   /** A rotated (or revoked) refresh token came back: a retry in grace, a theft, or a dead session. */
