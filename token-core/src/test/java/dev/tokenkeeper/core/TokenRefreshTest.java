@@ -188,9 +188,8 @@ class TokenRefreshTest {
 
   @Test
   void logoutLandingMidRefresh_winsOverTheRefresh() {
-    InMemoryTokenStore inner = new InMemoryTokenStore();
     Runnable[] onFind = {() -> { }};
-    TokenStore racing = new ForwardingStore(inner) {
+    TokenStore racing = new ForwardingTokenStore() {
       @Override
       public java.util.Optional<TokenRecord> find(TokenHash hash) {
         java.util.Optional<TokenRecord> found = super.find(hash);
@@ -207,59 +206,5 @@ class TokenRefreshTest {
     assertEquals(AuthResult.Reason.REVOKED,
         rejected(service.refresh(pair.refreshPlaintext(), CLIENT)));
     assertEquals(List.of(), service.sessions("alice"));
-  }
-
-  /** Forwards every call to another store; tests override one call to inject a race. */
-  private static class ForwardingStore implements TokenStore {
-    private final TokenStore inner;
-
-    ForwardingStore(TokenStore inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public void save(TokenRecord record) {
-      inner.save(record);
-    }
-
-    @Override
-    public java.util.Optional<TokenRecord> find(TokenHash hash) {
-      return inner.find(hash);
-    }
-
-    @Override
-    public List<TokenRecord> findBySubject(String subject) {
-      return inner.findBySubject(subject);
-    }
-
-    @Override
-    public boolean revoke(TokenHash hash, Instant at) {
-      return inner.revoke(hash, at);
-    }
-
-    @Override
-    public int revokeAll(String subject, Instant at) {
-      return inner.revokeAll(subject, at);
-    }
-
-    @Override
-    public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-      inner.touch(hash, lastUsedAt, expiresAt);
-    }
-
-    @Override
-    public boolean delete(TokenHash hash) {
-      return inner.delete(hash);
-    }
-
-    @Override
-    public int purgeExpired(Instant now) {
-      return inner.purgeExpired(now);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.servlet;
 
+import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.util.Optional;

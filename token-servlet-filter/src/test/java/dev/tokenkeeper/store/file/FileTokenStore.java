@@ -1,7 +1,7 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.StoreUnavailableException;
-import dev.tokenkeeper.servlet.ForwardingTokenStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

@@ -1,14 +1,13 @@
-package dev.tokenkeeper.servlet;
+package dev.tokenkeeper.core;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
-import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
-import dev.tokenkeeper.core.TokenStore;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** An in-memory store for test stores to extend, overriding only the calls they watch. */
+/**
+ * An in-memory store for test stores to extend, overriding only the calls they watch (counting,
+ * failing, injecting a race). Published in token-core's test-jar.
+ */
 public abstract class ForwardingTokenStore implements TokenStore {
 
   private final InMemoryTokenStore delegate = new InMemoryTokenStore();
