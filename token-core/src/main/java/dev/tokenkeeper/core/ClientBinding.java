@@ -18,6 +18,9 @@ public record ClientBinding(String network, String userAgentDigest) {
   /** Bound when the client's address was unknown at issue: no network ever matches it. */
   private static final String UNMATCHABLE = "unknown";
 
+  /** Bound when the policy binds the other address family only: any network matches. */
+  private static final String ANY = "any";
+
   /** Longest text a stored binding part may have. */
   private static final int MAX_LENGTH = 64;
 
@@ -82,16 +85,6 @@ public record ClientBinding(String network, String userAgentDigest) {
       return new ClientBinding(network, agent);
     }
 
-    /** Whether {@code client} matches {@code binding} under this policy. */
-    boolean matches(ClientBinding binding, Client client) {
-      String network = networkOf(client);
-      boolean networkOk = binding.network() == null
-          || (network != null && constantTimeEquals(binding.network(), network));
-      boolean agentOk = binding.userAgentDigest() == null
-          || constantTimeEquals(binding.userAgentDigest(), digest(client.userAgent()));
-      return networkOk && agentOk;
-    }
-
     /** The client's network under this policy, or {@code null} if its address is unknown. */
     private String networkOf(Client client) {
       byte[] address = parseLiteral(client.address());
@@ -99,18 +92,49 @@ public record ClientBinding(String network, String userAgentDigest) {
         return null;
       }
       int bits = address.length == 4 ? ipv4PrefixBits : ipv6PrefixBits;
-      if (bits == 0) {
-        return "any";
-      }
-      for (int i = 0; i < address.length; i++) {
-        int keep = Math.max(0, Math.min(8, bits - i * 8));
-        address[i] &= (byte) (0xff << (8 - keep));
-      }
-      try {
-        return InetAddress.getByAddress(address).getHostAddress() + "/" + bits;
-      } catch (UnknownHostException e) {
-        throw new AssertionError("4 or 16 bytes are always an address", e);
-      }
+      return bits == 0 ? ANY : network(address, bits);
+    }
+  }
+
+  /**
+   * Whether {@code client} matches this binding. The network is compared at the prefix length it
+   * was bound with (written in it), so a binding holds whatever the service's policy is now.
+   */
+  boolean matches(Client client) {
+    boolean networkOk = network == null || network.equals(ANY) || networkMatches(client);
+    boolean agentOk = userAgentDigest == null
+        || constantTimeEquals(userAgentDigest, digest(client.userAgent()));
+    return networkOk & agentOk;
+  }
+
+  private boolean networkMatches(Client client) {
+    int slash = network.lastIndexOf('/');
+    byte[] address = parseLiteral(client.address());
+    if (slash < 0 || address == null) {
+      return false;
+    }
+    int bits;
+    try {
+      bits = Integer.parseInt(network, slash + 1, network.length(), 10);
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    if (bits < 1 || bits > address.length * 8) {
+      return false;
+    }
+    return constantTimeEquals(network, network(address, bits));
+  }
+
+  /** {@code address} cut to its first {@code bits} bits, as {@code address/bits}. */
+  private static String network(byte[] address, int bits) {
+    for (int i = 0; i < address.length; i++) {
+      int keep = Math.max(0, Math.min(8, bits - i * 8));
+      address[i] &= (byte) (0xff << (8 - keep));
+    }
+    try {
+      return InetAddress.getByAddress(address).getHostAddress() + "/" + bits;
+    } catch (UnknownHostException e) {
+      throw new AssertionError("4 or 16 bytes are always an address", e);
     }
   }
 

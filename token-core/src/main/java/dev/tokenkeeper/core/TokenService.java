@@ -244,10 +244,9 @@ public final class TokenService {
     return new IssuedToken(secret, session);
   }
 
-  private boolean bindingMatches(TokenRecord record, Client client) {
-    // A record bound under a policy since switched off still holds to its binding.
-    ClientBinding.Policy policy = binding == null ? ClientBinding.Policy.exactAddress() : binding;
-    return record.binding() == null || policy.matches(record.binding(), client);
+  private static boolean bindingMatches(TokenRecord record, Client client) {
+    // A token bound under a policy since changed or switched off still holds to its binding.
+    return record.binding() == null || record.binding().matches(client);
   }
 
   /**

@@ -81,4 +81,27 @@ class ClientBindingTest {
     assertThrows(IllegalArgumentException.class, () -> new ClientBinding.Policy(24, 129, false));
     assertThrows(IllegalArgumentException.class, () -> new ClientBinding.Policy(0, 0, false));
   }
+
+  @Test
+  void binding_holdsAtItsOwnPrefix_afterThePolicyChangesOrIsSwitchedOff() {
+    String token = service(new ClientBinding.Policy(24, 64, false))
+        .issue("alice", null, new Client("198.51.100.20", null)).plaintext();
+    TokenService exact = TokenService.builder().store(store).clock(clock)
+        .clientBinding(ClientBinding.Policy.exactAddress()).build();
+    TokenService off = TokenService.builder().store(store).clock(clock).build();
+    for (TokenService later : new TokenService[] {exact, off}) {
+      assertNull(reason(later.authenticate(token, new Client("198.51.100.99", null))));
+      assertEquals(AuthResult.Reason.CLIENT_MISMATCH,
+          reason(later.authenticate(token, new Client("198.51.101.20", null))));
+    }
+  }
+
+  @Test
+  void storedBinding_garbledNetwork_neverMatches() {
+    ClientBinding garbled = new ClientBinding("203.0.113.0/xx", null);
+    assertEquals(false, garbled.matches(new Client("203.0.113.1", null)));
+    assertEquals(false, new ClientBinding("203.0.113.0/40", null)
+        .matches(new Client("203.0.113.1", null)));
+    assertEquals(false, new ClientBinding("unknown", null).matches(new Client("1.2.3.4", null)));
+  }
 }
