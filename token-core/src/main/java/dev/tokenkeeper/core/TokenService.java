@@ -303,7 +303,9 @@ public final class TokenService {
   }
 
   /**
-   * Revokes the presented token (logout). A malformed token is ignored without a store lookup.
+   * Logs out the device the presented token belongs to: revokes it and every other token of its
+   * session (for a pair, the access and the refresh token alike, so neither outlives the logout).
+   * A malformed token is ignored without a store lookup.
    *
    * @return whether a live token was revoked
    * @throws StoreUnavailableException if the revocation could not be stored durably
@@ -315,7 +317,14 @@ public final class TokenService {
         && !(acceptLegacy && TokenFormat.isLegacy(presented))) {
       return false;
     }
-    return store.revoke(TokenHash.sha256(presented), clock.instant());
+    TokenHash hash = TokenHash.sha256(presented);
+    Optional<TokenRecord> found = store.find(hash);
+    if (found.isEmpty()) {
+      return false;
+    }
+    boolean revoked = store.revoke(hash, clock.instant());
+    Session session = found.get().session();
+    return revokeSession(session.subject(), session.id()) || revoked;
   }
 
   /**

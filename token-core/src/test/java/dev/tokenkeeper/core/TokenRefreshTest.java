@@ -132,6 +132,18 @@ class TokenRefreshTest {
   }
 
   @Test
+  void revoke_withThePairedAccessToken_endsItsRefreshTokenToo() {
+    IssuedPair pair = tokens.issuePair("alice", null, CLIENT);
+    IssuedPair other = tokens.issuePair("alice", null, CLIENT);
+    assertTrue(tokens.revoke(pair.access().plaintext()));
+    assertEquals(AuthResult.Reason.REVOKED,
+        rejected(tokens.refresh(pair.refreshPlaintext(), CLIENT)));
+    assertTrue(works(other));
+    assertTrue(tokens.revoke(other.refreshPlaintext()));
+    assertFalse(works(other));
+  }
+
+  @Test
   void concurrentRefreshInsideTheWindow_everyCallerEndsWithAWorkingSession() throws Exception {
     IssuedPair first = tokens.issuePair("alice", null, CLIENT);
     List<RefreshResult> results = race(4, () -> tokens.refresh(first.refreshPlaintext(), CLIENT));
