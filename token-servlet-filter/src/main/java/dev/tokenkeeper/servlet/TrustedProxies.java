@@ -50,8 +50,11 @@ final class TrustedProxies {
   /** The client's address: the peer's, or, behind trusted proxies, the one they forwarded. */
   String clientAddress(HttpServletRequest request) {
     String peer = request.getRemoteAddr();
+    if (proxies.isEmpty()) {
+      return peer; // the default: no address parsing on the request path
+    }
     String current = canonical(peer);
-    if (proxies.isEmpty() || current == null || !proxies.contains(current)) {
+    if (current == null || !proxies.contains(current)) {
       return peer;
     }
     List<String> hops = new ArrayList<>();
