@@ -317,14 +317,9 @@ public final class TokenService {
         && !(acceptLegacy && TokenFormat.isLegacy(presented))) {
       return false;
     }
-    TokenHash hash = TokenHash.sha256(presented);
-    Optional<TokenRecord> found = store.find(hash);
-    if (found.isEmpty()) {
-      return false;
-    }
-    boolean revoked = store.revoke(hash, clock.instant());
-    Session session = found.get().session();
-    return revokeSession(session.subject(), session.id()) || revoked;
+    Optional<TokenRecord> found = store.find(TokenHash.sha256(presented));
+    return found.isPresent()
+        && revokeSession(found.get().session().subject(), found.get().session().id());
   }
 
   /**
