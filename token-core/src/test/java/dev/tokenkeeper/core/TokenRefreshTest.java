@@ -8,13 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Access/refresh pairs: rotation, reuse detection with a grace window, and their races. */
@@ -146,7 +140,8 @@ class TokenRefreshTest {
   @Test
   void concurrentRefreshInsideTheWindow_everyCallerEndsWithAWorkingSession() throws Exception {
     IssuedPair first = tokens.issuePair("alice", null, CLIENT);
-    List<RefreshResult> results = race(4, () -> tokens.refresh(first.refreshPlaintext(), CLIENT));
+    List<RefreshResult> results =
+        Concurrently.run(4, t -> tokens.refresh(first.refreshPlaintext(), CLIENT));
     for (RefreshResult result : results) {
       IssuedPair pair = refreshed(result);
       assertEquals(first.session().id(), pair.session().id());
@@ -160,7 +155,8 @@ class TokenRefreshTest {
     IssuedPair first = tokens.issuePair("alice", null, CLIENT);
     IssuedPair legit = refreshed(tokens.refresh(first.refreshPlaintext(), CLIENT));
     clock.advance(Duration.ofSeconds(11));
-    List<RefreshResult> results = race(4, () -> tokens.refresh(first.refreshPlaintext(), CLIENT));
+    List<RefreshResult> results =
+        Concurrently.run(4, t -> tokens.refresh(first.refreshPlaintext(), CLIENT));
     for (RefreshResult result : results) {
       AuthResult.Reason reason = rejected(result);
       assertTrue(reason == AuthResult.Reason.REUSED || reason == AuthResult.Reason.REVOKED,
@@ -172,31 +168,6 @@ class TokenRefreshTest {
     assertEquals(List.of(), tokens.sessions("alice"));
   }
 
-  private static <T> List<T> race(int threads, java.util.concurrent.Callable<T> call)
-      throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    CountDownLatch ready = new CountDownLatch(threads);
-    CountDownLatch go = new CountDownLatch(1);
-    try {
-      List<Future<T>> futures = new ArrayList<>();
-      for (int i = 0; i < threads; i++) {
-        futures.add(pool.submit(() -> {
-          ready.countDown();
-          go.await(5, TimeUnit.SECONDS);
-          return call.call();
-        }));
-      }
-      assertTrue(ready.await(5, TimeUnit.SECONDS));
-      go.countDown();
-      List<T> results = new ArrayList<>();
-      for (Future<T> future : futures) {
-        results.add(future.get(30, TimeUnit.SECONDS));
-      }
-      return results;
-    } finally {
-      pool.shutdownNow();
-    }
-  }
 
   @Test
   void logoutLandingMidRefresh_winsOverTheRefresh() {

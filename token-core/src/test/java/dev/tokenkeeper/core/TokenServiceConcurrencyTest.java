@@ -6,12 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -31,44 +26,30 @@ class TokenServiceConcurrencyTest {
     ConcurrentLinkedQueue<String> revoked = new ConcurrentLinkedQueue<>();
     ConcurrentLinkedQueue<String> live = new ConcurrentLinkedQueue<>();
     AtomicInteger violations = new AtomicInteger();
-    CountDownLatch start = new CountDownLatch(1);
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<?>> futures = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        String subject = "user" + (t % 2);
-        futures.add(pool.submit(() -> {
-          start.await(5, TimeUnit.SECONDS);
-          ThreadLocalRandom random = ThreadLocalRandom.current();
-          List<String> mine = new ArrayList<>();
-          for (int i = 0; i < rounds; i++) {
-            String token = tokens.issue(subject).plaintext();
-            mine.add(token);
-            String any = mine.get(random.nextInt(mine.size()));
-            if (random.nextInt(4) == 0) {
-              tokens.revoke(any);
-              revoked.add(any);
-              mine.remove(any);
-            } else if (!tokens.authenticate(any).isAuthenticated()) {
-              violations.incrementAndGet();
-            }
-            // Tokens another thread revoked must stay refused while we run.
-            String other = revoked.peek();
-            if (other != null && tokens.authenticate(other).isAuthenticated()) {
-              violations.incrementAndGet();
-            }
-          }
-          live.addAll(mine);
-          return null;
-        }));
+    Concurrently.run(threads, t -> {
+      String subject = "user" + (t % 2);
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      List<String> mine = new ArrayList<>();
+      for (int i = 0; i < rounds; i++) {
+        String token = tokens.issue(subject).plaintext();
+        mine.add(token);
+        String any = mine.get(random.nextInt(mine.size()));
+        if (random.nextInt(4) == 0) {
+          tokens.revoke(any);
+          revoked.add(any);
+          mine.remove(any);
+        } else if (!tokens.authenticate(any).isAuthenticated()) {
+          violations.incrementAndGet();
+        }
+        // Tokens another thread revoked must stay refused while we run.
+        String other = revoked.peek();
+        if (other != null && tokens.authenticate(other).isAuthenticated()) {
+          violations.incrementAndGet();
+        }
       }
-      start.countDown();
-      for (Future<?> future : futures) {
-        future.get(60, TimeUnit.SECONDS);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+      live.addAll(mine);
+      return null;
+    });
     assertEquals(0, violations.get());
     for (String token : revoked) {
       assertTrue(!tokens.authenticate(token).isAuthenticated());

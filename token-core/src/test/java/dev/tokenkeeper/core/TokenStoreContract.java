@@ -8,18 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -257,35 +251,20 @@ public interface TokenStoreContract {
     store.save(revoked);
     int threads = 4;
     int perThread = 200;
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    CountDownLatch start = new CountDownLatch(1);
-    try {
-      List<Future<?>> futures = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        int offset = t;
-        futures.add(pool.submit(() -> {
-          start.await(5, TimeUnit.SECONDS);
-          for (int i = 0; i < perThread; i++) {
-            // Threads interleave old and new instants, as slow and fast requests do.
-            int second = (i * 7 + offset * 13) % (threads * perThread) + 1;
-            store.touch(touched.hash(), T0.plusSeconds(second),
-                touched.session().expiresAt().plusSeconds(second));
-            store.touch(revoked.hash(), T0.plusSeconds(second),
-                revoked.session().expiresAt().plusSeconds(second));
-            if (offset == 0 && i == perThread / 2) {
-              store.revoke(revoked.hash(), T0);
-            }
-          }
-          return null;
-        }));
+    Concurrently.run(threads, offset -> {
+      for (int i = 0; i < perThread; i++) {
+        // Threads interleave old and new instants, as slow and fast requests do.
+        int second = (i * 7 + offset * 13) % (threads * perThread) + 1;
+        store.touch(touched.hash(), T0.plusSeconds(second),
+            touched.session().expiresAt().plusSeconds(second));
+        store.touch(revoked.hash(), T0.plusSeconds(second),
+            revoked.session().expiresAt().plusSeconds(second));
+        if (offset == 0 && i == perThread / 2) {
+          store.revoke(revoked.hash(), T0);
+        }
       }
-      start.countDown();
-      for (Future<?> future : futures) {
-        future.get(60, TimeUnit.SECONDS);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+      return null;
+    });
     int latest = 0;
     for (int t = 0; t < threads; t++) {
       for (int i = 0; i < perThread; i++) {
@@ -384,37 +363,23 @@ public interface TokenStoreContract {
     int threads = 4;
     int perThread = 50;
     TokenStore store = newStore();
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    CountDownLatch start = new CountDownLatch(1);
     ConcurrentLinkedQueue<TokenRecord> kept = new ConcurrentLinkedQueue<>();
     ConcurrentLinkedQueue<TokenRecord> revoked = new ConcurrentLinkedQueue<>();
-    try {
-      List<Future<?>> futures = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        String subject = "user" + t;
-        futures.add(pool.submit(() -> {
-          start.await(5, TimeUnit.SECONDS);
-          for (int i = 0; i < perThread; i++) {
-            TokenRecord record = record(subject);
-            store.save(record);
-            if (i % 3 == 0) {
-              assertTrue(store.revoke(record.hash(), T0.plusSeconds(1)));
-              revoked.add(record);
-            } else {
-              store.touch(record.hash(), T0.plusSeconds(2), record.session().expiresAt());
-              kept.add(record);
-            }
-          }
-          return null;
-        }));
+    Concurrently.run(threads, t -> {
+      String subject = "user" + t;
+      for (int i = 0; i < perThread; i++) {
+        TokenRecord record = record(subject);
+        store.save(record);
+        if (i % 3 == 0) {
+          assertTrue(store.revoke(record.hash(), T0.plusSeconds(1)));
+          revoked.add(record);
+        } else {
+          store.touch(record.hash(), T0.plusSeconds(2), record.session().expiresAt());
+          kept.add(record);
+        }
       }
-      start.countDown();
-      for (Future<?> future : futures) {
-        future.get(60, TimeUnit.SECONDS);
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+      return null;
+    });
     try (TokenStore reopened = reopen(store)) {
       for (TokenRecord record : kept) {
         assertFalse(reopened.find(record.hash()).orElseThrow().isRevoked());
