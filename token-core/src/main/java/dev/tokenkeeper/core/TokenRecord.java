@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /**
  * What a {@link TokenStore} keeps for one token: the hash of its secret, its session, and when it
- * was revoked. A revoked record stays (as a tombstone) until it would have expired, so a revoked
- * token is told apart from one never seen and can never come back to life.
+ * was revoked. A revoked record may stay as a tombstone, so a revoked token is told apart from one
+ * never seen, until it would have expired or a store's compaction drops it; either way a revoked
+ * token can never come back to life.
  *
  * <p>Immutable. Holds no secret.
  *

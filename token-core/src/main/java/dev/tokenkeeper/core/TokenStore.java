@@ -61,8 +61,8 @@ public interface TokenStore extends AutoCloseable {
   List<TokenRecord> findBySubject(String subject);
 
   /**
-   * Marks the record under {@code hash} revoked at {@code at}. The record stays as a tombstone
-   * until purged; a revoked record is never made live again.
+   * Marks the record under {@code hash} revoked at {@code at}. The record may stay as a
+   * tombstone until purged or compacted away; a revoked record is never made live again.
    *
    * @return whether a record that was not yet revoked was found
    * @throws StoreUnavailableException if the revocation could not be stored durably
