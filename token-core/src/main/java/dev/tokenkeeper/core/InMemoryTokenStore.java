@@ -2,6 +2,7 @@ package dev.tokenkeeper.core;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -9,19 +10,25 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
- * A {@link TokenStore} held in this process's memory only: for tests, and for single-process use
- * where losing every session on restart is acceptable. Nothing is durable.
+ * A {@link TokenStore} held in this process's memory only: for tests, for single-process use where
+ * losing every session on restart is acceptable, and as the live index of durable stores that
+ * replay their files into it. Nothing is durable.
  *
- * <p>Thread-safe; share one. {@link #find} is lock-free; changes that touch the per-subject index
- * take one lock, which never spans I/O.
+ * <p>Thread-safe; share one. {@link #find} and {@link #findSession} are lock-free; every change
+ * takes this object's monitor, which never spans I/O, so each one is atomic with respect to the
+ * others: a revoke racing a rotation or a touch is either seen by it or applied after it.
  */
 public final class InMemoryTokenStore implements TokenStore {
 
-  private final Map<TokenHash, TokenRecord> byHash = new ConcurrentHashMap<>();
+  private final Map<SessionId, SessionRecord> sessions = new ConcurrentHashMap<>();
+  private final Map<TokenHash, TokenRecord> tokens = new ConcurrentHashMap<>();
   /** Guarded by {@code this}. */
-  private final Map<String, Set<TokenHash>> bySubject = new ConcurrentHashMap<>();
+  private final Map<String, Set<SessionId>> bySubject = new ConcurrentHashMap<>();
+  /** Guarded by {@code this}: each session's token hashes, for purging and listing. */
+  private final Map<SessionId, TokenHash[]> tokensOf = new ConcurrentHashMap<>();
 
   private volatile boolean closed;
 
@@ -29,45 +36,73 @@ public final class InMemoryTokenStore implements TokenStore {
   public InMemoryTokenStore() {}
 
   @Override
-  public synchronized void save(TokenRecord record) {
-    Objects.requireNonNull(record, "record");
+  public synchronized void create(SessionRecord session, List<TokenRecord> newTokens) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(newTokens, "tokens");
     requireOpen();
-    if (byHash.putIfAbsent(record.hash(), record) != null) {
-      throw new IllegalArgumentException("a record is already stored under " + record.hash());
+    if (sessions.containsKey(session.id())) {
+      throw new IllegalArgumentException("a session is already stored under " + session.id());
     }
-    bySubject.computeIfAbsent(record.session().subject(), s -> new HashSet<>()).add(record.hash());
+    requireNew(session.id(), newTokens);
+    sessions.put(session.id(), session);
+    bySubject.computeIfAbsent(session.subject(), s -> new HashSet<>()).add(session.id());
+    addTokens(session.id(), newTokens);
   }
 
   @Override
-  public Optional<TokenRecord> find(TokenHash hash) {
+  public Optional<TokenEntry> find(TokenHash hash) {
     Objects.requireNonNull(hash, "hash");
     requireOpen();
-    return Optional.ofNullable(byHash.get(hash));
+    TokenRecord token = tokens.get(hash);
+    SessionRecord session = token == null ? null : sessions.get(token.sessionId());
+    return session == null ? Optional.empty() : Optional.of(new TokenEntry(token, session));
   }
 
   @Override
-  public synchronized List<TokenRecord> findBySubject(String subject) {
+  public Optional<SessionRecord> findSession(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    return Optional.ofNullable(sessions.get(id));
+  }
+
+  @Override
+  public synchronized List<SessionRecord> findSessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
-    Set<TokenHash> hashes = bySubject.getOrDefault(subject, Set.of());
-    List<TokenRecord> records = new ArrayList<>(hashes.size());
-    for (TokenHash hash : hashes) {
-      records.add(byHash.get(hash));
+    List<SessionRecord> found = new ArrayList<>();
+    for (SessionId id : bySubject.getOrDefault(subject, Set.of())) {
+      found.add(sessions.get(id));
     }
-    return records;
+    return found;
   }
 
   @Override
-  public boolean revoke(TokenHash hash, Instant at) {
-    Objects.requireNonNull(hash, "hash");
+  public synchronized boolean rotate(Rotation rotation) {
+    Objects.requireNonNull(rotation, "rotation");
+    requireOpen();
+    SessionRecord session = sessions.get(rotation.sessionId());
+    TokenRecord presented = tokens.get(rotation.rotated());
+    if (session == null || presented == null || !rotation.appliesTo(session, presented)) {
+      return false;
+    }
+    requireNew(session.id(), rotation.added());
+    sessions.put(session.id(), rotation.applyTo(session));
+    tokens.put(presented.hash(), rotation.applyTo(presented));
+    addTokens(session.id(), rotation.added());
+    return true;
+  }
+
+  @Override
+  public synchronized boolean revokeSession(SessionId id, Instant at) {
+    Objects.requireNonNull(id, "id");
     Objects.requireNonNull(at, "at");
     requireOpen();
-    boolean[] revoked = {false};
-    byHash.computeIfPresent(hash, (h, record) -> {
-      revoked[0] = !record.isRevoked();
-      return record.revokedAt(at);
-    });
-    return revoked[0];
+    SessionRecord session = sessions.get(id);
+    if (session == null || session.isRevoked()) {
+      return false;
+    }
+    sessions.put(id, session.revokedAt(at));
+    return true;
   }
 
   @Override
@@ -76,35 +111,26 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     requireOpen();
     int count = 0;
-    for (TokenHash hash : bySubject.getOrDefault(subject, Set.of())) {
-      if (revoke(hash, at)) {
+    for (SessionId id : bySubject.getOrDefault(subject, Set.of())) {
+      SessionRecord session = sessions.get(id);
+      if (session.isLiveAt(at)) {
         count++;
       }
+      sessions.put(id, session.revokedAt(at));
     }
     return count;
   }
 
   @Override
-  public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    Objects.requireNonNull(hash, "hash");
+  public synchronized void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    Objects.requireNonNull(id, "id");
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireOpen();
-    // compute is atomic per key, so a racing revoke is either seen here or applied after us.
-    byHash.computeIfPresent(
-        hash, (h, record) -> record.isRevoked() ? record : record.touchedAt(lastUsedAt, expiresAt));
-  }
-
-  @Override
-  public synchronized boolean delete(TokenHash hash) {
-    Objects.requireNonNull(hash, "hash");
-    requireOpen();
-    TokenRecord removed = byHash.remove(hash);
-    if (removed == null) {
-      return false;
+    SessionRecord session = sessions.get(id);
+    if (session != null) {
+      sessions.put(id, session.touchedAt(lastUsedAt, expiresAt));
     }
-    unindex(removed);
-    return true;
   }
 
   @Override
@@ -112,20 +138,49 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(now, "now");
     requireOpen();
     int count = 0;
-    for (var it = byHash.values().iterator(); it.hasNext(); ) {
-      TokenRecord record = it.next();
-      if (record.session().isExpiredAt(now)) {
-        it.remove();
-        unindex(record);
+    for (SessionRecord session : List.copyOf(sessions.values())) {
+      if (session.isPurgeableAt(now)) {
+        remove(session);
         count++;
+      } else {
+        for (TokenHash hash : tokensOf.get(session.id())) {
+          tokens.computeIfPresent(hash, (h, token) -> token.withoutSuccessorAt(now));
+        }
       }
     }
     return count;
   }
 
-  /** How many records are stored, revoked and expired ones included. */
-  public int size() {
-    return byHash.size();
+  /** The tokens of session {@code id} (current, rotated and expired alike), in no set order. */
+  public synchronized List<TokenRecord> tokensOf(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    List<TokenRecord> found = new ArrayList<>();
+    for (TokenHash hash : tokensOf.getOrDefault(id, new TokenHash[0])) {
+      found.add(tokens.get(hash));
+    }
+    return found;
+  }
+
+  /**
+   * Calls {@code action} with every stored session, under this store's monitor: for a durable
+   * store writing a snapshot of it. The action must not call back into this store from another
+   * thread.
+   */
+  public synchronized void forEachSession(Consumer<SessionRecord> action) {
+    Objects.requireNonNull(action, "action");
+    requireOpen();
+    sessions.values().forEach(action);
+  }
+
+  /** How many sessions are stored, revoked and expired ones included. */
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  /** How many tokens are stored, rotated ones and those of revoked sessions included. */
+  public int tokenCount() {
+    return tokens.size();
   }
 
   @Override
@@ -133,13 +188,41 @@ public final class InMemoryTokenStore implements TokenStore {
     closed = true;
   }
 
-  private void unindex(TokenRecord record) {
-    String subject = record.session().subject();
-    Set<TokenHash> hashes = bySubject.get(subject);
-    if (hashes != null) {
-      hashes.remove(record.hash());
-      if (hashes.isEmpty()) {
-        bySubject.remove(subject);
+  private void requireNew(SessionId id, List<TokenRecord> added) {
+    Set<TokenHash> seen = new HashSet<>();
+    for (TokenRecord token : added) {
+      Objects.requireNonNull(token, "token");
+      if (!token.sessionId().equals(id)) {
+        throw new IllegalArgumentException(
+            "token of session " + token.sessionId() + " added to session " + id);
+      }
+      if (tokens.containsKey(token.hash()) || !seen.add(token.hash())) {
+        throw new IllegalArgumentException("a token is already stored under " + token.hash());
+      }
+    }
+  }
+
+  private void addTokens(SessionId id, List<TokenRecord> added) {
+    TokenHash[] present = tokensOf.getOrDefault(id, new TokenHash[0]);
+    TokenHash[] more = Arrays.copyOf(present, present.length + added.size());
+    for (int i = 0; i < added.size(); i++) {
+      TokenRecord token = added.get(i);
+      tokens.put(token.hash(), token);
+      more[present.length + i] = token.hash();
+    }
+    tokensOf.put(id, more);
+  }
+
+  private void remove(SessionRecord session) {
+    sessions.remove(session.id());
+    for (TokenHash hash : tokensOf.remove(session.id())) {
+      tokens.remove(hash);
+    }
+    Set<SessionId> ids = bySubject.get(session.subject());
+    if (ids != null) {
+      ids.remove(session.id());
+      if (ids.isEmpty()) {
+        bySubject.remove(session.subject());
       }
     }
   }

@@ -4,56 +4,72 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * What a {@link TokenStore} keeps for one token: the hash of its secret, its session, and when it
- * was revoked. A revoked record may stay as a tombstone, so a revoked token is told apart from one
- * never seen, until it would have expired or a store's compaction drops it; either way a revoked
- * token can never come back to life.
+ * What a {@link TokenStore} keeps for one token: the hash of its secret, the session it opens,
+ * and, for a refresh token that was rotated, when, with the pair that replaced it sealed for the
+ * grace window. A token has no revoked state of its own: revoking its {@link SessionRecord} ends
+ * it. A rotated token stays known (a tombstone) as long as its session, so presenting it again is
+ * recognised as reuse, never mistaken for an unknown token.
  *
  * <p>Immutable. Holds no secret.
  *
  * @param hash the digest of the token's secret, with its scheme version
- * @param session the session the token opens
- * @param revokedAt when the token was revoked (or, for a refresh token, rotated), or {@code null}
- *     while it is not
- * @param binding what the token is bound to when client binding is on, or {@code null}
+ * @param sessionId the session the token opens
+ * @param expiresAt when the token stops working on its own (the short life of an access token in
+ *     a pair), or {@code null} if it lives as long as its session
+ * @param rotatedAt when the refresh token was rotated out, or {@code null} while it is current
+ * @param successor the pair that replaced it, sealed under a key only its plaintext gives, kept
+ *     for the grace window only; {@code null} if none
  */
 public record TokenRecord(
-    TokenHash hash, Session session, Instant revokedAt, ClientBinding binding) {
+    TokenHash hash,
+    SessionId sessionId,
+    Instant expiresAt,
+    Instant rotatedAt,
+    SealedSuccessor successor) {
 
   public TokenRecord {
     Objects.requireNonNull(hash, "hash");
-    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(sessionId, "sessionId");
+    if (successor != null && rotatedAt == null) {
+      throw new IllegalArgumentException("only a rotated token has a successor");
+    }
   }
 
-  /** A record without client binding. */
-  public TokenRecord(TokenHash hash, Session session, Instant revokedAt) {
-    this(hash, session, revokedAt, null);
+  /** A token that lives as long as its session. */
+  public static TokenRecord of(TokenHash hash, SessionId sessionId) {
+    return new TokenRecord(hash, sessionId, null, null, null);
   }
 
-  /** A record for a freshly issued, unrevoked token without client binding. */
-  public static TokenRecord of(TokenHash hash, Session session) {
-    return new TokenRecord(hash, session, null, null);
+  /** A token that stops working at {@code expiresAt}, or with its session if that is sooner. */
+  public static TokenRecord expiring(TokenHash hash, SessionId sessionId, Instant expiresAt) {
+    return new TokenRecord(hash, sessionId, Objects.requireNonNull(expiresAt, "expiresAt"),
+        null, null);
   }
 
-  /** Whether the token has been revoked. */
-  public boolean isRevoked() {
-    return revokedAt != null;
+  /** Whether the token was rotated out (a refresh token that was used). */
+  public boolean isRotated() {
+    return rotatedAt != null;
   }
 
-  /** Whether the token still opens its session at {@code now}: not revoked and not expired. */
-  public boolean isLiveAt(Instant now) {
-    return revokedAt == null && !session.isExpiredAt(now);
+  /** When the token stops working, given its session's record. */
+  public Instant endsWith(SessionRecord session) {
+    Instant sessionEnd = session.expiresAt();
+    return expiresAt == null || sessionEnd.isBefore(expiresAt) ? sessionEnd : expiresAt;
   }
 
-  /** This record revoked at {@code at}; a record already revoked keeps its first revocation. */
-  public TokenRecord revokedAt(Instant at) {
-    Objects.requireNonNull(at, "at");
-    return isRevoked() ? this : new TokenRecord(hash, session, at, binding);
+  /**
+   * This token without its sealed successor once the grace window has passed at {@code now};
+   * the same instance otherwise. Stores call it when they compact or purge.
+   */
+  public TokenRecord withoutSuccessorAt(Instant now) {
+    if (successor == null || now.isBefore(successor.until())) {
+      return this;
+    }
+    return new TokenRecord(hash, sessionId, expiresAt, rotatedAt, null);
   }
 
-  /** This record after a use; see {@link Session#touchedAt(Instant, Instant)}. */
-  public TokenRecord touchedAt(Instant usedAt, Instant newExpiresAt) {
-    Session touched = session.touchedAt(usedAt, newExpiresAt);
-    return touched == session ? this : new TokenRecord(hash, touched, revokedAt, binding);
+  /** This token rotated out at {@code at}, its successor sealed beside it. */
+  TokenRecord rotatedAt(Instant at, SealedSuccessor sealed) {
+    return new TokenRecord(hash, sessionId, expiresAt, Objects.requireNonNull(at, "at"), sealed);
   }
 }

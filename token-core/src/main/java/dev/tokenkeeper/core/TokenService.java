@@ -5,10 +5,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -56,27 +54,25 @@ public final class TokenService {
   private final TokenStore store;
   private final Clock clock;
   private final SecureRandom random;
-  private final Duration absoluteTtl;
-  private final Duration idleTimeout;
-  private final Duration accessTtl;
+  private final Lifetimes lifetimes;
   /** What the builder was given, or {@code null} for the default: carried by toBuilder(). */
   private final Duration accessTtlSetting;
-  private final Duration refreshGrace;
   private final ClientBinding.Policy binding;
   private final boolean acceptLegacy;
+  private final RefreshChain chain;
 
   private TokenService(Builder builder) {
     this.store = builder.store;
     this.clock = builder.clock;
     this.random = builder.random;
-    this.absoluteTtl = builder.absoluteTtl;
-    this.idleTimeout = builder.idleTimeout;
     this.accessTtlSetting = builder.accessTtl;
-    this.accessTtl = builder.accessTtl != null ? builder.accessTtl
-        : shorter(DEFAULT_ACCESS_TTL, builder.absoluteTtl);
-    this.refreshGrace = builder.refreshGrace;
+    this.lifetimes = new Lifetimes(builder.absoluteTtl, builder.idleTimeout,
+        builder.accessTtl != null ? builder.accessTtl
+            : shorter(DEFAULT_ACCESS_TTL, builder.absoluteTtl),
+        builder.refreshGrace);
     this.binding = builder.binding;
     this.acceptLegacy = builder.acceptLegacy;
+    this.chain = new RefreshChain(store, clock, random, lifetimes, binding);
   }
 
   /** A builder with the defaults stated on each setter. */
@@ -90,10 +86,10 @@ public final class TokenService {
     builder.store = store;
     builder.clock = clock;
     builder.random = random;
-    builder.absoluteTtl = absoluteTtl;
-    builder.idleTimeout = idleTimeout;
+    builder.absoluteTtl = lifetimes.absoluteTtl();
+    builder.idleTimeout = lifetimes.idleTimeout();
     builder.accessTtl = accessTtlSetting;
-    builder.refreshGrace = refreshGrace;
+    builder.refreshGrace = lifetimes.refreshGrace();
     builder.binding = binding;
     builder.acceptLegacy = acceptLegacy;
     return builder;
@@ -105,7 +101,8 @@ public final class TokenService {
   }
 
   /**
-   * Issues a new token, stored durably before this returns.
+   * Issues a new token, stored durably before this returns. The token is its own session (one
+   * device): revoking it ends the session.
    *
    * @param subject the user, 1 to 256 characters without control characters
    * @param label a device or user-agent description, or {@code null}; control characters become
@@ -126,10 +123,12 @@ public final class TokenService {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(client, "client");
     Instant now = clock.instant();
-    Instant expiresAt = now.plus(idleTimeout == null ? absoluteTtl : idleTimeout);
-    Session session =
-        new Session(SessionId.random(random), subject, cleanLabel(label), now, now, expiresAt);
-    return save(TokenFormat.Kind.ACCESS, session, client);
+    Session session = new Session(SessionId.random(random), subject, cleanLabel(label), now, now,
+        lifetimes.firstEnd(now));
+    String secret = TokenFormat.generate(TokenFormat.Kind.ACCESS, random);
+    store.create(SessionRecord.of(session, binding == null ? null : binding.bind(client), null),
+        List.of(TokenRecord.of(TokenHash.sha256(secret), session.id())));
+    return new IssuedToken(secret, session);
   }
 
   /**
@@ -144,115 +143,47 @@ public final class TokenService {
   public IssuedPair issuePair(String subject, String label, Client client) {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(client, "client");
-    Instant now = clock.instant();
-    Session started = new Session(SessionId.random(random), subject, cleanLabel(label), now, now,
-        now.plus(idleTimeout == null ? absoluteTtl : idleTimeout));
-    return savePair(started, now, client);
+    return chain.start(subject, cleanLabel(label), client);
   }
 
   /**
    * Renews a pair: checks the refresh token, issues a new access and refresh token for the same
-   * session, and rotates the old refresh token out.
+   * session, and rotates the old refresh token out. A session has one live refresh token at any
+   * moment; of several refreshes racing with it, one rotates it.
    *
    * <p>Presenting a rotated refresh token again within {@code refreshGrace} of its rotation (two
-   * tabs refreshing at once, a lost response) gets another new pair for the same session. After
-   * the grace window it is treated as theft: that session, and only that session, is revoked, and
-   * the result is {@link AuthResult.Reason#REUSED}.
+   * tabs refreshing at once, a lost response) gets the very pair that rotation issued, never a
+   * new one. After the grace window, or from a client its binding refuses, it is treated as
+   * theft: that session, and only that session, is revoked, and the result is
+   * {@link AuthResult.Reason#REUSED}. A refresh racing a logout either lands first (and its pair
+   * dies with the session) or is refused.
    *
    * @param presented the refresh token as the client sent it; {@code null} is malformed
-   * @param client the caller, checked against the token's binding when binding is on
+   * @param client the caller, checked against the session's binding when binding is on
    * @throws StoreUnavailableException if the store cannot be read or written
    */
   public RefreshResult refresh(String presented, Client client) {
     Objects.requireNonNull(client, "client");
-    if (!TokenFormat.isWellFormed(presented, TokenFormat.Kind.REFRESH)) {
-      return new RefreshResult.Rejected(AuthResult.Reason.MALFORMED);
-    }
-    TokenHash hash = TokenHash.sha256(presented);
-    Optional<TokenRecord> found = store.find(hash);
-    if (found.isEmpty()) {
-      return new RefreshResult.Rejected(AuthResult.Reason.UNKNOWN);
-    }
-    TokenRecord record = found.get();
-    Instant now = clock.instant();
-    if (!bindingMatches(record, client)) {
-      return new RefreshResult.Rejected(AuthResult.Reason.CLIENT_MISMATCH);
-    }
-    if (record.isRevoked()) {
-      return refreshRotated(record, now, client);
-    }
-    if (record.session().isExpiredAt(now)) {
-      store.delete(hash);
-      return new RefreshResult.Rejected(AuthResult.Reason.EXPIRED);
-    }
-    // The successor is stored before the old token is rotated out, so a concurrent retry that
-    // finds the old token rotated always finds a live successor too (see refreshRotated).
-    IssuedPair pair = savePair(record.session(), now, client);
-    if (!store.revoke(hash, now) && !otherTokenLive(record.session(), pair, now)) {
-      // Someone revoked the old token between our lookup and now, and nothing else of the
-      // session is live: it was a logout, not a parallel refresh. The logout wins.
-      store.revoke(TokenHash.sha256(pair.refreshPlaintext()), now);
-      store.revoke(TokenHash.sha256(pair.access().plaintext()), now);
-      return new RefreshResult.Rejected(AuthResult.Reason.REVOKED);
-    }
-    return new RefreshResult.Refreshed(pair);
+    return chain.refresh(presented, client);
   }
 
-  /** Whether a token of {@code session} other than those of {@code pair} is live. */
-  private boolean otherTokenLive(Session session, IssuedPair pair, Instant now) {
-    TokenHash refresh = TokenHash.sha256(pair.refreshPlaintext());
-    TokenHash access = TokenHash.sha256(pair.access().plaintext());
-    return store.findBySubject(session.subject()).stream()
-        .anyMatch(r -> r.session().id().equals(session.id()) && r.isLiveAt(now)
-            && !r.hash().equals(refresh) && !r.hash().equals(access));
+  /** Whether {@code client} may use a token of {@code session}. */
+  static boolean bindingMatches(SessionRecord session, Client client) {
+    // A session bound under a policy since changed or switched off still holds to its binding.
+    return session.binding() == null || session.binding().matches(client);
   }
 
-  /** A rotated (or revoked) refresh token came back: a retry in grace, a theft, or a dead session. */
-  private RefreshResult refreshRotated(TokenRecord record, Instant now, Client client) {
-    SessionId id = record.session().id();
-    String subject = record.session().subject();
-    boolean sessionLive = store.findBySubject(subject).stream()
-        .anyMatch(r -> r.session().id().equals(id) && r.isLiveAt(now));
-    if (!sessionLive) {
-      return new RefreshResult.Rejected(AuthResult.Reason.REVOKED);
-    }
-    if (now.isBefore(record.revokedAt().plus(refreshGrace))) {
-      return new RefreshResult.Refreshed(savePair(record.session(), now, client));
-    }
-    revokeSession(subject, id);
-    return new RefreshResult.Rejected(AuthResult.Reason.REUSED);
-  }
-
-  private IssuedPair savePair(Session session, Instant now, Client client) {
-    Instant hardEnd = session.createdAt().plus(absoluteTtl);
-    Instant refreshEnd = earlier(now.plus(idleTimeout == null ? absoluteTtl : idleTimeout),
-        hardEnd);
-    Instant accessEnd = earlier(now.plus(accessTtl), refreshEnd);
-    Session refreshSession = new Session(session.id(), session.subject(), session.label(),
-        session.createdAt(), now, refreshEnd);
-    Session accessSession = new Session(session.id(), session.subject(), session.label(),
-        session.createdAt(), now, accessEnd);
-    IssuedToken refresh = save(TokenFormat.Kind.REFRESH, refreshSession, client);
-    IssuedToken access = save(TokenFormat.Kind.PAIRED_ACCESS, accessSession, client);
-    return new IssuedPair(access, refresh.plaintext(), refreshEnd);
-  }
-
-  private IssuedToken save(TokenFormat.Kind kind, Session session, Client client) {
-    String secret = TokenFormat.generate(kind, random);
-    ClientBinding bound = binding == null ? null : binding.bind(client);
-    store.save(new TokenRecord(TokenHash.sha256(secret), session, null, bound));
-    return new IssuedToken(secret, session);
-  }
-
-  private static boolean bindingMatches(TokenRecord record, Client client) {
-    // A token bound under a policy since changed or switched off still holds to its binding.
-    return record.binding() == null || record.binding().matches(client);
+  /** {@code session} as a token of it shows it: used at {@code usedAt}, ending at {@code end}. */
+  static Session view(Session session, Instant usedAt, Instant end) {
+    Instant lastUsed = usedAt.isAfter(session.lastUsedAt()) ? usedAt : session.lastUsedAt();
+    return new Session(session.id(), session.subject(), session.label(), session.createdAt(),
+        lastUsed, end);
   }
 
   /**
-   * Checks a presented token. A malformed token is refused without a store lookup; an expired one
-   * is forgotten as it is seen; a good one has its use recorded (and, with an idle timeout, its
-   * expiry extended), at most once a second per token.
+   * Checks a presented token. A malformed token is refused without a store lookup; a good one has
+   * its use recorded (and, with an idle timeout, its expiry extended), at most once a second per
+   * session.
    *
    * @param presented the token as the client sent it; {@code null} is refused as malformed
    * @return {@link AuthResult.Authenticated} with the session, or {@link AuthResult.Rejected}
@@ -265,6 +196,7 @@ public final class TokenService {
   /**
    * Checks a presented access token as {@link #authenticate(String)} does, and, for a token bound
    * to its client, that {@code client} matches ({@link AuthResult.Reason#CLIENT_MISMATCH} if not).
+   * The session it returns ends when this token stops working.
    */
   public AuthResult authenticate(String presented, Client client) {
     Objects.requireNonNull(client, "client");
@@ -273,18 +205,18 @@ public final class TokenService {
     if (!single && !TokenFormat.isWellFormed(presented, TokenFormat.Kind.PAIRED_ACCESS)) {
       return new AuthResult.Rejected(AuthResult.Reason.MALFORMED);
     }
-    TokenHash hash = TokenHash.sha256(presented);
-    Optional<TokenRecord> found = store.find(hash);
+    Optional<TokenEntry> found = store.find(TokenHash.sha256(presented));
     if (found.isEmpty()) {
       return new AuthResult.Rejected(AuthResult.Reason.UNKNOWN);
     }
-    TokenRecord record = found.get();
-    if (record.isRevoked()) {
+    TokenRecord token = found.get().token();
+    SessionRecord record = found.get().session();
+    if (record.isRevoked() || token.isRotated()) {
       return new AuthResult.Rejected(AuthResult.Reason.REVOKED);
     }
     Instant now = clock.instant();
-    if (record.session().isExpiredAt(now)) {
-      store.delete(hash);
+    Instant end = token.endsWith(record);
+    if (!now.isBefore(end)) {
       return new AuthResult.Rejected(AuthResult.Reason.EXPIRED);
     }
     if (!bindingMatches(record, client)) {
@@ -294,20 +226,23 @@ public final class TokenService {
     if (now.isBefore(session.lastUsedAt().plus(TOUCH_GRANULARITY))) {
       // Used within the last second: recording it again would change nothing worth a write and
       // cost the hot path a copy; expiry then slides at one-second granularity.
-      return new AuthResult.Authenticated(session);
+      return new AuthResult.Authenticated(view(session, session.lastUsedAt(), end));
     }
-    // A paired access token keeps its short, fixed life; the pair is renewed by refresh instead.
-    Instant expiresAt = single ? slidExpiry(session, now) : session.expiresAt();
-    store.touch(hash, now, expiresAt);
-    return new AuthResult.Authenticated(session.touchedAt(now, expiresAt));
+    // A token issued alone is its session and slides with use; a pair's access token keeps its
+    // short, fixed life, and its session is renewed by refresh instead.
+    Instant expiresAt = single && token.expiresAt() == null
+        ? lifetimes.slidEnd(session, now) : session.expiresAt();
+    store.touch(session.id(), now, expiresAt);
+    Instant newEnd = token.expiresAt() == null ? laterOf(end, expiresAt) : end;
+    return new AuthResult.Authenticated(view(session, now, newEnd));
   }
 
   /**
-   * Logs out the device the presented token belongs to: revokes it and every other token of its
-   * session (for a pair, the access and the refresh token alike, so neither outlives the logout).
-   * A malformed token is ignored without a store lookup.
+   * Logs out the device the presented token belongs to: revokes its session, so every token of
+   * it (for a pair, the access and the refresh token alike) is refused from now on. A malformed
+   * token is ignored without a store lookup.
    *
-   * @return whether a live token was revoked
+   * @return whether a live session was revoked
    * @throws StoreUnavailableException if the revocation could not be stored durably
    */
   public boolean revoke(String presented) {
@@ -317,14 +252,15 @@ public final class TokenService {
         && !(acceptLegacy && TokenFormat.isLegacy(presented))) {
       return false;
     }
-    Optional<TokenRecord> found = store.find(TokenHash.sha256(presented));
+    Optional<TokenEntry> found = store.find(TokenHash.sha256(presented));
     return found.isPresent()
         && revokeSession(found.get().session().subject(), found.get().session().id());
   }
 
   /**
-   * Revokes one of {@code subject}'s sessions by its public id (remove a device). A session of
-   * another subject is left alone, as if it did not exist.
+   * Revokes one of {@code subject}'s sessions by its public id (remove a device): one durable
+   * write, after which every token of the session is refused. A session of another subject is
+   * left alone, as if it did not exist.
    *
    * @return whether a live session of {@code subject} was revoked
    * @throws StoreUnavailableException if the revocation could not be stored durably
@@ -333,20 +269,15 @@ public final class TokenService {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(id, "id");
     Instant now = clock.instant();
-    boolean revoked = false;
-    // A session may hold several tokens (an access token and its refresh token): end them all.
-    for (TokenRecord record : store.findBySubject(subject)) {
-      if (record.session().id().equals(id) && record.isLiveAt(now)) {
-        revoked |= store.revoke(record.hash(), now);
-      }
-    }
-    return revoked;
+    Optional<SessionRecord> found = store.findSession(id);
+    return found.isPresent() && found.get().subject().equals(subject)
+        && found.get().isLiveAt(now) && store.revokeSession(id, now);
   }
 
   /**
-   * Revokes every session of {@code subject} (logout everywhere).
+   * Revokes every session of {@code subject} (logout everywhere), as one atomic, durable step.
    *
-   * @return how many sessions were revoked
+   * @return how many live sessions were revoked
    * @throws StoreUnavailableException if the revocation could not be stored durably
    */
   public int revokeAll(String subject) {
@@ -362,50 +293,35 @@ public final class TokenService {
   public List<Session> sessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     Instant now = clock.instant();
-    // One entry per session id: a session with a pair has two tokens; show the latest use and
-    // the furthest expiry among its live ones.
-    Map<SessionId, Session> byId = new HashMap<>();
-    for (TokenRecord record : store.findBySubject(subject)) {
-      if (record.isLiveAt(now)) {
-        Session session = record.session();
-        byId.merge(session.id(), session,
-            (a, b) -> a.touchedAt(b.lastUsedAt(), b.expiresAt()));
-      }
-    }
-    return byId.values().stream()
+    return store.findSessions(subject).stream()
+        .filter(record -> record.isLiveAt(now))
+        .map(SessionRecord::session)
         .sorted(Comparator.comparing(Session::createdAt).thenComparing(s -> s.id().value()))
         .toList();
   }
 
   /**
-   * Forgets every expired token now. Callers run it from time to time; stores with their own
-   * expiry (compaction, TTLs) need it less.
+   * Forgets every expired session, with its tokens, now. Callers run it from time to time; stores
+   * with their own expiry (compaction, TTLs) need it less.
    *
-   * @return how many records were removed
+   * @return how many sessions were removed
    */
   public int purgeExpired() {
     return store.purgeExpired(clock.instant());
   }
 
-  /** The absolute lifetime of every token. */
+  /** The absolute lifetime of every session. */
   public Duration absoluteTtl() {
-    return absoluteTtl;
+    return lifetimes.absoluteTtl();
   }
 
   /** The idle timeout, if sliding expiry is on. */
   public Optional<Duration> idleTimeout() {
-    return Optional.ofNullable(idleTimeout);
+    return Optional.ofNullable(lifetimes.idleTimeout());
   }
 
-  private Instant slidExpiry(Session session, Instant now) {
-    if (idleTimeout == null) {
-      return session.expiresAt();
-    }
-    return earlier(now.plus(idleTimeout), session.createdAt().plus(absoluteTtl));
-  }
-
-  private static Instant earlier(Instant a, Instant b) {
-    return a.isBefore(b) ? a : b;
+  private static Instant laterOf(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   private static Duration shorter(Duration a, Duration b) {

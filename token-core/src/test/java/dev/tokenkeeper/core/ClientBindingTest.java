@@ -50,7 +50,7 @@ class ClientBindingTest {
     assertNull(reason(tokens.authenticate(token, new Client("5.6.7.8", "Firefox/140"))));
     assertEquals(AuthResult.Reason.CLIENT_MISMATCH,
         reason(tokens.authenticate(token, new Client("1.2.3.4", "Firefox/141"))));
-    TokenRecord stored = store.find(TokenHash.sha256(token)).orElseThrow();
+    SessionRecord stored = store.find(TokenHash.sha256(token)).orElseThrow().session();
     assertTrue(stored.binding().userAgentDigest().matches("[0-9a-f]{32}"));
     assertNull(stored.binding().network());
   }
@@ -71,7 +71,7 @@ class ClientBindingTest {
   void offByDefault_tokensWorkFromAnywhere() {
     TokenService tokens = TokenService.builder().store(store).clock(clock).build();
     String token = tokens.issue("alice", null, new Client("203.0.113.7", "A")).plaintext();
-    assertNull(store.find(TokenHash.sha256(token)).orElseThrow().binding());
+    assertNull(store.find(TokenHash.sha256(token)).orElseThrow().session().binding());
     assertNull(reason(tokens.authenticate(token, new Client("192.0.2.1", "B"))));
   }
 

@@ -5,31 +5,56 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An in-memory store for test stores to extend, overriding only the calls they watch (counting,
- * failing, injecting a race). Published in token-core's test-jar.
+ * A store that passes every call to another, for test stores to extend, overriding only the calls
+ * they watch (counting, failing, injecting a race or a defect). Published in token-core's
+ * test-jar.
  */
 public abstract class ForwardingTokenStore implements TokenStore {
 
-  private final InMemoryTokenStore delegate = new InMemoryTokenStore();
+  private final TokenStore delegate;
 
-  @Override
-  public void save(TokenRecord record) {
-    delegate.save(record);
+  /** Forwards to a new {@link InMemoryTokenStore}. */
+  protected ForwardingTokenStore() {
+    this(new InMemoryTokenStore());
+  }
+
+  protected ForwardingTokenStore(TokenStore delegate) {
+    this.delegate = delegate;
+  }
+
+  /** The store calls are forwarded to. */
+  protected TokenStore delegate() {
+    return delegate;
   }
 
   @Override
-  public Optional<TokenRecord> find(TokenHash hash) {
+  public void create(SessionRecord session, List<TokenRecord> tokens) {
+    delegate.create(session, tokens);
+  }
+
+  @Override
+  public Optional<TokenEntry> find(TokenHash hash) {
     return delegate.find(hash);
   }
 
   @Override
-  public List<TokenRecord> findBySubject(String subject) {
-    return delegate.findBySubject(subject);
+  public Optional<SessionRecord> findSession(SessionId id) {
+    return delegate.findSession(id);
   }
 
   @Override
-  public boolean revoke(TokenHash hash, Instant at) {
-    return delegate.revoke(hash, at);
+  public List<SessionRecord> findSessions(String subject) {
+    return delegate.findSessions(subject);
+  }
+
+  @Override
+  public boolean rotate(Rotation rotation) {
+    return delegate.rotate(rotation);
+  }
+
+  @Override
+  public boolean revokeSession(SessionId id, Instant at) {
+    return delegate.revokeSession(id, at);
   }
 
   @Override
@@ -38,13 +63,8 @@ public abstract class ForwardingTokenStore implements TokenStore {
   }
 
   @Override
-  public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    delegate.touch(hash, lastUsedAt, expiresAt);
-  }
-
-  @Override
-  public boolean delete(TokenHash hash) {
-    return delegate.delete(hash);
+  public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    delegate.touch(id, lastUsedAt, expiresAt);
   }
 
   @Override

@@ -1,9 +1,12 @@
 package dev.tokenkeeper.core;
 
-class InMemoryTokenStoreTest implements TokenStoreContract {
+import java.time.Clock;
+
+class InMemoryTokenStoreTest
+    implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
 
   @Override
-  public TokenStore newStore() {
+  public TokenStore newStore(Clock clock) {
     return new InMemoryTokenStore();
   }
 }

@@ -34,8 +34,8 @@ class TokenServiceTest {
   void issue_returnsAWellFormedSecret_andStoresOnlyItsHash() {
     IssuedToken issued = tokens.issue("alice@example.com", "Firefox");
     assertTrue(TokenFormat.isWellFormed(issued.plaintext()));
-    TokenRecord stored = store.find(TokenHash.sha256(issued.plaintext())).orElseThrow();
-    assertEquals(issued.session(), stored.session());
+    TokenEntry stored = store.find(TokenHash.sha256(issued.plaintext())).orElseThrow();
+    assertEquals(issued.session(), stored.session().session());
     assertFalse(stored.toString().contains(issued.plaintext()));
     assertFalse(issued.toString().contains(issued.plaintext()));
     assertFalse(issued.session().toString().contains(issued.plaintext()));
@@ -62,7 +62,7 @@ class TokenServiceTest {
     assertThrows(IllegalArgumentException.class, () -> tokens.issue(" "));
     assertThrows(IllegalArgumentException.class, () -> tokens.issue("alice\n"));
     assertThrows(NullPointerException.class, () -> tokens.issue(null));
-    assertEquals(0, store.size());
+    assertEquals(0, store.sessionCount());
   }
 
   @Test
@@ -113,13 +113,15 @@ class TokenServiceTest {
   }
 
   @Test
-  void authenticate_atTheExactExpiryInstant_isExpired_andTheRecordIsForgotten() {
+  void authenticate_atTheExactExpiryInstant_isExpired_untilPurgeForgetsIt() {
     IssuedToken issued = tokens.issue("alice");
     clock.set(issued.session().expiresAt().minusNanos(1));
     sessionOf(tokens.authenticate(issued.plaintext()));
     clock.set(issued.session().expiresAt());
     assertEquals(AuthResult.Reason.EXPIRED, reasonOf(tokens.authenticate(issued.plaintext())));
-    assertEquals(0, store.size());
+    assertEquals(1, tokens.purgeExpired());
+    assertEquals(AuthResult.Reason.UNKNOWN, reasonOf(tokens.authenticate(issued.plaintext())));
+    assertEquals(0, store.sessionCount());
   }
 
   @Test
@@ -196,7 +198,7 @@ class TokenServiceTest {
     tokens.issue("alice");
     clock.advance(Duration.ofDays(7));
     assertEquals(1, tokens.purgeExpired());
-    assertEquals(0, store.size());
+    assertEquals(0, store.sessionCount());
   }
 
   @Test
@@ -229,7 +231,8 @@ class TokenServiceTest {
     Instant now = clock.instant();
     Session session = new Session(SessionId.parse("AAAAAAAAAAAAAAAAAAAAAA"), "user@example.com",
         null, now, now, now.plus(Duration.ofDays(1)));
-    store.save(TokenRecord.of(TokenHash.sha256(origin), session));
+    store.create(SessionRecord.of(session, null, null),
+        List.of(TokenRecord.of(TokenHash.sha256(origin), session.id())));
     assertEquals(AuthResult.Reason.MALFORMED, reasonOf(tokens.authenticate(origin)));
     TokenService legacy = tokens.toBuilder().acceptLegacyTokens().build();
     assertEquals("user@example.com", sessionOf(legacy.authenticate(origin)).subject());

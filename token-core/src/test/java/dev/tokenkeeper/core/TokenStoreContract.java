@@ -1,15 +1,16 @@
 package dev.tokenkeeper.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -18,249 +19,292 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The executable {@link TokenStore} contract. Every store implements this interface in its test
- * and so runs every test here; it adds only what is its own (reopening, torn tails, reconnects).
- *
- * <p>Durable stores override {@link #reopen(TokenStore)} to close the store and open a new one on
- * the same data; the tests marked "survives reopen" then also check that nothing acknowledged was
- * lost. The default returns the store unchanged.
+ * The executable {@link TokenStore} contract at the SPI: every store implements this interface in
+ * its test (with {@link StoreHarness}'s axes) and so runs every test here; it adds only what is
+ * its own (reopening after a crash, torn tails, reconnects). {@link TokenServiceContract} and
+ * {@link SessionRaceContract} run the service's promises over the same store.
  */
-public interface TokenStoreContract {
+public interface TokenStoreContract extends StoreHarness {
 
-  Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   SecureRandom RANDOM = new SecureRandom();
 
-  /** A new, empty store. Closed by the test. */
-  TokenStore newStore();
-
-  /** Closes {@code store} and opens one on the same data. Memory-only stores return it as is. */
-  default TokenStore reopen(TokenStore store) {
-    return store;
+  /** A session of {@code subject} created at {@link #T0}, ending {@code ttl} later. */
+  static SessionRecord session(String subject, Duration ttl) {
+    Session session = new Session(
+        SessionId.random(RANDOM), subject, "device", T0, T0, T0.plus(ttl));
+    return SessionRecord.of(session, null, null);
   }
 
-  /** A record for {@code subject} created at {@link #T0} and expiring {@code ttl} later. */
-  static TokenRecord record(String subject, Duration ttl) {
+  static SessionRecord session(String subject) {
+    return session(subject, Duration.ofHours(1));
+  }
+
+  /** A pair session: its record names {@code refresh} as current. */
+  static SessionRecord pairSession(String subject, TokenRecord refresh) {
+    Session session = new Session(refresh.sessionId(), subject, "device", T0, T0,
+        T0.plus(Duration.ofHours(1)));
+    return SessionRecord.of(session, null, refresh.hash());
+  }
+
+  static TokenRecord token(SessionId id) {
+    return TokenRecord.of(randomHash(), id);
+  }
+
+  static TokenHash randomHash() {
     byte[] digest = new byte[TokenHash.SHA256_LENGTH];
     RANDOM.nextBytes(digest);
-    byte[] id = new byte[16];
-    RANDOM.nextBytes(id);
-    SessionId sessionId = SessionId.parse(Base64.getUrlEncoder().withoutPadding().encodeToString(id));
-    Session session = new Session(sessionId, subject, "device", T0, T0, T0.plus(ttl));
-    return TokenRecord.of(TokenHash.of(TokenHash.SHA256, digest), session);
+    return TokenHash.of(TokenHash.SHA256, digest);
   }
 
-  static TokenRecord record(String subject) {
-    return record(subject, Duration.ofHours(1));
+  /** A rotation of {@code session}'s current refresh token at {@code at}, sealed till +10 s. */
+  static Rotation rotation(SessionRecord session, Instant at) {
+    SessionId id = session.id();
+    SealedSuccessor sealed = SealedSuccessor.seal("tkr_stand-in-for-the-old-secret", id,
+        session.refreshHash(), new SealedSuccessor.Pair("a", "r", at, at, at),
+        at.plusSeconds(10), RANDOM);
+    return new Rotation(id, session.refreshHash(), session.refreshHash(), at, sealed,
+        token(id), TokenRecord.expiring(randomHash(), id, at.plusSeconds(60)),
+        session.expiresAt().plusSeconds(60));
+  }
+
+  /** Creates a single-token session; returns its token. */
+  static TokenRecord createSingle(TokenStore store, SessionRecord session) {
+    TokenRecord token = token(session.id());
+    store.create(session, List.of(token));
+    return token;
+  }
+
+  /** Creates a pair session (refresh + access); returns its record. */
+  static SessionRecord createPair(TokenStore store, String subject) {
+    SessionId id = SessionId.random(RANDOM);
+    TokenRecord refresh = token(id);
+    SessionRecord session = pairSession(subject, refresh);
+    store.create(session, List.of(refresh,
+        TokenRecord.expiring(randomHash(), id, T0.plus(Duration.ofMinutes(15)))));
+    return session;
   }
 
   @Test
-  default void save_thenFind_returnsTheSameRecord() {
-    try (TokenStore store = newStore()) {
-      TokenRecord record = record("alice");
-      store.save(record);
-      assertEquals(Optional.of(record), store.find(record.hash()));
+  default void create_thenFind_returnsTheTokenWithItsSession() {
+    try (TokenStore store = open()) {
+      SessionRecord session = session("alice");
+      TokenRecord token = createSingle(store, session);
+      assertEquals(Optional.of(new TokenEntry(token, session)), store.find(token.hash()));
+      assertEquals(Optional.of(session), store.findSession(session.id()));
     }
   }
 
   @Test
-  default void save_thenReopen_recordSurvives() {
-    TokenStore store = newStore();
-    TokenRecord record = record("alice");
-    store.save(record);
-    try (TokenStore reopened = reopen(store)) {
-      assertEquals(Optional.of(record), reopened.find(record.hash()));
+  default void create_thenReopen_sessionAndTokensSurvive() {
+    AcknowledgedStore store = open();
+    SessionRecord session = createPair(store, "alice");
+    try (TokenStore reopened = store.reopen()) {
+      assertEquals(Optional.of(session), reopened.findSession(session.id()));
+      TokenEntry refresh = reopened.find(session.refreshHash()).orElseThrow();
+      assertEquals(session, refresh.session());
+      assertNull(refresh.token().expiresAt());
     }
   }
 
   @Test
-  default void save_labelNull_roundTrips() {
-    TokenStore store = newStore();
-    TokenRecord record = record("alice");
-    Session s = record.session();
-    TokenRecord noLabel = TokenRecord.of(record.hash(),
-        new Session(s.id(), s.subject(), null, s.createdAt(), s.lastUsedAt(), s.expiresAt()));
-    store.save(noLabel);
-    try (TokenStore reopened = reopen(store)) {
-      assertEquals(Optional.of(noLabel), reopened.find(record.hash()));
+  default void create_labelNullUnicodeAndBinding_roundTrip() {
+    AcknowledgedStore store = open();
+    Session plain = new Session(SessionId.random(RANDOM), "élodie@例え.jp", null, T0, T0,
+        T0.plus(Duration.ofHours(1)));
+    SessionRecord unlabelled = SessionRecord.of(plain, null, null);
+    Session labelled = new Session(SessionId.random(RANDOM), "bob", "Safari 🦊 on iPhone", T0,
+        T0, T0.plus(Duration.ofHours(1)));
+    SessionRecord bound = SessionRecord.of(labelled,
+        new ClientBinding("203.0.113.0/24", "0123456789abcdef0123456789abcdef"), null);
+    createSingle(store, unlabelled);
+    createSingle(store, bound);
+    try (TokenStore reopened = store.reopen()) {
+      assertEquals(Optional.of(unlabelled), reopened.findSession(unlabelled.id()));
+      assertEquals(Optional.of(bound), reopened.findSession(bound.id()));
     }
   }
 
   @Test
-  default void save_unicodeSubjectAndLabel_roundTrips() {
-    TokenStore store = newStore();
-    TokenRecord record = record("zoë@exämple.com");
-    Session s = record.session();
-    TokenRecord unicode = TokenRecord.of(record.hash(), new Session(
-        s.id(), s.subject(), "Safari 🦊 on iPhone", s.createdAt(), s.lastUsedAt(), s.expiresAt()));
-    store.save(unicode);
-    try (TokenStore reopened = reopen(store)) {
-      assertEquals(Optional.of(unicode), reopened.find(record.hash()));
-      assertEquals(List.of(unicode), reopened.findBySubject("zoë@exämple.com"));
+  default void create_existingSessionOrTokenHash_isRefused_andChangesNothing() {
+    try (TokenStore store = open()) {
+      SessionRecord session = session("alice");
+      TokenRecord token = createSingle(store, session);
+      assertThrows(IllegalArgumentException.class,
+          () -> store.create(session, List.of(token(session.id()))));
+      SessionRecord other = session("alice");
+      assertThrows(IllegalArgumentException.class,
+          () -> store.create(other, List.of(new TokenRecord(token.hash(), other.id(), null,
+              null, null))));
+      assertEquals(Optional.empty(), store.findSession(other.id()));
+      assertEquals(session.id(), store.find(token.hash()).orElseThrow().session().id());
     }
   }
 
   @Test
-  default void save_withClientBinding_roundTrips() {
-    TokenStore store = newStore();
-    TokenRecord plain = record("alice");
-    TokenRecord bound = new TokenRecord(plain.hash(), plain.session(), null,
-        new ClientBinding("203.0.113.0/24", "0123456789abcdef0123456789abcdef"));
-    TokenRecord agentOnly = record("alice");
-    agentOnly = new TokenRecord(agentOnly.hash(), agentOnly.session(), null,
-        new ClientBinding(null, "fedcba9876543210fedcba9876543210"));
-    store.save(bound);
-    store.save(agentOnly);
-    store.revoke(agentOnly.hash(), T0.plusSeconds(1));
-    try (TokenStore reopened = reopen(store)) {
-      assertEquals(Optional.of(bound), reopened.find(bound.hash()));
-      assertEquals(Optional.of(agentOnly.revokedAt(T0.plusSeconds(1))),
-          reopened.find(agentOnly.hash()));
-    }
-  }
-
-  @Test
-  default void save_duplicateHash_isRefused() {
-    try (TokenStore store = newStore()) {
-      TokenRecord record = record("alice");
-      store.save(record);
-      assertThrows(IllegalArgumentException.class, () -> store.save(record));
-    }
-  }
-
-  @Test
-  default void find_unknownHash_isEmpty() {
-    try (TokenStore store = newStore()) {
+  default void find_unknownHashOrSession_isEmpty() {
+    try (TokenStore store = open()) {
       assertEquals(Optional.empty(), store.find(TokenHash.sha256("never issued")));
+      assertEquals(Optional.empty(), store.findSession(SessionId.random(RANDOM)));
+      assertEquals(List.of(), store.findSessions("nobody"));
     }
   }
 
   @Test
-  default void revoke_marksTheRecordRevoked_andSurvivesReopen() {
-    TokenStore store = newStore();
-    TokenRecord record = record("alice");
-    store.save(record);
-    Instant at = T0.plusSeconds(5);
-    assertTrue(store.revoke(record.hash(), at));
-    try (TokenStore reopened = reopen(store)) {
-      TokenRecord found = reopened.find(record.hash()).orElseThrow();
-      assertTrue(found.isRevoked());
-      assertEquals(at, found.revokedAt());
+  default void findSessions_returnsEverySessionOfThatSubjectOnly() {
+    try (TokenStore store = open()) {
+      SessionRecord a1 = session("alice");
+      SessionRecord a2 = session("alice");
+      createSingle(store, a1);
+      createPair(store, "bob");
+      createSingle(store, a2);
+      store.revokeSession(a2.id(), T0.plusSeconds(1));
+      Set<SessionId> ids = store.findSessions("alice").stream().map(SessionRecord::id)
+          .collect(Collectors.toSet());
+      assertEquals(Set.of(a1.id(), a2.id()), ids);
     }
   }
 
   @Test
-  default void revoke_twice_secondReturnsFalseAndKeepsFirstInstant() {
-    try (TokenStore store = newStore()) {
-      TokenRecord record = record("alice");
-      store.save(record);
-      assertTrue(store.revoke(record.hash(), T0.plusSeconds(1)));
-      assertFalse(store.revoke(record.hash(), T0.plusSeconds(2)));
-      assertEquals(T0.plusSeconds(1), store.find(record.hash()).orElseThrow().revokedAt());
+  default void revokeSession_endsEveryTokenOfIt_keepsTheFirstInstant_andSurvivesReopen() {
+    AcknowledgedStore store = open();
+    SessionRecord session = createPair(store, "alice");
+    assertTrue(store.revokeSession(session.id(), T0.plusSeconds(5)));
+    assertFalse(store.revokeSession(session.id(), T0.plusSeconds(9)));
+    assertFalse(store.revokeSession(SessionId.random(RANDOM), T0));
+    try (TokenStore reopened = store.reopen()) {
+      SessionRecord found = reopened.findSession(session.id()).orElseThrow();
+      assertEquals(T0.plusSeconds(5), found.revokedAt());
+      assertTrue(reopened.find(session.refreshHash()).orElseThrow().session().isRevoked());
     }
   }
 
   @Test
-  default void revoke_unknownHash_returnsFalse() {
-    try (TokenStore store = newStore()) {
-      assertFalse(store.revoke(TokenHash.sha256("never issued"), T0));
+  default void revokeAll_revokesOnlyThatSubject_countsLiveOnes_andSurvivesReopen() {
+    AcknowledgedStore store = open();
+    SessionRecord a1 = session("alice");
+    SessionRecord a2 = session("alice", Duration.ofSeconds(10));
+    SessionRecord bob = session("bob");
+    TokenRecord t1 = createSingle(store, a1);
+    createSingle(store, a2);
+    TokenRecord tb = createSingle(store, bob);
+    // a2 has expired at the instant of the logout: revoked, but not counted as a live session.
+    assertEquals(1, store.revokeAll("alice", T0.plusSeconds(10)));
+    assertEquals(0, store.revokeAll("alice", T0.plusSeconds(11)));
+    assertEquals(0, store.revokeAll("nobody", T0));
+    try (TokenStore reopened = store.reopen()) {
+      assertTrue(reopened.find(t1.hash()).orElseThrow().session().isRevoked());
+      assertTrue(reopened.findSession(a2.id()).orElseThrow().isRevoked());
+      assertFalse(reopened.find(tb.hash()).orElseThrow().session().isRevoked());
     }
   }
 
   @Test
-  default void revokeAll_revokesOnlyThatSubject_andSurvivesReopen() {
-    TokenStore store = newStore();
-    TokenRecord a1 = record("alice");
-    TokenRecord a2 = record("alice");
-    TokenRecord b1 = record("bob");
-    store.save(a1);
-    store.save(a2);
-    store.save(b1);
-    assertEquals(2, store.revokeAll("alice", T0.plusSeconds(1)));
-    assertEquals(0, store.revokeAll("alice", T0.plusSeconds(2)));
-    try (TokenStore reopened = reopen(store)) {
-      assertTrue(reopened.find(a1.hash()).orElseThrow().isRevoked());
-      assertTrue(reopened.find(a2.hash()).orElseThrow().isRevoked());
-      assertFalse(reopened.find(b1.hash()).orElseThrow().isRevoked());
+  default void rotate_movesTheChain_keepsATombstoneWithTheSealedPair_andSurvivesReopen() {
+    AcknowledgedStore store = open();
+    SessionRecord session = createPair(store, "alice");
+    Rotation rotation = rotation(session, T0.plusSeconds(30));
+    assertTrue(store.rotate(rotation));
+    try (TokenStore reopened = store.reopen()) {
+      SessionRecord after = reopened.findSession(session.id()).orElseThrow();
+      assertEquals(rotation.refresh().hash(), after.refreshHash());
+      assertEquals(T0.plusSeconds(30), after.session().lastUsedAt());
+      assertEquals(rotation.expiresAt(), after.expiresAt());
+      TokenRecord tombstone = reopened.find(session.refreshHash()).orElseThrow().token();
+      assertEquals(T0.plusSeconds(30), tombstone.rotatedAt());
+      assertArrayEquals(rotation.successor().bytes(), tombstone.successor().bytes());
+      assertEquals(rotation.successor().until(), tombstone.successor().until());
+      assertEquals(rotation.access(), reopened.find(rotation.access().hash()).orElseThrow()
+          .token());
     }
   }
 
   @Test
-  default void revokeAll_unknownSubject_returnsZero() {
-    try (TokenStore store = newStore()) {
-      assertEquals(0, store.revokeAll("nobody", T0));
+  default void rotate_sameTokenTwice_secondFails_andStoresNothing() {
+    try (TokenStore store = open()) {
+      SessionRecord session = createPair(store, "alice");
+      assertTrue(store.rotate(rotation(session, T0.plusSeconds(1))));
+      Rotation late = rotation(session, T0.plusSeconds(2));
+      assertFalse(store.rotate(late));
+      assertEquals(Optional.empty(), store.find(late.refresh().hash()));
+      assertEquals(Optional.empty(), store.find(late.access().hash()));
     }
   }
 
   @Test
-  default void findBySubject_returnsEveryRecordOfThatSubjectOnly() {
-    try (TokenStore store = newStore()) {
-      TokenRecord a1 = record("alice");
-      TokenRecord a2 = record("alice");
-      store.save(a1);
-      store.save(a2);
-      store.save(record("bob"));
-      store.revoke(a2.hash(), T0.plusSeconds(1));
-      Set<TokenHash> hashes = store.findBySubject("alice").stream()
-          .map(TokenRecord::hash).collect(Collectors.toSet());
-      assertEquals(Set.of(a1.hash(), a2.hash()), hashes);
-      assertEquals(List.of(), store.findBySubject("carol"));
+  default void rotate_revokedSession_fails_andTheSessionStaysRevoked() {
+    try (TokenStore store = open()) {
+      SessionRecord session = createPair(store, "alice");
+      store.revokeSession(session.id(), T0.plusSeconds(1));
+      Rotation rotation = rotation(session, T0.plusSeconds(2));
+      assertFalse(store.rotate(rotation));
+      assertEquals(Optional.empty(), store.find(rotation.refresh().hash()));
+      SessionRecord after = store.findSession(session.id()).orElseThrow();
+      assertTrue(after.isRevoked());
+      assertEquals(session.refreshHash(), after.refreshHash());
+      assertFalse(store.find(session.refreshHash()).orElseThrow().token().isRotated());
     }
   }
 
   @Test
-  default void touch_movesLastUsedAndExpiryForward_andSurvivesReopen() {
-    TokenStore store = newStore();
-    TokenRecord record = record("alice");
-    store.save(record);
-    Instant used = T0.plusSeconds(30);
-    Instant expires = record.session().expiresAt().plusSeconds(30);
-    store.touch(record.hash(), used, expires);
-    TokenRecord found = store.find(record.hash()).orElseThrow();
-    assertEquals(used, found.session().lastUsedAt());
-    assertEquals(expires, found.session().expiresAt());
-    try (TokenStore reopened = reopen(store)) {
-      // close() flushes coalesced touches, so a clean reopen sees the last use.
-      TokenRecord after = reopened.find(record.hash()).orElseThrow();
-      assertEquals(used, after.session().lastUsedAt());
-      assertEquals(expires, after.session().expiresAt());
+  default void rotate_staleExpectedCurrentOrUnknownSession_fails() {
+    try (TokenStore store = open()) {
+      SessionRecord session = createPair(store, "alice");
+      Rotation fine = rotation(session, T0.plusSeconds(1));
+      Rotation stale = new Rotation(session.id(), randomHash(), session.refreshHash(),
+          fine.at(), fine.successor(), fine.refresh(), fine.access(), fine.expiresAt());
+      assertFalse(store.rotate(stale));
+      assertFalse(store.rotate(rotation(pairSession("alice", token(SessionId.random(RANDOM))),
+          T0.plusSeconds(1))));
+      assertTrue(store.rotate(fine));
     }
   }
 
   @Test
-  default void touch_olderInstants_neverMoveBackwards() {
-    try (TokenStore store = newStore()) {
-      TokenRecord record = record("alice");
-      store.save(record);
-      Instant used = T0.plusSeconds(30);
-      Instant expires = record.session().expiresAt().plusSeconds(30);
-      store.touch(record.hash(), used, expires);
-      store.touch(record.hash(), T0.plusSeconds(10), record.session().expiresAt());
-      TokenRecord found = store.find(record.hash()).orElseThrow();
-      assertEquals(used, found.session().lastUsedAt());
-      assertEquals(expires, found.session().expiresAt());
+  default void touch_movesLastUseAndExpiryForwardOnly_andSurvivesReopen() {
+    AcknowledgedStore store = open();
+    SessionRecord session = session("alice");
+    createSingle(store, session);
+    Instant later = session.expiresAt().plusSeconds(600);
+    store.touch(session.id(), T0.plusSeconds(60), later);
+    store.touch(session.id(), T0.plusSeconds(30), session.expiresAt());
+    store.touch(SessionId.random(RANDOM), T0, T0.plusSeconds(1));
+    try (TokenStore reopened = store.reopen()) {
+      SessionRecord found = reopened.findSession(session.id()).orElseThrow();
+      assertEquals(T0.plusSeconds(60), found.session().lastUsedAt());
+      assertEquals(later, found.expiresAt());
+    }
+  }
+
+  @Test
+  default void touch_revokedSession_staysRevokedAndUnchanged() {
+    try (TokenStore store = open()) {
+      SessionRecord session = session("alice");
+      createSingle(store, session);
+      store.revokeSession(session.id(), T0.plusSeconds(1));
+      store.touch(session.id(), T0.plusSeconds(2), T0.plus(Duration.ofDays(1)));
+      assertEquals(session.revokedAt(T0.plusSeconds(1)),
+          store.findSession(session.id()).orElseThrow());
     }
   }
 
   @Test
   default void touch_fromManyThreadsInAnyOrder_endsAtTheLatest_andARacingRevokeWins()
       throws Exception {
-    TokenStore store = newStore();
-    TokenRecord touched = record("alice");
-    TokenRecord revoked = record("alice");
-    store.save(touched);
-    store.save(revoked);
+    AcknowledgedStore store = open();
+    SessionRecord touched = session("alice");
+    SessionRecord revoked = session("alice");
+    createSingle(store, touched);
+    createSingle(store, revoked);
     int threads = 4;
     int perThread = 200;
     Concurrently.run(threads, offset -> {
       for (int i = 0; i < perThread; i++) {
         // Threads interleave old and new instants, as slow and fast requests do.
         int second = (i * 7 + offset * 13) % (threads * perThread) + 1;
-        store.touch(touched.hash(), T0.plusSeconds(second),
-            touched.session().expiresAt().plusSeconds(second));
-        store.touch(revoked.hash(), T0.plusSeconds(second),
-            revoked.session().expiresAt().plusSeconds(second));
+        store.touch(touched.id(), T0.plusSeconds(second), touched.expiresAt().plusSeconds(second));
+        store.touch(revoked.id(), T0.plusSeconds(second), revoked.expiresAt().plusSeconds(second));
         if (offset == 0 && i == perThread / 2) {
-          store.revoke(revoked.hash(), T0);
+          store.revokeSession(revoked.id(), T0);
         }
       }
       return null;
@@ -271,125 +315,95 @@ public interface TokenStoreContract {
         latest = Math.max(latest, (i * 7 + t * 13) % (threads * perThread) + 1);
       }
     }
-    try (TokenStore reopened = reopen(store)) {
-      Session session = reopened.find(touched.hash()).orElseThrow().session();
+    try (TokenStore reopened = store.reopen()) {
+      Session session = reopened.findSession(touched.id()).orElseThrow().session();
       assertEquals(T0.plusSeconds(latest), session.lastUsedAt());
-      assertEquals(touched.session().expiresAt().plusSeconds(latest), session.expiresAt());
-      assertTrue(reopened.find(revoked.hash()).orElseThrow().isRevoked());
+      assertEquals(touched.expiresAt().plusSeconds(latest), session.expiresAt());
+      assertTrue(reopened.findSession(revoked.id()).orElseThrow().isRevoked());
     }
   }
 
   @Test
-  default void touch_revokedRecord_staysRevokedAndUnchanged() {
-    try (TokenStore store = newStore()) {
-      TokenRecord record = record("alice");
-      store.save(record);
-      store.revoke(record.hash(), T0.plusSeconds(1));
-      store.touch(record.hash(), T0.plusSeconds(2), T0.plus(Duration.ofDays(1)));
-      TokenRecord found = store.find(record.hash()).orElseThrow();
-      assertTrue(found.isRevoked());
-      assertEquals(record.session(), found.session());
-    }
-  }
-
-  @Test
-  default void touch_unknownHash_doesNothing() {
-    try (TokenStore store = newStore()) {
-      TokenHash hash = TokenHash.sha256("never issued");
-      store.touch(hash, T0, T0.plusSeconds(1));
-      assertEquals(Optional.empty(), store.find(hash));
-    }
-  }
-
-  @Test
-  default void delete_removesTheRecord() {
-    try (TokenStore store = newStore()) {
-      TokenRecord record = record("alice");
-      store.save(record);
-      assertTrue(store.delete(record.hash()));
-      assertFalse(store.delete(record.hash()));
-      assertEquals(Optional.empty(), store.find(record.hash()));
-      assertEquals(List.of(), store.findBySubject("alice"));
-    }
-  }
-
-  @Test
-  default void purgeExpired_atTheExactExpiryInstant_removes_andOneNanoBefore_keeps() {
-    TokenStore store = newStore();
-    TokenRecord shortLived = record("alice", Duration.ofMinutes(1));
-    TokenRecord longLived = record("alice", Duration.ofMinutes(2));
-    store.save(shortLived);
-    store.save(longLived);
-    Instant expiry = shortLived.session().expiresAt();
+  default void purgeExpired_atTheExactExpiry_removesTheSessionWithAllItsTokens() {
+    AcknowledgedStore store = open();
+    SessionRecord shortLived = createPair(store, "alice");
+    SessionRecord longLived = session("alice", Duration.ofHours(2));
+    createSingle(store, longLived);
+    Rotation rotation = rotation(shortLived, T0.plusSeconds(1));
+    assertTrue(store.rotate(rotation));
+    Instant expiry = store.findSession(shortLived.id()).orElseThrow().expiresAt();
     assertEquals(0, store.purgeExpired(expiry.minusNanos(1)));
-    assertTrue(store.find(shortLived.hash()).isPresent());
+    assertTrue(store.find(shortLived.refreshHash()).isPresent());
     assertEquals(1, store.purgeExpired(expiry));
-    try (TokenStore reopened = reopen(store)) {
-      assertEquals(Optional.empty(), reopened.find(shortLived.hash()));
-      assertTrue(reopened.find(longLived.hash()).isPresent());
-      assertEquals(List.of(longLived), reopened.findBySubject("alice"));
+    try (TokenStore reopened = store.reopen()) {
+      assertEquals(Optional.empty(), reopened.findSession(shortLived.id()));
+      assertEquals(Optional.empty(), reopened.find(shortLived.refreshHash()));
+      assertEquals(Optional.empty(), reopened.find(rotation.refresh().hash()));
+      assertEquals(List.of(longLived.id()),
+          reopened.findSessions("alice").stream().map(SessionRecord::id).toList());
     }
   }
 
   @Test
-  default void purgeExpired_dropsExpiredTombstonesToo() {
-    try (TokenStore store = newStore()) {
-      TokenRecord record = record("alice", Duration.ofMinutes(1));
-      store.save(record);
-      store.revoke(record.hash(), T0.plusSeconds(1));
-      assertEquals(1, store.purgeExpired(record.session().expiresAt()));
-      assertEquals(Optional.empty(), store.find(record.hash()));
+  default void purgeExpired_keepsRevokedSessionsAndTombstonesUntilTheSessionExpires() {
+    AcknowledgedStore store = open();
+    SessionRecord session = createPair(store, "alice");
+    store.rotate(rotation(session, T0.plusSeconds(1)));
+    store.revokeSession(session.id(), T0.plusSeconds(2));
+    assertEquals(0, store.purgeExpired(T0.plusSeconds(3)));
+    try (TokenStore reopened = store.reopen()) {
+      TokenEntry tombstone = reopened.find(session.refreshHash()).orElseThrow();
+      assertTrue(tombstone.token().isRotated());
+      assertTrue(tombstone.session().isRevoked());
     }
   }
 
   @Test
   default void close_thenAnyCall_throwsIllegalState_andCloseAgainIsHarmless() {
-    TokenStore store = newStore();
-    TokenRecord record = record("alice");
+    TokenStore store = open();
+    SessionRecord session = session("alice");
     store.close();
-    assertThrows(IllegalStateException.class, () -> store.save(record));
-    assertThrows(IllegalStateException.class, () -> store.find(record.hash()));
-    assertThrows(IllegalStateException.class, () -> store.findBySubject("alice"));
-    assertThrows(IllegalStateException.class, () -> store.revoke(record.hash(), T0));
+    assertThrows(IllegalStateException.class, () -> createSingle(store, session));
+    assertThrows(IllegalStateException.class, () -> store.find(randomHash()));
+    assertThrows(IllegalStateException.class, () -> store.findSession(session.id()));
+    assertThrows(IllegalStateException.class, () -> store.findSessions("alice"));
+    assertThrows(IllegalStateException.class, () -> store.rotate(rotation(
+        pairSession("alice", token(session.id())), T0)));
+    assertThrows(IllegalStateException.class, () -> store.revokeSession(session.id(), T0));
     assertThrows(IllegalStateException.class, () -> store.revokeAll("alice", T0));
-    assertThrows(IllegalStateException.class, () -> store.touch(record.hash(), T0, T0));
-    assertThrows(IllegalStateException.class, () -> store.delete(record.hash()));
+    assertThrows(IllegalStateException.class, () -> store.touch(session.id(), T0, T0));
     assertThrows(IllegalStateException.class, () -> store.purgeExpired(T0));
     store.close();
   }
 
   @Test
-  default void concurrentSavesAndRevokes_allLand_andSurviveReopen() throws Exception {
+  default void concurrentCreatesRevokesAndRotations_allLand_andSurviveReopen() throws Exception {
     int threads = 4;
-    int perThread = 50;
-    TokenStore store = newStore();
-    ConcurrentLinkedQueue<TokenRecord> kept = new ConcurrentLinkedQueue<>();
-    ConcurrentLinkedQueue<TokenRecord> revoked = new ConcurrentLinkedQueue<>();
+    int perThread = 40;
+    AcknowledgedStore store = open();
+    ConcurrentLinkedQueue<SessionRecord> kept = new ConcurrentLinkedQueue<>();
     Concurrently.run(threads, t -> {
-      String subject = "user" + t;
       for (int i = 0; i < perThread; i++) {
-        TokenRecord record = record(subject);
-        store.save(record);
+        SessionRecord session = createPair(store, "user" + t);
         if (i % 3 == 0) {
-          assertTrue(store.revoke(record.hash(), T0.plusSeconds(1)));
-          revoked.add(record);
+          assertTrue(store.revokeSession(session.id(), T0.plusSeconds(1)));
         } else {
-          store.touch(record.hash(), T0.plusSeconds(2), record.session().expiresAt());
-          kept.add(record);
+          assertTrue(store.rotate(rotation(session, T0.plusSeconds(2))));
+          store.touch(session.id(), T0.plusSeconds(3), session.expiresAt());
+          kept.add(session);
         }
       }
       return null;
     });
-    try (TokenStore reopened = reopen(store)) {
-      for (TokenRecord record : kept) {
-        assertFalse(reopened.find(record.hash()).orElseThrow().isRevoked());
+    List<SessionId> live = new ArrayList<>();
+    try (TokenStore reopened = store.reopen()) {
+      for (SessionRecord session : reopened.findSessions("user0")) {
+        if (!session.isRevoked()) {
+          live.add(session.id());
+        }
       }
-      for (TokenRecord record : revoked) {
-        assertTrue(reopened.find(record.hash()).orElseThrow().isRevoked());
-      }
-      Set<TokenHash> user0 = new HashSet<>();
-      reopened.findBySubject("user0").forEach(r -> user0.add(r.hash()));
-      assertEquals(perThread, user0.size());
+      assertEquals(perThread - (perThread + 2) / 3, live.size());
+      assertEquals(threads * perThread - threads * ((perThread + 2) / 3), kept.size());
     }
   }
 }

@@ -1,0 +1,167 @@
+package dev.tokenkeeper.core;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Starts access/refresh pairs and renews them: the rotation state machine behind
+ * {@link TokenService#issuePair} and {@link TokenService#refresh}.
+ *
+ * <p><b>Invariants.</b>
+ *
+ * <ol>
+ *   <li>A session has exactly one current refresh token ({@link SessionRecord#refreshHash}).
+ *       Rotation is a compare-and-set on it ({@link Rotation}), so of any number of refreshes
+ *       racing with one token, one rotates and the others find it rotated.
+ *   <li>A refresh never forks a session: a retry of the just-rotated token within the grace window
+ *       gets the pair the rotation made, opened from the sealed successor kept beside the rotated
+ *       token, never a new one.
+ *   <li>A revoked session stays revoked: the compare-and-set fails on it, so a refresh racing a
+ *       logout either lands before it (and its pair dies with the session) or fails.
+ *   <li>A rotated token presented after the grace window, or by a client its binding refuses, is
+ *       reuse: its session, only that one, is revoked. Revocation and rotation are checked before
+ *       binding, so a replay from elsewhere still counts as reuse.
+ * </ol>
+ *
+ * <p><b>What it needs from a store:</b> {@link TokenStore#find} returning a token with its session,
+ * {@link TokenStore#rotate} applied atomically, {@link TokenStore#revokeSession} final, and rotated
+ * tokens kept as long as their session. A refresh always asks the store, never a cache.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class RefreshChain {
+
+  /** Compare-and-set attempts; after a failed one the next read sees why, so two suffice. */
+  private static final int ATTEMPTS = 4;
+
+  private final TokenStore store;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final Lifetimes lifetimes;
+  private final ClientBinding.Policy binding;
+
+  RefreshChain(TokenStore store, Clock clock, SecureRandom random, Lifetimes lifetimes,
+      ClientBinding.Policy binding) {
+    this.store = store;
+    this.clock = clock;
+    this.random = random;
+    this.lifetimes = lifetimes;
+    this.binding = binding;
+  }
+
+  /** A new session with its first pair, stored durably. */
+  IssuedPair start(String subject, String label, Client client) {
+    Instant now = clock.instant();
+    Session session =
+        new Session(SessionId.random(random), subject, label, now, now, lifetimes.firstEnd(now));
+    Minted minted = mint(session, now);
+    store.create(SessionRecord.of(session, binding == null ? null : binding.bind(client),
+        minted.refreshRecord.hash()), minted.records());
+    return minted.pair;
+  }
+
+  RefreshResult refresh(String presented, Client client) {
+    if (!TokenFormat.isWellFormed(presented, TokenFormat.Kind.REFRESH)) {
+      return rejected(AuthResult.Reason.MALFORMED);
+    }
+    TokenHash hash = TokenHash.sha256(presented);
+    Instant now = clock.instant();
+    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+      Optional<TokenEntry> found = store.find(hash);
+      if (found.isEmpty()) {
+        return rejected(AuthResult.Reason.UNKNOWN);
+      }
+      TokenRecord token = found.get().token();
+      SessionRecord session = found.get().session();
+      if (session.isRevoked()) {
+        return rejected(AuthResult.Reason.REVOKED);
+      }
+      if (token.isRotated()) {
+        return retryOrReuse(presented, token, session, client, now);
+      }
+      if (!now.isBefore(token.endsWith(session))) {
+        return rejected(AuthResult.Reason.EXPIRED);
+      }
+      if (!TokenService.bindingMatches(session, client)) {
+        return rejected(AuthResult.Reason.CLIENT_MISMATCH);
+      }
+      if (session.refreshHash() != null && !session.refreshHash().equals(hash)) {
+        // Live but not current: a fork an older release left behind. It loses to the chain.
+        return rejected(AuthResult.Reason.REVOKED);
+      }
+      Minted minted = mint(session.session(), now);
+      SealedSuccessor sealed = lifetimes.refreshGrace().isZero() ? null
+          : SealedSuccessor.seal(presented, session.id(), hash, minted.sealable(now),
+              now.plus(lifetimes.refreshGrace()), random);
+      Rotation rotation = new Rotation(session.id(), session.refreshHash(), hash, now, sealed,
+          minted.refreshRecord, minted.accessRecord, minted.pair.refreshExpiresAt());
+      if (store.rotate(rotation)) {
+        return new RefreshResult.Refreshed(minted.pair);
+      }
+      // Another refresh or a logout changed the session since we read it: read it again.
+    }
+    throw new IllegalStateException("the store refused " + ATTEMPTS + " rotations of session "
+        + "without a visible change; it breaks the TokenStore contract");
+  }
+
+  /** A rotated token came back: the same pair within the grace window, else reuse. */
+  private RefreshResult retryOrReuse(String presented, TokenRecord token, SessionRecord session,
+      Client client, Instant now) {
+    SealedSuccessor sealed = token.successor();
+    if (sealed != null && now.isBefore(sealed.until())
+        && TokenService.bindingMatches(session, client)) {
+      Optional<SealedSuccessor.Pair> pair = sealed.open(presented, session.id(), token.hash());
+      if (pair.isPresent()) {
+        if (!now.isBefore(session.expiresAt())) {
+          return rejected(AuthResult.Reason.EXPIRED);
+        }
+        return new RefreshResult.Refreshed(rebuild(session.session(), pair.get()));
+      }
+    }
+    store.revokeSession(session.id(), now);
+    return rejected(AuthResult.Reason.REUSED);
+  }
+
+  private Minted mint(Session session, Instant now) {
+    Instant refreshEnd = lifetimes.refreshEnd(session, now);
+    Instant accessEnd = lifetimes.accessEnd(now, refreshEnd);
+    String refresh = TokenFormat.generate(TokenFormat.Kind.REFRESH, random);
+    String access = TokenFormat.generate(TokenFormat.Kind.PAIRED_ACCESS, random);
+    IssuedPair pair = new IssuedPair(
+        new IssuedToken(access, TokenService.view(session, now, accessEnd)), refresh, refreshEnd);
+    return new Minted(pair,
+        TokenRecord.of(TokenHash.sha256(refresh), session.id()),
+        TokenRecord.expiring(TokenHash.sha256(access), session.id(), accessEnd));
+  }
+
+  private static IssuedPair rebuild(Session session, SealedSuccessor.Pair pair) {
+    return new IssuedPair(
+        new IssuedToken(pair.access(), TokenService.view(session, pair.usedAt(), pair.accessEnd())),
+        pair.refresh(), pair.refreshEnd());
+  }
+
+  private static RefreshResult rejected(AuthResult.Reason reason) {
+    return new RefreshResult.Rejected(reason);
+  }
+
+  /** A freshly minted pair and the records that store it. */
+  private record Minted(IssuedPair pair, TokenRecord refreshRecord, TokenRecord accessRecord) {
+
+    List<TokenRecord> records() {
+      return List.of(refreshRecord, accessRecord);
+    }
+
+    SealedSuccessor.Pair sealable(Instant now) {
+      return new SealedSuccessor.Pair(pair.access().plaintext(), pair.refreshPlaintext(), now,
+          pair.access().session().expiresAt(), pair.refreshExpiresAt());
+    }
+
+    @Override
+    public String toString() {
+      return "Minted[" + pair + "]";
+    }
+  }
+}

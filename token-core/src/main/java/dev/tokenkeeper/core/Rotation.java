@@ -1,0 +1,82 @@
+package dev.tokenkeeper.core;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One refresh, as a compare-and-set a {@link TokenStore} applies atomically in
+ * {@link TokenStore#rotate}: if the session is not revoked, its current refresh token is
+ * {@link #expectedCurrent()} and the token {@link #rotated()} has not been rotated yet, then the
+ * rotated token becomes a tombstone holding the sealed new pair, the new tokens are stored, and
+ * the session's current refresh token, last use and expiry move on; otherwise nothing changes.
+ * So a session has exactly one live refresh token at any moment, and a logout acknowledged before
+ * the rotation lands makes it fail.
+ *
+ * <p>The conditions and the new records are decided here, in core; a store only makes the check
+ * and the writes one atomic step (a lock, a script, a conditional {@code UPDATE}) and persists it.
+ *
+ * <p>Immutable. Holds no secret.
+ *
+ * @param sessionId the session being renewed
+ * @param expectedCurrent the session's current refresh hash as read before the rotation; equal to
+ *     {@code rotated} except for a session upgraded from a store that did not record it
+ *     ({@code null} then)
+ * @param rotated the refresh token presented
+ * @param at when it is rotated out
+ * @param successor the new pair sealed beside the rotated token, or {@code null} when no grace
+ *     window allows a retry
+ * @param refresh the new refresh token
+ * @param access the new access token
+ * @param expiresAt the session's new expiry (never earlier than it was)
+ */
+public record Rotation(
+    SessionId sessionId,
+    TokenHash expectedCurrent,
+    TokenHash rotated,
+    Instant at,
+    SealedSuccessor successor,
+    TokenRecord refresh,
+    TokenRecord access,
+    Instant expiresAt) {
+
+  public Rotation {
+    Objects.requireNonNull(sessionId, "sessionId");
+    Objects.requireNonNull(rotated, "rotated");
+    Objects.requireNonNull(at, "at");
+    Objects.requireNonNull(refresh, "refresh");
+    Objects.requireNonNull(access, "access");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    if (!refresh.sessionId().equals(sessionId) || !access.sessionId().equals(sessionId)) {
+      throw new IllegalArgumentException("new tokens must belong to session " + sessionId);
+    }
+  }
+
+  /**
+   * Whether the rotation applies to the stored {@code session} and {@code presented} token: the
+   * compare half of the compare-and-set.
+   */
+  public boolean appliesTo(SessionRecord session, TokenRecord presented) {
+    return session.id().equals(sessionId)
+        && !session.isRevoked()
+        && Objects.equals(session.refreshHash(), expectedCurrent)
+        && presented.hash().equals(rotated)
+        && presented.sessionId().equals(sessionId)
+        && !presented.isRotated();
+  }
+
+  /** The session after the rotation. */
+  public SessionRecord applyTo(SessionRecord session) {
+    return session.rotatedTo(refresh.hash(), at, expiresAt);
+  }
+
+  /** The presented token after the rotation: a tombstone with the sealed pair. */
+  public TokenRecord applyTo(TokenRecord presented) {
+    return presented.rotatedAt(at, successor);
+  }
+
+  /** The tokens the rotation adds. */
+  public List<TokenRecord> added() {
+    return List.of(refresh, access);
+  }
+}
