@@ -2,7 +2,7 @@ package dev.tokenkeeper.servlet;
 
 import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.TokenEntry;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -16,7 +16,7 @@ final class CountingTokenStore extends ForwardingTokenStore {
   }
 
   @Override
-  public Optional<TokenRecord> find(TokenHash hash) {
+  public Optional<TokenEntry> find(TokenHash hash) {
     finds.incrementAndGet();
     return super.find(hash);
   }

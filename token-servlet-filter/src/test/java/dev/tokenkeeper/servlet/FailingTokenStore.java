@@ -1,6 +1,10 @@
 package dev.tokenkeeper.servlet;
 
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
@@ -16,22 +20,32 @@ final class FailingTokenStore implements TokenStore {
   }
 
   @Override
-  public void save(TokenRecord record) {
+  public void create(SessionRecord session, List<TokenRecord> tokens) {
     throw down();
   }
 
   @Override
-  public Optional<TokenRecord> find(TokenHash hash) {
+  public Optional<TokenEntry> find(TokenHash hash) {
     throw down();
   }
 
   @Override
-  public List<TokenRecord> findBySubject(String subject) {
+  public Optional<SessionRecord> findSession(SessionId id) {
     throw down();
   }
 
   @Override
-  public boolean revoke(TokenHash hash, Instant at) {
+  public List<SessionRecord> findSessions(String subject) {
+    throw down();
+  }
+
+  @Override
+  public boolean rotate(Rotation rotation) {
+    throw down();
+  }
+
+  @Override
+  public boolean revokeSession(SessionId id, Instant at) {
     throw down();
   }
 
@@ -41,12 +55,7 @@ final class FailingTokenStore implements TokenStore {
   }
 
   @Override
-  public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    throw down();
-  }
-
-  @Override
-  public boolean delete(TokenHash hash) {
+  public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
     throw down();
   }
 
