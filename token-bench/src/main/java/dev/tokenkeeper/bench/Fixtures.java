@@ -3,6 +3,7 @@ package dev.tokenkeeper.bench;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenService;
@@ -27,7 +28,7 @@ import java.util.stream.Stream;
 
 /**
  * Builds the stores the benchmarks run against. Every store is filled through the public API:
- * {@link TokenService#issue} where the plaintexts are needed later, {@link FileTokenStore#save}
+ * {@link TokenService#issue} where the plaintexts are needed later, {@link FileTokenStore#create}
  * of made-up records where they are not. Fills run in {@link Durability#NONE} (records reach the
  * operating system, one fsync at close) and the store is then reopened in the mode measured, as a
  * restarted server would find it.
@@ -96,7 +97,8 @@ final class Fixtures {
       random.nextBytes(id);
       Session session = new Session(SessionId.parse(b64.encodeToString(id)), subject(i),
           new String(LABEL), now, now, expires);
-      store.save(TokenRecord.of(TokenHash.of(TokenHash.SHA256, digest), session));
+      store.create(SessionRecord.of(session, null, null),
+          List.of(TokenRecord.of(TokenHash.of(TokenHash.SHA256, digest), session.id())));
     }
   }
 

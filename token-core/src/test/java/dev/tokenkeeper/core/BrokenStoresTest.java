@@ -1,0 +1,210 @@
+package dev.tokenkeeper.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.MethodSource;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * Proves the contract bites: each deliberately broken store below is run through the contract
+ * suites, and the tests named here must fail on it (and the same suites pass on the sound
+ * {@link MapStore} they break). A contract that let one of them through would be a test that
+ * cannot fail.
+ */
+class BrokenStoresTest {
+
+  @Test
+  void soundMapStore_passesEveryContract() {
+    assertEquals(Set.of(), failures(Sound.class));
+  }
+
+  @Test
+  void revokeAcknowledgedButNotKeptAcrossReopen_isCaught() {
+    Set<String> failed = failures(ForgetsRevokes.class);
+    assertTrue(failed.contains("revokeSession_endsEveryTokenOfIt_keepsTheFirstInstant_andSurvivesReopen"),
+        failed.toString());
+    assertTrue(failed.contains("issue_thenReopen_authenticates_andRevokeIsFinalAcrossReopen"),
+        failed.toString());
+    assertTrue(failed.contains("refreshAfterLogout_isRevoked_evenWithinGrace_andAcrossReopen"),
+        failed.toString());
+  }
+
+  @Test
+  void touchThatMovesExpiryBackwards_isCaught() {
+    Set<String> failed = failures(TouchesBackwards.class);
+    assertTrue(failed.contains("touch_movesLastUseAndExpiryForwardOnly_andSurvivesReopen"),
+        failed.toString());
+    assertTrue(failed.contains(
+        "touch_fromManyThreadsInAnyOrder_endsAtTheLatest_andARacingRevokeWins"),
+        failed.toString());
+  }
+
+  @Test
+  void rotationThatALogoutCanLandInside_isCaught() {
+    Set<String> failed = failures(RotationNotAtomic.class);
+    assertTrue(failed.contains("refreshTwice_raceLogout_noPairOutlivesTheLogout")
+        || failed.contains("refreshTwice_raceLogoutEverywhere_noPairOutlivesTheLogout"),
+        failed.toString());
+  }
+
+  @Test
+  void purgeThatKeepsExpiredSessions_isCaught() {
+    Set<String> failed = failures(KeepsExpired.class);
+    assertTrue(failed.contains(
+        "purgeExpired_atTheExactExpiry_removesTheSessionWithAllItsTokens"), failed.toString());
+  }
+
+  /** The names of the contract tests that failed on {@code harness}. */
+  private static Set<String> failures(Class<?> harness) {
+    Set<String> failed = new TreeSet<>();
+    Launcher launcher = LauncherFactory.create();
+    launcher.execute(LauncherDiscoveryRequestBuilder.request()
+        .selectors(selectClass(harness)).build(), new TestExecutionListener() {
+          @Override
+          public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+            if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL
+                && test.getSource().orElse(null) instanceof MethodSource method) {
+              failed.add(method.getMethodName());
+            }
+          }
+        });
+    return failed;
+  }
+
+  /** Runs every contract over a {@link MapStore} made by {@link #store()}. */
+  abstract static class Harness
+      implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
+
+    abstract MapStore store();
+
+    @Override
+    public TokenStore newStore(Clock clock) {
+      return store();
+    }
+
+    @Override
+    public TokenStore reopen(TokenStore store) {
+      store.close();
+      return ((MapStore) store).copy();
+    }
+
+    @Override
+    public int raceTrials() {
+      return 300;
+    }
+  }
+
+  static final class Sound extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore();
+    }
+  }
+
+  /** Acknowledges revokes, but a reopen loads the sessions as they were before them. */
+  static final class ForgetsRevokes extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore() {
+        @Override
+        MapStore copy() {
+          MapStore copy = super.copy();
+          copy.sessions.replaceAll((id, s) -> new SessionRecord(s.session(), s.binding(),
+              s.refreshHash(), null));
+          return copy;
+        }
+
+        @Override
+        MapStore newEmpty() {
+          return store();
+        }
+      };
+    }
+  }
+
+  /** Sets last use and expiry to whatever a touch says, older or not. */
+  static final class TouchesBackwards extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore() {
+        @Override
+        SessionRecord touched(SessionRecord s, Instant usedAt, Instant expiresAt) {
+          if (s.isRevoked()) {
+            return s;
+          }
+          Session old = s.session();
+          return new SessionRecord(new Session(old.id(), old.subject(), old.label(),
+              old.createdAt(), usedAt, expiresAt), s.binding(), s.refreshHash(), null);
+        }
+
+        @Override
+        MapStore newEmpty() {
+          return store();
+        }
+      };
+    }
+  }
+
+  /** Checks a rotation and writes it in two steps, so a logout landing between is lost. */
+  static final class RotationNotAtomic extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore() {
+        @Override
+        public boolean rotate(Rotation rotation) {
+          SessionRecord session;
+          TokenRecord presented;
+          synchronized (this) {
+            session = sessions.get(rotation.sessionId());
+            presented = tokens.get(rotation.rotated());
+            if (session == null || presented == null || !rotation.appliesTo(session, presented)) {
+              return false;
+            }
+          }
+          Thread.yield();
+          synchronized (this) {
+            sessions.put(session.id(), rotation.applyTo(session));
+            tokens.put(presented.hash(), rotation.applyTo(presented));
+            rotation.added().forEach(t -> tokens.put(t.hash(), t));
+          }
+          return true;
+        }
+
+        @Override
+        MapStore newEmpty() {
+          return store();
+        }
+      };
+    }
+  }
+
+  /** Reports expired sessions purged but keeps them. */
+  static final class KeepsExpired extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore() {
+        @Override
+        boolean purgeable(SessionRecord session, Instant now) {
+          return false;
+        }
+
+        @Override
+        MapStore newEmpty() {
+          return store();
+        }
+      };
+    }
+  }
+}
