@@ -86,9 +86,14 @@ public final class InMemoryTokenStore implements TokenStore {
       return false;
     }
     requireNew(session.id(), rotation.added());
-    sessions.put(session.id(), rotation.applyTo(session));
-    tokens.put(presented.hash(), rotation.applyTo(presented));
+    // Lock-free readers see the new tokens before the tombstone that hands them out, and the
+    // tombstone before the session that names the successor current.
     addTokens(session.id(), rotation.added());
+    for (TokenHash hash : tokensOf.get(session.id())) {
+      tokens.computeIfPresent(hash, (h, token) -> token.withoutSuccessorAt(rotation.at()));
+    }
+    tokens.put(presented.hash(), rotation.applyTo(presented));
+    sessions.put(session.id(), rotation.applyTo(session));
     return true;
   }
 

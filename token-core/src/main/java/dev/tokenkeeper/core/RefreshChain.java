@@ -68,7 +68,6 @@ final class RefreshChain {
       return rejected(AuthResult.Reason.MALFORMED);
     }
     TokenHash hash = TokenHash.sha256(presented);
-    Instant now = clock.instant();
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
       Optional<TokenEntry> found = store.find(hash);
       if (found.isEmpty()) {
@@ -76,6 +75,9 @@ final class RefreshChain {
       }
       TokenRecord token = found.get().token();
       SessionRecord session = found.get().session();
+      // Never before the session's last use: a clock stepped back must not mint a pair that
+      // ends before its session began.
+      Instant now = later(clock.instant(), session.session().lastUsedAt());
       if (session.isRevoked()) {
         return rejected(AuthResult.Reason.REVOKED);
       }
@@ -89,7 +91,11 @@ final class RefreshChain {
         return rejected(AuthResult.Reason.CLIENT_MISMATCH);
       }
       if (session.refreshHash() != null && !session.refreshHash().equals(hash)) {
-        // Live but not current: a fork an older release left behind. It loses to the chain.
+        // Live but not current: read mid-rotation (look again), or a fork an older release left
+        // behind, which loses to the chain.
+        if (attempt < ATTEMPTS - 1) {
+          continue;
+        }
         return rejected(AuthResult.Reason.REVOKED);
       }
       Minted minted = mint(session.session(), now);
@@ -141,6 +147,10 @@ final class RefreshChain {
     return new IssuedPair(
         new IssuedToken(pair.access(), TokenService.view(session, pair.usedAt(), pair.accessEnd())),
         pair.refresh(), pair.refreshEnd());
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   private static RefreshResult rejected(AuthResult.Reason reason) {

@@ -11,7 +11,13 @@ import java.util.Objects;
  * rotated token becomes a tombstone holding the sealed new pair, the new tokens are stored, and
  * the session's current refresh token, last use and expiry move on; otherwise nothing changes.
  * So a session has exactly one live refresh token at any moment, and a logout acknowledged before
- * the rotation lands makes it fail.
+ * the rotation lands makes it fail. A session already expired at {@link #at()} is not renewed.
+ * Applying a rotation also drops the sealed successors of the session's earlier tombstones whose
+ * window has passed ({@link TokenRecord#withoutSuccessorAt}), so an old rotated token and a copy
+ * of the store cannot walk the chain to its current token.
+ *
+ * <p>A store writes the new tokens before the tombstone and the tombstone before the session, so
+ * a lock-free reader never meets a successor it cannot find.
  *
  * <p>The conditions and the new records are decided here, in core; a store only makes the check
  * and the writes one atomic step (a lock, a script, a conditional {@code UPDATE}) and persists it.
@@ -59,6 +65,7 @@ public record Rotation(
   public boolean appliesTo(SessionRecord session, TokenRecord presented) {
     return session.id().equals(sessionId)
         && !session.isRevoked()
+        && !session.session().isExpiredAt(at)
         && Objects.equals(session.refreshHash(), expectedCurrent)
         && presented.hash().equals(rotated)
         && presented.sessionId().equals(sessionId)

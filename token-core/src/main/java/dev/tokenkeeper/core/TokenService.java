@@ -48,6 +48,9 @@ public final class TokenService {
   /** The default grace window for retrying a just-rotated refresh token: 10 seconds. */
   public static final Duration DEFAULT_REFRESH_GRACE = Duration.ofSeconds(10);
 
+  /** The longest lifetime any setting accepts: ten years (no instant arithmetic can overflow). */
+  static final Duration MAX_LIFETIME = Duration.ofDays(3650);
+
   /** Uses closer together than this are recorded once. */
   private static final Duration TOUCH_GRANULARITY = Duration.ofSeconds(1);
 
@@ -270,8 +273,13 @@ public final class TokenService {
     Objects.requireNonNull(id, "id");
     Instant now = clock.instant();
     Optional<SessionRecord> found = store.findSession(id);
-    return found.isPresent() && found.get().subject().equals(subject)
-        && found.get().isLiveAt(now) && store.revokeSession(id, now);
+    if (found.isEmpty() || !found.get().subject().equals(subject)) {
+      return false;
+    }
+    // Written even when the session looks expired: a use or a refresh computed before its expiry
+    // and landing late, or a clock stepped back, must not bring it back after a logout.
+    boolean wasLive = found.get().isLiveAt(now);
+    return store.revokeSession(id, now) && wasLive;
   }
 
   /**
@@ -495,6 +503,10 @@ public final class TokenService {
       Objects.requireNonNull(value, name);
       if (value.isNegative() || value.isZero()) {
         throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      if (value.compareTo(MAX_LIFETIME) > 0) {
+        throw new IllegalArgumentException(
+            name + " must be at most " + MAX_LIFETIME + ": " + value);
       }
       return value;
     }
