@@ -12,7 +12,8 @@ import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
- * One Lua script shipped as a resource beside this class, run by its SHA-1 ({@code EVALSHA}).
+ * One Lua script shipped as a resource beside this class, run by its SHA-1 ({@code EVALSHA}),
+ * optionally preceded by shared functions from other resources (Redis scripts cannot include).
  * A server that does not know it yet (first use, or after a restart emptied its script cache)
  * answers NOSCRIPT, and the script is then sent whole once ({@code EVAL}), which caches it again.
  *
@@ -30,13 +31,21 @@ final class LuaScript {
     this.sha = sha1(source);
   }
 
-  /** The script in resource {@code name}.lua of this package. */
-  static LuaScript load(String name) {
+  /** The script in resource {@code name}.lua of this package, after those in {@code shared}. */
+  static LuaScript load(String name, String... shared) {
+    StringBuilder source = new StringBuilder();
+    for (String part : shared) {
+      source.append(read(part));
+    }
+    return new LuaScript(name, source.append(read(name)).toString());
+  }
+
+  private static String read(String name) {
     try (InputStream in = LuaScript.class.getResourceAsStream(name + ".lua")) {
       if (in == null) {
         throw new IllegalStateException("script resource missing: " + name + ".lua");
       }
-      return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read script " + name, e);
     }

@@ -1,7 +1,8 @@
 package dev.tokenkeeper.store.redis;
 
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -10,13 +11,21 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * A small time-bounded cache of records read from Redis, in front of {@code find}.
+ * A small time-bounded cache of tokens read from Redis with their sessions, in front of
+ * {@code find}.
  *
  * <p><b>The bound.</b> An entry is served for at most {@code ttl} after it was read, so a
  * revocation made through another process is seen here within {@code ttl}; one made through this
- * process drops the entry at once. Misses are not cached: a token issued elsewhere works here at
- * once. An entry whose session ends within {@code ttl} of the clock's now is not served, so a
- * sliding expiry extended by another process is never mistaken here for an expired session.
+ * process (a revoke, a logout everywhere, a rotation) drops the entries of that session or subject
+ * at once. Misses are not cached: a token issued elsewhere works here at once. An entry whose
+ * session ends within {@code ttl} of the clock's now is not served, so a sliding expiry extended
+ * by another process is never mistaken here for an expired session.
+ *
+ * <p><b>A refresh never answers from here.</b> Refresh tokens are never cached: a token that is
+ * its session's current refresh token or that was rotated out, nor any token of a session whose
+ * current refresh token is unknown (upgraded from layout 1), where a refresh token cannot be told
+ * apart. So every refresh reads Redis, and a rotation's compare-and-set always runs on what Redis
+ * holds.
  *
  * <p>Bounded to {@code maxEntries}; when full it is emptied, which costs only a round of reads.
  * Age is measured with the injected monotonic ticker, not the wall clock.
@@ -25,7 +34,7 @@ import java.util.function.LongSupplier;
  */
 final class NearCache {
 
-  private record Entry(TokenRecord record, long readAtNanos) {}
+  private record Entry(TokenEntry found, long readAtNanos) {}
 
   /** Taken before a read; a put whose read raced a local invalidation is dropped. */
   record Stamp(long readAtNanos, long invalidations) {}
@@ -46,8 +55,19 @@ final class NearCache {
     this.clock = clock;
   }
 
-  /** The cached record, or {@code null} if absent, too old, or too close to its expiry. */
-  TokenRecord get(TokenHash hash) {
+  /**
+   * Whether {@code found} may be cached at all: never a refresh token (see the class notes).
+   *
+   * @param refreshKnown whether the session records its current refresh token
+   */
+  static boolean mayCache(TokenEntry found, boolean refreshKnown) {
+    return refreshKnown
+        && !found.token().isRotated()
+        && !found.token().hash().equals(found.session().refreshHash());
+  }
+
+  /** The cached entry, or {@code null} if absent, too old, or too close to its expiry. */
+  TokenEntry get(TokenHash hash) {
     Entry entry = entries.get(hash);
     if (entry == null) {
       return null;
@@ -56,10 +76,10 @@ final class NearCache {
       entries.remove(hash, entry);
       return null;
     }
-    if (!entry.record.session().expiresAt().isAfter(clock.instant().plus(ttl))) {
+    if (!entry.found.session().expiresAt().isAfter(clock.instant().plus(ttl))) {
       return null;
     }
-    return entry.record;
+    return entry.found;
   }
 
   /** Call before reading from Redis; pass the result to {@link #put}. */
@@ -68,27 +88,34 @@ final class NearCache {
   }
 
   /**
-   * Caches {@code record}, read after {@code stamp} was taken, unless this process revoked or
-   * deleted anything since: the read may predate that change.
+   * Caches {@code found}, read after {@code stamp} was taken, unless it is a refresh token
+   * ({@link #mayCache}) or this process invalidated anything since: the read may predate that
+   * change.
    */
-  void put(TokenRecord record, Stamp stamp) {
+  void put(TokenEntry found, boolean refreshKnown, Stamp stamp) {
+    if (!mayCache(found, refreshKnown)) {
+      return;
+    }
     if (entries.size() >= maxEntries) {
       entries.clear();
     }
-    entries.put(record.hash(), new Entry(record, stamp.readAtNanos()));
+    TokenHash hash = found.token().hash();
+    entries.put(hash, new Entry(found, stamp.readAtNanos()));
     if (invalidations.get() != stamp.invalidations()) {
-      entries.remove(record.hash());
+      entries.remove(hash);
     }
   }
 
-  void invalidate(TokenHash hash) {
+  /** Drops every entry of session {@code id}: it was revoked or rotated here. */
+  void invalidateSession(SessionId id) {
     invalidations.incrementAndGet();
-    entries.remove(hash);
+    entries.values().removeIf(e -> e.found.session().id().equals(id));
   }
 
+  /** Drops every entry of {@code subject}: a logout everywhere ran here. */
   void invalidateSubject(String subject) {
     invalidations.incrementAndGet();
-    entries.values().removeIf(e -> e.record.session().subject().equals(subject));
+    entries.values().removeIf(e -> e.found.session().subject().equals(subject));
   }
 
   void clear() {

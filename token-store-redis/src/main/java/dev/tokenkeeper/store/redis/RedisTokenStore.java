@@ -1,27 +1,30 @@
 package dev.tokenkeeper.store.redis;
 
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,10 +34,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.util.JedisURIHelper;
 
 /**
@@ -51,31 +51,36 @@ import redis.clients.jedis.util.JedisURIHelper;
  *
  * <h2>Layout</h2>
  *
- * Each token is one Redis hash under {@code <prefix>t:<scheme>:<hex SHA-256>}: the session's
- * fields, and {@code r} once revoked. No secret is ever sent to Redis, only the digest. Each
- * record key's TTL follows its session's expiry (computed against the configured {@link Clock},
- * so the application's clock decides, not Redis's), so Redis drops expired tokens by itself. A
- * revoked record keeps its TTL: the tombstone lasts until the token would have expired, and the
- * store reports it revoked until then. Each subject has a set {@code <prefix>s:<subject>} of its
- * records' ids, living as long as its longest-lived record; members whose record Redis already
- * dropped are removed whenever a listing or revoke-all meets them.
+ * Version 2, every key under {@code <prefix>v2:} (see {@code KeyLayout}): a hash per session
+ * (its fields, the current refresh token's hash, {@code r} once revoked), a hash per token (its
+ * session id, own expiry, when rotated), a sealed successor beside a rotated token for the grace
+ * window only, a set of each session's tokens and a set of each subject's sessions. No secret is
+ * ever sent to Redis, only digests, and a sealed successor opens only with the rotated token's
+ * plaintext. A session and all its keys share one TTL, ending at the session's expiry (computed
+ * against the configured {@link Clock}, so the application's clock decides, not Redis's) and
+ * stretched when a use or a refresh extends the session; so Redis drops expired sessions by
+ * itself. A revoked session keeps its TTL: its tombstone, and its tokens', last as long as the
+ * session would have. A Redis written by the previous release (layout 1) is upgraded in place when
+ * the store first reaches it ({@code LayoutUpgrade}).
  *
  * <h2>Atomicity</h2>
  *
- * Every change is one Lua script ({@code EVALSHA}), atomic in Redis: a revoke racing a touch
- * leaves the record revoked, and {@link #revokeAll} revokes every record of the subject indexed
- * when it runs, so a token saved concurrently is either revoked or saved after it (and live).
- * The store needs a single Redis primary (standalone or behind Sentinel); the scripts touch keys
- * they learn from the index, which Redis Cluster does not allow.
+ * Every change is one Lua script ({@code EVALSHA}), atomic in Redis, applying token-core's rules
+ * (each script names the core method it mirrors): a rotation is a compare-and-set on the
+ * session's current refresh token that fails once the session is revoked; a revoke is one write
+ * on the session; a touch never changes a revoked session; {@link #revokeAll} revokes every
+ * session of the subject indexed when it runs, so a session created concurrently is either
+ * revoked or created after it (and live). {@link #find} reads a token with its session in one
+ * script, one round trip. The store needs a single Redis primary (standalone or behind Sentinel);
+ * the scripts touch keys they learn from the records, which Redis Cluster does not allow.
  *
  * <h2>Durability</h2>
  *
  * A write returns once Redis has acknowledged it. It survives a Redis restart only if Redis
- * persists: use {@code appendonly yes}; with the default {@code appendfsync everysec} an
- * acknowledged write survives a crash of the Redis process, and {@code appendfsync always} also
- * a crash of its machine. {@link #touch} is coalesced: at most one write per token per
- * {@code touchPersistInterval}, the rest flushed by a background thread every interval and on
- * {@link #close()}.
+ * persists: use {@code appendonly yes}; with {@code appendfsync always} an acknowledged write
+ * survives a crash of the Redis process or its machine. {@link #touch} is coalesced: at most one
+ * write per session per {@code touchPersistInterval}, the rest flushed by a background thread
+ * every interval and on {@link #close()}.
  *
  * <h2>Failure</h2>
  *
@@ -83,8 +88,7 @@ import redis.clients.jedis.util.JedisURIHelper;
  * connection by the connect timeout; a failure throws {@link StoreUnavailableException} naming
  * the server ({@code host:port}, never the password) and keeping Jedis's exception as the cause.
  * Nothing then waits or retries in the background: each later call tries again, and once Redis
- * answers the store serves again by itself. After a connection failure the pool drops its idle
- * connections, which may be as dead as the one that failed, and a read is tried once more.
+ * answers the store serves again by itself.
  *
  * <p>Thread-safe; share one per application. {@link #find} with the optional near cache is
  * described at {@link Builder#nearCacheTtl}.
@@ -93,31 +97,32 @@ public final class RedisTokenStore implements TokenStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisTokenStore.class);
 
-  private static final LuaScript SAVE = LuaScript.load("save");
-  private static final LuaScript REVOKE = LuaScript.load("revoke");
+  private static final LuaScript CREATE = LuaScript.load("create");
+  private static final LuaScript FIND = LuaScript.load("find");
+  private static final LuaScript FIND_SESSIONS = LuaScript.load("find_sessions");
+  private static final LuaScript ROTATE = LuaScript.load("rotate", "stretch");
+  private static final LuaScript REVOKE_SESSION = LuaScript.load("revoke_session");
   private static final LuaScript REVOKE_ALL = LuaScript.load("revoke_all");
-  private static final LuaScript FIND_BY_SUBJECT = LuaScript.load("find_by_subject");
-  private static final LuaScript TOUCH = LuaScript.load("touch");
-  private static final LuaScript DELETE = LuaScript.load("delete");
+  private static final LuaScript TOUCH = LuaScript.load("touch", "stretch");
   private static final LuaScript PURGE = LuaScript.load("purge");
 
   private static final int PURGE_BATCH = 500;
   private static final int TOUCH_MAP_MAX_ENTRIES = 100_000;
   private static final int NEAR_CACHE_MAX_ENTRIES = 100_000;
 
-  private final RedisClient redis;
-  private final String server;
-  private final RecordCodec codec;
+  private final RedisCommands redis;
+  private final KeyLayout layout;
+  private final LayoutUpgrade upgrade;
   private final Clock clock;
   private final TouchCoalescer touches;
   private final NearCache nearCache;
   private final ScheduledExecutorService flusher;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private RedisTokenStore(Builder builder, RedisClient redis, String server) {
+  private RedisTokenStore(Builder builder, RedisCommands redis) {
     this.redis = redis;
-    this.server = server;
-    this.codec = new RecordCodec(builder.keyPrefix);
+    this.layout = new KeyLayout(builder.keyPrefix);
+    this.upgrade = new LayoutUpgrade(redis, layout, builder.keyPrefix);
     this.clock = builder.clock;
     this.touches = new TouchCoalescer(builder.touchPersistInterval, TOUCH_MAP_MAX_ENTRIES);
     this.nearCache = builder.nearCacheTtl.isZero()
@@ -140,84 +145,156 @@ public final class RedisTokenStore implements TokenStore {
   /**
    * {@inheritDoc}
    *
-   * <p>Returns once Redis has acknowledged the record (see the class notes on durability).
+   * <p>Returns once Redis has acknowledged the session and its tokens (see the class notes on
+   * durability).
    *
-   * @throws IllegalArgumentException if a record with the same hash is stored, or an instant is
-   *     outside years -1200 to 30000
+   * @throws IllegalArgumentException also if an instant is outside years -1200 to 30000
    */
   @Override
-  public void save(TokenRecord record) {
-    Objects.requireNonNull(record, "record");
+  public void create(SessionRecord session, List<TokenRecord> tokens) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(tokens, "tokens");
     requireOpen();
-    List<String> args = new ArrayList<>(16);
-    args.add(Long.toString(ttlMillis(record.session().expiresAt())));
-    args.add(RecordCodec.id(record.hash()));
-    args.addAll(RecordCodec.fields(record));
-    Object saved = call("save", () -> SAVE.run(redis,
-        List.of(codec.recordKey(record.hash()), codec.indexKey(record.session().subject())),
-        args));
-    if (!Long.valueOf(1).equals(saved)) {
-      throw new IllegalArgumentException("a record is already stored under " + record.hash());
+    requireNew(session.id(), tokens);
+    SessionId id = session.id();
+    List<String> args = new ArrayList<>(8 + 2 * tokens.size() + 20);
+    args.add(Long.toString(ttlMillis(session.expiresAt())));
+    args.add(id.value());
+    args.add(layout.tokenPrefix());
+    args.add(Integer.toString(tokens.size()));
+    for (TokenRecord token : tokens) {
+      args.add(KeyLayout.id(token.hash()));
+      args.add(KeyLayout.expiry(token));
+    }
+    args.addAll(KeyLayout.fields(session));
+    Object created = redis.write(CREATE, List.of(layout.sessionKey(id), layout.tokensOfKey(id),
+        layout.indexKey(session.subject())), args);
+    if (Long.valueOf(0).equals(created)) {
+      throw new IllegalArgumentException("a session is already stored under " + id);
+    }
+    if (!Long.valueOf(1).equals(created)) {
+      throw new IllegalArgumentException("a token of session " + id + " is already stored");
     }
   }
 
   /**
    * {@inheritDoc}
    *
-   * <p>With the near cache on, may answer from memory; see {@link Builder#nearCacheTtl}.
+   * <p>One round trip: a script reads the token, its session and its sealed successor. With the
+   * near cache on, may answer from memory, but never for a refresh token; see
+   * {@link Builder#nearCacheTtl}.
    */
   @Override
-  public Optional<TokenRecord> find(TokenHash hash) {
+  public Optional<TokenEntry> find(TokenHash hash) {
     Objects.requireNonNull(hash, "hash");
     requireOpen();
-    TokenRecord record = nearCache == null ? null : nearCache.get(hash);
-    if (record == null) {
+    TokenEntry found = nearCache == null ? null : nearCache.get(hash);
+    if (found == null) {
       NearCache.Stamp stamp = nearCache == null ? null : nearCache.stamp();
-      Map<String, String> fields =
-          callIdempotent("find", () -> redis.hgetAll(codec.recordKey(hash)));
-      if (fields.isEmpty()) {
+      List<?> reply = RedisCommands.list(redis.read(FIND,
+          List.of(layout.tokenKey(hash), layout.successorKey(hash)),
+          List.of(layout.sessionPrefix())));
+      if (reply.isEmpty()) {
         return Optional.empty();
       }
-      record = codec.decode(RecordCodec.id(hash), fields);
+      TokenRecord token = layout.decodeToken(hash, RedisCommands.fields(reply.get(0)),
+          RedisCommands.text(reply.get(2)));
+      Map<String, String> sessionFields = RedisCommands.fields(reply.get(1));
+      found = new TokenEntry(token,
+          layout.decodeSession(token.sessionId().value(), sessionFields));
       if (nearCache != null) {
-        nearCache.put(record, stamp);
+        nearCache.put(found, !sessionFields.containsKey(KeyLayout.UPGRADED), stamp);
       }
     }
-    return Optional.of(touches.overlay(record));
+    SessionRecord session = touches.overlay(found.session());
+    return Optional.of(session == found.session() ? found : new TokenEntry(found.token(), session));
   }
 
   @Override
-  public List<TokenRecord> findBySubject(String subject) {
+  public Optional<SessionRecord> findSession(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    String key = layout.sessionKey(id);
+    Map<String, String> fields = redis.read("findSession", r -> r.hgetAll(key));
+    if (fields.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(touches.overlay(layout.decodeSession(id.value(), fields)));
+  }
+
+  @Override
+  public List<SessionRecord> findSessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
-    List<?> found = (List<?>) callIdempotent("findBySubject", () -> FIND_BY_SUBJECT.run(redis,
-        List.of(codec.indexKey(subject)), List.of(codec.recordPrefix())));
-    List<TokenRecord> records = new ArrayList<>(found.size() / 2);
+    List<?> found = RedisCommands.list(redis.read(FIND_SESSIONS,
+        List.of(layout.indexKey(subject)), List.of(layout.sessionPrefix())));
+    List<SessionRecord> sessions = new ArrayList<>(found.size() / 2);
     for (int i = 0; i + 1 < found.size(); i += 2) {
-      List<?> flat = (List<?>) found.get(i + 1);
-      Map<String, String> fields = new HashMap<>();
-      for (int j = 0; j + 1 < flat.size(); j += 2) {
-        fields.put(text(flat.get(j)), text(flat.get(j + 1)));
-      }
-      records.add(touches.overlay(codec.decode(text(found.get(i)), fields)));
+      sessions.add(touches.overlay(layout.decodeSession(RedisCommands.text(found.get(i)),
+          RedisCommands.fields(found.get(i + 1)))));
     }
-    return records;
+    return sessions;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One script: the compare-and-set of {@link Rotation#appliesTo} and the writes of
+   * {@link Rotation#applyTo}, atomic in Redis; returns once Redis has acknowledged it.
+   */
+  @Override
+  public boolean rotate(Rotation rotation) {
+    Objects.requireNonNull(rotation, "rotation");
+    requireOpen();
+    requireNew(rotation.sessionId(), rotation.added());
+    SessionId id = rotation.sessionId();
+    TokenRecord refresh = rotation.refresh();
+    TokenRecord access = rotation.access();
+    List<String> keys = List.of(layout.sessionKey(id), layout.tokensOfKey(id),
+        layout.tokenKey(rotation.rotated()), layout.successorKey(rotation.rotated()),
+        layout.tokenKey(refresh.hash()), layout.tokenKey(access.hash()));
+    List<String> args = List.of(
+        id.value(),
+        rotation.expectedCurrent() == null ? "" : KeyLayout.id(rotation.expectedCurrent()),
+        KeyLayout.encode(rotation.at()),
+        KeyLayout.encode(rotation.expiresAt()),
+        Long.toString(ttlMillis(rotation.expiresAt())),
+        rotation.successor() == null ? "" : KeyLayout.successor(rotation.successor()),
+        rotation.successor() == null ? "1" : Long.toString(ttlMillis(rotation.successor().until())),
+        KeyLayout.id(refresh.hash()), KeyLayout.expiry(refresh),
+        KeyLayout.id(access.hash()), KeyLayout.expiry(access),
+        layout.tokenPrefix(), layout.indexPrefix());
+    Object applied;
+    try {
+      applied = redis.write(ROTATE, keys, args);
+    } finally {
+      // Applied or not, what this process cached of the session may be stale: a failed
+      // compare-and-set is followed by a fresh read, which must come from Redis.
+      if (nearCache != null) {
+        nearCache.invalidateSession(id);
+      }
+    }
+    if (Long.valueOf(-1).equals(applied)) {
+      throw new IllegalArgumentException("a new token of session " + id + " is already stored");
+    }
+    return Long.valueOf(1).equals(applied);
   }
 
   /** {@inheritDoc} Returns once Redis has acknowledged the revocation. */
   @Override
-  public boolean revoke(TokenHash hash, Instant at) {
-    Objects.requireNonNull(hash, "hash");
+  public boolean revokeSession(SessionId id, Instant at) {
+    Objects.requireNonNull(id, "id");
     Objects.requireNonNull(at, "at");
     requireOpen();
-    String when = RecordCodec.encode(at);
+    String when = KeyLayout.encode(at);
     try {
-      Object revoked = call("revoke",
-          () -> REVOKE.run(redis, List.of(codec.recordKey(hash)), List.of(when)));
+      Object revoked = redis.write(REVOKE_SESSION, List.of(layout.sessionKey(id)), List.of(when));
       return Long.valueOf(1).equals(revoked);
     } finally {
-      // After the write, so a read racing it cannot put the unrevoked record back.
-      invalidate(hash);
+      // After the write, so a read racing it cannot put the unrevoked session back.
+      if (nearCache != null) {
+        nearCache.invalidateSession(id);
+      }
     }
   }
 
@@ -225,17 +302,17 @@ public final class RedisTokenStore implements TokenStore {
    * {@inheritDoc}
    *
    * <p>One Lua script: atomic in Redis. Another instance's near cache may still serve a revoked
-   * token for up to its {@link Builder#nearCacheTtl}.
+   * session's access token for up to its {@link Builder#nearCacheTtl}.
    */
   @Override
   public int revokeAll(String subject, Instant at) {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(at, "at");
     requireOpen();
-    String when = RecordCodec.encode(at);
+    String when = KeyLayout.encode(at);
     try {
-      Object count = call("revokeAll", () -> REVOKE_ALL.run(redis,
-          List.of(codec.indexKey(subject)), List.of(codec.recordPrefix(), when)));
+      Object count = redis.write(REVOKE_ALL, List.of(layout.indexKey(subject)),
+          List.of(layout.sessionPrefix(), when));
       return Math.toIntExact((Long) count);
     } finally {
       if (nearCache != null) {
@@ -251,8 +328,8 @@ public final class RedisTokenStore implements TokenStore {
    * flush, and logged; it is not thrown, since losing a touch only makes a session look older.
    */
   @Override
-  public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    Objects.requireNonNull(hash, "hash");
+  public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    Objects.requireNonNull(id, "id");
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireOpen();
@@ -260,14 +337,13 @@ public final class RedisTokenStore implements TokenStore {
       flushQuietly();
       touches.clear();
     }
-    TouchCoalescer.Touch due = touches.offer(hash, lastUsedAt, expiresAt);
+    TouchCoalescer.Touch due = touches.offer(id, lastUsedAt, expiresAt);
     if (due != null) {
       try {
         write(due);
       } catch (StoreUnavailableException e) {
         touches.failed(due);
-        LOG.warn("touch of token {} not written yet, will retry: {}", hash.fingerprint(),
-            e.getMessage());
+        LOG.warn("touch of session {} not written yet, will retry: {}", id, e.getMessage());
       }
     }
   }
@@ -275,55 +351,24 @@ public final class RedisTokenStore implements TokenStore {
   /**
    * {@inheritDoc}
    *
-   * <p>Written at once.
-   *
-   * @throws StoreUnavailableException if Redis cannot be reached
-   */
-  @Override
-  public boolean delete(TokenHash hash) {
-    Objects.requireNonNull(hash, "hash");
-    requireOpen();
-    touches.forget(hash);
-    try {
-      Object deleted = call("delete", () -> DELETE.run(redis, List.of(codec.recordKey(hash)),
-          List.of(codec.indexPrefix(), RecordCodec.id(hash))));
-      return Long.valueOf(1).equals(deleted);
-    } finally {
-      invalidate(hash);
-    }
-  }
-
-  /**
-   * {@inheritDoc}
-   *
-   * <p>Redis drops expired records by itself when their TTL ends, so this is rarely needed: it
-   * walks every record key with {@code SCAN} (in batches, never blocking Redis for long) and
-   * drops those expired at {@code now} by their stored expiry.
+   * <p>Redis drops expired sessions by itself when their TTL ends, so this is rarely needed: it
+   * walks every session key with {@code SCAN} (in batches, never blocking Redis for long) and
+   * drops those expired at {@code now} by their stored expiry, with all their tokens. Sealed
+   * successors need no purge: Redis drops each at the end of its grace window.
    */
   @Override
   public int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
     requireOpen();
-    String when = RecordCodec.encode(now);
-    List<String> args = List.of(when, codec.indexPrefix(),
-        Integer.toString(codec.recordPrefix().length()));
-    ScanParams params = new ScanParams().match(codec.recordPrefix() + "*").count(PURGE_BATCH);
-    int count = 0;
-    String cursor = ScanParams.SCAN_POINTER_START;
-    do {
-      String at = cursor;
-      ScanResult<String> page = callIdempotent("purgeExpired", () -> redis.scan(at, params));
-      if (!page.getResult().isEmpty()) {
-        Object purged = call("purgeExpired",
-            () -> PURGE.run(redis, page.getResult(), args));
-        count += Math.toIntExact((Long) purged);
-      }
-      cursor = page.getCursor();
-    } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
+    List<String> args = List.of(KeyLayout.encode(now),
+        Integer.toString(layout.sessionPrefix().length()), layout.tokensOfPrefix(),
+        layout.tokenPrefix(), layout.successorPrefix(), layout.indexPrefix());
+    long count = redis.scan(layout.sessionPrefix(), PURGE_BATCH,
+        keys -> (Long) redis.write(PURGE, keys, args));
     if (count > 0 && nearCache != null) {
       nearCache.clear();
     }
-    return count;
+    return Math.toIntExact(count);
   }
 
   /**
@@ -341,8 +386,7 @@ public final class RedisTokenStore implements TokenStore {
     try {
       // A flush in progress ends within the socket timeout per write.
       flusher.awaitTermination(5, TimeUnit.SECONDS);
-      List<TouchCoalescer.Touch> owed = touches.drain();
-      for (TouchCoalescer.Touch touch : owed) {
+      for (TouchCoalescer.Touch touch : touches.drain()) {
         write(touch);
       }
     } catch (InterruptedException e) {
@@ -354,7 +398,7 @@ public final class RedisTokenStore implements TokenStore {
 
   @Override
   public String toString() {
-    return "RedisTokenStore[" + server + ", prefix=" + codec.recordPrefix() + "]";
+    return "RedisTokenStore[" + redis.server() + ", prefix=" + layout.root() + "]";
   }
 
   /** Writes every owed touch now; for the flusher and tests. */
@@ -381,73 +425,42 @@ public final class RedisTokenStore implements TokenStore {
   }
 
   private void write(TouchCoalescer.Touch touch) {
-    List<String> args = List.of(RecordCodec.encode(touch.lastUsedAt()),
-        RecordCodec.encode(touch.expiresAt()), Long.toString(ttlMillis(touch.expiresAt())),
-        codec.indexPrefix());
-    call("touch", () -> TOUCH.run(redis, List.of(codec.recordKey(touch.hash())), args));
+    upgrade.ensureDone();
+    List<String> args = List.of(KeyLayout.encode(touch.lastUsedAt()),
+        KeyLayout.encode(touch.expiresAt()), Long.toString(ttlMillis(touch.expiresAt())),
+        layout.tokenPrefix(), layout.indexPrefix());
+    redis.write(TOUCH, List.of(layout.sessionKey(touch.id()), layout.tokensOfKey(touch.id())),
+        args);
   }
 
-  private void invalidate(TokenHash hash) {
-    if (nearCache != null) {
-      nearCache.invalidate(hash);
-    }
-  }
-
-  /** The record TTL for a session ending at {@code expiresAt}, by the configured clock. */
+  /** The TTL for keys that end at {@code expiresAt}, by the configured clock. */
   private long ttlMillis(Instant expiresAt) {
     long millis = Duration.between(clock.instant(), expiresAt).toMillis();
-    // An already expired record still lands for a moment, so the caller sees a consistent save.
+    // An already expired session still lands for a moment, so the caller sees a consistent write.
     return Math.max(1, millis + 1);
   }
 
-  /** For reads: a connection failure is tried once more, on a fresh connection. */
-  private <T> T callIdempotent(String operation, Supplier<T> command) {
-    try {
-      return command.get();
-    } catch (JedisConnectionException e) {
-      // After a Redis restart every pooled connection is dead; one retry on a new one saves
-      // the request, and a second failure means Redis is really down.
-      dropIdleConnections();
-    } catch (JedisException e) {
-      throw unavailable(operation, e);
-    }
-    return call(operation, command);
-  }
-
-  private <T> T call(String operation, Supplier<T> command) {
-    try {
-      return command.get();
-    } catch (JedisConnectionException e) {
-      dropIdleConnections();
-      throw unavailable(operation, e);
-    } catch (JedisException e) {
-      throw unavailable(operation, e);
+  /** Caller errors the scripts cannot see: a token of another session, one hash given twice. */
+  private static void requireNew(SessionId id, List<TokenRecord> tokens) {
+    Set<TokenHash> seen = new HashSet<>();
+    for (TokenRecord token : tokens) {
+      Objects.requireNonNull(token, "token");
+      if (!token.sessionId().equals(id)) {
+        throw new IllegalArgumentException(
+            "token of session " + token.sessionId() + " added to session " + id);
+      }
+      if (!seen.add(token.hash())) {
+        throw new IllegalArgumentException("token " + token.hash() + " given twice");
+      }
     }
   }
 
-  private void dropIdleConnections() {
-    try {
-      redis.getPool().clear();
-    } catch (RuntimeException e) {
-      LOG.debug("could not clear idle Redis connections", e);
-    }
-  }
-
-  private StoreUnavailableException unavailable(String operation, JedisException e) {
-    return new StoreUnavailableException(
-        "Redis at " + server + " unavailable for " + operation + ": " + e.getMessage(), e);
-  }
-
+  /** Refuses calls after {@link #close()}, and runs the layout upgrade before the first one. */
   private void requireOpen() {
     if (closed.get()) {
       throw new IllegalStateException("store is closed");
     }
-  }
-
-  private static String text(Object value) {
-    return value instanceof byte[] bytes
-        ? new String(bytes, StandardCharsets.UTF_8)
-        : (String) value;
+    upgrade.ensureDone();
   }
 
   /**
@@ -581,7 +594,7 @@ public final class RedisTokenStore implements TokenStore {
     }
 
     /**
-     * Least time between two writes of one token's last use and sliding expiry. Touches in
+     * Least time between two writes of one session's last use and sliding expiry. Touches in
      * between are written by a background flush every interval and on close; one lost in a crash
      * makes a session look older by at most this, and may end an idle-timeout session up to this
      * early. Default: 30 seconds.
@@ -601,10 +614,13 @@ public final class RedisTokenStore implements TokenStore {
 
     /**
      * Turns on a per-process cache of {@link #find} results, read at most {@code ttl} ago.
-     * <b>Trade-off:</b> a token revoked through another process (logout everywhere on another
-     * instance) can still authenticate here for up to {@code ttl}; revocations through this
-     * process apply at once. Unknown tokens are never cached, and a session ending within
-     * {@code ttl} is always read from Redis. Default: off ({@link Duration#ZERO}).
+     * <b>Trade-off:</b> an access token whose session was revoked through another process
+     * (logout everywhere on another instance) can still authenticate here for up to
+     * {@code ttl}; revocations and refreshes through this process apply at once. A refresh
+     * never answers from the cache: refresh tokens (current or rotated) are never cached, so
+     * every refresh and every rotation's compare-and-set reads Redis. Unknown tokens are never
+     * cached, and a session ending within {@code ttl} is always read from Redis. Default: off
+     * ({@link Duration#ZERO}).
      *
      * @throws IllegalArgumentException if negative or over {@link #MAX_NEAR_CACHE_TTL}
      */
@@ -638,8 +654,10 @@ public final class RedisTokenStore implements TokenStore {
 
     /**
      * The store. Does not need Redis to be up: if it is not, calls fail with
-     * {@link StoreUnavailableException} until it is. Logs a warning when Redis answers but does
-     * not persist with append-only files.
+     * {@link StoreUnavailableException} until it is. When Redis answers, keys the previous
+     * release wrote under this prefix are upgraded to the current layout first (else the first
+     * call does it). Logs a warning when Redis answers but does not persist with append-only
+     * files.
      *
      * @throws IllegalStateException if no uri was given
      */
@@ -689,20 +707,31 @@ public final class RedisTokenStore implements TokenStore {
           .poolConfig(pool)
           .build();
       String server = hostAndPort.getHost() + ":" + hostAndPort.getPort();
-      warnIfNotPersistent(client, server);
-      return new RedisTokenStore(this, client, server);
+      RedisTokenStore store = new RedisTokenStore(this, new RedisCommands(client, server));
+      if (warnIfNotPersistent(client, server)) {
+        try {
+          store.upgrade.ensureDone();
+        } catch (StoreUnavailableException e) {
+          LOG.warn("Redis at {}: key layout not checked yet; the first call does it: {}", server,
+              e.getMessage());
+        }
+      }
+      return store;
     }
 
-    private static void warnIfNotPersistent(RedisClient client, String server) {
+    /** Whether Redis answered; warns if it does not persist, or did not answer. */
+    private static boolean warnIfNotPersistent(RedisClient client, String server) {
       try {
         String persistence = client.info("persistence");
         if (persistence.contains("aof_enabled:0")) {
           LOG.warn("Redis at {} has appendonly off: acknowledged tokens are lost if it restarts",
               server);
         }
+        return true;
       } catch (JedisException e) {
         LOG.warn("Redis at {} not reachable yet; calls fail until it is: {}", server,
             e.getMessage());
+        return false;
       }
     }
 

@@ -1,8 +1,7 @@
 package dev.tokenkeeper.store.redis;
 
-import dev.tokenkeeper.core.Session;
-import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,17 +10,17 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Turns the touch that every authenticated request makes into at most one Redis write per token
+ * Turns the touch that every authenticated request makes into at most one Redis write per session
  * per interval, as the file store does with its log.
  *
- * <p>The first touch of a token, and the first one at least {@code interval} (in the touch's own
+ * <p>The first touch of a session, and the first one at least {@code interval} (in the touch's own
  * {@code lastUsedAt} time) after the last written one, is written at once; the touches between
  * are only remembered, as the latest last use and expiry seen, and written by {@link #drain()}
  * (the store's flusher, every interval, and its {@code close()}). This process's reads overlay
  * the latest values, so it never sees a session older than it last touched.
  *
- * <p>The map is bounded: past {@code maxEntries} tokens the store drains it and starts afresh, so
- * the next touch of each token is written at once again. A touch still in the map when the
+ * <p>The map is bounded: past {@code maxEntries} sessions the store drains it and starts afresh, so
+ * the next touch of each session is written at once again. A touch still in the map when the
  * process dies is lost; that makes a session look older by at most one interval, and with an
  * idle timeout may end it up to one interval early, never late.
  *
@@ -30,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class TouchCoalescer {
 
   /** One write the store owes Redis. */
-  record Touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {}
+  record Touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {}
 
   private static final class Entry {
     Instant lastUsedAt;
@@ -41,14 +40,14 @@ final class TouchCoalescer {
 
   private final Duration interval;
   private final int maxEntries;
-  private final Map<TokenHash, Entry> entries = new ConcurrentHashMap<>();
+  private final Map<SessionId, Entry> entries = new ConcurrentHashMap<>();
 
   TouchCoalescer(Duration interval, int maxEntries) {
     this.interval = interval;
     this.maxEntries = maxEntries;
   }
 
-  /** Whether the map is full and should be drained and cleared before more tokens join it. */
+  /** Whether the map is full and should be drained and cleared before more sessions join it. */
   boolean isFull() {
     return entries.size() >= maxEntries;
   }
@@ -58,8 +57,8 @@ final class TouchCoalescer {
    *
    * @return the write to make now, or {@code null} if this touch was coalesced
    */
-  Touch offer(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    Entry entry = entries.computeIfAbsent(hash, h -> new Entry());
+  Touch offer(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    Entry entry = entries.computeIfAbsent(id, h -> new Entry());
     synchronized (entry) {
       entry.lastUsedAt = later(entry.lastUsedAt, lastUsedAt);
       entry.expiresAt = later(entry.expiresAt, expiresAt);
@@ -70,13 +69,13 @@ final class TouchCoalescer {
       }
       entry.writtenLastUsedAt = entry.lastUsedAt;
       entry.dirty = false;
-      return new Touch(hash, entry.lastUsedAt, entry.expiresAt);
+      return new Touch(id, entry.lastUsedAt, entry.expiresAt);
     }
   }
 
   /** Marks a write that failed as owed again, so the next drain retries it. */
   void failed(Touch touch) {
-    Entry entry = entries.get(touch.hash());
+    Entry entry = entries.get(touch.id());
     if (entry != null) {
       synchronized (entry) {
         entry.dirty = true;
@@ -87,7 +86,7 @@ final class TouchCoalescer {
   /** Takes every owed write; the caller makes them or hands them back with {@link #failed}. */
   List<Touch> drain() {
     List<Touch> owed = new ArrayList<>();
-    for (Map.Entry<TokenHash, Entry> e : entries.entrySet()) {
+    for (Map.Entry<SessionId, Entry> e : entries.entrySet()) {
       Entry entry = e.getValue();
       synchronized (entry) {
         if (entry.dirty) {
@@ -100,22 +99,17 @@ final class TouchCoalescer {
     return owed;
   }
 
-  /** Forgets every token; call after a {@link #drain()} when {@link #isFull()}. */
+  /** Forgets every session; call after a {@link #drain()} when {@link #isFull()}. */
   void clear() {
     entries.clear();
   }
 
-  /** Forgets one token (deleted or revoked: its record takes no more touches). */
-  void forget(TokenHash hash) {
-    entries.remove(hash);
-  }
-
   /** {@code record} with the latest last use and expiry this process has seen for it. */
-  TokenRecord overlay(TokenRecord record) {
+  SessionRecord overlay(SessionRecord record) {
     if (record.isRevoked()) {
       return record;
     }
-    Entry entry = entries.get(record.hash());
+    Entry entry = entries.get(record.id());
     if (entry == null) {
       return record;
     }
@@ -125,11 +119,7 @@ final class TouchCoalescer {
       lastUsedAt = entry.lastUsedAt;
       expiresAt = entry.expiresAt;
     }
-    Session session = record.session();
-    // A touch arriving before the record existed here (another instance saved it) may predate it.
-    if (lastUsedAt.isBefore(session.createdAt())) {
-      return record;
-    }
+    // SessionRecord.touchedAt: both only move forward, as the touch script applies them.
     return record.touchedAt(lastUsedAt, expiresAt);
   }
 

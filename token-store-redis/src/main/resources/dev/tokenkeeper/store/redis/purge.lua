@@ -1,12 +1,19 @@
--- Forgets, among the given record keys, those expired at ARGV[1] (a fixed-width instant).
--- KEYS record keys; ARGV[1] now, ARGV[2] subject index key prefix, ARGV[3] record prefix length
+-- Forgets, among the given session keys, those purgeable at ARGV[1] with every token of theirs
+-- (SessionRecord.isPurgeableAt: expired, revoked or not).
+-- KEYS session keys; ARGV[1] now, ARGV[2] session key prefix length, ARGV[3] token set prefix,
+-- ARGV[4] token key prefix, ARGV[5] successor key prefix, ARGV[6] subject index prefix
 local count = 0
-local skip = tonumber(ARGV[3])
+local skip = tonumber(ARGV[2])
 for _, key in ipairs(KEYS) do
-  local current = redis.call('HMGET', key, 'e', 'sub')
-  if current[1] and current[1] <= ARGV[1] then
-    redis.call('DEL', key)
-    redis.call('SREM', ARGV[2] .. current[2], string.sub(key, skip + 1))
+  local s = redis.call('HMGET', key, 'e', 'sub')
+  if s[1] and s[1] <= ARGV[1] then
+    local id = string.sub(key, skip + 1)
+    local tokens = ARGV[3] .. id
+    for _, token in ipairs(redis.call('SMEMBERS', tokens)) do
+      redis.call('DEL', ARGV[4] .. token, ARGV[5] .. token)
+    end
+    redis.call('DEL', key, tokens)
+    redis.call('SREM', ARGV[6] .. s[2], id)
     count = count + 1
   end
 end

@@ -1,48 +1,147 @@
 package dev.tokenkeeper.store.redis;
 
-import dev.tokenkeeper.core.MutableClock;
-import dev.tokenkeeper.core.TokenStore;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.IssuedPair;
+import dev.tokenkeeper.core.IssuedToken;
+import dev.tokenkeeper.core.RefreshResult;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.TokenService;
+import dev.tokenkeeper.core.TokenServiceContract;
 import dev.tokenkeeper.core.TokenStoreContract;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
 
-/** The token-core contract with the near cache on: the cache must not change any outcome. */
-class RedisTokenStoreNearCacheTest implements TokenStoreContract {
+/**
+ * The contracts with the near cache on (they must hold unchanged), plus the cache's own bound:
+ * what another instance revokes is served here at most {@code nearCacheTtl}, what this instance
+ * revokes or rotates is seen at once, and a refresh never answers from the cache.
+ */
+class RedisTokenStoreNearCacheTest extends RedisContractTest {
 
-  @TempDir
-  static Path dir;
-  static RedisServer server;
-  private static final AtomicInteger PREFIXES = new AtomicInteger();
+  private static final Duration TTL = Duration.ofSeconds(2);
 
-  private final String prefix = "n" + PREFIXES.incrementAndGet() + ":";
-  private final MutableClock clock = new MutableClock(T0);
+  /** The cache's monotonic time; tests that need its bound move it by hand. */
+  private final AtomicLong nanos = new AtomicLong();
 
-  @BeforeAll
-  static void startRedis() throws IOException {
-    server = RedisServer.start(dir, true);
+  @Override
+  RedisTokenStore.Builder configure(RedisTokenStore.Builder builder) {
+    return builder.nearCacheTtl(TTL).ticker(nanos::get);
   }
 
-  @AfterAll
-  static void stopRedis() {
-    if (server != null) {
-      server.close();
+  /** Another instance on the same Redis and prefix, without a near cache. */
+  private RedisTokenStore elsewhere() {
+    return RedisTokenStore.builder().uri(server.uri()).keyPrefix(prefix).clock(clock()).build();
+  }
+
+  private TokenService service(RedisTokenStore store) {
+    return TokenService.builder().store(store).clock(clock())
+        .refreshGrace(Duration.ofSeconds(10)).build();
+  }
+
+  @Test
+  void nearCache_revokedElsewhere_servedAtMostTtl_thenRefused() {
+    try (RedisTokenStore cached = builder(clock()).build();
+        RedisTokenStore other = elsewhere()) {
+      TokenService onCached = service(cached);
+      TokenService onOther = service(other);
+      IssuedToken issued = onOther.issue("alice");
+      assertTrue(onCached.authenticate(issued.plaintext()).isAuthenticated());
+
+      onOther.revokeAll("alice");
+      nanos.addAndGet(TTL.toNanos() - 1);
+      assertTrue(onCached.authenticate(issued.plaintext()).isAuthenticated(),
+          "within the stated bound the cached entry may still be served");
+      nanos.addAndGet(1);
+      assertEquals(new AuthResult.Rejected(AuthResult.Reason.REVOKED),
+          onCached.authenticate(issued.plaintext()));
     }
   }
 
-  @Override
-  public TokenStore newStore() {
-    return RedisTokenStore.builder().uri(server.uri()).keyPrefix(prefix).clock(clock)
-        .nearCacheTtl(Duration.ofSeconds(2)).build();
+  @Test
+  void nearCache_revokedThroughTheSameStore_refusedAtOnce() {
+    try (RedisTokenStore cached = builder(clock()).build()) {
+      TokenService tokens = service(cached);
+      IssuedPair pair = tokens.issuePair("alice", null, TokenServiceContract.CLIENT);
+      assertTrue(tokens.authenticate(pair.access().plaintext()).isAuthenticated());
+      assertTrue(tokens.revoke(pair.refreshPlaintext()));
+      assertEquals(new AuthResult.Rejected(AuthResult.Reason.REVOKED),
+          tokens.authenticate(pair.access().plaintext()));
+    }
   }
 
-  @Override
-  public TokenStore reopen(TokenStore store) {
-    store.close();
-    return newStore();
+  @Test
+  void nearCache_unknownToken_isNotCached_soATokenIssuedElsewhereWorksAtOnce() {
+    try (RedisTokenStore cached = builder(clock()).build();
+        RedisTokenStore other = elsewhere()) {
+      SessionRecord session = TokenStoreContract.session("alice");
+      TokenRecord token = TokenStoreContract.token(session.id());
+      assertEquals(Optional.empty(), cached.find(token.hash()));
+      other.create(session, List.of(token));
+      assertTrue(cached.find(token.hash()).isPresent());
+    }
+  }
+
+  @Test
+  void nearCache_sessionEndingWithinTtl_isReadFromRedis() {
+    try (RedisTokenStore cached = builder(clock()).build();
+        RedisTokenStore other = elsewhere()) {
+      SessionRecord session = TokenStoreContract.session("alice", Duration.ofSeconds(1));
+      TokenRecord token = TokenStoreContract.createSingle(other, session);
+      cached.find(token.hash());
+      Instant extended = T0.plus(Duration.ofHours(1));
+      other.touch(session.id(), T0.plusSeconds(1), extended);
+      assertEquals(extended, cached.find(token.hash()).orElseThrow().session().expiresAt());
+    }
+  }
+
+  @Test
+  void nearCache_currentRefreshToken_isNeverCached_soARotationElsewhereIsSeenAtOnce() {
+    try (RedisTokenStore cached = builder(clock()).build();
+        RedisTokenStore other = elsewhere()) {
+      SessionRecord session = TokenStoreContract.createPair(other, "alice");
+      assertFalse(cached.find(session.refreshHash()).orElseThrow().token().isRotated());
+      assertTrue(other.rotate(TokenStoreContract.rotation(session, T0.plusSeconds(1))));
+      assertTrue(cached.find(session.refreshHash()).orElseThrow().token().isRotated(),
+          "a refresh token read again within the TTL comes from Redis");
+    }
+  }
+
+  @Test
+  void nearCache_rotatedToken_isNeverCached_soALogoutElsewhereIsSeenAtOnce() {
+    try (RedisTokenStore cached = builder(clock()).build();
+        RedisTokenStore other = elsewhere()) {
+      SessionRecord session = TokenStoreContract.createPair(other, "alice");
+      assertTrue(other.rotate(TokenStoreContract.rotation(session, T0.plusSeconds(1))));
+      assertTrue(cached.find(session.refreshHash()).orElseThrow().token().isRotated());
+      assertTrue(other.revokeSession(session.id(), T0.plusSeconds(2)));
+      assertTrue(cached.find(session.refreshHash()).orElseThrow().session().isRevoked());
+    }
+  }
+
+  @Test
+  void refresh_afterALogoutElsewhere_isRevokedAtOnce_whileTheAccessTokenMayLingerForTtl() {
+    try (RedisTokenStore cached = builder(clock()).build();
+        RedisTokenStore other = elsewhere()) {
+      TokenService onCached = service(cached);
+      IssuedPair pair = onCached.issuePair("alice", null, TokenServiceContract.CLIENT);
+      assertTrue(onCached.authenticate(pair.access().plaintext()).isAuthenticated());
+      // Read the refresh token once through this instance, as a refresh would.
+      assertTrue(cached.find(TokenHash.sha256(pair.refreshPlaintext())).isPresent());
+      assertEquals(1, service(other).revokeAll("alice"));
+      assertTrue(onCached.authenticate(pair.access().plaintext()).isAuthenticated(),
+          "the access token is the cache's stated trade-off");
+      assertEquals(new RefreshResult.Rejected(AuthResult.Reason.REVOKED),
+          onCached.refresh(pair.refreshPlaintext(), TokenServiceContract.CLIENT));
+    }
   }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.MutableClock;
-import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenStoreContract;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Revoke-all while two stores (two app instances) keep issuing tokens for the same subject: every
- * token is either revoked, or issued after the revoke-all and live; nothing in between.
+ * session is either revoked, or created after the revoke-all and live; nothing in between.
  */
 class RevokeAllConcurrencyTest {
 
@@ -39,7 +39,7 @@ class RevokeAllConcurrencyTest {
     try (RedisServer server = RedisServer.start(dir, false);
         RedisTokenStore a = RedisTokenStore.builder().uri(server.uri()).clock(clock).build();
         RedisTokenStore b = RedisTokenStore.builder().uri(server.uri()).clock(clock).build()) {
-      List<List<TokenRecord>> issued = new ArrayList<>();
+      List<List<SessionRecord>> issued = new ArrayList<>();
       List<List<Boolean>> doneBeforeRevoke = new ArrayList<>();
       AtomicBoolean revokeStarted = new AtomicBoolean();
       AtomicBoolean revokeReturned = new AtomicBoolean();
@@ -52,7 +52,7 @@ class RevokeAllConcurrencyTest {
       try {
         for (int t = 0; t < THREADS; t++) {
           RedisTokenStore store = t % 2 == 0 ? a : b;
-          List<TokenRecord> mine = new CopyOnWriteArrayList<>();
+          List<SessionRecord> mine = new CopyOnWriteArrayList<>();
           List<Boolean> before = new CopyOnWriteArrayList<>();
           List<Boolean> after = new CopyOnWriteArrayList<>();
           issued.add(mine);
@@ -61,10 +61,10 @@ class RevokeAllConcurrencyTest {
           futures.add(pool.submit(() -> {
             int afterCount = 0;
             while (stop.getCount() > 0 && afterCount < BEFORE) {
-              TokenRecord record = TokenStoreContract.record("alice");
+              SessionRecord session = TokenStoreContract.session("alice");
               boolean startedAfter = revokeReturned.get();
-              store.save(record);
-              mine.add(record);
+              TokenStoreContract.createSingle(store, session);
+              mine.add(session);
               before.add(!revokeStarted.get());
               after.add(startedAfter);
               if (startedAfter) {
@@ -93,14 +93,15 @@ class RevokeAllConcurrencyTest {
       for (int t = 0; t < THREADS; t++) {
         boolean seenLive = false;
         for (int i = 0; i < issued.get(t).size(); i++) {
-          boolean isRevoked = b.find(issued.get(t).get(i).hash()).orElseThrow().isRevoked();
+          boolean isRevoked = b.findSession(issued.get(t).get(i).id()).orElseThrow()
+              .isRevoked();
           if (doneBeforeRevoke.get(t).get(i)) {
-            assertTrue(isRevoked, "issued before revoke-all began, yet live");
+            assertTrue(isRevoked, "created before revoke-all began, yet live");
           }
           if (startedAfterRevoke.get(t).get(i)) {
-            assertFalse(isRevoked, "issued after revoke-all returned, yet revoked");
+            assertFalse(isRevoked, "created after revoke-all returned, yet revoked");
           }
-          assertFalse(isRevoked && seenLive, "a revoked token issued after a live one");
+          assertFalse(isRevoked && seenLive, "a revoked session created after a live one");
           seenLive |= !isRevoked;
           revokedFound += isRevoked ? 1 : 0;
         }

@@ -1,0 +1,259 @@
+package dev.tokenkeeper.store.redis;
+
+import dev.tokenkeeper.core.ClientBinding;
+import dev.tokenkeeper.core.SealedSuccessor;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.StoreCorruptedException;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How sessions and tokens are laid out in Redis (layout version 2), every key under
+ * {@code <prefix>v2:}:
+ *
+ * <ul>
+ *   <li>{@code s:<session id>}: a hash per session: subject, label, created, last used, expiry,
+ *       binding, the current refresh token's id ({@code rh}) and, once revoked, {@code r};
+ *       {@code v1} marks a session upgraded from layout 1, whose current refresh token is unknown.
+ *   <li>{@code t:<scheme>:<hex digest>}: a hash per token: its session id, its own expiry
+ *       ({@code e}, absent if it lives as long as its session) and, once rotated out, {@code ro}.
+ *   <li>{@code n:<scheme>:<hex digest>}: the sealed successor of a rotated token, as
+ *       {@code <until>:<base64>}, with a TTL ending at {@code until}, so Redis drops it after the
+ *       grace window.
+ *   <li>{@code k:<session id>}: the set of a session's token ids, so its tokens expire with it.
+ *   <li>{@code i:<subject>}: the set of a subject's session ids.
+ * </ul>
+ *
+ * <p>Instants are written as fixed-width decimal text (12 digits of offset epoch seconds, then 9
+ * of nanoseconds), so the Lua scripts compare them as plain strings, exactly, without the
+ * precision loss of Lua's doubles. Nothing here holds a secret: a key names a digest, and a sealed
+ * successor opens only with the rotated token's plaintext.
+ *
+ * <p>Immutable; thread-safe.
+ */
+final class KeyLayout {
+
+  static final String SUBJECT = "sub";
+  static final String LABEL = "lbl";
+  static final String CREATED = "c";
+  static final String LAST_USED = "u";
+  static final String EXPIRES = "e";
+  static final String REVOKED = "r";
+  static final String REFRESH = "rh";
+  static final String UPGRADED = "v1";
+  static final String BOUND_NETWORK = "bn";
+  static final String BOUND_AGENT = "ba";
+  static final String SESSION_ID = "sid";
+  static final String ROTATED = "ro";
+
+  /** Seconds added to an epoch second so every supported instant encodes as 12 digits. */
+  private static final long OFFSET = 100_000_000_000L;
+  private static final long MIN_SECOND = -OFFSET;
+  private static final long MAX_SECOND = 900_000_000_000L - 1;
+  private static final int WIDTH = 21;
+
+  private final String root;
+
+  KeyLayout(String keyPrefix) {
+    this.root = keyPrefix + "v2:";
+  }
+
+  /** The prefix every key of this layout starts with. */
+  String root() {
+    return root;
+  }
+
+  String sessionPrefix() {
+    return root + "s:";
+  }
+
+  String tokenPrefix() {
+    return root + "t:";
+  }
+
+  String successorPrefix() {
+    return root + "n:";
+  }
+
+  String tokensOfPrefix() {
+    return root + "k:";
+  }
+
+  String indexPrefix() {
+    return root + "i:";
+  }
+
+  /** The key whose presence says every layout-1 key has been upgraded. */
+  String upgradedMarker() {
+    return root + "upgraded";
+  }
+
+  String sessionKey(SessionId id) {
+    return sessionPrefix() + id.value();
+  }
+
+  String tokenKey(TokenHash hash) {
+    return tokenPrefix() + id(hash);
+  }
+
+  String successorKey(TokenHash hash) {
+    return successorPrefix() + id(hash);
+  }
+
+  String tokensOfKey(SessionId id) {
+    return tokensOfPrefix() + id.value();
+  }
+
+  String indexKey(String subject) {
+    return indexPrefix() + subject;
+  }
+
+  /** The text naming {@code hash} in keys and fields: {@code <scheme>:<hex digest>}. */
+  static String id(TokenHash hash) {
+    return hash.scheme() + ":" + HexFormat.of().formatHex(hash.bytes());
+  }
+
+  /** The hash named by {@link #id}. */
+  static TokenHash hash(String id) {
+    int colon = id.indexOf(':');
+    return TokenHash.of(Integer.parseInt(id.substring(0, colon)),
+        HexFormat.of().parseHex(id, colon + 1, id.length()));
+  }
+
+  /** The fields of a session's hash, as alternating names and values. */
+  static List<String> fields(SessionRecord record) {
+    Session session = record.session();
+    List<String> fields = new ArrayList<>(20);
+    add(fields, SUBJECT, session.subject());
+    if (session.label() != null) {
+      add(fields, LABEL, session.label());
+    }
+    add(fields, CREATED, encode(session.createdAt()));
+    add(fields, LAST_USED, encode(session.lastUsedAt()));
+    add(fields, EXPIRES, encode(session.expiresAt()));
+    if (record.refreshHash() != null) {
+      add(fields, REFRESH, id(record.refreshHash()));
+    }
+    if (record.revokedAt() != null) {
+      add(fields, REVOKED, encode(record.revokedAt()));
+    }
+    if (record.binding() != null && record.binding().network() != null) {
+      add(fields, BOUND_NETWORK, record.binding().network());
+    }
+    if (record.binding() != null && record.binding().userAgentDigest() != null) {
+      add(fields, BOUND_AGENT, record.binding().userAgentDigest());
+    }
+    return fields;
+  }
+
+  /** A token's own expiry as stored: fixed-width text, or empty if it lives with its session. */
+  static String expiry(TokenRecord token) {
+    return token.expiresAt() == null ? "" : encode(token.expiresAt());
+  }
+
+  /** A sealed successor as stored: {@code <until>:<base64 of the sealed bytes>}. */
+  static String successor(SealedSuccessor successor) {
+    return encode(successor.until()) + ":" + Base64.getEncoder().encodeToString(
+        successor.bytes());
+  }
+
+  /**
+   * Rebuilds the session stored under {@code id} from its hash fields.
+   *
+   * @throws StoreCorruptedException if a field is missing or malformed
+   */
+  SessionRecord decodeSession(String id, Map<String, String> fields) {
+    try {
+      Session session = new Session(
+          SessionId.parse(id),
+          required(fields, SUBJECT),
+          fields.get(LABEL),
+          decode(required(fields, CREATED)),
+          decode(required(fields, LAST_USED)),
+          decode(required(fields, EXPIRES)));
+      String network = fields.get(BOUND_NETWORK);
+      String agent = fields.get(BOUND_AGENT);
+      ClientBinding binding =
+          network == null && agent == null ? null : new ClientBinding(network, agent);
+      String refresh = fields.get(REFRESH);
+      String revoked = fields.get(REVOKED);
+      return new SessionRecord(session, binding, refresh == null ? null : hash(refresh),
+          revoked == null ? null : decode(revoked));
+    } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+      throw corrupted(sessionPrefix() + id, e);
+    }
+  }
+
+  /**
+   * Rebuilds the token stored under {@code hash} from its hash fields and its stored successor
+   * ({@code null} if none).
+   *
+   * @throws StoreCorruptedException if a field is missing or malformed
+   */
+  TokenRecord decodeToken(TokenHash hash, Map<String, String> fields, String successor) {
+    try {
+      String expires = fields.get(EXPIRES);
+      String rotated = fields.get(ROTATED);
+      SealedSuccessor sealed = null;
+      if (successor != null && rotated != null) {
+        int colon = successor.indexOf(':');
+        sealed = SealedSuccessor.of(Base64.getDecoder().decode(successor.substring(colon + 1)),
+            decode(successor.substring(0, colon)));
+      }
+      return new TokenRecord(hash, SessionId.parse(required(fields, SESSION_ID)),
+          expires == null ? null : decode(expires), rotated == null ? null : decode(rotated),
+          sealed);
+    } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+      // Never name the full key: it holds a full hash. A fingerprint is enough to find it.
+      throw corrupted(tokenPrefix() + hash.scheme() + ":" + hash.fingerprint() + "...", e);
+    }
+  }
+
+  /**
+   * The fixed-width text of {@code instant}.
+   *
+   * @throws IllegalArgumentException if it is before year -1200 or after year 30000
+   */
+  static String encode(Instant instant) {
+    long second = instant.getEpochSecond();
+    if (second < MIN_SECOND || second > MAX_SECOND) {
+      throw new IllegalArgumentException("instant out of the range Redis records hold: " + instant);
+    }
+    return String.format("%012d%09d", second + OFFSET, instant.getNano());
+  }
+
+  /** The instant written by {@link #encode}. */
+  static Instant decode(String text) {
+    if (text.length() != WIDTH) {
+      throw new IllegalArgumentException("instant must be " + WIDTH + " digits: " + text);
+    }
+    long second = Long.parseLong(text, 0, 12, 10) - OFFSET;
+    int nano = Integer.parseInt(text, 12, WIDTH, 10);
+    return Instant.ofEpochSecond(second, nano);
+  }
+
+  private static StoreCorruptedException corrupted(String where, RuntimeException e) {
+    return new StoreCorruptedException("redis:" + where, 0, "malformed record: " + e.getMessage());
+  }
+
+  private static String required(Map<String, String> fields, String name) {
+    String value = fields.get(name);
+    if (value == null) {
+      throw new IllegalArgumentException("field " + name + " is missing");
+    }
+    return value;
+  }
+
+  private static void add(List<String> fields, String name, String value) {
+    fields.add(name);
+    fields.add(value);
+  }
+}

@@ -1,0 +1,153 @@
+package dev.tokenkeeper.store.redis;
+
+import dev.tokenkeeper.core.StoreUnavailableException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/**
+ * The one way the store talks to Redis: each command or script runs on a pooled connection, and
+ * every failure becomes a {@link StoreUnavailableException} naming the operation and the server
+ * ({@code host:port}, never the password), Jedis's exception kept as the cause. Timeouts bound
+ * every call (set on the client when it is built), so nothing here waits longer.
+ *
+ * <p>After a connection failure the pool drops its idle connections, which may be as dead as the
+ * one that failed (a Redis restart kills them all). A {@link #read} is then tried once more on a
+ * fresh connection; a {@link #write} is not, since its first attempt may have landed.
+ *
+ * <p>Thread-safe.
+ */
+final class RedisCommands implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RedisCommands.class);
+
+  private final RedisClient redis;
+  private final String server;
+
+  RedisCommands(RedisClient redis, String server) {
+    this.redis = redis;
+    this.server = server;
+  }
+
+  /** The server as {@code host:port}. */
+  String server() {
+    return server;
+  }
+
+  /** Runs a command or script that changes nothing: a connection failure is tried once more. */
+  <T> T read(String operation, Function<RedisClient, T> command) {
+    try {
+      return command.apply(redis);
+    } catch (JedisConnectionException e) {
+      // After a Redis restart every pooled connection is dead; one retry on a new one saves
+      // the request, and a second failure means Redis is really down.
+      dropIdleConnections();
+    } catch (JedisException e) {
+      throw unavailable(operation, e);
+    }
+    return write(operation, command);
+  }
+
+  /** Runs a command or script once. */
+  <T> T write(String operation, Function<RedisClient, T> command) {
+    try {
+      return command.apply(redis);
+    } catch (JedisConnectionException e) {
+      dropIdleConnections();
+      throw unavailable(operation, e);
+    } catch (JedisException e) {
+      throw unavailable(operation, e);
+    }
+  }
+
+  /** Runs {@code script} once. */
+  Object write(LuaScript script, List<String> keys, List<String> args) {
+    return write(script.name(), r -> script.run(r, keys, args));
+  }
+
+  /** Runs {@code script}, which changes nothing Redis would not redo, as a {@link #read}. */
+  Object read(LuaScript script, List<String> keys, List<String> args) {
+    return read(script.name(), r -> script.run(r, keys, args));
+  }
+
+  /**
+   * Walks every key starting with {@code prefix} with {@code SCAN} ({@code batch} at a time, so
+   * Redis is never blocked for long) and hands each non-empty page to {@code action}.
+   *
+   * @return the sum of what {@code action} returned
+   */
+  long scan(String prefix, int batch, ToLongFunction<List<String>> action) {
+    ScanParams params = new ScanParams().match(prefix + "*").count(batch);
+    long sum = 0;
+    String cursor = ScanParams.SCAN_POINTER_START;
+    do {
+      String at = cursor;
+      ScanResult<String> page = read("scan", r -> r.scan(at, params));
+      if (!page.getResult().isEmpty()) {
+        sum += action.applyAsLong(page.getResult());
+      }
+      cursor = page.getCursor();
+    } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
+    return sum;
+  }
+
+  @Override
+  public void close() {
+    redis.close();
+  }
+
+  /** A script's reply as a list; an empty one for a nil reply. */
+  static List<?> list(Object reply) {
+    return reply == null ? List.of() : (List<?>) reply;
+  }
+
+  /** A flat list of alternating field names and values, as a map. */
+  static Map<String, String> fields(Object flat) {
+    List<?> list = list(flat);
+    Map<String, String> fields = new HashMap<>(list.size());
+    for (int i = 0; i + 1 < list.size(); i += 2) {
+      fields.put(text(list.get(i)), text(list.get(i + 1)));
+    }
+    return fields;
+  }
+
+  /** A bulk reply as text, or {@code null}. */
+  static String text(Object value) {
+    return value instanceof byte[] bytes
+        ? new String(bytes, StandardCharsets.UTF_8)
+        : (String) value;
+  }
+
+  /** Each element of a list reply as text. */
+  static List<String> texts(Object reply) {
+    List<String> texts = new ArrayList<>();
+    for (Object value : list(reply)) {
+      texts.add(text(value));
+    }
+    return texts;
+  }
+
+  private void dropIdleConnections() {
+    try {
+      redis.getPool().clear();
+    } catch (RuntimeException e) {
+      LOG.debug("could not clear idle Redis connections", e);
+    }
+  }
+
+  private StoreUnavailableException unavailable(String operation, JedisException e) {
+    return new StoreUnavailableException(
+        "Redis at " + server + " unavailable for " + operation + ": " + e.getMessage(), e);
+  }
+}

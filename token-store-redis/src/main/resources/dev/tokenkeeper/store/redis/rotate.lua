@@ -1,0 +1,53 @@
+-- One refresh as a compare-and-set (TokenStore.rotate). The compare mirrors Rotation.appliesTo:
+-- the session exists, is not revoked, its current refresh token is the one expected, and the
+-- presented token is of this session and not rotated yet. The set mirrors Rotation.applyTo: the
+-- presented token becomes a tombstone with the sealed pair beside it, the new tokens are stored,
+-- and the session gets the new current refresh token while last use and expiry only move forward
+-- (SessionRecord.rotatedTo). A later expiry stretches the TTL of the session and all its keys.
+-- KEYS[1] session key, KEYS[2] the session's token set, KEYS[3] presented token key,
+-- KEYS[4] presented token's successor key, KEYS[5] new refresh token key, KEYS[6] new access key
+-- ARGV[1] session id, ARGV[2] expected current refresh id ('' for none), ARGV[3] rotated at,
+-- ARGV[4] new session expiry, ARGV[5] TTL in ms for it, ARGV[6] sealed successor ('' for none),
+-- ARGV[7] its TTL in ms, ARGV[8] new refresh id, ARGV[9] its own expiry ('' for none),
+-- ARGV[10] new access id, ARGV[11] its own expiry ('' for none), ARGV[12] token key prefix,
+-- ARGV[13] subject index prefix
+-- Returns 1 if applied, 0 if it no longer applies, -1 if a new token is already stored.
+local s = redis.call('HMGET', KEYS[1], 'sub', 'r', 'rh', 'u', 'e')
+if not s[1] or s[2] or (s[3] or '') ~= ARGV[2] then
+  return 0
+end
+local t = redis.call('HMGET', KEYS[3], 'sid', 'ro')
+if t[1] ~= ARGV[1] or t[2] then
+  return 0
+end
+if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('EXISTS', KEYS[6]) == 1 then
+  return -1
+end
+redis.call('HSET', KEYS[3], 'ro', ARGV[3])
+if ARGV[6] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
+end
+redis.call('HSET', KEYS[1], 'rh', ARGV[8])
+if ARGV[3] > s[4] then
+  redis.call('HSET', KEYS[1], 'u', ARGV[3])
+end
+for i = 0, 1 do
+  local key = KEYS[5 + i]
+  redis.call('HSET', key, 'sid', ARGV[1])
+  if ARGV[9 + 2 * i] ~= '' then
+    redis.call('HSET', key, 'e', ARGV[9 + 2 * i])
+  end
+  redis.call('SADD', KEYS[2], ARGV[8 + 2 * i])
+end
+if ARGV[4] > s[5] then
+  redis.call('HSET', KEYS[1], 'e', ARGV[4])
+  stretch(KEYS[1], KEYS[2], tonumber(ARGV[5]), ARGV[12], ARGV[13] .. s[1])
+else
+  -- The session keeps its end: the new tokens end with it.
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[5], ttl)
+    redis.call('PEXPIRE', KEYS[6], ttl)
+  end
+end
+return 1
