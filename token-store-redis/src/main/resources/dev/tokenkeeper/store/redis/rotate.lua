@@ -1,6 +1,7 @@
 -- One refresh as a compare-and-set (TokenStore.rotate). The compare mirrors Rotation.appliesTo:
--- the session exists, is not revoked, its current refresh token is the one expected, and the
--- presented token is of this session and not rotated yet. The set mirrors Rotation.applyTo: the
+-- the session exists, is not revoked nor expired at the rotation's instant (instants are
+-- fixed-width text, so they compare as strings), its current refresh token is the one expected,
+-- and the presented token is of this session and not rotated yet. The set mirrors Rotation.applyTo: the
 -- presented token becomes a tombstone with the sealed pair beside it, the new tokens are stored,
 -- and the session gets the new current refresh token while last use and expiry only move forward
 -- (SessionRecord.rotatedTo). A later expiry stretches the TTL of the session and all its keys.
@@ -13,7 +14,7 @@
 -- ARGV[13] subject index prefix
 -- Returns 1 if applied, 0 if it no longer applies, -1 if a new token is already stored.
 local s = redis.call('HMGET', KEYS[1], 'sub', 'r', 'rh', 'u', 'e')
-if not s[1] or s[2] or (s[3] or '') ~= ARGV[2] then
+if not s[1] or s[2] or (s[3] or '') ~= ARGV[2] or ARGV[3] >= s[5] then
   return 0
 end
 local t = redis.call('HMGET', KEYS[3], 'sid', 'ro')
