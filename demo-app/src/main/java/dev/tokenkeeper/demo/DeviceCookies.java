@@ -1,11 +1,14 @@
 package dev.tokenkeeper.demo;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -41,29 +44,52 @@ final class DeviceCookies {
     this.secure = secure;
   }
 
-  /** Loads the key from {@code dataDir}, creating it on first use. */
+  /**
+   * Loads the key from {@code dataDir}, creating it on first use. The key is written to a
+   * temporary file, forced, and linked into place in one step, so a crash at any point leaves
+   * either no key (made afresh on the next start) or a whole one, never a short file.
+   */
   static DeviceCookies open(Path dataDir, boolean secure) throws IOException {
     Path file = dataDir.resolve(KEY_FILE);
     if (!Files.exists(file)) {
       byte[] fresh = new byte[32];
       new SecureRandom().nextBytes(fresh);
+      Path temp = dataDir.resolve(KEY_FILE + ".tmp-" + ProcessHandle.current().pid());
       try {
+        Files.deleteIfExists(temp);
         if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-          Files.createFile(file,
+          Files.createFile(temp,
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } else {
-          Files.createFile(file);
+          Files.createFile(temp);
         }
-        Files.write(file, fresh);
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+          channel.write(ByteBuffer.wrap(fresh));
+          channel.force(true);
+        }
+        // A hard link never replaces: an instance that made the key first keeps it, ours goes.
+        Files.createLink(file, temp);
+        forceDirectory(dataDir);
       } catch (FileAlreadyExistsException e) {
         // another instance made it first; read theirs
+      } finally {
+        Files.deleteIfExists(temp);
       }
     }
     byte[] key = Files.readAllBytes(file);
     if (key.length != 32) {
-      throw new IOException(file + " must hold 32 bytes, not " + key.length);
+      throw new IOException(file + " must hold 32 bytes, not " + key.length
+          + "; delete it to make a new key (device cookies issued so far stop counting)");
     }
     return new DeviceCookies(key, secure);
+  }
+
+  private static void forceDirectory(Path dir) {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Some file systems cannot force a directory; the rename is still atomic there.
+    }
   }
 
   /** A {@code Set-Cookie} value proving this client logged in as {@code userKey}. */
