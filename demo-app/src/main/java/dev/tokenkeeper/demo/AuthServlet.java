@@ -9,6 +9,7 @@ import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
+import dev.tokenkeeper.servlet.BearerTokenFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -33,16 +34,32 @@ final class AuthServlet extends JsonServlet {
   private static final Logger LOG = LoggerFactory.getLogger(AuthServlet.class);
   private static final String SESSIONS_PREFIX = "/sessions/";
 
+  /** Refresh failures per address and window: their own bucket, apart from logins'. */
+  static final int REFRESH_FAILURES = 20;
+
+  /** Checks a password; the real one is {@link Accounts#verify}. */
+  interface PasswordCheck {
+    boolean verify(String username, String password);
+  }
+
   private final transient TokenService tokens;
   private final transient Clock clock;
-  private final transient FailureLimiter perUser;
-  private final transient FailureLimiter perAddress;
+  private final transient PasswordCheck passwords;
+  private final transient LoginGuard guard;
+  private final transient DeviceCookies devices;
+  private final transient SessionCap cap;
+  private final transient FailureLimiter refreshFailures;
 
-  AuthServlet(TokenService tokens, Clock clock) {
+  AuthServlet(TokenService tokens, Clock clock, PasswordCheck passwords, DeviceCookies devices,
+      SessionCap cap) {
     this.tokens = tokens;
     this.clock = clock;
-    this.perUser = new FailureLimiter(5, Duration.ofMinutes(15), 10_000, clock);
-    this.perAddress = new FailureLimiter(20, Duration.ofMinutes(15), 10_000, clock);
+    this.passwords = passwords;
+    this.guard = new LoginGuard(clock);
+    this.devices = devices;
+    this.cap = cap;
+    this.refreshFailures =
+        FailureLimiter.hard(REFRESH_FAILURES, LoginGuard.WINDOW, 10_000, clock);
   }
 
   @Override
@@ -84,50 +101,62 @@ final class AuthServlet extends JsonServlet {
   }
 
   private void login(HttpServletRequest request, HttpServletResponse response) throws IOException {
-    String address = request.getRemoteAddr();
+    String address = clientAddress(request);
+    String addressKey = AddressKey.of(address);
     JsonNode body = Json.readObject(request);
     String username = Json.text(body, "username", 256);
     String password = Json.text(body, "password", 1024);
     String userKey = username.toLowerCase(Locale.ROOT);
-    Optional<Duration> wait = perAddress.retryAfter(address).or(() -> perUser.retryAfter(userKey));
-    if (wait.isPresent()) {
-      tooManyAttempts(response, wait.get());
+    Optional<String> device = devices.verify(userKey, request.getHeader("Cookie"));
+    // Reserved before the hash: parallel guesses cannot all pass the limit.
+    LoginGuard.Reservation reservation = guard.reserve(userKey, addressKey, device);
+    if (reservation.ticket() == null) {
+      LOG.info("login throttled from {}", address);
+      tooManyAttempts(response, reservation.retryAfter());
     }
-    if (!Accounts.verify(username, password)) {
-      perAddress.recordFailure(address);
-      perUser.recordFailure(userKey);
+    if (!passwords.verify(username, password)) {
       LOG.info("login refused from {}", address);
       throw new ApiException(401, "invalid_credentials", "wrong username or password");
     }
-    perUser.reset(userKey);
+    guard.succeeded(reservation.ticket(), userKey, addressKey);
     String userAgent = request.getHeader("User-Agent");
     IssuedPair pair = tokens.issuePair(username, userAgent, new Client(address, userAgent));
-    LOG.info("login: {} session {}", username, pair.session().id());
+    int ended = cap.enforce(username, pair.session().id());
+    LOG.info("login: {} session {}{}", username, pair.session().id(),
+        ended == 0 ? "" : " (ended " + ended + " idle sessions over the cap)");
+    response.addHeader("Set-Cookie", devices.issue(userKey));
     writePair(response, pair);
   }
 
   /** {@code POST /auth/refresh {"refresh_token"}}: a new pair for the same session. */
   private void refresh(HttpServletRequest request, HttpServletResponse response)
       throws IOException {
-    String address = request.getRemoteAddr();
+    String address = clientAddress(request);
     String presented = Json.text(Json.readObject(request), "refresh_token", 256);
-    Optional<Duration> wait = perAddress.retryAfter(address);
-    if (wait.isPresent()) {
-      tooManyAttempts(response, wait.get());
+    FailureLimiter.Attempt attempt = refreshFailures.reserve(AddressKey.of(address));
+    if (!attempt.granted()) {
+      tooManyAttempts(response, attempt.retryAfter());
     }
     RefreshResult result =
         tokens.refresh(presented, new Client(address, request.getHeader("User-Agent")));
     if (result instanceof RefreshResult.Refreshed refreshed) {
+      refreshFailures.refund(attempt);
       writePair(response, refreshed.pair());
       return;
     }
     AuthResult.Reason reason = ((RefreshResult.Rejected) result).reason();
-    perAddress.recordFailure(address);
     if (reason == AuthResult.Reason.REUSED) {
       LOG.warn("refresh token {} reused after rotation from {}: its session is revoked",
           TokenHash.sha256(presented).fingerprint(), address);
     }
-    throw new ApiException(401, "invalid_grant", "the refresh token is invalid, expired or revoked");
+    // RFC 6749 section 5.2: invalid_grant is a 400.
+    throw new ApiException(400, "invalid_grant", "the refresh token is invalid, expired or revoked");
+  }
+
+  /** The client's address as the Bearer filter found it (through trusted proxies only). */
+  private static String clientAddress(HttpServletRequest request) {
+    Object address = request.getAttribute(BearerTokenFilter.CLIENT_ADDRESS_ATTRIBUTE);
+    return address instanceof String text ? text : request.getRemoteAddr();
   }
 
   private void writePair(HttpServletResponse response, IssuedPair pair) throws IOException {
@@ -140,7 +169,6 @@ final class AuthServlet extends JsonServlet {
     answer.put("refresh_token", pair.refreshPlaintext());
     answer.put("refresh_expires_in", Duration.between(now, pair.refreshExpiresAt()).toSeconds());
     answer.put("session_id", pair.session().id().value());
-    response.setHeader("Cache-Control", "no-store");
     response.setHeader("Pragma", "no-cache");
     Json.write(response, 200, answer);
   }
@@ -170,7 +198,6 @@ final class AuthServlet extends JsonServlet {
     List<Map<String, Object>> sessions = tokens.sessions(caller.subject()).stream()
         .map(s -> describe(s, s.id().equals(caller.id())))
         .toList();
-    response.setHeader("Cache-Control", "no-store");
     Json.write(response, 200, Map.of("sessions", sessions));
   }
 

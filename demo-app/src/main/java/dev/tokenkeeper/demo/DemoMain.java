@@ -6,10 +6,11 @@ import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code java -jar tokenkeeper-demo.jar [--port N] [--host H] [--data-dir DIR]}: starts the demo
- * backend and prints one line with its address once it accepts connections. SIGTERM (or Ctrl-C)
- * stops it gracefully. Bad options or a data directory in use exit with status 2 or 1 and one
- * line on standard error.
+ * {@code java -jar tokenkeeper-demo.jar [options]} (see {@link DemoOptions#USAGE}): starts the
+ * demo backend and prints one line with its address once it accepts connections. SIGTERM (or
+ * Ctrl-C) stops it gracefully. Bad options (or plain HTTP on a non-loopback address) exit with
+ * status 2, a data directory in use or writable by others with status 1, each with one line on
+ * standard error.
  */
 public final class DemoMain {
 
@@ -31,7 +32,7 @@ public final class DemoMain {
     DemoServer server;
     try {
       server = DemoServer.start(options, Clock.systemUTC());
-    } catch (TokenkeeperException e) {
+    } catch (TokenkeeperException | InsecureDataException e) {
       System.err.println("tokenkeeper-demo: " + e.getMessage());
       System.exit(1);
       return;

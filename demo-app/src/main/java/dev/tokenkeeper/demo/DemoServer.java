@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -22,13 +23,16 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The demo backend: Jetty 12 (ee10) with the Bearer filter in front of {@code /api/*} and
  * {@code /auth/*}, tokens in a {@link FileTokenStore} under the data directory (or in Redis with
- * {@code --store}), and proposals in a JSON file in the data directory. Built only from Tokenkeeper's public API, as an application would be.
+ * {@code --store}), and proposals in a JSON file in the data directory; HTTPS only with
+ * {@code --tls-keystore}. Built only from Tokenkeeper's public API, as an application would be.
  */
 final class DemoServer implements AutoCloseable {
 
@@ -42,11 +46,13 @@ final class DemoServer implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final TokenStore store;
+  private final String scheme;
 
-  private DemoServer(Server server, ServerConnector connector, TokenStore store) {
+  private DemoServer(Server server, ServerConnector connector, TokenStore store, String scheme) {
     this.server = server;
     this.connector = connector;
     this.store = store;
+    this.scheme = scheme;
   }
 
   /**
@@ -56,8 +62,25 @@ final class DemoServer implements AutoCloseable {
    * @throws Exception if Jetty cannot start (the port is taken, say)
    */
   static DemoServer start(DemoOptions options, Clock clock) throws Exception {
+    return start(options, clock, System.getenv(), Accounts::verify);
+  }
+
+  /**
+   * As {@link #start(DemoOptions, Clock)}, with the environment ({@value
+   * DemoOptions#TLS_PASSWORD_ENV}, {@value DemoOptions#REDIS_PASSWORD_ENV}) and the password check
+   * given.
+   *
+   * @throws InsecureDataException if the data or store directory or a file in them is writable
+   *     by group or others
+   * @throws IllegalArgumentException if the keystore cannot be opened or its password is missing
+   */
+  static DemoServer start(DemoOptions options, Clock clock, Map<String, String> env,
+      AuthServlet.PasswordCheck passwords) throws Exception {
     Path dataDir = createPrivateDirectory(options.dataDir());
-    TokenStore store = openStore(options, dataDir, clock);
+    PrivateFiles.check(dataDir);
+    SslContextFactory.Server tls = options.tlsKeystore() == null ? null
+        : Tls.contextFactory(options.tlsKeystore(), env.get(DemoOptions.TLS_PASSWORD_ENV));
+    TokenStore store = openStore(options, dataDir, clock, env);
     try {
       TokenService tokens = TokenService.builder()
           .store(store)
@@ -69,7 +92,14 @@ final class DemoServer implements AutoCloseable {
       HttpConfiguration http = new HttpConfiguration();
       http.setSendServerVersion(false);
       http.setRequestHeaderSize(16 * 1024);
-      ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+      ServerConnector connector;
+      if (tls == null) {
+        connector = new ServerConnector(server, new HttpConnectionFactory(http));
+      } else {
+        http.addCustomizer(Tls.strictTransportSecurity());
+        connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
+            new HttpConnectionFactory(http));
+      }
       connector.setHost(options.host());
       connector.setPort(options.port());
       connector.setIdleTimeout(10_000);
@@ -81,13 +111,17 @@ final class DemoServer implements AutoCloseable {
           .realm("tokenkeeper-demo")
           .publicPaths("/auth/login", "/auth/refresh")
           .sessionRateLimit(SESSION_RATE_LIMIT, Duration.ofMinutes(1))
+          .trustedProxies(options.trustedProxies().toArray(String[]::new))
           .clock(clock)
           .build();
       FilterHolder holder = new FilterHolder(filter);
       EnumSet<DispatcherType> requests = EnumSet.of(DispatcherType.REQUEST);
       context.addFilter(holder, "/api/*", requests);
       context.addFilter(holder, "/auth/*", requests);
-      context.addServlet(new ServletHolder(new AuthServlet(tokens, clock)), "/auth/*");
+      DeviceCookies devices = DeviceCookies.open(dataDir, tls != null);
+      SessionCap cap = new SessionCap(tokens, options.maxSessions());
+      context.addServlet(new ServletHolder(
+          new AuthServlet(tokens, clock, passwords, devices, cap)), "/auth/*");
       context.addServlet(new ServletHolder(new ProposalServlet(proposals)), "/api/*");
       context.addServlet(new ServletHolder(new HealthServlet()), "/health");
       context.addServlet(new ServletHolder(new NotFoundServlet()), "/");
@@ -97,7 +131,7 @@ final class DemoServer implements AutoCloseable {
       server.setErrorHandler(new JsonErrorHandler());
       server.setStopTimeout(5_000);
       server.start();
-      return new DemoServer(server, connector, store);
+      return new DemoServer(server, connector, store, options.scheme());
     } catch (Exception | Error e) {
       store.close();
       throw e;
@@ -105,9 +139,13 @@ final class DemoServer implements AutoCloseable {
   }
 
   /** The Redis store named by {@code --store}, or else the file store in the data directory. */
-  private static TokenStore openStore(DemoOptions options, Path dataDir, Clock clock) {
+  private static TokenStore openStore(DemoOptions options, Path dataDir, Clock clock,
+      Map<String, String> env) {
     if (options.store() != null) {
-      return RedisTokenStore.builder().uri(options.store()).clock(clock).build();
+      return RedisTokenStore.builder()
+          .uri(RedisPassword.apply(options.store(), env.get(DemoOptions.REDIS_PASSWORD_ENV)))
+          .clock(clock)
+          .build();
     }
     return FileTokenStore.builder().directory(dataDir.resolve(TOKENS_DIR)).clock(clock).build();
   }
@@ -117,11 +155,11 @@ final class DemoServer implements AutoCloseable {
     return connector.getLocalPort();
   }
 
-  /** Where the server answers, e.g. {@code http://127.0.0.1:8080}. */
+  /** Where the server answers, e.g. {@code http://127.0.0.1:8080} or {@code https://...}. */
   URI uri() {
     String host = connector.getHost().contains(":") ? "[" + connector.getHost() + "]"
         : connector.getHost();
-    return URI.create("http://" + host + ":" + port());
+    return URI.create(scheme + "://" + host + ":" + port());
   }
 
   /** Stops accepting, lets requests in flight finish (up to 5 s), then closes the token store. */

@@ -87,8 +87,14 @@ final class Json {
     return value;
   }
 
+  /**
+   * Writes {@code body} as the answer, with {@code Cache-Control: no-store} (answers carry tokens
+   * and private data) and {@code X-Content-Type-Options: nosniff}.
+   */
   static void write(HttpServletResponse response, int status, Object body) throws IOException {
     byte[] bytes = MAPPER.writeValueAsBytes(body);
+    response.setHeader("Cache-Control", "no-store");
+    response.setHeader("X-Content-Type-Options", "nosniff");
     response.setStatus(status);
     response.setContentType("application/json");
     response.setCharacterEncoding(StandardCharsets.UTF_8.name());
@@ -98,7 +104,6 @@ final class Json {
 
   static void writeError(HttpServletResponse response, int status, String error, String description)
       throws IOException {
-    response.setHeader("Cache-Control", "no-store");
     write(response, status, errorBody(error, description));
   }
 

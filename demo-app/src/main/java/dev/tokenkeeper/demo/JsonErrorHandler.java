@@ -23,6 +23,7 @@ final class JsonErrorHandler extends ErrorHandler {
         ? status : response.getStatus();
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    response.getHeaders().put("X-Content-Type-Options", "nosniff");
     response.write(true, ByteBuffer.wrap(body(code)), callback);
     return true;
   }
@@ -35,6 +36,7 @@ final class JsonErrorHandler extends ErrorHandler {
   @SuppressWarnings("removal")
   public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
     fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+    fields.put("X-Content-Type-Options", "nosniff");
     return ByteBuffer.wrap(body(status));
   }
 

@@ -63,7 +63,9 @@ final class ProposalServlet extends JsonServlet {
       throws IOException {
     String user = session(request).subject();
     String invitee = Json.text(Json.readObject(request), "username", 256);
+    // One answer for a proposal that does not exist and one the caller may not see.
     Proposal proposal = proposals.find(id)
+        .filter(p -> p.isVisibleTo(user))
         .orElseThrow(() -> ApiException.notFound("no such proposal"));
     if (!proposal.owner().equals(user)) {
       throw new ApiException(403, "forbidden", "only the owner may invite collaborators");

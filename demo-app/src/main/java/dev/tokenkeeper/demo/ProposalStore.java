@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +32,7 @@ final class ProposalStore {
   private final Path file;
   private final Clock clock;
   private final Map<String, Proposal> byId = new LinkedHashMap<>();
-  private long lastId;
+  private final SecureRandom random = new SecureRandom();
 
   ProposalStore(Path file, Clock clock) throws IOException {
     this.file = file;
@@ -39,7 +41,6 @@ final class ProposalStore {
       List<Proposal> saved = Json.MAPPER.readValue(file.toFile(), new TypeReference<>() {});
       for (Proposal proposal : saved) {
         byId.put(proposal.id(), proposal);
-        lastId = Math.max(lastId, Long.parseLong(proposal.id()));
       }
     }
   }
@@ -55,10 +56,9 @@ final class ProposalStore {
 
   synchronized Proposal create(String owner, String title) {
     Proposal proposal = new Proposal(
-        Long.toString(lastId + 1), title, owner, List.of(), clock.instant().toString());
+        newId(), title, owner, List.of(), clock.instant().toString());
     byId.put(proposal.id(), proposal);
     persist(() -> byId.remove(proposal.id()));
-    lastId++;
     return proposal;
   }
 
@@ -69,6 +69,13 @@ final class ProposalStore {
       persist(() -> byId.put(proposal.id(), proposal));
     }
     return updated;
+  }
+
+  /** 128 random bits, base64url: ids cannot be guessed or counted (older files keep 1, 2, ...). */
+  private String newId() {
+    byte[] bytes = new byte[16];
+    random.nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   /** Writes every proposal; on failure undoes the in-memory change so memory matches the disk. */

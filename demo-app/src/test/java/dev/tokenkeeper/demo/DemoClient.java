@@ -15,14 +15,18 @@ final class DemoClient {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5))
-      .build();
+  private final HttpClient http;
   private final URI base;
 
   DemoClient(URI base) {
+    this(base, HttpClient.newBuilder());
+  }
+
+  /** A client for {@code base} built from {@code builder} (an HTTPS one trusts a test key). */
+  DemoClient(URI base, HttpClient.Builder builder) {
     this.base = base;
+    this.http = builder.version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5)).build();
   }
 
   HttpResponse<String> send(String method, String path, String token, String json) {
@@ -30,7 +34,7 @@ final class DemoClient {
   }
 
   HttpResponse<String> send(String method, String path, String token, String json,
-      String userAgent) {
+      String userAgent, String... headers) {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
         .timeout(Duration.ofSeconds(20))
         .header("User-Agent", userAgent)
@@ -41,6 +45,9 @@ final class DemoClient {
     }
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
     }
     try {
       return http.send(request.build(), HttpResponse.BodyHandlers.ofString());

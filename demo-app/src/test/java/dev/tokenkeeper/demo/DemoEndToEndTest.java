@@ -88,13 +88,23 @@ class DemoEndToEndTest {
   }
 
   @Test
-  void invite_onlyTheOwnerMay_andUnknownsAre404() throws Exception {
+  void invite_onlyTheOwnerMay_andWhatTheCallerCannotSeeIs404() throws Exception {
     start();
     String alice = client.token("alice@example.com", "wonderland");
     String bob = client.token("bob@example.com", "builder");
     String id = DemoClient.json(
         client.send("POST", "/api/proposals", alice, "{\"title\":\"Plan\"}")).get("id").asText();
+    assertTrue(id.matches("[A-Za-z0-9_-]{22}"), "a random 128-bit id: " + id);
     String invite = "{\"username\":\"alice@example.com\"}";
+    // Bob cannot see Alice's proposal: the same 404 as for one that does not exist.
+    HttpResponse<String> hidden = client.send("POST", "/api/proposals/" + id + "/collaborators",
+        bob, invite);
+    assertEquals(404, hidden.statusCode());
+    assertEquals(client.send("POST", "/api/proposals/nope/collaborators", bob, invite).body(),
+        hidden.body());
+    assertEquals(200, client.send("POST", "/api/proposals/" + id + "/collaborators", alice,
+        "{\"username\":\"bob@example.com\"}").statusCode());
+    // Now a collaborator, Bob sees it, and may still not invite.
     assertEquals(403, client.send("POST", "/api/proposals/" + id + "/collaborators", bob,
         invite).statusCode());
     assertEquals(404, client.send("POST", "/api/proposals/" + id + "/collaborators", alice,

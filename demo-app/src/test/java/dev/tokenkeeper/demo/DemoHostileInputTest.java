@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import javax.net.SocketFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,12 +33,16 @@ class DemoHostileInputTest {
 
   @TempDir static Path dataDir;
 
-  private static DemoServer server;
-  private static String token;
+  static DemoServer server;
+  static String token;
+  /** Opens connections to the server: plain here, TLS in {@link DemoHostileInputTlsTest}. */
+  static SocketFactory sockets = SocketFactory.getDefault();
 
   @BeforeAll
   static void start() throws Exception {
-    server = DemoServer.start(new DemoOptions(0, "127.0.0.1", dataDir, null, false), Clock.systemUTC());
+    server = DemoServer.start(new DemoOptions(0, "127.0.0.1", dataDir, null, false),
+        Clock.systemUTC());
+    sockets = SocketFactory.getDefault();
     token = new DemoClient(server.uri()).token("alice@example.com", "wonderland");
   }
 
@@ -177,7 +182,7 @@ class DemoHostileInputTest {
 
   /** Sends raw bytes and reads the whole response until the server closes the connection. */
   private static String exchange(byte[] request) throws IOException {
-    try (Socket socket = new Socket("127.0.0.1", server.port())) {
+    try (Socket socket = sockets.createSocket("127.0.0.1", server.port())) {
       socket.setSoTimeout(15_000);
       OutputStream out = socket.getOutputStream();
       try {

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,8 +39,33 @@ class DemoOptionsTest {
     assertEquals("unknown option '--prot' (try --help)", assertThrows(
         IllegalArgumentException.class, () -> DemoOptions.parse("--prot", "1")).getMessage());
     assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse("--data-dir", " "));
-    assertEquals("--store must be a redis:// or rediss:// URI: 'mysql://x'", assertThrows(
-        IllegalArgumentException.class, () -> DemoOptions.parse("--store", "mysql://x"))
-        .getMessage());
+    String refusal = assertThrows(IllegalArgumentException.class,
+        () -> DemoOptions.parse("--store", "mysql://root:hunter2@db")).getMessage();
+    assertTrue(refusal.startsWith("--store must be a redis:// or rediss:// URI"), refusal);
+    assertFalse(refusal.contains("hunter2"), refusal);
+  }
+
+  @Test
+  void parse_newOptions() {
+    DemoOptions options = DemoOptions.parse("--trusted-proxy", "10.0.0.0/8", "--trusted-proxy",
+        "::1", "--tls-keystore", "/tmp/k.p12", "--host", "0.0.0.0", "--max-sessions", "3");
+    assertEquals(java.util.List.of("10.0.0.0/8", "::1"), options.trustedProxies());
+    assertEquals(Path.of("/tmp/k.p12"), options.tlsKeystore());
+    assertEquals("https", options.scheme());
+    assertEquals(3, options.maxSessions());
+    assertTrue(DemoOptions.parse("--host", "192.0.2.1", "--insecure-http").insecureHttp());
+    assertThrows(IllegalArgumentException.class,
+        () -> DemoOptions.parse("--trusted-proxy", "proxy.internal"));
+    assertThrows(IllegalArgumentException.class,
+        () -> DemoOptions.parse("--trusted-proxy", "10.0.0.0/33"));
+  }
+
+  @Test
+  void parse_nonLoopbackHostWithoutTls_isRefusedInOneLine() {
+    String why = assertThrows(IllegalArgumentException.class,
+        () -> DemoOptions.parse("--host", "0.0.0.0")).getMessage();
+    assertTrue(why.contains("--tls-keystore") && why.contains("--insecure-http"), why);
+    assertFalse(why.contains("\n"), why);
+    assertEquals("localhost", DemoOptions.parse("--host", "localhost").host());
   }
 }

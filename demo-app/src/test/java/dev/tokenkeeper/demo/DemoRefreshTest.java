@@ -88,10 +88,10 @@ class DemoRefreshTest {
 
     clock.advance(Duration.ofSeconds(30));
     HttpResponse<String> theft = refresh(stolen);
-    assertEquals(401, theft.statusCode());
+    assertEquals(400, theft.statusCode());
     assertEquals("invalid_grant", DemoClient.json(theft).get("error").asText());
     assertEquals(401, status(rotated.get("access_token").asText()));
-    assertEquals(401, refresh(rotated.get("refresh_token").asText()).statusCode());
+    assertEquals(400, refresh(rotated.get("refresh_token").asText()).statusCode());
     assertEquals(200, status(phone.get("access_token").asText()));
   }
 
@@ -110,8 +110,8 @@ class DemoRefreshTest {
   @Test
   void refresh_badInput_isA4xxNeverA500() throws Exception {
     start();
-    assertEquals(401, refresh("tkr_nonsense").statusCode());
-    assertEquals(401, refresh(login().get("access_token").asText()).statusCode());
+    assertEquals(400, refresh("tkr_nonsense").statusCode());
+    assertEquals(400, refresh(login().get("access_token").asText()).statusCode());
     assertEquals(400, client.send("POST", "/auth/refresh", null, "{}").statusCode());
     assertEquals(400, client.send("POST", "/auth/refresh", null, "{\"refresh_token\":7}")
         .statusCode());

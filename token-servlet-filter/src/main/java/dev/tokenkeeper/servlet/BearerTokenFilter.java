@@ -71,9 +71,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Brute force.</b> Refused tokens and malformed requests count as failures of the client
  * address ({@code getRemoteAddr()}, or behind proxies named by {@link Builder#trustedProxies} the
- * address they forwarded; no other {@code X-Forwarded-For} is believed). Past the limit within the window the address gets 429 until the window
- * ends, before any store lookup. Requests without credentials do not count. Memory is bounded: at
- * most 10,000 addresses are tracked, the oldest window evicted first.
+ * address they forwarded; no other forwarding header is believed), IPv6 addresses by their /64.
+ * Each request with credentials reserves a failure before the store lookup and gives it back if
+ * its token is valid, so parallel guesses never make more lookups than the limit; past it the
+ * address gets 429 until its window ends. Requests without credentials do not count. Memory is
+ * bounded: at most 10,000 addresses are tracked; a flood of new addresses evicts counting ones,
+ * never one that is refused.
  *
  * <p><b>Secrecy.</b> A token is never logged, stored or put in a response or exception message;
  * a refused token is logged (at DEBUG) as {@link TokenHash#fingerprint()} at most.
@@ -87,6 +90,14 @@ public final class BearerTokenFilter implements Filter {
 
   /** What {@code getAuthType()} returns for a request this filter authenticated. */
   public static final String AUTH_TYPE = "Bearer";
+
+  /**
+   * The request attribute holding the client's address as a {@code String}: the peer's, or behind
+   * proxies named by {@link Builder#trustedProxies} the address they forwarded. Set on every
+   * request the filter sees, public paths included, so an application's own limits (a login
+   * endpoint's) key on the same address.
+   */
+  public static final String CLIENT_ADDRESS_ATTRIBUTE = "dev.tokenkeeper.clientAddress";
 
   /** The realm unless one is set. */
   public static final String DEFAULT_REALM = "tokenkeeper";
@@ -184,33 +195,43 @@ public final class BearerTokenFilter implements Filter {
       Refusal.NOT_CONFIGURED.send(response, DEFAULT_REALM);
       return;
     }
+    String client = current.proxies().clientAddress(request);
+    request.setAttribute(CLIENT_ADDRESS_ATTRIBUTE, client);
     if (current.publicPaths().matches(pathWithinApplication(request))) {
       chain.doFilter(request, response);
       return;
     }
-    String client = current.proxies().clientAddress(request);
-    long retryAfter = current.limiter().retryAfterSeconds(client, current.clock().instant());
+    String bucket = AddressGroup.of(client);
+    long retryAfter = current.limiter().retryAfterSeconds(bucket, current.clock().instant());
     if (retryAfter > 0) {
-      response.setHeader("Retry-After", Long.toString(retryAfter));
-      Refusal.TOO_MANY_FAILURES.send(response, current.realm());
+      refuseLimited(current, response, retryAfter);
       return;
     }
     Credentials credentials =
         Credentials.read(request, current.allowQuery(), current.allowForm());
+    if (credentials.kind() == Credentials.Kind.NONE) {
+      Refusal.NO_CREDENTIALS.send(response, current.realm());
+      return;
+    }
+    // Reserve the failure before the lookup: parallel guesses cannot all pass one check.
+    WindowLimiter.Permit failure = current.limiter().acquire(bucket, current.clock().instant());
+    if (failure == null) {
+      refuseLimited(current, response,
+          current.limiter().retryAfterSeconds(bucket, current.clock().instant()));
+      return;
+    }
     switch (credentials.kind()) {
-      case NONE:
-        Refusal.NO_CREDENTIALS.send(response, current.realm());
-        return;
       case INVALID_REQUEST:
-        recordFailure(current, client);
+        keepFailure(current, client, failure);
         LOG.debug("refused a request from {}: {}", client, credentials.problem());
         Refusal.invalidRequest(credentials.problem()).send(response, current.realm());
         return;
       case INVALID_TOKEN:
-        refuseToken(current, response, client, credentials.token(), "not an RFC 6750 b64token");
+        refuseToken(current, response, client, failure, credentials.token(),
+            "not an RFC 6750 b64token");
         return;
       case TOKEN:
-        authenticate(current, request, response, chain, client, credentials);
+        authenticate(current, request, response, chain, client, bucket, failure, credentials);
         return;
       default:
         throw new AssertionError(credentials.kind());
@@ -232,8 +253,8 @@ public final class BearerTokenFilter implements Filter {
   }
 
   private static void authenticate(Settings current, HttpServletRequest request,
-      HttpServletResponse response, FilterChain chain, String client, Credentials credentials)
-      throws IOException, ServletException {
+      HttpServletResponse response, FilterChain chain, String client, String bucket,
+      WindowLimiter.Permit failure, Credentials credentials) throws IOException, ServletException {
     String token = credentials.token();
     AuthResult result;
     try {
@@ -241,22 +262,24 @@ public final class BearerTokenFilter implements Filter {
           token, new Client(client, request.getHeader("User-Agent")));
     } catch (RuntimeException e) {
       // Fail closed: a store that cannot answer must not let anyone in, nor show its insides.
+      // An outage is not the client's failure.
+      current.limiter().release(bucket, failure);
       logStoreFailure(current, token, client, e);
       Refusal.UNAVAILABLE.send(response, current.realm());
       return;
     }
     if (result instanceof AuthResult.Authenticated) {
+      current.limiter().release(bucket, failure);
       Session session = ((AuthResult.Authenticated) result).session();
       WindowLimiter perSession = current.sessionLimiter();
       if (perSession != null) {
         Instant now = current.clock().instant();
-        long wait = perSession.retryAfterSeconds(session.id().value(), now);
-        if (wait > 0) {
-          response.setHeader("Retry-After", Long.toString(wait));
-          Refusal.RATE_LIMITED.send(response, current.realm());
+        // Counted and checked in one step, so parallel requests cannot overshoot the limit.
+        if (perSession.acquire(session.id().value(), now) == null) {
+          refuseLimited(current, response, Refusal.RATE_LIMITED,
+              perSession.retryAfterSeconds(session.id().value(), now));
           return;
         }
-        perSession.record(session.id().value(), now);
       }
       request.setAttribute(SESSION_ATTRIBUTE, session);
       if (credentials.source() == Credentials.Source.QUERY) {
@@ -273,22 +296,34 @@ public final class BearerTokenFilter implements Filter {
       LOG.warn("bearer token {} presented by {} does not match the client it is bound to",
           fingerprint(token), client);
     }
-    refuseToken(current, response, client, token, reason.name());
+    refuseToken(current, response, client, failure, token, reason.name());
   }
 
   private static void refuseToken(Settings current, HttpServletResponse response, String client,
-      String token, String reason) throws IOException {
+      WindowLimiter.Permit failure, String token, String reason) throws IOException {
     LOG.debug("refused bearer token {} from {}: {}", fingerprint(token), client, reason);
-    recordFailure(current, client);
+    keepFailure(current, client, failure);
     Refusal.INVALID_TOKEN.send(response, current.realm());
   }
 
-  private static void recordFailure(Settings current, String client) {
-    WindowLimiter limiter = current.limiter();
-    if (limiter.record(client, current.clock().instant())) {
+  /** The reserved failure stands; says so once when it was the address's last. */
+  private static void keepFailure(Settings current, String client, WindowLimiter.Permit failure) {
+    if (failure.last()) {
+      WindowLimiter limiter = current.limiter();
       LOG.warn("client {} reached {} failed bearer attempts within {}; answering 429 until the"
           + " window ends", client, limiter.limit(), limiter.window());
     }
+  }
+
+  private static void refuseLimited(Settings current, HttpServletResponse response,
+      long retryAfter) throws IOException {
+    refuseLimited(current, response, Refusal.TOO_MANY_FAILURES, retryAfter);
+  }
+
+  private static void refuseLimited(Settings current, HttpServletResponse response,
+      Refusal refusal, long retryAfter) throws IOException {
+    response.setHeader("Retry-After", Long.toString(Math.max(1, retryAfter)));
+    refusal.send(response, current.realm());
   }
 
   /**
@@ -349,7 +384,8 @@ public final class BearerTokenFilter implements Filter {
     private Clock clock;
     private Integer sessionLimit;
     private Duration sessionWindow;
-    private TrustedProxies proxies;
+    private String[] proxies;
+    private String forwardedHeader;
 
     private Builder(TokenService tokenService) {
       this.tokenService = tokenService;
@@ -464,18 +500,42 @@ public final class BearerTokenFilter implements Filter {
     }
 
     /**
-     * Reverse proxies, by IP address, whose {@code X-Forwarded-For} is believed. The client
-     * address (for the failure limit and client binding) is then the rightmost forwarded entry
-     * that is not one of these proxies. Requests from any other peer are taken at their own
-     * address, whatever headers they carry: never trust {@code X-Forwarded-For} blindly. Default:
-     * none (the peer's address, as {@code getRemoteAddr()} gives it).
+     * Reverse proxies, by IP address or CIDR block ({@code "10.0.0.0/8"}, {@code "fd00::/8"}),
+     * whose forwarding header ({@link #forwardedHeader}) is believed. The client address (for the
+     * failure limit, client binding and {@link #CLIENT_ADDRESS_ATTRIBUTE}) is then the rightmost
+     * forwarded entry that is not one of these proxies; entries with ports, brackets or quotes are
+     * read, and the list is walked however long it is. Requests from any other peer are taken at
+     * their own address, whatever headers they carry: never trust forwarding headers blindly.
+     * Default: none (the peer's address, as {@code getRemoteAddr()} gives it).
      *
-     * @throws IllegalArgumentException if an entry is not an IP address (names are not resolved)
+     * @throws NullPointerException if {@code entries} or an element is {@code null}
+     * @throws IllegalArgumentException if an entry is neither an IP address nor a CIDR block
+     *     (names are not resolved)
      * @throws IllegalStateException if already set
      */
-    public Builder trustedProxies(String... addresses) {
+    public Builder trustedProxies(String... entries) {
       requireUnset(this.proxies, "trustedProxies");
-      this.proxies = TrustedProxies.of(addresses);
+      for (String entry : Objects.requireNonNull(entries, "entries")) {
+        Objects.requireNonNull(entry, "trusted proxy");
+      }
+      TrustedProxies.of(entries);
+      this.proxies = entries.clone();
+      return this;
+    }
+
+    /**
+     * Which header the trusted proxies write: {@code "X-Forwarded-For"} or RFC 7239's
+     * {@code "Forwarded"} (its {@code for=} parameters), matched in any case. Only that one is
+     * read, so a client cannot slip in the other. Default: {@code X-Forwarded-For}.
+     *
+     * @throws NullPointerException if {@code header} is {@code null}
+     * @throws IllegalArgumentException if it is neither
+     * @throws IllegalStateException if already set
+     */
+    public Builder forwardedHeader(String header) {
+      requireUnset(this.forwardedHeader, "forwardedHeader");
+      TrustedProxies.header(Objects.requireNonNull(header, "header"));
+      this.forwardedHeader = header;
       return this;
     }
 
@@ -492,7 +552,9 @@ public final class BearerTokenFilter implements Filter {
           limiter,
           sessionLimit == null ? null : new WindowLimiter(
               sessionLimit, sessionWindow, WindowLimiter.DEFAULT_MAX_TRACKED),
-          proxies == null ? TrustedProxies.NONE : proxies,
+          proxies == null ? TrustedProxies.NONE : TrustedProxies.reading(
+              forwardedHeader == null ? TrustedProxies.X_FORWARDED_FOR : forwardedHeader,
+              proxies),
           Boolean.TRUE.equals(allowQuery),
           Boolean.TRUE.equals(allowForm),
           clock == null ? Clock.systemUTC() : clock,

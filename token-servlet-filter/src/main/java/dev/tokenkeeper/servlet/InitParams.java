@@ -32,6 +32,7 @@ final class InitParams {
   static final String ALLOW_QUERY_PARAMETER = "allow-query-parameter";
   static final String ALLOW_FORM_PARAMETER = "allow-form-parameter";
   static final String TRUSTED_PROXIES = "trusted-proxies";
+  static final String FORWARDED_HEADER = "forwarded-header";
   static final String SESSION_RATE_LIMIT = "session-rate-limit";
   static final String SESSION_RATE_WINDOW_SECONDS = "session-rate-window-seconds";
 
@@ -39,7 +40,8 @@ final class InitParams {
 
   private static final Set<String> KNOWN = Set.of(TOKEN_SERVICE_ATTRIBUTE, STORE_DIRECTORY, REALM,
       PUBLIC_PATHS, FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, ALLOW_QUERY_PARAMETER,
-      ALLOW_FORM_PARAMETER, TRUSTED_PROXIES, SESSION_RATE_LIMIT, SESSION_RATE_WINDOW_SECONDS);
+      ALLOW_FORM_PARAMETER, TRUSTED_PROXIES, FORWARDED_HEADER, SESSION_RATE_LIMIT,
+      SESSION_RATE_WINDOW_SECONDS);
 
   /**
    * A filter configured from init-params, and the store it opened itself (to close), or
@@ -151,6 +153,7 @@ final class InitParams {
     Boolean allowQuery;
     Boolean allowForm;
     String[] trustedProxies;
+    String forwardedHeader;
     Integer sessionLimit;
     Duration sessionWindow;
 
@@ -184,6 +187,10 @@ final class InitParams {
       if (proxies != null) {
         options.trustedProxies = proxies.split("[,\\s]+");
         check(TRUSTED_PROXIES, () -> TrustedProxies.of(options.trustedProxies));
+      }
+      options.forwardedHeader = param(config, FORWARDED_HEADER);
+      if (options.forwardedHeader != null) {
+        check(FORWARDED_HEADER, () -> TrustedProxies.header(options.forwardedHeader));
       }
       String sessionLimit = param(config, SESSION_RATE_LIMIT);
       String sessionSeconds = param(config, SESSION_RATE_WINDOW_SECONDS);
@@ -220,6 +227,9 @@ final class InitParams {
       }
       if (trustedProxies != null) {
         builder.trustedProxies(trustedProxies);
+      }
+      if (forwardedHeader != null) {
+        builder.forwardedHeader(forwardedHeader);
       }
       if (sessionLimit != null) {
         builder.sessionRateLimit(sessionLimit, sessionWindow);

@@ -67,6 +67,7 @@ record Refusal(int status, String error, String description, ChallengeKind chall
   void send(HttpServletResponse response, String realm) throws IOException {
     response.setStatus(status);
     response.setHeader("Cache-Control", "no-store");
+    response.setHeader("X-Content-Type-Options", "nosniff");
     if (challenge == ChallengeKind.REALM_ONLY) {
       response.setHeader("WWW-Authenticate", Challenge.of(realm));
     } else if (challenge == ChallengeKind.WITH_ERROR) {

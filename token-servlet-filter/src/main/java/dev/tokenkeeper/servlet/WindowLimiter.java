@@ -7,22 +7,28 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Counts events per key in fixed windows and says when a key is past its limit: failed bearer
- * attempts per client address, and requests per session for the optional per-token rate limit.
+ * Counts events per key in fixed windows and refuses a key past its limit: failed bearer attempts
+ * per client address, and requests per session for the optional per-token rate limit.
+ *
+ * <p><b>Reserve first.</b> {@link #acquire} takes a slot before the work it guards (a store
+ * lookup), atomically with the check, so parallel requests cannot all pass a check made before
+ * any of them is counted: at most {@code limit} events per window ever start. Work that turns out
+ * not to count (a valid token) gives its slot back with {@link #release}. Requests in flight
+ * therefore count against the limit until they are answered.
  *
  * <p><b>Windows.</b> A key's window opens at its first event and lasts {@code window}; at
- * {@code limit} events within it the key is limited until the window ends, and then starts
- * afresh. Limited keys are answered before any store lookup, and their requests are not
- * counted again, so a limited client cannot extend its own penalty.
+ * {@code limit} events the key is refused until the window ends, and its refused requests are not
+ * counted, so a limited client cannot extend its own penalty.
  *
- * <p><b>Bounded memory.</b> At most {@code maxTracked} keys are kept. Entries sit in the order
- * their windows opened, so expired ones are dropped from the head as time passes; when the map is
- * still full, the oldest window is evicted. An attacker with more addresses than that can push
- * entries out, but already has that many addresses times {@code limit} guesses per window, against
- * 256-bit tokens; the limit is there to stop noise and slow guessing from one place, not to be the
- * tokens' strength, and it never lets the map grow.
+ * <p><b>Bounded memory, and floods.</b> At most {@code maxTracked} keys are kept (about 150 bytes
+ * each, so 10,000 keys is about 1.5 MB), plus one shared overflow window. Keys that are counting
+ * and keys that are refusing sit in separate maps, each in the order its entries arrived; expired
+ * windows are dropped as time passes. When the table is full, the oldest counting key is evicted,
+ * never a refusing one: a flood of new keys cannot flush a locked-out client. When every tracked
+ * key is refusing, new keys share the overflow window until entries expire, so a flood is limited
+ * as one client rather than let through.
  *
- * <p>Thread-safe: one lock guards the map and is never held across I/O.
+ * <p>Thread-safe: one lock guards both maps and is never held across I/O.
  */
 final class WindowLimiter {
 
@@ -32,8 +38,12 @@ final class WindowLimiter {
   private final int limit;
   private final Duration window;
   private final int maxTracked;
-  /** Guarded by {@code this}; insertion order is window-opening order. */
-  private final LinkedHashMap<String, Window> windows = new LinkedHashMap<>();
+  /** Keys below their limit, in window-opening order. Guarded by {@code this}. */
+  private final LinkedHashMap<String, Window> counting = new LinkedHashMap<>();
+  /** Keys at their limit, in the order they reached it. Guarded by {@code this}. */
+  private final LinkedHashMap<String, Window> refusing = new LinkedHashMap<>();
+  /** Shared by new keys while the table is full of refusing keys. Guarded by {@code this}. */
+  private Window overflow;
 
   WindowLimiter(int limit, Duration window, int maxTracked) {
     this.limit = limit;
@@ -49,47 +59,127 @@ final class WindowLimiter {
     return window;
   }
 
-  /** How long {@code key} must wait, in whole seconds rounded up, or 0 if it is not limited. */
+  /**
+   * A slot taken by {@link #acquire}. {@link #last()} says whether it was the key's last one in
+   * its window. Immutable.
+   */
+  static final class Permit {
+    private final Window window;
+    private final boolean last;
+
+    private Permit(Window window, boolean last) {
+      this.window = window;
+      this.last = last;
+    }
+
+    boolean last() {
+      return last;
+    }
+  }
+
+  /**
+   * Takes one of {@code key}'s slots in its current window.
+   *
+   * @return the slot, or {@code null} if the key is at its limit (see {@link #retryAfterSeconds})
+   */
+  synchronized Permit acquire(String key, Instant now) {
+    dropExpired(now);
+    if (live(refusing, key, now) != null) {
+      return null;
+    }
+    Window current = live(counting, key, now);
+    if (current == null) {
+      current = open(key, now);
+      if (current.events >= limit) {
+        return null; // the shared overflow window is full
+      }
+    }
+    current.events++;
+    boolean last = current.events == limit;
+    if (last && current != overflow) {
+      counting.remove(key);
+      refusing.put(key, current);
+    }
+    return new Permit(current, last);
+  }
+
+  /** Gives back a slot whose event did not count; nothing if its window has ended since. */
+  synchronized void release(String key, Permit permit) {
+    Window current = permit.window;
+    if (current.events == 0 || (current != overflow && current != refusing.get(key)
+        && current != counting.get(key))) {
+      return;
+    }
+    current.events--;
+    if (current != overflow && refusing.remove(key) != null) {
+      counting.put(key, current);
+    }
+  }
+
+  /** How long {@code key} must wait, in whole seconds rounded up, or 0 if it may go on. */
   synchronized long retryAfterSeconds(String key, Instant now) {
     dropExpired(now);
-    Window current = windows.get(key);
-    if (current == null || current.events < limit) {
+    Window current = live(refusing, key, now);
+    if (current == null && live(counting, key, now) == null && isFull() && overflow != null
+        && overflow.events >= limit) {
+      current = overflow;
+    }
+    if (current == null) {
       return 0;
     }
     long millis = Duration.between(now, current.end).toMillis();
     return Math.max(1, (millis + 999) / 1000);
   }
 
-  /**
-   * Records an event for {@code key}.
-   *
-   * @return whether this event brought {@code key} to its limit
-   */
-  synchronized boolean record(String key, Instant now) {
-    dropExpired(now);
-    Window current = windows.get(key);
-    if (current == null) {
-      if (windows.size() >= maxTracked) {
-        Iterator<Map.Entry<String, Window>> oldest = windows.entrySet().iterator();
-        oldest.next();
-        oldest.remove();
-      }
-      current = new Window(now.plus(window));
-      windows.put(key, current);
-    }
-    if (current.events < limit) {
-      current.events++;
-      return current.events == limit;
-    }
-    return false;
+  /** How many keys are tracked now, not counting the overflow window. */
+  synchronized int tracked() {
+    return counting.size() + refusing.size();
   }
 
-  /** How many keys are tracked now. */
-  synchronized int tracked() {
-    return windows.size();
+  private boolean isFull() {
+    return counting.size() + refusing.size() >= maxTracked;
+  }
+
+  private Window open(String key, Instant now) {
+    if (isFull()) {
+      Iterator<Window> oldest = counting.values().iterator();
+      if (!oldest.hasNext()) {
+        if (overflow == null) {
+          overflow = new Window(now.plus(window));
+        }
+        return overflow;
+      }
+      oldest.next();
+      oldest.remove();
+    }
+    Window opened = new Window(now.plus(window));
+    counting.put(key, opened);
+    return opened;
   }
 
   private void dropExpired(Instant now) {
+    dropExpired(counting, now);
+    dropExpired(refusing, now);
+    if (overflow != null && !now.isBefore(overflow.end)) {
+      overflow = null;
+    }
+  }
+
+  /** {@code key}'s window in {@code windows} if it has not ended; an ended one is dropped. */
+  private static Window live(Map<String, Window> windows, String key, Instant now) {
+    Window found = windows.get(key);
+    if (found != null && !now.isBefore(found.end)) {
+      windows.remove(key);
+      return null;
+    }
+    return found;
+  }
+
+  /**
+   * Drops expired windows from the head. An entry moved between the maps may sit out of order, so
+   * an expired one can wait behind a live one; {@link #live} ignores it, and the cap bounds it.
+   */
+  private static void dropExpired(Map<String, Window> windows, Instant now) {
     for (Iterator<Window> it = windows.values().iterator(); it.hasNext(); ) {
       if (now.isBefore(it.next().end)) {
         return;

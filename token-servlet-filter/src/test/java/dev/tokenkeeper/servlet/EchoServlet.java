@@ -26,6 +26,10 @@ public final class EchoServlet extends HttpServlet {
         + "authType=" + request.getAuthType() + "\n"
         + "sessionAttribute=" + (session instanceof Session
             ? ((Session) session).id().value() : "none") + "\n";
+    Object client = request.getAttribute(BearerTokenFilter.CLIENT_ADDRESS_ATTRIBUTE);
+    if (client != null) {
+      response.setHeader("X-Client-Address", client.toString());
+    }
     response.setStatus(200);
     response.setContentType("text/plain;charset=utf-8");
     response.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));

@@ -1,7 +1,6 @@
 package dev.tokenkeeper.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,13 +99,13 @@ class SessionLifecycleFilterTest {
   }
 
   @Test
-  void trustedProxies_acceptIpLiteralsOnly_andNeverResolveNames() {
-    assertEquals("0:0:0:0:0:0:0:1", TrustedProxies.canonical("::1"));
-    assertEquals("10.0.0.2", TrustedProxies.canonical("10.0.0.2"));
-    assertNull(TrustedProxies.canonical("localhost"));
-    assertNull(TrustedProxies.canonical("10.0.2"));
-    assertNull(TrustedProxies.canonical(""));
+  void trustedProxies_acceptIpLiteralsOrBlocksOnly_andNeverResolveNames() {
     assertThrows(IllegalArgumentException.class, () -> TrustedProxies.of("proxy.internal"));
+    assertThrows(IllegalArgumentException.class, () -> TrustedProxies.of("10.0.2"));
+    assertThrows(IllegalArgumentException.class, () -> TrustedProxies.of(""));
+    assertThrows(IllegalArgumentException.class, () -> TrustedProxies.of("10.0.0.0/33"));
+    assertThrows(IllegalArgumentException.class, () -> TrustedProxies.of("::/129"));
+    assertThrows(IllegalArgumentException.class, () -> TrustedProxies.of("10.0.0.0/x"));
     assertThrows(IllegalArgumentException.class,
         () -> BearerTokenFilter.builder(service(null)).sessionRateLimit(0, Duration.ofSeconds(1)));
   }

@@ -2,10 +2,15 @@ package dev.tokenkeeper.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.Concurrently;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
 import org.junit.jupiter.api.Test;
 
 class WindowLimiterTest {
@@ -14,47 +19,94 @@ class WindowLimiterTest {
   private static final Duration MINUTE = Duration.ofMinutes(1);
 
   @Test
-  void record_atLimit_limitsUntilTheWindowEnds() {
+  void acquire_atLimit_refusesUntilTheWindowEnds() {
     WindowLimiter limiter = new WindowLimiter(3, MINUTE, 100);
 
-    assertFalse(limiter.record("a", T0));
-    assertFalse(limiter.record("a", T0.plusSeconds(10)));
+    assertFalse(limiter.acquire("a", T0).last());
+    assertFalse(limiter.acquire("a", T0.plusSeconds(10)).last());
     assertEquals(0, limiter.retryAfterSeconds("a", T0.plusSeconds(10)));
-    assertTrue(limiter.record("a", T0.plusSeconds(20)));
+    assertTrue(limiter.acquire("a", T0.plusSeconds(20)).last());
 
+    assertNull(limiter.acquire("a", T0.plusSeconds(20)));
     assertEquals(40, limiter.retryAfterSeconds("a", T0.plusSeconds(20)));
     assertEquals(1, limiter.retryAfterSeconds("a", T0.plusMillis(59_001)));
     assertEquals(0, limiter.retryAfterSeconds("b", T0.plusSeconds(20)));
     assertEquals(0, limiter.retryAfterSeconds("a", T0.plus(MINUTE)));
+    assertNotNull(limiter.acquire("a", T0.plus(MINUTE)));
   }
 
   @Test
-  void record_afterWindow_startsAfresh() {
+  void release_givesTheSlotBack() {
     WindowLimiter limiter = new WindowLimiter(2, MINUTE, 100);
-    limiter.record("a", T0);
+    limiter.acquire("a", T0);
+    WindowLimiter.Permit second = limiter.acquire("a", T0);
+    assertNull(limiter.acquire("a", T0));
 
-    assertFalse(limiter.record("a", T0.plus(MINUTE)));
-    assertTrue(limiter.record("a", T0.plus(MINUTE).plusSeconds(1)));
+    limiter.release("a", second);
+
+    assertEquals(0, limiter.retryAfterSeconds("a", T0));
+    assertTrue(limiter.acquire("a", T0).last());
+    assertNull(limiter.acquire("a", T0));
   }
 
   @Test
-  void record_manyAddresses_staysWithinCapEvictingOldest() {
+  void release_afterItsWindowEnded_doesNotCreditTheNextWindow() {
     WindowLimiter limiter = new WindowLimiter(1, MINUTE, 100);
-    limiter.record("first", T0);
+    WindowLimiter.Permit old = limiter.acquire("a", T0);
+    assertNotNull(limiter.acquire("a", T0.plus(MINUTE)));
+
+    limiter.release("a", old);
+
+    assertNull(limiter.acquire("a", T0.plus(MINUTE)));
+  }
+
+  @Test
+  void acquire_64ThreadsAtOnce_grantsExactlyTheLimit() throws Exception {
+    WindowLimiter limiter = new WindowLimiter(5, MINUTE, 100);
+
+    List<WindowLimiter.Permit> permits = Concurrently.run(64, t -> limiter.acquire("a", T0));
+
+    assertEquals(5, permits.stream().filter(Objects::nonNull).count());
+  }
+
+  @Test
+  void acquire_floodOfNewKeys_neverEvictsARefusingKey() {
+    WindowLimiter limiter = new WindowLimiter(2, MINUTE, 100);
+    limiter.acquire("locked", T0);
+    limiter.acquire("locked", T0);
 
     for (int i = 0; i < 10_000; i++) {
-      limiter.record("10.0." + (i / 256) + "." + (i % 256), T0.plusMillis(1 + i % 1000));
+      limiter.acquire("10.0." + (i / 256) + "." + (i % 256), T0.plusMillis(1 + i % 1000));
     }
 
     assertEquals(100, limiter.tracked());
-    assertEquals(0, limiter.retryAfterSeconds("first", T0.plusSeconds(2)));
+    assertEquals(58, limiter.retryAfterSeconds("locked", T0.plusSeconds(2)));
+    assertNull(limiter.acquire("locked", T0.plusSeconds(2)));
+  }
+
+  @Test
+  void acquire_tableFullOfRefusingKeys_newKeysShareOneOverflowWindow() {
+    WindowLimiter limiter = new WindowLimiter(1, MINUTE, 100);
+    for (int i = 0; i < 100; i++) {
+      assertTrue(limiter.acquire("locked-" + i, T0).last());
+    }
+
+    assertNotNull(limiter.acquire("new-1", T0));
+    assertNull(limiter.acquire("new-2", T0));
+    assertEquals(60, limiter.retryAfterSeconds("new-3", T0));
+
+    assertEquals(100, limiter.tracked());
+    for (int i = 0; i < 100; i++) {
+      assertNull(limiter.acquire("locked-" + i, T0.plusSeconds(1)));
+    }
+    assertNotNull(limiter.acquire("new-2", T0.plus(MINUTE)));
   }
 
   @Test
   void tracked_afterWindowsEnd_dropsExpiredEntries() {
     WindowLimiter limiter = new WindowLimiter(5, MINUTE, 100);
     for (int i = 0; i < 50; i++) {
-      limiter.record("client-" + i, T0);
+      limiter.acquire("client-" + i, T0);
     }
 
     limiter.retryAfterSeconds("anyone", T0.plus(MINUTE));

@@ -1,0 +1,37 @@
+package dev.tokenkeeper.servlet;
+
+import dev.tokenkeeper.core.Client;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+
+/**
+ * The key a client address is limited under: an IPv4 address as it is, an IPv6 address by its
+ * /64 network. One IPv6 subscriber usually holds a whole /64, so keying by full address would give
+ * it 2^64 fresh buckets.
+ *
+ * <p>Stateless; thread-safe.
+ */
+final class AddressGroup {
+
+  private AddressGroup() {}
+
+  /** {@code address}'s limiter key; text that is no IPv6 literal is its own key. */
+  static String of(String address) {
+    if (address == null || address.indexOf(':') < 0) {
+      return address; // IPv4, or unknown: no parsing on the common path
+    }
+    String literal = address.startsWith("[") && address.endsWith("]")
+        ? address.substring(1, address.length() - 1) : address;
+    InetAddress parsed = Client.parseAddress(literal);
+    if (!(parsed instanceof Inet6Address)) {
+      return parsed == null ? address : parsed.getHostAddress();
+    }
+    byte[] bytes = parsed.getAddress();
+    StringBuilder key = new StringBuilder(24);
+    for (int i = 0; i < 8; i += 2) {
+      key.append(Integer.toHexString(((bytes[i] & 0xff) << 8) | (bytes[i + 1] & 0xff)))
+          .append(':');
+    }
+    return key.append(":/64").toString();
+  }
+}
