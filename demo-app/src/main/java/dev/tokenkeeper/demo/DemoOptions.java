@@ -22,7 +22,8 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
       "  --host H        address to bind (default 127.0.0.1)",
       "  --data-dir DIR  where tokens and proposals are kept (default ./tokenkeeper-data)",
       "  --store URI     keep tokens in Redis instead: redis://HOST:PORT or rediss://...",
-      "                  (default: the file store in --data-dir)",
+      "                  or PostgreSQL: postgresql://USER@HOST:PORT/DB (password in",
+      "                  TOKENKEEPER_DB_PASSWORD) (default: the file store in --data-dir)",
       "  --help          print this help and exit");
 
   DemoOptions {
@@ -78,6 +79,9 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
   }
 
   private static String parseStore(String value) {
+    if (JdbcStores.isPostgres(value)) {
+      return JdbcStores.requireValid(value);
+    }
     if (!value.startsWith("redis://") && !value.startsWith("rediss://")) {
       throw new IllegalArgumentException(
           "--store must be a redis:// or rediss:// URI: '" + value + "'");

@@ -106,6 +106,9 @@ final class DemoServer implements AutoCloseable {
 
   /** The Redis store named by {@code --store}, or else the file store in the data directory. */
   private static TokenStore openStore(DemoOptions options, Path dataDir, Clock clock) {
+    if (JdbcStores.isPostgres(options.store())) {
+      return JdbcStores.open(options.store(), System.getenv());
+    }
     if (options.store() != null) {
       return RedisTokenStore.builder().uri(options.store()).clock(clock).build();
     }
