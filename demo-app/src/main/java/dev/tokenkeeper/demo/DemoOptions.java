@@ -36,8 +36,9 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
       "                       needs --tls-keystore or --insecure-http",
       "  --data-dir DIR       where tokens and proposals are kept (default ./tokenkeeper-data)",
       "  --store URI          keep tokens in Redis instead: redis://HOST:PORT or rediss://...",
-      "                       (default: the file store in --data-dir); password in the URI or",
-      "                       in " + REDIS_PASSWORD_ENV,
+      "                       (password in the URI or in " + REDIS_PASSWORD_ENV + "), or in",
+      "                       PostgreSQL: postgresql://USER@HOST:PORT/DB (password in",
+      "                       TOKENKEEPER_DB_PASSWORD); default: the file store in --data-dir",
       "  --trusted-proxy CIDR a reverse proxy (address or block) whose X-Forwarded-For is",
       "                       believed; repeatable",
       "  --tls-keystore FILE  serve HTTPS only, with this PKCS12 keystore; its password in",
@@ -133,11 +134,14 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
   }
 
   private static String parseStore(String value) {
+    if (JdbcStores.isPostgres(value)) {
+      return JdbcStores.requireValid(value);
+    }
     if (!value.startsWith("redis://") && !value.startsWith("rediss://")) {
       // Not echoed: a URI may carry a password.
       throw new IllegalArgumentException(
-          "--store must be a redis:// or rediss:// URI (the value is not shown: it may hold a"
-              + " password)");
+          "--store must be a redis://, rediss:// or postgresql:// URI (the value is not shown:"
+              + " it may hold a password)");
     }
     return value;
   }

@@ -138,9 +138,12 @@ final class DemoServer implements AutoCloseable {
     }
   }
 
-  /** The Redis store named by {@code --store}, or else the file store in the data directory. */
+  /** The store {@code --store} names (PostgreSQL or Redis), else the file store in the data dir. */
   private static TokenStore openStore(DemoOptions options, Path dataDir, Clock clock,
       Map<String, String> env) {
+    if (JdbcStores.isPostgres(options.store())) {
+      return JdbcStores.open(options.store(), env);
+    }
     if (options.store() != null) {
       return RedisTokenStore.builder()
           .uri(RedisPassword.apply(options.store(), env.get(DemoOptions.REDIS_PASSWORD_ENV)))
