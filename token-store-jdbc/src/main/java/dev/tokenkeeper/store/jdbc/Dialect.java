@@ -56,9 +56,11 @@ final class Dialect {
       "UPDATE tokenkeeper_session SET refresh_hash = ?,"
           + " last_used_at = GREATEST(last_used_at, ?), expires_at = GREATEST(expires_at, ?)"
           + " WHERE id = ? AND revoked_at IS NULL"
-          + " AND refresh_hash IS NOT DISTINCT FROM CAST(? AS bytea)",
+          + " AND refresh_hash IS NOT DISTINCT FROM CAST(? AS bytea) AND expires_at > ?",
       "UPDATE tokenkeeper_token SET rotated_at = ?, successor = ?, successor_until = ?"
           + " WHERE hash = ? AND session_id = ? AND rotated_at IS NULL",
+      "UPDATE tokenkeeper_token SET successor = NULL, successor_until = NULL"
+          + " WHERE session_id = ? AND successor_until <= ?",
       "UPDATE tokenkeeper_session SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
       "WITH revoked AS (UPDATE tokenkeeper_session SET revoked_at = ? WHERE id IN ("
           + "SELECT id FROM tokenkeeper_session WHERE subject = ? AND revoked_at IS NULL"
@@ -88,6 +90,8 @@ final class Dialect {
   final String rotateSession;
   /** The rotated token becomes a tombstone, if not rotated already. */
   final String rotateToken;
+  /** Forgets the session's sealed successors whose grace window has passed. */
+  final String rotateDropsSuccessors;
   final String revokeSession;
   /** One statement: revokes, and counts the sessions that were live at the instant. */
   final String revokeAll;
@@ -99,7 +103,8 @@ final class Dialect {
 
   private Dialect(String name, String schemaResource, String schemaPresent, String schemaLock,
       String find, String findSession, String findSessions, String insertSession,
-      String insertToken, String rotateSession, String rotateToken, String revokeSession,
+      String insertToken, String rotateSession, String rotateToken,
+      String rotateDropsSuccessors, String revokeSession,
       String revokeAll, String touch, String purgeSessions, String purgeSuccessors) {
     this.name = name;
     this.schemaResource = schemaResource;
@@ -112,6 +117,7 @@ final class Dialect {
     this.insertToken = insertToken;
     this.rotateSession = rotateSession;
     this.rotateToken = rotateToken;
+    this.rotateDropsSuccessors = rotateDropsSuccessors;
     this.revokeSession = revokeSession;
     this.revokeAll = revokeAll;
     this.touch = touch;

@@ -208,6 +208,7 @@ public final class JdbcTokenStore implements TokenStore {
         Rows.setInstant(session, 3, rotation.expiresAt());
         session.setString(4, rotation.sessionId().value());
         Rows.setHash(session, 5, rotation.expectedCurrent());
+        Rows.setInstant(session, 6, rotation.at());
         if (session.executeUpdate() != 1) {
           connection.rollback();
           return false;
@@ -226,6 +227,11 @@ public final class JdbcTokenStore implements TokenStore {
         }
       }
       insertTokens(connection, rotation.added());
+      try (PreparedStatement drop = prepare(connection, dialect.rotateDropsSuccessors)) {
+        drop.setString(1, rotation.sessionId().value());
+        Rows.setInstant(drop, 2, rotation.at());
+        drop.executeUpdate();
+      }
       return true;
     });
   }
