@@ -3,6 +3,7 @@ package dev.tokenkeeper.servlet;
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenStore;
@@ -56,7 +57,9 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>a client address past its failure limit</td><td>429, {@code Retry-After}</td></tr>
  *   <tr><td>a session past its rate limit ({@link Builder#sessionRateLimit})</td>
  *       <td>429, {@code Retry-After}</td></tr>
- *   <tr><td>the token service throws (store unavailable)</td><td>503</td></tr>
+ *   <tr><td>the store is unavailable ({@code StoreUnavailableException})</td>
+ *       <td>503, {@code Retry-After: 5}</td></tr>
+ *   <tr><td>the token service throws anything else (a bug)</td><td>500</td></tr>
  *   <tr><td>filter deployed without a usable configuration</td><td>500, for every request</td></tr>
  * </table>
  *
@@ -109,6 +112,8 @@ public final class BearerTokenFilter implements Filter {
   public static final Duration DEFAULT_FAILURE_WINDOW = Duration.ofMinutes(1);
 
   private static final Logger LOG = LoggerFactory.getLogger(BearerTokenFilter.class);
+  /** What a 503 asks clients to wait: outages are brief or need an operator, not a retry storm. */
+  static final long OUTAGE_RETRY_AFTER_SECONDS = 5;
   private static final int MAX_REALM_LENGTH = 256;
 
   /** {@code null} until configured: a filter without settings refuses every request. */
@@ -260,12 +265,20 @@ public final class BearerTokenFilter implements Filter {
     try {
       result = current.service().authenticate(
           token, new Client(client, request.getHeader("User-Agent")));
-    } catch (RuntimeException e) {
+    } catch (StoreUnavailableException e) {
       // Fail closed: a store that cannot answer must not let anyone in, nor show its insides.
-      // An outage is not the client's failure.
+      // An outage is not the client's failure, and it passes: say when to try again.
       current.limiter().release(bucket, failure);
       logStoreFailure(current, token, client, e);
+      response.setHeader("Retry-After", Long.toString(OUTAGE_RETRY_AFTER_SECONDS));
       Refusal.UNAVAILABLE.send(response, current.realm());
+      return;
+    } catch (RuntimeException e) {
+      // Anything else is a bug, not an outage: fail closed all the same, and say so every time.
+      current.limiter().release(bucket, failure);
+      LOG.error("bug: the token service threw checking bearer token {} from {}; answering 500",
+          fingerprint(token), client, e);
+      Refusal.SERVER_ERROR.send(response, current.realm());
       return;
     }
     if (result instanceof AuthResult.Authenticated) {
@@ -331,14 +344,14 @@ public final class BearerTokenFilter implements Filter {
    * flooding the log; the requests in between are logged at DEBUG.
    */
   private static void logStoreFailure(Settings current, String token, String client,
-      RuntimeException e) {
+      StoreUnavailableException e) {
     long now = current.clock().millis();
     long next = current.nextFailureLog().get();
     if (now >= next && current.nextFailureLog().compareAndSet(next, now + 30_000)) {
-      LOG.error("token service failed checking bearer token {} from {}; answering 503 (further"
+      LOG.error("token store unavailable checking bearer token {} from {}; answering 503 (further"
           + " failures within 30 s are logged at DEBUG)", fingerprint(token), client, e);
     } else {
-      LOG.debug("token service failed checking bearer token {} from {}; answering 503: {}",
+      LOG.debug("token store unavailable checking bearer token {} from {}; answering 503: {}",
           fingerprint(token), client, e.toString());
     }
   }

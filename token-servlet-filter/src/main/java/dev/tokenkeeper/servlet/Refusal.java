@@ -53,6 +53,11 @@ record Refusal(int status, String error, String description, ChallengeKind chall
       503, "temporarily_unavailable", "authentication is temporarily unavailable",
       ChallengeKind.NONE);
 
+  /** The token service failed for a reason other than its store: a bug, refused closed. */
+  static final Refusal SERVER_ERROR =
+      new Refusal(500, "server_error", "authentication failed unexpectedly",
+          ChallengeKind.NONE);
+
   /** The filter was deployed without a usable configuration and refuses everything. */
   static final Refusal NOT_CONFIGURED =
       new Refusal(500, "server_error", "authentication is not configured",

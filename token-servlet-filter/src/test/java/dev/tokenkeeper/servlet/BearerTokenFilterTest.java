@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.MutableClock;
+import dev.tokenkeeper.core.TokenEntry;
+import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -15,6 +18,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
 
 /** End to end: a real Jetty, a real HTTP/1.1 client, a real token service. */
 class BearerTokenFilterTest {
@@ -170,19 +174,48 @@ class BearerTokenFilterTest {
   }
 
   @Test
-  void storeFailure_is503WithoutStackTrace() throws Exception {
+  void storeFailure_is503WithRetryAfter_andNoStackTrace() throws Exception {
     String token = tokens.issue("alice").plaintext();
     TokenService broken = TokenService.builder().store(new FailingTokenStore()).build();
     try (TestServer failing = TestServer.start(BearerTokenFilter.builder(broken).build())) {
       HttpResponse<String> response = failing.getWithToken("/api/me", token);
 
       assertEquals(503, response.statusCode());
+      assertEquals(Optional.of("5"), response.headers().firstValue("Retry-After"));
       assertEquals(Optional.of("no-store"), response.headers().firstValue("Cache-Control"));
       assertEquals("{\"error\":\"temporarily_unavailable\","
           + "\"error_description\":\"authentication is temporarily unavailable\"}",
           response.body());
       assertFalse(response.headers().firstValue("WWW-Authenticate").isPresent());
     }
+  }
+
+  @Test
+  void bugInTheTokenService_is500_notAnOutage_andIsLoggedAsABugEveryTime() throws Exception {
+    String token = tokens.issue("alice").plaintext();
+    TokenService buggy = TokenService.builder().store(new ForwardingTokenStore() {
+      @Override
+      public Optional<TokenEntry> find(TokenHash hash) {
+        throw new IllegalStateException("index out of step (test)");
+      }
+    }).build();
+    CapturingLogProvider.clear();
+    try (TestServer failing = TestServer.start(BearerTokenFilter.builder(buggy).build())) {
+      for (int i = 0; i < 2; i++) {
+        HttpResponse<String> response = failing.getWithToken("/api/me", token);
+        assertEquals(500, response.statusCode());
+        assertFalse(response.headers().firstValue("Retry-After").isPresent());
+        assertEquals("{\"error\":\"server_error\","
+            + "\"error_description\":\"authentication failed unexpectedly\"}",
+            response.body());
+      }
+    }
+    long bugs = CapturingLogProvider.lines().stream()
+        .filter(line -> line.level() == Level.ERROR && line.text().startsWith("bug:"))
+        .count();
+    assertEquals(2, bugs);
+    assertTrue(CapturingLogProvider.lines().stream()
+        .noneMatch(line -> line.text().contains("answering 503")));
   }
 
   @Test
