@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -28,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real processes: a child JVM writes from several threads and is killed with
- * {@code destroyForcibly()} (SIGKILL) at random moments; every operation it acknowledged must be
+ * {@code destroyForcibly()} (SIGKILL) at random moments (seeded; the seed is printed); every
+ * operation it acknowledged must be
  * in the reopened store. A second JVM opening a store in use gets the in-use error.
  */
 class KillTest {
@@ -53,7 +53,9 @@ class KillTest {
   @Test
   void kill_atRandomMoments_everyAcknowledgedIssueAndRevokeSurvives() throws Exception {
     Path dir = tmp.resolve("store");
-    Random random = new Random();
+    long seed = Long.getLong("kill.seed", System.nanoTime());
+    System.out.println("KillTest seed " + seed + " (rerun with -Dkill.seed=" + seed + ")");
+    Random random = new Random(seed);
     Set<String> saved = new HashSet<>();
     Set<String> revoked = new HashSet<>();
     Set<String> revoking = new HashSet<>();
@@ -103,12 +105,12 @@ class KillTest {
     try (FileTokenStore store = FileTokenStore.open(dir)) {
       for (String hex : saved) {
         TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
-        // Compaction forgets revoked records: only a token whose revoke began may be missing.
-        assertTrue(store.find(hash).isPresent() || revoking.contains(hex), "lost issue " + hex);
+        // Compaction keeps revoked sessions until they expire: nothing acknowledged may be gone.
+        assertTrue(store.find(hash).isPresent(), "lost create " + hex);
       }
       for (String hex : revoked) {
         TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
-        assertTrue(store.find(hash).map(TokenRecord::isRevoked).orElse(true), "revoke lost " + hex);
+        assertTrue(store.find(hash).orElseThrow().session().isRevoked(), "revoke lost " + hex);
       }
     }
   }

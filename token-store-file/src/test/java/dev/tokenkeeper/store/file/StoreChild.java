@@ -1,8 +1,6 @@
 package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.StoreUnavailableException;
-import dev.tokenkeeper.core.TokenRecord;
-import dev.tokenkeeper.core.TokenStoreContract;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,9 +8,9 @@ import java.time.Instant;
 import java.util.HexFormat;
 
 /**
- * The other process of {@link KillTest}. {@code work DIR THREADS MODE THRESHOLD} issues and
- * revokes tokens from several threads until killed, printing {@code S <hash>} after each save
- * returned, {@code r <hash>} before each revoke and {@code R <hash>} after it returned.
+ * The other process of {@link KillTest}. {@code work DIR THREADS MODE THRESHOLD} creates and
+ * revokes sessions from several threads until killed, printing {@code S <hash>} (of the session's
+ * token) after each create returned, {@code r <hash>} before each revoke and {@code R <hash>} after it returned.
  * {@code probe DIR} tries to open the store and prints {@code REFUSED <message>} (exit 3) or
  * {@code OPENED} (exit 0).
  */
@@ -44,13 +42,12 @@ public final class StoreChild {
       String subject = "user" + t;
       Thread thread = new Thread(() -> {
         for (int i = 0; ; i++) {
-          TokenRecord record = TokenStoreContract.record(subject, Duration.ofDays(3650));
-          String hex = HexFormat.of().formatHex(record.hash().bytes());
-          store.save(record);
+          Issued issued = Issued.create(store, subject, Duration.ofDays(3650));
+          String hex = HexFormat.of().formatHex(issued.hash().bytes());
           out.println("S " + hex);
           if (i % 3 == 0) {
             out.println("r " + hex);
-            store.revoke(record.hash(), Instant.now());
+            issued.revoke(store, Instant.now());
             out.println("R " + hex);
           }
         }
