@@ -194,7 +194,8 @@ final class Replay {
     if (!outcome.isClean()) {
       damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage, true);
     } else if (declared[0] != saves[0] || outcome.entries != saves[0] + 1) {
-      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + saves[0] + " records, "
+      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + saves[0]
+          + " records, "
           + (declared[0] < 0 ? "no end record" : "end record says " + declared[0]), true);
     }
   }

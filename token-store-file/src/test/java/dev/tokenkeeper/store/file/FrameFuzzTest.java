@@ -256,7 +256,8 @@ class FrameFuzzTest {
     java.time.Instant created = instant(random);
     Session session = new Session(id, text(random, 1 + random.nextInt(256)),
         random.nextBoolean() ? null : text(random, random.nextInt(257)), created,
-        created.plusSeconds(random.nextInt(1000)), created.plusSeconds(1 + random.nextInt(1 << 20)));
+        created.plusSeconds(random.nextInt(1000)),
+        created.plusSeconds(1 + random.nextInt(1 << 20)));
     ClientBinding binding = random.nextInt(3) != 0 ? null : new ClientBinding(
         random.nextBoolean() ? null : "192.0.2.0/24", text(random, 1 + random.nextInt(64)));
     return new SessionRecord(session, binding, random.nextBoolean() ? null : hash(random),

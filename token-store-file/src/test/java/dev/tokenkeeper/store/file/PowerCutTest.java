@@ -362,7 +362,8 @@ class PowerCutTest {
       String subject = SUBJECTS[random.nextInt(SUBJECTS.length)];
       String label = random.nextInt(4) == 0 ? null : "device " + random.nextInt(1000);
       ClientBinding binding = random.nextInt(4) != 0 ? null
-          : new ClientBinding(random.nextBoolean() ? "10.1.0.0/16" : null, "ua-" + random.nextInt());
+          : new ClientBinding(random.nextBoolean() ? "10.1.0.0/16" : null,
+              "ua-" + random.nextInt());
       Session session = new Session(id, subject, label, clock.instant(), clock.instant(),
           clock.instant().plus(Duration.ofDays(30)));
       return SessionRecord.of(session, binding, refresh == null ? null : refresh.hash());

@@ -10,7 +10,8 @@ import java.util.HexFormat;
 /**
  * The other process of {@link KillTest}. {@code work DIR THREADS MODE THRESHOLD} creates and
  * revokes sessions from several threads until killed, printing {@code S <hash>} (of the session's
- * token) after each create returned, {@code r <hash>} before each revoke and {@code R <hash>} after it returned.
+ * token) after each create returned, {@code r <hash>} before each revoke and {@code R <hash>}
+ * after it returned.
  * {@code probe DIR} tries to open the store and prints {@code REFUSED <message>} (exit 3) or
  * {@code OPENED} (exit 0).
  */
