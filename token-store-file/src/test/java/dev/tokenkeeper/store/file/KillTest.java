@@ -26,14 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real processes: a child JVM writes from several threads and is killed with
- * {@code destroyForcibly()} (SIGKILL) at random moments (seeded; the seed is printed); every
- * operation it acknowledged must be
- * in the reopened store. A second JVM opening a store in use gets the in-use error.
+ * Real processes: a child JVM creates, revokes and refreshes from several threads and is killed
+ * with {@code destroyForcibly()} (SIGKILL) at random moments (seeded; the seed is printed); every
+ * operation it acknowledged must be in the reopened store, in every durability mode. A second
+ * JVM opening a store in use gets the in-use error.
  */
 class KillTest {
 
-  private static final Pattern LINE = Pattern.compile("[SRr] [0-9a-f]{64}");
+  private static final Pattern LINE = Pattern.compile("[SRrT] [0-9a-f]{64}");
 
   @TempDir
   Path tmp;
@@ -59,6 +59,7 @@ class KillTest {
     Set<String> saved = new HashSet<>();
     Set<String> revoked = new HashSet<>();
     Set<String> revoking = new HashSet<>();
+    Set<String> rotated = new HashSet<>();
     String[] modes = {"SYNC", "INTERVAL", "NONE", "SYNC", "INTERVAL"};
     for (int round = 0; round < modes.length; round++) {
       Path stderr = tmp.resolve("child-" + round + ".err");
@@ -95,6 +96,7 @@ class KillTest {
           Set<String> set = switch (line.charAt(0)) {
             case 'S' -> saved;
             case 'R' -> revoked;
+            case 'T' -> rotated;
             default -> revoking;
           };
           set.add(line.substring(2));
@@ -108,6 +110,11 @@ class KillTest {
         // Compaction keeps revoked sessions until they expire: nothing acknowledged may be gone.
         assertTrue(store.find(hash).isPresent(), "lost create " + hex);
       }
+      for (String hex : rotated) {
+        TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
+        assertTrue(store.find(hash).orElseThrow().token().isRotated(), "rotation lost " + hex);
+      }
+      assertFalse(rotated.isEmpty(), "the child refreshed");
       for (String hex : revoked) {
         TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
         assertTrue(store.find(hash).orElseThrow().session().isRevoked(), "revoke lost " + hex);
