@@ -49,13 +49,26 @@ public final class InMemoryTokenStore implements TokenStore {
     addTokens(session.id(), newTokens);
   }
 
+  /**
+   * {@inheritDoc} Lock-free. The token is read again after its session, and the pair returned
+   * only if the token did not change in between: {@link #rotate} stores the rotated token before
+   * the session, so a token read before a rotation is never paired with the session after it
+   * (which would look like a live token that is not the session's current one).
+   */
   @Override
   public Optional<TokenEntry> find(TokenHash hash) {
     Objects.requireNonNull(hash, "hash");
     requireOpen();
     TokenRecord token = tokens.get(hash);
-    SessionRecord session = token == null ? null : sessions.get(token.sessionId());
-    return session == null ? Optional.empty() : Optional.of(new TokenEntry(token, session));
+    while (token != null) {
+      SessionRecord session = sessions.get(token.sessionId());
+      TokenRecord again = tokens.get(hash);
+      if (again == token) {
+        return session == null ? Optional.empty() : Optional.of(new TokenEntry(token, session));
+      }
+      token = again;
+    }
+    return Optional.empty();
   }
 
   @Override
@@ -87,7 +100,8 @@ public final class InMemoryTokenStore implements TokenStore {
     }
     requireNew(session.id(), rotation.added());
     // Lock-free readers see the new tokens before the tombstone that hands them out, and the
-    // tombstone before the session that names the successor current.
+    // tombstone before the session that names the successor current; find relies on this order
+    // to read a consistent pair.
     addTokens(session.id(), rotation.added());
     for (TokenHash hash : tokensOf.get(session.id())) {
       tokens.computeIfPresent(hash, (h, token) -> token.withoutSuccessorAt(rotation.at()));

@@ -1,7 +1,12 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.InMemoryTokenStore;
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
@@ -10,13 +15,11 @@ import java.io.SyncFailedException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -30,13 +33,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A durable {@link TokenStore} in a local directory: the embedded default. Every issue and revoke
- * appends one small checksummed record to a log; the live set is held in memory, so authenticating
- * never touches the disk and the cost of a write does not grow with the number of tokens.
+ * A durable {@link TokenStore} in a local directory: the embedded default. Every session created,
+ * refresh and revoke appends one small checksummed record to a log; every session and token is
+ * held in memory (an {@link InMemoryTokenStore} is the live index), so authenticating never
+ * touches the disk and the cost of a write does not grow with the number of sessions.
  *
  * <pre>{@code
  * try (FileTokenStore store = FileTokenStore.builder()
@@ -52,20 +57,27 @@ import org.slf4j.LoggerFactory;
  * second opener, in this JVM or another process, fails at once with {@link StoreLockedException}.
  *
  * <p><b>Durability.</b> See {@link Durability}. With the default {@code SYNC} a call returns once
- * its record is on stable storage. A revoke is forced in every mode. {@link #touch} (last use,
- * sliding expiry) is kept in memory and written at most once per token per touch-persist interval
- * and on {@link #close()}; {@link #delete} is written lazily. If an fsync fails the store latches a
+ * its record is on stable storage. A revoke (of a session, or of all of a user's) is forced in
+ * every mode. {@link #touch} (last use, sliding expiry) is kept in memory and written at most once
+ * per session per touch-persist interval, many sessions to a record, and on {@link #close()}.
+ * Revoked sessions and rotated tokens stay known until their session expires, across compaction
+ * and restart, so a replayed refresh token is told apart from an unknown one. If an fsync fails
+ * the store latches a
  * failed state: every later write throws {@link StoreUnavailableException}; it never retries the
  * fsync, since the kernel may have dropped the pages it failed to write.
  *
- * <p><b>Secrecy.</b> Only token hashes and session metadata reach the files, which are created
+ * <p><b>Secrecy.</b> Only token hashes, session metadata and sealed successor pairs (encrypted
+ * under a key only the rotated token's plaintext gives) reach the files, which are created
  * owner-only ({@code 0600}, directory {@code 0700}); opening a store readable by others logs a
  * warning with the fix. Log lines name tokens by fingerprint at most.
  *
  * <h2>Design</h2>
  *
  * <p><b>Framing</b> (after LevelDB's log): a record is {@code [u32 length][u32 crc32c][type,
- * payload]}. On open the newest log may end in a torn tail (a frame cut short, zeros or garbage
+ * payload]} ({@link Frames}); files are versioned by their magic. Format 2 holds sessions and
+ * tokens as records of their own; a store written in format 1 by an earlier release is upgraded
+ * in place on open ({@link V1Upgrade}), crash-safe like a compaction. On open the newest log may
+ * end in a torn tail (a frame cut short, zeros or garbage
  * after the last good frame, and no valid frame after it): it is truncated with one WARN line. Any
  * other bad frame (in an older log, a snapshot, or followed by a good frame) is damage: the open
  * fails with {@link StoreCorruptedException} naming file and offset and leaves the file untouched,
@@ -78,25 +90,30 @@ import org.slf4j.LoggerFactory;
  * and throughput grows with threads.
  *
  * <p><b>Compaction</b> (after Redis's rewrite and Bitcask's merge). When the log passes the
- * threshold a background thread rotates to a fresh log (force the old one, create the new one,
- * force the directory: the only step writers wait for), then folds the previous snapshot and the
- * retired logs into a new snapshot holding only records live at that instant, written to a temp
- * file, forced, renamed and the directory forced, and deletes the retired files. A crash at any
- * step leaves a directory that opens with every acknowledged record: until the rename the old
- * snapshot and logs are complete, after it the new snapshot covers them. Revoked and expired
- * records the snapshot dropped are then forgotten in memory too, so memory matches a reopen.
+ * threshold a background thread purges what has expired (a logged purge, applied to memory in
+ * the same step), rotates to a fresh log (force the old one, create the new one, force the
+ * directory: the only step writers wait for), then folds the previous snapshot and the retired
+ * logs into a new snapshot (each session a record, each of its tokens a record after it, then
+ * the legacy imports), written to a temp file, forced, renamed and the directory forced, and
+ * deletes the retired files. A crash at any step leaves a directory that opens with every
+ * acknowledged record: until the rename the old snapshot and logs are complete, after it the new
+ * snapshot covers them. A session is forgotten only once it has expired, revoked or not; a sealed
+ * successor once its grace window has passed.
  *
  * <p><b>Locks</b>, always taken in this order: {@code compactionLock} (one compaction at a time;
  * held through a whole compaction), {@code appendLock} (appends and the memory changes they
  * record; held across an fsync only while rotating and closing), {@code syncLock} (the group
  * commit's state; the leader releases it while it forces, so it never spans an fsync except in
- * rotation and close, which first wait for the leader). The in-memory {@link LiveSet}'s own
+ * rotation and close, which first wait for the leader), {@code touchLock} (a purge holds it for
+ * writing from its flush of pending uses to its record; a use holds it for reading, never with
+ * another lock). The {@link InMemoryTokenStore}'s own
  * monitor is innermost and never spans I/O.
+ *
+ * <p><b>Legacy import.</b> See {@link Builder#importLegacy}: once, recorded, and the file deleted.
  */
 public final class FileTokenStore implements TokenStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(FileTokenStore.class);
-  private static final int PRUNE_BATCH = 4096;
 
   private final Path directory;
   private final StoreDirectory files;
@@ -104,13 +121,21 @@ public final class FileTokenStore implements TokenStore {
   private final Durability durability;
   private final Clock clock;
   private final long compactionThreshold;
-  private final LiveSet live;
-  /** Tokens whose last use or expiry changed since they were last written. */
-  private final Set<TokenHash> touched = ConcurrentHashMap.newKeySet();
+  /** The live index: every session and token, changed only under appendLock. */
+  private final InMemoryTokenStore live;
+  /** Legacy files imported, by digest; changed only under appendLock. */
+  private final Map<String, LogEntry.Imported> imports;
+  private final TouchBuffer touched = new TouchBuffer();
 
   private final ReentrantLock compactionLock = new ReentrantLock();
   private final ReentrantLock appendLock = new ReentrantLock();
   private final ReentrantLock syncLock = new ReentrantLock();
+  /**
+   * Read-held by {@link #touch} across its change in memory and its note in the buffer; held
+   * for writing by a purge from its flush of the buffer to its record, so that no use can extend
+   * a session in memory between the two and leave the log saying it expired.
+   */
+  private final ReentrantReadWriteLock touchLock = new ReentrantReadWriteLock();
 
   /** Changed under appendLock and syncLock both, so holding either one pins it. */
   private volatile Disk.File log;
@@ -142,7 +167,8 @@ public final class FileTokenStore implements TokenStore {
     this.durability = builder.durability;
     this.clock = builder.clock;
     this.compactionThreshold = builder.compactionThreshold;
-    this.live = replay.live;
+    this.live = replay.state.live;
+    this.imports = replay.state.imports;
     this.log = replay.log;
     this.logGeneration = replay.logGeneration;
     this.logSize = replay.logSize;
@@ -169,17 +195,18 @@ public final class FileTokenStore implements TokenStore {
     return new Builder();
   }
 
+  /** {@inheritDoc} One record on disk; forced before it returns in {@code SYNC} mode. */
   @Override
-  public void save(TokenRecord record) {
-    Objects.requireNonNull(record, "record");
+  public void create(SessionRecord session, List<TokenRecord> tokens) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(tokens, "tokens");
+    ByteBuffer frame = Frames.encode(new LogEntry.Create(session, tokens));
     long sequence;
     appendLock.lock();
     try {
       requireWritable();
-      if (!live.add(record)) {
-        throw new IllegalArgumentException("a record is already stored under " + record.hash());
-      }
-      sequence = append(new LogEntry.Save(record));
+      live.create(session, tokens);
+      sequence = append(frame);
     } finally {
       appendLock.unlock();
     }
@@ -189,33 +216,65 @@ public final class FileTokenStore implements TokenStore {
     compactIfDue();
   }
 
+  /** {@inheritDoc} Lock-free, from memory. */
   @Override
-  public Optional<TokenRecord> find(TokenHash hash) {
-    Objects.requireNonNull(hash, "hash");
+  public Optional<TokenEntry> find(TokenHash hash) {
     requireOpen();
-    return Optional.ofNullable(live.get(hash));
+    return live.find(hash);
   }
 
   @Override
-  public List<TokenRecord> findBySubject(String subject) {
-    Objects.requireNonNull(subject, "subject");
+  public Optional<SessionRecord> findSession(SessionId id) {
     requireOpen();
-    return live.bySubject(subject);
+    return live.findSession(id);
   }
 
-  /** {@inheritDoc} Forced to disk before it returns, in every {@link Durability} mode. */
   @Override
-  public boolean revoke(TokenHash hash, Instant at) {
-    Objects.requireNonNull(hash, "hash");
+  public List<SessionRecord> findSessions(String subject) {
+    requireOpen();
+    return live.findSessions(subject);
+  }
+
+  /**
+   * {@inheritDoc} One record holding the whole rotation (the sealed pair included); forced before
+   * it returns in {@code SYNC} mode. A rotation that lost to another waits in {@code SYNC} mode
+   * until the winner is durable, since its caller may hand out the winner's pair.
+   */
+  @Override
+  public boolean rotate(Rotation rotation) {
+    Objects.requireNonNull(rotation, "rotation");
+    ByteBuffer frame = Frames.encode(new LogEntry.Rotate(rotation));
+    boolean applied;
+    long sequence;
+    appendLock.lock();
+    try {
+      requireWritable();
+      applied = live.rotate(rotation);
+      sequence = applied ? append(frame) : written;
+    } finally {
+      appendLock.unlock();
+    }
+    if (durability == Durability.SYNC) {
+      awaitDurable(sequence);
+    }
+    compactIfDue();
+    return applied;
+  }
+
+  /** {@inheritDoc} One record on disk, forced before it returns, in every mode. */
+  @Override
+  public boolean revokeSession(SessionId id, Instant at) {
+    Objects.requireNonNull(id, "id");
     Objects.requireNonNull(at, "at");
+    ByteBuffer frame = Frames.encode(new LogEntry.RevokeSession(id, at));
     boolean revoked;
     long sequence;
     appendLock.lock();
     try {
       requireWritable();
-      revoked = live.revoke(hash, at);
+      revoked = live.revokeSession(id, at);
       // If another thread's revoke got there first, wait for it too before answering.
-      sequence = revoked ? append(new LogEntry.Revoke(hash, at)) : written;
+      sequence = revoked ? append(frame) : written;
     } finally {
       appendLock.unlock();
     }
@@ -229,13 +288,15 @@ public final class FileTokenStore implements TokenStore {
   public int revokeAll(String subject, Instant at) {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(at, "at");
+    ByteBuffer frame = Frames.encode(new LogEntry.RevokeAll(subject, at));
     int count;
     long sequence;
     appendLock.lock();
     try {
       requireWritable();
+      boolean any = !live.findSessions(subject).isEmpty();
       count = live.revokeAll(subject, at);
-      sequence = count > 0 ? append(new LogEntry.RevokeAll(subject, at)) : written;
+      sequence = any ? append(frame) : written;
     } finally {
       appendLock.unlock();
     }
@@ -245,37 +306,30 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
-   * {@inheritDoc} Kept in memory at once; written at most once per token per touch-persist
-   * interval, and on {@link #close()}. Never touches the disk on the caller's thread.
+   * {@inheritDoc} Kept in memory at once; written at most once per session per touch-persist
+   * interval, many sessions to a record, and on {@link #close()}. Never touches the disk on the
+   * caller's thread.
    */
   @Override
-  public void touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) {
-    Objects.requireNonNull(hash, "hash");
+  public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    Objects.requireNonNull(id, "id");
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireOpen();
-    if (live.touch(hash, lastUsedAt, expiresAt)) {
-      touched.add(hash);
-    }
-  }
-
-  /** {@inheritDoc} Written at once but forced lazily, with the next forced write. */
-  @Override
-  public boolean delete(TokenHash hash) {
-    Objects.requireNonNull(hash, "hash");
-    appendLock.lock();
+    touchLock.readLock().lock();
     try {
-      requireWritable();
-      if (!live.delete(hash)) {
-        return false;
+      SessionRecord before = live.findSession(id).orElse(null);
+      if (before == null || before.isRevoked()) {
+        return;
       }
-      touched.remove(hash);
-      append(new LogEntry.Delete(hash));
+      live.touch(id, lastUsedAt, expiresAt);
+      // touchedAt returns the same instance when nothing changed: only a change is written.
+      if (live.findSession(id).orElse(before) != before) {
+        touched.add(id);
+      }
     } finally {
-      appendLock.unlock();
+      touchLock.readLock().unlock();
     }
-    compactIfDue();
-    return true;
   }
 
   /** {@inheritDoc} One record on disk; forced before it returns in {@code SYNC} mode. */
@@ -287,10 +341,8 @@ public final class FileTokenStore implements TokenStore {
     appendLock.lock();
     try {
       requireWritable();
-      // Replay decides expiry from what the log says, so pending touches must be in it first.
-      flushTouchesLocked();
-      count = live.purge(now);
-      sequence = count > 0 ? append(new LogEntry.Purge(now)) : written;
+      count = purgeLocked(now, false);
+      sequence = written;
     } finally {
       appendLock.unlock();
     }
@@ -302,20 +354,29 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
-   * How many records in memory are live: not revoked and not expired by the builder's clock.
-   * Counts in time linear in the number of records.
+   * How many sessions in memory are live: not revoked and not expired by the builder's clock.
+   * Counts in time linear in the number of sessions.
    *
    * @throws IllegalStateException if the store is closed
    */
   public int liveCount() {
     requireOpen();
-    return (int) live.liveCount(clock.instant());
+    Instant now = clock.instant();
+    int[] count = {0};
+    live.forEachSession(session -> {
+      if (session.isLiveAt(now)) {
+        count[0]++;
+      }
+    });
+    return count[0];
   }
 
   /**
-   * Compacts now, on the calling thread: rotates to a fresh log, then replaces the older files by
-   * a snapshot of the records live at the builder's clock's current instant. Writers wait only for
-   * the rotation. Returns once the new snapshot is durable and the old files are deleted.
+   * Compacts now, on the calling thread: forgets the sessions expired at the builder's clock's
+   * current instant (revoked sessions and rotated tokens stay until then) and the sealed pairs
+   * past their grace window, rotates to a fresh log, then replaces the older files by a snapshot.
+   * Writers wait only for the rotation. Returns once the new snapshot is durable and the old
+   * files are deleted.
    *
    * @throws StoreUnavailableException if a file could not be written; the store keeps its data
    *     (and refuses writes if an fsync failed)
@@ -347,7 +408,9 @@ public final class FileTokenStore implements TokenStore {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    timer.shutdownNow();
+    // Not shutdownNow: interrupting a background fsync would close the log's channel under it
+    // and fail the store; a running task finishes, and the close below waits for its fsync.
+    timer.shutdown();
     compactor.shutdown();
     compactionLock.lock();
     try {
@@ -375,9 +438,15 @@ public final class FileTokenStore implements TokenStore {
       compactionLock.unlock();
       release();
     }
+    live.close();
     if (failure != null) {
       throw unavailable();
     }
+  }
+
+  /** The store's directory, absolute. */
+  Path directory() {
+    return directory;
   }
 
   /** Simulates a crash for tests: releases files and lock without writing anything more. */
@@ -399,9 +468,8 @@ public final class FileTokenStore implements TokenStore {
 
   // ---- writing ----
 
-  /** Appends one record; the caller holds appendLock. Returns its sequence number. */
-  private long append(LogEntry entry) {
-    ByteBuffer frame = Frames.encode(entry);
+  /** Appends one encoded frame; the caller holds appendLock. Returns its sequence number. */
+  private long append(ByteBuffer frame) {
     int size = frame.remaining();
     try {
       log.append(frame);
@@ -463,16 +531,30 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
-  /** Writes the last use of each touched token; the caller holds appendLock. */
-  private void flushTouchesLocked() {
-    for (Iterator<TokenHash> it = touched.iterator(); it.hasNext(); ) {
-      TokenHash hash = it.next();
-      it.remove();
-      TokenRecord record = live.get(hash);
-      if (record != null && !record.isRevoked()) {
-        append(new LogEntry.Touch(
-            hash, record.session().lastUsedAt(), record.session().expiresAt()));
+  /**
+   * Forgets the sessions purgeable at {@code now} in memory and writes a purge record saying so
+   * (always if {@code record}, else only if one was forgotten); the caller holds appendLock.
+   * Replay decides expiry from what the log says, so pending touches are written first, and no
+   * touch may slip in between.
+   */
+  private int purgeLocked(Instant now, boolean record) {
+    touchLock.writeLock().lock();
+    try {
+      flushTouchesLocked();
+      int count = live.purgeExpired(now);
+      if (count > 0 || record) {
+        append(Frames.encode(new LogEntry.Purge(now)));
       }
+      return count;
+    } finally {
+      touchLock.writeLock().unlock();
+    }
+  }
+
+  /** Writes the last use of each touched session, batched; the caller holds appendLock. */
+  private void flushTouchesLocked() {
+    for (LogEntry.Touch batch : touched.drain(live)) {
+      append(Frames.encode(batch));
     }
   }
 
@@ -516,16 +598,20 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
-  /** The caller holds compactionLock. */
+  /**
+   * The caller holds compactionLock. The purge that decides what the snapshot forgets is an
+   * ordinary logged purge, applied to memory and written as the retired log's last record in one
+   * step under appendLock: so the snapshot (the retired files folded) is exactly memory at that
+   * point, and nothing forgotten in one can live on in the other.
+   */
   private void compactLocked() throws IOException {
     long started = System.nanoTime();
-    Instant now;
     long retired;
+    int purged;
     appendLock.lock();
     try {
       requireWritable();
-      flushTouchesLocked();
-      now = clock.instant();
+      purged = purgeLocked(clock.instant(), true);
       retired = logGeneration;
       rotateLocked(retired + 1);
     } finally {
@@ -533,24 +619,20 @@ public final class FileTokenStore implements TokenStore {
     }
     // Writers run again from here on; the rest reads only the retired files.
     long next = retired + 1;
-    LiveSet folded = new LiveSet();
+    StoreState folded = new StoreState();
     if (snapshotGeneration > 0) {
       readRetired(files.snapshot(snapshotGeneration), Frames.SNAPSHOT_MAGIC, folded);
     }
     for (long generation = Math.max(snapshotGeneration, 1); generation <= retired; generation++) {
       readRetired(files.log(generation), Frames.LOG_MAGIC, folded);
     }
-    List<TokenRecord> kept = new ArrayList<>(folded.size());
-    List<TokenHash> dropped = new ArrayList<>();
-    for (TokenRecord record : folded.records()) {
-      if (record.isLiveAt(now)) {
-        kept.add(record);
-      } else {
-        dropped.add(record.hash());
-      }
+    String inconsistency = folded.finish();
+    if (inconsistency != null) {
+      throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
+          inconsistency + " (found while compacting; the store keeps running on memory)");
     }
     try {
-      files.writeSnapshot(next, kept);
+      files.writeSnapshot(next, folded);
     } catch (SyncFailedException e) {
       throw fail(e.getMessage(), e);
     }
@@ -561,9 +643,8 @@ public final class FileTokenStore implements TokenStore {
     for (long old : files.logs().headSet(next)) {
       files.disk().delete(files.log(old));
     }
-    forget(dropped, now);
-    LOG.info("Compacted token store {}: kept {} records, dropped {} revoked or expired, in {} ms",
-        directory, kept.size(), dropped.size(),
+    LOG.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
+        + "in {} ms", directory, folded.live.sessionCount(), folded.live.tokenCount(), purged,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
   }
 
@@ -597,7 +678,7 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
-  private void readRetired(Path path, byte[] magic, LiveSet into) throws IOException {
+  private void readRetired(Path path, byte[] magic, StoreState into) throws IOException {
     try (Disk.File file = files.disk().open(path)) {
       FrameReader.Outcome outcome = FrameReader.read(file, magic, null, entry -> {
         if (!(entry instanceof LogEntry.End)) {
@@ -607,27 +688,6 @@ public final class FileTokenStore implements TokenStore {
       if (!outcome.isClean()) {
         throw new StoreCorruptedException(path.toString(), outcome.damageAt,
             outcome.damage + " (found while compacting; the store keeps running on memory)");
-      }
-    }
-  }
-
-  /**
-   * Forgets in memory what the snapshot dropped, so memory matches what a reopen loads. A record
-   * that came back to life meanwhile (a use after the snapshot instant) is written again.
-   */
-  private void forget(List<TokenHash> dropped, Instant now) {
-    for (int from = 0; from < dropped.size(); from += PRUNE_BATCH) {
-      appendLock.lock();
-      try {
-        for (TokenHash hash : dropped.subList(from, Math.min(dropped.size(), from + PRUNE_BATCH))) {
-          TokenRecord alive = live.dropIfDead(hash, now);
-          touched.remove(hash);
-          if (alive != null && failure == null) {
-            append(new LogEntry.Save(alive));
-          }
-        }
-      } finally {
-        appendLock.unlock();
       }
     }
   }
@@ -684,11 +744,13 @@ public final class FileTokenStore implements TokenStore {
       replay = Replay.load(files, builder.recoverDamaged, LOG);
       store = new FileTokenStore(builder, lock, files, replay);
       if (builder.legacyFile != null) {
-        store.importLegacy(builder.legacyFile);
+        new LegacyImporter(store.new Writer(), builder.legacyMaxLifetime)
+            .run(builder.legacyFile);
       }
       store.start(builder);
-      LOG.info("Opened token store {}: {} live tokens loaded ({} records) in {} ms",
-          store.directory, store.live.liveCount(store.clock.instant()), replay.entries,
+      LOG.info("Opened token store {}: {} live sessions loaded ({} sessions, {} tokens stored; "
+          + "{} records read) in {} ms", store.directory, store.liveCount(),
+          store.live.sessionCount(), store.live.tokenCount(), replay.entries,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       return store;
     } catch (IOException | RuntimeException e) {
@@ -746,37 +808,52 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
-  /** Imports the origin system's token file once, then renames it so it is not read again. */
-  private void importLegacy(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      return;
+  /** What the legacy import may do to this store while it opens: add sessions, durably. */
+  final class Writer implements LegacyImporter.Target {
+
+    @Override
+    public Path directory() {
+      return directory;
     }
-    LegacyImport.Result result =
-        LegacyImport.read(file, clock.getZone(), clock.instant(), new SecureRandom());
-    int imported = 0;
-    appendLock.lock();
-    try {
-      for (TokenRecord record : result.records()) {
-        // Already present means an earlier import stopped before the rename: skip, not fail.
-        if (live.add(record)) {
-          append(new LogEntry.Save(record));
-          imported++;
+
+    @Override
+    public Disk disk() {
+      return files.disk();
+    }
+
+    @Override
+    public Clock clock() {
+      return clock;
+    }
+
+    @Override
+    public Map<String, LogEntry.Imported> imports() {
+      return imports;
+    }
+
+    @Override
+    public boolean holds(TokenHash hash) {
+      return live.find(hash).isPresent();
+    }
+
+    @Override
+    public void writeDurably(List<LogEntry.Create> sessions, LogEntry.Imported imported) {
+      appendLock.lock();
+      try {
+        requireWritable();
+        for (LogEntry.Create create : sessions) {
+          ByteBuffer frame = Frames.encode(create);
+          live.create(create.session(), create.tokens());
+          append(frame);
         }
+        append(Frames.encode(imported));
+        imports.put(imported.sha256(), imported);
+      } finally {
+        appendLock.unlock();
       }
-    } finally {
-      appendLock.unlock();
+      // Forced in every mode: the legacy file is deleted next, and must not be the only copy.
+      awaitDurable(written);
     }
-    awaitDurable(written);
-    Path renamed = file.resolveSibling(file.getFileName() + ".imported");
-    for (int n = 2; Files.exists(renamed); n++) {
-      renamed = file.resolveSibling(file.getFileName() + ".imported-" + n);
-    }
-    files.disk().rename(file, renamed);
-    Path parent = file.toAbsolutePath().getParent();
-    files.disk().forceDirectory(parent);
-    LOG.info("Imported {} tokens from {} ({} expired skipped, {} already present) and renamed it "
-        + "to {}; it still holds the raw tokens: delete it once the migration is confirmed",
-        imported, file, result.expired(), result.records().size() - imported, renamed);
   }
 
   private static ThreadFactory daemon(String name) {
@@ -804,6 +881,12 @@ public final class FileTokenStore implements TokenStore {
    */
   public static final class Builder {
 
+    /**
+     * Default cap on an imported legacy token's lifetime from the import: 7 days, the default
+     * absolute lifetime of {@code TokenService}.
+     */
+    public static final Duration DEFAULT_LEGACY_MAX_LIFETIME = Duration.ofDays(7);
+
     /** Default log size past which a background compaction starts: 64 MiB. */
     public static final long DEFAULT_COMPACTION_THRESHOLD = 64L << 20;
 
@@ -814,6 +897,7 @@ public final class FileTokenStore implements TokenStore {
     private long compactionThreshold = DEFAULT_COMPACTION_THRESHOLD;
     private Clock clock = Clock.systemDefaultZone();
     private Path legacyFile;
+    private Duration legacyMaxLifetime = DEFAULT_LEGACY_MAX_LIFETIME;
     private boolean recoverDamaged;
     private Disk disk = Disk.system();
     private final Set<String> set = ConcurrentHashMap.newKeySet();
@@ -887,7 +971,7 @@ public final class FileTokenStore implements TokenStore {
     }
 
     /**
-     * The clock compaction uses to decide which records have expired, {@link #liveCount()} uses,
+     * The clock compaction uses to decide which sessions have expired, {@link #liveCount()} uses,
      * and whose zone reads the legacy file's local date-times; default the system clock in the
      * system zone.
      *
@@ -900,18 +984,41 @@ public final class FileTokenStore implements TokenStore {
     }
 
     /**
-     * Imports the origin system's {@code auth_tokens.json} on open, if the file exists: each raw
-     * token is hashed (never stored), expired entries are skipped, and the file is then renamed
-     * to {@code auth_tokens.json.imported} so it is not imported twice. It still holds raw tokens:
-     * delete it once the migration is confirmed. Its naive date-times are read in the clock's zone.
-     * A malformed file fails {@link #build()} with {@link StoreCorruptedException} and nothing is
-     * imported.
+     * Imports the origin system's {@code auth_tokens.json} on open, once, if the file exists: each
+     * raw token is hashed (never stored) and becomes a session of its own, expired entries are
+     * skipped, and expiries are capped at {@link #legacyMaxLifetime} from now. The import and the
+     * SHA-256 of the file's bytes are recorded durably in the store (kept across compaction), and
+     * then the file is deleted, with one INFO line giving the counts; no copy is kept. While an
+     * import is recorded no legacy file is imported again: the same file shipped again (an image,
+     * a backup) is deleted unread, so a token logged out since cannot come back from it; a
+     * different file is left in place with a warning to delete it. Copies named
+     * {@code NAME.imported} that earlier releases left are deleted and recorded as imported. Its
+     * naive date-times are read in the clock's zone. A malformed file fails {@link #build()} with
+     * {@link StoreCorruptedException}, nothing is imported and the file is left as it is.
      *
      * @throws IllegalStateException if already set
      */
     public Builder importLegacy(Path authTokensJson) {
       once("importLegacy");
       this.legacyFile = Objects.requireNonNull(authTokensJson, "authTokensJson");
+      return this;
+    }
+
+    /**
+     * The longest an imported legacy token may live from the import, whatever expiry the file
+     * gives it; default {@link #DEFAULT_LEGACY_MAX_LIFETIME}. Set it to the service's
+     * {@code absoluteTtl}: the store does not know it.
+     *
+     * @throws IllegalArgumentException if not positive
+     * @throws IllegalStateException if already set
+     */
+    public Builder legacyMaxLifetime(Duration lifetime) {
+      once("legacyMaxLifetime");
+      Objects.requireNonNull(lifetime, "lifetime");
+      if (lifetime.isNegative() || lifetime.isZero()) {
+        throw new IllegalArgumentException("legacyMaxLifetime must be positive: " + lifetime);
+      }
+      this.legacyMaxLifetime = lifetime;
       return this;
     }
 
@@ -938,8 +1045,9 @@ public final class FileTokenStore implements TokenStore {
     }
 
     /**
-     * Opens the store: locks the directory, loads it, imports the legacy file if given, and logs
-     * one INFO line with the live tokens loaded, from where, and how long it took.
+     * Opens the store: locks the directory, loads it (upgrading a format 1 store in place),
+     * imports the legacy file if given, and logs one INFO line with the live sessions loaded,
+     * from where, and how long it took.
      *
      * @throws IllegalStateException if no directory was set
      * @throws StoreLockedException if the directory is open in another process or store

@@ -2,7 +2,6 @@ package dev.tokenkeeper.store.file;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -29,6 +28,8 @@ final class FrameReader {
     String damage;
     /** Whether the bad frame had a valid checksum: then it cannot be an interrupted write. */
     boolean checksummed;
+    /** The file's format version from its magic: 1 (read to upgrade) or {@link Frames#VERSION}. */
+    int version;
 
     boolean isClean() {
       return damageAt < 0;
@@ -51,7 +52,10 @@ final class FrameReader {
     window.limit(0);
   }
 
-  /** Reads every frame of {@code file}, handing each decoded entry to {@code sink}. */
+  /**
+   * Reads every frame of {@code file}, handing each decoded entry to {@code sink}. The file's magic
+   * must be {@code magic} (the current format) or its format 1 form.
+   */
   static Outcome read(Disk.File file, byte[] magic, Map<String, String> strings,
       Consumer<LogEntry> sink) throws IOException {
     return new FrameReader(file).readAll(magic, strings, sink);
@@ -66,7 +70,8 @@ final class FrameReader {
     }
     byte[] header = new byte[Frames.HEADER];
     window.get(header);
-    if (!Arrays.equals(header, magic)) {
+    outcome.version = Frames.version(header, magic);
+    if (outcome.version < 0) {
       return outcome.stop(0, "unexpected file header", false);
     }
     long pos = Frames.HEADER;
@@ -89,7 +94,7 @@ final class FrameReader {
       }
       LogEntry entry;
       try {
-        entry = Frames.decode(window.slice(at, length), strings);
+        entry = Frames.decode(window.slice(at, length), outcome.version, strings);
       } catch (RuntimeException e) {
         return outcome.stop(pos, "undecodable entry: " + e.getMessage(), true);
       }

@@ -1,119 +1,192 @@
 package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.ClientBinding;
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.SealedSuccessor;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
+import java.nio.BufferOverflowException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
- * The binary form of a {@link LogEntry}: a frame {@code [u32 length][u32 crc32c][body]}, the CRC
- * over the body, the body {@code [u8 type][payload]}. Integers are big-endian; an instant is
- * {@code [i64 epochSecond][i32 nano]}; a string is {@code [u16 length][UTF-8]}; a hash is
- * {@code [u8 scheme][32 bytes digest]}; a session id its 22 ASCII characters. A save's flags say
- * which optional fields follow: revokedAt, label, bound network, bound user-agent digest. Files start with an
- * 8-byte magic naming their kind and format version. Only hashes and metadata are ever encoded.
+ * The binary form of a {@link LogEntry}, format 2: a frame {@code [u32 length][u32 crc32c][body]},
+ * the CRC over the body, the body {@code [u8 type][payload]}. Integers are big-endian; an instant
+ * is {@code [i64 epochSecond][i32 nano]}; a string is {@code [u16 length][UTF-8]}; a hash is
+ * {@code [u8 scheme][32 bytes digest]}; a session id its 22 ASCII characters; a sealed successor
+ * {@code [u16 length][bytes][until]}. A session record or token record starts with flags saying
+ * which optional fields follow. Files start with an 8-byte magic naming their kind and format
+ * version; format 1 files are read by {@link FramesV1}. Only hashes, metadata and sealed pairs
+ * (which the store cannot open) are ever encoded.
  */
 final class Frames {
 
   static final int HEADER = 8;
-  /** Larger than any valid body (two 256-character strings of 3-byte characters plus fields). */
-  static final int MAX_BODY = 4096;
+  /**
+   * Larger than any valid body: a create or rotation holds one session's fields (two 256-character
+   * strings of up to 3 bytes a character) and a few tokens, a rotation a sealed pair of at most
+   * {@link SealedSuccessor#MAX_LENGTH}; a touch batch is cut to fit. A snapshot writes each token
+   * in a frame of its own, so a session with many tombstones never nears it.
+   */
+  static final int MAX_BODY = 16 * 1024;
 
-  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, 1};
-  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, 1};
+  /** The current format, 2: sessions and tokens as records of their own. */
+  static final int VERSION = 2;
+  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, 2};
+  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, 2};
 
-  private static final byte SAVE = 1;
-  private static final byte REVOKE = 2;
-  private static final byte TOUCH = 3;
-  private static final byte DELETE = 4;
-  private static final byte PURGE = 5;
-  private static final byte REVOKE_ALL = 6;
-  private static final byte END = 7;
+  /** Most uses one touch frame holds, so that it stays far below {@link #MAX_BODY}. */
+  static final int MAX_TOUCHES = 256;
+  /** Most tokens a create may hold. */
+  static final int MAX_CREATE_TOKENS = 64;
 
-  private static final int HASH = 1 + TokenHash.SHA256_LENGTH;
-  private static final int INSTANT = 12;
-  private static final int SESSION_ID = 22;
+  private static final byte CREATE = 1;
+  private static final byte ROTATE = 2;
+  private static final byte REVOKE_SESSION = 3;
+  private static final byte REVOKE_ALL = 4;
+  private static final byte TOUCH = 5;
+  private static final byte PURGE = 6;
+  private static final byte IMPORTED = 7;
+  private static final byte SESSION = 8;
+  private static final byte TOKEN = 9;
+  private static final byte END = 10;
+
+  static final int SESSION_ID = 22;
+
   private static final int HAS_LABEL = 1;
   private static final int REVOKED = 2;
   private static final int BOUND_NETWORK = 4;
   private static final int BOUND_AGENT = 8;
+  private static final int HAS_REFRESH = 16;
+
+  private static final int OWN_EXPIRY = 1;
+  private static final int ROTATED = 2;
+  private static final int HAS_SUCCESSOR = 4;
+
+  private static final int HAS_EXPECTED = 1;
+  private static final int ROTATION_SUCCESSOR = 2;
 
   private Frames() {}
 
-  /** The whole frame for {@code entry}, ready to append. */
+  /** The format version a file's magic names, or -1 if it is not a {@code kind} file. */
+  static int version(byte[] header, byte[] kind) {
+    if (header.length != HEADER
+        || !Arrays.equals(header, 0, HEADER - 1, kind, 0, HEADER - 1)) {
+      return -1;
+    }
+    int version = header[HEADER - 1];
+    return version == 1 || version == VERSION ? version : -1;
+  }
+
+  /**
+   * The whole frame for {@code entry}, ready to append.
+   *
+   * @throws IllegalArgumentException if the entry does not fit in one frame
+   */
   static ByteBuffer encode(LogEntry entry) {
     ByteBuffer frame;
-    if (entry instanceof LogEntry.Save save) {
-      TokenRecord record = save.record();
-      Session s = record.session();
-      byte[] subject = s.subject().getBytes(StandardCharsets.UTF_8);
-      byte[] label = s.label() == null ? null : s.label().getBytes(StandardCharsets.UTF_8);
-      ClientBinding binding = record.binding();
-      byte[] network = binding == null || binding.network() == null ? null
-          : binding.network().getBytes(StandardCharsets.UTF_8);
-      byte[] agent = binding == null || binding.userAgentDigest() == null ? null
-          : binding.userAgentDigest().getBytes(StandardCharsets.UTF_8);
-      int size = 1 + HASH + SESSION_ID + 3 * INSTANT + 1 + (record.isRevoked() ? INSTANT : 0)
-          + 2 + subject.length + (label == null ? 0 : 2 + label.length)
-          + (network == null ? 0 : 2 + network.length) + (agent == null ? 0 : 2 + agent.length);
-      frame = start(size, SAVE);
-      putHash(frame, record.hash());
-      frame.put(s.id().value().getBytes(StandardCharsets.US_ASCII));
-      putInstant(frame, s.createdAt());
-      putInstant(frame, s.lastUsedAt());
-      putInstant(frame, s.expiresAt());
-      frame.put((byte) ((label == null ? 0 : HAS_LABEL) | (record.isRevoked() ? REVOKED : 0)
-          | (network == null ? 0 : BOUND_NETWORK) | (agent == null ? 0 : BOUND_AGENT)));
-      if (record.isRevoked()) {
-        putInstant(frame, record.revokedAt());
+    try {
+      frame = encodeInto(ByteBuffer.allocate(1024), entry);
+    } catch (BufferOverflowException small) {
+      try {
+        frame = encodeInto(ByteBuffer.allocate(HEADER + MAX_BODY), entry);
+      } catch (BufferOverflowException e) {
+        throw new IllegalArgumentException(entry.getClass().getSimpleName()
+            + " does not fit in one record of " + MAX_BODY + " bytes");
       }
-      putString(frame, subject);
-      if (label != null) {
-        putString(frame, label);
+    }
+    int length = frame.position() - HEADER;
+    frame.putInt(0, length);
+    frame.putInt(4, checksum(frame.array(), HEADER, length));
+    return ByteBuffer.wrap(Arrays.copyOf(frame.array(), frame.position()));
+  }
+
+  private static ByteBuffer encodeInto(ByteBuffer frame, LogEntry entry) {
+    frame.position(HEADER);
+    if (entry instanceof LogEntry.Create create) {
+      if (create.tokens().size() > MAX_CREATE_TOKENS) {
+        throw new IllegalArgumentException("a session is created with at most "
+            + MAX_CREATE_TOKENS + " tokens: " + create.tokens().size());
       }
-      if (network != null) {
-        putString(frame, network);
+      frame.put(CREATE);
+      putSession(frame, create.session());
+      frame.put((byte) create.tokens().size());
+      for (TokenRecord token : create.tokens()) {
+        putToken(frame, token);
       }
-      if (agent != null) {
-        putString(frame, agent);
+    } else if (entry instanceof LogEntry.Rotate rotate) {
+      Rotation r = rotate.rotation();
+      frame.put(ROTATE);
+      putId(frame, r.sessionId());
+      frame.put((byte) ((r.expectedCurrent() == null ? 0 : HAS_EXPECTED)
+          | (r.successor() == null ? 0 : ROTATION_SUCCESSOR)));
+      if (r.expectedCurrent() != null) {
+        putHash(frame, r.expectedCurrent());
       }
-    } else if (entry instanceof LogEntry.Revoke revoke) {
-      frame = start(1 + HASH + INSTANT, REVOKE);
-      putHash(frame, revoke.hash());
+      putHash(frame, r.rotated());
+      putInstant(frame, r.at());
+      if (r.successor() != null) {
+        putSuccessor(frame, r.successor());
+      }
+      putToken(frame, r.refresh());
+      putToken(frame, r.access());
+      putInstant(frame, r.expiresAt());
+    } else if (entry instanceof LogEntry.RevokeSession revoke) {
+      frame.put(REVOKE_SESSION);
+      putId(frame, revoke.id());
       putInstant(frame, revoke.at());
-    } else if (entry instanceof LogEntry.Touch touch) {
-      frame = start(1 + HASH + 2 * INSTANT, TOUCH);
-      putHash(frame, touch.hash());
-      putInstant(frame, touch.lastUsedAt());
-      putInstant(frame, touch.expiresAt());
-    } else if (entry instanceof LogEntry.Delete delete) {
-      frame = start(1 + HASH, DELETE);
-      putHash(frame, delete.hash());
-    } else if (entry instanceof LogEntry.Purge purge) {
-      frame = start(1 + INSTANT, PURGE);
-      putInstant(frame, purge.now());
     } else if (entry instanceof LogEntry.RevokeAll all) {
-      byte[] subject = all.subject().getBytes(StandardCharsets.UTF_8);
-      frame = start(1 + INSTANT + 2 + subject.length, REVOKE_ALL);
+      frame.put(REVOKE_ALL);
       putInstant(frame, all.at());
-      putString(frame, subject);
+      putString(frame, all.subject());
+    } else if (entry instanceof LogEntry.Touch touch) {
+      if (touch.uses().size() > MAX_TOUCHES) {
+        throw new IllegalArgumentException("a touch record holds at most " + MAX_TOUCHES
+            + " uses: " + touch.uses().size());
+      }
+      frame.put(TOUCH);
+      frame.putShort((short) touch.uses().size());
+      for (LogEntry.Use use : touch.uses()) {
+        putId(frame, use.id());
+        putInstant(frame, use.lastUsedAt());
+        putInstant(frame, use.expiresAt());
+      }
+    } else if (entry instanceof LogEntry.Purge purge) {
+      frame.put(PURGE);
+      putInstant(frame, purge.now());
+    } else if (entry instanceof LogEntry.Imported imported) {
+      frame.put(IMPORTED);
+      frame.put(HexFormat.of().parseHex(imported.sha256()));
+      frame.putInt(imported.tokens());
+      putInstant(frame, imported.at());
+    } else if (entry instanceof LogEntry.SessionState state) {
+      frame.put(SESSION);
+      putSession(frame, state.session());
+    } else if (entry instanceof LogEntry.TokenState state) {
+      frame.put(TOKEN);
+      putId(frame, state.token().sessionId());
+      putToken(frame, state.token());
+    } else if (entry instanceof LogEntry.End end) {
+      frame.put(END);
+      frame.putLong(end.count());
     } else {
-      frame = start(1 + 8, END);
-      frame.putLong(((LogEntry.End) entry).count());
+      throw new IllegalArgumentException("format 1 entries are read, never written");
     }
-    if (frame.hasRemaining()) {
-      throw new AssertionError("frame size miscounted for " + entry.getClass().getSimpleName());
+    if (frame.position() - HEADER > MAX_BODY) {
+      throw new BufferOverflowException();
     }
-    CRC32C crc = new CRC32C();
-    crc.update(frame.array(), HEADER, frame.capacity() - HEADER);
-    frame.putInt(4, (int) crc.getValue());
-    return frame.flip();
+    return frame;
   }
 
   /** The CRC32C of {@code length} bytes of {@code bytes} from {@code offset}. */
@@ -124,19 +197,20 @@ final class Frames {
   }
 
   /**
-   * Decodes a body whose checksum already matched.
+   * Decodes a body whose checksum already matched, from a file of format {@code version}.
    *
    * @param strings shares equal subject and label strings across records while loading, or null
    * @throws IllegalArgumentException if the body is not a valid entry
    */
-  static LogEntry decode(ByteBuffer body, Map<String, String> strings) {
+  static LogEntry decode(ByteBuffer body, int version, Map<String, String> strings) {
     try {
-      LogEntry entry = decodeUnchecked(body, strings);
+      LogEntry entry = version == 1 ? FramesV1.decode(body, strings)
+          : decodeUnchecked(body, strings);
       if (body.hasRemaining()) {
         throw new IllegalArgumentException(body.remaining() + " unexpected bytes after the entry");
       }
       return entry;
-    } catch (java.nio.BufferUnderflowException e) {
+    } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("entry is shorter than its type requires", e);
     }
   }
@@ -144,44 +218,59 @@ final class Frames {
   private static LogEntry decodeUnchecked(ByteBuffer body, Map<String, String> strings) {
     byte type = body.get();
     switch (type) {
-      case SAVE: {
-        TokenHash hash = getHash(body);
-        byte[] id = new byte[SESSION_ID];
-        body.get(id);
-        Instant created = getInstant(body);
-        Instant lastUsed = getInstant(body);
-        Instant expires = getInstant(body);
-        int flags = body.get();
-        if ((flags & ~(HAS_LABEL | REVOKED | BOUND_NETWORK | BOUND_AGENT)) != 0) {
-          throw new IllegalArgumentException("unknown flags " + flags);
+      case CREATE: {
+        SessionRecord session = getSession(body, strings);
+        int count = Byte.toUnsignedInt(body.get());
+        if (count > MAX_CREATE_TOKENS) {
+          throw new IllegalArgumentException("too many tokens in a create: " + count);
         }
-        Instant revokedAt = (flags & REVOKED) != 0 ? getInstant(body) : null;
-        String subject = share(getString(body), strings);
-        String label = (flags & HAS_LABEL) != 0 ? share(getString(body), strings) : null;
-        String network = (flags & BOUND_NETWORK) != 0 ? getString(body) : null;
-        String agent = (flags & BOUND_AGENT) != 0 ? getString(body) : null;
-        ClientBinding binding =
-            network == null && agent == null ? null : new ClientBinding(network, agent);
-        // Share equal instants: a fresh session's createdAt and lastUsedAt are one value.
-        if (lastUsed.equals(created)) {
-          lastUsed = created;
+        List<TokenRecord> tokens = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          tokens.add(getToken(body, session.id()));
         }
-        Session session = new Session(SessionId.parse(new String(id, StandardCharsets.US_ASCII)),
-            subject, label, created, lastUsed, expires);
-        return new LogEntry.Save(new TokenRecord(hash, session, revokedAt, binding));
+        return new LogEntry.Create(session, tokens);
       }
-      case REVOKE:
-        return new LogEntry.Revoke(getHash(body), getInstant(body));
-      case TOUCH:
-        return new LogEntry.Touch(getHash(body), getInstant(body), getInstant(body));
-      case DELETE:
-        return new LogEntry.Delete(getHash(body));
-      case PURGE:
-        return new LogEntry.Purge(getInstant(body));
+      case ROTATE: {
+        SessionId id = getId(body);
+        int flags = flags(body, HAS_EXPECTED | ROTATION_SUCCESSOR);
+        TokenHash expected = (flags & HAS_EXPECTED) != 0 ? getHash(body) : null;
+        TokenHash rotated = getHash(body);
+        Instant at = getInstant(body);
+        SealedSuccessor successor = (flags & ROTATION_SUCCESSOR) != 0 ? getSuccessor(body) : null;
+        TokenRecord refresh = getToken(body, id);
+        TokenRecord access = getToken(body, id);
+        return new LogEntry.Rotate(new Rotation(id, expected, rotated, at, successor, refresh,
+            access, getInstant(body)));
+      }
+      case REVOKE_SESSION:
+        return new LogEntry.RevokeSession(getId(body), getInstant(body));
       case REVOKE_ALL: {
         Instant at = getInstant(body);
         return new LogEntry.RevokeAll(getString(body), at);
       }
+      case TOUCH: {
+        int count = Short.toUnsignedInt(body.getShort());
+        if (count > MAX_TOUCHES) {
+          throw new IllegalArgumentException("too many uses in a touch: " + count);
+        }
+        List<LogEntry.Use> uses = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          uses.add(new LogEntry.Use(getId(body), getInstant(body), getInstant(body)));
+        }
+        return new LogEntry.Touch(uses);
+      }
+      case PURGE:
+        return new LogEntry.Purge(getInstant(body));
+      case IMPORTED: {
+        byte[] digest = new byte[32];
+        body.get(digest);
+        return new LogEntry.Imported(HexFormat.of().formatHex(digest), body.getInt(),
+            getInstant(body));
+      }
+      case SESSION:
+        return new LogEntry.SessionState(getSession(body, strings));
+      case TOKEN:
+        return new LogEntry.TokenState(getToken(body, getId(body)));
       case END:
         return new LogEntry.End(body.getLong());
       default:
@@ -189,28 +278,138 @@ final class Frames {
     }
   }
 
-  private static ByteBuffer start(int bodySize, byte type) {
-    ByteBuffer frame = ByteBuffer.allocate(HEADER + bodySize);
-    frame.putInt(bodySize).putInt(0).put(type);
-    return frame;
+  private static void putSession(ByteBuffer frame, SessionRecord record) {
+    Session s = record.session();
+    ClientBinding binding = record.binding();
+    String network = binding == null ? null : binding.network();
+    String agent = binding == null ? null : binding.userAgentDigest();
+    putId(frame, s.id());
+    putInstant(frame, s.createdAt());
+    putInstant(frame, s.lastUsedAt());
+    putInstant(frame, s.expiresAt());
+    frame.put((byte) ((s.label() == null ? 0 : HAS_LABEL) | (record.isRevoked() ? REVOKED : 0)
+        | (network == null ? 0 : BOUND_NETWORK) | (agent == null ? 0 : BOUND_AGENT)
+        | (record.refreshHash() == null ? 0 : HAS_REFRESH)));
+    if (record.isRevoked()) {
+      putInstant(frame, record.revokedAt());
+    }
+    if (record.refreshHash() != null) {
+      putHash(frame, record.refreshHash());
+    }
+    putString(frame, s.subject());
+    if (s.label() != null) {
+      putString(frame, s.label());
+    }
+    if (network != null) {
+      putString(frame, network);
+    }
+    if (agent != null) {
+      putString(frame, agent);
+    }
   }
 
-  private static void putHash(ByteBuffer frame, TokenHash hash) {
+  private static SessionRecord getSession(ByteBuffer body, Map<String, String> strings) {
+    SessionId id = getId(body);
+    Instant created = getInstant(body);
+    Instant lastUsed = getInstant(body);
+    Instant expires = getInstant(body);
+    int flags = flags(body, HAS_LABEL | REVOKED | BOUND_NETWORK | BOUND_AGENT | HAS_REFRESH);
+    Instant revokedAt = (flags & REVOKED) != 0 ? getInstant(body) : null;
+    TokenHash refresh = (flags & HAS_REFRESH) != 0 ? getHash(body) : null;
+    String subject = share(getString(body), strings);
+    String label = (flags & HAS_LABEL) != 0 ? share(getString(body), strings) : null;
+    ClientBinding binding = getBinding(
+        body, (flags & BOUND_NETWORK) != 0, (flags & BOUND_AGENT) != 0);
+    // Share equal instants: a fresh session's createdAt and lastUsedAt are one value.
+    if (lastUsed.equals(created)) {
+      lastUsed = created;
+    }
+    Session session = new Session(id, subject, label, created, lastUsed, expires);
+    return new SessionRecord(session, binding, refresh, revokedAt);
+  }
+
+  /** A binding's optional network and user-agent digest, as both formats write them. */
+  static ClientBinding getBinding(ByteBuffer body, boolean network, boolean agent) {
+    String boundNetwork = network ? getString(body) : null;
+    String boundAgent = agent ? getString(body) : null;
+    return boundNetwork == null && boundAgent == null ? null
+        : new ClientBinding(boundNetwork, boundAgent);
+  }
+
+  private static void putToken(ByteBuffer frame, TokenRecord token) {
+    putHash(frame, token.hash());
+    frame.put((byte) ((token.expiresAt() == null ? 0 : OWN_EXPIRY)
+        | (token.isRotated() ? ROTATED : 0) | (token.successor() == null ? 0 : HAS_SUCCESSOR)));
+    if (token.expiresAt() != null) {
+      putInstant(frame, token.expiresAt());
+    }
+    if (token.isRotated()) {
+      putInstant(frame, token.rotatedAt());
+    }
+    if (token.successor() != null) {
+      putSuccessor(frame, token.successor());
+    }
+  }
+
+  private static TokenRecord getToken(ByteBuffer body, SessionId id) {
+    TokenHash hash = getHash(body);
+    int flags = flags(body, OWN_EXPIRY | ROTATED | HAS_SUCCESSOR);
+    Instant expires = (flags & OWN_EXPIRY) != 0 ? getInstant(body) : null;
+    Instant rotated = (flags & ROTATED) != 0 ? getInstant(body) : null;
+    SealedSuccessor successor = (flags & HAS_SUCCESSOR) != 0 ? getSuccessor(body) : null;
+    return new TokenRecord(hash, id, expires, rotated, successor);
+  }
+
+  private static void putSuccessor(ByteBuffer frame, SealedSuccessor successor) {
+    byte[] sealed = successor.bytes();
+    frame.putShort((short) sealed.length).put(sealed);
+    putInstant(frame, successor.until());
+  }
+
+  private static SealedSuccessor getSuccessor(ByteBuffer body) {
+    int length = Short.toUnsignedInt(body.getShort());
+    if (length > SealedSuccessor.MAX_LENGTH) {
+      throw new IllegalArgumentException("sealed pair too long: " + length);
+    }
+    byte[] sealed = new byte[length];
+    body.get(sealed);
+    return SealedSuccessor.of(sealed, getInstant(body));
+  }
+
+  static int flags(ByteBuffer body, int known) {
+    int flags = Byte.toUnsignedInt(body.get());
+    if ((flags & ~known) != 0) {
+      throw new IllegalArgumentException("unknown flags " + flags);
+    }
+    return flags;
+  }
+
+  static void putId(ByteBuffer frame, SessionId id) {
+    frame.put(id.value().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  static SessionId getId(ByteBuffer body) {
+    byte[] id = new byte[SESSION_ID];
+    body.get(id);
+    return SessionId.parse(new String(id, StandardCharsets.US_ASCII));
+  }
+
+  static void putHash(ByteBuffer frame, TokenHash hash) {
     frame.put((byte) hash.scheme()).put(hash.bytes());
   }
 
-  private static TokenHash getHash(ByteBuffer body) {
+  static TokenHash getHash(ByteBuffer body) {
     int scheme = body.get();
     byte[] digest = new byte[TokenHash.SHA256_LENGTH];
     body.get(digest);
     return TokenHash.of(scheme, digest);
   }
 
-  private static void putInstant(ByteBuffer frame, Instant instant) {
+  static void putInstant(ByteBuffer frame, Instant instant) {
     frame.putLong(instant.getEpochSecond()).putInt(instant.getNano());
   }
 
-  private static Instant getInstant(ByteBuffer body) {
+  static Instant getInstant(ByteBuffer body) {
     long seconds = body.getLong();
     int nanos = body.getInt();
     if (nanos < 0 || nanos > 999_999_999) {
@@ -222,18 +421,19 @@ final class Frames {
     return Instant.ofEpochSecond(seconds, nanos);
   }
 
-  private static void putString(ByteBuffer frame, byte[] utf8) {
+  static void putString(ByteBuffer frame, String value) {
+    byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
     frame.putShort((short) utf8.length).put(utf8);
   }
 
-  private static String getString(ByteBuffer body) {
+  static String getString(ByteBuffer body) {
     int length = Short.toUnsignedInt(body.getShort());
     byte[] utf8 = new byte[length];
     body.get(utf8);
     return new String(utf8, StandardCharsets.UTF_8);
   }
 
-  private static String share(String value, Map<String, String> strings) {
+  static String share(String value, Map<String, String> strings) {
     if (strings == null) {
       return value;
     }

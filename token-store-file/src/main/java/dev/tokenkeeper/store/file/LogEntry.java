@@ -1,32 +1,92 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.ClientBinding;
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
 
 /**
- * One change to the store as written to a log or snapshot: the unit of replay. Each mirrors one
- * {@link dev.tokenkeeper.core.TokenStore} call, so replaying a log in order rebuilds the state the
- * calls left in memory. Immutable.
+ * One change to the store as written to a log or snapshot: the unit of replay. Each format 2
+ * entry mirrors one {@link dev.tokenkeeper.core.TokenStore} call, so replaying a log in order
+ * through the same {@link dev.tokenkeeper.core.InMemoryTokenStore} methods rebuilds the state the
+ * calls left in memory. The {@link V1} entries are what the previous format held; they are only
+ * ever read, to upgrade a store. Immutable.
  */
 sealed interface LogEntry {
 
-  /** A token was issued (in a snapshot: a record carried over, possibly revoked). */
-  record Save(TokenRecord record) implements LogEntry {}
+  /** A session was created with its first tokens, as one step. */
+  record Create(SessionRecord session, List<TokenRecord> tokens) implements LogEntry {
+    public Create {
+      tokens = List.copyOf(tokens);
+    }
+  }
 
-  record Revoke(TokenHash hash, Instant at) implements LogEntry {}
+  /** A refresh applied: the whole compare-and-set, replayed through the same check. */
+  record Rotate(Rotation rotation) implements LogEntry {}
 
-  /** Coalesced last-use and sliding expiry; replay only ever moves them forward. */
-  record Touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) implements LogEntry {}
+  record RevokeSession(SessionId id, Instant at) implements LogEntry {}
 
-  record Delete(TokenHash hash) implements LogEntry {}
+  /** Every session of {@code subject} present at this point was revoked, as one step. */
+  record RevokeAll(String subject, Instant at) implements LogEntry {}
 
-  /** Every record expired at {@code now} was forgotten. */
+  /** Coalesced last uses and sliding expiries of many sessions; replay only moves them forward. */
+  record Touch(List<Use> uses) implements LogEntry {
+    public Touch {
+      uses = List.copyOf(uses);
+    }
+  }
+
+  /** One session's last use and expiry in a {@link Touch}. */
+  record Use(SessionId id, Instant lastUsedAt, Instant expiresAt) {}
+
+  /** Every session purgeable at {@code now} was forgotten. */
   record Purge(Instant now) implements LogEntry {}
 
-  /** Every record of {@code subject} present at this point was revoked, as one step. */
-  record RevokeAll(String subject, Instant at) implements LogEntry {}
+  /**
+   * A legacy token file was imported, durably: the SHA-256 of its bytes (hex), so it is never
+   * imported again. Kept in every snapshot.
+   */
+  record Imported(String sha256, int tokens, Instant at) implements LogEntry {
+    public Imported {
+      Objects.requireNonNull(sha256, "sha256");
+    }
+  }
+
+  /** In a snapshot: a session carried over, revoked or not; its tokens follow it. */
+  record SessionState(SessionRecord session) implements LogEntry {}
+
+  /** In a snapshot: a token of the session before it, rotated or not. */
+  record TokenState(TokenRecord token) implements LogEntry {}
 
   /** Closes a snapshot; a snapshot without it is incomplete. */
   record End(long count) implements LogEntry {}
+
+  /** An entry of format 1, where each token carried its own copy of its session. */
+  sealed interface V1 extends LogEntry {}
+
+  /** A format 1 token record: a token with its session copy, its revocation and binding. */
+  record V1Token(TokenHash hash, Session session, Instant revokedAt, ClientBinding binding) {
+    boolean isRevoked() {
+      return revokedAt != null;
+    }
+  }
+
+  /** A token was issued (in a snapshot: a record carried over, possibly revoked). */
+  record V1Save(V1Token token) implements V1 {}
+
+  record V1Revoke(TokenHash hash, Instant at) implements V1 {}
+
+  record V1Touch(TokenHash hash, Instant lastUsedAt, Instant expiresAt) implements V1 {}
+
+  record V1Delete(TokenHash hash) implements V1 {}
+
+  record V1Purge(Instant now) implements V1 {}
+
+  record V1RevokeAll(String subject, Instant at) implements V1 {}
 }

@@ -23,6 +23,11 @@ import org.slf4j.Logger;
  * for: then each damaged file is renamed to {@code NAME.damaged}, what was readable is kept, and a
  * fresh snapshot of it replaces the remaining files.
  *
+ * <p>A store written in format 1 by an earlier release is read whole the way that release did,
+ * then converted ({@link V1Upgrade}) and, before anything is served, written as a format 2
+ * snapshot and a fresh log, exactly as a recovery is: the old files stay until the new snapshot
+ * is renamed into place, so a crash during the upgrade leaves a store that upgrades again.
+ *
  * <p>{@link #inspect} reads the same way without changing anything, and lists what an open would
  * find instead of acting on it: the offline tool's {@code check} and {@code stats}.
  */
@@ -39,7 +44,7 @@ final class Replay {
    */
   record Finding(Path file, long offset, long bytes, String detail, boolean tornTail) {}
 
-  final LiveSet live = new LiveSet();
+  final StoreState state = new StoreState();
   long snapshotGeneration;
   long logGeneration;
   Disk.File log;
@@ -53,6 +58,11 @@ final class Replay {
   private final Logger logger;
   private final Map<String, String> strings = new HashMap<>();
   private boolean recovered;
+  /** Whether a file of format 1 was read: the store is then upgraded before it is served. */
+  private boolean formatOne;
+  /** Format 1 tokens read, and rotated tombstones made of them, when upgraded. */
+  int upgradedTokens;
+  int upgradedTombstones;
 
   private Replay(StoreDirectory files, boolean recoverDamaged, boolean inspectOnly,
       Logger logger) {
@@ -84,12 +94,18 @@ final class Replay {
   /**
    * Reads the store in {@code files} as an open would, but changes nothing and throws no
    * {@link StoreCorruptedException}: every torn tail and damage is listed in {@link #findings},
-   * and {@link #live} holds what an open would load. No file is left open.
+   * and {@link #state} holds what an open would load (upgraded in memory if the store is in
+   * format 1). No file is left open.
    */
   static Replay inspect(StoreDirectory files, Logger logger) throws IOException {
     Replay replay = new Replay(files, true, true, logger);
     replay.run();
     return replay;
+  }
+
+  /** Whether a format 1 file was read: an open upgrades such a store. */
+  boolean isFormatOne() {
+    return formatOne;
   }
 
   private void run() throws IOException {
@@ -111,16 +127,32 @@ final class Replay {
       readLog(generation, generation == newest);
       expected = generation + 1;
     }
+    String inconsistency = state.finish();
+    if (inconsistency != null) {
+      Path last = logs.isEmpty() ? files.snapshot(snapshotGeneration) : files.log(newest);
+      damaged(last, 0, 0, inconsistency, false);
+    }
+    if (formatOne) {
+      upgradedTokens = state.upgrade.tokenCount();
+      upgradedTombstones = state.upgrade.convertInto(state.live);
+    }
     if (inspectOnly) {
       return;
     }
     long nextGeneration = Math.max(newest, snapshotGeneration) + 1;
-    if (recovered) {
+    if (recovered || formatOne) {
       if (log != null) {
         log.close();
         log = null;
       }
+      // An upgrade is made crash-safe like a compaction: the format 1 files stay whole until
+      // the format 2 snapshot that replaces them has been renamed into place.
       checkpoint(nextGeneration);
+      if (formatOne) {
+        logger.info("Upgraded token store {} from format 1 to {}: {} tokens became {} sessions "
+            + "({} rotated tombstones)", files.path(), Frames.VERSION, upgradedTokens,
+            state.live.sessionCount(), upgradedTombstones);
+      }
     } else if (log == null) {
       logGeneration = logs.isEmpty() ? expected : nextGeneration;
       log = files.createLog(logGeneration);
@@ -153,15 +185,17 @@ final class Replay {
           declared[0] = end.count();
         } else if (declared[0] < 0) {
           saves[0]++;
-          live.apply(entry);
+          state.apply(entry);
         }
       });
     }
+    formatOne |= outcome.version == 1;
     entries += outcome.entries;
     if (!outcome.isClean()) {
       damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage, true);
     } else if (declared[0] != saves[0] || outcome.entries != saves[0] + 1) {
-      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + saves[0] + " records, "
+      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + saves[0]
+          + " records, "
           + (declared[0] < 0 ? "no end record" : "end record says " + declared[0]), true);
     }
   }
@@ -170,7 +204,9 @@ final class Replay {
     Path path = files.log(generation);
     Disk.File file = files.disk().open(path);
     try {
-      FrameReader.Outcome outcome = FrameReader.read(file, Frames.LOG_MAGIC, strings, live::apply);
+      FrameReader.Outcome outcome =
+          FrameReader.read(file, Frames.LOG_MAGIC, strings, state::apply);
+      formatOne |= outcome.version == 1;
       entries += outcome.entries;
       long end = outcome.end;
       if (!outcome.isClean()) {
@@ -185,6 +221,7 @@ final class Replay {
               + "was interrupted", path, outcome.damageAt, size - outcome.damageAt, outcome.damage);
           file.truncate(outcome.damageAt);
           if (outcome.damageAt < Frames.HEADER) {
+            // No header survived: start the file over in the current format.
             file.truncate(0);
             file.append(ByteBuffer.wrap(Frames.LOG_MAGIC));
             end = Frames.HEADER;
@@ -238,9 +275,9 @@ final class Replay {
         snapshot ? "records" : "changes");
   }
 
-  /** Replaces every file with one snapshot of what was recovered and a fresh log. */
+  /** Replaces every file with one snapshot of what was recovered or upgraded and a fresh log. */
   private void checkpoint(long generation) throws IOException {
-    files.writeSnapshot(generation, live.records());
+    files.writeSnapshot(generation, state);
     log = files.createLog(generation);
     logGeneration = generation;
     logSize = Frames.HEADER;

@@ -2,6 +2,7 @@ package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,8 +34,17 @@ import org.slf4j.helpers.NOPLogger;
  *   <li>{@code check DIR} reads every record as an open would, changing nothing, and reports each
  *       torn tail and damage with file and byte offset. Exit status 0 clean, 1 a torn
  *       tail only (an open cuts it off by itself), 2 damage (an open refuses; run {@code repair}).
- *   <li>{@code stats DIR} prints live, expired and revoked counts, records, files and sizes.
- *   <li>{@code compact DIR} rewrites the store as one snapshot of its live records.
+ *   <li>{@code stats DIR} prints live, expired and revoked session counts, tokens and rotated
+ *       tombstones, records, files and sizes.
+ *   <li>{@code compact DIR} rewrites the store as one snapshot: expired sessions are forgotten,
+ *       revoked ones and rotated tokens kept until their session expires.
+ * </ul>
+ *
+ * <p>{@code check} and {@code stats} read a store of either format and change nothing; a format 1
+ * store (an earlier release's) is reported as format 1 and counted as it will be once upgraded.
+ * {@code compact} and {@code repair} open the store, which upgrades it to format 2 in place.
+ *
+ * <ul>
  *   <li>{@code repair DIR} cuts off a torn tail, or moves each damaged file aside to
  *       {@code NAME.damaged}, keeping every record before the damage, and prints exactly what it
  *       dropped: the byte range, and each record after the damage that still passes its checksum
@@ -130,6 +140,10 @@ public final class StoreTool {
           + " bytes to the end)");
     }
     int status = status(replay);
+    if (replay.isFormatOne()) {
+      out.println("format 1 (an earlier release's): an open upgrades it to format "
+          + Frames.VERSION);
+    }
     out.println(status == OK ? "ok: " + replay.entries + " records read, no damage"
         : status == TORN_TAIL ? "torn tail only: an open cuts it off by itself"
         : "damaged: an open refuses this store; run: StoreTool repair " + dir);
@@ -147,21 +161,28 @@ public final class StoreTool {
   private int stats(Path dir) throws IOException {
     Replay replay = inspect(dir);
     Instant now = clock.instant();
-    long live = 0;
-    long expired = 0;
-    long revoked = 0;
-    for (TokenRecord record : replay.live.records()) {
-      if (record.isRevoked()) {
-        revoked++;
-      } else if (record.session().isExpiredAt(now)) {
-        expired++;
+    InMemoryTokenStore sessions = replay.state.live;
+    long[] counts = new long[4];
+    sessions.forEachSession(session -> {
+      if (session.isRevoked()) {
+        counts[2]++;
+      } else if (session.session().isExpiredAt(now)) {
+        counts[1]++;
       } else {
-        live++;
+        counts[0]++;
       }
-    }
-    out.println("live " + live);
-    out.println("expired " + expired);
-    out.println("revoked " + revoked);
+      for (TokenRecord token : sessions.tokensOf(session.id())) {
+        if (token.isRotated()) {
+          counts[3]++;
+        }
+      }
+    });
+    out.println("format " + (replay.isFormatOne() ? 1 : Frames.VERSION));
+    out.println("live " + counts[0]);
+    out.println("expired " + counts[1]);
+    out.println("revoked " + counts[2]);
+    out.println("tokens " + sessions.tokenCount());
+    out.println("rotated " + counts[3]);
     out.println("records read " + replay.entries);
     long total = 0;
     for (Map.Entry<String, Long> file : files(dir).entrySet()) {
@@ -181,7 +202,7 @@ public final class StoreTool {
     report(inspect(dir), false);
     try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
       store.compact();
-      out.println("compacted: " + store.liveCount() + " live records kept, " + before
+      out.println("compacted: " + store.liveCount() + " live sessions kept, " + before
           + " bytes before, " + bytes(dir) + " after");
     }
     return OK;
@@ -197,7 +218,8 @@ public final class StoreTool {
     boolean damaged = status(before) == DAMAGED;
     FileTokenStore.builder().directory(dir).clock(clock).recoverDamaged(damaged).build().close();
     Replay after = inspect(dir);
-    out.println("repaired: " + after.live.size() + " records kept; the store opens cleanly");
+    out.println("repaired: " + after.state.live.sessionCount() + " sessions kept; the store "
+        + "opens cleanly");
     if (damaged) {
       out.println("changes after the damage, revokes included, are gone: revoke the sessions of "
           + "the users concerned if a logout there must hold");
@@ -256,6 +278,7 @@ public final class StoreTool {
       }
       bytes = buffer.array();
     }
+    int version = version(finding.file());
     ByteBuffer view = ByteBuffer.wrap(bytes);
     int p = 1;
     while (p + Frames.HEADER < bytes.length) {
@@ -263,8 +286,8 @@ public final class StoreTool {
       if (length >= 1 && length <= Frames.MAX_BODY && p + Frames.HEADER + length <= bytes.length
           && Frames.checksum(bytes, p + Frames.HEADER, length) == view.getInt(p + 4)) {
         try {
-          LogEntry entry = Frames.decode(ByteBuffer.wrap(bytes, p + Frames.HEADER, length).slice(),
-              null);
+          LogEntry entry = Frames.decode(
+              ByteBuffer.wrap(bytes, p + Frames.HEADER, length).slice(), version, null);
           found.add(describe(entry) + " at offset " + (finding.offset() + p));
           p += Frames.HEADER + length;
           continue;
@@ -277,19 +300,59 @@ public final class StoreTool {
     return found;
   }
 
+  /** The format version a file's magic names; the current one if it cannot be read. */
+  private static int version(Path file) throws IOException {
+    byte[] header = new byte[Frames.HEADER];
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer buffer = ByteBuffer.wrap(header);
+      while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+        // read the header
+      }
+    }
+    for (byte[] magic : List.of(Frames.LOG_MAGIC, Frames.SNAPSHOT_MAGIC)) {
+      int version = Frames.version(header, magic);
+      if (version > 0) {
+        return version;
+      }
+    }
+    return Frames.VERSION;
+  }
+
+  /** One line naming what a record did, tokens by fingerprint, sessions by their public id. */
   private static String describe(LogEntry entry) {
-    if (entry instanceof LogEntry.Save save) {
-      return "save " + save.record().hash().fingerprint()
-          + (save.record().isRevoked() ? " (revoked)" : "");
-    } else if (entry instanceof LogEntry.Revoke revoke) {
-      return "revoke " + revoke.hash().fingerprint();
+    if (entry instanceof LogEntry.Create create) {
+      return "create of session " + create.session().id() + " with "
+          + create.tokens().size() + " tokens";
+    } else if (entry instanceof LogEntry.Rotate rotate) {
+      return "refresh of session " + rotate.rotation().sessionId() + " rotating "
+          + rotate.rotation().rotated().fingerprint();
+    } else if (entry instanceof LogEntry.RevokeSession revoke) {
+      return "revoke of session " + revoke.id();
+    } else if (entry instanceof LogEntry.RevokeAll) {
+      return "revoke of every session of one user";
     } else if (entry instanceof LogEntry.Touch touch) {
-      return "last use of " + touch.hash().fingerprint();
-    } else if (entry instanceof LogEntry.Delete delete) {
-      return "delete " + delete.hash().fingerprint();
+      return "last use of " + touch.uses().size() + " sessions";
     } else if (entry instanceof LogEntry.Purge purge) {
       return "purge of what expired by " + purge.now();
-    } else if (entry instanceof LogEntry.RevokeAll) {
+    } else if (entry instanceof LogEntry.Imported imported) {
+      return "legacy import " + imported.sha256().substring(0, 8);
+    } else if (entry instanceof LogEntry.SessionState state) {
+      return "session " + state.session().id() + (state.session().isRevoked() ? " (revoked)" : "");
+    } else if (entry instanceof LogEntry.TokenState state) {
+      return "token " + state.token().hash().fingerprint()
+          + (state.token().isRotated() ? " (rotated)" : "");
+    } else if (entry instanceof LogEntry.V1Save save) {
+      return "save " + save.token().hash().fingerprint()
+          + (save.token().isRevoked() ? " (revoked)" : "");
+    } else if (entry instanceof LogEntry.V1Revoke revoke) {
+      return "revoke " + revoke.hash().fingerprint();
+    } else if (entry instanceof LogEntry.V1Touch touch) {
+      return "last use of " + touch.hash().fingerprint();
+    } else if (entry instanceof LogEntry.V1Delete delete) {
+      return "delete " + delete.hash().fingerprint();
+    } else if (entry instanceof LogEntry.V1Purge purge) {
+      return "purge of what expired by " + purge.now();
+    } else if (entry instanceof LogEntry.V1RevokeAll) {
       return "revoke of every session of one user";
     }
     return "snapshot end";

@@ -1,24 +1,24 @@
 package dev.tokenkeeper.store.file;
 
-import static dev.tokenkeeper.core.TokenStoreContract.T0;
-import static dev.tokenkeeper.core.TokenStoreContract.record;
+import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.MutableClock;
-import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenStoreContract;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fails each file operation of a compaction in turn (rotation, temp snapshot, its fsync, rename,
  * directory fsync, deletes), abandons the store as a crash would, and reopens: every acknowledged
- * issue and revoke must be there.
+ * session, revoke and rotation must be there.
  */
 class CompactionCrashTest {
 
@@ -26,6 +26,7 @@ class CompactionCrashTest {
   Path tmp;
 
   private final MutableClock clock = new MutableClock(T0);
+  private static final List<TokenHash> ROTATED = new ArrayList<>();
 
   @Test
   void compact_crashAtEachStep_reopensWithEveryAcknowledgedRecord() {
@@ -33,8 +34,9 @@ class CompactionCrashTest {
     for (int step = 0; step < 50; step++) {
       Path dir = tmp.resolve("step-" + step);
       FaultyDisk disk = new FaultyDisk();
-      List<TokenRecord> live = new ArrayList<>();
-      List<TokenRecord> revoked = new ArrayList<>();
+      ROTATED.clear();
+      List<Issued> live = new ArrayList<>();
+      List<Issued> revoked = new ArrayList<>();
       FileTokenStore store =
           FileTokenStore.builder().directory(dir).disk(disk).clock(clock).build();
       // A first compaction, so the crashing one also has an old snapshot to replace.
@@ -51,14 +53,17 @@ class CompactionCrashTest {
       store.abandon();
       try (FileTokenStore reopened =
           FileTokenStore.builder().directory(dir).clock(clock).build()) {
-        for (TokenRecord record : live) {
-          assertEquals(Optional.of(record), reopened.find(record.hash()), "after " + failed);
+        for (Issued issued : live) {
+          assertEquals(issued.session(), issued.in(reopened).orElseThrow(), "after " + failed);
         }
-        for (TokenRecord record : revoked) {
-          assertTrue(reopened.find(record.hash()).map(TokenRecord::isRevoked).orElse(true),
-              "revoked after " + failed);
+        for (Issued issued : revoked) {
+          assertTrue(issued.isRevokedIn(reopened), "revoked after " + failed);
         }
-        assertEquals(live.size(), reopened.liveCount(), "after " + failed);
+        for (TokenHash rotated : ROTATED) {
+          assertTrue(reopened.find(rotated).orElseThrow().token().isRotated(),
+              "rotated after " + failed);
+        }
+        assertEquals(live.size() + 2, reopened.liveCount(), "after " + failed);
       }
       if (failed == null) {
         assertTrue(steps.size() >= 6, "every step was failed once: " + steps);
@@ -70,16 +75,18 @@ class CompactionCrashTest {
   }
 
   private static void fill(
-      FileTokenStore store, List<TokenRecord> live, List<TokenRecord> revoked) {
+      FileTokenStore store, List<Issued> live, List<Issued> revoked) {
     for (int i = 0; i < 20; i++) {
-      TokenRecord record = record("user" + (i % 3), Duration.ofDays(1));
-      store.save(record);
+      Issued issued = Issued.create(store, "user" + (i % 3), Duration.ofDays(1));
       if (i % 4 == 0) {
-        store.revoke(record.hash(), T0.plusSeconds(i));
-        revoked.add(record);
+        issued.revoke(store, T0.plusSeconds(i));
+        revoked.add(issued);
       } else {
-        live.add(record);
+        live.add(issued);
       }
     }
+    SessionRecord pair = TokenStoreContract.createPair(store, "user" + 4);
+    ROTATED.add(pair.refreshHash());
+    store.rotate(TokenStoreContract.rotation(pair, T0.plusSeconds(30)));
   }
 }

@@ -1,18 +1,28 @@
 package dev.tokenkeeper.store.file;
 
-import static dev.tokenkeeper.core.TokenStoreContract.T0;
-import static dev.tokenkeeper.core.TokenStoreContract.record;
+import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.Client;
+import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.MutableClock;
+import dev.tokenkeeper.core.RefreshResult;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenService;
+import dev.tokenkeeper.core.TokenStoreContract;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,12 +34,15 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.event.Level;
 
 class FileTokenStoreTest {
+
+  private static final Client CLIENT = new Client("203.0.113.7", "Firefox");
 
   @TempDir
   Path tmp;
@@ -44,37 +57,40 @@ class FileTokenStoreTest {
     return FileTokenStore.builder().directory(dir()).clock(clock).build();
   }
 
-  /** Every record in the store, by hash, read through the public API. */
-  static Map<TokenHash, TokenRecord> contents(FileTokenStore store, List<TokenRecord> known) {
-    Map<TokenHash, TokenRecord> found = new HashMap<>();
-    for (TokenRecord record : known) {
-      store.find(record.hash()).ifPresent(r -> found.put(r.hash(), r));
+  /** Every token of {@code known} the store still holds, with its session, by hash. */
+  static Map<TokenHash, TokenEntry> contents(FileTokenStore store, List<Issued> known) {
+    Map<TokenHash, TokenEntry> found = new HashMap<>();
+    for (Issued issued : known) {
+      store.find(issued.hash()).ifPresent(e -> found.put(issued.hash(), e));
     }
     return found;
   }
 
   @Test
-  void compact_thenReopen_stateIdentical_revokedAndExpiredDropped() {
-    List<TokenRecord> all = new ArrayList<>();
-    Map<TokenHash, TokenRecord> before;
+  void compact_thenReopen_stateIdentical_expiredForgotten_revokedKept() {
+    List<Issued> all = new ArrayList<>();
+    Map<TokenHash, TokenEntry> before;
     try (FileTokenStore store = open()) {
       for (int i = 0; i < 30; i++) {
-        TokenRecord record = record("user" + (i % 4), Duration.ofMinutes(i % 3 == 0 ? 1 : 60));
-        store.save(record);
-        all.add(record);
+        all.add(Issued.create(store, "user" + (i % 4),
+            Duration.ofMinutes(i % 3 == 0 ? 1 : 60)));
       }
-      store.revoke(all.get(1).hash(), T0.plusSeconds(1));
+      all.get(1).revoke(store, T0.plusSeconds(1));
       store.revokeAll("user2", T0.plusSeconds(2));
-      store.touch(all.get(4).hash(), T0.plusSeconds(3), T0.plus(Duration.ofHours(2)));
+      store.touch(all.get(4).session().id(), T0.plusSeconds(3), T0.plus(Duration.ofHours(2)));
       clock.advance(Duration.ofMinutes(5));
       int live = store.liveCount();
       store.compact();
       assertEquals(live, store.liveCount());
       before = contents(store, all);
-      assertEquals(live, before.size(), "compaction forgets revoked and expired records");
+      for (int i = 0; i < all.size(); i++) {
+        assertEquals(i % 3 != 0, before.containsKey(all.get(i).hash()),
+            "compaction forgets expired sessions only: " + i);
+      }
+      assertTrue(before.get(all.get(1).hash()).session().isRevoked(), "revoked stays known");
     }
     try (FileTokenStore reopened = open()) {
-      Map<TokenHash, TokenRecord> after = contents(reopened, all);
+      Map<TokenHash, TokenEntry> after = contents(reopened, all);
       assertEquals(before, after);
       assertEquals(T0.plus(Duration.ofHours(2)),
           after.get(all.get(4).hash()).session().expiresAt());
@@ -82,17 +98,91 @@ class FileTokenStoreTest {
   }
 
   @Test
+  void compact_afterTheThiefRefreshed_victimReplayIsReused_andTheThiefChainDies_acrossRestart()
+      throws IOException {
+    IssuedPair victim;
+    IssuedPair thief;
+    try (FileTokenStore store = open()) {
+      TokenService tokens = TokenService.builder().store(store).clock(clock).build();
+      victim = tokens.issuePair("alice", "laptop", CLIENT);
+      thief = refreshed(tokens.refresh(victim.refreshPlaintext(), CLIENT));
+      clock.advance(Duration.ofMinutes(5));
+      thief = refreshed(tokens.refresh(thief.refreshPlaintext(), CLIENT));
+      store.compact();
+    }
+    try (Stream<Path> files = Files.list(dir())) {
+      assertTrue(files.anyMatch(p -> p.getFileName().toString().equals("snapshot-0000000002")),
+          "the tombstones now live in a snapshot");
+    }
+    assertEquals(Frames.HEADER, Files.size(dir().resolve("log-0000000002")),
+        "nothing of the history is left in a log");
+    try (FileTokenStore store = open()) {
+      TokenService tokens = TokenService.builder().store(store).clock(clock).build();
+      assertEquals(AuthResult.Reason.REUSED,
+          rejected(tokens.refresh(victim.refreshPlaintext(), CLIENT)));
+      assertFalse(tokens.authenticate(thief.access().plaintext()).isAuthenticated());
+      assertEquals(AuthResult.Reason.REVOKED,
+          rejected(tokens.refresh(thief.refreshPlaintext(), CLIENT)));
+    }
+  }
+
+  @Test
+  void compact_dropsSealedPairsPastTheirWindow_keepsTheTombstonesUntilTheSessionExpires() {
+    SessionRecord session;
+    TokenHash first;
+    try (FileTokenStore store = open()) {
+      session = TokenStoreContract.createPair(store, "alice");
+      first = session.refreshHash();
+      assertTrue(store.rotate(TokenStoreContract.rotation(session, T0.plusSeconds(1))));
+      store.compact();
+      assertNotNull(store.find(first).orElseThrow().token().successor(), "within the window");
+      clock.advance(Duration.ofMinutes(1));
+      store.compact();
+    }
+    try (FileTokenStore store = open()) {
+      TokenRecord tombstone = store.find(first).orElseThrow().token();
+      assertTrue(tombstone.isRotated());
+      assertNull(tombstone.successor(), "the sealed pair is gone after its window");
+      clock.set(session.expiresAt().plusSeconds(61));
+      store.compact();
+      assertEquals(Optional.empty(), store.find(first), "forgotten with its session");
+    }
+  }
+
+  @Test
+  void compact_sessionWithHundredsOfTombstones_fitsTheSnapshot_andReopensWhole() {
+    List<TokenHash> hashes = new ArrayList<>();
+    SessionId id;
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir()).clock(clock)
+        .durability(Durability.NONE).build()) {
+      SessionRecord session = TokenStoreContract.createPair(store, "alice");
+      id = session.id();
+      for (int i = 0; i < 600; i++) {
+        hashes.add(session.refreshHash());
+        assertTrue(store.rotate(TokenStoreContract.rotation(session, T0.plusSeconds(i))));
+        session = store.findSession(id).orElseThrow();
+      }
+      store.compact();
+    }
+    try (FileTokenStore store = open()) {
+      for (TokenHash hash : hashes) {
+        assertTrue(store.find(hash).orElseThrow().token().isRotated(), hash.toString());
+      }
+      assertEquals(1, store.liveCount());
+    }
+  }
+
+  @Test
   void compactionThreshold_exceeded_compactsInBackground_andReopenKeepsEverything()
       throws IOException {
-    List<TokenRecord> saved = new ArrayList<>();
+    List<Issued> created = new ArrayList<>();
     try (FileTokenStore store = FileTokenStore.builder()
         .directory(dir()).clock(clock).compactionThreshold(2_000).build()) {
       for (int i = 0; i < 200; i++) {
-        TokenRecord record = record("user" + (i % 7));
-        store.save(record);
-        saved.add(record);
+        Issued issued = Issued.create(store, "user" + (i % 7));
+        created.add(issued);
         if (i % 5 == 0) {
-          store.revoke(record.hash(), T0.plusSeconds(i));
+          issued.revoke(store, T0.plusSeconds(i));
         }
       }
     } // close waits for a running compaction
@@ -100,31 +190,53 @@ class FileTokenStoreTest {
       assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("snapshot-")));
     }
     try (FileTokenStore reopened = open()) {
-      for (int i = 0; i < saved.size(); i++) {
-        var found = reopened.find(saved.get(i).hash());
-        if (i % 5 == 0) {
-          assertTrue(found.isEmpty() || found.get().isRevoked(), "revoked stays revoked");
-        } else {
-          assertEquals(saved.get(i), found.orElseThrow());
-        }
+      for (int i = 0; i < created.size(); i++) {
+        Issued issued = created.get(i);
+        assertEquals(i % 5 == 0, issued.isRevokedIn(reopened), "revoke state of " + i);
+        assertEquals(issued.token(), reopened.find(issued.hash()).orElseThrow().token());
       }
     }
   }
 
   @Test
   void touch_manyUses_writeNothingUntilFlushed_thenSurviveClose() throws IOException {
-    TokenRecord record = record("alice");
+    Issued issued;
     try (FileTokenStore store = open()) {
-      store.save(record);
+      issued = Issued.create(store, "alice");
       long size = logBytes();
       for (int i = 1; i <= 100; i++) {
-        store.touch(record.hash(), T0.plusSeconds(i), record.session().expiresAt().plusSeconds(i));
+        store.touch(issued.session().id(), T0.plusSeconds(i),
+            issued.session().expiresAt().plusSeconds(i));
       }
       assertEquals(size, logBytes(), "touches are coalesced in memory");
     }
     try (FileTokenStore reopened = open()) {
       assertEquals(T0.plusSeconds(100),
-          reopened.find(record.hash()).orElseThrow().session().lastUsedAt());
+          issued.in(reopened).orElseThrow().session().lastUsedAt());
+    }
+  }
+
+  @Test
+  void touch_ofManySessions_isWrittenInFewRecords_andSurvivesClose() throws IOException {
+    List<Issued> created = new ArrayList<>();
+    long size;
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir()).clock(clock)
+        .durability(Durability.NONE).build()) {
+      for (int i = 0; i < 600; i++) {
+        created.add(Issued.create(store, "user" + i));
+      }
+      size = logBytes();
+      for (Issued issued : created) {
+        store.touch(issued.session().id(), T0.plusSeconds(7), T0.plus(Duration.ofHours(2)));
+      }
+    }
+    long perUse = (logBytes() - size) / created.size();
+    assertTrue(perUse < 60, "one record per session would cost more: " + perUse + " bytes");
+    try (FileTokenStore reopened = open()) {
+      for (Issued issued : created) {
+        assertEquals(T0.plus(Duration.ofHours(2)),
+            issued.in(reopened).orElseThrow().expiresAt());
+      }
     }
   }
 
@@ -138,7 +250,7 @@ class FileTokenStoreTest {
   @Test
   void open_newDirectory_isOwnerOnly_andFilesAreOwnerOnly() throws IOException {
     try (FileTokenStore store = open()) {
-      store.save(record("alice"));
+      Issued.create(store, "alice");
       store.compact();
     }
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir())));
@@ -163,18 +275,18 @@ class FileTokenStoreTest {
   @Test
   void open_logsOneInfoLineWithCountDirectoryAndTime() {
     try (FileTokenStore store = open()) {
-      store.save(record("alice"));
-      store.save(record("bob"));
+      Issued.create(store, "alice");
+      Issued.create(store, "bob");
     }
     open().close();
     List<String> lines = CapturedLogs.lines(Level.INFO, "Opened token store " + dir());
     assertEquals(2, lines.size(), lines.toString());
-    assertTrue(lines.get(1).contains("2 live tokens") && lines.get(1).contains(" ms"),
+    assertTrue(lines.get(1).contains("2 live sessions") && lines.get(1).contains(" ms"),
         lines.get(1));
   }
 
   @Test
-  void files_afterIssuingRevokingAndCompacting_holdNoSecret() throws IOException {
+  void files_afterIssuingRefreshingRevokingAndCompacting_holdNoSecret() throws IOException {
     List<String> secrets = new ArrayList<>();
     try (FileTokenStore store = open()) {
       TokenService tokens = TokenService.builder().store(store).clock(clock).build();
@@ -185,6 +297,10 @@ class FileTokenStoreTest {
           tokens.revoke(issued.plaintext());
         }
         tokens.authenticate(issued.plaintext());
+        IssuedPair pair = tokens.issuePair("user" + (i % 3), "app " + i, CLIENT);
+        IssuedPair next = refreshed(tokens.refresh(pair.refreshPlaintext(), CLIENT));
+        secrets.addAll(List.of(pair.refreshPlaintext(), pair.access().plaintext(),
+            next.refreshPlaintext(), next.access().plaintext()));
       }
       store.compact();
       tokens.issue("late");
@@ -196,7 +312,7 @@ class FileTokenStoreTest {
       }
     }
     for (String secret : secrets) {
-      String body = secret.substring(3, 46); // the base64url random part
+      String body = secret.substring(secret.indexOf('_') + 1, secret.indexOf('_') + 44);
       byte[] raw = Base64.getUrlDecoder().decode(body);
       for (byte[] content : contents) {
         String text = new String(content, StandardCharsets.ISO_8859_1);
@@ -221,23 +337,24 @@ class FileTokenStoreTest {
   @Test
   void fsyncFailure_latchesFailedState_refusesWrites_neverRetries() {
     FaultyDisk disk = new FaultyDisk();
-    TokenRecord kept = record("alice");
+    Issued kept;
     try (FileTokenStore store = FileTokenStore.builder().directory(dir()).disk(disk).build()) {
-      store.save(kept);
+      kept = Issued.create(store, "alice");
       disk.failForces();
       StoreUnavailableException first =
-          assertThrows(StoreUnavailableException.class, () -> store.save(record("bob")));
+          assertThrows(StoreUnavailableException.class, () -> Issued.create(store, "bob"));
       assertTrue(first.getMessage().contains("refuses writes"), first.getMessage());
       int forces = disk.forces();
-      assertThrows(StoreUnavailableException.class, () -> store.save(record("carol")));
-      assertThrows(StoreUnavailableException.class, () -> store.revoke(kept.hash(), T0));
+      assertThrows(StoreUnavailableException.class, () -> Issued.create(store, "carol"));
+      assertThrows(StoreUnavailableException.class, () -> kept.revoke(store, T0));
+      assertThrows(StoreUnavailableException.class, () -> store.revokeAll("alice", T0));
       assertThrows(StoreUnavailableException.class, store::compact);
       assertEquals(forces, disk.forces(), "a failed fsync is never retried");
-      assertEquals(kept, store.find(kept.hash()).orElseThrow(), "reads still work");
+      assertEquals(kept.token(), store.find(kept.hash()).orElseThrow().token(), "reads work");
       assertThrows(StoreUnavailableException.class, store::close);
     }
     try (FileTokenStore reopened = open()) {
-      assertEquals(kept, reopened.find(kept.hash()).orElseThrow());
+      assertEquals(kept.session(), kept.in(reopened).orElseThrow());
     }
   }
 
@@ -254,9 +371,20 @@ class FileTokenStoreTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> FileTokenStore.builder().syncInterval(Duration.ZERO));
     assertTrue(e.getMessage().contains("syncInterval"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> FileTokenStore.builder().legacyMaxLifetime(Duration.ofSeconds(-1)));
+    assertTrue(e.getMessage().contains("legacyMaxLifetime"), e.getMessage());
     assertThrows(IllegalArgumentException.class,
         () -> FileTokenStore.builder().compactionThreshold(0));
     assertThrows(NullPointerException.class, () -> FileTokenStore.builder().directory(null));
     assertThrows(IllegalStateException.class, () -> FileTokenStore.builder().build());
+  }
+
+  private static IssuedPair refreshed(RefreshResult result) {
+    return assertInstanceOf(RefreshResult.Refreshed.class, result).pair();
+  }
+
+  private static AuthResult.Reason rejected(RefreshResult result) {
+    return assertInstanceOf(RefreshResult.Rejected.class, result).reason();
   }
 }

@@ -1,6 +1,6 @@
 package dev.tokenkeeper.store.file;
 
-import static dev.tokenkeeper.core.TokenStoreContract.T0;
+import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -10,11 +10,15 @@ import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.SealedSuccessor;
+import dev.tokenkeeper.core.SessionRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.LongStream;
@@ -23,7 +27,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Property tests of the record codec and reader, over seeded random inputs: the decoder throws
+ * Property tests of the record codec (format 2, and the format 1 decoder) and reader, over seeded
+ * random inputs: the decoder throws
  * nothing but {@link IllegalArgumentException}; the reader never throws on any bytes; and a
  * corrupted file never yields a record it did not hold, only the intact frames before the damage.
  *
@@ -59,14 +64,14 @@ class FrameFuzzTest {
       if (random.nextBoolean()) {
         body = new byte[random.nextInt(Frames.MAX_BODY + 1)];
         random.nextBytes(body);
-        body[0] = (byte) random.nextInt(9);
+        body[0] = (byte) random.nextInt(12);
       } else {
         ByteBuffer frame = Frames.encode(entry(random));
         body = Arrays.copyOfRange(frame.array(), Frames.HEADER, frame.limit());
         body = mutate(random, body);
       }
       try {
-        Frames.decode(ByteBuffer.wrap(body), null);
+        Frames.decode(ByteBuffer.wrap(body), 1 + random.nextInt(2), null);
       } catch (IllegalArgumentException expected) {
         // the documented outcome for a body that is no entry
       } catch (RuntimeException e) {
@@ -83,7 +88,7 @@ class FrameFuzzTest {
       LogEntry entry = entry(random);
       ByteBuffer frame = Frames.encode(entry);
       ByteBuffer body = ByteBuffer.wrap(frame.array(), Frames.HEADER, frame.limit() - Frames.HEADER);
-      assertEquals(entry, Frames.decode(body.slice(), null), rerun(seed, i));
+      assertEquals(entry, Frames.decode(body.slice(), Frames.VERSION, null), rerun(seed, i));
     }
   }
 
@@ -94,7 +99,7 @@ class FrameFuzzTest {
     for (int i = 0; i < CASES_PER_SEED / 5; i++) {
       List<LogEntry> written = new ArrayList<>();
       List<Integer> frameEnds = new ArrayList<>();
-      ByteBuffer file = ByteBuffer.allocate(1 << 16);
+      ByteBuffer file = ByteBuffer.allocate(1 << 19);
       file.put(Frames.LOG_MAGIC);
       int count = 1 + random.nextInt(20);
       for (int n = 0; n < count; n++) {
@@ -201,37 +206,74 @@ class FrameFuzzTest {
   }
 
   static LogEntry entry(Random random) {
-    TokenHash hash = hash(random);
-    switch (random.nextInt(7)) {
+    SessionId id = id(random);
+    switch (random.nextInt(10)) {
       case 0:
-      case 1:
-        return new LogEntry.Save(record(random, hash));
+      case 1: {
+        SessionRecord session = session(random, id);
+        List<TokenRecord> tokens = new ArrayList<>();
+        for (int n = random.nextInt(4); n > 0; n--) {
+          tokens.add(token(random, id));
+        }
+        return new LogEntry.Create(session, tokens);
+      }
       case 2:
-        return new LogEntry.Revoke(hash, instant(random));
+        return new LogEntry.Rotate(new Rotation(id, random.nextBoolean() ? null : hash(random),
+            hash(random), instant(random), random.nextBoolean() ? null : sealed(random),
+            TokenRecord.of(hash(random), id),
+            TokenRecord.expiring(hash(random), id, instant(random)), instant(random)));
       case 3:
-        return new LogEntry.Touch(hash, instant(random), instant(random));
-      case 4:
-        return new LogEntry.Delete(hash);
+        return new LogEntry.RevokeSession(id, instant(random));
+      case 4: {
+        List<LogEntry.Use> uses = new ArrayList<>();
+        for (int n = 1 + random.nextInt(Frames.MAX_TOUCHES); n > 0; n--) {
+          uses.add(new LogEntry.Use(id(random), instant(random), instant(random)));
+        }
+        return new LogEntry.Touch(uses);
+      }
       case 5:
         return random.nextBoolean() ? new LogEntry.Purge(instant(random))
             : new LogEntry.RevokeAll(text(random, 1 + random.nextInt(256)), instant(random));
+      case 6:
+        return new LogEntry.SessionState(session(random, id));
+      case 7:
+        return new LogEntry.TokenState(token(random, id));
+      case 8:
+        return new LogEntry.Imported(HexFormat.of().formatHex(hash(random).bytes()),
+            random.nextInt(1 << 20), instant(random));
       default:
         return new LogEntry.End(random.nextLong());
     }
   }
 
-  private static TokenRecord record(Random random, TokenHash hash) {
+  private static SessionId id(Random random) {
     byte[] id = new byte[16];
     random.nextBytes(id);
+    return SessionId.parse(Base64.getUrlEncoder().withoutPadding().encodeToString(id));
+  }
+
+  private static SessionRecord session(Random random, SessionId id) {
     java.time.Instant created = instant(random);
-    Session session = new Session(
-        SessionId.parse(Base64.getUrlEncoder().withoutPadding().encodeToString(id)),
-        text(random, 1 + random.nextInt(256)),
+    Session session = new Session(id, text(random, 1 + random.nextInt(256)),
         random.nextBoolean() ? null : text(random, random.nextInt(257)), created,
-        created.plusSeconds(random.nextInt(1000)), created.plusSeconds(1 + random.nextInt(1 << 20)));
+        created.plusSeconds(random.nextInt(1000)),
+        created.plusSeconds(1 + random.nextInt(1 << 20)));
     ClientBinding binding = random.nextInt(3) != 0 ? null : new ClientBinding(
         random.nextBoolean() ? null : "192.0.2.0/24", text(random, 1 + random.nextInt(64)));
-    return new TokenRecord(hash, session, random.nextBoolean() ? null : instant(random), binding);
+    return new SessionRecord(session, binding, random.nextBoolean() ? null : hash(random),
+        random.nextBoolean() ? null : instant(random));
+  }
+
+  private static TokenRecord token(Random random, SessionId id) {
+    java.time.Instant rotated = random.nextBoolean() ? null : instant(random);
+    return new TokenRecord(hash(random), id, random.nextBoolean() ? null : instant(random),
+        rotated, rotated == null || random.nextBoolean() ? null : sealed(random));
+  }
+
+  private static SealedSuccessor sealed(Random random) {
+    byte[] bytes = new byte[29 + random.nextInt(SealedSuccessor.MAX_LENGTH - 28)];
+    random.nextBytes(bytes);
+    return SealedSuccessor.of(bytes, instant(random));
   }
 
   private static TokenHash hash(Random random) {

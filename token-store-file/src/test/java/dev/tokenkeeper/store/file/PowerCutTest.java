@@ -1,13 +1,17 @@
 package dev.tokenkeeper.store.file;
 
-import static dev.tokenkeeper.core.TokenStoreContract.T0;
+import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tokenkeeper.core.ClientBinding;
 import dev.tokenkeeper.core.MutableClock;
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.SealedSuccessor;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
@@ -34,10 +38,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Random histories of issues, revokes, revoke-alls, uses, deletes and compactions, cut short by
- * simulated power losses ({@link PowerCutDisk}) and injected disk errors at random calls. After
- * each cut the store is reopened and checked: every acknowledged issue is there, every
- * acknowledged revoke holds, and nothing it holds was never written. A failed write or fsync must
+ * Random histories of sessions created (alone or as pairs), refreshes (rotations), revokes,
+ * revoke-alls, uses, purges and compactions, cut short by simulated power losses
+ * ({@link PowerCutDisk}) and injected disk errors at random calls. After each cut the store is
+ * reopened and checked: every acknowledged session is there, every acknowledged revoke and
+ * rotation holds, and nothing it holds was never written. A failed write or fsync must
  * leave the store refusing writes.
  *
  * <p>CI runs a fixed set of seeds. A failure names its seed; rerun just that history with
@@ -104,15 +109,22 @@ class PowerCutTest {
     final MutableClock clock = new MutableClock(T0);
     final List<String> log = new ArrayList<>();
 
-    /** Every record a save was attempted for, as saved. */
-    final Map<TokenHash, TokenRecord> issued = new LinkedHashMap<>();
+    /** Every session a create was attempted for, by its first token's hash. */
+    final Map<TokenHash, SessionRecord> issued = new LinkedHashMap<>();
+    final Map<SessionId, SessionRecord> sessions = new LinkedHashMap<>();
     final Map<String, List<TokenHash>> bySubject = new LinkedHashMap<>();
-    /** Saves acknowledged durable, and (INTERVAL, NONE) saves not yet forced. */
+    /** Pair sessions, for refreshes. */
+    final List<SessionId> pairs = new ArrayList<>();
+    /** Creates and rotations acknowledged durable, and (INTERVAL, NONE) those not yet forced. */
     final Set<TokenHash> ackedIssues = new HashSet<>();
     final Set<TokenHash> unforcedIssues = new HashSet<>();
+    final Set<TokenHash> ackedRotations = new HashSet<>();
+    final Set<TokenHash> unforcedRotations = new HashSet<>();
+    final Set<TokenHash> triedRotations = new HashSet<>();
+    /** Tokens minted by rotations tried: they may exist after a cut. */
+    final Set<TokenHash> minted = new HashSet<>();
     final Set<TokenHash> triedRevokes = new HashSet<>();
     final Set<TokenHash> ackedRevokes = new HashSet<>();
-    final Set<TokenHash> triedDeletes = new HashSet<>();
     int operations;
 
     History(long seed, Path dir) {
@@ -199,7 +211,7 @@ class PowerCutTest {
       if (random.nextBoolean()) {
         store.close();
         log.add("closed");
-        unforcedIssues.clear();
+        forced();
       } else {
         store.abandon();
         log.add("power cut after the round");
@@ -211,12 +223,12 @@ class PowerCutTest {
     /** A failed fsync, or append to the log, must latch: no later write may be acknowledged. */
     private void requireRefusesWrites(FileTokenStore store) {
       disk.disarm();
-      TokenRecord extra = newRecord();
-      issued.put(extra.hash(), extra);
-      bySubject.computeIfAbsent(extra.session().subject(), s -> new ArrayList<>()).add(extra.hash());
+      SessionRecord extra = newSession(null);
+      TokenRecord token = TokenRecord.of(hash(), extra.id());
+      remember(extra, token.hash());
       for (Runnable write : List.<Runnable>of(
-          () -> store.save(extra),
-          () -> store.revoke(extra.hash(), clock.instant()),
+          () -> store.create(extra, List.of(token)),
+          () -> store.revokeSession(extra.id(), clock.instant()),
           () -> store.revokeAll(SUBJECTS[0], clock.instant()),
           store::compact)) {
         try {
@@ -226,7 +238,7 @@ class PowerCutTest {
           // refused, as it must be
         }
       }
-      triedRevokes.add(extra.hash());
+      triedRevokes.add(token.hash());
       triedRevokes.addAll(bySubject.getOrDefault(SUBJECTS[0], List.of()));
     }
 
@@ -254,7 +266,7 @@ class PowerCutTest {
       } else {
         try {
           store.close();
-          unforcedIssues.clear();
+          forced();
         } catch (StoreUnavailableException expected) {
           // closing a failed store reports the failure; the lock is released all the same
         }
@@ -266,21 +278,49 @@ class PowerCutTest {
       int op = random.nextInt(100);
       List<TokenHash> known = new ArrayList<>(issued.keySet());
       TokenHash some = known.isEmpty() ? null : known.get(random.nextInt(known.size()));
-      if (op < 45 || some == null) {
-        TokenRecord record = newRecord();
-        issued.put(record.hash(), record);
-        bySubject.computeIfAbsent(record.session().subject(), s -> new ArrayList<>())
-            .add(record.hash());
-        log.add("save " + record.hash().fingerprint());
-        store.save(record);
-        (durability == Durability.SYNC ? ackedIssues : unforcedIssues).add(record.hash());
-      } else if (op < 62) {
+      if (op < 38 || some == null) {
+        SessionRecord session = newSession(null);
+        TokenRecord token = TokenRecord.of(hash(), session.id());
+        remember(session, token.hash());
+        log.add("create " + token.hash().fingerprint());
+        store.create(session, List.of(token));
+        (durability == Durability.SYNC ? ackedIssues : unforcedIssues).add(token.hash());
+      } else if (op < 46) {
+        TokenRecord refresh = TokenRecord.of(hash(), randomId());
+        SessionRecord session = newSession(refresh);
+        remember(session, refresh.hash());
+        pairs.add(session.id());
+        TokenRecord access = TokenRecord.expiring(hash(), session.id(),
+            clock.instant().plus(Duration.ofMinutes(15)));
+        log.add("create pair " + refresh.hash().fingerprint());
+        store.create(session, List.of(refresh, access));
+        (durability == Durability.SYNC ? ackedIssues : unforcedIssues).add(refresh.hash());
+      } else if (op < 56 && !pairs.isEmpty()) {
+        SessionId id = pairs.get(random.nextInt(pairs.size()));
+        SessionRecord current = store.findSession(id).orElse(null);
+        if (current == null || current.refreshHash() == null) {
+          return;
+        }
+        Rotation rotation = new Rotation(id, current.refreshHash(), current.refreshHash(),
+            clock.instant(), SealedSuccessor.of(bytes(64), clock.instant().plusSeconds(10)),
+            TokenRecord.of(hash(), id),
+            TokenRecord.expiring(hash(), id, clock.instant().plus(Duration.ofMinutes(15))),
+            current.expiresAt().plusSeconds(60));
+        log.add("rotate " + rotation.rotated().fingerprint());
+        triedRotations.add(rotation.rotated());
+        minted.add(rotation.refresh().hash());
+        minted.add(rotation.access().hash());
+        if (store.rotate(rotation)) {
+          (durability == Durability.SYNC ? ackedRotations : unforcedRotations)
+              .add(rotation.rotated());
+        }
+      } else if (op < 68) {
         log.add("revoke " + some.fingerprint());
         triedRevokes.add(some);
-        store.revoke(some, clock.instant());
+        store.revokeSession(issued.get(some).id(), clock.instant());
         ackedRevokes.add(some);
         forced();
-      } else if (op < 67) {
+      } else if (op < 73) {
         String subject = SUBJECTS[random.nextInt(SUBJECTS.length)];
         List<TokenHash> covered = new ArrayList<>(bySubject.getOrDefault(subject, List.of()));
         log.add("revokeAll " + subject);
@@ -288,13 +328,13 @@ class PowerCutTest {
         store.revokeAll(subject, clock.instant());
         ackedRevokes.addAll(covered);
         forced();
-      } else if (op < 85) {
+      } else if (op < 90) {
         log.add("touch " + some.fingerprint());
-        store.touch(some, clock.instant(), clock.instant().plus(Duration.ofDays(40)));
-      } else if (op < 92) {
-        log.add("delete " + some.fingerprint());
-        triedDeletes.add(some);
-        store.delete(some);
+        store.touch(issued.get(some).id(), clock.instant(),
+            clock.instant().plus(Duration.ofDays(40)));
+      } else if (op < 93) {
+        log.add("purge");
+        store.purgeExpired(clock.instant());
       } else {
         log.add("compact");
         store.compact();
@@ -302,25 +342,45 @@ class PowerCutTest {
       }
     }
 
+    private void remember(SessionRecord session, TokenHash first) {
+      issued.put(first, session);
+      sessions.put(session.id(), session);
+      bySubject.computeIfAbsent(session.subject(), s -> new ArrayList<>()).add(first);
+    }
+
     /** A forced write returned: every earlier append is on disk too. */
     private void forced() {
       ackedIssues.addAll(unforcedIssues);
       unforcedIssues.clear();
+      ackedRotations.addAll(unforcedRotations);
+      unforcedRotations.clear();
     }
 
-    private TokenRecord newRecord() {
-      byte[] digest = new byte[TokenHash.SHA256_LENGTH];
-      random.nextBytes(digest);
-      byte[] id = new byte[16];
-      random.nextBytes(id);
+    private SessionRecord newSession(TokenRecord refresh) {
+      SessionId id = refresh != null ? refresh.sessionId()
+          : randomId();
       String subject = SUBJECTS[random.nextInt(SUBJECTS.length)];
       String label = random.nextInt(4) == 0 ? null : "device " + random.nextInt(1000);
       ClientBinding binding = random.nextInt(4) != 0 ? null
-          : new ClientBinding(random.nextBoolean() ? "10.1.0.0/16" : null, "ua-" + random.nextInt());
-      Session session = new Session(
-          SessionId.parse(Base64.getUrlEncoder().withoutPadding().encodeToString(id)), subject,
-          label, clock.instant(), clock.instant(), clock.instant().plus(Duration.ofDays(30)));
-      return new TokenRecord(TokenHash.of(TokenHash.SHA256, digest), session, null, binding);
+          : new ClientBinding(random.nextBoolean() ? "10.1.0.0/16" : null,
+              "ua-" + random.nextInt());
+      Session session = new Session(id, subject, label, clock.instant(), clock.instant(),
+          clock.instant().plus(Duration.ofDays(30)));
+      return SessionRecord.of(session, binding, refresh == null ? null : refresh.hash());
+    }
+
+    private SessionId randomId() {
+      return SessionId.parse(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(16)));
+    }
+
+    private TokenHash hash() {
+      return TokenHash.of(TokenHash.SHA256, bytes(TokenHash.SHA256_LENGTH));
+    }
+
+    private byte[] bytes(int n) {
+      byte[] bytes = new byte[n];
+      random.nextBytes(bytes);
+      return bytes;
     }
 
     /** What a reopened store must show. */
@@ -330,51 +390,74 @@ class PowerCutTest {
       List<String> resurrected = new ArrayList<>();
       List<String> invented = new ArrayList<>();
       for (TokenHash hash : ackedIssues) {
-        // Deletes are forced lazily, and compaction drops revoked records: those may be gone.
-        if (!triedDeletes.contains(hash) && !triedRevokes.contains(hash)
-            && store.find(hash).isEmpty()) {
+        // Nothing expires in a history, and compaction keeps revoked sessions until they do.
+        if (store.find(hash).isEmpty()) {
           lost.add(hash.fingerprint());
         }
       }
+      for (TokenHash hash : ackedRotations) {
+        Optional<TokenEntry> found = store.find(hash);
+        if (found.isEmpty() || !found.get().token().isRotated()) {
+          lost.add("rotation of " + hash.fingerprint());
+        }
+      }
       for (TokenHash hash : ackedRevokes) {
-        Optional<TokenRecord> found = store.find(hash);
-        if (found.isPresent() && !found.get().isRevoked()) {
+        Optional<TokenEntry> found = store.find(hash);
+        if (found.isPresent() && !found.get().session().isRevoked()) {
           resurrected.add(hash.fingerprint());
         }
       }
       for (String subject : SUBJECTS) {
-        for (TokenRecord found : store.findBySubject(subject)) {
-          TokenRecord saved = issued.get(found.hash());
-          if (saved == null || !sameIssue(saved, found)
-              || (found.isRevoked() && !triedRevokes.contains(found.hash()))) {
-            invented.add(found.hash().fingerprint() + "=" + found);
+        for (SessionRecord found : store.findSessions(subject)) {
+          SessionRecord created = sessions.get(found.id());
+          if (created == null || !sameSession(created, found)
+              || (found.isRevoked() && !revokeTried(found.id()))) {
+            invented.add(found.id() + "=" + found);
           }
         }
       }
-      for (TokenHash hash : issued.keySet()) {
-        store.find(hash).ifPresent(found -> {
-          if (!found.session().subject().equals(issued.get(hash).session().subject())
-              || !store.findBySubject(found.session().subject()).contains(found)) {
-            invented.add("index mismatch " + hash.fingerprint());
+      for (Map.Entry<TokenHash, SessionRecord> entry : issued.entrySet()) {
+        store.find(entry.getKey()).ifPresent(found -> {
+          if (!found.session().subject().equals(entry.getValue().subject())
+              || !store.findSessions(found.session().subject()).contains(found.session())) {
+            invented.add("index mismatch " + entry.getKey().fingerprint());
+          }
+          if (found.token().isRotated() && !triedRotations.contains(entry.getKey())) {
+            invented.add("rotation of " + entry.getKey().fingerprint());
           }
         });
       }
       LOST.addAndGet(lost.size());
       RESURRECTED.addAndGet(resurrected.size());
       INVENTED.addAndGet(invented.size());
-      assertEquals(List.of(), lost, "acknowledged issues lost");
+      assertEquals(List.of(), lost, "acknowledged creates or rotations lost");
       assertEquals(List.of(), resurrected, "acknowledged revokes undone");
       assertEquals(List.of(), invented, "records never written");
-      // Issues that were not forced but reached the disk anyway are now durable.
+      // Writes that were not forced but reached the disk anyway are now durable.
       for (TokenHash hash : unforcedIssues) {
         if (store.find(hash).isPresent()) {
           ackedIssues.add(hash);
         }
       }
       unforcedIssues.clear();
+      for (TokenHash hash : unforcedRotations) {
+        if (store.find(hash).map(e -> e.token().isRotated()).orElse(false)) {
+          ackedRotations.add(hash);
+        }
+      }
+      unforcedRotations.clear();
     }
 
-    private static boolean sameIssue(TokenRecord saved, TokenRecord found) {
+    private boolean revokeTried(SessionId id) {
+      for (TokenHash hash : triedRevokes) {
+        if (issued.get(hash).id().equals(id)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean sameSession(SessionRecord saved, SessionRecord found) {
       Session a = saved.session();
       Session b = found.session();
       return a.id().equals(b.id()) && a.subject().equals(b.subject())

@@ -1,17 +1,14 @@
 package dev.tokenkeeper.store.file;
 
-import static dev.tokenkeeper.core.TokenStoreContract.T0;
-import static dev.tokenkeeper.core.TokenStoreContract.record;
+import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.StoreUnavailableException;
-import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,23 +31,23 @@ class ReopenAfterFailureTest {
     Path dir = tmp.resolve("store");
     PowerCutDisk disk = new PowerCutDisk(dir, 1, EnumSet.of(PowerCutDisk.Tail.GARBAGE));
     FileTokenStore store = open(dir, disk);
-    TokenRecord first = record("alice");
-    store.save(first);
+    Issued first = Issued.create(store, "alice");
     // Rotation creates the next log, fails to force the directory and deletes the log again.
     disk.failNext("forceDirectory");
     assertThrows(StoreUnavailableException.class, store::compact);
     assertThrows(StoreUnavailableException.class, store::close);
 
-    FileTokenStore reopened = open(dir, disk);
-    TokenRecord second = record("bob");
-    reopened.save(second);
-    reopened.delete(first.hash()); // written, not forced: the cut leaves a torn tail
+    FileTokenStore reopened = FileTokenStore.builder().directory(dir).disk(disk)
+        .durability(Durability.NONE).build();
+    Issued second = Issued.create(reopened, "bob");
+    Issued.create(reopened, "carol").revoke(reopened, T0); // forces what came before
+    Issued.create(reopened, "dave"); // written, not forced: the cut leaves a torn tail
     reopened.abandon();
     // The journal kept the create of the next log but not its delete.
     disk.powerCut(1);
 
     try (FileTokenStore afterCut = open(dir, disk)) {
-      assertEquals(Optional.of(second), afterCut.find(second.hash()));
+      assertEquals(second.session(), second.in(afterCut).orElseThrow());
     }
   }
 
@@ -59,20 +56,19 @@ class ReopenAfterFailureTest {
     Path dir = tmp.resolve("store");
     PowerCutDisk disk = new PowerCutDisk(dir, 1, EnumSet.of(PowerCutDisk.Tail.DROP));
     FileTokenStore store = open(dir, disk);
-    TokenRecord record = record("alice");
-    store.save(record);
+    Issued issued = Issued.create(store, "alice");
     disk.failNext("force");
     assertThrows(StoreUnavailableException.class,
-        () -> store.revoke(record.hash(), T0.plusSeconds(1)));
+        () -> issued.revoke(store, T0.plusSeconds(1)));
     assertThrows(StoreUnavailableException.class, store::close);
 
     FileTokenStore reopened = open(dir, disk);
-    assertTrue(reopened.find(record.hash()).orElseThrow().isRevoked(), "served as revoked");
+    assertTrue(issued.isRevokedIn(reopened), "served as revoked");
     reopened.abandon();
     disk.powerCut();
 
     try (FileTokenStore afterCut = open(dir, disk)) {
-      assertTrue(afterCut.find(record.hash()).orElseThrow().isRevoked(), "still revoked");
+      assertTrue(issued.isRevokedIn(afterCut), "still revoked");
     }
   }
 }

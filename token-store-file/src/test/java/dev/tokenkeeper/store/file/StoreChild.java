@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStoreContract;
@@ -8,11 +9,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
- * The other process of {@link KillTest}. {@code work DIR THREADS MODE THRESHOLD} issues and
- * revokes tokens from several threads until killed, printing {@code S <hash>} after each save
- * returned, {@code r <hash>} before each revoke and {@code R <hash>} after it returned.
+ * The other process of {@link KillTest}. {@code work DIR THREADS MODE THRESHOLD} creates and
+ * revokes sessions from several threads until killed, printing {@code S <hash>} (of the session's
+ * token) after each create returned, {@code r <hash>} before each revoke and {@code R <hash>}
+ * after it returned, and {@code T <hash>} after a refresh token of a new pair was rotated.
  * {@code probe DIR} tries to open the store and prints {@code REFUSED <message>} (exit 3) or
  * {@code OPENED} (exit 0).
  */
@@ -44,14 +47,22 @@ public final class StoreChild {
       String subject = "user" + t;
       Thread thread = new Thread(() -> {
         for (int i = 0; ; i++) {
-          TokenRecord record = TokenStoreContract.record(subject, Duration.ofDays(3650));
-          String hex = HexFormat.of().formatHex(record.hash().bytes());
-          store.save(record);
+          Issued issued = Issued.create(store, subject, Duration.ofDays(3650));
+          String hex = HexFormat.of().formatHex(issued.hash().bytes());
           out.println("S " + hex);
           if (i % 3 == 0) {
             out.println("r " + hex);
-            store.revoke(record.hash(), Instant.now());
+            issued.revoke(store, Instant.now());
             out.println("R " + hex);
+          }
+          if (i % 5 == 1) {
+            SessionRecord base = TokenStoreContract.session(subject, Duration.ofDays(3650));
+            TokenRecord refresh = TokenStoreContract.token(base.id());
+            SessionRecord pair = SessionRecord.of(base.session(), null, refresh.hash());
+            store.create(pair, List.of(refresh));
+            if (store.rotate(TokenStoreContract.rotation(pair, Instant.now()))) {
+              out.println("T " + HexFormat.of().formatHex(refresh.hash().bytes()));
+            }
           }
         }
       });

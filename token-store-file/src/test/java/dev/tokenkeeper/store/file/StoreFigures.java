@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStoreContract;
 import java.io.IOException;
@@ -41,7 +42,7 @@ public final class StoreFigures {
       return;
     }
     delete(root);
-    List<TokenRecord> sample = records(20_000);
+    List<Sample> sample = records(20_000);
     try (FileTokenStore warmUp = FileTokenStore.builder().directory(root.resolve("warm-up"))
         .durability(Durability.NONE).build()) {
       fill(warmUp, 50_000);
@@ -54,8 +55,8 @@ public final class StoreFigures {
           .durability(Durability.NONE).compactionThreshold(Long.MAX_VALUE).build()) {
         fill(store, size);
         long start = System.nanoTime();
-        for (TokenRecord record : sample.subList(0, 10_000)) {
-          store.save(record);
+        for (Sample record : sample.subList(0, 10_000)) {
+          record.createIn(store);
         }
         long none = (System.nanoTime() - start) / 10_000;
         System.out.printf("%,10d live: NONE %,7d ns/issue%n", size, none);
@@ -63,8 +64,8 @@ public final class StoreFigures {
       try (FileTokenStore store = FileTokenStore.builder().directory(dir)
           .compactionThreshold(Long.MAX_VALUE).build()) {
         long start = System.nanoTime();
-        for (TokenRecord record : sample.subList(10_000, 10_500)) {
-          store.save(record);
+        for (Sample record : sample.subList(10_000, 10_500)) {
+          record.createIn(store);
         }
         long sync = (System.nanoTime() - start) / 500;
         System.out.printf("%,10d live: SYNC %,7d ns/issue (1 thread)%n", size, sync);
@@ -95,31 +96,40 @@ public final class StoreFigures {
     FileTokenStore store = FileTokenStore.open(big);
     long openMillis = (System.nanoTime() - start) / 1_000_000;
     long after = usedHeap();
-    System.out.printf("open: %,d ms; heap: %,d MB for %,d tokens = %d bytes/token%n", openMillis,
+    System.out.printf("open: %,d ms; heap: %,d MB for %,d sessions = %d bytes/session%n",
+        openMillis,
         (after - before) >> 20, store.liveCount(), (after - before) / store.liveCount());
     store.close();
   }
 
-  private static List<TokenRecord> records(int n) {
-    List<TokenRecord> records = new ArrayList<>(n);
+  private static List<Sample> records(int n) {
+    List<Sample> records = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       records.add(record(i));
     }
     return records;
   }
 
-  /** A token of one of 100k users, with a typical device label. */
-  private static TokenRecord record(int i) {
-    TokenRecord r = TokenStoreContract.record("user" + (i % 100_000) + "@example.com",
-        Duration.ofDays(3650));
-    var s = r.session();
-    return TokenRecord.of(r.hash(), new dev.tokenkeeper.core.Session(s.id(), s.subject(),
-        "Firefox " + (i % 20) + " on Linux", s.createdAt(), s.lastUsedAt(), s.expiresAt()));
+  /** A single-token session to create. */
+  private record Sample(SessionRecord session, TokenRecord token) {
+    void createIn(FileTokenStore store) {
+      store.create(session, List.of(token));
+    }
+  }
+
+  /** A session of one of 100k users with one token, with a typical device label. */
+  private static Sample record(int i) {
+    var s = TokenStoreContract.session("user" + (i % 100_000) + "@example.com",
+        Duration.ofDays(3650)).session();
+    SessionRecord session = SessionRecord.of(new dev.tokenkeeper.core.Session(s.id(),
+        s.subject(), "Firefox " + (i % 20) + " on Linux", s.createdAt(), s.lastUsedAt(),
+        s.expiresAt()), null, null);
+    return new Sample(session, TokenStoreContract.token(session.id()));
   }
 
   private static void fill(FileTokenStore store, int n) {
     for (int i = 0; i < n; i++) {
-      store.save(record(i));
+      record(i).createIn(store);
     }
   }
 
@@ -130,7 +140,7 @@ public final class StoreFigures {
     for (int t = 0; t < threads; t++) {
       Thread worker = new Thread(() -> {
         for (int i = 0; !stop.get(); i++) {
-          store.save(record(i));
+          record(i).createIn(store);
           count.incrementAndGet();
         }
       });

@@ -1,14 +1,12 @@
 package dev.tokenkeeper.store.file;
 
-import static dev.tokenkeeper.core.TokenStoreContract.T0;
-import static dev.tokenkeeper.core.TokenStoreContract.record;
+import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.MutableClock;
-import dev.tokenkeeper.core.TokenRecord;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,22 +34,21 @@ class StoreToolTest {
   private final MutableClock clock = new MutableClock(T0.plusSeconds(60));
   private Path dir;
   private Path log;
-  private final List<TokenRecord> records = new ArrayList<>();
+  private final List<Issued> records = new ArrayList<>();
   private String out;
   private String err;
 
-  /** Three live records, one revoked, one expired by the clock. */
+  /** Three live sessions, one revoked, one expired by the clock. */
   @BeforeEach
   void writeStore() {
     dir = tmp.resolve("store");
     log = dir.resolve("log-0000000001");
     try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
       for (int i = 0; i < 5; i++) {
-        TokenRecord record = record("user" + i, i == 4 ? Duration.ofSeconds(30) : Duration.ofDays(1));
-        store.save(record);
-        records.add(record);
+        records.add(Issued.create(store, "user" + i,
+            i == 4 ? Duration.ofSeconds(30) : Duration.ofDays(1)));
       }
-      store.revoke(records.get(3).hash(), T0.plusSeconds(5));
+      records.get(3).revoke(store, T0.plusSeconds(5));
     }
   }
 
@@ -118,15 +115,17 @@ class StoreToolTest {
   }
 
   @Test
-  void compact_dropsRevokedAndExpired_keepsEveryLiveRecord() throws IOException {
+  void compact_forgetsExpired_keepsLiveAndRevokedSessions() throws IOException {
     assertEquals(0, run("compact", dir.toString()), err);
-    assertTrue(out.contains("compacted: 3 live records kept"), out);
+    assertTrue(out.contains("compacted: 3 live sessions kept"), out);
     assertEquals(0, run("stats", dir.toString()), err);
-    assertTrue(out.contains("live 3\nexpired 0\nrevoked 0\n"), out);
+    assertTrue(out.contains("live 3\nexpired 0\nrevoked 1\n"), out);
     try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {
-      for (TokenRecord record : records.subList(0, 3)) {
-        assertEquals(record, store.find(record.hash()).orElseThrow());
+      for (Issued issued : records.subList(0, 3)) {
+        assertEquals(issued.session(), issued.in(store).orElseThrow());
       }
+      assertTrue(records.get(3).isRevokedIn(store), "a revoke stays known until expiry");
+      assertTrue(records.get(4).in(store).isEmpty());
     }
   }
 
@@ -148,11 +147,12 @@ class StoreToolTest {
     assertEquals(0, run("repair", dir.toString()), out + err);
     assertTrue(out.contains("damaged at offset " + third), out);
     // The frame hit is gone; the three after it still pass their checksum and are listed.
-    for (TokenRecord dropped : records.subList(3, 5)) {
-      assertTrue(out.contains("dropped save " + dropped.hash().fingerprint()), out);
+    for (Issued dropped : records.subList(3, 5)) {
+      assertTrue(out.contains("dropped create of session " + dropped.session().id()), out);
     }
-    assertTrue(out.contains("dropped revoke " + records.get(3).hash().fingerprint()), out);
-    assertFalse(out.contains(records.get(2).hash().fingerprint()), "the damaged frame is no record");
+    assertTrue(out.contains("dropped revoke of session " + records.get(3).session().id()), out);
+    assertFalse(out.contains(records.get(2).session().id().toString()),
+        "the damaged frame is no record");
     assertTrue(Files.exists(dir.resolve("log-0000000001.damaged")));
     assertEquals(0, run("check", dir.toString()), out);
     try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock).build()) {

@@ -1,13 +1,11 @@
 package dev.tokenkeeper.store.file;
 
-import static dev.tokenkeeper.core.TokenStoreContract.record;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.StoreCorruptedException;
-import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -29,7 +27,7 @@ class TornTailTest {
   @TempDir
   Path tmp;
 
-  private final List<TokenRecord> records = new ArrayList<>();
+  private final List<Issued> records = new ArrayList<>();
   private byte[] log;
   /** Offset where each record's frame starts, and the end of the last one. */
   private final List<Integer> frames = new ArrayList<>();
@@ -39,9 +37,7 @@ class TornTailTest {
     Path dir = tmp.resolve("original");
     try (FileTokenStore store = FileTokenStore.open(dir)) {
       for (int i = 0; i < RECORDS; i++) {
-        TokenRecord record = record("user" + i);
-        store.save(record);
-        records.add(record);
+        records.add(Issued.create(store, "user" + i));
       }
     }
     log = Files.readAllBytes(dir.resolve("log-0000000001"));
@@ -65,9 +61,9 @@ class TornTailTest {
     try (FileTokenStore store = FileTokenStore.builder().directory(dir).recoverDamaged(recover)
         .disk(new FaultyDisk().skipForces()).build()) {
       int found = 0;
-      for (TokenRecord record : records) {
-        if (store.find(record.hash()).isPresent()) {
-          assertEquals(record, store.find(record.hash()).orElseThrow());
+      for (Issued issued : records) {
+        if (store.find(issued.hash()).isPresent()) {
+          assertEquals(issued.session(), issued.in(store).orElseThrow());
           found++;
         }
       }

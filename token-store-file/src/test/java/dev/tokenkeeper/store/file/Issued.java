@@ -1,0 +1,46 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenEntry;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.TokenStore;
+import dev.tokenkeeper.core.TokenStoreContract;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** A single-token session as the file store's own tests create one, and what they ask of it. */
+record Issued(SessionRecord session, TokenRecord token) {
+
+  /** Creates a session of {@code subject} from {@code T0}, ending {@code ttl} later. */
+  static Issued create(TokenStore store, String subject, Duration ttl) {
+    SessionRecord session = TokenStoreContract.session(subject, ttl);
+    TokenRecord token = TokenStoreContract.token(session.id());
+    store.create(session, List.of(token));
+    return new Issued(session, token);
+  }
+
+  static Issued create(TokenStore store, String subject) {
+    return create(store, subject, Duration.ofHours(1));
+  }
+
+  TokenHash hash() {
+    return token.hash();
+  }
+
+  boolean revoke(TokenStore store, Instant at) {
+    return store.revokeSession(session.id(), at);
+  }
+
+  /** The session as {@code store} holds it now, if it does. */
+  Optional<SessionRecord> in(TokenStore store) {
+    return store.find(token.hash()).map(TokenEntry::session);
+  }
+
+  /** Whether {@code store} holds the session revoked (a purged one counts as gone, not revoked). */
+  boolean isRevokedIn(TokenStore store) {
+    return in(store).map(SessionRecord::isRevoked).orElse(false);
+  }
+}
