@@ -64,6 +64,14 @@ class ClientAddressTest {
     }
   }
 
+  /** This test's classes for a child JVM, whether the tests run on the class or module path. */
+  private static String testClassPath() {
+    String modules = System.getProperty("jdk.module.path", "");
+    String classes = System.getProperty("java.class.path", "");
+    return modules.isEmpty() ? classes
+        : classes.isEmpty() ? modules : modules + java.io.File.pathSeparator + classes;
+  }
+
   @Test
   void parseAddress_digitsAndDots_neverReachTheResolver(@TempDir Path dir) throws Exception {
     Path hosts = dir.resolve("hosts");
@@ -74,7 +82,7 @@ class ClientAddressTest {
     Files.writeString(hosts, entries);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java, "-Djdk.net.hosts.file=" + hosts,
-        "-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+        "-cp", testClassPath(), Probe.class.getName()));
     command.addAll(NOT_LITERALS);
     Process probe = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
