@@ -41,7 +41,8 @@ class DemoOptionsTest {
     assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse("--data-dir", " "));
     String refusal = assertThrows(IllegalArgumentException.class,
         () -> DemoOptions.parse("--store", "mysql://root:hunter2@db")).getMessage();
-    assertTrue(refusal.startsWith("--store must be a redis:// or rediss:// URI"), refusal);
+    assertTrue(
+        refusal.startsWith("--store must be a redis://, rediss:// or postgresql:// URI"), refusal);
     assertFalse(refusal.contains("hunter2"), refusal);
   }
 
