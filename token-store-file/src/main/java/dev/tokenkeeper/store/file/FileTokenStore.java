@@ -753,7 +753,9 @@ public final class FileTokenStore implements TokenStore {
           store.live.sessionCount(), store.live.tokenCount(), replay.entries,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       return store;
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | Error e) {
+      // Whatever failed (an Error included), the directory's lock and log are released, so the
+      // store can be opened again in this JVM once the cause is fixed.
       if (store != null) {
         store.abandon();
       } else {
@@ -769,6 +771,9 @@ public final class FileTokenStore implements TokenStore {
       if (e instanceof IOException) {
         throw new StoreUnavailableException(
             "cannot open token store " + dir + ": " + e.getMessage(), e);
+      }
+      if (e instanceof Error error) {
+        throw error;
       }
       throw (RuntimeException) e;
     }

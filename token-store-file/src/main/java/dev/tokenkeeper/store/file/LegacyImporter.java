@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.TokenHash;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -58,6 +59,9 @@ final class LegacyImporter {
   private final Target store;
   private final Duration maxLifetime;
 
+  /** Largest legacy file read: 256 MiB, about a million of the origin system's tokens. */
+  static final long MAX_LEGACY_BYTES = 256L << 20;
+
   LegacyImporter(Target store, Duration maxLifetime) {
     this.store = store;
     this.maxLifetime = maxLifetime;
@@ -70,12 +74,19 @@ final class LegacyImporter {
     if (!Files.exists(file)) {
       return;
     }
-    byte[] bytes = Files.readAllBytes(file);
+    byte[] bytes = readBounded(file);
     String sha256 = LegacyImport.sha256(bytes);
     if (store.imports().containsKey(sha256)) {
       delete(file);
       LOG.warn("Token store {}: {} was imported already (SHA-256 {}); not imported again, and "
           + "deleted since it holds raw tokens", store.directory(), file, sha256.substring(0, 8));
+      return;
+    }
+    if (store.imports().containsKey(LogEntry.Imported.BY_EARLIER_RELEASE)) {
+      LOG.warn("Token store {}: not importing {} (SHA-256 {}): this store was upgraded from the "
+          + "previous release, which may have imported it already and then forgotten tokens it "
+          + "logged out. The file holds raw tokens: delete it", store.directory(), file,
+          sha256.substring(0, 8));
       return;
     }
     if (!store.imports().isEmpty()) {
@@ -117,7 +128,7 @@ final class LegacyImporter {
       }
     }
     for (Path old : copies) {
-      String sha256 = LegacyImport.sha256(Files.readAllBytes(old));
+      String sha256 = LegacyImport.sha256(readBounded(old));
       if (!store.imports().containsKey(sha256)) {
         store.writeDurably(List.of(), new LogEntry.Imported(sha256, 0, now));
       }
@@ -126,6 +137,20 @@ final class LegacyImporter {
           + "it; it held raw tokens. Recorded as imported, so it is never imported again",
           store.directory(), old);
     }
+  }
+
+  /**
+   * The file's bytes, refused as damage past {@link #MAX_LEGACY_BYTES}: the origin system's file
+   * holds a few hundred bytes per token, so anything larger is not one, and reading it whole
+   * could exhaust the heap.
+   */
+  private static byte[] readBounded(Path file) throws IOException {
+    long size = Files.size(file);
+    if (size > MAX_LEGACY_BYTES) {
+      throw new StoreCorruptedException(file.toString(), 0, "a legacy token file of " + size
+          + " bytes is larger than the " + MAX_LEGACY_BYTES + " accepted; not read");
+    }
+    return Files.readAllBytes(file);
   }
 
   private void delete(Path file) throws IOException {

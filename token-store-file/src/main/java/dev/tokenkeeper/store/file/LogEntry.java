@@ -53,6 +53,13 @@ sealed interface LogEntry {
    * imported again. Kept in every snapshot.
    */
   record Imported(String sha256, int tokens, Instant at) implements LogEntry {
+    /**
+     * Stands for whatever an earlier release may have imported: that release kept no record of
+     * it and its compaction forgot tokens it had logged out, so a store upgraded from format 1
+     * never imports a legacy file.
+     */
+    static final String BY_EARLIER_RELEASE = "0".repeat(64);
+
     public Imported {
       Objects.requireNonNull(sha256, "sha256");
     }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -135,6 +136,8 @@ final class Replay {
     if (formatOne) {
       upgradedTokens = state.upgrade.tokenCount();
       upgradedTombstones = state.upgrade.convertInto(state.live);
+      state.imports.putIfAbsent(LogEntry.Imported.BY_EARLIER_RELEASE, new LogEntry.Imported(
+          LogEntry.Imported.BY_EARLIER_RELEASE, 0, Instant.EPOCH));
     }
     if (inspectOnly) {
       return;
