@@ -20,15 +20,38 @@ import java.util.function.Consumer;
  * <p>Thread-safe; share one. {@link #find} and {@link #findSession} are lock-free; every change
  * takes this object's monitor, which never spans I/O, so each one is atomic with respect to the
  * others: a revoke racing a rotation or a touch is either seen by it or applied after it.
+ *
+ * <p><b>Layout.</b> A session lives in one {@code Cell}, shared by the {@code Slot} of each of its
+ * tokens, so a lookup on the request path is one hash-table probe and two pointer reads, not a
+ * second table probe by session id. The cell also lists its tokens, for purging and snapshots.
  */
 public final class InMemoryTokenStore implements TokenStore {
 
-  private final Map<SessionId, SessionRecord> sessions = new ConcurrentHashMap<>();
-  private final Map<TokenHash, TokenRecord> tokens = new ConcurrentHashMap<>();
+  /** One session: its current record and its tokens. Written under the store's monitor. */
+  private static final class Cell {
+    volatile SessionRecord session;
+    volatile Slot[] slots = new Slot[0];
+
+    Cell(SessionRecord session) {
+      this.session = session;
+    }
+  }
+
+  /** One token: its current record and its session's cell. */
+  private static final class Slot {
+    volatile TokenRecord token;
+    final Cell cell;
+
+    Slot(TokenRecord token, Cell cell) {
+      this.token = token;
+      this.cell = cell;
+    }
+  }
+
+  private final Map<SessionId, Cell> sessions = new ConcurrentHashMap<>();
+  private final Map<TokenHash, Slot> tokens = new ConcurrentHashMap<>();
   /** Guarded by {@code this}. */
   private final Map<String, Set<SessionId>> bySubject = new ConcurrentHashMap<>();
-  /** Guarded by {@code this}: each session's token hashes, for purging and listing. */
-  private final Map<SessionId, TokenHash[]> tokensOf = new ConcurrentHashMap<>();
 
   private volatile boolean closed;
 
@@ -44,9 +67,10 @@ public final class InMemoryTokenStore implements TokenStore {
       throw new IllegalArgumentException("a session is already stored under " + session.id());
     }
     requireNew(session.id(), newTokens);
-    sessions.put(session.id(), session);
+    Cell cell = new Cell(session);
+    addTokens(cell, newTokens);
+    sessions.put(session.id(), cell);
     bySubject.computeIfAbsent(session.subject(), s -> new HashSet<>()).add(session.id());
-    addTokens(session.id(), newTokens);
   }
 
   /**
@@ -59,23 +83,25 @@ public final class InMemoryTokenStore implements TokenStore {
   public Optional<TokenEntry> find(TokenHash hash) {
     Objects.requireNonNull(hash, "hash");
     requireOpen();
-    TokenRecord token = tokens.get(hash);
-    while (token != null) {
-      SessionRecord session = sessions.get(token.sessionId());
-      TokenRecord again = tokens.get(hash);
-      if (again == token) {
-        return session == null ? Optional.empty() : Optional.of(new TokenEntry(token, session));
-      }
-      token = again;
+    Slot slot = tokens.get(hash);
+    if (slot == null) {
+      return Optional.empty();
     }
-    return Optional.empty();
+    while (true) {
+      TokenRecord token = slot.token;
+      SessionRecord session = slot.cell.session;
+      if (slot.token == token) {
+        return Optional.of(new TokenEntry(token, session));
+      }
+    }
   }
 
   @Override
   public Optional<SessionRecord> findSession(SessionId id) {
     Objects.requireNonNull(id, "id");
     requireOpen();
-    return Optional.ofNullable(sessions.get(id));
+    Cell cell = sessions.get(id);
+    return cell == null ? Optional.empty() : Optional.of(cell.session);
   }
 
   @Override
@@ -84,7 +110,7 @@ public final class InMemoryTokenStore implements TokenStore {
     requireOpen();
     List<SessionRecord> found = new ArrayList<>();
     for (SessionId id : bySubject.getOrDefault(subject, Set.of())) {
-      found.add(sessions.get(id));
+      found.add(sessions.get(id).session);
     }
     return found;
   }
@@ -93,21 +119,22 @@ public final class InMemoryTokenStore implements TokenStore {
   public synchronized boolean rotate(Rotation rotation) {
     Objects.requireNonNull(rotation, "rotation");
     requireOpen();
-    SessionRecord session = sessions.get(rotation.sessionId());
-    TokenRecord presented = tokens.get(rotation.rotated());
-    if (session == null || presented == null || !rotation.appliesTo(session, presented)) {
+    Cell cell = sessions.get(rotation.sessionId());
+    Slot presented = tokens.get(rotation.rotated());
+    if (cell == null || presented == null || presented.cell != cell
+        || !rotation.appliesTo(cell.session, presented.token)) {
       return false;
     }
-    requireNew(session.id(), rotation.added());
+    requireNew(cell.session.id(), rotation.added());
     // Lock-free readers see the new tokens before the tombstone that hands them out, and the
     // tombstone before the session that names the successor current; find relies on this order
     // to read a consistent pair.
-    addTokens(session.id(), rotation.added());
-    for (TokenHash hash : tokensOf.get(session.id())) {
-      tokens.computeIfPresent(hash, (h, token) -> token.withoutSuccessorAt(rotation.at()));
+    addTokens(cell, rotation.added());
+    for (Slot slot : cell.slots) {
+      slot.token = slot.token.withoutSuccessorAt(rotation.at());
     }
-    tokens.put(presented.hash(), rotation.applyTo(presented));
-    sessions.put(session.id(), rotation.applyTo(session));
+    presented.token = rotation.applyTo(presented.token);
+    cell.session = rotation.applyTo(cell.session);
     return true;
   }
 
@@ -116,11 +143,11 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(at, "at");
     requireOpen();
-    SessionRecord session = sessions.get(id);
-    if (session == null || session.isRevoked()) {
+    Cell cell = sessions.get(id);
+    if (cell == null || cell.session.isRevoked()) {
       return false;
     }
-    sessions.put(id, session.revokedAt(at));
+    cell.session = cell.session.revokedAt(at);
     return true;
   }
 
@@ -131,11 +158,11 @@ public final class InMemoryTokenStore implements TokenStore {
     requireOpen();
     int count = 0;
     for (SessionId id : bySubject.getOrDefault(subject, Set.of())) {
-      SessionRecord session = sessions.get(id);
-      if (session.isLiveAt(at)) {
+      Cell cell = sessions.get(id);
+      if (cell.session.isLiveAt(at)) {
         count++;
       }
-      sessions.put(id, session.revokedAt(at));
+      cell.session = cell.session.revokedAt(at);
     }
     return count;
   }
@@ -146,9 +173,9 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireOpen();
-    SessionRecord session = sessions.get(id);
-    if (session != null) {
-      sessions.put(id, session.touchedAt(lastUsedAt, expiresAt));
+    Cell cell = sessions.get(id);
+    if (cell != null) {
+      cell.session = cell.session.touchedAt(lastUsedAt, expiresAt);
     }
   }
 
@@ -157,13 +184,13 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(now, "now");
     requireOpen();
     int count = 0;
-    for (SessionRecord session : List.copyOf(sessions.values())) {
-      if (session.isPurgeableAt(now)) {
-        remove(session);
+    for (Cell cell : List.copyOf(sessions.values())) {
+      if (cell.session.isPurgeableAt(now)) {
+        remove(cell);
         count++;
       } else {
-        for (TokenHash hash : tokensOf.get(session.id())) {
-          tokens.computeIfPresent(hash, (h, token) -> token.withoutSuccessorAt(now));
+        for (Slot slot : cell.slots) {
+          slot.token = slot.token.withoutSuccessorAt(now);
         }
       }
     }
@@ -174,9 +201,12 @@ public final class InMemoryTokenStore implements TokenStore {
   public synchronized List<TokenRecord> tokensOf(SessionId id) {
     Objects.requireNonNull(id, "id");
     requireOpen();
+    Cell cell = sessions.get(id);
     List<TokenRecord> found = new ArrayList<>();
-    for (TokenHash hash : tokensOf.getOrDefault(id, new TokenHash[0])) {
-      found.add(tokens.get(hash));
+    if (cell != null) {
+      for (Slot slot : cell.slots) {
+        found.add(slot.token);
+      }
     }
     return found;
   }
@@ -189,7 +219,9 @@ public final class InMemoryTokenStore implements TokenStore {
   public synchronized void forEachSession(Consumer<SessionRecord> action) {
     Objects.requireNonNull(action, "action");
     requireOpen();
-    sessions.values().forEach(action);
+    for (Cell cell : sessions.values()) {
+      action.accept(cell.session);
+    }
   }
 
   /** How many sessions are stored, revoked and expired ones included. */
@@ -221,21 +253,22 @@ public final class InMemoryTokenStore implements TokenStore {
     }
   }
 
-  private void addTokens(SessionId id, List<TokenRecord> added) {
-    TokenHash[] present = tokensOf.getOrDefault(id, new TokenHash[0]);
-    TokenHash[] more = Arrays.copyOf(present, present.length + added.size());
+  private void addTokens(Cell cell, List<TokenRecord> added) {
+    Slot[] present = cell.slots;
+    Slot[] more = Arrays.copyOf(present, present.length + added.size());
     for (int i = 0; i < added.size(); i++) {
-      TokenRecord token = added.get(i);
-      tokens.put(token.hash(), token);
-      more[present.length + i] = token.hash();
+      Slot slot = new Slot(added.get(i), cell);
+      tokens.put(slot.token.hash(), slot);
+      more[present.length + i] = slot;
     }
-    tokensOf.put(id, more);
+    cell.slots = more;
   }
 
-  private void remove(SessionRecord session) {
+  private void remove(Cell cell) {
+    SessionRecord session = cell.session;
     sessions.remove(session.id());
-    for (TokenHash hash : tokensOf.remove(session.id())) {
-      tokens.remove(hash);
+    for (Slot slot : cell.slots) {
+      tokens.remove(slot.token.hash());
     }
     Set<SessionId> ids = bySubject.get(session.subject());
     if (ids != null) {

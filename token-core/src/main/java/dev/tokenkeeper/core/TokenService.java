@@ -179,6 +179,9 @@ public final class TokenService {
   /** {@code session} as a token of it shows it: used at {@code usedAt}, ending at {@code end}. */
   static Session view(Session session, Instant usedAt, Instant end) {
     Instant lastUsed = usedAt.isAfter(session.lastUsedAt()) ? usedAt : session.lastUsedAt();
+    if (lastUsed == session.lastUsedAt() && end.equals(session.expiresAt())) {
+      return session; // the common case on the request path: no copy to make
+    }
     return new Session(session.id(), session.subject(), session.label(), session.createdAt(),
         lastUsed, end);
   }
