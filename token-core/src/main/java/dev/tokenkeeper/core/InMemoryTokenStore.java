@@ -22,29 +22,46 @@ import java.util.function.Consumer;
  * others: a revoke racing a rotation or a touch is either seen by it or applied after it.
  *
  * <p><b>Layout.</b> A session lives in one {@code Cell}, shared by the {@code Slot} of each of its
- * tokens, so a lookup on the request path is one hash-table probe and two pointer reads, not a
- * second table probe by session id. The cell also lists its tokens, for purging and snapshots.
+ * tokens. The cell holds one immutable {@code State}: the session's record and its tokens' records
+ * together, replaced whole by every change. So a lookup on the request path is one hash-table
+ * probe and two pointer reads, and it always sees a token and its session as of one moment: a
+ * rotation's tombstone, its new tokens and the session naming the new current token appear at
+ * once, never one before the other.
  */
 public final class InMemoryTokenStore implements TokenStore {
 
-  /** One session: its current record and its tokens. Written under the store's monitor. */
-  private static final class Cell {
-    volatile SessionRecord session;
-    volatile Slot[] slots = new Slot[0];
+  /** A session's record and its tokens' records at one moment. Immutable. */
+  private static final class State {
+    final SessionRecord session;
+    final TokenRecord[] tokens;
 
-    Cell(SessionRecord session) {
+    State(SessionRecord session, TokenRecord[] tokens) {
       this.session = session;
+      this.tokens = tokens;
+    }
+
+    State with(SessionRecord changed) {
+      return changed == session ? this : new State(changed, tokens);
     }
   }
 
-  /** One token: its current record and its session's cell. */
-  private static final class Slot {
-    volatile TokenRecord token;
-    final Cell cell;
+  /** One session. Its state is replaced only under the store's monitor. */
+  private static final class Cell {
+    volatile State state;
 
-    Slot(TokenRecord token, Cell cell) {
-      this.token = token;
+    Cell(State state) {
+      this.state = state;
+    }
+  }
+
+  /** One token: where its record is in its session's state. */
+  private static final class Slot {
+    final Cell cell;
+    final int index;
+
+    Slot(Cell cell, int index) {
       this.cell = cell;
+      this.index = index;
     }
   }
 
@@ -67,18 +84,13 @@ public final class InMemoryTokenStore implements TokenStore {
       throw new IllegalArgumentException("a session is already stored under " + session.id());
     }
     requireNew(session.id(), newTokens);
-    Cell cell = new Cell(session);
-    addTokens(cell, newTokens);
+    Cell cell = new Cell(new State(session, newTokens.toArray(new TokenRecord[0])));
+    index(cell, 0);
     sessions.put(session.id(), cell);
     bySubject.computeIfAbsent(session.subject(), s -> new HashSet<>()).add(session.id());
   }
 
-  /**
-   * {@inheritDoc} Lock-free. The token is read again after its session, and the pair returned
-   * only if the token did not change in between: {@link #rotate} stores the rotated token before
-   * the session, so a token read before a rotation is never paired with the session after it
-   * (which would look like a live token that is not the session's current one).
-   */
+  /** {@inheritDoc} Lock-free: one read of the session's state gives the token and session. */
   @Override
   public Optional<TokenEntry> find(TokenHash hash) {
     Objects.requireNonNull(hash, "hash");
@@ -87,13 +99,15 @@ public final class InMemoryTokenStore implements TokenStore {
     if (slot == null) {
       return Optional.empty();
     }
-    while (true) {
-      TokenRecord token = slot.token;
-      SessionRecord session = slot.cell.session;
-      if (slot.token == token) {
-        return Optional.of(new TokenEntry(token, session));
+    State state = slot.cell.state;
+    if (slot.index >= state.tokens.length) {
+      // A token being added: its slot is indexed just before its state is published, under
+      // the monitor, so taking the monitor waits for that.
+      synchronized (this) {
+        state = slot.cell.state;
       }
     }
+    return Optional.of(new TokenEntry(state.tokens[slot.index], state.session));
   }
 
   @Override
@@ -101,7 +115,7 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     requireOpen();
     Cell cell = sessions.get(id);
-    return cell == null ? Optional.empty() : Optional.of(cell.session);
+    return cell == null ? Optional.empty() : Optional.of(cell.state.session);
   }
 
   @Override
@@ -110,7 +124,7 @@ public final class InMemoryTokenStore implements TokenStore {
     requireOpen();
     List<SessionRecord> found = new ArrayList<>();
     for (SessionId id : bySubject.getOrDefault(subject, Set.of())) {
-      found.add(sessions.get(id).session);
+      found.add(sessions.get(id).state.session);
     }
     return found;
   }
@@ -121,20 +135,27 @@ public final class InMemoryTokenStore implements TokenStore {
     requireOpen();
     Cell cell = sessions.get(rotation.sessionId());
     Slot presented = tokens.get(rotation.rotated());
-    if (cell == null || presented == null || presented.cell != cell
-        || !rotation.appliesTo(cell.session, presented.token)) {
+    if (cell == null || presented == null || presented.cell != cell) {
       return false;
     }
-    requireNew(cell.session.id(), rotation.added());
-    // Lock-free readers see the new tokens before the tombstone that hands them out, and the
-    // tombstone before the session that names the successor current; find relies on this order
-    // to read a consistent pair.
-    addTokens(cell, rotation.added());
-    for (Slot slot : cell.slots) {
-      slot.token = slot.token.withoutSuccessorAt(rotation.at());
+    State state = cell.state;
+    if (!rotation.appliesTo(state.session, state.tokens[presented.index])) {
+      return false;
     }
-    presented.token = rotation.applyTo(presented.token);
-    cell.session = rotation.applyTo(cell.session);
+    requireNew(state.session.id(), rotation.added());
+    List<TokenRecord> added = rotation.added();
+    TokenRecord[] next = Arrays.copyOf(state.tokens, state.tokens.length + added.size());
+    for (int i = 0; i < state.tokens.length; i++) {
+      next[i] = next[i].withoutSuccessorAt(rotation.at());
+    }
+    next[presented.index] = rotation.applyTo(state.tokens[presented.index]);
+    for (int i = 0; i < added.size(); i++) {
+      next[state.tokens.length + i] = added.get(i);
+    }
+    // The new tokens' slots first, then the state that holds them, in one write with the
+    // tombstone and the session naming the new current token.
+    index(cell, state.tokens.length, next);
+    cell.state = new State(rotation.applyTo(state.session), next);
     return true;
   }
 
@@ -144,10 +165,10 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     requireOpen();
     Cell cell = sessions.get(id);
-    if (cell == null || cell.session.isRevoked()) {
+    if (cell == null || cell.state.session.isRevoked()) {
       return false;
     }
-    cell.session = cell.session.revokedAt(at);
+    cell.state = cell.state.with(cell.state.session.revokedAt(at));
     return true;
   }
 
@@ -159,10 +180,10 @@ public final class InMemoryTokenStore implements TokenStore {
     int count = 0;
     for (SessionId id : bySubject.getOrDefault(subject, Set.of())) {
       Cell cell = sessions.get(id);
-      if (cell.session.isLiveAt(at)) {
+      if (cell.state.session.isLiveAt(at)) {
         count++;
       }
-      cell.session = cell.session.revokedAt(at);
+      cell.state = cell.state.with(cell.state.session.revokedAt(at));
     }
     return count;
   }
@@ -175,7 +196,7 @@ public final class InMemoryTokenStore implements TokenStore {
     requireOpen();
     Cell cell = sessions.get(id);
     if (cell != null) {
-      cell.session = cell.session.touchedAt(lastUsedAt, expiresAt);
+      cell.state = cell.state.with(cell.state.session.touchedAt(lastUsedAt, expiresAt));
     }
   }
 
@@ -185,13 +206,20 @@ public final class InMemoryTokenStore implements TokenStore {
     requireOpen();
     int count = 0;
     for (Cell cell : List.copyOf(sessions.values())) {
-      if (cell.session.isPurgeableAt(now)) {
+      State state = cell.state;
+      if (state.session.isPurgeableAt(now)) {
         remove(cell);
         count++;
-      } else {
-        for (Slot slot : cell.slots) {
-          slot.token = slot.token.withoutSuccessorAt(now);
-        }
+        continue;
+      }
+      TokenRecord[] kept = state.tokens.clone();
+      boolean changed = false;
+      for (int i = 0; i < kept.length; i++) {
+        kept[i] = kept[i].withoutSuccessorAt(now);
+        changed |= kept[i] != state.tokens[i];
+      }
+      if (changed) {
+        cell.state = new State(state.session, kept);
       }
     }
     return count;
@@ -202,13 +230,7 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     requireOpen();
     Cell cell = sessions.get(id);
-    List<TokenRecord> found = new ArrayList<>();
-    if (cell != null) {
-      for (Slot slot : cell.slots) {
-        found.add(slot.token);
-      }
-    }
-    return found;
+    return cell == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(cell.state.tokens));
   }
 
   /**
@@ -220,7 +242,7 @@ public final class InMemoryTokenStore implements TokenStore {
     Objects.requireNonNull(action, "action");
     requireOpen();
     for (Cell cell : sessions.values()) {
-      action.accept(cell.session);
+      action.accept(cell.state.session);
     }
   }
 
@@ -253,22 +275,22 @@ public final class InMemoryTokenStore implements TokenStore {
     }
   }
 
-  private void addTokens(Cell cell, List<TokenRecord> added) {
-    Slot[] present = cell.slots;
-    Slot[] more = Arrays.copyOf(present, present.length + added.size());
-    for (int i = 0; i < added.size(); i++) {
-      Slot slot = new Slot(added.get(i), cell);
-      tokens.put(slot.token.hash(), slot);
-      more[present.length + i] = slot;
+  /** Indexes the cell's tokens from {@code from} on, as its current state holds them. */
+  private void index(Cell cell, int from) {
+    index(cell, from, cell.state.tokens);
+  }
+
+  private void index(Cell cell, int from, TokenRecord[] records) {
+    for (int i = from; i < records.length; i++) {
+      tokens.put(records[i].hash(), new Slot(cell, i));
     }
-    cell.slots = more;
   }
 
   private void remove(Cell cell) {
-    SessionRecord session = cell.session;
+    SessionRecord session = cell.state.session;
     sessions.remove(session.id());
-    for (Slot slot : cell.slots) {
-      tokens.remove(slot.token.hash());
+    for (TokenRecord token : cell.state.tokens) {
+      tokens.remove(token.hash());
     }
     Set<SessionId> ids = bySubject.get(session.subject());
     if (ids != null) {

@@ -55,7 +55,9 @@ public interface TokenStore extends AutoCloseable {
 
   /**
    * The token stored under {@code hash} with its session, rotated or not, revoked, expired or
-   * not, until its session is purged.
+   * not, until its session is purged. The two are read as of one moment: never a token from
+   * before a rotation with its session from after it, nor a rotation's new token before the
+   * session names it current.
    *
    * @throws StoreUnavailableException if the store cannot be read
    * @throws IllegalStateException if the store is closed
