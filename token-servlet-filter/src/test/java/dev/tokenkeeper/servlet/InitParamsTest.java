@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.store.file.FileTokenStore;
 import jakarta.servlet.FilterConfig;
@@ -124,11 +125,11 @@ class InitParamsTest {
 
   @Test
   void init_withBadConfiguration_logsExactlyOneError() {
-    CapturingLogProvider.clear();
+    CapturedLogs.clear();
 
     new BearerTokenFilter().init(config(Map.of("failure-limit", "3")));
 
-    List<CapturingLogProvider.Line> errors = CapturingLogProvider.lines().stream()
+    List<CapturedLogs.Line> errors = CapturedLogs.lines().stream()
         .filter(line -> line.level() == Level.ERROR).toList();
     assertEquals(1, errors.size(), errors.toString());
     assertTrue(errors.get(0).text().contains("filter 'bearer' is not configured"));

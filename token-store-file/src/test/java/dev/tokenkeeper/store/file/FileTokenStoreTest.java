@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.IssuedToken;
@@ -267,7 +268,7 @@ class FileTokenStoreTest {
     Files.createDirectories(dir());
     Files.setPosixFilePermissions(dir(), PosixFilePermissions.fromString("rwxr-xr-x"));
     open().close();
-    List<String> warnings = CapturedLogs.lines(Level.WARN, dir().toString());
+    List<String> warnings = CapturedLogs.texts(Level.WARN, dir().toString());
     assertEquals(1, warnings.size(), warnings.toString());
     assertTrue(warnings.get(0).contains("chmod 700"), warnings.get(0));
   }
@@ -279,7 +280,7 @@ class FileTokenStoreTest {
       Issued.create(store, "bob");
     }
     open().close();
-    List<String> lines = CapturedLogs.lines(Level.INFO, "Opened token store " + dir());
+    List<String> lines = CapturedLogs.texts(Level.INFO, "Opened token store " + dir());
     assertEquals(2, lines.size(), lines.toString());
     assertTrue(lines.get(1).contains("2 live sessions") && lines.get(1).contains(" ms"),
         lines.get(1));
