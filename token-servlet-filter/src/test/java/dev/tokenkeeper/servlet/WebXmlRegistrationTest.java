@@ -39,7 +39,8 @@ class WebXmlRegistrationTest {
     webapp.setBaseResourceAsPath(
         Path.of(WebXmlRegistrationTest.class.getResource("/webapp").toURI()));
     webapp.setParentLoaderPriority(true);
-    // The application does not ship token-store-file: hide the test stand-in from it.
+    // The application does not ship token-store-file: hide the real one, a test dependency here,
+    // so the store-directory route meets a class path without it.
     webapp.getHiddenClassMatcher().add("dev.tokenkeeper.store.file.");
     CapturedLogs.clear();
     server = TestServer.start(webapp);
