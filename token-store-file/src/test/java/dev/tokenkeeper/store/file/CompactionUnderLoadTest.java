@@ -15,11 +15,13 @@ import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,14 +119,23 @@ class CompactionUnderLoadTest {
   }
 
   /**
-   * What must survive a reopen of an entry: all of it for a live session; for a revoked one all
-   * but its last use and expiry, since a touch still pending when the session is revoked is
-   * never written (TouchBuffer), and revocation is final either way.
+   * What must survive a reopen of an entry: all of it for a live session, but a sealed successor
+   * only within its grace window (a compaction after the run may drop it, as it should); for a
+   * revoked session all but its last use and expiry, since a touch still pending when the session
+   * is revoked is never written (TouchBuffer), and revocation is final either way.
    */
-  private static Optional<Object> comparable(Optional<TokenEntry> entry) {
-    return entry.map(e -> e.session().isRevoked()
-        ? List.of(e.token(), e.session().id(), e.session().subject(), e.session().revokedAt())
-        : e);
+  private Optional<Object> comparable(Optional<TokenEntry> entry) {
+    return entry.map(e -> {
+      TokenRecord token = e.token();
+      boolean sealed =
+          token.successor() != null && token.successor().until().isAfter(clock.instant());
+      List<Object> kept = Arrays.asList(token.hash(), token.sessionId(), token.expiresAt(),
+          token.rotatedAt(), sealed ? token.successor() : null);
+      SessionRecord session = e.session();
+      return session.isRevoked()
+          ? List.of(kept, session.id(), session.subject(), session.revokedAt())
+          : List.of(kept, session);
+    });
   }
 
   /** One writer: random calls on its own sessions, each acknowledged outcome recorded. */
