@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.MutableClock;
@@ -199,7 +200,7 @@ class BearerTokenFilterTest {
         throw new IllegalStateException("index out of step (test)");
       }
     }).build();
-    CapturingLogProvider.clear();
+    CapturedLogs.clear();
     try (TestServer failing = TestServer.start(BearerTokenFilter.builder(buggy).build())) {
       for (int i = 0; i < 2; i++) {
         HttpResponse<String> response = failing.getWithToken("/api/me", token);
@@ -210,11 +211,11 @@ class BearerTokenFilterTest {
             response.body());
       }
     }
-    long bugs = CapturingLogProvider.lines().stream()
+    long bugs = CapturedLogs.lines().stream()
         .filter(line -> line.level() == Level.ERROR && line.text().startsWith("bug:"))
         .count();
     assertEquals(2, bugs);
-    assertTrue(CapturingLogProvider.lines().stream()
+    assertTrue(CapturedLogs.lines().stream()
         .noneMatch(line -> line.text().contains("answering 503")));
   }
 

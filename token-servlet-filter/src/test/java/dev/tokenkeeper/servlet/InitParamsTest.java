@@ -7,17 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.store.file.FileTokenStore;
+import dev.tokenkeeper.store.file.StoreLockedException;
 import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletContext;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +29,8 @@ import org.slf4j.event.Level;
 
 /**
  * Init-param parsing, each bad value failing closed with a message naming it, and the
- * {@code store-directory} route against the test stand-in of {@code FileTokenStore}.
+ * {@code store-directory} route against the real {@code FileTokenStore} (a test dependency;
+ * the filter loads it by name).
  */
 class InitParamsTest {
 
@@ -33,27 +38,31 @@ class InitParamsTest {
 
   @Test
   void storeDirectory_withFileStoreOnClassPath_opensServesAndClosesItOnDestroy() throws Exception {
+    String token;
+    try (FileTokenStore earlier = FileTokenStore.open(directory)) {
+      token = TokenService.builder().store(earlier).build().issue("alice").plaintext();
+    }
     BearerTokenFilter filter = new BearerTokenFilter();
     filter.init(config(Map.of("store-directory", directory.toString())));
-    FileTokenStore store = FileTokenStore.lastOpened;
-    assertEquals(directory, store.directory());
-    String token = TokenService.builder().store(store).build().issue("alice").plaintext();
 
     try (TestServer server = TestServer.start(filter)) {
       HttpResponse<String> response = server.getWithToken("/api/me", token);
-      assertEquals(200, response.statusCode());
-      assertFalse(store.isClosed());
+      assertEquals(200, response.statusCode(), "the token kept in the directory authenticates");
+      assertThrows(StoreLockedException.class, () -> FileTokenStore.open(directory),
+          "the filter holds the store open");
     }
 
-    assertTrue(store.isClosed(), "the filter closes the store it opened, in destroy()");
+    FileTokenStore.open(directory).close(); // destroy() closed the store and freed its lock
   }
 
   @Test
-  void storeDirectory_thatCannotOpen_failsClosedNamingTheCause() {
-    String message = failure(Map.of("store-directory", directory.resolve("missing").toString()));
+  void storeDirectory_thatCannotOpen_failsClosedNamingTheCause() throws Exception {
+    Path notADirectory = Files.createFile(directory.resolve("a-file"));
 
-    assertTrue(message.contains("could not open the file token store"), message);
-    assertTrue(message.contains("not a directory"), message);
+    String message = failure(Map.of("store-directory", notADirectory.toString()));
+
+    assertTrue(message.contains("could not open the file token store in " + notADirectory),
+        message);
   }
 
   @Test
@@ -88,12 +97,12 @@ class InitParamsTest {
   }
 
   @Test
-  void configure_withBadValues_neverOpensTheStore() {
-    FileTokenStore.lastOpened = null;
-
+  void configure_withBadValues_neverOpensTheStore() throws Exception {
     failure(Map.of("store-directory", directory.toString(), "failure-limit", "x"));
 
-    assertEquals(null, FileTokenStore.lastOpened);
+    try (Stream<Path> files = Files.list(directory)) {
+      assertEquals(List.of(), files.toList(), "opening a store would have made its files");
+    }
   }
 
   @Test
@@ -124,11 +133,11 @@ class InitParamsTest {
 
   @Test
   void init_withBadConfiguration_logsExactlyOneError() {
-    CapturingLogProvider.clear();
+    CapturedLogs.clear();
 
     new BearerTokenFilter().init(config(Map.of("failure-limit", "3")));
 
-    List<CapturingLogProvider.Line> errors = CapturingLogProvider.lines().stream()
+    List<CapturedLogs.Line> errors = CapturedLogs.lines().stream()
         .filter(line -> line.level() == Level.ERROR).toList();
     assertEquals(1, errors.size(), errors.toString());
     assertTrue(errors.get(0).text().contains("filter 'bearer' is not configured"));

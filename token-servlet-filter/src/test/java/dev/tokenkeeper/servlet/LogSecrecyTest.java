@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.TokenHash;
@@ -41,7 +42,7 @@ class LogSecrecyTest {
     String inQuery = tokens.issue("dave").plaintext();
     List<String> secrets =
         List.of(good, revoked, expiring, unknown, malformed, ungrammatical, inQuery);
-    CapturingLogProvider.clear();
+    CapturedLogs.clear();
 
     try (TestServer server = TestServer.start(BearerTokenFilter.builder(tokens)
         .failureLimit(6, Duration.ofMinutes(1)).allowFormParameter(true).clock(clock).build())) {
@@ -66,7 +67,7 @@ class LogSecrecyTest {
       assertEquals(503, failing.getWithToken("/api", inQuery).statusCode());
     }
 
-    List<CapturingLogProvider.Line> lines = CapturingLogProvider.lines();
+    List<CapturedLogs.Line> lines = CapturedLogs.lines();
     assertTrue(lines.stream().anyMatch(line -> line.level() == Level.DEBUG
         && line.text().contains(TokenHash.sha256(unknown).fingerprint())),
         "refusals are logged, with the fingerprint, at DEBUG: " + lines);
@@ -75,7 +76,7 @@ class LogSecrecyTest {
     assertTrue(lines.stream().anyMatch(line -> line.level() == Level.ERROR
         && line.text().contains("answering 503")
         && line.text().contains(TokenHash.sha256(inQuery).fingerprint())), lines.toString());
-    for (CapturingLogProvider.Line line : lines) {
+    for (CapturedLogs.Line line : lines) {
       for (String secret : secrets) {
         for (String needle : forbidden(secret)) {
           assertFalse(line.text().contains(needle),

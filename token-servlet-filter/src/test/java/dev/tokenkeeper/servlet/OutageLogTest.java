@@ -2,6 +2,7 @@ package dev.tokenkeeper.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.TokenService;
 import java.time.Duration;
@@ -17,7 +18,7 @@ class OutageLogTest {
     String token = TokenService.builder().store(new CountingTokenStore()).build()
         .issue("alice").plaintext();
     TokenService broken = TokenService.builder().store(new FailingTokenStore()).build();
-    CapturingLogProvider.clear();
+    CapturedLogs.clear();
     try (TestServer server =
         TestServer.start(BearerTokenFilter.builder(broken).clock(clock).build())) {
       for (int i = 0; i < 5; i++) {
@@ -31,7 +32,7 @@ class OutageLogTest {
   }
 
   private static long errors() {
-    return CapturingLogProvider.lines().stream()
+    return CapturedLogs.lines().stream()
         .filter(line -> line.level() == Level.ERROR && line.text().contains("answering 503"))
         .count();
   }

@@ -3,6 +3,7 @@ package dev.tokenkeeper.servlet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.TokenService;
@@ -27,7 +28,7 @@ class WebXmlRegistrationTest {
 
   private static TestServer server;
   private static TokenService tokens;
-  private static List<CapturingLogProvider.Line> startupLog;
+  private static List<CapturedLogs.Line> startupLog;
 
   @BeforeAll
   static void deploy() throws Exception {
@@ -38,11 +39,12 @@ class WebXmlRegistrationTest {
     webapp.setBaseResourceAsPath(
         Path.of(WebXmlRegistrationTest.class.getResource("/webapp").toURI()));
     webapp.setParentLoaderPriority(true);
-    // The application does not ship token-store-file: hide the test stand-in from it.
+    // The application does not ship token-store-file: hide the real one, a test dependency here,
+    // so the store-directory route meets a class path without it.
     webapp.getHiddenClassMatcher().add("dev.tokenkeeper.store.file.");
-    CapturingLogProvider.clear();
+    CapturedLogs.clear();
     server = TestServer.start(webapp);
-    startupLog = CapturingLogProvider.lines();
+    startupLog = CapturedLogs.lines();
   }
 
   @AfterAll
@@ -103,7 +105,7 @@ class WebXmlRegistrationTest {
     return startupLog.stream()
         .filter(line -> line.level() == Level.ERROR)
         .filter(line -> line.logger().equals(BearerTokenFilter.class.getName()))
-        .map(CapturingLogProvider.Line::text)
+        .map(CapturedLogs.Line::text)
         .filter(text -> text.contains(filterName))
         .toList();
   }

@@ -2,6 +2,7 @@ package dev.tokenkeeper.store.file;
 
 import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.MutableClock;
@@ -44,12 +45,19 @@ class CompactionCrashTest {
       store.compact();
       fill(store, live, revoked);
       disk.failAfter(step);
+      RuntimeException thrown = null;
       try {
         store.compact();
-      } catch (RuntimeException expected) {
-        // the injected failure
+      } catch (RuntimeException e) {
+        thrown = e;
       }
       String failed = disk.failedAt();
+      if (failed == null) {
+        assertNull(thrown, "nothing was injected, yet compaction failed");
+      } else {
+        assertTrue(causedBy(thrown, disk.injected()),
+            "compaction must fail with the failure injected at " + failed + ", not: " + thrown);
+      }
       store.abandon();
       try (FileTokenStore reopened =
           FileTokenStore.builder().directory(dir).clock(clock).build()) {
@@ -72,6 +80,15 @@ class CompactionCrashTest {
       steps.add(failed);
     }
     throw new AssertionError("compaction never completed: " + steps);
+  }
+
+  private static boolean causedBy(Throwable thrown, Throwable injected) {
+    for (Throwable t = thrown; t != null; t = t.getCause()) {
+      if (t == injected) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void fill(

@@ -18,6 +18,7 @@ final class FaultyDisk implements Disk {
   private volatile boolean failForces;
   private volatile boolean skipForces;
   private volatile String failedAt;
+  private volatile IOException injected;
 
   /** Fails the change after the next {@code changes} ones. */
   void failAfter(int changes) {
@@ -38,6 +39,11 @@ final class FaultyDisk implements Disk {
     return forces.get();
   }
 
+  /** The exception thrown for the failed operation, or null if none was failed. */
+  IOException injected() {
+    return injected;
+  }
+
   /** The operation that was failed, or null if none was. */
   String failedAt() {
     return failedAt;
@@ -46,7 +52,8 @@ final class FaultyDisk implements Disk {
   private void change(String op, Path path) throws IOException {
     if (countdown.get() >= 0 && countdown.getAndDecrement() == 0) {
       failedAt = op + " " + path.getFileName();
-      throw new IOException("injected failure: " + failedAt);
+      injected = new IOException("injected failure: " + failedAt);
+      throw injected;
     }
   }
 
@@ -57,7 +64,8 @@ final class FaultyDisk implements Disk {
     }
     if (failForces) {
       failedAt = op + " " + path.getFileName();
-      throw new IOException("injected fsync failure: " + failedAt);
+      injected = new IOException("injected fsync failure: " + failedAt);
+      throw injected;
     }
     change(op, path);
   }

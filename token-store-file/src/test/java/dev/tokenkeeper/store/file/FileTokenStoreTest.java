@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.IssuedToken;
@@ -79,7 +80,9 @@ class FileTokenStoreTest {
       store.revokeAll("user2", T0.plusSeconds(2));
       store.touch(all.get(4).session().id(), T0.plusSeconds(3), T0.plus(Duration.ofHours(2)));
       clock.advance(Duration.ofMinutes(5));
-      int live = store.liveCount();
+      // 20 sessions of an hour (i % 3 != 0), less #1 and user2's five (2, 10, 14, 22, 26).
+      int live = 14;
+      assertEquals(live, store.liveCount());
       store.compact();
       assertEquals(live, store.liveCount());
       before = contents(store, all);
@@ -92,6 +95,7 @@ class FileTokenStoreTest {
     try (FileTokenStore reopened = open()) {
       Map<TokenHash, TokenEntry> after = contents(reopened, all);
       assertEquals(before, after);
+      assertEquals(14, reopened.liveCount());
       assertEquals(T0.plus(Duration.ofHours(2)),
           after.get(all.get(4).hash()).session().expiresAt());
     }
@@ -185,9 +189,8 @@ class FileTokenStoreTest {
           issued.revoke(store, T0.plusSeconds(i));
         }
       }
-    } // close waits for a running compaction
-    try (Stream<Path> files = Files.list(dir())) {
-      assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("snapshot-")));
+      // close does not wait for a compaction that is queued but not yet running: wait here.
+      awaitSnapshot();
     }
     try (FileTokenStore reopened = open()) {
       for (int i = 0; i < created.size(); i++) {
@@ -240,6 +243,20 @@ class FileTokenStoreTest {
     }
   }
 
+  /** Bounded polling until a complete snapshot (not a .tmp) is in the directory. */
+  private void awaitSnapshot() throws IOException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try (Stream<Path> files = Files.list(dir())) {
+        if (files.anyMatch(p -> p.getFileName().toString().matches("snapshot-\\d+"))) {
+          return;
+        }
+      }
+      assertTrue(System.nanoTime() < deadline, "no background compaction within a minute");
+      Thread.onSpinWait();
+    }
+  }
+
   private long logBytes() throws IOException {
     try (Stream<Path> files = Files.list(dir())) {
       return files.filter(p -> p.getFileName().toString().startsWith("log-"))
@@ -267,7 +284,7 @@ class FileTokenStoreTest {
     Files.createDirectories(dir());
     Files.setPosixFilePermissions(dir(), PosixFilePermissions.fromString("rwxr-xr-x"));
     open().close();
-    List<String> warnings = CapturedLogs.lines(Level.WARN, dir().toString());
+    List<String> warnings = CapturedLogs.texts(Level.WARN, dir().toString());
     assertEquals(1, warnings.size(), warnings.toString());
     assertTrue(warnings.get(0).contains("chmod 700"), warnings.get(0));
   }
@@ -279,7 +296,7 @@ class FileTokenStoreTest {
       Issued.create(store, "bob");
     }
     open().close();
-    List<String> lines = CapturedLogs.lines(Level.INFO, "Opened token store " + dir());
+    List<String> lines = CapturedLogs.texts(Level.INFO, "Opened token store " + dir());
     assertEquals(2, lines.size(), lines.toString());
     assertTrue(lines.get(1).contains("2 live sessions") && lines.get(1).contains(" ms"),
         lines.get(1));

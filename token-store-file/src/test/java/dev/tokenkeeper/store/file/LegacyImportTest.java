@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreCorruptedException;
@@ -83,7 +84,7 @@ class LegacyImportTest {
       assertTrue(store.find(TokenHash.sha256(OLD)).isEmpty(), "expired entries are skipped");
       assertEquals(2, store.liveCount());
     }
-    List<String> lines = CapturedLogs.lines(Level.INFO, "Imported 2 tokens from " + file);
+    List<String> lines = CapturedLogs.texts(Level.INFO, "Imported 2 tokens from " + file);
     assertEquals(1, lines.size(), lines.toString());
     assertTrue(lines.get(0).contains("1 expired skipped") && lines.get(0).contains("1 expiries "
         + "capped") && lines.get(0).contains("deleted it"), lines.get(0));
@@ -131,7 +132,7 @@ class LegacyImportTest {
       assertTrue(store.find(TokenHash.sha256(ALICE)).isEmpty(), "the logged-out token is back");
     }
     assertFalse(Files.exists(file()), "the copy shipped again is deleted unread");
-    assertEquals(1, CapturedLogs.lines(Level.WARN, "was imported already").size());
+    assertEquals(1, CapturedLogs.texts(Level.WARN, "was imported already").size());
   }
 
   @Test
@@ -145,7 +146,7 @@ class LegacyImportTest {
       assertTrue(store.find(TokenHash.sha256(BOB)).isEmpty());
     }
     assertEquals(other, Files.readString(file()));
-    List<String> warnings = CapturedLogs.lines(Level.WARN, "not importing " + file());
+    List<String> warnings = CapturedLogs.texts(Level.WARN, "not importing " + file());
     assertEquals(1, warnings.size(), warnings.toString());
     assertTrue(warnings.get(0).contains("delete it"), warnings.get(0));
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.StoreCorruptedException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -92,7 +93,7 @@ class TornTailTest {
     Path dir = storeWithLog("zeros", padded);
     assertEquals(RECORDS, recordsFound(dir, false));
     assertEquals(log.length, Files.size(dir.resolve("log-0000000001")));
-    List<String> warnings = CapturedLogs.lines(Level.WARN, dir.toString()).stream()
+    List<String> warnings = CapturedLogs.texts(Level.WARN, dir.toString()).stream()
         .filter(line -> line.contains("torn tail")).toList();
     assertEquals(1, warnings.size(), warnings.toString());
     assertTrue(warnings.get(0).contains("offset " + log.length), warnings.get(0));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.RefreshResult;
@@ -116,7 +117,7 @@ class V1UpgradeTest {
   @Test
   void open_previousFormat_isUpgradedInPlace_toFormat2_once() throws IOException {
     open().close();
-    List<String> upgraded = CapturedLogs.lines(Level.INFO, "Upgraded token store " + dir);
+    List<String> upgraded = CapturedLogs.texts(Level.INFO, "Upgraded token store " + dir);
     assertEquals(1, upgraded.size(), upgraded.toString());
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.filter(p -> !p.getFileName().toString().equals("LOCK")).toList()) {
@@ -128,7 +129,7 @@ class V1UpgradeTest {
     try (FileTokenStore store = open()) {
       assertTrue(service(store).authenticate(token("single.live")).isAuthenticated());
     }
-    assertEquals(1, CapturedLogs.lines(Level.INFO, "Upgraded token store " + dir).size());
+    assertEquals(1, CapturedLogs.texts(Level.INFO, "Upgraded token store " + dir).size());
   }
 
   @Test

@@ -107,7 +107,6 @@ public final class RedisTokenStore implements TokenStore {
   private static final LuaScript PURGE = LuaScript.load("purge");
 
   private static final int PURGE_BATCH = 500;
-  private static final int TOUCH_MAP_MAX_ENTRIES = 100_000;
   private static final int NEAR_CACHE_MAX_ENTRIES = 100_000;
 
   private final RedisCommands redis;
@@ -124,7 +123,8 @@ public final class RedisTokenStore implements TokenStore {
     this.layout = new KeyLayout(builder.keyPrefix);
     this.upgrade = new LayoutUpgrade(redis, layout, builder.keyPrefix);
     this.clock = builder.clock;
-    this.touches = new TouchCoalescer(builder.touchPersistInterval, TOUCH_MAP_MAX_ENTRIES);
+    this.touches = new TouchCoalescer(builder.touchPersistInterval, builder.touchMapMaxEntries,
+        builder.ticker);
     this.nearCache = builder.nearCacheTtl.isZero()
         ? null
         : new NearCache(builder.nearCacheTtl, NEAR_CACHE_MAX_ENTRIES, builder.ticker, clock);
@@ -401,13 +401,20 @@ public final class RedisTokenStore implements TokenStore {
     return "RedisTokenStore[" + redis.server() + ", prefix=" + layout.root() + "]";
   }
 
+  /** Owed touch writes dropped because the touch map overflowed while Redis was down. */
+  long droppedTouches() {
+    return touches.dropped();
+  }
+
   /** Writes every owed touch now; for the flusher and tests. */
   void flushTouches() {
-    for (TouchCoalescer.Touch touch : touches.drain()) {
+    List<TouchCoalescer.Touch> owed = touches.drain();
+    for (int i = 0; i < owed.size(); i++) {
       try {
-        write(touch);
+        write(owed.get(i));
       } catch (StoreUnavailableException e) {
-        touches.failed(touch);
+        // Every drained touch not yet written is owed again, not only the one that failed.
+        owed.subList(i, owed.size()).forEach(touches::failed);
         throw e;
       }
     }
@@ -494,6 +501,7 @@ public final class RedisTokenStore implements TokenStore {
     private Duration nearCacheTtl;
     private Clock clock;
     private LongSupplier ticker;
+    private int touchMapMaxEntries = 100_000;
 
     private Builder() {}
 
@@ -645,7 +653,16 @@ public final class RedisTokenStore implements TokenStore {
       return this;
     }
 
-    /** The monotonic time source of the near cache, in nanoseconds; for tests. */
+    /** Sessions the touch map holds before it is drained and cleared; for tests. */
+    Builder touchMapMaxEntries(int max) {
+      this.touchMapMaxEntries = max;
+      return this;
+    }
+
+    /**
+     * The monotonic time source of the near cache and of the touch map's overflow warnings, in
+     * nanoseconds; for tests.
+     */
     Builder ticker(LongSupplier ticker) {
       requireUnset(this.ticker, "ticker");
       this.ticker = Objects.requireNonNull(ticker, "ticker");

@@ -1,19 +1,24 @@
 package dev.tokenkeeper.store.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.IssuedToken;
+import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenService;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +31,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.args.ClientPauseMode;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -34,8 +42,14 @@ import redis.clients.jedis.exceptions.JedisException;
  */
 class RedisOutageTest {
 
-  /** Far above the configured 300 ms timeouts: only a hang can take this long. */
-  private static final Duration HANG = Duration.ofSeconds(5);
+  /**
+   * Connect and socket timeouts: far above what a loaded two-core machine needs to answer a
+   * command with {@code appendfsync always}, so only an outage ends a call with them.
+   */
+  private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  /** Far above the timeouts (a read may take two): only a hang can take this long. */
+  private static final Duration HANG = Duration.ofSeconds(30);
+  private static final int POOL = 4;
 
   @TempDir
   Path dir;
@@ -46,9 +60,7 @@ class RedisOutageTest {
   @BeforeEach
   void start() throws Exception {
     server = RedisServer.start(dir, true);
-    store = RedisTokenStore.builder().uri(server.uri())
-        .connectTimeout(Duration.ofMillis(300)).socketTimeout(Duration.ofMillis(300))
-        .poolSize(4).build();
+    store = builder().poolSize(POOL).build();
     tokens = TokenService.builder().store(store).build();
   }
 
@@ -105,8 +117,7 @@ class RedisOutageTest {
   @Test
   void build_whileRedisIsDown_succeeds_callsFail_thenServeOnceRedisStarts() throws Exception {
     server.kill();
-    try (RedisTokenStore early = RedisTokenStore.builder().uri(server.uri())
-        .connectTimeout(Duration.ofMillis(300)).socketTimeout(Duration.ofMillis(300)).build()) {
+    try (RedisTokenStore early = builder().build()) {
       TokenService onEarly = TokenService.builder().store(early).build();
       assertTimeoutPreemptively(HANG, () -> assertThrows(
           StoreUnavailableException.class, () -> onEarly.issue("alice")));
@@ -165,5 +176,122 @@ class RedisOutageTest {
     }
     assertEquals(List.of(), List.copyOf(wrong));
     assertTrue(unavailable.get() > 0);
+  }
+
+  /**
+   * The contract for a write that is the first call after Redis restarts, when every pooled
+   * connection still points at the dead process: it may fail once with
+   * {@link StoreUnavailableException} (a write is not retried, since it may have landed), and the
+   * failure empties the pool, so the caller's next call succeeds on a fresh connection.
+   */
+  @Test
+  void issue_firstCallAfterRestart_everyPooledConnectionDead_failsAtMostOnce_thenServes()
+      throws Exception {
+    IssuedToken before = tokens.issue("alice");
+    restartWithEveryPooledConnectionDead();
+
+    IssuedToken issued = assertTimeoutPreemptively(HANG,
+        () -> atMostOneFailure(() -> tokens.issue("bob")));
+
+    assertTrue(tokens.authenticate(issued.plaintext()).isAuthenticated());
+    assertTrue(tokens.authenticate(before.plaintext()).isAuthenticated(),
+        "kept by the append-only file");
+  }
+
+  @Test
+  void revokeAll_firstCallAfterRestart_everyPooledConnectionDead_failsAtMostOnce_thenRevokes()
+      throws Exception {
+    IssuedToken issued = tokens.issue("alice");
+    restartWithEveryPooledConnectionDead();
+
+    int revoked = assertTimeoutPreemptively(HANG,
+        () -> atMostOneFailure(() -> tokens.revokeAll("alice")));
+
+    assertEquals(1, revoked, "a failed first attempt revoked nothing");
+    assertFalse(tokens.authenticate(issued.plaintext()).isAuthenticated());
+  }
+
+  @Test
+  void touch_mapOverflowsWhileRedisIsDown_dropsTheOwedWrites_countedAndWarned() throws Exception {
+    int max = 2;
+    try (RedisTokenStore small = builder().touchPersistInterval(Duration.ofHours(1))
+        .touchMapMaxEntries(max).build()) {
+      TokenService onSmall = TokenService.builder().store(small).build();
+      List<Session> sessions = new ArrayList<>();
+      for (int i = 0; i <= max; i++) {
+        sessions.add(onSmall.issue("alice").session());
+      }
+      server.kill();
+      Instant now = Instant.now();
+      for (Session session : sessions.subList(0, max)) {
+        // The first touch of a session is written at once; Redis is down, so it is owed.
+        small.touch(session.id(), now, session.expiresAt());
+      }
+      assertEquals(0, small.droppedTouches());
+
+      small.touch(sessions.get(max).id(), now, sessions.get(max).expiresAt());
+
+      assertEquals(max, small.droppedTouches(), "the full map was cleared with two writes owed");
+      List<String> warnings = CapturedLogs.texts(Level.WARN,
+          "touch map full (" + max + " sessions)");
+      assertEquals(1, warnings.size(), warnings.toString());
+      assertTrue(warnings.get(0).contains("dropped 2 sliding-expiry updates"), warnings.get(0));
+      server.startAgain();
+    }
+  }
+
+  private RedisTokenStore.Builder builder() {
+    return RedisTokenStore.builder().uri(server.uri()).connectTimeout(TIMEOUT)
+        .socketTimeout(TIMEOUT);
+  }
+
+  private void restartWithEveryPooledConnectionDead() throws Exception {
+    fillPoolWithIdleConnections();
+    server.kill();
+    server.startAgain();
+  }
+
+  /**
+   * Leaves {@link #POOL} idle connections in the store's pool: Redis holds back every script
+   * (CLIENT PAUSE WRITE) while as many issues run at once, so each needs a connection of its own;
+   * once Redis sees them all, it lets them finish and they go back to the pool.
+   */
+  private void fillPoolWithIdleConnections() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(POOL);
+    try (Jedis admin = new Jedis("127.0.0.1", server.port())) {
+      admin.clientPause(HANG.toMillis(), ClientPauseMode.WRITE);
+      List<Future<IssuedToken>> issues = new ArrayList<>();
+      try {
+        for (int i = 0; i < POOL; i++) {
+          issues.add(pool.submit(() -> tokens.issue("filler")));
+        }
+        long deadline = System.nanoTime() + HANG.toNanos();
+        while (connections(admin) < POOL) {
+          assertTrue(System.nanoTime() < deadline, "the issues never all reached Redis");
+          Thread.onSpinWait();
+        }
+      } finally {
+        admin.clientUnpause();
+      }
+      for (Future<IssuedToken> issue : issues) {
+        issue.get(HANG.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      assertEquals(POOL, connections(admin), "the pool keeps every connection idle");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static long connections(Jedis admin) {
+    return admin.clientList().lines().filter(line -> line.contains(" name=tokenkeeper ")).count();
+  }
+
+  /** Runs {@code call} once, and once more if the first attempt was refused as unavailable. */
+  private static <T> T atMostOneFailure(Callable<T> call) throws Exception {
+    try {
+      return call.call();
+    } catch (StoreUnavailableException first) {
+      return call.call();
+    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.tokenkeeper.servlet;
+package dev.tokenkeeper.core;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -19,15 +19,22 @@ import org.slf4j.spi.MDCAdapter;
 import org.slf4j.spi.SLF4JServiceProvider;
 
 /**
- * The SLF4J binding of this module's tests: keeps every log event in memory, message formatted
- * and stack trace included, so tests can read exactly what would reach a log file. Loggers under
- * {@code dev.tokenkeeper} are enabled at every level, TRACE included; others (Jetty) from INFO.
- * Nothing is printed.
+ * The SLF4J binding of the adapters' tests: keeps every log event in memory, message formatted
+ * and stack trace included, so tests can assert exactly what would reach a log file. Loggers
+ * under {@code dev.tokenkeeper} are enabled at every level, others (Jetty, Jedis) from INFO;
+ * WARN and ERROR lines also go to standard error, so a failed run shows them.
+ *
+ * <p>Published in token-core's test-jar but not registered there: a module whose tests assert
+ * on logs names this class in its own
+ * {@code src/test/resources/META-INF/services/org.slf4j.spi.SLF4JServiceProvider}, so no other
+ * module (the demo, with its own binding) gets two providers. Tests run in parallel in one JVM
+ * only within a module, so they pick their lines by what is unique to them (a directory, a
+ * session) or {@link #clear()} first in a test class that runs alone.
  */
-public final class CapturingLogProvider implements SLF4JServiceProvider {
+public final class CapturedLogs implements SLF4JServiceProvider {
 
-  /** One captured event, fully rendered. */
-  record Line(Level level, String logger, String text) {
+  /** One captured event, fully rendered: message, then the stack trace if one was logged. */
+  public record Line(Level level, String logger, String text) {
     @Override
     public String toString() {
       return level + " " + logger + " " + text;
@@ -42,11 +49,20 @@ public final class CapturingLogProvider implements SLF4JServiceProvider {
   private final MDCAdapter mdc = new BasicMDCAdapter();
 
   /** Every event captured since the last {@link #clear()}. */
-  static List<Line> lines() {
+  public static List<Line> lines() {
     return List.copyOf(LINES);
   }
 
-  static void clear() {
+  /** The text of each event at {@code level} that contains {@code text}. */
+  public static List<String> texts(Level level, String text) {
+    return LINES.stream()
+        .filter(line -> line.level() == level && line.text().contains(text))
+        .map(Line::text)
+        .toList();
+  }
+
+  /** Forgets every event captured so far. */
+  public static void clear() {
     LINES.clear();
   }
 
@@ -116,14 +132,17 @@ public final class CapturingLogProvider implements SLF4JServiceProvider {
     @Override
     protected void handleNormalizedLoggingCall(Level level, Marker marker, String message,
         Object[] arguments, Throwable throwable) {
-      StringBuilder text = new StringBuilder(
-          MessageFormatter.basicArrayFormat(message, arguments));
+      String formatted = MessageFormatter.basicArrayFormat(message, arguments);
+      StringBuilder text = new StringBuilder(formatted);
       if (throwable != null) {
         StringWriter trace = new StringWriter();
         throwable.printStackTrace(new PrintWriter(trace));
         text.append(System.lineSeparator()).append(trace);
       }
       LINES.add(new Line(level, name, text.toString()));
+      if (level.toInt() >= Level.WARN.toInt()) {
+        System.err.println(level + " " + name + ": " + formatted);
+      }
     }
   }
 }
