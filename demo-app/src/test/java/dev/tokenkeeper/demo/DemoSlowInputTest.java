@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.SocketFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,14 +27,20 @@ class DemoSlowInputTest {
 
   @TempDir static Path dataDir;
 
-  private static DemoServer server;
-  private static String token;
+  static DemoServer server;
+  static String token;
+  /** Opens connections to the server: plain here, TLS in {@link DemoSlowInputTlsTest}. */
+  static SocketFactory sockets = SocketFactory.getDefault();
+  /** A well-behaved client of the same listener. */
+  static DemoClient client;
 
   @BeforeAll
   static void start() throws Exception {
     server = DemoServer.start(new DemoOptions(0, "127.0.0.1", dataDir, null, false),
         Clock.systemUTC());
-    token = new DemoClient(server.uri()).token("alice@example.com", "wonderland");
+    sockets = SocketFactory.getDefault();
+    client = new DemoClient(server.uri());
+    token = client.token("alice@example.com", "wonderland");
   }
 
   @AfterAll
@@ -42,7 +49,7 @@ class DemoSlowInputTest {
   }
 
   private static Socket open() throws IOException {
-    Socket socket = new Socket("127.0.0.1", server.port());
+    Socket socket = sockets.createSocket("127.0.0.1", server.port());
     socket.setSoTimeout(15_000);
     return socket;
   }
@@ -72,7 +79,6 @@ class DemoSlowInputTest {
         out.flush();
         slow.add(socket);
       }
-      DemoClient client = new DemoClient(server.uri());
       for (int i = 0; i < 5; i++) {
         for (Socket socket : slow) {
           try {
@@ -119,7 +125,6 @@ class DemoSlowInputTest {
       // An empty answer (a silent close) would leave the client guessing: a 4xx must come back.
       assertTrue(text.matches("(?s)HTTP/1\\.1 4\\d\\d .*"), "answer: [" + text + "]");
     }
-    assertEquals(200,
-        new DemoClient(server.uri()).send("GET", "/health", null, null).statusCode());
+    assertEquals(200, client.send("GET", "/health", null, null).statusCode());
   }
 }
