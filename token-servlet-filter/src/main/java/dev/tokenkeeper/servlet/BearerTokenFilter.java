@@ -160,8 +160,10 @@ public final class BearerTokenFilter implements Filter {
    *       <td>as {@link Builder#failureLimit}</td></tr>
    *   <tr><td>{@code allow-query-parameter}, {@code allow-form-parameter}</td>
    *       <td>{@code true} or {@code false}, as on the builder</td></tr>
-   *   <tr><td>{@code trusted-proxies}</td><td>IP addresses separated by commas or whitespace,
-   *       as {@link Builder#trustedProxies}</td></tr>
+   *   <tr><td>{@code trusted-proxies}</td><td>IP addresses or CIDR blocks separated by commas
+   *       or whitespace, as {@link Builder#trustedProxies}</td></tr>
+   *   <tr><td>{@code forwarded-header}</td><td>{@code X-Forwarded-For} or {@code Forwarded}, as
+   *       {@link Builder#forwardedHeader}</td></tr>
    *   <tr><td>{@code session-rate-limit}, {@code session-rate-window-seconds}</td>
    *       <td>both or neither, as {@link Builder#sessionRateLimit}</td></tr>
    * </table>
