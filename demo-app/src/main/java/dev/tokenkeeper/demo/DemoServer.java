@@ -88,7 +88,10 @@ final class DemoServer implements AutoCloseable {
           .accessTtl(ACCESS_TTL)
           .build();
       ProposalStore proposals = new ProposalStore(dataDir.resolve(PROPOSALS_FILE), clock);
-      Server server = new Server(new QueuedThreadPool(32, 4));
+      // A request whose body trickles in holds a thread while the servlet reads it; over TLS the
+      // handshakes of new clients need threads too. Jetty's default ceiling (200) keeps a few
+      // dozen stalled bodies from starving everyone else until the 10 s idle timeout drops them.
+      Server server = new Server(new QueuedThreadPool(200, 8));
       HttpConfiguration http = new HttpConfiguration();
       http.setSendServerVersion(false);
       http.setRequestHeaderSize(16 * 1024);
