@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.TestSeed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -43,6 +44,7 @@ class DemoCrashLoopIT {
   private static final String[][] USERS =
       {{"alice@example.com", "wonderland"}, {"bob@example.com", "builder"}};
   private static final int WORKERS = 3;
+  private static final String SEED_PROPERTY = "crashloop.seed";
   /**
    * Refused tokens one server run may probe: the filter answers every request from an address
    * with 429 after 20 failures a minute, which would hide the answers the test is after.
@@ -80,8 +82,7 @@ class DemoCrashLoopIT {
   @Test
   void killDashNineAtRandomMoments_everyAcknowledgedLoginAndLogoutSurvives() throws Exception {
     assertTrue(Files.isRegularFile(DemoJar.PATH), "build the jar first: " + DemoJar.PATH);
-    long seed = Long.getLong("crashloop.seed", System.nanoTime());
-    System.out.println("crash loop seed " + seed + " (replay with -Dcrashloop.seed=" + seed + ")");
+    long seed = TestSeed.of("DemoCrashLoopIT", SEED_PROPERTY);
     int maxRounds = Integer.getInteger("crashloop.rounds", 6);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(
         Integer.getInteger("crashloop.seconds", 30));
@@ -98,7 +99,7 @@ class DemoCrashLoopIT {
         + "lost=%d resurrected=%d seed=%d", rounds, operations.get(), logins.get(), logouts.get(),
         lost.get(), resurrected.get(), seed);
     System.out.println(summary);
-    assertEquals(List.of(), violations, summary + "; rerun with -Dcrashloop.seed=" + seed);
+    assertEquals(List.of(), violations, summary + "; " + TestSeed.replay(seed, SEED_PROPERTY));
     assertEquals(0, lost.get() + resurrected.get(), summary);
     assertTrue(logins.get() > 0 && operations.get() > logins.get(), summary);
   }
