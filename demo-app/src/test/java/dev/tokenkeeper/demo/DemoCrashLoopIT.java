@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
+import dev.tokenkeeper.core.TestSeed;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,8 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,12 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DemoCrashLoopIT {
 
-  private static final Pattern ADDRESS = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)");
-  private static final Path JAR =
-      Path.of(System.getProperty("demo.jar", "target/tokenkeeper-demo.jar"));
   private static final String[][] USERS =
       {{"alice@example.com", "wonderland"}, {"bob@example.com", "builder"}};
   private static final int WORKERS = 3;
+  private static final String SEED_PROPERTY = "crashloop.seed";
   /**
    * Refused tokens one server run may probe: the filter answers every request from an address
    * with 429 after 20 failures a minute, which would hide the answers the test is after.
@@ -87,9 +81,8 @@ class DemoCrashLoopIT {
 
   @Test
   void killDashNineAtRandomMoments_everyAcknowledgedLoginAndLogoutSurvives() throws Exception {
-    assertTrue(Files.isRegularFile(JAR), "build the jar first: " + JAR);
-    long seed = Long.getLong("crashloop.seed", System.nanoTime());
-    System.out.println("crash loop seed " + seed + " (replay with -Dcrashloop.seed=" + seed + ")");
+    assertTrue(Files.isRegularFile(DemoJar.PATH), "build the jar first: " + DemoJar.PATH);
+    long seed = TestSeed.of("DemoCrashLoopIT", SEED_PROPERTY);
     int maxRounds = Integer.getInteger("crashloop.rounds", 6);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(
         Integer.getInteger("crashloop.seconds", 30));
@@ -106,42 +99,17 @@ class DemoCrashLoopIT {
         + "lost=%d resurrected=%d seed=%d", rounds, operations.get(), logins.get(), logouts.get(),
         lost.get(), resurrected.get(), seed);
     System.out.println(summary);
-    assertEquals(List.of(), violations, summary + "; rerun with -Dcrashloop.seed=" + seed);
+    assertEquals(List.of(), violations, summary + "; " + TestSeed.replay(seed, SEED_PROPERTY));
     assertEquals(0, lost.get() + resurrected.get(), summary);
     assertTrue(logins.get() > 0 && operations.get() > logins.get(), summary);
   }
 
   /** Starts the jar on the data directory and waits for its address line. */
   private URI start() throws IOException, InterruptedException {
-    List<String> command = List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
-        "-jar", JAR.toString(), "--port", "0", "--data-dir",
-        dataDir.toString());
     refusalsLeft.set(REFUSAL_BUDGET);
-    demo = new ProcessBuilder(command)
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .start();
-    BufferedReader out = new BufferedReader(
-        new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8));
-    for (String line; (line = out.readLine()) != null; ) {
-      Matcher matcher = ADDRESS.matcher(line);
-      if (matcher.find()) {
-        Thread drain = new Thread(() -> {
-          try {
-            while (out.readLine() != null) {
-              // keep the pipe from filling
-            }
-          } catch (IOException ignored) {
-            // the process died
-          }
-        });
-        drain.setDaemon(true);
-        drain.start();
-        return URI.create(matcher.group());
-      }
-    }
-    throw new AssertionError("the demo exited before printing its address, status "
-        + demo.waitFor(5, TimeUnit.SECONDS));
+    demo = DemoJar.launch(List.of("-Xmx128m"), null,
+        "--port", "0", "--data-dir", dataDir.toString());
+    return DemoJar.address(demo, null);
   }
 
   /**

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,8 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,10 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  * survives {@code kill -9}; a second instance on the same data directory refuses to start.
  */
 class DemoProcessIT {
-
-  private static final Pattern ADDRESS = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)");
-  private static final Path JAR = Path.of(System.getProperty("demo.jar",
-      "target/tokenkeeper-demo.jar"));
 
   @TempDir Path dataDir;
   @TempDir Path logs;
@@ -42,13 +34,8 @@ class DemoProcessIT {
   }
 
   private Process launch(String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        JAR.toString()));
-    command.addAll(List.of(args));
-    // Standard error goes to a file: a stopped process's pipes are closed before they are read.
     Path errors = logs.resolve("stderr-" + started.size());
-    Process process = new ProcessBuilder(command).redirectError(errors.toFile()).start();
+    Process process = DemoJar.launch(List.of(), errors, args);
     started.add(process);
     errorFiles.add(errors);
     return process;
@@ -60,24 +47,14 @@ class DemoProcessIT {
   }
 
   /** Starts the demo and waits for its one address line. */
-  private URI startDemo() throws IOException {
+  private URI startDemo() throws IOException, InterruptedException {
     Process process = launch("--port", "0", "--data-dir", dataDir.toString());
-    BufferedReader out = new BufferedReader(
-        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null) {
-      Matcher matcher = ADDRESS.matcher(line);
-      if (matcher.find()) {
-        return URI.create(matcher.group());
-      }
-    }
-    throw new AssertionError("demo exited before printing its address: "
-        + stderr(process));
+    return DemoJar.address(process, errorFiles.get(started.indexOf(process)));
   }
 
   @Test
   void loginSurvivesKillDashNine_andASecondInstanceIsRefused() throws Exception {
-    assertTrue(Files.isRegularFile(JAR), "build the jar first: " + JAR);
+    assertTrue(Files.isRegularFile(DemoJar.PATH), "build the jar first: " + DemoJar.PATH);
     DemoClient first = new DemoClient(startDemo());
     String token = first.token("alice@example.com", "wonderland");
     assertEquals(200, first.send("GET", "/api/proposals", token, null).statusCode());

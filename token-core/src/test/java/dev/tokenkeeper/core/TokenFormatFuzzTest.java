@@ -11,7 +11,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Random;
-import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,18 +37,14 @@ class TokenFormatFuzzTest {
   private static final String OTHER = "+/=.~ \t\r\n\u0000\u007f\u00e9\u0130\uff21\u200b\ud83d";
 
   static Stream<Long> seeds() {
-    String one = System.getProperty("fuzz.seed");
-    if (one != null) {
-      return Stream.of(Long.parseLong(one));
-    }
-    return LongStream.rangeClosed(1, Integer.getInteger("fuzz.seeds", 6)).boxed();
+    return TestSeed.fuzzSeeds(6);
   }
 
   private static String where(long seed, String input) {
     String shown = input == null ? "null" : input.length() > 80
         ? input.substring(0, 80) + "...(" + input.length() + " chars)" : input;
-    return "seed " + seed + ", input [" + shown.replace("\u0000", "\\0") + "]; rerun: mvn -B -pl "
-        + "token-core test -Dtest=TokenFormatFuzzTest -Dfuzz.seed=" + seed;
+    return "input [" + shown.replace("\u0000", "\\0") + "], "
+        + TestSeed.replay(seed, TestSeed.FUZZ_PROPERTY);
   }
 
   private static SecureRandom seeded(long seed) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.TestSeed;
 import jakarta.servlet.http.HttpServletRequest;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.regex.Pattern;
-import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,11 +39,7 @@ class CredentialsFuzzTest {
   private static final String HOSTILE = " \t=,;\"%&\r\n\u0000\u007f\u00e9\u0130\ud83d\u200b";
 
   static Stream<Long> seeds() {
-    String one = System.getProperty("fuzz.seed");
-    if (one != null) {
-      return Stream.of(Long.parseLong(one));
-    }
-    return LongStream.rangeClosed(1, Integer.getInteger("fuzz.seeds", 6)).boxed();
+    return TestSeed.fuzzSeeds(6);
   }
 
   /** One request as the parser sees it. */
@@ -92,8 +88,7 @@ class CredentialsFuzzTest {
   private static String where(long seed, Object input) {
     String shown = String.valueOf(input);
     shown = shown.length() > 200 ? shown.substring(0, 200) + "..." : shown;
-    return "seed " + seed + ", " + shown.replace("\u0000", "\\0") + "; rerun: mvn -B -pl "
-        + "token-servlet-filter test -Dtest=CredentialsFuzzTest -Dfuzz.seed=" + seed;
+    return shown.replace("\u0000", "\\0") + ", " + TestSeed.replay(seed, TestSeed.FUZZ_PROPERTY);
   }
 
   @ParameterizedTest(name = "seed {0}")

@@ -1,18 +1,18 @@
 package dev.tokenkeeper.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.CapturedLogs;
+import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.store.file.FileTokenStore;
 import dev.tokenkeeper.store.file.StoreLockedException;
 import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletContext;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +21,7 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.junit.jupiter.api.Test;
@@ -28,13 +29,21 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.event.Level;
 
 /**
- * Init-param parsing, each bad value failing closed with a message naming it, and the
- * {@code store-directory} route against the real {@code FileTokenStore} (a test dependency;
+ * Init-param parsing, each bad value failing closed with a message naming it, each option's
+ * effect over HTTP on a real Jetty, and the {@code store-directory} route against the real {@code FileTokenStore} (a test dependency;
  * the filter loads it by name).
  */
 class InitParamsTest {
 
   @TempDir Path directory;
+
+  private final TokenService tokens =
+      TokenService.builder().store(new InMemoryTokenStore()).build();
+  private final String good = tokens.issue("alice").plaintext();
+  private final String other = tokens.issue("bob").plaintext();
+  /** Well formed, but issued by another service: refused as an invalid token. */
+  private final String unknown =
+      TokenService.builder().store(new InMemoryTokenStore()).build().issue("mallory").plaintext();
 
   @Test
   void storeDirectory_withFileStoreOnClassPath_opensServesAndClosesItOnDestroy() throws Exception {
@@ -116,19 +125,176 @@ class InitParamsTest {
   }
 
   @Test
-  void tokenServiceAttribute_found_configuresEveryOption() {
-    TokenService tokens = TokenService.builder()
-        .store(new dev.tokenkeeper.core.InMemoryTokenStore()).build();
-    Map<String, String> params = new LinkedHashMap<>();
-    params.put("token-service-attribute", "tokens");
-    params.put("allow-query-parameter", "TRUE");
-    params.put("allow-form-parameter", "false");
-
+  void tokenServiceAttribute_found_servesWithThatServiceAndOwnsNoStore() throws Exception {
     InitParams.Configured configured = InitParams.configure(
-        config(params, context(Map.of("tokens", tokens))));
+        config(Map.of("token-service-attribute", "tokens"), context(Map.of("tokens", tokens))));
 
-    assertNotNull(configured.filter());
-    assertSame(null, configured.ownedStore());
+    assertNull(configured.ownedStore(), "the application's store is not the filter's to close");
+    try (TestServer server = TestServer.start(configured.filter())) {
+      assertEquals(200, server.getWithToken("/api/me", good).statusCode(),
+          "a token issued by the attribute's service authenticates");
+    }
+  }
+
+  @Test
+  void realm_namesTheRealmInEveryChallenge() throws Exception {
+    try (TestServer server = serve(Map.of("realm", "billing"))) {
+      assertEquals(Optional.of("Bearer realm=\"billing\""),
+          server.get("/api/me").headers().firstValue("WWW-Authenticate"));
+      assertTrue(server.getWithToken("/api/me", unknown).headers().firstValue("WWW-Authenticate")
+          .orElseThrow().startsWith("Bearer realm=\"billing\", error=\"invalid_token\""));
+    }
+  }
+
+  @Test
+  void publicPaths_passUnauthenticatedAndNothingElseDoes() throws Exception {
+    try (TestServer server = serve(Map.of("public-paths", "/health, /docs/*"))) {
+      assertEquals(200, server.get("/health").statusCode());
+      assertEquals(200, server.get("/docs/a/b").statusCode());
+      assertEquals(401, server.get("/healthz").statusCode());
+      assertEquals(401, server.get("/api/me").statusCode());
+    }
+  }
+
+  @Test
+  void allowQueryParameter_true_acceptsATokenInTheQuery() throws Exception {
+    try (TestServer server = serve(Map.of("allow-query-parameter", "TRUE"))) {
+      HttpResponse<String> response = server.get("/api/me?access_token=" + good);
+      assertEquals(200, response.statusCode());
+      assertTrue(response.body().contains("remoteUser=alice"), response.body());
+    }
+  }
+
+  @Test
+  void allowQueryParameter_false_ignoresATokenInTheQuery() throws Exception {
+    try (TestServer server = serve(Map.of("allow-query-parameter", "false"))) {
+      assertEquals(401, server.get("/api/me?access_token=" + good).statusCode());
+    }
+  }
+
+  @Test
+  void allowFormParameter_true_acceptsATokenInAFormBody() throws Exception {
+    try (TestServer server = serve(Map.of("allow-form-parameter", "true"))) {
+      assertEquals(200, TestServer.send(form(server, "access_token=" + good)).statusCode());
+    }
+  }
+
+  @Test
+  void allowFormParameter_false_ignoresATokenInAFormBody() throws Exception {
+    try (TestServer server = serve(Map.of("allow-form-parameter", "false"))) {
+      assertEquals(401, TestServer.send(form(server, "access_token=" + good)).statusCode());
+    }
+  }
+
+  @Test
+  void failureLimit_refusesTheAttemptAfterTheLimitWith429() throws Exception {
+    try (TestServer server = serve(Map.of("failure-limit", "3"))) {
+      for (int i = 0; i < 3; i++) {
+        assertEquals(401, server.getWithToken("/api/me", unknown).statusCode(), "attempt " + i);
+      }
+      HttpResponse<String> limited = server.getWithToken("/api/me", good);
+      assertEquals(429, limited.statusCode(), "the fourth attempt, a good token, is refused");
+      long retryAfter = Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(retryAfter <= BearerTokenFilter.DEFAULT_FAILURE_WINDOW.toSeconds(),
+          "the default window applies: " + retryAfter);
+    }
+  }
+
+  @Test
+  void failureWindowSeconds_setsHowLongAnAddressIsRefused() throws Exception {
+    try (TestServer server = serve(Map.of("failure-limit", "1", "failure-window-seconds", "7200"))) {
+      assertEquals(401, server.getWithToken("/api/me", unknown).statusCode());
+      HttpResponse<String> limited = server.getWithToken("/api/me", good);
+
+      assertEquals(429, limited.statusCode());
+      long retryAfter = Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(retryAfter > 3600 && retryAfter <= 7200,
+          "Retry-After counts down the configured two hours, not the default minute: "
+              + retryAfter);
+    }
+  }
+
+  @Test
+  void failureWindowSeconds_alone_keepsTheDefaultLimit() throws Exception {
+    try (TestServer server = serve(Map.of("failure-window-seconds", "7200"))) {
+      int limit = BearerTokenFilter.DEFAULT_FAILURE_LIMIT;
+      for (int i = 0; i < limit; i++) {
+        assertEquals(401, server.getWithToken("/api/me", unknown).statusCode(), "attempt " + i);
+      }
+      assertEquals(429, server.getWithToken("/api/me", unknown).statusCode());
+    }
+  }
+
+  @Test
+  void trustedProxies_makeTheForwardedAddressTheClient() throws Exception {
+    try (TestServer server = serve(Map.of("trusted-proxies", "127.0.0.1", "failure-limit", "1"))) {
+      assertEquals(Optional.of("203.0.113.7"), server.get("/api/me", "X-Forwarded-For",
+          "203.0.113.7", "Authorization", "Bearer " + good).headers()
+          .firstValue("X-Client-Address"));
+
+      assertEquals(401, server.get("/api/me", "X-Forwarded-For", "203.0.113.7",
+          "Authorization", "Bearer " + unknown).statusCode());
+      assertEquals(429, server.get("/api/me", "X-Forwarded-For", "203.0.113.7",
+          "Authorization", "Bearer " + good).statusCode(), "the forwarded address is limited");
+      assertEquals(200, server.get("/api/me", "X-Forwarded-For", "198.51.100.9",
+          "Authorization", "Bearer " + good).statusCode(),
+          "another client behind the same proxy is not");
+    }
+  }
+
+  @Test
+  void withoutTrustedProxies_forwardingHeadersAreIgnored() throws Exception {
+    try (TestServer server = serve(Map.of("failure-limit", "1"))) {
+      assertEquals(401, server.get("/api/me", "X-Forwarded-For", "203.0.113.7",
+          "Authorization", "Bearer " + unknown).statusCode());
+      assertEquals(429, server.get("/api/me", "X-Forwarded-For", "198.51.100.9",
+          "Authorization", "Bearer " + good).statusCode(),
+          "both requests count against the peer, 127.0.0.1");
+    }
+  }
+
+  @Test
+  void forwardedHeader_readsThatHeaderAndNotTheOther() throws Exception {
+    try (TestServer server = serve(Map.of("trusted-proxies", "127.0.0.1",
+        "forwarded-header", "Forwarded"))) {
+      HttpResponse<String> response = server.get("/api/me", "Forwarded", "for=203.0.113.7",
+          "X-Forwarded-For", "192.0.2.99", "Authorization", "Bearer " + good);
+
+      assertEquals(200, response.statusCode());
+      assertEquals(Optional.of("203.0.113.7"), response.headers().firstValue("X-Client-Address"));
+    }
+  }
+
+  @Test
+  void sessionRateLimit_refusesASessionPastItsLimitWithItsWindow() throws Exception {
+    try (TestServer server = serve(Map.of("session-rate-limit", "2",
+        "session-rate-window-seconds", "7200"))) {
+      assertEquals(200, server.getWithToken("/api/me", good).statusCode());
+      assertEquals(200, server.getWithToken("/api/me", good).statusCode());
+      HttpResponse<String> limited = server.getWithToken("/api/me", good);
+
+      assertEquals(429, limited.statusCode(), "the third request of the session");
+      long retryAfter = Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(retryAfter > 3600 && retryAfter <= 7200,
+          "Retry-After counts down the configured two hours: " + retryAfter);
+      assertEquals(200, server.getWithToken("/api/me", other).statusCode(),
+          "another session keeps its own count");
+    }
+  }
+
+  /** Jetty serving a filter configured from {@code params} plus the service attribute. */
+  private TestServer serve(Map<String, String> params) throws Exception {
+    Map<String, String> all = new LinkedHashMap<>(params);
+    all.put("token-service-attribute", "tokens");
+    BearerTokenFilter filter = new BearerTokenFilter();
+    filter.init(config(all, context(Map.of("tokens", tokens))));
+    return TestServer.start(filter);
+  }
+
+  private static HttpRequest.Builder form(TestServer server, String body) {
+    return server.request("/api/items")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
   }
 
   @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.tokenkeeper.core.ClientBinding;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.Rotation;
@@ -21,7 +22,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -43,16 +43,11 @@ class FrameFuzzTest {
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789@._- éüß中文😀";
 
   static Stream<Long> seeds() {
-    String one = System.getProperty("fuzz.seed");
-    if (one != null) {
-      return Stream.of(Long.parseLong(one));
-    }
-    return LongStream.rangeClosed(1, Integer.getInteger("fuzz.seeds", 8)).boxed();
+    return TestSeed.fuzzSeeds(8);
   }
 
   private static String rerun(long seed, int i) {
-    return "seed " + seed + " case " + i + "; rerun: mvn -B -pl token-store-file test "
-        + "-Dtest=FrameFuzzTest -Dfuzz.seed=" + seed;
+    return "case " + i + ", " + TestSeed.replay(seed, TestSeed.FUZZ_PROPERTY);
   }
 
   @ParameterizedTest(name = "seed {0}")

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenHash;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -53,8 +54,7 @@ class KillTest {
   @Test
   void kill_atRandomMoments_everyAcknowledgedIssueAndRevokeSurvives() throws Exception {
     Path dir = tmp.resolve("store");
-    long seed = Long.getLong("kill.seed", System.nanoTime());
-    System.out.println("KillTest seed " + seed + " (rerun with -Dkill.seed=" + seed + ")");
+    long seed = TestSeed.of("KillTest", "kill.seed");
     Random random = new Random(seed);
     Set<String> saved = new HashSet<>();
     Set<String> revoked = new HashSet<>();

@@ -4,14 +4,9 @@ import dev.tokenkeeper.core.SessionRaceContract;
 import dev.tokenkeeper.core.TokenServiceContract;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.core.TokenStoreContract;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.RedisClient;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * token-core's contracts (the SPI, the service's promises, the logout races) against a real
@@ -21,37 +16,18 @@ import redis.clients.jedis.RedisClient;
 abstract class RedisContractTest
     implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
 
-  @TempDir
-  static Path dir;
-  static RedisServer server;
-  static RedisClient raw;
+  @RegisterExtension static final SharedRedis redis = new SharedRedis();
   private static final AtomicInteger PREFIXES = new AtomicInteger();
 
   /** Each test gets its own key prefix, so tests share one server without seeing each other. */
   final String prefix = "c" + PREFIXES.incrementAndGet() + ":";
-
-  @BeforeAll
-  static void startRedis() throws IOException {
-    server = RedisServer.start(dir, true);
-    raw = RedisClient.create(server.uri());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    if (raw != null) {
-      raw.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
 
   /** The axis: the builder's options beyond URI, prefix and clock. */
   abstract RedisTokenStore.Builder configure(RedisTokenStore.Builder builder);
 
   /** A store of this test's axis on this test's prefix, reading {@code clock}. */
   RedisTokenStore.Builder builder(Clock clock) {
-    return configure(RedisTokenStore.builder().uri(server.uri()).keyPrefix(prefix).clock(clock));
+    return configure(RedisTokenStore.builder().uri(redis.uri()).keyPrefix(prefix).clock(clock));
   }
 
   @Override

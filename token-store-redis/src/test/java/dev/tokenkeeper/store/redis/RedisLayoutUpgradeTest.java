@@ -20,8 +20,6 @@ import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,12 +29,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.RedisClient;
 
 /**
  * A Redis written by the previous release (layout 1: one hash per token holding its session's
@@ -50,10 +45,7 @@ class RedisLayoutUpgradeTest {
   private static final Client CLIENT = new Client("203.0.113.7", "Firefox");
   private static final Duration HOUR = Duration.ofHours(1);
 
-  @TempDir
-  static Path dir;
-  static RedisServer server;
-  static RedisClient raw;
+  @RegisterExtension static final SharedRedis redis = new SharedRedis();
   private static final AtomicInteger PREFIXES = new AtomicInteger();
 
   private final String prefix = "u" + PREFIXES.incrementAndGet() + ":";
@@ -61,22 +53,6 @@ class RedisLayoutUpgradeTest {
   /** Mints tokens in the real formats; only their hashes go into the old layout. */
   private final TokenService minter =
       TokenService.builder().store(new InMemoryTokenStore()).clock(clock).build();
-
-  @BeforeAll
-  static void startRedis() throws IOException {
-    server = RedisServer.start(dir, true);
-    raw = RedisClient.create(server.uri());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    if (raw != null) {
-      raw.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
 
   @Test
   void open_singleTokens_liveAuthenticates_revokedIsRefused_expiriesKept_oldKeysGone() {
@@ -99,10 +75,10 @@ class RedisLayoutUpgradeTest {
       clock.set(T0.plus(HOUR));
       assertEquals(AuthResult.Reason.EXPIRED, rejected(tokens.authenticate(live)));
     }
-    assertEquals(Set.of(), raw.keys(prefix + "t:*"));
-    assertEquals(Set.of(), raw.keys(prefix + "s:*"));
-    assertEquals("1", raw.get(prefix + "v2:upgraded"));
-    long ttl = raw.pttl(prefix + "v2:s:" + liveId);
+    assertEquals(Set.of(), redis.raw().keys(prefix + "t:*"));
+    assertEquals(Set.of(), redis.raw().keys(prefix + "s:*"));
+    assertEquals("1", redis.raw().get(prefix + "v2:upgraded"));
+    long ttl = redis.raw().pttl(prefix + "v2:s:" + liveId);
     assertTrue(ttl > HOUR.minusMinutes(1).toMillis() && ttl <= HOUR.toMillis() + 1, "ttl " + ttl);
   }
 
@@ -167,7 +143,7 @@ class RedisLayoutUpgradeTest {
       upgraded = store.findSession(firstId).orElseThrow();
     }
     // What a crash mid-walk leaves: some subjects converted, others not, and no marker.
-    raw.del(prefix + "v2:upgraded");
+    redis.raw().del(prefix + "v2:upgraded");
     String second = minter.issue("bob").plaintext();
     new V1().token(second, SessionId.parse("EEEEEEEEEEEEEEEEEEEEEA"), "bob", T0.plus(HOUR), null);
     try (RedisTokenStore store = open()) {
@@ -177,7 +153,7 @@ class RedisLayoutUpgradeTest {
       assertEquals(upgraded.session(), store.findSession(firstId).orElseThrow().session());
       assertEquals(1, store.findSessions("alice").size());
     }
-    assertEquals(Set.of(), raw.keys(prefix + "t:*"));
+    assertEquals(Set.of(), redis.raw().keys(prefix + "t:*"));
   }
 
   @Test
@@ -206,11 +182,11 @@ class RedisLayoutUpgradeTest {
     } finally {
       stores.forEach(RedisTokenStore::close);
     }
-    assertEquals(Set.of(), raw.keys(prefix + "t:*"));
+    assertEquals(Set.of(), redis.raw().keys(prefix + "t:*"));
   }
 
   private RedisTokenStore open() {
-    return RedisTokenStore.builder().uri(server.uri()).keyPrefix(prefix).clock(clock).build();
+    return RedisTokenStore.builder().uri(redis.uri()).keyPrefix(prefix).clock(clock).build();
   }
 
   private TokenService service(RedisTokenStore store) {
@@ -263,7 +239,7 @@ class RedisLayoutUpgradeTest {
       long ttl = Math.max(1, Duration.between(clock.instant(), expiresAt).toMillis() + 1);
       long longest = indexTtl.merge(index, ttl, Math::max);
       // One round trip per record: the test Redis syncs its append-only file on every write.
-      try (AbstractPipeline pipeline = raw.pipelined()) {
+      try (AbstractPipeline pipeline = redis.raw().pipelined()) {
         pipeline.hset(key, fields);
         pipeline.pexpire(key, ttl);
         pipeline.sadd(index, member);

@@ -40,7 +40,7 @@ class RedisTokenStoreNearCacheTest extends RedisContractTest {
 
   /** Another instance on the same Redis and prefix, without a near cache. */
   private RedisTokenStore elsewhere() {
-    return RedisTokenStore.builder().uri(server.uri()).keyPrefix(prefix).clock(clock()).build();
+    return RedisTokenStore.builder().uri(redis.uri()).keyPrefix(prefix).clock(clock()).build();
   }
 
   private TokenService service(RedisTokenStore store) {

@@ -44,17 +44,17 @@ class RedisTokenStoreTest extends RedisContractTest {
       IssuedPair pair = tokens.issuePair("alice", "Firefox", TokenServiceContract.CLIENT);
       String sid = pair.session().id().value();
       String root = prefix + "v2:";
-      Set<String> keys = raw.keys(prefix + "*");
+      Set<String> keys = redis.raw().keys(prefix + "*");
       assertEquals(Set.of(root + "s:" + sid, root + "k:" + sid, root + "i:alice",
           root + "t:1:" + hex(pair.refreshPlaintext()), root + "t:1:" + hex(pair.access()
               .plaintext()), root + "upgraded"), keys);
-      assertEquals("1:" + hex(pair.refreshPlaintext()), raw.hget(root + "s:" + sid, "rh"));
+      assertEquals("1:" + hex(pair.refreshPlaintext()), redis.raw().hget(root + "s:" + sid, "rh"));
       for (String secret : List.of(pair.refreshPlaintext(), pair.access().plaintext())) {
         String body = secret.substring(4, 40);
         for (String key : keys) {
           assertFalse(key.contains(body), key);
-          if (raw.type(key).equals("hash")) {
-            raw.hgetAll(key).values().forEach(v -> assertFalse(v.contains(body), key));
+          if (redis.raw().type(key).equals("hash")) {
+            redis.raw().hgetAll(key).values().forEach(v -> assertFalse(v.contains(body), key));
           }
         }
       }
@@ -66,7 +66,7 @@ class RedisTokenStoreTest extends RedisContractTest {
     try (RedisTokenStore store = builder(clock()).build()) {
       SessionRecord session = TokenStoreContract.createPair(store, "alice");
       for (String key : sessionKeys(session)) {
-        long ttl = raw.pttl(key);
+        long ttl = redis.raw().pttl(key);
         assertTrue(ttl > HOUR.minusMinutes(1).toMillis() && ttl <= HOUR.toMillis() + 1,
             key + " ttl " + ttl);
       }
@@ -82,9 +82,9 @@ class RedisTokenStoreTest extends RedisContractTest {
       TokenStoreContract.createSingle(store, longLived);
       awaitGone(prefix + "v2:s:" + shortLived.id());
       assertEquals(Optional.empty(), store.find(token.hash()));
-      assertEquals(2, raw.scard(prefix + "v2:i:alice"));
+      assertEquals(2, redis.raw().scard(prefix + "v2:i:alice"));
       assertEquals(List.of(longLived), store.findSessions("alice"));
-      assertEquals(Set.of(longLived.id().value()), raw.smembers(prefix + "v2:i:alice"));
+      assertEquals(Set.of(longLived.id().value()), redis.raw().smembers(prefix + "v2:i:alice"));
     }
   }
 
@@ -94,7 +94,7 @@ class RedisTokenStoreTest extends RedisContractTest {
       SessionRecord session = TokenStoreContract.createPair(store, "alice");
       store.touch(session.id(), T0.plusSeconds(1), T0.plus(Duration.ofHours(2)));
       for (String key : sessionKeys(session)) {
-        assertTrue(raw.pttl(key) > Duration.ofMinutes(119).toMillis(), key);
+        assertTrue(redis.raw().pttl(key) > Duration.ofMinutes(119).toMillis(), key);
       }
     }
   }
@@ -107,10 +107,10 @@ class RedisTokenStoreTest extends RedisContractTest {
       assertTrue(store.rotate(rotation));
       long stretched = Duration.between(T0, rotation.expiresAt()).toMillis();
       for (String key : sessionKeys(store.findSession(session.id()).orElseThrow())) {
-        long ttl = raw.pttl(key);
+        long ttl = redis.raw().pttl(key);
         assertTrue(ttl > stretched - 60_000 && ttl <= stretched + 1, key + " ttl " + ttl);
       }
-      long sealed = raw.pttl(prefix + "v2:n:" + KeyLayout.id(session.refreshHash()));
+      long sealed = redis.raw().pttl(prefix + "v2:n:" + KeyLayout.id(session.refreshHash()));
       assertTrue(sealed > 0 && sealed <= Duration.ofSeconds(10).toMillis() + 1, "ttl " + sealed);
     }
   }
@@ -121,7 +121,7 @@ class RedisTokenStoreTest extends RedisContractTest {
       SessionRecord session = TokenStoreContract.createPair(store, "alice");
       assertTrue(store.revokeSession(session.id(), T0.plusSeconds(1)));
       for (String key : sessionKeys(session)) {
-        assertTrue(raw.pttl(key) > HOUR.minusMinutes(1).toMillis(), key);
+        assertTrue(redis.raw().pttl(key) > HOUR.minusMinutes(1).toMillis(), key);
       }
       assertTrue(store.find(session.refreshHash()).orElseThrow().session().isRevoked());
     }
@@ -133,7 +133,7 @@ class RedisTokenStoreTest extends RedisContractTest {
     SessionRecord session = TokenStoreContract.session("alice", HOUR);
     Instant end = session.expiresAt();
     try (RedisTokenStore other = builder(clock()).build()) {
-      RedisTokenStore store = RedisTokenStore.builder().uri(server.uri()).keyPrefix(prefix)
+      RedisTokenStore store = RedisTokenStore.builder().uri(redis.uri()).keyPrefix(prefix)
           .clock(clock()).touchPersistInterval(interval).build();
       TokenStoreContract.createSingle(store, session);
       Instant first = T0.plusSeconds(1);
@@ -178,7 +178,7 @@ class RedisTokenStoreTest extends RedisContractTest {
     String root = prefix + "v2:";
     List<String> keys = new ArrayList<>(List.of(root + "s:" + session.id(),
         root + "k:" + session.id()));
-    for (String token : raw.smembers(root + "k:" + session.id())) {
+    for (String token : redis.raw().smembers(root + "k:" + session.id())) {
       keys.add(root + "t:" + token);
     }
     assertTrue(keys.size() >= 3, "the session has tokens: " + keys);
@@ -196,7 +196,7 @@ class RedisTokenStoreTest extends RedisContractTest {
   /** Waits, bounded, for Redis's own expiry: Redis's clock cannot be injected. */
   private static void awaitGone(String key) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (raw.exists(key)) {
+    while (redis.raw().exists(key)) {
       assertTrue(System.nanoTime() < deadline, key + " still in Redis after 5 s");
       Thread.sleep(20);
     }

@@ -1,0 +1,76 @@
+package dev.tokenkeeper.store.redis;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * One append-only {@link RedisServer} for a whole test class, with a raw client for looking at
+ * keys: started before the class's first test (skipping or failing as {@link RedisServer#start}
+ * does) and stopped, its directory deleted, after its last. Register it on a static field:
+ *
+ * <pre>{@code
+ * @RegisterExtension static final SharedRedis redis = new SharedRedis();
+ * }</pre>
+ *
+ * <p>Tests sharing it keep apart by key prefix.
+ */
+final class SharedRedis implements BeforeAllCallback, AfterAllCallback {
+
+  private Path dir;
+  private RedisServer server;
+  private RedisClient raw;
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws IOException {
+    dir = Files.createTempDirectory("redis-");
+    server = RedisServer.start(dir, true);
+    raw = RedisClient.create(server.uri());
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws IOException {
+    try {
+      if (raw != null) {
+        raw.close();
+      }
+      if (server != null) {
+        server.close();
+      }
+    } finally {
+      delete(dir);
+    }
+  }
+
+  /** The server's URI, for a store under test. */
+  String uri() {
+    return server.uri();
+  }
+
+  /** A client straight to the server, for asserting on keys. */
+  RedisClient raw() {
+    return raw;
+  }
+
+  private static void delete(Path dir) throws IOException {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> {
+        try {
+          Files.delete(path);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    }
+  }
+}
