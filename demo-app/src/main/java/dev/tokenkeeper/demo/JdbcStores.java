@@ -66,7 +66,7 @@ final class JdbcStores {
     config.setPoolName("tokenkeeper");
     config.setJdbcUrl("jdbc:postgresql://" + uri.getHost() + ":"
         + (uri.getPort() < 0 ? 5432 : uri.getPort()) + uri.getRawPath()
-        + "?connectTimeout=2&loginTimeout=3&socketTimeout=10&tcpKeepAlive=true"
+        + "?connectTimeout=2&loginTimeout=3&socketTimeout=4&tcpKeepAlive=true"
         + "&logServerErrorDetail=false");
     config.setUsername(URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8));
     config.setPassword(password);

@@ -38,30 +38,12 @@ class DemoRedisTest {
 
   @AfterEach
   void stop() {
-    for (AutoCloseable closeable : new AutoCloseable[] {first, second, redis}) {
-      try {
-        if (closeable != null) {
-          closeable.close();
-        }
-      } catch (Exception e) {
-        // keep closing the rest
-      }
-    }
+    SharedStoreChecks.closeAll(first, second, redis);
   }
 
   @Test
   void tokenFromOneInstance_worksOnTheOther_andLogoutEverywhereHoldsOnBoth() {
-    DemoClient a = new DemoClient(first.uri());
-    DemoClient b = new DemoClient(second.uri());
-    String laptop = a.token("alice@example.com", "wonderland");
-    String phone = b.token("alice@example.com", "wonderland");
-    assertEquals(200, b.send("GET", "/api/proposals", laptop, null).statusCode());
-    assertEquals(200, a.send("GET", "/api/proposals", phone, null).statusCode());
-
-    assertEquals(204, b.send("POST", "/auth/logout-all", laptop, null).statusCode());
-    assertEquals(401, a.send("GET", "/api/proposals", laptop, null).statusCode());
-    assertEquals(401, a.send("GET", "/api/proposals", phone, null).statusCode());
-    assertEquals(401, b.send("GET", "/api/proposals", phone, null).statusCode());
+    SharedStoreChecks.tokensWorkOnBoth_andLogoutEverywhereHoldsOnBoth(first, second);
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +77,12 @@ import org.slf4j.LoggerFactory;
  * throws {@link StoreUnavailableException} and acknowledges nothing; the store keeps no state
  * about it, so once the database answers it serves again by itself.
  *
+ * <h2>Near cache</h2>
+ *
+ * Off by default. {@link Builder#nearCacheTtl} lets {@link #find} answer an access token from
+ * memory for a short time; a refresh token is never cached, so every refresh and rotation reads
+ * the database. The trade-off is stated there.
+ *
  * <p>Thread-safe; share one per application. It does not own the {@code DataSource}: closing
  * the store leaves the pool open.
  */
@@ -84,6 +92,7 @@ public final class JdbcTokenStore implements TokenStore {
 
   private static final int TOUCH_BUFFER_MAX_ENTRIES = 100_000;
   private static final int TOUCH_BATCH = 500;
+  private static final int NEAR_CACHE_MAX_ENTRIES = 100_000;
 
   private final DataSource dataSource;
   private final Dialect dialect;
@@ -91,6 +100,8 @@ public final class JdbcTokenStore implements TokenStore {
   private final int purgeBatchSize;
   private final TouchBuffer touches = new TouchBuffer(TOUCH_BUFFER_MAX_ENTRIES);
   private final ScheduledExecutorService flusher;
+  /** Null when off (the default). */
+  private final NearCache nearCache;
   private final AtomicBoolean closed = new AtomicBoolean();
   /** Set while touch flushes fail, so an outage logs one warning, not one per interval. */
   private final AtomicBoolean flushFailing = new AtomicBoolean();
@@ -101,6 +112,9 @@ public final class JdbcTokenStore implements TokenStore {
     this.statementTimeoutSeconds =
         (int) Math.max(1, (builder.statementTimeout.toMillis() + 999) / 1000);
     this.purgeBatchSize = builder.purgeBatchSize;
+    this.nearCache = builder.nearCacheTtl.isZero() ? null
+        : new NearCache(builder.nearCacheTtl, NEAR_CACHE_MAX_ENTRIES, builder.ticker,
+            builder.clock);
     this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "tokenkeeper-jdbc-touch-flusher");
       thread.setDaemon(true);
@@ -136,24 +150,38 @@ public final class JdbcTokenStore implements TokenStore {
     });
   }
 
-  /** {@inheritDoc} One query: the token joined with its session. */
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One query: the token joined with its session. With the near cache on, may answer from
+   * memory, but never for a refresh token; see {@link Builder#nearCacheTtl}.
+   */
   @Override
   public Optional<TokenEntry> find(TokenHash hash) {
     Objects.requireNonNull(hash, "hash");
     requireOpen();
-    return run("find", connection -> {
-      try (PreparedStatement query = prepare(connection, dialect.find)) {
-        query.setBytes(1, Rows.bytes(hash));
-        try (ResultSet row = query.executeQuery()) {
-          if (!row.next()) {
-            return Optional.empty();
+    TokenEntry found = nearCache == null ? null : nearCache.get(hash);
+    if (found == null) {
+      NearCache.Stamp stamp = nearCache == null ? null : nearCache.stamp();
+      found = run("find", connection -> {
+        try (PreparedStatement query = prepare(connection, dialect.find)) {
+          query.setBytes(1, Rows.bytes(hash));
+          try (ResultSet row = query.executeQuery()) {
+            return row.next()
+                ? new TokenEntry(Rows.token(row, 1), Rows.session(row, 7))
+                : null;
           }
-          TokenRecord token = Rows.token(row, 1);
-          SessionRecord session = touches.overlay(Rows.session(row, 7));
-          return Optional.of(new TokenEntry(token, session));
         }
+      });
+      if (found == null) {
+        return Optional.empty();
       }
-    });
+      if (nearCache != null) {
+        nearCache.put(found, stamp);
+      }
+    }
+    SessionRecord session = touches.overlay(found.session());
+    return Optional.of(session == found.session() ? found : new TokenEntry(found.token(), session));
   }
 
   @Override
@@ -201,6 +229,18 @@ public final class JdbcTokenStore implements TokenStore {
   public boolean rotate(Rotation rotation) {
     Objects.requireNonNull(rotation, "rotation");
     requireOpen();
+    try {
+      return rotateInDatabase(rotation);
+    } finally {
+      // Applied or not, what this store cached of the session may be stale: a failed
+      // conditional UPDATE is followed by a fresh read, which must come from the database.
+      if (nearCache != null) {
+        nearCache.invalidateSession(rotation.sessionId());
+      }
+    }
+  }
+
+  private boolean rotateInDatabase(Rotation rotation) {
     return inTransaction("rotate", connection -> {
       try (PreparedStatement session = prepare(connection, dialect.rotateSession)) {
         Rows.setHash(session, 1, rotation.refresh().hash());
@@ -242,32 +282,50 @@ public final class JdbcTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(at, "at");
     requireOpen();
-    return run("revokeSession", connection -> {
-      try (PreparedStatement update = prepare(connection, dialect.revokeSession)) {
-        Rows.setInstant(update, 1, at);
-        update.setString(2, id.value());
-        return update.executeUpdate() == 1;
+    try {
+      return run("revokeSession", connection -> {
+        try (PreparedStatement update = prepare(connection, dialect.revokeSession)) {
+          Rows.setInstant(update, 1, at);
+          update.setString(2, id.value());
+          return update.executeUpdate() == 1;
+        }
+      });
+    } finally {
+      // After the write, so a read racing it cannot put the unrevoked session back.
+      if (nearCache != null) {
+        nearCache.invalidateSession(id);
       }
-    });
+    }
   }
 
-  /** {@inheritDoc} One statement; returns once committed. */
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One statement; returns once committed. Another store's near cache may still serve a
+   * revoked session's access token for up to its {@link Builder#nearCacheTtl}.
+   */
   @Override
   public int revokeAll(String subject, Instant at) {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(at, "at");
     requireOpen();
-    return run("revokeAll", connection -> {
-      try (PreparedStatement update = prepare(connection, dialect.revokeAll)) {
-        Rows.setInstant(update, 1, at);
-        update.setString(2, subject);
-        Rows.setInstant(update, 3, at);
-        try (ResultSet row = update.executeQuery()) {
-          row.next();
-          return row.getInt(1);
+    try {
+      return run("revokeAll", connection -> {
+        try (PreparedStatement update = prepare(connection, dialect.revokeAll)) {
+          Rows.setInstant(update, 1, at);
+          update.setString(2, subject);
+          Rows.setInstant(update, 3, at);
+          try (ResultSet row = update.executeQuery()) {
+            row.next();
+            return row.getInt(1);
+          }
         }
+      });
+    } finally {
+      if (nearCache != null) {
+        nearCache.invalidateSubject(subject);
       }
-    });
+    }
   }
 
   /**
@@ -305,6 +363,9 @@ public final class JdbcTokenStore implements TokenStore {
     long at = Rows.nanos(now);
     int purged = inBatches(dialect.purgeSessions, at);
     inBatches(dialect.purgeSuccessors, at);
+    if (purged > 0 && nearCache != null) {
+      nearCache.clear();
+    }
     return purged;
   }
 
@@ -496,11 +557,17 @@ public final class JdbcTokenStore implements TokenStore {
     private static final Duration MAX_STATEMENT_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration MAX_TOUCH_FLUSH_INTERVAL = Duration.ofMinutes(1);
 
+    /** The longest {@link #nearCacheTtl}: 5 seconds, as for the Redis store. */
+    public static final Duration MAX_NEAR_CACHE_TTL = Duration.ofSeconds(5);
+
     private DataSource dataSource;
     private Boolean createSchemaIfMissing;
     private Duration statementTimeout;
     private Duration touchFlushInterval;
     private Integer purgeBatchSize;
+    private Duration nearCacheTtl;
+    private Clock clock;
+    private LongSupplier ticker;
 
     private Builder() {}
 
@@ -581,6 +648,46 @@ public final class JdbcTokenStore implements TokenStore {
     }
 
     /**
+     * Turns on a per-process cache of {@link #find} results, read at most {@code ttl} ago.
+     * <b>Trade-off:</b> an access token whose session was revoked through another process
+     * (logout everywhere on another instance) can still authenticate here for up to
+     * {@code ttl}; revocations and refreshes through this store apply at once. A refresh never
+     * answers from the cache: refresh tokens (current or rotated) are never cached, so every
+     * refresh and every rotation's conditional {@code UPDATE} reads the database. Unknown
+     * tokens are never cached, and a session ending within {@code ttl} of {@link #clock(Clock)}'s now
+     * is always read from the database. Default: off ({@link Duration#ZERO}).
+     *
+     * @throws IllegalArgumentException if negative or over {@link #MAX_NEAR_CACHE_TTL}
+     */
+    public Builder nearCacheTtl(Duration ttl) {
+      requireUnset(this.nearCacheTtl, "nearCacheTtl");
+      Objects.requireNonNull(ttl, "nearCacheTtl");
+      if (ttl.isNegative() || ttl.compareTo(MAX_NEAR_CACHE_TTL) > 0) {
+        throw new IllegalArgumentException(
+            "nearCacheTtl must be 0 to " + MAX_NEAR_CACHE_TTL + ": " + ttl);
+      }
+      this.nearCacheTtl = ttl;
+      return this;
+    }
+
+    /**
+     * The clock the near cache compares sessions' expiry with: give the one the
+     * {@code TokenService} uses. Default: {@link Clock#systemUTC()}.
+     */
+    public Builder clock(Clock clock) {
+      requireUnset(this.clock, "clock");
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The near cache's monotonic time source, in nanoseconds; for tests. */
+    Builder ticker(LongSupplier ticker) {
+      requireUnset(this.ticker, "ticker");
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
      * The store. Touches the database only when {@link #createSchemaIfMissing} is on; otherwise
      * the database may be down, and calls fail with {@link StoreUnavailableException} until it
      * is up.
@@ -597,6 +704,9 @@ public final class JdbcTokenStore implements TokenStore {
       touchFlushInterval =
           touchFlushInterval == null ? Duration.ofSeconds(1) : touchFlushInterval;
       purgeBatchSize = purgeBatchSize == null ? 500 : purgeBatchSize;
+      nearCacheTtl = nearCacheTtl == null ? Duration.ZERO : nearCacheTtl;
+      clock = clock == null ? Clock.systemUTC() : clock;
+      ticker = ticker == null ? System::nanoTime : ticker;
       if (createSchemaIfMissing) {
         try (Connection connection = dataSource.getConnection()) {
           Schema.createIfMissing(connection, Dialect.POSTGRESQL);

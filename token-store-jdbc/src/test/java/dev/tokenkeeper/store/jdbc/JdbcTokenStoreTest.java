@@ -13,13 +13,14 @@ import org.junit.jupiter.api.BeforeEach;
 
 /**
  * The store, its service and the logout races, each contract run against a real PostgreSQL
- * server: every rule holds in SQL, across reopen (a new store on the same database).
+ * server: every rule holds in SQL, across reopen (a new store on the same database). Subclasses
+ * run the same contracts with other builder options ({@link #configure}).
  */
 class JdbcTokenStoreTest
     implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
 
-  private static PostgresServer server;
-  private static TestPool pool;
+  static PostgresServer server;
+  static TestPool pool;
 
   @BeforeAll
   static void startServer() throws Exception {
@@ -46,14 +47,24 @@ class JdbcTokenStoreTest
     }
   }
 
+  /** The options under test beyond the pool and clock: none here. */
+  JdbcTokenStore.Builder configure(JdbcTokenStore.Builder builder) {
+    return builder;
+  }
+
+  /** A store with this class's options on the shared pool, reading {@code clock}. */
+  JdbcTokenStore.Builder builder(Clock clock) {
+    return configure(JdbcTokenStore.builder().dataSource(pool).clock(clock));
+  }
+
   @Override
   public TokenStore newStore(Clock clock) {
-    return JdbcTokenStore.builder().dataSource(pool).build();
+    return builder(clock).build();
   }
 
   @Override
   public TokenStore reopen(TokenStore store) {
     store.close();
-    return JdbcTokenStore.builder().dataSource(((JdbcTokenStore) store).dataSource()).build();
+    return newStore(clock());
   }
 }

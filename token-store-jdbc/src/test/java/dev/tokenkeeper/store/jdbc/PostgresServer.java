@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * {@link #start()} skips the calling test with one line, except under {@code CI=true}, where it
  * fails: CI must not pass by testing nothing.
  */
-final class PostgresServer implements AutoCloseable {
+public final class PostgresServer implements AutoCloseable {
 
   static final String SKIP_MESSAGE = "PostgreSQL server binaries (initdb, pg_ctl) not found:"
       + " PostgreSQL tests skipped (install them: .ci/install-postgresql)";
@@ -51,7 +51,7 @@ final class PostgresServer implements AutoCloseable {
   }
 
   /** Initialises and starts a new server; skips the test if PostgreSQL is not installed. */
-  static PostgresServer start() throws IOException, InterruptedException {
+  public static PostgresServer start() throws IOException, InterruptedException {
     if (BIN == null && !skipReported) {
       skipReported = true;
       System.err.println(SKIP_MESSAGE);
@@ -76,22 +76,30 @@ final class PostgresServer implements AutoCloseable {
   }
 
   /** A JDBC URL for the {@code postgres} database, as the trusted {@code tokenkeeper} user. */
-  String url(String options) {
+  public String url(String options) {
     return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=tokenkeeper"
         + (options.isEmpty() ? "" : "&" + options);
   }
 
-  int port() {
+  /**
+   * The same database as a {@code postgresql://USER@HOST:PORT/DB} URI, as the demo's
+   * {@code --store} takes it; the user needs no password.
+   */
+  public String uri() {
+    return "postgresql://tokenkeeper@127.0.0.1:" + port + "/postgres";
+  }
+
+  public int port() {
     return port;
   }
 
   /** A new unpooled connection, for setting up and inspecting. */
-  Connection connect() throws SQLException {
+  public Connection connect() throws SQLException {
     return DriverManager.getConnection(url(""));
   }
 
   /** Starts the (stopped) server again, on the same port and data. */
-  void startServer() throws IOException, InterruptedException {
+  public void startServer() throws IOException, InterruptedException {
     run(List.of(BIN.resolve("pg_ctl").toString(), "-D", data.toString(), "-l",
         dir.resolve("server.log").toString(), "-w", "-t", "60", "-o",
         "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200",
@@ -99,12 +107,12 @@ final class PostgresServer implements AutoCloseable {
   }
 
   /** {@code pg_ctl stop -m immediate}: every server process ends at once, as in a crash. */
-  void crash() throws IOException, InterruptedException {
+  public void crash() throws IOException, InterruptedException {
     run(pgCtl("immediate"));
   }
 
   /** {@code pg_ctl stop -m fast}: a clean shutdown. */
-  void stop() throws IOException, InterruptedException {
+  public void stop() throws IOException, InterruptedException {
     run(pgCtl("fast"));
   }
 
