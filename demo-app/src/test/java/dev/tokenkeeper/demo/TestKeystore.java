@@ -5,7 +5,9 @@ import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -48,6 +50,16 @@ final class TestKeystore {
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, trust.getTrustManagers(), null);
     return new TestKeystore(file, context);
+  }
+
+  /**
+   * Starts the demo serving HTTPS only with this keystore, its data under {@code dir}: how the
+   * TLS variants of the hostile-client suites start their server.
+   */
+  DemoServer startDemo(Path dir, Clock clock, List<String> trustedProxies) throws Exception {
+    return DemoServer.start(new DemoOptions(0, "127.0.0.1", dir.resolve("data"), null, false,
+        trustedProxies, file, false, SessionCap.DEFAULT_MAX), clock,
+        Map.of(DemoOptions.TLS_PASSWORD_ENV, PASSWORD), Accounts::verify);
   }
 
   HttpClient.Builder clientBuilder() {
