@@ -91,8 +91,9 @@ final class RefreshChain {
         return rejected(AuthResult.Reason.CLIENT_MISMATCH);
       }
       if (session.refreshHash() != null && !session.refreshHash().equals(hash)) {
-        // Live but not current: read mid-rotation (look again), or a fork an older release left
-        // behind, which loses to the chain.
+        // Live but not current: a fork an older release left behind, which loses to the chain.
+        // A store's find reads token and session as of one moment, so a rotation in flight
+        // cannot show this; the few looks again only cover a store that breaks that contract.
         if (attempt < ATTEMPTS - 1) {
           continue;
         }

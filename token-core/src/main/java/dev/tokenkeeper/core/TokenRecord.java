@@ -59,7 +59,7 @@ public record TokenRecord(
 
   /**
    * This token without its sealed successor once the grace window has passed at {@code now};
-   * the same instance otherwise. Stores call it when they compact or purge.
+   * the same instance otherwise. Stores call it when they rotate, compact or purge.
    */
   public TokenRecord withoutSuccessorAt(Instant now) {
     if (successor == null || now.isBefore(successor.until())) {
