@@ -24,7 +24,8 @@ public final class Concurrently {
   private Concurrently() {}
 
   /**
-   * Each thread's result, in thread order. A failure in any thread is rethrown as it was thrown.
+   * Each thread's result, in thread order. A failure in any thread is rethrown as it was thrown,
+   * the first thread's first, once every thread has finished.
    *
    * @throws AssertionError if the threads cannot start or finish within a minute
    */
@@ -48,16 +49,22 @@ public final class Concurrently {
         throw new AssertionError("threads did not start");
       }
       go.countDown();
+      // Every thread has finished before a failure is rethrown, so nothing still writes to the
+      // store while the test (or the harness's validation after it) looks at it.
       List<T> results = new ArrayList<>();
+      Throwable first = null;
       for (Future<T> future : futures) {
         try {
           results.add(future.get(60, TimeUnit.SECONDS));
         } catch (ExecutionException e) {
-          if (e.getCause() instanceof Error error) {
-            throw error;
-          }
-          throw (Exception) e.getCause();
+          first = first == null ? e.getCause() : first;
         }
+      }
+      if (first instanceof Error error) {
+        throw error;
+      }
+      if (first != null) {
+        throw (Exception) first;
       }
       return results;
     } finally {
