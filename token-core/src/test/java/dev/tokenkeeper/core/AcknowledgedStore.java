@@ -26,13 +26,23 @@ import java.util.function.Supplier;
  * touch's last use is kept, and the subject index lists each session of its subject. The facts are
  * independent of the order racing calls landed in, so concurrent tests are validated too.
  *
- * <p>A call that fails with anything but a caller error makes the store's state uncertain and its
- * validation is skipped; tests of injected faults check what they expect themselves.
+ * <p>A call that fails with {@link StoreUnavailableException} acknowledged nothing: it may have
+ * landed or not, and either is accepted, but whole. A session it created is there with all its
+ * tokens or not at all, a rotation it made has all its tokens and moved the chain or left no
+ * trace, its revoke may or may not have happened, and a purge may have run. What was acknowledged
+ * before or after stays as strict as ever: a failed rotation never leaves two live successors, an
+ * acknowledged revoke is never undone. A call that fails with anything else (but a caller error)
+ * makes the store's state uncertain, and its validation is skipped.
+ *
+ * <p>Calls pass through the harness's fault injector ({@link StoreHarness#withFaults}); the
+ * validation reads the store itself.
  */
 public final class AcknowledgedStore implements TokenStore {
 
   private final StoreHarness harness;
   private volatile TokenStore inner;
+  /** {@link #inner} as calls reach it: behind the harness's fault injector. */
+  private volatile TokenStore calls;
   private final AtomicLong sequence = new AtomicLong();
 
   private final Map<SessionId, SessionRecord> created = new ConcurrentHashMap<>();
@@ -40,9 +50,14 @@ public final class AcknowledgedStore implements TokenStore {
   private final Map<TokenHash, SessionId> tokens = new ConcurrentHashMap<>();
   private final Set<SessionId> revoked = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<RevokeAll> revokeAlls = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<RevokeAll> maybeRevokeAlls = new ConcurrentLinkedQueue<>();
   private final Set<TokenHash> rotatedOut = ConcurrentHashMap.newKeySet();
   private final Map<TokenHash, SessionId> rotatedIn = new ConcurrentHashMap<>();
   private final Map<SessionId, Instant> touched = new ConcurrentHashMap<>();
+  private final Map<SessionId, SessionRecord> maybeCreated = new ConcurrentHashMap<>();
+  private final Map<TokenHash, SessionId> maybeTokens = new ConcurrentHashMap<>();
+  private final Set<SessionId> maybeRevoked = ConcurrentHashMap.newKeySet();
+  private final ConcurrentLinkedQueue<Rotation> maybeRotations = new ConcurrentLinkedQueue<>();
   private volatile Instant purgedAt;
   private volatile boolean uncertain;
   private volatile boolean closedByTest;
@@ -52,6 +67,7 @@ public final class AcknowledgedStore implements TokenStore {
   AcknowledgedStore(StoreHarness harness, TokenStore inner) {
     this.harness = harness;
     this.inner = inner;
+    this.calls = harness.withFaults(inner);
   }
 
   /** The store being tested, for tests that need its own API. */
@@ -62,6 +78,7 @@ public final class AcknowledgedStore implements TokenStore {
   /** Closes the store cleanly and opens it again on the same data (see {@link StoreHarness}). */
   public AcknowledgedStore reopen() {
     inner = harness.reopen(inner);
+    calls = harness.withFaults(inner);
     closedByTest = false;
     return this;
   }
@@ -69,8 +86,12 @@ public final class AcknowledgedStore implements TokenStore {
   @Override
   public void create(SessionRecord session, List<TokenRecord> newTokens) {
     record(() -> {
-      inner.create(session, newTokens);
+      calls.create(session, newTokens);
       return null;
+    }, () -> {
+      maybeCreated.put(session.id(), session);
+      createdAt.put(session.id(), sequence.incrementAndGet());
+      newTokens.forEach(t -> maybeTokens.put(t.hash(), t.sessionId()));
     });
     created.put(session.id(), session);
     createdAt.put(session.id(), sequence.incrementAndGet());
@@ -79,22 +100,22 @@ public final class AcknowledgedStore implements TokenStore {
 
   @Override
   public Optional<TokenEntry> find(TokenHash hash) {
-    return record(() -> inner.find(hash));
+    return record(() -> calls.find(hash), () -> {});
   }
 
   @Override
   public Optional<SessionRecord> findSession(SessionId id) {
-    return record(() -> inner.findSession(id));
+    return record(() -> calls.findSession(id), () -> {});
   }
 
   @Override
   public List<SessionRecord> findSessions(String subject) {
-    return record(() -> inner.findSessions(subject));
+    return record(() -> calls.findSessions(subject), () -> {});
   }
 
   @Override
   public boolean rotate(Rotation rotation) {
-    boolean applied = record(() -> inner.rotate(rotation));
+    boolean applied = record(() -> calls.rotate(rotation), () -> maybeRotations.add(rotation));
     if (applied) {
       rotatedOut.add(rotation.rotated());
       rotatedIn.put(rotation.refresh().hash(), rotation.sessionId());
@@ -105,7 +126,7 @@ public final class AcknowledgedStore implements TokenStore {
 
   @Override
   public boolean revokeSession(SessionId id, Instant at) {
-    boolean done = record(() -> inner.revokeSession(id, at));
+    boolean done = record(() -> calls.revokeSession(id, at), () -> maybeRevoked.add(id));
     if (done) {
       revoked.add(id);
     }
@@ -115,24 +136,25 @@ public final class AcknowledgedStore implements TokenStore {
   @Override
   public int revokeAll(String subject, Instant at) {
     long started = sequence.incrementAndGet();
-    int count = record(() -> inner.revokeAll(subject, at));
-    revokeAlls.add(new RevokeAll(subject, started));
+    RevokeAll all = new RevokeAll(subject, started);
+    int count = record(() -> calls.revokeAll(subject, at), () -> maybeRevokeAlls.add(all));
+    revokeAlls.add(all);
     return count;
   }
 
   @Override
   public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
     record(() -> {
-      inner.touch(id, lastUsedAt, expiresAt);
+      calls.touch(id, lastUsedAt, expiresAt);
       return null;
-    });
+    }, () -> {});
     touched.merge(id, lastUsedAt, (a, b) -> a.isAfter(b) ? a : b);
   }
 
   @Override
   public int purgeExpired(Instant now) {
-    int count = record(() -> inner.purgeExpired(now));
-    purgedAt = purgedAt == null || now.isAfter(purgedAt) ? now : purgedAt;
+    int count = record(() -> calls.purgeExpired(now), () -> purged(now));
+    purged(now);
     return count;
   }
 
@@ -140,15 +162,23 @@ public final class AcknowledgedStore implements TokenStore {
   public void close() {
     closedByTest = true;
     record(() -> {
-      inner.close();
+      calls.close();
       return null;
-    });
+    }, () -> {});
   }
 
-  private <T> T record(Supplier<T> call) {
+  private synchronized void purged(Instant now) {
+    purgedAt = purgedAt == null || now.isAfter(purgedAt) ? now : purgedAt;
+  }
+
+  /** Makes {@code call}; if the store failed it, {@code failed} notes what it may have done. */
+  private <T> T record(Supplier<T> call, Runnable failed) {
     try {
       return call.get();
     } catch (IllegalArgumentException | IllegalStateException | NullPointerException e) {
+      throw e;
+    } catch (StoreUnavailableException e) {
+      failed.run();
       throw e;
     } catch (RuntimeException | Error e) {
       uncertain = true;
@@ -174,6 +204,22 @@ public final class AcknowledgedStore implements TokenStore {
 
   private void check(TokenStore fresh) {
     Map<SessionId, SessionRecord> present = new HashMap<>();
+    Map<TokenHash, SessionId> expected = new HashMap<>(tokens);
+    for (SessionRecord first : maybeCreated.values()) {
+      Optional<SessionRecord> found = fresh.findSession(first.id());
+      if (found.isPresent()) {
+        checkSession(first, found.get());
+        present.put(first.id(), found.get());
+      }
+      // It landed whole, every token it came with, or left no trace.
+      maybeTokens.forEach((hash, id) -> {
+        if (id.equals(first.id()) && found.isPresent()) {
+          expected.put(hash, id);
+        } else if (id.equals(first.id())) {
+          assertTrue(fresh.find(hash).isEmpty(), "failed create of " + id + " landed in part");
+        }
+      });
+    }
     for (SessionRecord first : created.values()) {
       Optional<SessionRecord> found = fresh.findSession(first.id());
       if (found.isEmpty()) {
@@ -181,36 +227,41 @@ public final class AcknowledgedStore implements TokenStore {
             "acknowledged session " + first.id() + " was lost");
         continue;
       }
-      SessionRecord now = found.get();
-      present.put(now.id(), now);
-      assertEquals(first.subject(), now.subject(), "subject of " + now.id());
-      assertEquals(first.session().createdAt(), now.session().createdAt());
-      if (mustBeRevoked(first)) {
-        assertTrue(now.isRevoked(), "acknowledged revoke of " + now.id() + " was undone");
-      } else if (!mayBeRevoked(first)) {
-        assertFalse(now.isRevoked(), "session " + now.id() + " was revoked by nobody");
-        Instant used = touched.get(now.id());
-        if (used != null) {
-          assertFalse(now.session().lastUsedAt().isBefore(used),
-              "touch of " + now.id() + " at " + used + " was lost after a clean close");
-        }
+      checkSession(first, found.get());
+      present.put(first.id(), found.get());
+    }
+    Set<TokenHash> out = new HashSet<>(rotatedOut);
+    Map<TokenHash, SessionId> in = new HashMap<>(rotatedIn);
+    for (Rotation rotation : maybeRotations) {
+      if (!present.containsKey(rotation.sessionId())) {
+        continue;
+      }
+      boolean landed = fresh.find(rotation.refresh().hash()).isPresent();
+      for (TokenRecord added : rotation.added()) {
+        assertEquals(landed, fresh.find(added.hash()).isPresent(),
+            "failed rotation of " + rotation.sessionId() + " landed in part");
+      }
+      if (landed) {
+        out.add(rotation.rotated());
+        in.put(rotation.refresh().hash(), rotation.sessionId());
+        rotation.added().forEach(t -> expected.put(t.hash(), t.sessionId()));
       }
     }
-    for (Map.Entry<TokenHash, SessionId> token : tokens.entrySet()) {
+    for (Map.Entry<TokenHash, SessionId> token : expected.entrySet()) {
       if (!present.containsKey(token.getValue())) {
         continue;
       }
       Optional<TokenEntry> found = fresh.find(token.getKey());
       assertTrue(found.isPresent(), "acknowledged token " + token.getKey() + " was lost");
       assertEquals(token.getValue(), found.get().token().sessionId());
-      assertEquals(rotatedOut.contains(token.getKey()), found.get().token().isRotated(),
+      assertEquals(out.contains(token.getKey()), found.get().token().isRotated(),
           "rotation state of " + token.getKey());
     }
     Map<SessionId, TokenHash> chainEnds = new HashMap<>();
-    for (Map.Entry<TokenHash, SessionId> in : rotatedIn.entrySet()) {
-      if (!rotatedOut.contains(in.getKey())
-          && chainEnds.put(in.getValue(), in.getKey()) != null) {
-        fail("session " + in.getValue() + " has two live refresh chains");
+    for (Map.Entry<TokenHash, SessionId> successor : in.entrySet()) {
+      if (!out.contains(successor.getKey())
+          && chainEnds.put(successor.getValue(), successor.getKey()) != null) {
+        fail("session " + successor.getValue() + " has two live refresh chains");
       }
     }
     chainEnds.forEach((id, end) -> {
@@ -231,6 +282,22 @@ public final class AcknowledgedStore implements TokenStore {
     });
   }
 
+  /** {@code now}, as reopened, against {@code first}, as created. */
+  private void checkSession(SessionRecord first, SessionRecord now) {
+    assertEquals(first.subject(), now.subject(), "subject of " + now.id());
+    assertEquals(first.session().createdAt(), now.session().createdAt());
+    if (mustBeRevoked(first)) {
+      assertTrue(now.isRevoked(), "acknowledged revoke of " + now.id() + " was undone");
+    } else if (!mayBeRevoked(first)) {
+      assertFalse(now.isRevoked(), "session " + now.id() + " was revoked by nobody");
+      Instant used = touched.get(now.id());
+      if (used != null) {
+        assertFalse(now.session().lastUsedAt().isBefore(used),
+            "touch of " + now.id() + " at " + used + " was lost after a clean close");
+      }
+    }
+  }
+
   private boolean mustBeRevoked(SessionRecord session) {
     long born = createdAt.get(session.id());
     return revoked.contains(session.id()) || revokeAlls.stream()
@@ -238,7 +305,8 @@ public final class AcknowledgedStore implements TokenStore {
   }
 
   private boolean mayBeRevoked(SessionRecord session) {
-    return session.isRevoked() || mustBeRevoked(session)
-        || revokeAlls.stream().anyMatch(all -> all.subject().equals(session.subject()));
+    return session.isRevoked() || mustBeRevoked(session) || maybeRevoked.contains(session.id())
+        || revokeAlls.stream().anyMatch(all -> all.subject().equals(session.subject()))
+        || maybeRevokeAlls.stream().anyMatch(all -> all.subject().equals(session.subject()));
   }
 }

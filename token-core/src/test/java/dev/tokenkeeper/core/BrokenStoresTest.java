@@ -83,7 +83,7 @@ class BrokenStoresTest {
     return failed;
   }
 
-  /** Runs every contract over a {@link MapStore} made by {@link #store()}. */
+  /** Runs every contract, with and without faults, over a {@link MapStore} from {@link #store()}. */
   abstract static class Harness
       implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
 

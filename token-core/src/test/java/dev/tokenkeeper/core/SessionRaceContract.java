@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 
 /**
  * "An acknowledged logout is final", raced with real threads: every pairing of refresh, refresh,
@@ -41,7 +40,7 @@ public interface SessionRaceContract extends StoreHarness {
         .refreshGrace(Duration.ofSeconds(10)).build();
   }
 
-  @Test
+  @ContractTest
   default void refreshTwice_raceLogout_noPairOutlivesTheLogout() throws Exception {
     race((tokens, pair) -> List.of(
         () -> tokens.refresh(pair.refreshPlaintext(), CLIENT),
@@ -49,7 +48,7 @@ public interface SessionRaceContract extends StoreHarness {
         () -> tokens.revokeSession("alice", pair.session().id())), true);
   }
 
-  @Test
+  @ContractTest
   default void refreshTwice_raceLogoutEverywhere_noPairOutlivesTheLogout() throws Exception {
     race((tokens, pair) -> List.of(
         () -> tokens.refresh(pair.refreshPlaintext(), CLIENT),
@@ -57,7 +56,7 @@ public interface SessionRaceContract extends StoreHarness {
         () -> tokens.revokeAll("alice")), true);
   }
 
-  @Test
+  @ContractTest
   default void refresh_raceLogoutByToken_andLogoutEverywhere_nothingSurvives() throws Exception {
     race((tokens, pair) -> List.of(
         () -> tokens.refresh(pair.refreshPlaintext(), CLIENT),
@@ -65,7 +64,7 @@ public interface SessionRaceContract extends StoreHarness {
         () -> tokens.revokeAll("alice")), true);
   }
 
-  @Test
+  @ContractTest
   default void refreshThrice_inParallel_allGetOneAndTheSamePair() throws Exception {
     race((tokens, pair) -> List.of(
         () -> tokens.refresh(pair.refreshPlaintext(), CLIENT),

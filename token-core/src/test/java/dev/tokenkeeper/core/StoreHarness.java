@@ -11,14 +11,18 @@ import org.junit.jupiter.api.AfterEach;
 
 /**
  * The axes a store's contract runs over, declared once (Caffeine's {@code @CacheSpec} in small):
- * a test class names its store kind and configuration (durability mode, near cache, injected
- * faults) by implementing {@link #newStore} and {@link #reopen}, and every contract test runs on
- * it. Time is a {@link MutableClock} the test advances, never a sleep.
+ * a test class names its store kind and configuration (durability mode, near cache) by
+ * implementing {@link #newStore} and {@link #reopen}, and every contract test runs on it. The
+ * last axis, injected faults, runs within each class: a test marked
+ * {@link ContractTest#underFaults()} runs once as it is and once with {@link #faults()} failing
+ * store calls at random ({@link #injectedFaults}), tolerating that typed failure and no other
+ * ({@link FaultAxis}). Time is a {@link MutableClock} the test advances, never a sleep.
  *
  * <p>Stores a test opens through {@link #open()} are recorded ({@link AcknowledgedStore}); after
  * every test a validation step reopens each and checks that everything acknowledged is there:
  * sessions and tokens created, revokes, rotations and touches, and that the subject index agrees.
- * Published in token-core's test-jar.
+ * A call that failed with {@link StoreUnavailableException} acknowledged nothing and may or may
+ * not have landed; the validation accepts either, whole. Published in token-core's test-jar.
  */
 public interface StoreHarness {
 
@@ -41,6 +45,35 @@ public interface StoreHarness {
     return Run.of(this).clock;
   }
 
+  /**
+   * This test's fault injector: scripted only ({@link FaultInjector#failNext}) unless the test
+   * runs on the fault axis, where it is {@link #injectedFaults}. Stores opened through
+   * {@link #open()} are behind it ({@link #withFaults}).
+   */
+  default FaultInjector faults() {
+    return Run.of(this).faults;
+  }
+
+  /**
+   * The fault axis: what a run with faults on injects, drawn from {@code seed} (printed), given
+   * how many {@linkplain FaultInjector#WRITES writes} the test made on its run without faults. By
+   * default one of those writes fails, picked uniformly, before or after the store applied it;
+   * the test ends at the fault, and the validation checks what it left.
+   */
+  default FaultInjector injectedFaults(long seed, int writes) {
+    return FaultInjector.oneOf(seed, writes, FaultInjector.WRITES);
+  }
+
+  /**
+   * Puts {@link #faults()} in the way of {@code store}: by default in front of the whole store, so
+   * a call fails before reaching it or after it applied the call. A store built over another
+   * {@link TokenStore} may return {@code store} as it is and put the injector in front of the one
+   * it is built on, so that its own handling of a failure is what the contract checks.
+   */
+  default TokenStore withFaults(TokenStore store) {
+    return faults().wrap(store);
+  }
+
   /** A new store, recorded so that what it acknowledges is validated after the test. */
   default AcknowledgedStore open() {
     Run run = Run.of(this);
@@ -52,22 +85,33 @@ public interface StoreHarness {
   /** Reopens every store this test opened and checks what each acknowledged is still there. */
   @AfterEach
   default void validateAcknowledged() {
-    Run run = Run.RUNS.remove(this);
+    Run run = Run.RUNS.get(this);
     if (run == null) {
       return;
     }
-    for (AcknowledgedStore store : run.stores) {
-      store.validate();
+    try {
+      run.faults.disarm();
+      for (AcknowledgedStore store : run.stores) {
+        store.validate();
+      }
+    } finally {
+      Run.RUNS.remove(this);
     }
   }
 
-  /** The state of one test: its clock and the stores it opened. */
+  /** The state of one test: its clock, its fault injector and the stores it opened. */
   final class Run {
     private static final Map<StoreHarness, Run> RUNS =
         Collections.synchronizedMap(new IdentityHashMap<>());
 
     private final MutableClock clock = new MutableClock(T0);
     private final List<AcknowledgedStore> stores = Collections.synchronizedList(new ArrayList<>());
+    private volatile FaultInjector faults = FaultInjector.scripted();
+
+    /** Puts this test on the fault axis: {@code faults} replaces the scripted-only injector. */
+    static void inject(StoreHarness harness, FaultInjector faults) {
+      of(harness).faults = faults;
+    }
 
     private static Run of(StoreHarness harness) {
       return RUNS.computeIfAbsent(harness, h -> new Run());

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /**
  * {@link TokenService}'s promises run over a real store: issue, sliding expiry, logout, refresh,
@@ -46,7 +45,7 @@ public interface TokenServiceContract extends StoreHarness {
     return tokens.authenticate(pair.access().plaintext()).isAuthenticated();
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void issue_thenReopen_authenticates_andRevokeIsFinalAcrossReopen() {
     AcknowledgedStore store = open();
     IssuedToken kept = service(store).issue("alice", "laptop");
@@ -61,7 +60,7 @@ public interface TokenServiceContract extends StoreHarness {
     store.close();
   }
 
-  @Test
+  @ContractTest
   default void slidingExpiry_extendsWithUse_acrossReopen_neverPastTheAbsoluteLifetime() {
     AcknowledgedStore store = open();
     TokenService tokens = TokenService.builder().store(store).clock(clock())
@@ -78,7 +77,7 @@ public interface TokenServiceContract extends StoreHarness {
     store.close();
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void refresh_rotates_keepsTheSessionId_andSurvivesReopen() {
     AcknowledgedStore store = open();
     TokenService tokens = service(store);
@@ -96,7 +95,7 @@ public interface TokenServiceContract extends StoreHarness {
     store.close();
   }
 
-  @Test
+  @ContractTest
   default void refresh_neverExtendsPastTheAbsoluteLifetime() {
     try (TokenStore store = open()) {
       TokenService tokens = service(store);
@@ -112,7 +111,7 @@ public interface TokenServiceContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void replaysWithinGrace_allGetTheSamePair_andOnlyThatChainLivesOn() {
     AcknowledgedStore store = open();
     TokenService tokens = service(store);
@@ -136,7 +135,7 @@ public interface TokenServiceContract extends StoreHarness {
     store.close();
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void reuseAfterGrace_revokesThatSessionOnly_evenAfterCompactionAndReopen() {
     AcknowledgedStore store = open();
     TokenService tokens = service(store);
@@ -160,7 +159,7 @@ public interface TokenServiceContract extends StoreHarness {
     store.close();
   }
 
-  @Test
+  @ContractTest
   default void rotatedTokenReplayedFromElsewhere_withBinding_isReuse_notAMismatch() {
     try (TokenStore store = open()) {
       TokenService tokens = service(store).toBuilder()
@@ -176,7 +175,7 @@ public interface TokenServiceContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void refreshAfterLogout_isRevoked_evenWithinGrace_andAcrossReopen() {
     AcknowledgedStore store = open();
     TokenService tokens = service(store);
@@ -197,7 +196,7 @@ public interface TokenServiceContract extends StoreHarness {
     store.close();
   }
 
-  @Test
+  @ContractTest
   default void revoke_withThePairedAccessToken_endsItsRefreshTokenToo() {
     try (TokenStore store = open()) {
       TokenService tokens = service(store);
@@ -213,7 +212,7 @@ public interface TokenServiceContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void revokeSession_ofAnotherSubject_isLeftAlone() {
     try (TokenStore store = open()) {
       TokenService tokens = service(store);

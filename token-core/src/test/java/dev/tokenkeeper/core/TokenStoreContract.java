@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Test;
 
 /**
  * The executable {@link TokenStore} contract at the SPI: every store implements this interface in
@@ -84,7 +83,7 @@ public interface TokenStoreContract extends StoreHarness {
     return session;
   }
 
-  @Test
+  @ContractTest
   default void create_thenFind_returnsTheTokenWithItsSession() {
     try (TokenStore store = open()) {
       SessionRecord session = session("alice");
@@ -94,7 +93,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void create_thenReopen_sessionAndTokensSurvive() {
     AcknowledgedStore store = open();
     SessionRecord session = createPair(store, "alice");
@@ -106,7 +105,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void create_labelNullUnicodeAndBinding_roundTrip() {
     AcknowledgedStore store = open();
     Session plain = new Session(SessionId.random(RANDOM), "élodie@例え.jp", null, T0, T0,
@@ -124,7 +123,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void create_existingSessionOrTokenHash_isRefused_andChangesNothing() {
     try (TokenStore store = open()) {
       SessionRecord session = session("alice");
@@ -140,7 +139,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void find_unknownHashOrSession_isEmpty() {
     try (TokenStore store = open()) {
       assertEquals(Optional.empty(), store.find(TokenHash.sha256("never issued")));
@@ -149,7 +148,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void findSessions_returnsEverySessionOfThatSubjectOnly() {
     try (TokenStore store = open()) {
       SessionRecord a1 = session("alice");
@@ -164,7 +163,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void revokeSession_endsEveryTokenOfIt_keepsTheFirstInstant_andSurvivesReopen() {
     AcknowledgedStore store = open();
     SessionRecord session = createPair(store, "alice");
@@ -178,7 +177,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void revokeAll_revokesOnlyThatSubject_countsLiveOnes_andSurvivesReopen() {
     AcknowledgedStore store = open();
     SessionRecord a1 = session("alice");
@@ -198,7 +197,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void rotate_movesTheChain_keepsATombstoneWithTheSealedPair_andSurvivesReopen() {
     AcknowledgedStore store = open();
     SessionRecord session = createPair(store, "alice");
@@ -218,7 +217,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void rotate_sameTokenTwice_secondFails_andStoresNothing() {
     try (TokenStore store = open()) {
       SessionRecord session = createPair(store, "alice");
@@ -230,7 +229,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void rotate_revokedSession_fails_andTheSessionStaysRevoked() {
     try (TokenStore store = open()) {
       SessionRecord session = createPair(store, "alice");
@@ -245,7 +244,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void rotate_staleExpectedCurrentOrUnknownSession_fails() {
     try (TokenStore store = open()) {
       SessionRecord session = createPair(store, "alice");
@@ -259,7 +258,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void touch_movesLastUseAndExpiryForwardOnly_andSurvivesReopen() {
     AcknowledgedStore store = open();
     SessionRecord session = session("alice");
@@ -275,7 +274,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void touch_revokedSession_staysRevokedAndUnchanged() {
     try (TokenStore store = open()) {
       SessionRecord session = session("alice");
@@ -287,7 +286,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void touch_fromManyThreadsInAnyOrder_endsAtTheLatest_andARacingRevokeWins()
       throws Exception {
     AcknowledgedStore store = open();
@@ -323,7 +322,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void purgeExpired_atTheExactExpiry_removesTheSessionWithAllItsTokens() {
     AcknowledgedStore store = open();
     SessionRecord shortLived = createPair(store, "alice");
@@ -344,7 +343,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void purgeExpired_keepsRevokedSessionsAndTombstonesUntilTheSessionExpires() {
     AcknowledgedStore store = open();
     SessionRecord session = createPair(store, "alice");
@@ -358,7 +357,7 @@ public interface TokenStoreContract extends StoreHarness {
     }
   }
 
-  @Test
+  @ContractTest
   default void close_thenAnyCall_throwsIllegalState_andCloseAgainIsHarmless() {
     TokenStore store = open();
     SessionRecord session = session("alice");
@@ -376,7 +375,7 @@ public interface TokenStoreContract extends StoreHarness {
     store.close();
   }
 
-  @Test
+  @ContractTest(underFaults = true)
   default void concurrentCreatesRevokesAndRotations_allLand_andSurviveReopen() throws Exception {
     int threads = 4;
     int perThread = 40;
