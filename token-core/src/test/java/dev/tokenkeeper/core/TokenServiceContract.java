@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.FaultInjector.Step;
+import dev.tokenkeeper.core.FaultInjector.When;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -14,6 +17,9 @@ import java.util.List;
  * {@link TokenService}'s promises run over a real store: issue, sliding expiry, logout, refresh,
  * rotation, the grace window and reuse detection, each also across a reopen (and, where the store
  * has one, a compaction). Written as an attacker tries them: replays, thefts, logouts mid-refresh.
+ * The last tests fail one store call on purpose ({@link StoreHarness#faults()}): a store failure
+ * during issue, refresh or logout surfaces as {@link StoreUnavailableException}, never as a pass,
+ * a rejection or a silent success, and a retry finds the session as the failed call left it.
  * Published in token-core's test-jar; every store's test implements it.
  */
 public interface TokenServiceContract extends StoreHarness {
@@ -220,5 +226,136 @@ public interface TokenServiceContract extends StoreHarness {
       assertFalse(tokens.revokeSession("alice", bob.session().id()));
       assertTrue(tokens.authenticate(bob.plaintext()).isAuthenticated());
     }
+  }
+
+  @ContractTest
+  default void issue_whenTheCreateFails_throwsTheTypedFailure_andHandsOutNoToken() {
+    try (TokenStore store = open()) {
+      TokenService tokens = service(store);
+      faults().failNext(Step.CREATE, When.BEFORE);
+      assertThrows(StoreUnavailableException.class, () -> tokens.issue("alice"));
+      assertEquals(List.of(), tokens.sessions("alice"));
+      faults().failNext(Step.CREATE, When.AFTER);
+      assertThrows(StoreUnavailableException.class,
+          () -> tokens.issuePair("alice", null, CLIENT));
+    }
+  }
+
+  @ContractTest
+  default void refresh_whenTheStoreCannotBeRead_throwsTheTypedFailure_neverARejection() {
+    AcknowledgedStore store = open();
+    TokenService tokens = service(store);
+    IssuedPair pair = tokens.issuePair("alice", null, CLIENT);
+    faults().failNext(Step.FIND, When.BEFORE);
+    assertThrows(StoreUnavailableException.class,
+        () -> tokens.refresh(pair.refreshPlaintext(), CLIENT));
+    faults().failNext(Step.FIND, When.BEFORE);
+    assertThrows(StoreUnavailableException.class,
+        () -> tokens.authenticate(pair.access().plaintext()));
+    assertTrue(works(tokens, refreshed(tokens.refresh(pair.refreshPlaintext(), CLIENT))));
+    store.close();
+  }
+
+  @ContractTest
+  default void refresh_whenTheRotationFailsBeforeLanding_throwsTheTypedFailure_andARetryRotates() {
+    AcknowledgedStore store = open();
+    TokenService tokens = service(store);
+    IssuedPair pair = tokens.issuePair("alice", null, CLIENT);
+    faults().failNext(Step.ROTATE, When.BEFORE);
+    assertThrows(StoreUnavailableException.class,
+        () -> tokens.refresh(pair.refreshPlaintext(), CLIENT));
+    IssuedPair next = refreshed(tokens.refresh(pair.refreshPlaintext(), CLIENT));
+    clock().advance(Duration.ofSeconds(1));
+    assertEquals(next.refreshPlaintext(),
+        refreshed(tokens.refresh(pair.refreshPlaintext(), CLIENT)).refreshPlaintext());
+    store.reopen();
+    assertTrue(works(tokens, refreshed(tokens.refresh(next.refreshPlaintext(), CLIENT))));
+    assertEquals(1, tokens.sessions("alice").size());
+    store.close();
+  }
+
+  @ContractTest
+  default void refresh_whenTheRotationFailsAfterLanding_throwsTheTypedFailure_andARetryGetsIt() {
+    AcknowledgedStore store = open();
+    TokenService tokens = service(store);
+    IssuedPair pair = tokens.issuePair("alice", null, CLIENT);
+    faults().failNext(Step.ROTATE, When.AFTER);
+    assertThrows(StoreUnavailableException.class,
+        () -> tokens.refresh(pair.refreshPlaintext(), CLIENT));
+    // The rotation landed: a retry within the grace window gets the pair it sealed, every time,
+    // and that pair is the one live chain (the validation checks there is no second).
+    IssuedPair retried = refreshed(tokens.refresh(pair.refreshPlaintext(), CLIENT));
+    clock().advance(Duration.ofSeconds(1));
+    store.reopen();
+    assertEquals(retried.refreshPlaintext(),
+        refreshed(tokens.refresh(pair.refreshPlaintext(), CLIENT)).refreshPlaintext());
+    assertTrue(works(tokens, retried));
+    assertTrue(works(tokens, refreshed(tokens.refresh(retried.refreshPlaintext(), CLIENT))));
+    store.close();
+  }
+
+  @ContractTest
+  default void revoke_whenTheRevokeFailsBeforeLanding_throwsTheTypedFailure_andARetryRevokes() {
+    AcknowledgedStore store = open();
+    TokenService tokens = service(store);
+    IssuedToken issued = tokens.issue("alice");
+    faults().failNext(Step.REVOKE_SESSION, When.BEFORE);
+    assertThrows(StoreUnavailableException.class, () -> tokens.revoke(issued.plaintext()));
+    assertTrue(tokens.revoke(issued.plaintext()));
+    store.reopen();
+    assertEquals(AuthResult.Reason.REVOKED, rejected(tokens.authenticate(issued.plaintext())));
+    store.close();
+  }
+
+  @ContractTest
+  default void revokeSession_whenTheRevokeFailsAfterLanding_throwsTheTypedFailure_andItHolds() {
+    AcknowledgedStore store = open();
+    TokenService tokens = service(store);
+    IssuedPair pair = tokens.issuePair("alice", null, CLIENT);
+    faults().failNext(Step.REVOKE_SESSION, When.AFTER);
+    assertThrows(StoreUnavailableException.class,
+        () -> tokens.revokeSession("alice", pair.session().id()));
+    store.reopen();
+    assertFalse(works(tokens, pair));
+    assertEquals(AuthResult.Reason.REVOKED,
+        rejected(tokens.refresh(pair.refreshPlaintext(), CLIENT)));
+    store.close();
+  }
+
+  @ContractTest
+  default void revokeAll_whenTheStoreFails_throwsTheTypedFailure_neverACount() {
+    AcknowledgedStore store = open();
+    TokenService tokens = service(store);
+    IssuedToken laptop = tokens.issue("alice", "laptop");
+    IssuedToken phone = tokens.issue("alice", "phone");
+    faults().failNext(Step.REVOKE_ALL, When.BEFORE);
+    assertThrows(StoreUnavailableException.class, () -> tokens.revokeAll("alice"));
+    assertEquals(2, tokens.sessions("alice").size());
+    faults().failNext(Step.REVOKE_ALL, When.AFTER);
+    assertThrows(StoreUnavailableException.class, () -> tokens.revokeAll("alice"));
+    store.reopen();
+    assertEquals(AuthResult.Reason.REVOKED, rejected(tokens.authenticate(laptop.plaintext())));
+    assertEquals(AuthResult.Reason.REVOKED, rejected(tokens.authenticate(phone.plaintext())));
+    assertEquals(0, tokens.revokeAll("alice"));
+    store.close();
+  }
+
+  @ContractTest
+  default void reuseAfterGrace_whenItsRevokeFails_throwsTheTypedFailure_andTheNextTryRevokes() {
+    AcknowledgedStore store = open();
+    TokenService tokens = service(store);
+    IssuedPair victim = tokens.issuePair("alice", null, CLIENT);
+    IssuedPair thief = refreshed(tokens.refresh(victim.refreshPlaintext(), CLIENT));
+    clock().advance(Duration.ofMinutes(1));
+    faults().failNext(Step.REVOKE_SESSION, When.BEFORE);
+    // Reuse is not reported while the thief's session is still live.
+    assertThrows(StoreUnavailableException.class,
+        () -> tokens.refresh(victim.refreshPlaintext(), CLIENT));
+    assertEquals(AuthResult.Reason.REUSED,
+        rejected(tokens.refresh(victim.refreshPlaintext(), CLIENT)));
+    store.reopen();
+    assertEquals(AuthResult.Reason.REVOKED,
+        rejected(tokens.refresh(thief.refreshPlaintext(), CLIENT)));
+    store.close();
   }
 }
