@@ -66,6 +66,27 @@ class BrokenStoresTest {
         "purgeExpired_atTheExactExpiry_removesTheSessionWithAllItsTokens"), failed.toString());
   }
 
+  @Test
+  void revokeAcknowledgedWhoseWriteFailed_isCaughtOnTheFaultAxis() {
+    Set<String> failed = failures(SwallowsFailedRevokes.class);
+    // Scripted faults: the service reports a logout whose write failed as done.
+    assertTrue(failed.contains(
+        "revoke_whenTheRevokeFailsBeforeLanding_throwsTheTypedFailure_andARetryRevokes"),
+        failed.toString());
+    assertTrue(failed.contains(
+        "revokeSession_whenTheRevokeFailsAfterLanding_throwsTheTypedFailure_andItHolds"),
+        failed.toString());
+    assertTrue(failed.contains(
+        "reuseAfterGrace_whenItsRevokeFails_throwsTheTypedFailure_andTheNextTryRevokes"),
+        failed.toString());
+    // The fault axis (every revoke fails): the store contract and the validation catch it.
+    assertTrue(failed.contains(
+        "revokeSession_endsEveryTokenOfIt_keepsTheFirstInstant_andSurvivesReopen"),
+        failed.toString());
+    assertTrue(failed.contains("issue_thenReopen_authenticates_andRevokeIsFinalAcrossReopen"),
+        failed.toString());
+  }
+
   /** The names of the contract tests that failed on {@code harness}. */
   private static Set<String> failures(Class<?> harness) {
     Set<String> failed = new TreeSet<>();
@@ -205,6 +226,68 @@ class BrokenStoresTest {
           return store();
         }
       };
+    }
+  }
+
+  /**
+   * A store built over another (a cache in front of a shared store, say) that answers a revoke
+   * whose write there failed as if it had landed: sound until a write fails, so only faults find
+   * it. The harness puts its faults in front of the store it is built on; on the fault axis every
+   * revoke there fails before it lands.
+   */
+  static final class SwallowsFailedRevokes extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore();
+    }
+
+    @Override
+    public TokenStore newStore(Clock clock) {
+      return new Swallowing(store());
+    }
+
+    @Override
+    public TokenStore withFaults(TokenStore store) {
+      return store;
+    }
+
+    @Override
+    public TokenStore reopen(TokenStore store) {
+      store.close();
+      return new Swallowing(((Swallowing) store).backing.copy());
+    }
+
+    @Override
+    public FaultInjector injectedFaults(long seed, int writes) {
+      return FaultInjector.always(FaultInjector.When.BEFORE,
+          Set.of(FaultInjector.Step.REVOKE_SESSION, FaultInjector.Step.REVOKE_ALL));
+    }
+
+    private final class Swallowing extends ForwardingTokenStore {
+      final MapStore backing;
+
+      Swallowing(MapStore backing) {
+        super(faults().wrap(backing));
+        this.backing = backing;
+      }
+
+      @Override
+      public boolean revokeSession(SessionId id, Instant at) {
+        try {
+          return super.revokeSession(id, at);
+        } catch (StoreUnavailableException e) {
+          return true; // the defect: "it will land eventually"
+        }
+      }
+
+      @Override
+      public int revokeAll(String subject, Instant at) {
+        try {
+          return super.revokeAll(subject, at);
+        } catch (StoreUnavailableException e) {
+          return 0;
+        }
+      }
     }
   }
 }
