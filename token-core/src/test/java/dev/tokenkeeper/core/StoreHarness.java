@@ -15,8 +15,9 @@ import org.junit.jupiter.api.AfterEach;
  * implementing {@link #newStore} and {@link #reopen}, and every contract test runs on it. The
  * last axis, injected faults, runs within each class: a test marked
  * {@link ContractTest#underFaults()} runs once as it is and once with {@link #faults()} failing
- * store calls at random ({@link #injectedFaults}), tolerating that typed failure and no other
- * ({@link FaultAxis}). Time is a {@link MutableClock} the test advances, never a sleep.
+ * one of its writes, drawn from a printed seed ({@link #injectedFaults}), tolerating that typed
+ * failure and no other ({@link FaultAxis}). Time is a {@link MutableClock} the test advances,
+ * never a sleep.
  *
  * <p>Stores a test opens through {@link #open()} are recorded ({@link AcknowledgedStore}); after
  * every test a validation step reopens each and checks that everything acknowledged is there:
