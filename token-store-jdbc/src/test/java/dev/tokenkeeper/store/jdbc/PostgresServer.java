@@ -41,6 +41,8 @@ public final class PostgresServer implements AutoCloseable {
   private final String user;
   private final int port;
   private final Thread cleanup;
+  /** The processes {@link #pause()} stopped, to be continued. */
+  private volatile List<Long> frozen = List.of();
 
   private PostgresServer(Path dir, String user, int port) {
     this.dir = dir;
@@ -155,6 +157,38 @@ public final class PostgresServer implements AutoCloseable {
     run(pgCtl("immediate"));
   }
 
+  /**
+   * Freezes the server (SIGSTOP to the postmaster and every process it started): connections
+   * stay open and new ones are accepted by the kernel, but nothing answers, as with a database
+   * host that hangs. {@link #resume()} undoes it.
+   */
+  public void pause() throws IOException, InterruptedException {
+    long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0)
+        .strip());
+    List<Long> pids = new ArrayList<>();
+    pids.add(postmaster);
+    ProcessHandle.of(postmaster).orElseThrow().descendants()
+        .forEach(child -> pids.add(child.pid()));
+    frozen = List.copyOf(pids);
+    signal("STOP", frozen);
+  }
+
+  /** Lets the processes {@link #pause()} froze run again. */
+  public void resume() throws IOException, InterruptedException {
+    signal("CONT", frozen);
+    frozen = List.of();
+  }
+
+  private static void signal(String signal, List<Long> pids)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+    pids.forEach(pid -> command.add(Long.toString(pid)));
+    Process kill = new ProcessBuilder(command).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + signal + " failed");
+    }
+  }
+
   /** {@code pg_ctl stop -m fast}: a clean shutdown. */
   public void stop() throws IOException, InterruptedException {
     run(pgCtl("fast"));
@@ -162,6 +196,13 @@ public final class PostgresServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    if (!frozen.isEmpty()) {
+      try {
+        resume();
+      } catch (InterruptedException | IllegalStateException e) {
+        // Best effort: the stop below ends the server either way.
+      }
+    }
     pgCtlQuietly("fast");
     try {
       Runtime.getRuntime().removeShutdownHook(cleanup);
