@@ -28,9 +28,10 @@ import java.util.Optional;
  * password comes from {@value #PASSWORD_ENV} or else the URI, and is never echoed: no message
  * here repeats the URI.
  *
- * <p>Timeouts are a few seconds everywhere (pool, connect, login, socket, statement), so with the
- * database down a request answers 503 within about five seconds and never hangs, and the pool
- * reconnects by itself once the database is back.
+ * <p>Timeouts are a few seconds everywhere (pool, connect, login, socket, statement, cancel), so
+ * with the database down or hanging a request answers 503 within about three seconds, well
+ * inside the five promised, and never hangs; the pool reconnects by itself once the database is
+ * back.
  */
 final class JdbcStores {
 
@@ -77,8 +78,10 @@ final class JdbcStores {
     HikariConfig config = new HikariConfig();
     config.setPoolName("tokenkeeper");
     config.setJdbcUrl("jdbc:postgresql://" + database
-        + "?connectTimeout=2&loginTimeout=3&socketTimeout=4&tcpKeepAlive=true"
-        + "&logServerErrorDetail=false");
+        // A statement against a hung server times out, then its cancel request waits too (10 s
+        // by default): cancelSignalTimeout bounds that wait, socketTimeout the whole call.
+        + "?connectTimeout=2&loginTimeout=3&socketTimeout=3&cancelSignalTimeout=1"
+        + "&tcpKeepAlive=true&logServerErrorDetail=false");
     config.setUsername(user);
     config.setPassword(password);
     config.setConnectionTimeout(2_000);
@@ -97,7 +100,7 @@ final class JdbcStores {
     }
     try {
       JdbcTokenStore jdbc = JdbcTokenStore.builder().dataSource(pool)
-          .createSchemaIfMissing(true).statementTimeout(Duration.ofSeconds(3)).build();
+          .createSchemaIfMissing(true).statementTimeout(Duration.ofSeconds(2)).build();
       return new PoolClosing(jdbc, pool);
     } catch (RuntimeException e) {
       pool.close();

@@ -35,7 +35,8 @@ class JdbcOutageTest {
   void start() throws Exception {
     server = PostgresServer.start();
     pool = new TestPool(
-        server.url("connectTimeout=2&loginTimeout=3&socketTimeout=3&tcpKeepAlive=true"));
+        server.url("connectTimeout=2&loginTimeout=3&socketTimeout=3&cancelSignalTimeout=1"
+            + "&tcpKeepAlive=true"));
     store = JdbcTokenStore.builder().dataSource(pool).createSchemaIfMissing(true)
         .statementTimeout(Duration.ofSeconds(1)).build();
     tokens = TokenService.builder().store(store).build();
