@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged demo on a PostgreSQL role that must give a password, handed to it the way the
- * usage says: in {@value JdbcStores#PASSWORD_ENV}, never in the {@code --store} URI. With it the
- * demo serves logins; with a wrong one or none it exits non-zero with one clear line, and neither
- * the password given nor the right one ever appears in what it prints.
+ * usage says: in {@value JdbcStores#PASSWORD_ENV} (or, second best, in the {@code --store} URI).
+ * With it the demo serves logins; with a wrong one or none it exits non-zero with one clear line,
+ * and neither the password given nor the right one ever appears in what it prints.
  */
 class DemoPostgresPasswordIT {
 
@@ -78,6 +78,19 @@ class DemoPostgresPasswordIT {
     assertTrue(demo.waitFor(30, TimeUnit.SECONDS), "demo should stop on SIGTERM");
     String printed = Files.readString(stderr, StandardCharsets.UTF_8);
     assertFalse(printed.contains(password), "the password reached standard error");
+  }
+
+  @Test
+  void passwordInTheUriOnly_loginWorks() throws Exception {
+    Path stderr = temp.resolve("stderr");
+    String withPassword = store.replace(ROLE + "@", ROLE + ":" + password + "@");
+    Process demo = DemoJar.launch(List.of(), env -> env.remove(JdbcStores.PASSWORD_ENV), stderr,
+        "--port", "0", "--data-dir", temp.resolve("data").toString(), "--store", withPassword);
+    started.add(demo);
+    DemoClient client = new DemoClient(DemoJar.address(demo, stderr));
+
+    String token = client.token("alice@example.com", "wonderland");
+    assertEquals(200, client.send("GET", "/api/proposals", token, null).statusCode());
   }
 
   @Test
