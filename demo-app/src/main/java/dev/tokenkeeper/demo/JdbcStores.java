@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tokenkeeper.core.Rotation;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
@@ -14,6 +15,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -26,9 +28,10 @@ import java.util.Optional;
  * password comes from {@value #PASSWORD_ENV} or else the URI, and is never echoed: no message
  * here repeats the URI.
  *
- * <p>Timeouts are a few seconds everywhere (pool, connect, login, socket, statement), so with the
- * database down a request answers 503 within about five seconds and never hangs, and the pool
- * reconnects by itself once the database is back.
+ * <p>Timeouts are a few seconds everywhere (pool, connect, login, socket, statement, cancel), so
+ * with the database down or hanging a request answers 503 within about three seconds, well
+ * inside the five promised, and never hangs; the pool reconnects by itself once the database is
+ * back.
  */
 final class JdbcStores {
 
@@ -54,34 +57,75 @@ final class JdbcStores {
     return store;
   }
 
-  /** Opens the pool and the store; closing the store closes the pool too. */
+  /**
+   * Opens the pool and the store; closing the store closes the pool too.
+   *
+   * @throws StoreUnavailableException if the database cannot be reached or refuses the login,
+   *     saying why in words that hold no password
+   */
   static TokenStore open(String store, Map<String, String> env) {
     URI uri = parse(store);
     String[] userInfo = uri.getRawUserInfo().split(":", 2);
+    String user = URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8);
     String password = env.get(PASSWORD_ENV);
+    String passwordFrom = PASSWORD_ENV;
     if (password == null && userInfo.length == 2) {
       password = URLDecoder.decode(userInfo[1], StandardCharsets.UTF_8);
+      passwordFrom = "the --store URI";
     }
+    String database = uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
+        + uri.getRawPath();
     HikariConfig config = new HikariConfig();
     config.setPoolName("tokenkeeper");
-    config.setJdbcUrl("jdbc:postgresql://" + uri.getHost() + ":"
-        + (uri.getPort() < 0 ? 5432 : uri.getPort()) + uri.getRawPath()
-        + "?connectTimeout=2&loginTimeout=3&socketTimeout=4&tcpKeepAlive=true"
-        + "&logServerErrorDetail=false");
-    config.setUsername(URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8));
+    config.setJdbcUrl("jdbc:postgresql://" + database
+        // A statement against a hung server times out, then its cancel request waits too (10 s
+        // by default): cancelSignalTimeout bounds that wait, socketTimeout the whole call.
+        + "?connectTimeout=2&loginTimeout=3&socketTimeout=3&cancelSignalTimeout=1"
+        + "&tcpKeepAlive=true&logServerErrorDetail=false");
+    config.setUsername(user);
     config.setPassword(password);
     config.setConnectionTimeout(2_000);
     config.setValidationTimeout(1_000);
     config.setMaximumPoolSize(10);
-    HikariDataSource pool = new HikariDataSource(config);
+    HikariDataSource pool;
+    try {
+      pool = new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      // The pool's first connection failed; its message would start with the pool's class name.
+      if (!(e.getCause() instanceof SQLException cause)) {
+        throw e;
+      }
+      throw new StoreUnavailableException("cannot log in to PostgreSQL at " + database + " as "
+          + user + ": " + whyRefused(cause, password == null ? null : passwordFrom), cause);
+    }
     try {
       JdbcTokenStore jdbc = JdbcTokenStore.builder().dataSource(pool)
-          .createSchemaIfMissing(true).statementTimeout(Duration.ofSeconds(3)).build();
+          .createSchemaIfMissing(true).statementTimeout(Duration.ofSeconds(2)).build();
       return new PoolClosing(jdbc, pool);
     } catch (RuntimeException e) {
       pool.close();
       throw e;
     }
+  }
+
+  /**
+   * Why a first connection failed, for the one line the demo prints before it exits: never the
+   * password, only where it came from ({@code passwordFrom}, or null if none was given).
+   */
+  private static String whyRefused(SQLException e, String passwordFrom) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    if (state.equals("28P01")) {
+      return "the password from " + passwordFrom + " was refused";
+    }
+    if (passwordFrom == null && state.equals("08004")) {
+      // The driver's own message: the server asked for a password and there was none to give.
+      return "the server asks for a password; set " + PASSWORD_ENV;
+    }
+    if (state.startsWith("28")) {
+      return "the server refused the login (SQLState " + state + ")";
+    }
+    // Network failures: the driver says which address it could not reach, and quotes no value.
+    return e.getMessage() + " (SQLState " + state + ")";
   }
 
   private static URI parse(String store) {

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,15 +35,26 @@ final class DemoJar {
    */
   static Process launch(List<String> jvmOptions, Path stderr, String... args)
       throws IOException {
+    return launch(jvmOptions, environment -> { }, stderr, args);
+  }
+
+  /**
+   * As {@link #launch(List, Path, String...)}, with the environment (this process's, to begin
+   * with) changed by {@code environment} first: how a test hands the demo a secret the way an
+   * operator does, never on its command line.
+   */
+  static Process launch(List<String> jvmOptions, Consumer<Map<String, String>> environment,
+      Path stderr, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", PATH.toString()));
     command.addAll(List.of(args));
-    return new ProcessBuilder(command)
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectError(stderr == null
-            ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(stderr.toFile()))
-        .start();
+            ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(stderr.toFile()));
+    environment.accept(builder.environment());
+    return builder.start();
   }
 
   /**

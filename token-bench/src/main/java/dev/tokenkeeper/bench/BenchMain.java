@@ -18,9 +18,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs the benchmarks. With no arguments: every JMH group, then Open, then HTTP, each printing a
- * Markdown table of its figures and ratios. {@code open}, {@code http} or {@code touch} (writes
- * caused by sliding expiry) runs that group alone;
+ * Runs the benchmarks. With no arguments: every JMH group, then Open, HTTP and Stores, each
+ * printing a Markdown table of its figures and ratios. {@code open}, {@code http}, {@code stores}
+ * (the file store beside Redis and PostgreSQL) or {@code touch} (writes caused by sliding expiry)
+ * runs that group alone;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -38,10 +39,13 @@ public final class BenchMain {
       jmh(new String[0], out);
       OpenMeasure.run(out);
       HttpMeasure.run(out);
+      StoresMeasure.run(out);
     } else if (args[0].equals("open")) {
       OpenMeasure.run(out);
     } else if (args[0].equals("http")) {
       HttpMeasure.run(out);
+    } else if (args[0].equals("stores")) {
+      StoresMeasure.run(out);
     } else if (args[0].equals("touch")) {
       TouchWritesMeasure.run(out, 1_000, java.time.Duration.ofSeconds(30),
           java.time.Duration.ofSeconds(5));

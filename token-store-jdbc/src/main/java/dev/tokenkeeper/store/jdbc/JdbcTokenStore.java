@@ -73,7 +73,9 @@ import org.slf4j.LoggerFactory;
  *
  * Every statement carries the builder's {@code statementTimeout}; connecting and socket reads are
  * bounded by the pool and driver (recommended: pool connection timeout 2 s, PostgreSQL driver
- * {@code connectTimeout=2}, {@code socketTimeout=10}, {@code tcpKeepAlive=true}). A failure
+ * {@code connectTimeout=2}, {@code socketTimeout=10}, {@code cancelSignalTimeout=2},
+ * {@code tcpKeepAlive=true}; without {@code cancelSignalTimeout} a statement timing out on a hung
+ * server waits 10 s more for its cancel request). A failure
  * throws {@link StoreUnavailableException} and acknowledges nothing; the store keeps no state
  * about it, so once the database answers it serves again by itself.
  *

@@ -9,13 +9,7 @@ import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenService;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +35,8 @@ class JdbcOutageTest {
   void start() throws Exception {
     server = PostgresServer.start();
     pool = new TestPool(
-        server.url("connectTimeout=2&loginTimeout=3&socketTimeout=3&tcpKeepAlive=true"));
+        server.url("connectTimeout=2&loginTimeout=3&socketTimeout=3&cancelSignalTimeout=1"
+            + "&tcpKeepAlive=true"));
     store = JdbcTokenStore.builder().dataSource(pool).createSchemaIfMissing(true)
         .statementTimeout(Duration.ofSeconds(1)).build();
     tokens = TokenService.builder().store(store).build();
@@ -88,13 +83,12 @@ class JdbcOutageTest {
   void databaseHangs_callsFailUnavailableWithinTheTimeouts_thenServeAgainWhenItResumes()
       throws Exception {
     IssuedToken token = tokens.issue("alice", "laptop");
-    List<Long> frozen = serverProcesses();
-    signal("STOP", frozen);
+    server.pause();
     try {
       assertUnavailable(() -> tokens.authenticate(token.plaintext()));
       assertUnavailable(() -> tokens.revoke(token.plaintext()));
     } finally {
-      signal("CONT", frozen);
+      server.resume();
     }
     JdbcCrashTest.awaitServing(() -> tokens.sessions("alice"));
     assertTrue(tokens.authenticate(token.plaintext()).isAuthenticated());
@@ -102,38 +96,5 @@ class JdbcOutageTest {
 
   private static void assertUnavailable(Executable call) {
     assertTimeoutPreemptively(HANG, () -> assertThrows(StoreUnavailableException.class, call));
-  }
-
-  /** The postmaster (first line of its pid file) and every process it started. */
-  private List<Long> serverProcesses() throws IOException {
-    Path pidFile = Files.list(Path.of(System.getProperty("java.io.tmpdir")))
-        .map(dir -> dir.resolve("data").resolve("postmaster.pid"))
-        .filter(Files::exists)
-        .filter(this::isOurs)
-        .findFirst().orElseThrow();
-    long postmaster = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
-    List<Long> pids = new ArrayList<>();
-    pids.add(postmaster);
-    ProcessHandle.of(postmaster).orElseThrow().descendants()
-        .forEach(child -> pids.add(child.pid()));
-    return pids;
-  }
-
-  private boolean isOurs(Path pidFile) {
-    try {
-      List<String> lines = Files.readAllLines(pidFile);
-      return lines.size() > 3 && lines.get(3).strip().equals(Integer.toString(server.port()));
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static void signal(String signal, List<Long> pids) throws Exception {
-    List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
-    pids.forEach(pid -> command.add(Long.toString(pid)));
-    Process kill = new ProcessBuilder(command).inheritIO().start();
-    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-      throw new IllegalStateException("kill -" + signal + " failed");
-    }
   }
 }

@@ -11,6 +11,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -40,6 +41,8 @@ public final class PostgresServer implements AutoCloseable {
   private final String user;
   private final int port;
   private final Thread cleanup;
+  /** The processes {@link #pause()} stopped, to be continued. */
+  private volatile List<Long> frozen = List.of();
 
   private PostgresServer(Path dir, String user, int port) {
     this.dir = dir;
@@ -93,6 +96,49 @@ public final class PostgresServer implements AutoCloseable {
     return port;
   }
 
+  /**
+   * Creates a login role that must give {@code password} (SCRAM-SHA-256) when it connects over
+   * TCP, owning a new database of the same name, as a production database is set up; returns
+   * its {@code postgresql://ROLE@HOST:PORT/ROLE} URI, which holds no password. Returns once a
+   * login without the password is refused.
+   */
+  public String createPasswordRole(String role, String password)
+      throws IOException, SQLException, InterruptedException {
+    if (!role.matches("[a-z][a-z0-9_]*")) {
+      throw new IllegalArgumentException("role must be a plain lower-case name: " + role);
+    }
+    try (Connection connection = connect();
+        Statement statement = connection.createStatement()) {
+      statement.execute("SET password_encryption = 'scram-sha-256'");
+      statement.execute("CREATE ROLE " + role + " LOGIN PASSWORD '"
+          + password.replace("'", "''") + "'");
+      statement.execute("CREATE DATABASE " + role + " OWNER " + role);
+      // The first matching line wins: this one before initdb's "trust" lines.
+      Path hba = data.resolve("pg_hba.conf");
+      Files.writeString(hba, "host all " + role + " 127.0.0.1/32 scram-sha-256\n"
+          + Files.readString(hba));
+      statement.execute("SELECT pg_reload_conf()");
+    }
+    // The server reloads its rules asynchronously: wait, bounded, until they apply.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + role + "?user=" + role;
+    while (true) {
+      try {
+        DriverManager.getConnection(url).close();
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("role " + role + " still logs in without a password");
+        }
+        Thread.sleep(20); // polling a server process's reload: there is no clock to inject
+      } catch (SQLException e) {
+        // 08004: the driver has no password to answer the server's request for one.
+        if (!"08004".equals(e.getSQLState())) {
+          throw e;
+        }
+        return "postgresql://" + role + "@127.0.0.1:" + port + "/" + role;
+      }
+    }
+  }
+
   /** A new unpooled connection, for setting up and inspecting. */
   public Connection connect() throws SQLException {
     return DriverManager.getConnection(url(""));
@@ -111,6 +157,38 @@ public final class PostgresServer implements AutoCloseable {
     run(pgCtl("immediate"));
   }
 
+  /**
+   * Freezes the server (SIGSTOP to the postmaster and every process it started): connections
+   * stay open and new ones are accepted by the kernel, but nothing answers, as with a database
+   * host that hangs. {@link #resume()} undoes it.
+   */
+  public void pause() throws IOException, InterruptedException {
+    long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0)
+        .strip());
+    List<Long> pids = new ArrayList<>();
+    pids.add(postmaster);
+    ProcessHandle.of(postmaster).orElseThrow().descendants()
+        .forEach(child -> pids.add(child.pid()));
+    frozen = List.copyOf(pids);
+    signal("STOP", frozen);
+  }
+
+  /** Lets the processes {@link #pause()} froze run again. */
+  public void resume() throws IOException, InterruptedException {
+    signal("CONT", frozen);
+    frozen = List.of();
+  }
+
+  private static void signal(String signal, List<Long> pids)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+    pids.forEach(pid -> command.add(Long.toString(pid)));
+    Process kill = new ProcessBuilder(command).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + signal + " failed");
+    }
+  }
+
   /** {@code pg_ctl stop -m fast}: a clean shutdown. */
   public void stop() throws IOException, InterruptedException {
     run(pgCtl("fast"));
@@ -118,6 +196,13 @@ public final class PostgresServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    if (!frozen.isEmpty()) {
+      try {
+        resume();
+      } catch (InterruptedException | IllegalStateException e) {
+        // Best effort: the stop below ends the server either way.
+      }
+    }
     pgCtlQuietly("fast");
     try {
       Runtime.getRuntime().removeShutdownHook(cleanup);
