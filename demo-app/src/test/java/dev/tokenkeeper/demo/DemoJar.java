@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,7 +23,7 @@ final class DemoJar {
 
   static final Path PATH =
       Path.of(System.getProperty("demo.jar", "target/tokenkeeper-demo.jar"));
-  private static final Pattern ADDRESS = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern ADDRESS = Pattern.compile("https?://127\\.0\\.0\\.1:(\\d+)");
 
   private DemoJar() {}
 
@@ -33,15 +34,22 @@ final class DemoJar {
    */
   static Process launch(List<String> jvmOptions, Path stderr, String... args)
       throws IOException {
+    return launch(jvmOptions, Map.of(), stderr, args);
+  }
+
+  /** As {@link #launch(List, Path, String...)}, with {@code env} added to its environment. */
+  static Process launch(List<String> jvmOptions, Map<String, String> env, Path stderr,
+      String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", PATH.toString()));
     command.addAll(List.of(args));
-    return new ProcessBuilder(command)
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectError(stderr == null
-            ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(stderr.toFile()))
-        .start();
+            ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(stderr.toFile()));
+    builder.environment().putAll(env);
+    return builder.start();
   }
 
   /**
