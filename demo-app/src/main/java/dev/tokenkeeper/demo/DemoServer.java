@@ -3,6 +3,7 @@ package dev.tokenkeeper.demo;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.servlet.BearerTokenFilter;
+import dev.tokenkeeper.servlet.TokenCookies;
 import dev.tokenkeeper.store.file.FileTokenStore;
 import dev.tokenkeeper.store.redis.RedisTokenStore;
 import jakarta.servlet.DispatcherType;
@@ -32,7 +33,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * The demo backend: Jetty 12 (ee10) with the Bearer filter in front of {@code /api/*} and
  * {@code /auth/*}, tokens in a {@link FileTokenStore} under the data directory (or in Redis with
  * {@code --store}), and proposals in a JSON file in the data directory; HTTPS only with
- * {@code --tls-keystore}. Built only from Tokenkeeper's public API, as an application would be.
+ * {@code --tls-keystore}. The page at {@code /} signs in with the filter's cookie transport; API
+ * clients send {@code Authorization: Bearer}. Built only from Tokenkeeper's public API, as an
+ * application would be.
  */
 final class DemoServer implements AutoCloseable {
 
@@ -110,8 +113,11 @@ final class DemoServer implements AutoCloseable {
 
       ServletContextHandler context = new ServletContextHandler("/");
       context.setErrorHandler(new JsonErrorHandler());
+      // The page's own origin only: it is served from this server, so no origin is allowed.
+      TokenCookies cookies = TokenCookies.builder().refreshPath("/auth/refresh").build();
       BearerTokenFilter filter = BearerTokenFilter.builder(tokens)
           .realm("tokenkeeper-demo")
+          .cookies(cookies)
           .publicPaths("/auth/login", "/auth/refresh")
           .sessionRateLimit(SESSION_RATE_LIMIT, Duration.ofMinutes(1))
           .trustedProxies(options.trustedProxies().toArray(String[]::new))
@@ -124,9 +130,13 @@ final class DemoServer implements AutoCloseable {
       DeviceCookies devices = DeviceCookies.open(dataDir, tls != null);
       SessionCap cap = new SessionCap(tokens, options.maxSessions());
       context.addServlet(new ServletHolder(
-          new AuthServlet(tokens, clock, passwords, devices, cap)), "/auth/*");
+          new AuthServlet(tokens, clock, passwords, devices, cap, cookies)), "/auth/*");
       context.addServlet(new ServletHolder(new ProposalServlet(proposals)), "/api/*");
       context.addServlet(new ServletHolder(new HealthServlet()), "/health");
+      ServletHolder page = new ServletHolder(new PageServlet());
+      for (String path : PageServlet.PATHS) {
+        context.addServlet(page, path);
+      }
       context.addServlet(new ServletHolder(new NotFoundServlet()), "/");
 
       // Lets requests in flight finish on stop, while new ones are refused.

@@ -24,7 +24,7 @@ final class DemoJar {
 
   static final Path PATH =
       Path.of(System.getProperty("demo.jar", "target/tokenkeeper-demo.jar"));
-  private static final Pattern ADDRESS = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern ADDRESS = Pattern.compile("https?://127\\.0\\.0\\.1:(\\d+)");
 
   private DemoJar() {}
 
@@ -36,6 +36,12 @@ final class DemoJar {
   static Process launch(List<String> jvmOptions, Path stderr, String... args)
       throws IOException {
     return launch(jvmOptions, environment -> { }, stderr, args);
+  }
+
+  /** As {@link #launch(List, Path, String...)}, with {@code env} added to its environment. */
+  static Process launch(List<String> jvmOptions, Map<String, String> env, Path stderr,
+      String... args) throws IOException {
+    return launch(jvmOptions, environment -> environment.putAll(env), stderr, args);
   }
 
   /**

@@ -53,6 +53,30 @@ class DemoTlsTest {
   }
 
   @Test
+  void https_cookieTransport_acceptsItsOwnHttpsOriginOnly() throws Exception {
+    TestKeystore keystore = TestKeystore.create(dir);
+    server = DemoServer.start(tlsOptions(keystore.file), Clock.systemUTC(),
+        Map.of(DemoOptions.TLS_PASSWORD_ENV, TestKeystore.PASSWORD), Accounts::verify);
+    DemoClient client = new DemoClient(server.uri(), keystore.clientBuilder());
+    String origin = server.uri().toString();
+    CookieJar jar = new CookieJar();
+
+    // No Sec-Fetch-Site (an older browser): the Origin must be the server's own, https included.
+    HttpResponse<String> login = jar.absorb(client.send("POST", "/auth/login", null,
+        "{\"username\":\"alice@example.com\",\"password\":\"wonderland\","
+            + "\"transport\":\"cookie\"}", "Browser (test)", "Origin", origin));
+    assertEquals(200, login.statusCode(), login.body());
+    assertTrue(login.headers().allValues("Set-Cookie").stream()
+        .filter(c -> c.startsWith("__")).allMatch(c -> c.contains("; Secure; HttpOnly;")));
+    String cookie = jar.header("/api/proposals");
+    assertEquals(201, client.send("POST", "/api/proposals", null, "{\"title\":\"TLS\"}",
+        "Browser (test)", "Origin", origin, "Cookie", cookie).statusCode());
+    assertEquals(403, client.send("POST", "/api/proposals", null, "{\"title\":\"Downgraded\"}",
+        "Browser (test)", "Origin", origin.replace("https:", "http:"), "Cookie", cookie)
+        .statusCode());
+  }
+
+  @Test
   void https_refusesPlainHttpAndOldProtocols() throws Exception {
     TestKeystore keystore = TestKeystore.create(dir);
     server = DemoServer.start(tlsOptions(keystore.file), Clock.systemUTC(),

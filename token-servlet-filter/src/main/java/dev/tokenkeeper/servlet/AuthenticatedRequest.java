@@ -11,10 +11,12 @@ import java.security.Principal;
 final class AuthenticatedRequest extends HttpServletRequestWrapper {
 
   private final TokenPrincipal principal;
+  private final String authType;
 
-  AuthenticatedRequest(HttpServletRequest request, TokenPrincipal principal) {
+  AuthenticatedRequest(HttpServletRequest request, TokenPrincipal principal, String authType) {
     super(request);
     this.principal = principal;
+    this.authType = authType;
   }
 
   @Override
@@ -29,7 +31,7 @@ final class AuthenticatedRequest extends HttpServletRequestWrapper {
 
   @Override
   public String getAuthType() {
-    return BearerTokenFilter.AUTH_TYPE;
+    return authType;
   }
 
   @Override

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The filter claims no paths itself: map it where it should apply. It can also be declared in
- * {@code web.xml} with the no-argument constructor and init-params (see {@link #init}).
+ * {@code web.xml} with the no-argument constructor and init-params (see {@link #init}). For
+ * browsers it can read the token from an {@code HttpOnly} cookie too, with a stateless defence
+ * against forged cross-origin requests: see {@link Builder#cookies} and {@link TokenCookies}.
  *
  * <h2>Answers</h2>
  *
@@ -54,6 +56,8 @@ import org.slf4j.LoggerFactory;
  *       one answer for every reason</td></tr>
  *   <tr><td>several Authorization headers, or more than one token</td>
  *       <td>400, {@code Bearer realm="...", error="invalid_request", ...}</td></tr>
+ *   <tr><td>with {@link Builder#cookies}: an unsafe request carried by the access cookie from
+ *       another origin</td><td>403 {@code forbidden}</td></tr>
  *   <tr><td>a client address past its failure limit</td><td>429, {@code Retry-After}</td></tr>
  *   <tr><td>a session past its rate limit ({@link Builder#sessionRateLimit})</td>
  *       <td>429, {@code Retry-After}</td></tr>
@@ -93,6 +97,12 @@ public final class BearerTokenFilter implements Filter {
 
   /** What {@code getAuthType()} returns for a request this filter authenticated. */
   public static final String AUTH_TYPE = "Bearer";
+
+  /**
+   * What {@code getAuthType()} returns for a request authenticated by the access cookie of
+   * {@link Builder#cookies}: a logout answering it should clear the cookies.
+   */
+  public static final String COOKIE_AUTH_TYPE = "Cookie";
 
   /**
    * The request attribute holding the client's address as a {@code String}: the peer's, or behind
@@ -166,6 +176,10 @@ public final class BearerTokenFilter implements Filter {
    *       {@link Builder#forwardedHeader}</td></tr>
    *   <tr><td>{@code session-rate-limit}, {@code session-rate-window-seconds}</td>
    *       <td>both or neither, as {@link Builder#sessionRateLimit}</td></tr>
+   *   <tr><td>{@code access-cookie}</td><td>a {@code __Host-} cookie name: read the token from
+   *       it too, as {@link Builder#cookies} with {@link TokenCookies.Builder#accessCookie}</td></tr>
+   *   <tr><td>{@code allowed-origins}</td><td>origins separated by commas or whitespace, as
+   *       {@link TokenCookies.Builder#allowedOrigins}; needs {@code access-cookie}</td></tr>
    * </table>
    *
    * <p>Exactly one of {@code token-service-attribute} and {@code store-directory} is required.
@@ -216,6 +230,17 @@ public final class BearerTokenFilter implements Filter {
     }
     Credentials credentials =
         Credentials.read(request, current.allowQuery(), current.allowForm());
+    TokenCookies cookies = current.cookies();
+    if (credentials.kind() == Credentials.Kind.NONE && cookies != null) {
+      credentials = Credentials.fromCookie(cookies.accessTokens(request));
+      if (credentials.kind() != Credentials.Kind.NONE && !cookies.acceptsOrigin(request)) {
+        // Not counted: the address is the victim's browser, which another page made send this.
+        LOG.debug("refused a cross-origin {} carried by the access cookie from {}",
+            request.getMethod(), client);
+        Refusal.CROSS_ORIGIN.send(response, current.realm());
+        return;
+      }
+    }
     if (credentials.kind() == Credentials.Kind.NONE) {
       Refusal.NO_CREDENTIALS.send(response, current.realm());
       return;
@@ -297,12 +322,15 @@ public final class BearerTokenFilter implements Filter {
         }
       }
       request.setAttribute(SESSION_ATTRIBUTE, session);
-      if (credentials.source() == Credentials.Source.QUERY) {
-        // RFC 6750 section 2.3: a URI carrying a token must not be cached in shared caches.
+      boolean byCookie = credentials.source() == Credentials.Source.COOKIE;
+      if (byCookie || credentials.source() == Credentials.Source.QUERY) {
+        // RFC 6750 section 2.3: a URI carrying a token must not be cached in shared caches; nor
+        // may an answer to a cookie, which, unlike Authorization, does not keep shared caches off.
         response.setHeader("Cache-Control", "private");
       }
       TokenPrincipal principal = new TokenPrincipal(session.subject(), session.id());
-      chain.doFilter(new AuthenticatedRequest(request, principal), response);
+      chain.doFilter(new AuthenticatedRequest(request, principal,
+          byCookie ? COOKIE_AUTH_TYPE : AUTH_TYPE), response);
       return;
     }
     AuthResult.Reason reason = ((AuthResult.Rejected) result).reason();
@@ -380,6 +408,7 @@ public final class BearerTokenFilter implements Filter {
       TrustedProxies proxies,
       boolean allowQuery,
       boolean allowForm,
+      TokenCookies cookies,
       Clock clock,
       AtomicLong nextFailureLog) {}
 
@@ -401,6 +430,7 @@ public final class BearerTokenFilter implements Filter {
     private Duration sessionWindow;
     private String[] proxies;
     private String forwardedHeader;
+    private TokenCookies cookies;
 
     private Builder(TokenService tokenService) {
       this.tokenService = tokenService;
@@ -554,6 +584,26 @@ public final class BearerTokenFilter implements Filter {
       return this;
     }
 
+    /**
+     * Also reads the token from {@code cookies}' access cookie, for browsers, when a request
+     * sends none by {@code Authorization} (or an allowed parameter): a Bearer request is never
+     * changed by a cookie. An unsafe request (anything but GET, HEAD, OPTIONS, TRACE) carried by
+     * the cookie must pass {@link TokenCookies#acceptsOrigin}, else it gets 403
+     * {@code forbidden}, before any lookup and without counting as a failure of its address.
+     * Two access cookies are an invalid request (400). Answers the cookie authenticated get
+     * {@code Cache-Control: private} and {@code getAuthType()} {@value #COOKIE_AUTH_TYPE}.
+     * Setting the cookies at login and refresh is the application's: see {@link TokenCookies}.
+     * Default: off, cookies are never read.
+     *
+     * @throws NullPointerException if {@code cookies} is {@code null}
+     * @throws IllegalStateException if already set
+     */
+    public Builder cookies(TokenCookies cookies) {
+      requireUnset(this.cookies, "cookies");
+      this.cookies = Objects.requireNonNull(cookies, "cookies");
+      return this;
+    }
+
     /** The filter, ready to register; {@code init} will not change it. */
     public BearerTokenFilter build() {
       WindowLimiter limiter = new WindowLimiter(
@@ -572,6 +622,7 @@ public final class BearerTokenFilter implements Filter {
               proxies),
           Boolean.TRUE.equals(allowQuery),
           Boolean.TRUE.equals(allowForm),
+          cookies,
           clock == null ? Clock.systemUTC() : clock,
           new AtomicLong(Long.MIN_VALUE)));
     }

@@ -27,6 +27,9 @@ import java.util.Locale;
  *       touched and so not looked at.
  * </ul>
  *
+ * <p>The access cookie ({@link TokenCookies}), when the filter reads one, counts only when the
+ * request sends no token by any of these: a Bearer request is never changed by a cookie.
+ *
  * <p>Once a token comes by a usable method, any other token in the request (by another method,
  * allowed or not, or a second value of the same parameter) makes it an invalid request. Tokens
  * longer than {@link #MAX_TOKEN_LENGTH} break the grammar.
@@ -55,7 +58,9 @@ final class Credentials {
   enum Source {
     HEADER,
     QUERY,
-    FORM
+    FORM,
+    /** The access cookie of {@link TokenCookies}, read only when nothing else was sent. */
+    COOKIE
   }
 
   private static final Credentials NONE = new Credentials(Kind.NONE, null, null, null);
@@ -119,6 +124,21 @@ final class Credentials {
       return invalidRequest("more than one access token");
     }
     return of(presented.get(0), queryTokens.isEmpty() ? Source.FORM : Source.QUERY);
+  }
+
+  /**
+   * The credentials in the access cookie's {@code values}: none, one token, or an invalid
+   * request for several (a browser sends one {@code __Host-} cookie of a name; more is forged or
+   * ambiguous).
+   */
+  static Credentials fromCookie(List<String> values) {
+    if (values.isEmpty()) {
+      return NONE;
+    }
+    if (values.size() > 1) {
+      return invalidRequest("more than one access cookie");
+    }
+    return of(values.get(0), Source.COOKIE);
   }
 
   /**

@@ -35,13 +35,15 @@ final class InitParams {
   static final String FORWARDED_HEADER = "forwarded-header";
   static final String SESSION_RATE_LIMIT = "session-rate-limit";
   static final String SESSION_RATE_WINDOW_SECONDS = "session-rate-window-seconds";
+  static final String ACCESS_COOKIE = "access-cookie";
+  static final String ALLOWED_ORIGINS = "allowed-origins";
 
   static final String FILE_STORE_CLASS = "dev.tokenkeeper.store.file.FileTokenStore";
 
   private static final Set<String> KNOWN = Set.of(TOKEN_SERVICE_ATTRIBUTE, STORE_DIRECTORY, REALM,
       PUBLIC_PATHS, FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, ALLOW_QUERY_PARAMETER,
       ALLOW_FORM_PARAMETER, TRUSTED_PROXIES, FORWARDED_HEADER, SESSION_RATE_LIMIT,
-      SESSION_RATE_WINDOW_SECONDS);
+      SESSION_RATE_WINDOW_SECONDS, ACCESS_COOKIE, ALLOWED_ORIGINS);
 
   /**
    * A filter configured from init-params, and the store it opened itself (to close), or
@@ -156,6 +158,7 @@ final class InitParams {
     String forwardedHeader;
     Integer sessionLimit;
     Duration sessionWindow;
+    TokenCookies cookies;
 
     static Options read(FilterConfig config) {
       Options options = new Options();
@@ -205,6 +208,20 @@ final class InitParams {
         check(SESSION_RATE_LIMIT + "/" + SESSION_RATE_WINDOW_SECONDS, () -> BearerTokenFilter
             .Builder.checkLimit("sessionRateLimit", "session rate window", options.sessionLimit, options.sessionWindow));
       }
+      String accessCookie = param(config, ACCESS_COOKIE);
+      String origins = param(config, ALLOWED_ORIGINS);
+      if (origins != null && accessCookie == null) {
+        throw new IllegalArgumentException("init-param " + ALLOWED_ORIGINS + " needs "
+            + ACCESS_COOKIE + " (the origins matter only for requests carried by the cookie)");
+      }
+      if (accessCookie != null) {
+        TokenCookies.Builder cookies = TokenCookies.builder();
+        check(ACCESS_COOKIE, () -> cookies.accessCookie(accessCookie));
+        if (origins != null) {
+          check(ALLOWED_ORIGINS, () -> cookies.allowedOrigins(origins.split("[,\\s]+")));
+        }
+        options.cookies = cookies.build();
+      }
       return options;
     }
 
@@ -233,6 +250,9 @@ final class InitParams {
       }
       if (sessionLimit != null) {
         builder.sessionRateLimit(sessionLimit, sessionWindow);
+      }
+      if (cookies != null) {
+        builder.cookies(cookies);
       }
       return builder.build();
     }

@@ -70,7 +70,8 @@ final class PublicPaths {
     return false;
   }
 
-  private static void requireValid(String path, String root) {
+  /** Checks {@code root}, a path without its subtree suffix; messages name {@code path}. */
+  static void requireValid(String path, String root) {
     if (!root.startsWith("/")) {
       throw new IllegalArgumentException("public path must start with \"/\": " + path);
     }

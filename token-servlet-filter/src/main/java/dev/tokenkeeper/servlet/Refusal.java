@@ -20,7 +20,7 @@ record Refusal(int status, String error, String description, ChallengeKind chall
 
   /** The {@code WWW-Authenticate} header a refusal carries. */
   enum ChallengeKind {
-    /** None: the refusal is not about credentials (429, 500, 503). */
+    /** None: the refusal is not about credentials (403, 429, 500, 503). */
     NONE,
     /** The realm only, for a request that presented no credentials. */
     REALM_ONLY,
@@ -37,6 +37,13 @@ record Refusal(int status, String error, String description, ChallengeKind chall
   static final Refusal INVALID_TOKEN =
       new Refusal(401, "invalid_token", "the access token is invalid, expired or revoked",
           ChallengeKind.WITH_ERROR);
+
+  /**
+   * An unsafe request carried by the access cookie from another origin: a forgery, refused before
+   * any lookup and not counted against the address, which is the victim's.
+   */
+  static final Refusal CROSS_ORIGIN =
+      new Refusal(403, "forbidden", "cross-origin request refused", ChallengeKind.NONE);
 
   /** A client address past its failure limit. Retry-After is added by the caller. */
   static final Refusal TOO_MANY_FAILURES =

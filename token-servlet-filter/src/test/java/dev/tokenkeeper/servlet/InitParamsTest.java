@@ -282,6 +282,34 @@ class InitParamsTest {
     }
   }
 
+  @Test
+  void accessCookie_readsTheTokenFromThatCookie_andAllowedOriginsMayPost() throws Exception {
+    try (TestServer server = serve(Map.of("access-cookie", "__Host-session",
+        "allowed-origins", "https://app.example, https://admin.example:8443"))) {
+      assertEquals(200, server.get("/api/me", "Cookie", "__Host-session=" + good).statusCode());
+      assertEquals(401, server.get("/api/me", "Cookie", "__Host-tk_access=" + good).statusCode());
+      HttpRequest.Builder post = server.request("/api/me")
+          .POST(HttpRequest.BodyPublishers.noBody())
+          .header("Cookie", "__Host-session=" + good).header("Sec-Fetch-Site", "cross-site");
+      assertEquals(200, TestServer.send(post.copy()
+          .header("Origin", "https://admin.example:8443")).statusCode());
+      assertEquals(403, TestServer.send(post.copy()
+          .header("Origin", "https://evil.example")).statusCode());
+    }
+  }
+
+  @Test
+  void cookieParams_bad_failNamingTheParameter() {
+    assertTrue(failure(Map.of("token-service-attribute", "t", "access-cookie", "session"))
+        .contains("init-param access-cookie: cookie name must start with __Host-"));
+    assertTrue(failure(Map.of("token-service-attribute", "t", "access-cookie", "__Host-s",
+        "allowed-origins", "https://ok.example *"))
+        .contains("init-param allowed-origins: allowed origin must be scheme://host[:port]"));
+    assertTrue(failure(Map.of("token-service-attribute", "t",
+        "allowed-origins", "https://ok.example"))
+        .contains("init-param allowed-origins needs access-cookie"));
+  }
+
   /** Jetty serving a filter configured from {@code params} plus the service attribute. */
   private TestServer serve(Map<String, String> params) throws Exception {
     Map<String, String> all = new LinkedHashMap<>(params);
