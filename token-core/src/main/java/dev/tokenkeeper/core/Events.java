@@ -8,7 +8,9 @@ import java.util.List;
  * Builds {@link SecurityEvent}s and hands them to a service's listeners, each call guarded.
  *
  * <p>With no listener every method returns at its first line: no event, fingerprint or instant is
- * made, so a service without listeners pays one predictable branch per event. A listener's failure
+ * made, so a service without listeners pays one predictable branch per event. An accepted token,
+ * one per authenticated request, is passed as the session already made for the caller, with no
+ * event object: the request path allocates nothing more with listeners than without. A listener's failure
  * goes to the calling thread's uncaught-exception handler, never to the service's caller: an
  * audit hook that throws must not turn a valid login into an error. A {@link VirtualMachineError}
  * (out of memory, a stack overflow) is the machine's failure, not the listener's, and propagates.
@@ -39,10 +41,18 @@ final class Events {
     }
   }
 
-  void authenticated(Instant at, Session session, TokenHash token) {
+  /** The hot path: no event object, only the session the caller gets anyway. */
+  void authenticated(Session session) {
     if (on) {
-      emit(new SecurityEvent.Authenticated(at, session.subject(), session.id(),
-          token.fingerprint()));
+      for (SecurityEventListener listener : listeners) {
+        try {
+          listener.onAuthenticated(session);
+        } catch (VirtualMachineError e) {
+          throw e;
+        } catch (Throwable t) {
+          report(t);
+        }
+      }
     }
   }
 

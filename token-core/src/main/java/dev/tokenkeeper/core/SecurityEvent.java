@@ -6,8 +6,10 @@ import java.util.Objects;
 /**
  * Something a {@link TokenService} did or refused, as its {@link SecurityEventListener}s see it.
  *
- * <p>Every call of {@code authenticate} ends in exactly one of {@link Authenticated},
- * {@link Refused}, {@link ClientMismatch} or {@link StoreUnavailable}; every {@code refresh} in
+ * <p>Every call of {@code authenticate} ends in exactly one of
+ * {@link SecurityEventListener#onAuthenticated} (an accepted token: the hot path, so it has no
+ * event object), {@link Refused}, {@link ClientMismatch} or {@link StoreUnavailable}; every
+ * {@code refresh} in
  * one of {@link Refreshed}, {@link Refused}, {@link ClientMismatch}, {@link ReuseDetected} (then
  * {@link Revoked} with {@link RevocationCause#REUSE} once the session is revoked) or
  * {@link StoreUnavailable}. An issue ends in {@link Issued}, a revocation of a live session in
@@ -53,15 +55,6 @@ public sealed interface SecurityEvent {
       if (refreshFingerprint != null) {
         requireFingerprint(refreshFingerprint, "refreshFingerprint");
       }
-    }
-  }
-
-  /** A token was accepted. The most frequent event: one per authenticated request. */
-  record Authenticated(Instant at, String subject, SessionId sessionId, String tokenFingerprint)
-      implements SecurityEvent {
-    public Authenticated {
-      requireSession(at, subject, sessionId);
-      requireFingerprint(tokenFingerprint, "tokenFingerprint");
     }
   }
 

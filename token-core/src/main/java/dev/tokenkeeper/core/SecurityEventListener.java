@@ -27,11 +27,19 @@ package dev.tokenkeeper.core;
  * happened; the other listeners still get the event.
  *
  * <p><b>Secrecy.</b> Events hold subjects, session ids and 8-hex token fingerprints
- * ({@link TokenHash#fingerprint()}), never a token or its full hash: they are safe to log.
+ * ({@link TokenHash#fingerprint()}), never a token or its full hash: they are safe to log, and
+ * so is the {@link Session} of {@link #onAuthenticated}.
  */
 @FunctionalInterface
 public interface SecurityEventListener {
 
   /** Takes one event. See the class documentation for what it may and must not do. */
   void onEvent(SecurityEvent event);
+
+  /**
+   * A token was accepted: {@code session} is the one {@code authenticate} returns. Called once for
+   * every authenticated request, so no event object is built for it and nothing is allocated: a
+   * listener counting authentications costs the request an increment. Default: nothing.
+   */
+  default void onAuthenticated(Session session) {}
 }

@@ -269,8 +269,9 @@ public final class TokenService {
     if (now.isBefore(session.lastUsedAt().plus(TOUCH_GRANULARITY))) {
       // Used within the last second: recording it again would change nothing worth a write and
       // cost the hot path a copy; expiry then slides at one-second granularity.
-      events.authenticated(now, session, hash);
-      return new AuthResult.Authenticated(view(session, session.lastUsedAt(), end));
+      Session used = view(session, session.lastUsedAt(), end);
+      events.authenticated(used);
+      return new AuthResult.Authenticated(used);
     }
     // A token issued alone is its session and slides with use; a pair's access token keeps its
     // short, fixed life, and its session is renewed by refresh instead.
@@ -278,8 +279,9 @@ public final class TokenService {
         ? lifetimes.slidEnd(session, now) : session.expiresAt();
     store.touch(session.id(), now, expiresAt);
     Instant newEnd = token.expiresAt() == null ? laterOf(end, expiresAt) : end;
-    events.authenticated(now, session, hash);
-    return new AuthResult.Authenticated(view(session, now, newEnd));
+    Session used = view(session, now, newEnd);
+    events.authenticated(used);
+    return new AuthResult.Authenticated(used);
   }
 
   private AuthResult refused(AuthResult.Reason reason, TokenHash hash, SessionRecord record) {

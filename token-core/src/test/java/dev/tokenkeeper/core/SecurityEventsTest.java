@@ -21,15 +21,35 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class SecurityEventsTest {
 
   private final MutableClock clock = MutableClock.startingAt2026();
   private final Outage store = new Outage();
-  private final List<SecurityEvent> heard = new CopyOnWriteArrayList<>();
+  private final List<Object> heard = new CopyOnWriteArrayList<>();
+  private final SecurityEventListener recorder = recorder(heard);
   private final TokenService tokens = TokenService.builder().store(store).clock(clock)
-      .eventListeners(heard::add).build();
+      .eventListeners(recorder).build();
+
+  /** What {@link SecurityEventListener#onAuthenticated} was told, as a recorder keeps it. */
+  record Accepted(Session session) {}
+
+  /** A listener keeping every event and acceptance in {@code heard}, in order. */
+  static SecurityEventListener recorder(List<Object> heard) {
+    return new SecurityEventListener() {
+      @Override
+      public void onEvent(SecurityEvent event) {
+        heard.add(event);
+      }
+
+      @Override
+      public void onAuthenticated(Session session) {
+        heard.add(new Accepted(session));
+      }
+    };
+  }
 
   /** A store that fails every call while {@code down}. */
   static final class Outage extends ForwardingTokenStore {
@@ -95,7 +115,7 @@ class SecurityEventsTest {
   }
 
   /** The one event heard since the last call, cleared. */
-  private <T extends SecurityEvent> T only(Class<T> type) {
+  private <T> T only(Class<T> type) {
     assertEquals(1, heard.size(), () -> "expected one " + type.getSimpleName() + ": " + heard);
     T event = assertInstanceOf(type, heard.get(0));
     heard.clear();
@@ -129,9 +149,8 @@ class SecurityEventsTest {
         .issue("mallory").plaintext();
     heard.clear();
 
-    assertTrue(bound.authenticate(issued.plaintext(), home).isAuthenticated());
-    assertEquals(new SecurityEvent.Authenticated(clock.instant(), "alice", issued.session().id(),
-        fingerprint(issued.plaintext())), only(SecurityEvent.Authenticated.class));
+    AuthResult accepted = bound.authenticate(issued.plaintext(), home);
+    assertEquals(new AuthResult.Authenticated(only(Accepted.class).session()), accepted);
 
     bound.authenticate("tk_garbage", home);
     SecurityEvent.Refused malformed = only(SecurityEvent.Refused.class);
@@ -285,7 +304,7 @@ class SecurityEventsTest {
 
     assertTrue(heard.size() >= 10, heard::toString);
     HexFormat hex = HexFormat.of();
-    for (SecurityEvent event : heard) {
+    for (Object event : heard) {
       String text = event.toString();
       for (String secret : secrets) {
         assertFalse(text.contains(secret), "an event holds a token: " + text);
@@ -301,10 +320,12 @@ class SecurityEventsTest {
     IssuedToken issued = tokens.issue("alice");
     SessionId id = issued.session().id();
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-        () -> new SecurityEvent.Authenticated(clock.instant(), "alice", id, issued.plaintext()));
+        () -> new SecurityEvent.ReuseDetected(clock.instant(), "alice", id, issued.plaintext()));
     assertFalse(refused.getMessage().contains(issued.plaintext()));
+    assertThrows(NullPointerException.class,
+        () -> new SecurityEvent.Revoked(clock.instant(), "alice", null, RevocationCause.USER));
     assertThrows(IllegalArgumentException.class,
-        () -> new SecurityEvent.Authenticated(clock.instant(), "alice", id, "ABCDEF12"));
+        () -> new SecurityEvent.ReuseDetected(clock.instant(), "alice", id, "ABCDEF12"));
     assertThrows(IllegalArgumentException.class, () -> new SecurityEvent.Refused(clock.instant(),
         Operation.AUTHENTICATE, AuthResult.Reason.REUSED, null, null, null));
   }
@@ -314,9 +335,9 @@ class SecurityEventsTest {
     TokenService.Builder builder = TokenService.builder().store(store);
     assertThrows(IllegalArgumentException.class, builder::eventListeners);
     assertThrows(NullPointerException.class,
-        () -> TokenService.builder().eventListeners(heard::add, null));
-    TokenService.Builder once = TokenService.builder().store(store).eventListeners(heard::add);
-    assertThrows(IllegalStateException.class, () -> once.eventListeners(heard::add));
+        () -> TokenService.builder().eventListeners(recorder, null));
+    TokenService.Builder once = TokenService.builder().store(store).eventListeners(recorder);
+    assertThrows(IllegalStateException.class, () -> once.eventListeners(recorder));
 
     TokenService derived = tokens.toBuilder().absoluteTtl(Duration.ofDays(1)).build();
     heard.clear();
@@ -333,14 +354,10 @@ class SecurityEventsTest {
   void throwingListeners_neverChangeAnAnswer_andTheOthersStillHearEverything() throws Exception {
     long seed = TestSeed.of("throwingListeners_neverChangeAnAnswer");
     AtomicInteger reported = new AtomicInteger();
-    List<SecurityEvent> after = new ArrayList<>();
-    SecurityEventListener runtime = event -> {
-      throw new IllegalStateException("listener bug");
-    };
-    SecurityEventListener error = event -> {
-      throw new AssertionError("listener assertion");
-    };
-    SecurityEventListener checked = event -> sneakyThrow(new IOException("listener I/O"));
+    List<Object> after = new ArrayList<>();
+    SecurityEventListener runtime = throwing(() -> new IllegalStateException("listener bug"));
+    SecurityEventListener error = throwing(() -> new AssertionError("listener assertion"));
+    SecurityEventListener checked = throwing(() -> new IOException("listener I/O"));
     Thread thread = Thread.currentThread();
     Thread.UncaughtExceptionHandler previous = thread.getUncaughtExceptionHandler();
     thread.setUncaughtExceptionHandler((t, e) -> {
@@ -348,23 +365,40 @@ class SecurityEventsTest {
       throw new IllegalStateException("even the handler fails");
     });
     try {
-      List<SecurityEvent> alone = new ArrayList<>();
+      List<Object> alone = new ArrayList<>();
       MutableClock plainClock = MutableClock.startingAt2026();
       MutableClock hookedClock = MutableClock.startingAt2026();
       TokenService plain = TokenService.builder().store(new InMemoryTokenStore())
-          .clock(plainClock).secureRandom(seeded(seed)).eventListeners(alone::add).build();
+          .clock(plainClock).secureRandom(seeded(seed)).eventListeners(recorder(alone)).build();
       TokenService hooked = TokenService.builder().store(new InMemoryTokenStore())
           .clock(hookedClock).secureRandom(seeded(seed))
-          .eventListeners(runtime, error, checked, after::add).build();
+          .eventListeners(runtime, error, checked, recorder(after)).build();
       List<String> plainAnswers = script(plain, plainClock, new Random(seed));
       List<String> hookedAnswers = script(hooked, hookedClock, new Random(seed));
       assertEquals(plainAnswers, hookedAnswers, TestSeed.replay(seed));
-      assertFalse(alone.isEmpty());
+      assertTrue(alone.stream().anyMatch(e -> e instanceof Accepted), TestSeed.replay(seed));
+      assertTrue(alone.stream().anyMatch(e -> e instanceof SecurityEvent.Refused),
+          TestSeed.replay(seed));
       assertEquals(alone, after, TestSeed.replay(seed));
       assertEquals(3 * after.size(), reported.get(), TestSeed.replay(seed));
     } finally {
       thread.setUncaughtExceptionHandler(previous);
     }
+  }
+
+  /** A listener throwing a new {@code failure} from both its methods. */
+  private static SecurityEventListener throwing(Supplier<Throwable> failure) {
+    return new SecurityEventListener() {
+      @Override
+      public void onEvent(SecurityEvent event) {
+        sneakyThrow(failure.get());
+      }
+
+      @Override
+      public void onAuthenticated(Session session) {
+        sneakyThrow(failure.get());
+      }
+    };
   }
 
   /** 300 random calls on {@code tokens}; each answer as text, secrets included, to compare. */
@@ -423,9 +457,7 @@ class SecurityEventsTest {
   void listenerOutOfMemory_isTheMachinesFailure_andPropagates() {
     OutOfMemoryError oom = new OutOfMemoryError("test");
     TokenService failing = TokenService.builder().store(new InMemoryTokenStore())
-        .eventListeners(event -> {
-          throw oom;
-        }).build();
+        .eventListeners(throwing(() -> oom)).build();
     assertSame(oom, assertThrows(OutOfMemoryError.class, () -> failing.issue("alice")));
   }
 
@@ -452,7 +484,7 @@ class SecurityEventsTest {
     for (int t = 0; t < threads; t++) {
       SessionId id = issued.get(t).session().id();
       assertEquals(calls / 2, heard.stream()
-          .filter(e -> e instanceof SecurityEvent.Authenticated a && a.sessionId().equals(id))
+          .filter(e -> e instanceof Accepted a && a.session().id().equals(id))
           .count());
     }
     assertEquals(threads * calls / 2, heard.stream()

@@ -109,6 +109,27 @@ class TimedTokenStoreTest {
   }
 
   @Test
+  void timedWrites_timesTheDurableWritesOnly() {
+    SimpleMeterRegistry own = new SimpleMeterRegistry(SimpleConfig.DEFAULT, meterClock);
+    TokenService service = TokenService.builder()
+        .store(TokenMetrics.builder(own).build().timedWrites(slow)).clock(clock).build();
+    IssuedToken issued = service.issue("alice");
+    clock.advance(Duration.ofMinutes(1));
+    service.authenticate(issued.plaintext());
+    service.sessions("alice");
+    service.revoke(issued.plaintext());
+    assertEquals(7, own.get("tokenkeeper.store.operations")
+        .tags("operation", "create", "outcome", "success").timer()
+        .totalTime(TimeUnit.MILLISECONDS));
+    assertEquals(1, own.get("tokenkeeper.store.operations")
+        .tags("operation", "revoke_session", "outcome", "success").timer().count());
+    for (String read : List.of("find", "find_session", "find_sessions", "touch")) {
+      assertTrue(own.find("tokenkeeper.store.operations").tag("operation", read).timers()
+          .isEmpty(), read + " is timed");
+    }
+  }
+
+  @Test
   void answers_areTheStoresOwn() {
     IssuedPair pair = tokens.issuePair("alice", null, Client.UNKNOWN);
     Optional<TokenEntry> found = timed.find(TokenHash.sha256(pair.refreshPlaintext()));
