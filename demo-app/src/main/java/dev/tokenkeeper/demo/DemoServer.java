@@ -5,6 +5,7 @@ import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.servlet.BearerTokenFilter;
 import dev.tokenkeeper.store.file.FileTokenStore;
 import dev.tokenkeeper.store.redis.RedisTokenStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.URI;
@@ -32,7 +33,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * The demo backend: Jetty 12 (ee10) with the Bearer filter in front of {@code /api/*} and
  * {@code /auth/*}, tokens in a {@link FileTokenStore} under the data directory (or in Redis with
  * {@code --store}), and proposals in a JSON file in the data directory; HTTPS only with
- * {@code --tls-keystore}. Built only from Tokenkeeper's public API, as an application would be.
+ * {@code --tls-keystore}; metrics at {@code /metrics} and an audit log ({@link Observability}). Built only from Tokenkeeper's public API, as an application would be.
  */
 final class DemoServer implements AutoCloseable {
 
@@ -47,12 +48,15 @@ final class DemoServer implements AutoCloseable {
   private final ServerConnector connector;
   private final TokenStore store;
   private final String scheme;
+  private final Observability observability;
 
-  private DemoServer(Server server, ServerConnector connector, TokenStore store, String scheme) {
+  private DemoServer(Server server, ServerConnector connector, TokenStore store, String scheme,
+      Observability observability) {
     this.server = server;
     this.connector = connector;
     this.store = store;
     this.scheme = scheme;
+    this.observability = observability;
   }
 
   /**
@@ -80,10 +84,16 @@ final class DemoServer implements AutoCloseable {
     PrivateFiles.check(dataDir);
     SslContextFactory.Server tls = options.tlsKeystore() == null ? null
         : Tls.contextFactory(options.tlsKeystore(), env.get(DemoOptions.TLS_PASSWORD_ENV));
-    TokenStore store = openStore(options, dataDir, clock, env);
+    Observability observability = new Observability();
+    TokenStore store;
     try {
-      TokenService tokens = TokenService.builder()
-          .store(store)
+      store = openStore(options, dataDir, clock, env, observability.registry());
+    } catch (RuntimeException e) {
+      observability.close();
+      throw e;
+    }
+    try {
+      TokenService tokens = observability.observe(TokenService.builder(), store)
           .clock(clock)
           .accessTtl(ACCESS_TTL)
           .build();
@@ -127,6 +137,8 @@ final class DemoServer implements AutoCloseable {
           new AuthServlet(tokens, clock, passwords, devices, cap)), "/auth/*");
       context.addServlet(new ServletHolder(new ProposalServlet(proposals)), "/api/*");
       context.addServlet(new ServletHolder(new HealthServlet()), "/health");
+      context.addServlet(new ServletHolder(
+          new MetricsServlet(observability.registry(), options.metricsPublic())), "/metrics");
       context.addServlet(new ServletHolder(new NotFoundServlet()), "/");
 
       // Lets requests in flight finish on stop, while new ones are refused.
@@ -134,18 +146,19 @@ final class DemoServer implements AutoCloseable {
       server.setErrorHandler(new JsonErrorHandler());
       server.setStopTimeout(5_000);
       server.start();
-      return new DemoServer(server, connector, store, options.scheme());
+      return new DemoServer(server, connector, store, options.scheme(), observability);
     } catch (Exception | Error e) {
       store.close();
+      observability.close();
       throw e;
     }
   }
 
   /** The store {@code --store} names (PostgreSQL or Redis), else the file store in the data dir. */
   private static TokenStore openStore(DemoOptions options, Path dataDir, Clock clock,
-      Map<String, String> env) {
+      Map<String, String> env, MeterRegistry registry) {
     if (JdbcStores.isPostgres(options.store())) {
-      return JdbcStores.open(options.store(), env);
+      return JdbcStores.open(options.store(), env, registry);
     }
     if (options.store() != null) {
       return RedisTokenStore.builder()
@@ -178,7 +191,11 @@ final class DemoServer implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("could not stop the server cleanly", e);
     } finally {
-      store.close();
+      try {
+        store.close();
+      } finally {
+        observability.close();
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.store.jdbc.JdbcTokenStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -54,8 +55,11 @@ final class JdbcStores {
     return store;
   }
 
-  /** Opens the pool and the store; closing the store closes the pool too. */
-  static TokenStore open(String store, Map<String, String> env) {
+  /**
+   * Opens the pool and the store; closing the store closes the pool too. The pool publishes its
+   * usage ({@code hikaricp.connections.*}) on {@code registry}.
+   */
+  static TokenStore open(String store, Map<String, String> env, MeterRegistry registry) {
     URI uri = parse(store);
     String[] userInfo = uri.getRawUserInfo().split(":", 2);
     String password = env.get(PASSWORD_ENV);
@@ -73,6 +77,7 @@ final class JdbcStores {
     config.setConnectionTimeout(2_000);
     config.setValidationTimeout(1_000);
     config.setMaximumPoolSize(10);
+    config.setMetricRegistry(registry);
     HikariDataSource pool = new HikariDataSource(config);
     try {
       JdbcTokenStore jdbc = JdbcTokenStore.builder().dataSource(pool)
