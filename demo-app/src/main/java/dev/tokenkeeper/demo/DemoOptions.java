@@ -20,9 +20,11 @@ import java.util.Objects;
  * @param tlsKeystore a PKCS12 keystore to serve HTTPS with, or {@code null} for HTTP
  * @param insecureHttp whether plain HTTP may be served on a non-loopback address
  * @param maxSessions live sessions per user; the idlest is ended past it
+ * @param metricsPublic whether {@code /metrics} answers callers beyond this host
  */
 record DemoOptions(int port, String host, Path dataDir, String store, boolean help,
-    List<String> trustedProxies, Path tlsKeystore, boolean insecureHttp, int maxSessions) {
+    List<String> trustedProxies, Path tlsKeystore, boolean insecureHttp, int maxSessions,
+    boolean metricsPublic) {
 
   /** The environment variable holding the keystore's password. */
   static final String TLS_PASSWORD_ENV = "TOKENKEEPER_TLS_PASSWORD";
@@ -45,12 +47,20 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
       "                       " + TLS_PASSWORD_ENV,
       "  --insecure-http      allow plain HTTP on an address other than loopback",
       "  --max-sessions N     live sessions per user, the idlest ended past it (default 10)",
+      "  --metrics-public     serve /metrics to any caller, not only from this host",
       "  --help               print this help and exit");
 
   DemoOptions {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(dataDir, "dataDir");
     trustedProxies = List.copyOf(trustedProxies);
+  }
+
+  /** Options with {@code /metrics} for this host only. */
+  DemoOptions(int port, String host, Path dataDir, String store, boolean help,
+      List<String> trustedProxies, Path tlsKeystore, boolean insecureHttp, int maxSessions) {
+    this(port, host, dataDir, store, help, trustedProxies, tlsKeystore, insecureHttp, maxSessions,
+        false);
   }
 
   /** Options as before HTTPS and proxies: plain HTTP, no proxies, the default session cap. */
@@ -81,12 +91,13 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
     Path keystore = null;
     boolean insecure = false;
     int maxSessions = SessionCap.DEFAULT_MAX;
+    boolean metricsPublic = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
         case "--help", "-h" -> {
           return new DemoOptions(port, host, dataDir, store, true, proxies, keystore, insecure,
-              maxSessions);
+              maxSessions, metricsPublic);
         }
         case "--port" -> port = parseInt(valueOf(args, ++i, arg), arg, 0, 65535);
         case "--host" -> host = nonBlank(valueOf(args, ++i, arg), arg);
@@ -97,6 +108,7 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
         case "--insecure-http" -> insecure = true;
         case "--max-sessions" -> maxSessions =
             parseInt(valueOf(args, ++i, arg), arg, 1, 1_000);
+        case "--metrics-public" -> metricsPublic = true;
         default -> throw new IllegalArgumentException(
             "unknown option '" + arg + "' (try --help)");
       }
@@ -106,7 +118,7 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
           + " HTTPS with --tls-keystore FILE, or pass --insecure-http to send tokens in clear");
     }
     return new DemoOptions(port, host, dataDir, store, false, proxies, keystore, insecure,
-        maxSessions);
+        maxSessions, metricsPublic);
   }
 
   private static boolean isLoopback(String host) {

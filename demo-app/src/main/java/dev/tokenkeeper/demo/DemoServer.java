@@ -6,6 +6,7 @@ import dev.tokenkeeper.servlet.BearerTokenFilter;
 import dev.tokenkeeper.servlet.TokenCookies;
 import dev.tokenkeeper.store.file.FileTokenStore;
 import dev.tokenkeeper.store.redis.RedisTokenStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.URI;
@@ -34,8 +35,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * {@code /auth/*}, tokens in a {@link FileTokenStore} under the data directory (or in Redis with
  * {@code --store}), and proposals in a JSON file in the data directory; HTTPS only with
  * {@code --tls-keystore}. The page at {@code /} signs in with the filter's cookie transport; API
- * clients send {@code Authorization: Bearer}. Built only from Tokenkeeper's public API, as an
- * application would be.
+ * clients send {@code Authorization: Bearer}. Metrics at {@code /metrics} and an audit log
+ * ({@link Observability}). Built only from Tokenkeeper's public API, as an application would be.
  */
 final class DemoServer implements AutoCloseable {
 
@@ -50,12 +51,15 @@ final class DemoServer implements AutoCloseable {
   private final ServerConnector connector;
   private final TokenStore store;
   private final String scheme;
+  private final Observability observability;
 
-  private DemoServer(Server server, ServerConnector connector, TokenStore store, String scheme) {
+  private DemoServer(Server server, ServerConnector connector, TokenStore store, String scheme,
+      Observability observability) {
     this.server = server;
     this.connector = connector;
     this.store = store;
     this.scheme = scheme;
+    this.observability = observability;
   }
 
   /**
@@ -83,10 +87,16 @@ final class DemoServer implements AutoCloseable {
     PrivateFiles.check(dataDir);
     SslContextFactory.Server tls = options.tlsKeystore() == null ? null
         : Tls.contextFactory(options.tlsKeystore(), env.get(DemoOptions.TLS_PASSWORD_ENV));
-    TokenStore store = openStore(options, dataDir, clock, env);
+    Observability observability = new Observability();
+    TokenStore store;
     try {
-      TokenService tokens = TokenService.builder()
-          .store(store)
+      store = openStore(options, dataDir, clock, env, observability.registry());
+    } catch (RuntimeException e) {
+      observability.close();
+      throw e;
+    }
+    try {
+      TokenService tokens = observability.observe(TokenService.builder(), store)
           .clock(clock)
           .accessTtl(ACCESS_TTL)
           .build();
@@ -137,6 +147,8 @@ final class DemoServer implements AutoCloseable {
       for (String path : PageServlet.PATHS) {
         context.addServlet(page, path);
       }
+      context.addServlet(new ServletHolder(
+          new MetricsServlet(observability.registry(), options.metricsPublic())), "/metrics");
       context.addServlet(new ServletHolder(new NotFoundServlet()), "/");
 
       // Lets requests in flight finish on stop, while new ones are refused.
@@ -144,18 +156,19 @@ final class DemoServer implements AutoCloseable {
       server.setErrorHandler(new JsonErrorHandler());
       server.setStopTimeout(5_000);
       server.start();
-      return new DemoServer(server, connector, store, options.scheme());
+      return new DemoServer(server, connector, store, options.scheme(), observability);
     } catch (Exception | Error e) {
       store.close();
+      observability.close();
       throw e;
     }
   }
 
   /** The store {@code --store} names (PostgreSQL or Redis), else the file store in the data dir. */
   private static TokenStore openStore(DemoOptions options, Path dataDir, Clock clock,
-      Map<String, String> env) {
+      Map<String, String> env, MeterRegistry registry) {
     if (JdbcStores.isPostgres(options.store())) {
-      return JdbcStores.open(options.store(), env);
+      return JdbcStores.open(options.store(), env, registry);
     }
     if (options.store() != null) {
       return RedisTokenStore.builder()
@@ -188,7 +201,11 @@ final class DemoServer implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("could not stop the server cleanly", e);
     } finally {
-      store.close();
+      try {
+        store.close();
+      } finally {
+        observability.close();
+      }
     }
   }
 

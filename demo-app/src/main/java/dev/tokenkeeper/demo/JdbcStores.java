@@ -11,6 +11,7 @@ import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.store.jdbc.JdbcTokenStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -58,12 +59,13 @@ final class JdbcStores {
   }
 
   /**
-   * Opens the pool and the store; closing the store closes the pool too.
+   * Opens the pool and the store; closing the store closes the pool too. The pool publishes its
+   * usage ({@code hikaricp.connections.*}) on {@code registry}.
    *
    * @throws StoreUnavailableException if the database cannot be reached or refuses the login,
    *     saying why in words that hold no password
    */
-  static TokenStore open(String store, Map<String, String> env) {
+  static TokenStore open(String store, Map<String, String> env, MeterRegistry registry) {
     URI uri = parse(store);
     String[] userInfo = uri.getRawUserInfo().split(":", 2);
     String user = URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8);
@@ -87,6 +89,7 @@ final class JdbcStores {
     config.setConnectionTimeout(2_000);
     config.setValidationTimeout(1_000);
     config.setMaximumPoolSize(10);
+    config.setMetricRegistry(registry);
     HikariDataSource pool;
     try {
       pool = new HikariDataSource(config);

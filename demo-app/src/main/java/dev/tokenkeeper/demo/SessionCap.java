@@ -1,5 +1,6 @@
 package dev.tokenkeeper.demo;
 
+import dev.tokenkeeper.core.RevocationCause;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.TokenService;
@@ -42,7 +43,7 @@ final class SessionCap {
           .filter(s -> !s.id().equals(current))
           .min(Comparator.comparing(Session::lastUsedAt))
           .orElseThrow();
-      if (tokens.revokeSession(subject, idlest.id())) {
+      if (tokens.revokeSession(subject, idlest.id(), RevocationCause.CAP)) {
         ended++;
       }
     }

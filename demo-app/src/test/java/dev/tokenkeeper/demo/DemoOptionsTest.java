@@ -47,6 +47,13 @@ class DemoOptionsTest {
   }
 
   @Test
+  void parse_metricsPublic_isOffUnlessGiven() {
+    assertFalse(DemoOptions.parse().metricsPublic());
+    assertTrue(DemoOptions.parse("--metrics-public").metricsPublic());
+    assertTrue(DemoOptions.USAGE.contains("--metrics-public"));
+  }
+
+  @Test
   void parse_newOptions() {
     DemoOptions options = DemoOptions.parse("--trusted-proxy", "10.0.0.0/8", "--trusted-proxy",
         "::1", "--tls-keystore", "/tmp/k.p12", "--host", "0.0.0.0", "--max-sessions", "3");

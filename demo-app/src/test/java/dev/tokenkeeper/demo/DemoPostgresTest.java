@@ -59,6 +59,18 @@ class DemoPostgresTest {
   }
 
   @Test
+  void metrics_showTheConnectionPoolAndTheStoreCalls() {
+    DemoClient a = new DemoClient(first.uri());
+    String token = a.token("alice@example.com", "wonderland");
+    assertEquals(200, a.send("GET", "/api/proposals", token, null).statusCode());
+    String page = a.send("GET", "/metrics", null, null).body();
+    // HikariCP's own meters, tagged with the pool's name.
+    assertTrue(page.contains("hikaricp_connections_active{pool=\"tokenkeeper\"}"), page);
+    assertTrue(page.contains("tokenkeeper_store_operations_seconds_count"
+        + "{operation=\"find\",outcome=\"success\"} 1"), page);
+  }
+
+  @Test
   void databaseDown_bothInstancesAnswer503WithinFiveSeconds_andServeAgainWhenItReturns()
       throws Exception {
     outage(postgres::crash, postgres::startServer);

@@ -1,11 +1,13 @@
 package dev.tokenkeeper.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.store.redis.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,6 +46,28 @@ class DemoRedisTest {
   @Test
   void tokenFromOneInstance_worksOnTheOther_andLogoutEverywhereHoldsOnBoth() {
     SharedStoreChecks.tokensWorkOnBoth_andLogoutEverywhereHoldsOnBoth(first, second);
+  }
+
+  @Test
+  void metrics_showThePoolTheStoreCallsAndAnOutage() throws Exception {
+    DemoClient a = new DemoClient(first.uri());
+    String token = a.token("alice@example.com", "wonderland");
+    assertEquals(200, a.send("GET", "/api/proposals", token, null).statusCode());
+    String page = a.send("GET", "/metrics", null, null).body();
+    // Jedis's pool (Apache Commons Pool), as the client publishes it.
+    assertTrue(page.contains("commons_pool2_num_active_objects{"), page);
+    // A store across the network: its lookups are timed too.
+    assertTrue(page.contains("tokenkeeper_store_operations_seconds_count"
+        + "{operation=\"find\",outcome=\"success\"} 1"), page);
+
+    redis.kill();
+    assertEquals(503, a.send("GET", "/api/proposals", token, null).statusCode());
+    Map<String, Double> counters =
+        DemoMetricsTest.counters(a.send("GET", "/metrics", null, null).body());
+    assertEquals(1.0,
+        counters.get("tokenkeeper_authentications_total{result=\"unavailable\"}"));
+    assertEquals(1.0,
+        counters.get("tokenkeeper_store_unavailable_total{operation=\"authenticate\"}"));
   }
 
   @Test

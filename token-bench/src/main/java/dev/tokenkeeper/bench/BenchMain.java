@@ -20,8 +20,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the benchmarks. With no arguments: every JMH group, then Open, HTTP and Stores, each
  * printing a Markdown table of its figures and ratios. {@code open}, {@code http}, {@code stores}
- * (the file store beside Redis and PostgreSQL) or {@code touch} (writes caused by sliding expiry)
- * runs that group alone;
+ * (the file store beside Redis and PostgreSQL), {@code touch} (writes caused by sliding expiry)
+ * or {@code overhead [liveTokens [rounds]]} (observation's cost, interleaved) runs that group alone;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -49,6 +49,9 @@ public final class BenchMain {
     } else if (args[0].equals("touch")) {
       TouchWritesMeasure.run(out, 1_000, java.time.Duration.ofSeconds(30),
           java.time.Duration.ofSeconds(5));
+    } else if (args[0].equals("overhead")) {
+      int live = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
+      OverheadMeasure.run(out, live, args.length > 2 ? Integer.parseInt(args[2]) : 40);
     } else if (args[0].equals("open-child")) {
       OpenMeasure.measureChild(Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (Arrays.stream(args).anyMatch(JMH_INFO::contains)) {
@@ -140,6 +143,18 @@ public final class BenchMain {
         "IssueBenchmark.diskForcePerRecord");
     ratio(out, scores, "Issue SYNC 16 threads / batch-of-64 floor",
         "IssueBenchmark.tokenkeeperSync16Threads", "IssueBenchmark.diskForcePerBatch64");
+    for (String live : List.of("1000", "1000000")) {
+      for (String observe : List.of("EVENTS", "METRICS", "METRICS_ALL_TIMED")) {
+        String with = " liveTokens=" + live + " observe=";
+        ratio(out, scores, "Authenticate " + live + ", 1 thread: " + observe
+                + " / OFF (target >= 0.95)",
+            "MetricsOverheadBenchmark.authenticate" + with + observe,
+            "MetricsOverheadBenchmark.authenticate" + with + "OFF");
+        ratio(out, scores, "Garbage refused, 1 thread: " + observe + " / OFF",
+            "MetricsOverheadBenchmark.rejectGarbage" + with + observe,
+            "MetricsOverheadBenchmark.rejectGarbage" + with + "OFF");
+      }
+    }
     out.flush();
   }
 
@@ -158,7 +173,7 @@ public final class BenchMain {
     double[] top = scores.get(numerator);
     double[] bottom = scores.get(denominator);
     if (top != null && bottom != null) {
-      out.printf(Locale.ROOT, "- %s: %.2f%n", label, top[0] / bottom[0]);
+      out.printf(Locale.ROOT, "- %s: %.3f%n", label, top[0] / bottom[0]);
     }
   }
 }
