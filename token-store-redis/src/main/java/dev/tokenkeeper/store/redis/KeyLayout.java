@@ -29,7 +29,15 @@ import java.util.Map;
  *       {@code <until>:<base64>}, with a TTL ending at {@code until}, so Redis drops it after the
  *       grace window.
  *   <li>{@code k:<session id>}: the set of a session's token ids, so its tokens expire with it.
- *   <li>{@code i:<subject>}: the set of a subject's session ids.
+ *   <li>{@code i:<subject>}: the subject's session ids, a sorted set scored by when (Redis's
+ *       clock) Redis drops each session's keys; members past their score are trimmed whenever a
+ *       script writes the index, so it holds only sessions still in Redis. (The first release of
+ *       layout 2 kept a plain set; scripts convert one in place when they meet it.)
+ *   <li>{@code g:<subject>}: the subject's marker: {@code n}, the number of its last created
+ *       session (each session stores its own as {@code n}) and, after a logout everywhere,
+ *       {@code ra}/{@code rat}: sessions numbered up to {@code ra} were revoked at {@code rat}.
+ *       So a logout everywhere is one O(1) atomic step however many sessions the subject has;
+ *       writing {@code r} on each session then follows in short pages.
  * </ul>
  *
  * <p>Instants are written as fixed-width decimal text (12 digits of offset epoch seconds, then 9
@@ -91,6 +99,10 @@ final class KeyLayout {
     return root + "i:";
   }
 
+  String markerPrefix() {
+    return root + "g:";
+  }
+
   /** The key whose presence says every layout-1 key has been upgraded. */
   String upgradedMarker() {
     return root + "upgraded";
@@ -114,6 +126,10 @@ final class KeyLayout {
 
   String indexKey(String subject) {
     return indexPrefix() + subject;
+  }
+
+  String markerKey(String subject) {
+    return markerPrefix() + subject;
   }
 
   /** The text naming {@code hash} in keys and fields: {@code <scheme>:<hex digest>}. */

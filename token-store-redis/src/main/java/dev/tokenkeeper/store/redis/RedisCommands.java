@@ -15,6 +15,7 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
+import redis.clients.jedis.resps.Tuple;
 
 /**
  * The one way the store talks to Redis: each command or script runs on a pooled connection, and
@@ -96,6 +97,30 @@ final class RedisCommands implements AutoCloseable {
       ScanResult<String> page = read("scan", r -> r.scan(at, params));
       if (!page.getResult().isEmpty()) {
         sum += action.applyAsLong(page.getResult());
+      }
+      cursor = page.getCursor();
+    } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
+    return sum;
+  }
+
+  /**
+   * Walks every member of the sorted set {@code key} with {@code ZSCAN} ({@code batch} at a time)
+   * and hands each non-empty page of members to {@code action}. A member present throughout is
+   * handed over at least once; one added or removed meanwhile may or may not be.
+   *
+   * @return the sum of what {@code action} returned
+   */
+  long scanSorted(String key, int batch, ToLongFunction<List<String>> action) {
+    ScanParams params = new ScanParams().count(batch);
+    long sum = 0;
+    String cursor = ScanParams.SCAN_POINTER_START;
+    do {
+      String at = cursor;
+      ScanResult<Tuple> page = read("zscan", r -> r.zscan(key, at, params));
+      if (!page.getResult().isEmpty()) {
+        List<String> members = new ArrayList<>(page.getResult().size());
+        page.getResult().forEach(tuple -> members.add(tuple.getElement()));
+        sum += action.applyAsLong(members);
       }
       cursor = page.getCursor();
     } while (!ScanParams.SCAN_POINTER_START.equals(cursor));

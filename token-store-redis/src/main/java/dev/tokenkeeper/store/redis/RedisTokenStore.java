@@ -54,7 +54,8 @@ import redis.clients.jedis.util.JedisURIHelper;
  * Version 2, every key under {@code <prefix>v2:} (see {@code KeyLayout}): a hash per session
  * (its fields, the current refresh token's hash, {@code r} once revoked), a hash per token (its
  * session id, own expiry, when rotated), a sealed successor beside a rotated token for the grace
- * window only, a set of each session's tokens and a set of each subject's sessions. No secret is
+ * window only, a set of each session's tokens, an index of each subject's sessions that holds only
+ * sessions still in Redis, and a marker per subject for logout everywhere. No secret is
  * ever sent to Redis, only digests, and a sealed successor opens only with the rotated token's
  * plaintext. A session and all its keys share one TTL, ending at the session's expiry (computed
  * against the configured {@link Clock}, so the application's clock decides, not Redis's) and
@@ -69,8 +70,8 @@ import redis.clients.jedis.util.JedisURIHelper;
  * (each script names the core method it mirrors): a rotation is a compare-and-set on the
  * session's current refresh token that fails once the session is revoked; a revoke is one write
  * on the session; a touch never changes a revoked session; {@link #revokeAll} revokes every
- * session of the subject indexed when it runs, so a session created concurrently is either
- * revoked or created after it (and live). {@link #find} reads a token with its session in one
+ * session of the subject created before it, in one O(1) step (the subject's marker), so a
+ * session created concurrently is either revoked or created after it (and live). {@link #find} reads a token with its session in one
  * script, one round trip. The store needs a single Redis primary (standalone or behind Sentinel);
  * the scripts touch keys they learn from the records, which Redis Cluster does not allow.
  *
@@ -97,16 +98,23 @@ public final class RedisTokenStore implements TokenStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisTokenStore.class);
 
-  private static final LuaScript CREATE = LuaScript.load("create");
-  private static final LuaScript FIND = LuaScript.load("find");
-  private static final LuaScript FIND_SESSIONS = LuaScript.load("find_sessions");
-  private static final LuaScript ROTATE = LuaScript.load("rotate", "stretch");
-  private static final LuaScript REVOKE_SESSION = LuaScript.load("revoke_session");
-  private static final LuaScript REVOKE_ALL = LuaScript.load("revoke_all");
-  private static final LuaScript TOUCH = LuaScript.load("touch", "stretch");
-  private static final LuaScript PURGE = LuaScript.load("purge");
+  private static final LuaScript CREATE = LuaScript.load("create", "shared");
+  private static final LuaScript FIND = LuaScript.load("find", "shared");
+  private static final LuaScript FIND_SESSION = LuaScript.load("find_session", "shared");
+  private static final LuaScript FIND_SESSIONS = LuaScript.load("find_sessions", "shared");
+  private static final LuaScript ROTATE = LuaScript.load("rotate", "shared");
+  private static final LuaScript REVOKE_SESSION = LuaScript.load("revoke_session", "shared");
+  private static final LuaScript REVOKE_ALL = LuaScript.load("revoke_all", "shared");
+  private static final LuaScript REVOKE_COVERED = LuaScript.load("revoke_covered", "shared");
+  private static final LuaScript TOUCH = LuaScript.load("touch", "shared");
+  private static final LuaScript PURGE = LuaScript.load("purge", "shared");
 
   private static final int PURGE_BATCH = 500;
+  /**
+   * Most sessions one script reads or marks: a few milliseconds of Redis's time, so a subject
+   * with a hundred thousand sessions never blocks Redis for long.
+   */
+  static final int SUBJECT_BATCH = 500;
   private static final int NEAR_CACHE_MAX_ENTRIES = 100_000;
 
   private final RedisCommands redis;
@@ -161,6 +169,7 @@ public final class RedisTokenStore implements TokenStore {
     args.add(Long.toString(ttlMillis(session.expiresAt())));
     args.add(id.value());
     args.add(layout.tokenPrefix());
+    args.add(layout.sessionPrefix());
     args.add(Integer.toString(tokens.size()));
     for (TokenRecord token : tokens) {
       args.add(KeyLayout.id(token.hash()));
@@ -168,7 +177,7 @@ public final class RedisTokenStore implements TokenStore {
     }
     args.addAll(KeyLayout.fields(session));
     Object created = redis.write(CREATE, List.of(layout.sessionKey(id), layout.tokensOfKey(id),
-        layout.indexKey(session.subject())), args);
+        layout.indexKey(session.subject()), layout.markerKey(session.subject())), args);
     if (Long.valueOf(0).equals(created)) {
       throw new IllegalArgumentException("a session is already stored under " + id);
     }
@@ -193,7 +202,7 @@ public final class RedisTokenStore implements TokenStore {
       NearCache.Stamp stamp = nearCache == null ? null : nearCache.stamp();
       List<?> reply = RedisCommands.list(redis.read(FIND,
           List.of(layout.tokenKey(hash), layout.successorKey(hash)),
-          List.of(layout.sessionPrefix())));
+          List.of(layout.sessionPrefix(), layout.markerPrefix())));
       if (reply.isEmpty()) {
         return Optional.empty();
       }
@@ -214,26 +223,61 @@ public final class RedisTokenStore implements TokenStore {
   public Optional<SessionRecord> findSession(SessionId id) {
     Objects.requireNonNull(id, "id");
     requireOpen();
-    String key = layout.sessionKey(id);
-    Map<String, String> fields = redis.read("findSession", r -> r.hgetAll(key));
+    Map<String, String> fields = RedisCommands.fields(redis.read(FIND_SESSION,
+        List.of(layout.sessionKey(id)), List.of(layout.markerPrefix())));
     if (fields.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(touches.overlay(layout.decodeSession(id.value(), fields)));
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One script for a subject of up to {@value #SUBJECT_BATCH} sessions; a larger one is read
+   * in pages of that size ({@code ZSCAN}), so Redis is never blocked for long, and is then not
+   * one snapshot: a session created or revoked meanwhile may be seen either way.
+   */
   @Override
   public List<SessionRecord> findSessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
-    List<?> found = RedisCommands.list(redis.read(FIND_SESSIONS,
-        List.of(layout.indexKey(subject)), List.of(layout.sessionPrefix())));
+    String index = layout.indexKey(subject);
+    List<String> args = List.of(layout.sessionPrefix(), layout.markerPrefix(),
+        Integer.toString(SUBJECT_BATCH));
+    List<?> found = RedisCommands.list(redis.read(FIND_SESSIONS, List.of(index), args));
+    if (!isPage(found)) {
+      return decodeSessions(found, new HashSet<>());
+    }
+    List<SessionRecord> sessions = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    redis.scanSorted(index, SUBJECT_BATCH, ids -> {
+      List<String> page = new ArrayList<>(args);
+      page.addAll(ids);
+      sessions.addAll(decodeSessions(
+          RedisCommands.list(redis.read(FIND_SESSIONS, List.of(index), page)), seen));
+      return 0;
+    });
+    return sessions;
+  }
+
+  /** Alternating ids and field lists as sessions, skipping ids already {@code seen}. */
+  private List<SessionRecord> decodeSessions(List<?> found, Set<String> seen) {
     List<SessionRecord> sessions = new ArrayList<>(found.size() / 2);
     for (int i = 0; i + 1 < found.size(); i += 2) {
-      sessions.add(touches.overlay(layout.decodeSession(RedisCommands.text(found.get(i)),
-          RedisCommands.fields(found.get(i + 1)))));
+      String id = RedisCommands.text(found.get(i));
+      if (seen.add(id)) {
+        sessions.add(touches.overlay(layout.decodeSession(id,
+            RedisCommands.fields(found.get(i + 1)))));
+      }
     }
     return sessions;
+  }
+
+  /** Whether a script answered that the subject is large and must be read or marked in pages. */
+  private static boolean isPage(List<?> reply) {
+    return !reply.isEmpty() && !(reply.get(0) instanceof Long)
+        && "page".equals(RedisCommands.text(reply.get(0)));
   }
 
   /**
@@ -263,7 +307,8 @@ public final class RedisTokenStore implements TokenStore {
         rotation.successor() == null ? "1" : Long.toString(ttlMillis(rotation.successor().until())),
         KeyLayout.id(refresh.hash()), KeyLayout.expiry(refresh),
         KeyLayout.id(access.hash()), KeyLayout.expiry(access),
-        layout.tokenPrefix(), layout.indexPrefix());
+        layout.tokenPrefix(), layout.indexPrefix(), layout.markerPrefix(),
+        layout.sessionPrefix());
     Object applied;
     try {
       applied = redis.write(ROTATE, keys, args);
@@ -288,7 +333,8 @@ public final class RedisTokenStore implements TokenStore {
     requireOpen();
     String when = KeyLayout.encode(at);
     try {
-      Object revoked = redis.write(REVOKE_SESSION, List.of(layout.sessionKey(id)), List.of(when));
+      Object revoked = redis.write(REVOKE_SESSION, List.of(layout.sessionKey(id)),
+          List.of(when, layout.markerPrefix()));
       return Long.valueOf(1).equals(revoked);
     } finally {
       // After the write, so a read racing it cannot put the unrevoked session back.
@@ -301,8 +347,14 @@ public final class RedisTokenStore implements TokenStore {
   /**
    * {@inheritDoc}
    *
-   * <p>One Lua script: atomic in Redis. Another instance's near cache may still serve a revoked
-   * session's access token for up to its {@link Builder#nearCacheTtl}.
+   * <p>One script, atomic in Redis and O(1) in the subject's size: it sets the subject's marker
+   * to cover every session created so far, and from then on every script treats those as
+   * revoked. A subject of up to {@value #SUBJECT_BATCH} sessions is also marked session by
+   * session in that script; a larger one in pages of that size after it, so Redis is never
+   * blocked for long. If Redis fails between pages, the revocation already holds (by the marker)
+   * and the exception says only that the count could not be completed. Another instance's near
+   * cache may still serve a revoked session's access token for up to its
+   * {@link Builder#nearCacheTtl}.
    */
   @Override
   public int revokeAll(String subject, Instant at) {
@@ -310,10 +362,21 @@ public final class RedisTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     requireOpen();
     String when = KeyLayout.encode(at);
+    List<String> keys = List.of(layout.indexKey(subject), layout.markerKey(subject));
     try {
-      Object count = redis.write(REVOKE_ALL, List.of(layout.indexKey(subject)),
-          List.of(layout.sessionPrefix(), when));
-      return Math.toIntExact((Long) count);
+      List<?> reply = RedisCommands.list(redis.write(REVOKE_ALL, keys,
+          List.of(layout.sessionPrefix(), when, Integer.toString(SUBJECT_BATCH))));
+      if (!isPage(reply)) {
+        return Math.toIntExact((Long) reply.get(0));
+      }
+      String ra = RedisCommands.text(reply.get(1));
+      long count = redis.scanSorted(layout.indexKey(subject), SUBJECT_BATCH, ids -> {
+        List<String> args = new ArrayList<>(3 + ids.size());
+        args.addAll(List.of(layout.sessionPrefix(), when, ra));
+        args.addAll(ids);
+        return (Long) redis.write(REVOKE_COVERED, keys, args);
+      });
+      return Math.toIntExact(count);
     } finally {
       if (nearCache != null) {
         nearCache.invalidateSubject(subject);
@@ -362,7 +425,8 @@ public final class RedisTokenStore implements TokenStore {
     requireOpen();
     List<String> args = List.of(KeyLayout.encode(now),
         Integer.toString(layout.sessionPrefix().length()), layout.tokensOfPrefix(),
-        layout.tokenPrefix(), layout.successorPrefix(), layout.indexPrefix());
+        layout.tokenPrefix(), layout.successorPrefix(), layout.indexPrefix(),
+        layout.sessionPrefix());
     long count = redis.scan(layout.sessionPrefix(), PURGE_BATCH,
         keys -> (Long) redis.write(PURGE, keys, args));
     if (count > 0 && nearCache != null) {
@@ -435,7 +499,8 @@ public final class RedisTokenStore implements TokenStore {
     upgrade.ensureDone();
     List<String> args = List.of(KeyLayout.encode(touch.lastUsedAt()),
         KeyLayout.encode(touch.expiresAt()), Long.toString(ttlMillis(touch.expiresAt())),
-        layout.tokenPrefix(), layout.indexPrefix());
+        layout.tokenPrefix(), layout.indexPrefix(), layout.markerPrefix(),
+        layout.sessionPrefix(), touch.id().value());
     redis.write(TOUCH, List.of(layout.sessionKey(touch.id()), layout.tokensOfKey(touch.id())),
         args);
   }

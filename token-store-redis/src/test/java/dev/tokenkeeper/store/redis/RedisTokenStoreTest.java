@@ -45,7 +45,7 @@ class RedisTokenStoreTest extends RedisContractTest {
       String sid = pair.session().id().value();
       String root = prefix + "v2:";
       Set<String> keys = redis.raw().keys(prefix + "*");
-      assertEquals(Set.of(root + "s:" + sid, root + "k:" + sid, root + "i:alice",
+      assertEquals(Set.of(root + "s:" + sid, root + "k:" + sid, root + "i:alice", root + "g:alice",
           root + "t:1:" + hex(pair.refreshPlaintext()), root + "t:1:" + hex(pair.access()
               .plaintext()), root + "upgraded"), keys);
       assertEquals("1:" + hex(pair.refreshPlaintext()), redis.raw().hget(root + "s:" + sid, "rh"));
@@ -82,9 +82,10 @@ class RedisTokenStoreTest extends RedisContractTest {
       TokenStoreContract.createSingle(store, longLived);
       awaitGone(prefix + "v2:s:" + shortLived.id());
       assertEquals(Optional.empty(), store.find(token.hash()));
-      assertEquals(2, redis.raw().scard(prefix + "v2:i:alice"));
+      assertEquals(2, redis.raw().zcard(prefix + "v2:i:alice"));
       assertEquals(List.of(longLived), store.findSessions("alice"));
-      assertEquals(Set.of(longLived.id().value()), redis.raw().smembers(prefix + "v2:i:alice"));
+      assertEquals(List.of(longLived.id().value()),
+          redis.raw().zrange(prefix + "v2:i:alice", 0, -1));
     }
   }
 

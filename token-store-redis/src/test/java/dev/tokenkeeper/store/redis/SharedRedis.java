@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import redis.clients.jedis.RedisClient;
 
 /**
- * One append-only {@link RedisServer} for a whole test class, with a raw client for looking at
+ * One {@link RedisServer} (append-only unless built with {@code false}) for a whole test class, with a raw client for looking at
  * keys: started before the class's first test (skipping or failing as {@link RedisServer#start}
  * does) and stopped, its directory deleted, after its last. Register it on a static field:
  *
@@ -24,14 +24,25 @@ import redis.clients.jedis.RedisClient;
  */
 final class SharedRedis implements BeforeAllCallback, AfterAllCallback {
 
+  private final boolean appendOnly;
   private Path dir;
   private RedisServer server;
   private RedisClient raw;
 
+  /** An append-only server, for tests of what survives a restart. */
+  SharedRedis() {
+    this(true);
+  }
+
+  /** A server that persists nothing when {@code appendOnly} is false: for volume, not crashes. */
+  SharedRedis(boolean appendOnly) {
+    this.appendOnly = appendOnly;
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) throws IOException {
     dir = Files.createTempDirectory("redis-");
-    server = RedisServer.start(dir, true);
+    server = RedisServer.start(dir, appendOnly);
     raw = RedisClient.create(server.uri());
   }
 
