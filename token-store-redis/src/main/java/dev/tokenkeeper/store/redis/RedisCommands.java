@@ -72,6 +72,11 @@ final class RedisCommands implements AutoCloseable {
     }
   }
 
+  /** Runs a command once, Jedis's exceptions passed through untranslated, for checks. */
+  <T> T unchecked(Function<RedisClient, T> command) {
+    return command.apply(redis);
+  }
+
   /** Runs {@code script} once. */
   Object write(LuaScript script, List<String> keys, List<String> args) {
     return write(script.name(), r -> script.run(r, keys, args));
@@ -171,7 +176,8 @@ final class RedisCommands implements AutoCloseable {
     }
   }
 
-  private StoreUnavailableException unavailable(String operation, JedisException e) {
+  /** The exception for {@code operation} failing with {@code e}. */
+  StoreUnavailableException unavailable(String operation, JedisException e) {
     return new StoreUnavailableException(
         "Redis at " + server + " unavailable for " + operation + ": " + e.getMessage(), e);
   }

@@ -34,7 +34,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
-import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.util.JedisURIHelper;
 
 /**
@@ -125,6 +125,7 @@ public final class RedisTokenStore implements TokenStore {
   private final NearCache nearCache;
   private final ScheduledExecutorService flusher;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile boolean ready;
 
   private RedisTokenStore(Builder builder, RedisCommands redis) {
     this.redis = redis;
@@ -496,7 +497,9 @@ public final class RedisTokenStore implements TokenStore {
   }
 
   private void write(TouchCoalescer.Touch touch) {
-    upgrade.ensureDone();
+    if (!ready) {
+      ensureReady();
+    }
     List<String> args = List.of(KeyLayout.encode(touch.lastUsedAt()),
         KeyLayout.encode(touch.expiresAt()), Long.toString(ttlMillis(touch.expiresAt())),
         layout.tokenPrefix(), layout.indexPrefix(), layout.markerPrefix(),
@@ -527,12 +530,29 @@ public final class RedisTokenStore implements TokenStore {
     }
   }
 
-  /** Refuses calls after {@link #close()}, and runs the layout upgrade before the first one. */
+  /**
+   * Refuses calls after {@link #close()}; before the first call that reaches Redis, checks the
+   * deployment and upgrades the key layout.
+   */
   private void requireOpen() {
     if (closed.get()) {
       throw new IllegalStateException("store is closed");
     }
-    upgrade.ensureDone();
+    if (!ready) {
+      ensureReady();
+    }
+  }
+
+  /**
+   * Checks the deployment ({@link DeploymentCheck}) and upgrades the layout, once; until both
+   * succeed, every call tries again (one {@code INFO} more while Redis is refused).
+   */
+  private synchronized void ensureReady() {
+    if (!ready) {
+      DeploymentCheck.verify(redis);
+      upgrade.ensureDone();
+      ready = true;
+    }
   }
 
   /**
@@ -736,12 +756,16 @@ public final class RedisTokenStore implements TokenStore {
 
     /**
      * The store. Does not need Redis to be up: if it is not, calls fail with
-     * {@link StoreUnavailableException} until it is. When Redis answers, keys the previous
-     * release wrote under this prefix are upgraded to the current layout first (else the first
-     * call does it). Logs a warning when Redis answers but does not persist with append-only
-     * files.
+     * {@link StoreUnavailableException} until it is. When Redis answers (now, else at the first
+     * call), its deployment is checked: an evicting {@code maxmemory-policy} (anything but
+     * {@code noeviction}) or cluster mode is refused; persistence short of
+     * {@code appendonly yes} with {@code appendfsync always}, or settings this user may not
+     * read, are logged as warnings. Then keys the previous release wrote under this prefix are
+     * upgraded to the current layout.
      *
      * @throws IllegalStateException if no uri was given
+     * @throws StoreUnavailableException if Redis answers but is refused (the message names the
+     *     setting)
      */
     public RedisTokenStore build() {
       if (uri == null) {
@@ -790,31 +814,17 @@ public final class RedisTokenStore implements TokenStore {
           .build();
       String server = hostAndPort.getHost() + ":" + hostAndPort.getPort();
       RedisTokenStore store = new RedisTokenStore(this, new RedisCommands(client, server));
-      if (warnIfNotPersistent(client, server)) {
-        try {
-          store.upgrade.ensureDone();
-        } catch (StoreUnavailableException e) {
-          LOG.warn("Redis at {}: key layout not checked yet; the first call does it: {}", server,
-              e.getMessage());
-        }
-      }
-      return store;
-    }
-
-    /** Whether Redis answered; warns if it does not persist, or did not answer. */
-    private static boolean warnIfNotPersistent(RedisClient client, String server) {
       try {
-        String persistence = client.info("persistence");
-        if (persistence.contains("aof_enabled:0")) {
-          LOG.warn("Redis at {} has appendonly off: acknowledged tokens are lost if it restarts",
-              server);
+        store.ensureReady();
+      } catch (StoreUnavailableException e) {
+        if (!(e.getCause() instanceof JedisConnectionException)) {
+          store.close();
+          throw e;
         }
-        return true;
-      } catch (JedisException e) {
         LOG.warn("Redis at {} not reachable yet; calls fail until it is: {}", server,
             e.getMessage());
-        return false;
       }
+      return store;
     }
 
     private static Duration requireTimeout(Duration value, String name) {
