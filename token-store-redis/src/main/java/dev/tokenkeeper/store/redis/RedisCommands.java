@@ -23,9 +23,13 @@ import redis.clients.jedis.resps.Tuple;
  * ({@code host:port}, never the password), Jedis's exception kept as the cause. Timeouts bound
  * every call (set on the client when it is built), so nothing here waits longer.
  *
- * <p>After a connection failure the pool drops its idle connections, which may be as dead as the
- * one that failed (a Redis restart kills them all). A {@link #read} is then tried once more on a
- * fresh connection; a {@link #write} is not, since its first attempt may have landed.
+ * <p>One timeout bounds a call: a timeout (Redis frozen or unreachable) is never retried. A
+ * connection idle in the pool for a while is proved alive by {@code PING} before anything is sent
+ * on it ({@link CheckedConnections}), so after a Redis restart with no traffic the first call,
+ * a write too, goes on a fresh connection. A connection that dies under traffic fails its call
+ * at once (end of stream, reset); the pool then drops its idle connections, which may be as dead
+ * (a restart kills them all), and a {@link #read} is tried once more on a fresh one; a
+ * {@link #write} is not, since its first attempt may have landed.
  *
  * <p>Thread-safe.
  */
@@ -34,10 +38,12 @@ final class RedisCommands implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RedisCommands.class);
 
   private final RedisClient redis;
+  private final CheckedConnections connections;
   private final String server;
 
-  RedisCommands(RedisClient redis, String server) {
+  RedisCommands(RedisClient redis, CheckedConnections connections, String server) {
     this.redis = redis;
+    this.connections = connections;
     this.server = server;
   }
 
@@ -46,13 +52,19 @@ final class RedisCommands implements AutoCloseable {
     return server;
   }
 
-  /** Runs a command or script that changes nothing: a connection failure is tried once more. */
+  /**
+   * Runs a command or script that changes nothing: a dead connection (not a timeout) is tried
+   * once more on a fresh one.
+   */
   <T> T read(String operation, Function<RedisClient, T> command) {
     try {
-      return command.apply(redis);
+      return unchecked(command);
     } catch (JedisConnectionException e) {
-      // After a Redis restart every pooled connection is dead; one retry on a new one saves
-      // the request, and a second failure means Redis is really down.
+      if (CheckedConnections.isTimeout(e)) {
+        throw unavailable(operation, e);
+      }
+      // Died under traffic (a restart): one retry on a new connection saves the request, and a
+      // second failure means Redis is really down.
       dropIdleConnections();
     } catch (JedisException e) {
       throw unavailable(operation, e);
@@ -63,18 +75,24 @@ final class RedisCommands implements AutoCloseable {
   /** Runs a command or script once. */
   <T> T write(String operation, Function<RedisClient, T> command) {
     try {
-      return command.apply(redis);
+      return unchecked(command);
     } catch (JedisConnectionException e) {
-      dropIdleConnections();
+      if (!CheckedConnections.isTimeout(e)) {
+        dropIdleConnections();
+      }
       throw unavailable(operation, e);
     } catch (JedisException e) {
       throw unavailable(operation, e);
     }
   }
 
-  /** Runs a command once, Jedis's exceptions passed through untranslated, for checks. */
+  /** Runs a command once, Jedis's exceptions passed through untranslated. */
   <T> T unchecked(Function<RedisClient, T> command) {
-    return command.apply(redis);
+    try {
+      return command.apply(redis);
+    } finally {
+      connections.forget();
+    }
   }
 
   /** Runs {@code script} once. */

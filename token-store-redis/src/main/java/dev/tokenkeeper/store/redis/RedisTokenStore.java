@@ -28,13 +28,16 @@ import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.ConnectionFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.providers.PooledConnectionProvider;
 import redis.clients.jedis.util.JedisURIHelper;
 
 /**
@@ -86,10 +89,13 @@ import redis.clients.jedis.util.JedisURIHelper;
  * <h2>Failure</h2>
  *
  * Connecting and every command are bounded by the configured timeouts, and waiting for a pooled
- * connection by the connect timeout; a failure throws {@link StoreUnavailableException} naming
- * the server ({@code host:port}, never the password) and keeping Jedis's exception as the cause.
- * Nothing then waits or retries in the background: each later call tries again, and once Redis
- * answers the store serves again by itself.
+ * connection by the connect timeout; a timeout is never retried, so a frozen Redis fails a call
+ * within about one timeout. A failure throws {@link StoreUnavailableException} naming the server
+ * ({@code host:port}, never the password) and keeping Jedis's exception as the cause. A pooled
+ * connection idle for half a second or more is proved alive with {@code PING} before a command
+ * is sent on it, so after a Redis restart the first call succeeds, a logout too. Nothing waits or
+ * retries in the background: each later call tries again, and once Redis answers the store
+ * serves again by itself.
  *
  * <p>Thread-safe; share one per application. {@link #find} with the optional near cache is
  * described at {@link Builder#nearCacheTtl}.
@@ -587,6 +593,7 @@ public final class RedisTokenStore implements TokenStore {
     private Clock clock;
     private LongSupplier ticker;
     private int touchMapMaxEntries = 100_000;
+    private Duration idleWindow = Duration.ofMillis(500);
 
     private Builder() {}
 
@@ -738,6 +745,12 @@ public final class RedisTokenStore implements TokenStore {
       return this;
     }
 
+    /** Least idle time after which a pooled connection is checked with PING; for tests. */
+    Builder idleWindow(Duration window) {
+      this.idleWindow = Objects.requireNonNull(window, "idleWindow");
+      return this;
+    }
+
     /** Sessions the touch map holds before it is drained and cleared; for tests. */
     Builder touchMapMaxEntries(int max) {
       this.touchMapMaxEntries = max;
@@ -805,15 +818,20 @@ public final class RedisTokenStore implements TokenStore {
       pool.setMinIdle(0);
       pool.setBlockWhenExhausted(true);
       pool.setMaxWait(connectTimeout);
-      pool.setTestWhileIdle(true);
-      pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(10));
+      // Checked on borrow, after idle only (CheckedConnections); no background PING.
+      pool.setTestOnBorrow(true);
+      pool.setTestWhileIdle(false);
+      JedisClientConfig clientConfig = config.build();
+      CheckedConnections connections = new CheckedConnections(
+          new ConnectionFactory(hostAndPort, clientConfig), idleWindow);
       RedisClient client = RedisClient.builder()
           .hostAndPort(hostAndPort)
-          .clientConfig(config.build())
-          .poolConfig(pool)
+          .clientConfig(clientConfig)
+          .connectionProvider(new PooledConnectionProvider(connections, pool))
           .build();
       String server = hostAndPort.getHost() + ":" + hostAndPort.getPort();
-      RedisTokenStore store = new RedisTokenStore(this, new RedisCommands(client, server));
+      RedisTokenStore store =
+          new RedisTokenStore(this, new RedisCommands(client, connections, server));
       try {
         store.ensureReady();
       } catch (StoreUnavailableException e) {
