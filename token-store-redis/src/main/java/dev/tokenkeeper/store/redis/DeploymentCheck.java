@@ -6,7 +6,6 @@ import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -48,9 +47,10 @@ final class DeploymentCheck {
       info = parse(redis.unchecked(r -> r.info("memory")) + "\n"
           + redis.unchecked(r -> r.info("persistence")) + "\n"
           + redis.unchecked(r -> r.info("cluster")));
-    } catch (JedisConnectionException e) {
-      throw redis.unavailable("checking the deployment", e);
     } catch (JedisException e) {
+      if (!isForbidden(e)) {
+        throw redis.unavailable("checking the deployment", e);
+      }
       LOG.warn("Redis at {}: maxmemory-policy and persistence cannot be verified ({}); grant "
           + "INFO (+info) to this user, and make sure of maxmemory-policy noeviction and "
           + "appendonly yes with appendfsync always", redis.server(), e.getMessage());
@@ -88,11 +88,17 @@ final class DeploymentCheck {
       Map<String, String> config = redis.unchecked(r -> r.configGet("appendfsync"));
       String value = config.get("appendfsync");
       return value == null ? null : value.toLowerCase(Locale.ROOT);
-    } catch (JedisConnectionException e) {
-      throw redis.unavailable("checking the deployment", e);
     } catch (JedisException e) {
+      if (!isForbidden(e)) {
+        throw redis.unavailable("checking the deployment", e);
+      }
       return null;
     }
+  }
+
+  /** Whether {@code e} says this user may not run the command (not: cannot log in at all). */
+  private static boolean isForbidden(JedisException e) {
+    return e.getMessage() != null && e.getMessage().startsWith("NOPERM");
   }
 
   /** {@code INFO} text as a map of its {@code name:value} lines. */

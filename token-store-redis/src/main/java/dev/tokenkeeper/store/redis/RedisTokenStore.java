@@ -74,9 +74,12 @@ import redis.clients.jedis.util.JedisURIHelper;
  * session's current refresh token that fails once the session is revoked; a revoke is one write
  * on the session; a touch never changes a revoked session; {@link #revokeAll} revokes every
  * session of the subject created before it, in one O(1) step (the subject's marker), so a
- * session created concurrently is either revoked or created after it (and live). {@link #find} reads a token with its session in one
- * script, one round trip. The store needs a single Redis primary (standalone or behind Sentinel);
- * the scripts touch keys they learn from the records, which Redis Cluster does not allow.
+ * session created concurrently is either revoked or created after it (and live). {@link #find}
+ * reads a token with its session in one script, one round trip. The store needs one standalone
+ * Redis at one address: it does not follow a Sentinel failover (writes would then fail
+ * READONLY, and nothing waits for replicas, so a logout acknowledged just before a failover could
+ * be lost), and the scripts touch keys they learn from the records, which Redis Cluster does not
+ * allow (a cluster is refused at start).
  *
  * <h2>Durability</h2>
  *
@@ -778,7 +781,8 @@ public final class RedisTokenStore implements TokenStore {
      *
      * @throws IllegalStateException if no uri was given
      * @throws StoreUnavailableException if Redis answers but is refused (the message names the
-     *     setting)
+     *     setting), or refuses this user (wrong password, no permission on its keys; the message
+     *     never holds the password)
      */
     public RedisTokenStore build() {
       if (uri == null) {
