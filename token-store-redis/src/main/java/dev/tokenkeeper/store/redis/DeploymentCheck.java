@@ -1,7 +1,9 @@
 package dev.tokenkeeper.store.redis;
 
 import dev.tokenkeeper.core.StoreUnavailableException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -17,7 +19,9 @@ import redis.clients.jedis.exceptions.JedisException;
  *       marker makes a logout everywhere miss sessions, an evicted session makes a live token
  *       unknown. Anything else is refused: every call then fails with a message naming the
  *       setting, and so does {@code build()} when Redis answers then.
- *   <li>Redis Cluster mode is refused the same way: the scripts reach keys in more than one slot.
+ *   <li>A cluster given as a single Redis ({@code redis://}), or a single Redis given as a
+ *       cluster ({@code redis-cluster://}), is refused the same way. On a cluster every primary
+ *       is checked.
  *   <li>Persistence is warned about, not refused (a cache of sessions may be a choice):
  *       {@code appendonly no} loses every session on a restart; {@code appendfsync everysec}
  *       (the default) may lose the last second or two of acknowledged logins and logouts in a
@@ -42,11 +46,11 @@ final class DeploymentCheck {
    *     cluster
    */
   static void verify(RedisCommands redis) {
-    Map<String, String> info;
+    List<Map<String, String>> primaries = new ArrayList<>();
     try {
-      info = parse(redis.unchecked(r -> r.info("memory")) + "\n"
-          + redis.unchecked(r -> r.info("persistence")) + "\n"
-          + redis.unchecked(r -> r.info("cluster")));
+      for (String info : redis.infoOfEveryPrimary()) {
+        primaries.add(parse(info));
+      }
     } catch (JedisException e) {
       if (!isForbidden(e)) {
         throw redis.unavailable("checking the deployment", e);
@@ -56,19 +60,31 @@ final class DeploymentCheck {
           + "appendonly yes with appendfsync always", redis.server(), e.getMessage());
       return;
     }
-    String policy = info.getOrDefault("maxmemory_policy", "unknown");
-    if (!"noeviction".equals(policy)) {
-      throw new StoreUnavailableException("Redis at " + redis.server() + " has maxmemory-policy "
-          + policy + ": it may evict session and index keys, so a logout could be missed or a "
-          + "live token forgotten; refused. Set maxmemory-policy noeviction");
+    boolean warnedAppendOnly = false;
+    for (Map<String, String> info : primaries) {
+      String policy = info.getOrDefault("maxmemory_policy", "unknown");
+      if (!"noeviction".equals(policy)) {
+        throw new StoreUnavailableException("Redis at " + redis.server() + " has "
+            + "maxmemory-policy " + policy + ": it may evict session and index keys, so a logout "
+            + "could be missed or a live token forgotten; refused. Set maxmemory-policy "
+            + "noeviction");
+      }
+      boolean cluster = "1".equals(info.get("cluster_enabled"));
+      if (cluster && !redis.isCluster()) {
+        throw new StoreUnavailableException("Redis at " + redis.server() + " runs in cluster "
+            + "mode (cluster-enabled yes); refused: give it as redis-cluster://HOST:PORT");
+      }
+      if (!cluster && redis.isCluster()) {
+        throw new StoreUnavailableException("Redis at " + redis.server() + " is not a cluster; "
+            + "refused: give it as redis://HOST:PORT");
+      }
+      if ("0".equals(info.get("aof_enabled")) && !warnedAppendOnly) {
+        warnedAppendOnly = true;
+        LOG.warn("Redis at {} has appendonly off: acknowledged logins and logouts are lost if it "
+            + "restarts; set appendonly yes and appendfsync always", redis.server());
+      }
     }
-    if ("1".equals(info.get("cluster_enabled"))) {
-      throw new StoreUnavailableException("Redis at " + redis.server() + " runs in cluster "
-          + "mode (cluster-enabled yes), which this store does not support; refused");
-    }
-    if ("0".equals(info.get("aof_enabled"))) {
-      LOG.warn("Redis at {} has appendonly off: acknowledged logins and logouts are lost if it "
-          + "restarts; set appendonly yes and appendfsync always", redis.server());
+    if (warnedAppendOnly) {
       return;
     }
     String fsync = appendfsync(redis);

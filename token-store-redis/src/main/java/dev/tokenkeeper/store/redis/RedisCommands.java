@@ -10,7 +10,13 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.ConnectionPool;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.ScanIteration;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.ScanParams;
@@ -37,61 +43,107 @@ final class RedisCommands implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisCommands.class);
 
-  private final RedisClient redis;
+  private final UnifiedJedis redis;
   private final CheckedConnections connections;
   private final String server;
 
+  /** Over a standalone Redis whose pool makes its connections with {@code connections}. */
   RedisCommands(RedisClient redis, CheckedConnections connections, String server) {
     this.redis = redis;
     this.connections = connections;
     this.server = server;
   }
 
-  /** The server as {@code host:port}. */
+  /** Over a Redis Cluster; {@code servers} names the nodes given. */
+  RedisCommands(RedisClusterClient redis, String servers) {
+    this.redis = redis;
+    this.connections = null;
+    this.server = servers;
+  }
+
+  /** The server as {@code host:port} (a cluster: the nodes given, comma-separated). */
   String server() {
     return server;
+  }
+
+  /** Whether this runs over a Redis Cluster. */
+  boolean isCluster() {
+    return redis instanceof RedisClusterClient;
+  }
+
+  /**
+   * {@code INFO} (its default sections) of every primary: one for a standalone Redis, each
+   * master of a cluster. Jedis's exceptions pass through untranslated.
+   */
+  List<String> infoOfEveryPrimary() {
+    if (!(redis instanceof RedisClusterClient cluster)) {
+      String info = unchecked(r -> r.info());
+      return List.of(info);
+    }
+    List<String> infos = new ArrayList<>();
+    for (ConnectionPool pool : cluster.getClusterNodes().values()) {
+      try (Connection connection = pool.getResource()) {
+        Jedis node = new Jedis(connection);
+        String info = node.info();
+        if (info.contains("role:master")) {
+          infos.add(info);
+        }
+      }
+    }
+    return infos;
   }
 
   /**
    * Runs a command or script that changes nothing: a dead connection (not a timeout) is tried
    * once more on a fresh one.
    */
-  <T> T read(String operation, Function<RedisClient, T> command) {
+  <T> T read(String operation, Function<UnifiedJedis, T> command) {
     try {
       return unchecked(command);
-    } catch (JedisConnectionException e) {
-      if (CheckedConnections.isTimeout(e)) {
+    } catch (JedisException e) {
+      if (!isConnectionFailure(e) || CheckedConnections.isTimeout(e)) {
         throw unavailable(operation, e);
       }
       // Died under traffic (a restart): one retry on a new connection saves the request, and a
       // second failure means Redis is really down.
       dropIdleConnections();
-    } catch (JedisException e) {
-      throw unavailable(operation, e);
     }
     return write(operation, command);
   }
 
   /** Runs a command or script once. */
-  <T> T write(String operation, Function<RedisClient, T> command) {
+  <T> T write(String operation, Function<UnifiedJedis, T> command) {
     try {
       return unchecked(command);
-    } catch (JedisConnectionException e) {
-      if (!CheckedConnections.isTimeout(e)) {
+    } catch (JedisException e) {
+      if (isConnectionFailure(e) && !CheckedConnections.isTimeout(e)) {
         dropIdleConnections();
       }
-      throw unavailable(operation, e);
-    } catch (JedisException e) {
       throw unavailable(operation, e);
     }
   }
 
+  /**
+   * Whether {@code e} means Redis could not be reached or stopped answering (not an error
+   * reply); a cluster wraps it in its own exception, so the whole chain is looked at.
+   */
+  static boolean isConnectionFailure(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof JedisConnectionException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Runs a command once, Jedis's exceptions passed through untranslated. */
-  <T> T unchecked(Function<RedisClient, T> command) {
+  <T> T unchecked(Function<UnifiedJedis, T> command) {
     try {
       return command.apply(redis);
     } finally {
-      connections.forget();
+      if (connections != null) {
+        connections.forget();
+      }
     }
   }
 
@@ -106,23 +158,22 @@ final class RedisCommands implements AutoCloseable {
   }
 
   /**
-   * Walks every key starting with {@code prefix} with {@code SCAN} ({@code batch} at a time, so
-   * Redis is never blocked for long) and hands each non-empty page to {@code action}.
+   * Walks every key matching the glob {@code pattern} with {@code SCAN} ({@code batch} at a time,
+   * so Redis is never blocked for long; on a cluster, node after node) and hands each non-empty
+   * page to {@code action}.
    *
    * @return the sum of what {@code action} returned
    */
-  long scan(String prefix, int batch, ToLongFunction<List<String>> action) {
-    ScanParams params = new ScanParams().match(prefix + "*").count(batch);
+  long scan(String pattern, int batch, ToLongFunction<List<String>> action) {
+    ScanIteration keys = redis.scanIteration(batch, pattern);
     long sum = 0;
-    String cursor = ScanParams.SCAN_POINTER_START;
-    do {
-      String at = cursor;
-      ScanResult<String> page = read("scan", r -> r.scan(at, params));
-      if (!page.getResult().isEmpty()) {
-        sum += action.applyAsLong(page.getResult());
+    while (!read("scan", r -> keys.isIterationCompleted())) {
+      ScanResult<String> batchRead = read("scan", r -> keys.nextBatch());
+      List<String> page = batchRead.getResult();
+      if (!page.isEmpty()) {
+        sum += action.applyAsLong(page);
       }
-      cursor = page.getCursor();
-    } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
+    }
     return sum;
   }
 
@@ -187,8 +238,11 @@ final class RedisCommands implements AutoCloseable {
   }
 
   private void dropIdleConnections() {
+    if (!(redis instanceof RedisClient standalone)) {
+      return; // a cluster's pools are Jedis's: it drops a node's dead connections itself
+    }
     try {
-      redis.getPool().clear();
+      standalone.getPool().clear();
     } catch (RuntimeException e) {
       LOG.debug("could not clear idle Redis connections", e);
     }

@@ -10,11 +10,15 @@ import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,9 +39,12 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
-import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.args.ExpiryOption;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 import redis.clients.jedis.util.JedisURIHelper;
 
@@ -125,9 +133,11 @@ public final class RedisTokenStore implements TokenStore {
    */
   static final int SUBJECT_BATCH = 500;
   private static final int NEAR_CACHE_MAX_ENTRIES = 100_000;
+  private static final int TAG_CACHE_ENTRIES = 100_000;
 
   private final RedisCommands redis;
   private final KeyLayout layout;
+  private final SlotTags tags = new SlotTags(TAG_CACHE_ENTRIES);
   private final LayoutUpgrade upgrade;
   private final Clock clock;
   private final TouchCoalescer touches;
@@ -138,7 +148,9 @@ public final class RedisTokenStore implements TokenStore {
 
   private RedisTokenStore(Builder builder, RedisCommands redis) {
     this.redis = redis;
-    this.layout = new KeyLayout(builder.keyPrefix);
+    this.layout = redis.isCluster()
+        ? KeyLayout.cluster(builder.keyPrefix)
+        : new KeyLayout(builder.keyPrefix);
     this.upgrade = new LayoutUpgrade(redis, layout, builder.keyPrefix);
     this.clock = builder.clock;
     this.touches = new TouchCoalescer(builder.touchPersistInterval, builder.touchMapMaxEntries,
@@ -175,19 +187,37 @@ public final class RedisTokenStore implements TokenStore {
     requireOpen();
     requireNew(session.id(), tokens);
     SessionId id = session.id();
+    KeyLayout at = layout.of(session.subject());
+    long ttl = ttlMillis(session.expiresAt());
+    List<String> pointers = new ArrayList<>();
+    if (layout.isCluster()) {
+      if (!claim(layout.sessionPointer(id), at.tag(), ttl, pointers)) {
+        release(pointers);
+        throw new IllegalArgumentException("a session is already stored under " + id);
+      }
+      for (TokenRecord token : tokens) {
+        if (!claim(layout.tokenPointer(token.hash()), at.tag(), ttl, pointers)) {
+          release(pointers);
+          throw new IllegalArgumentException("a token of session " + id + " is already stored");
+        }
+      }
+    }
     List<String> args = new ArrayList<>(8 + 2 * tokens.size() + 20);
-    args.add(Long.toString(ttlMillis(session.expiresAt())));
+    args.add(Long.toString(ttl));
     args.add(id.value());
-    args.add(layout.tokenPrefix());
-    args.add(layout.sessionPrefix());
+    args.add(at.tokenPrefix());
+    args.add(at.sessionPrefix());
     args.add(Integer.toString(tokens.size()));
     for (TokenRecord token : tokens) {
       args.add(KeyLayout.id(token.hash()));
       args.add(KeyLayout.expiry(token));
     }
     args.addAll(KeyLayout.fields(session));
-    Object created = redis.write(CREATE, List.of(layout.sessionKey(id), layout.tokensOfKey(id),
-        layout.indexKey(session.subject()), layout.markerKey(session.subject())), args);
+    Object created = redis.write(CREATE, List.of(at.sessionKey(id), at.tokensOfKey(id),
+        at.indexKey(session.subject()), at.markerKey(session.subject())), args);
+    if (!Long.valueOf(1).equals(created)) {
+      release(pointers);
+    }
     if (Long.valueOf(0).equals(created)) {
       throw new IllegalArgumentException("a session is already stored under " + id);
     }
@@ -210,17 +240,21 @@ public final class RedisTokenStore implements TokenStore {
     TokenEntry found = nearCache == null ? null : nearCache.get(hash);
     if (found == null) {
       NearCache.Stamp stamp = nearCache == null ? null : nearCache.stamp();
+      KeyLayout at = layoutOfToken(hash);
+      if (at == null) {
+        return Optional.empty();
+      }
       List<?> reply = RedisCommands.list(redis.read(FIND,
-          List.of(layout.tokenKey(hash), layout.successorKey(hash)),
-          List.of(layout.sessionPrefix(), layout.markerPrefix())));
+          List.of(at.tokenKey(hash), at.successorKey(hash)),
+          List.of(at.sessionPrefix(), at.markerPrefix())));
       if (reply.isEmpty()) {
         return Optional.empty();
       }
-      TokenRecord token = layout.decodeToken(hash, RedisCommands.fields(reply.get(0)),
+      TokenRecord token = at.decodeToken(hash, RedisCommands.fields(reply.get(0)),
           RedisCommands.text(reply.get(2)));
       Map<String, String> sessionFields = RedisCommands.fields(reply.get(1));
       found = new TokenEntry(token,
-          layout.decodeSession(token.sessionId().value(), sessionFields));
+          at.decodeSession(token.sessionId().value(), sessionFields));
       if (nearCache != null) {
         nearCache.put(found, !sessionFields.containsKey(KeyLayout.UPGRADED), stamp);
       }
@@ -233,12 +267,16 @@ public final class RedisTokenStore implements TokenStore {
   public Optional<SessionRecord> findSession(SessionId id) {
     Objects.requireNonNull(id, "id");
     requireOpen();
+    KeyLayout at = layoutOfSession(id);
+    if (at == null) {
+      return Optional.empty();
+    }
     Map<String, String> fields = RedisCommands.fields(redis.read(FIND_SESSION,
-        List.of(layout.sessionKey(id)), List.of(layout.markerPrefix())));
+        List.of(at.sessionKey(id)), List.of(at.markerPrefix())));
     if (fields.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(touches.overlay(layout.decodeSession(id.value(), fields)));
+    return Optional.of(touches.overlay(at.decodeSession(id.value(), fields)));
   }
 
   /**
@@ -252,19 +290,20 @@ public final class RedisTokenStore implements TokenStore {
   public List<SessionRecord> findSessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
-    String index = layout.indexKey(subject);
-    List<String> args = List.of(layout.sessionPrefix(), layout.markerPrefix(),
+    KeyLayout at = layout.of(subject);
+    String index = at.indexKey(subject);
+    List<String> args = List.of(at.sessionPrefix(), at.markerPrefix(),
         Integer.toString(SUBJECT_BATCH));
     List<?> found = RedisCommands.list(redis.read(FIND_SESSIONS, List.of(index), args));
     if (!isPage(found)) {
-      return decodeSessions(found, new HashSet<>());
+      return decodeSessions(at, found, new HashSet<>());
     }
     List<SessionRecord> sessions = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     redis.scanSorted(index, SUBJECT_BATCH, ids -> {
       List<String> page = new ArrayList<>(args);
       page.addAll(ids);
-      sessions.addAll(decodeSessions(
+      sessions.addAll(decodeSessions(at,
           RedisCommands.list(redis.read(FIND_SESSIONS, List.of(index), page)), seen));
       return 0;
     });
@@ -272,12 +311,12 @@ public final class RedisTokenStore implements TokenStore {
   }
 
   /** Alternating ids and field lists as sessions, skipping ids already {@code seen}. */
-  private List<SessionRecord> decodeSessions(List<?> found, Set<String> seen) {
+  private List<SessionRecord> decodeSessions(KeyLayout at, List<?> found, Set<String> seen) {
     List<SessionRecord> sessions = new ArrayList<>(found.size() / 2);
     for (int i = 0; i + 1 < found.size(); i += 2) {
       String id = RedisCommands.text(found.get(i));
       if (seen.add(id)) {
-        sessions.add(touches.overlay(layout.decodeSession(id,
+        sessions.add(touches.overlay(at.decodeSession(id,
             RedisCommands.fields(found.get(i + 1)))));
       }
     }
@@ -304,21 +343,35 @@ public final class RedisTokenStore implements TokenStore {
     SessionId id = rotation.sessionId();
     TokenRecord refresh = rotation.refresh();
     TokenRecord access = rotation.access();
-    List<String> keys = List.of(layout.sessionKey(id), layout.tokensOfKey(id),
-        layout.tokenKey(rotation.rotated()), layout.successorKey(rotation.rotated()),
-        layout.tokenKey(refresh.hash()), layout.tokenKey(access.hash()));
+    KeyLayout at = layoutOfSession(id);
+    if (at == null) {
+      return false;
+    }
+    long ttl = ttlMillis(rotation.expiresAt());
+    List<String> pointers = new ArrayList<>();
+    if (layout.isCluster()) {
+      for (TokenRecord token : List.of(refresh, access)) {
+        if (!claim(layout.tokenPointer(token.hash()), at.tag(), ttl, pointers)) {
+          release(pointers);
+          throw new IllegalArgumentException(
+              "a new token of session " + id + " is already stored");
+        }
+      }
+    }
+    List<String> keys = List.of(at.sessionKey(id), at.tokensOfKey(id),
+        at.tokenKey(rotation.rotated()), at.successorKey(rotation.rotated()),
+        at.tokenKey(refresh.hash()), at.tokenKey(access.hash()));
     List<String> args = List.of(
         id.value(),
         rotation.expectedCurrent() == null ? "" : KeyLayout.id(rotation.expectedCurrent()),
         KeyLayout.encode(rotation.at()),
         KeyLayout.encode(rotation.expiresAt()),
-        Long.toString(ttlMillis(rotation.expiresAt())),
+        Long.toString(ttl),
         rotation.successor() == null ? "" : KeyLayout.successor(rotation.successor()),
         rotation.successor() == null ? "1" : Long.toString(ttlMillis(rotation.successor().until())),
         KeyLayout.id(refresh.hash()), KeyLayout.expiry(refresh),
         KeyLayout.id(access.hash()), KeyLayout.expiry(access),
-        layout.tokenPrefix(), layout.indexPrefix(), layout.markerPrefix(),
-        layout.sessionPrefix());
+        at.tokenPrefix(), at.indexPrefix(), at.markerPrefix(), at.sessionPrefix());
     Object applied;
     try {
       applied = redis.write(ROTATE, keys, args);
@@ -329,10 +382,17 @@ public final class RedisTokenStore implements TokenStore {
         nearCache.invalidateSession(id);
       }
     }
+    if (!Long.valueOf(1).equals(applied)) {
+      release(pointers);
+    }
     if (Long.valueOf(-1).equals(applied)) {
       throw new IllegalArgumentException("a new token of session " + id + " is already stored");
     }
-    return Long.valueOf(1).equals(applied);
+    if (Long.valueOf(1).equals(applied)) {
+      extendPointers(at, id);
+      return true;
+    }
+    return false;
   }
 
   /** {@inheritDoc} Returns once Redis has acknowledged the revocation. */
@@ -343,8 +403,12 @@ public final class RedisTokenStore implements TokenStore {
     requireOpen();
     String when = KeyLayout.encode(at);
     try {
-      Object revoked = redis.write(REVOKE_SESSION, List.of(layout.sessionKey(id)),
-          List.of(when, layout.markerPrefix()));
+      KeyLayout keys = layoutOfSession(id);
+      if (keys == null) {
+        return false;
+      }
+      Object revoked = redis.write(REVOKE_SESSION, List.of(keys.sessionKey(id)),
+          List.of(when, keys.markerPrefix()));
       return Long.valueOf(1).equals(revoked);
     } finally {
       // After the write, so a read racing it cannot put the unrevoked session back.
@@ -372,17 +436,18 @@ public final class RedisTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     requireOpen();
     String when = KeyLayout.encode(at);
-    List<String> keys = List.of(layout.indexKey(subject), layout.markerKey(subject));
+    KeyLayout slot = layout.of(subject);
+    List<String> keys = List.of(slot.indexKey(subject), slot.markerKey(subject));
     try {
       List<?> reply = RedisCommands.list(redis.write(REVOKE_ALL, keys,
-          List.of(layout.sessionPrefix(), when, Integer.toString(SUBJECT_BATCH))));
+          List.of(slot.sessionPrefix(), when, Integer.toString(SUBJECT_BATCH))));
       if (!isPage(reply)) {
         return Math.toIntExact((Long) reply.get(0));
       }
       String ra = RedisCommands.text(reply.get(1));
-      long count = redis.scanSorted(layout.indexKey(subject), SUBJECT_BATCH, ids -> {
+      long count = redis.scanSorted(slot.indexKey(subject), SUBJECT_BATCH, ids -> {
         List<String> args = new ArrayList<>(3 + ids.size());
-        args.addAll(List.of(layout.sessionPrefix(), when, ra));
+        args.addAll(List.of(slot.sessionPrefix(), when, ra));
         args.addAll(ids);
         return (Long) redis.write(REVOKE_COVERED, keys, args);
       });
@@ -433,16 +498,34 @@ public final class RedisTokenStore implements TokenStore {
   public int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
     requireOpen();
-    List<String> args = List.of(KeyLayout.encode(now),
-        Integer.toString(layout.sessionPrefix().length()), layout.tokensOfPrefix(),
-        layout.tokenPrefix(), layout.successorPrefix(), layout.indexPrefix(),
-        layout.sessionPrefix());
-    long count = redis.scan(layout.sessionPrefix(), PURGE_BATCH,
-        keys -> (Long) redis.write(PURGE, keys, args));
+    String when = KeyLayout.encode(now);
+    long count = redis.scan(layout.sessionPattern(), PURGE_BATCH, keys -> {
+      if (!layout.isCluster()) {
+        return purge(layout, keys, when);
+      }
+      // A script runs in one slot: a page from the cluster is purged slot by slot.
+      Map<String, List<String>> bySlot = new HashMap<>();
+      for (String key : keys) {
+        bySlot.computeIfAbsent(KeyLayout.tagOf(key), tag -> new ArrayList<>()).add(key);
+      }
+      long purged = 0;
+      for (Map.Entry<String, List<String>> slot : bySlot.entrySet()) {
+        purged += purge(layout.ofTag(slot.getKey()), slot.getValue(), when);
+      }
+      return purged;
+    });
     if (count > 0 && nearCache != null) {
       nearCache.clear();
     }
     return Math.toIntExact(count);
+  }
+
+  /** Purges, among the session keys {@code keys} of {@code at}, those purgeable {@code when}. */
+  private long purge(KeyLayout at, List<String> keys, String when) {
+    List<String> args = List.of(when, Integer.toString(at.sessionPrefix().length()),
+        at.tokensOfPrefix(), at.tokenPrefix(), at.successorPrefix(), at.indexPrefix(),
+        at.sessionPrefix());
+    return (Long) redis.write(PURGE, keys, args);
   }
 
   /**
@@ -509,12 +592,90 @@ public final class RedisTokenStore implements TokenStore {
     if (!ready) {
       ensureReady();
     }
+    KeyLayout at = layoutOfSession(touch.id());
+    if (at == null) {
+      return;
+    }
     List<String> args = List.of(KeyLayout.encode(touch.lastUsedAt()),
         KeyLayout.encode(touch.expiresAt()), Long.toString(ttlMillis(touch.expiresAt())),
-        layout.tokenPrefix(), layout.indexPrefix(), layout.markerPrefix(),
-        layout.sessionPrefix(), touch.id().value());
-    redis.write(TOUCH, List.of(layout.sessionKey(touch.id()), layout.tokensOfKey(touch.id())),
-        args);
+        at.tokenPrefix(), at.indexPrefix(), at.markerPrefix(), at.sessionPrefix(),
+        touch.id().value());
+    Object touched = redis.write(TOUCH,
+        List.of(at.sessionKey(touch.id()), at.tokensOfKey(touch.id())), args);
+    if (Long.valueOf(1).equals(touched)) {
+      extendPointers(at, touch.id());
+    }
+  }
+
+  /**
+   * The layout holding session {@code id}'s keys; on a cluster read from its pointer (once per
+   * process: a pointer never changes), {@code null} if there is none (the session is gone).
+   */
+  private KeyLayout layoutOfSession(SessionId id) {
+    return layout.isCluster() ? slotOf("s:" + id.value(), layout.sessionPointer(id)) : layout;
+  }
+
+  /** The layout holding the token {@code hash}'s keys, as {@link #layoutOfSession}. */
+  private KeyLayout layoutOfToken(TokenHash hash) {
+    return layout.isCluster()
+        ? slotOf("t:" + KeyLayout.id(hash), layout.tokenPointer(hash))
+        : layout;
+  }
+
+  private KeyLayout slotOf(String name, String pointer) {
+    String tag = tags.get(name);
+    if (tag == null) {
+      tag = redis.read("find", r -> r.get(pointer));
+      if (tag == null) {
+        return null;
+      }
+      tags.put(name, tag);
+    }
+    return layout.ofTag(tag);
+  }
+
+  /** Sets the pointer {@code key} to {@code tag} unless it exists; whether it was set. */
+  private boolean claim(String key, String tag, long ttl, List<String> claimed) {
+    Object set = redis.write("create", r -> r.set(key, tag, SetParams.setParams().nx().px(ttl)));
+    if (set == null) {
+      return false;
+    }
+    claimed.add(key);
+    return true;
+  }
+
+  /** Deletes pointers this call claimed for keys it did not write after all; best effort. */
+  private void release(List<String> claimed) {
+    for (String key : claimed) {
+      try {
+        redis.write("create", r -> r.del(key));
+      } catch (StoreUnavailableException e) {
+        // It points at nothing, and expires with the TTL it was given.
+        LOG.debug("pointer not released: {}", e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * On a cluster, after a write that may have stretched session {@code id}'s keys: its pointers
+   * live at least as long as its session key now does. Not atomic with that write (other
+   * slots); if this fails, a pointer may end before its token, which then reads as unknown
+   * early (never valid late), until the session's next use stretches it again.
+   */
+  private void extendPointers(KeyLayout at, SessionId id) {
+    if (!layout.isCluster()) {
+      return;
+    }
+    redis.write("touch", r -> {
+      long ttl = r.pttl(at.sessionKey(id));
+      if (ttl > 0) {
+        r.pexpire(layout.sessionPointer(id), ttl, ExpiryOption.GT);
+        for (String token : r.smembers(at.tokensOfKey(id))) {
+          r.pexpire(layout.tokenPointer(token), ttl, ExpiryOption.GT);
+        }
+      }
+      return null;
+    });
   }
 
   /** The TTL for keys that end at {@code expiresAt}, by the configured clock. */
@@ -559,7 +720,9 @@ public final class RedisTokenStore implements TokenStore {
   private synchronized void ensureReady() {
     if (!ready) {
       DeploymentCheck.verify(redis);
-      upgrade.ensureDone();
+      if (!layout.isCluster()) {
+        upgrade.ensureDone(); // layouts 1 and 2 never ran on a cluster
+      }
       ready = true;
     }
   }
@@ -584,9 +747,13 @@ public final class RedisTokenStore implements TokenStore {
     public static final Duration MAX_NEAR_CACHE_TTL = Duration.ofSeconds(5);
 
     private static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
+    private static final String CLUSTER_SCHEME = "redis-cluster";
+    private static final Pattern NODE =
+        Pattern.compile("([A-Za-z0-9.\\-]+|\\[[0-9A-Fa-f:.]+\\]):(\\d{1,5})");
     private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9:_.\\-]{1,64}");
 
     private URI uri;
+    private List<HostAndPort> clusterNodes;
     private String keyPrefix;
     private Duration connectTimeout;
     private Duration socketTimeout;
@@ -603,17 +770,25 @@ public final class RedisTokenStore implements TokenStore {
     /**
      * The server, as {@code redis://[[user]:password@]host[:port][/db]}, or {@code rediss://...}
      * for TLS (verified against the JVM's trust store). Port defaults to 6379, database to 0; a
-     * password alone authenticates as the default user, with a user through Redis ACLs. Required.
+     * password alone authenticates as the default user, with a user through Redis ACLs. Or a
+     * Redis Cluster, as {@code redis-cluster://[[user]:password@]host:port[,host:port...]}: any
+     * of its nodes, the others are found from them (no TLS, database 0). Required.
      *
-     * @throws IllegalArgumentException if the scheme is not {@code redis} or {@code rediss}, or
-     *     the host is missing
+     * @throws IllegalArgumentException if the scheme is not {@code redis}, {@code rediss} or
+     *     {@code redis-cluster}, or a host or a cluster node's port is missing
      */
     public Builder uri(URI uri) {
       requireUnset(this.uri, "uri");
       Objects.requireNonNull(uri, "uri");
       String scheme = uri.getScheme();
+      if (CLUSTER_SCHEME.equals(scheme)) {
+        this.clusterNodes = clusterNodes(uri);
+        this.uri = uri;
+        return this;
+      }
       if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-        throw new IllegalArgumentException("uri scheme must be redis or rediss: " + scheme);
+        throw new IllegalArgumentException(
+            "uri scheme must be redis, rediss or redis-cluster: " + scheme);
       }
       if (uri.getHost() == null) {
         throw new IllegalArgumentException("uri has no host: " + scheme + "://...");
@@ -798,6 +973,9 @@ public final class RedisTokenStore implements TokenStore {
       clock = clock == null ? Clock.systemUTC() : clock;
       ticker = ticker == null ? System::nanoTime : ticker;
 
+      if (clusterNodes != null) {
+        return buildCluster();
+      }
       HostAndPort hostAndPort = JedisURIHelper.getHostAndPort(uri);
       DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
           .connectionTimeoutMillis(Math.toIntExact(connectTimeout.toMillis()))
@@ -839,7 +1017,7 @@ public final class RedisTokenStore implements TokenStore {
       try {
         store.ensureReady();
       } catch (StoreUnavailableException e) {
-        if (!(e.getCause() instanceof JedisConnectionException)) {
+        if (!RedisCommands.isConnectionFailure(e.getCause())) {
           store.close();
           throw e;
         }
@@ -847,6 +1025,97 @@ public final class RedisTokenStore implements TokenStore {
             e.getMessage());
       }
       return store;
+    }
+
+    /**
+     * The store over a cluster: Jedis's cluster client, one pool per node. A call is tried once
+     * (a retry could apply a write twice, or wait a second timeout); a slot moved by resharding
+     * fails that call, and Jedis reads the new slot map for the next one. Idle connections are
+     * checked by a background PING every second rather than on borrow.
+     */
+    private RedisTokenStore buildCluster() {
+      String[] credentials = credentials(uri);
+      DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
+          .connectionTimeoutMillis(Math.toIntExact(connectTimeout.toMillis()))
+          .socketTimeoutMillis(Math.toIntExact(socketTimeout.toMillis()))
+          .clientName("tokenkeeper");
+      if (credentials[0] != null) {
+        config.user(credentials[0]);
+      }
+      if (credentials[1] != null) {
+        config.password(credentials[1]);
+      }
+      ConnectionPoolConfig pool = new ConnectionPoolConfig();
+      pool.setMaxTotal(poolSize);
+      pool.setMaxIdle(poolSize);
+      pool.setMinIdle(0);
+      pool.setBlockWhenExhausted(true);
+      pool.setMaxWait(connectTimeout);
+      pool.setTestWhileIdle(true);
+      pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(1));
+      String servers = String.join(",", clusterNodes.stream()
+          .map(node -> node.getHost() + ":" + node.getPort()).toList());
+      RedisClusterClient client;
+      try {
+        client = RedisClusterClient.builder()
+            .nodes(new LinkedHashSet<>(clusterNodes))
+            .clientConfig(config.build())
+            .poolConfig(pool)
+            .maxAttempts(1)
+            .maxTotalRetriesDuration(socketTimeout)
+            .build();
+      } catch (JedisException e) {
+        throw new StoreUnavailableException(
+            "Redis Cluster at " + servers + " unavailable: " + e.getMessage(), e);
+      }
+      RedisTokenStore store = new RedisTokenStore(this, new RedisCommands(client, servers));
+      try {
+        store.ensureReady();
+      } catch (StoreUnavailableException e) {
+        store.close();
+        throw e;
+      }
+      return store;
+    }
+
+    /** The nodes of a {@code redis-cluster://} URI; the message never repeats the URI. */
+    private static List<HostAndPort> clusterNodes(URI uri) {
+      String authority = uri.getRawAuthority();
+      if (authority == null || authority.isEmpty()) {
+        throw new IllegalArgumentException("uri has no host: redis-cluster://...");
+      }
+      String path = uri.getRawPath();
+      if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawQuery() != null) {
+        throw new IllegalArgumentException("a redis-cluster uri has no database or options");
+      }
+      String hosts = authority.substring(authority.lastIndexOf('@') + 1);
+      List<HostAndPort> nodes = new ArrayList<>();
+      for (String node : hosts.split(",", -1)) {
+        Matcher matcher = NODE.matcher(node);
+        if (!matcher.matches() || Integer.parseInt(matcher.group(2)) > 65535) {
+          throw new IllegalArgumentException(
+              "each redis-cluster node must be HOST:PORT, comma-separated");
+        }
+        String host = matcher.group(1).replace("[", "").replace("]", "");
+        nodes.add(new HostAndPort(host, Integer.parseInt(matcher.group(2))));
+      }
+      return List.copyOf(nodes);
+    }
+
+    /** The user and password of {@code uri}'s user info ({@code [user]:password}), decoded. */
+    private static String[] credentials(URI uri) {
+      String info = uri.getRawAuthority();
+      int at = info == null ? -1 : info.lastIndexOf('@');
+      if (at < 0) {
+        return new String[] {null, null};
+      }
+      String userInfo = info.substring(0, at);
+      int colon = userInfo.indexOf(':');
+      String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
+      String password = colon < 0 ? null : userInfo.substring(colon + 1);
+      return new String[] {
+          user.isEmpty() ? null : URLDecoder.decode(user, StandardCharsets.UTF_8),
+          password == null ? null : URLDecoder.decode(password, StandardCharsets.UTF_8)};
     }
 
     private static Duration requireTimeout(Duration value, String name) {

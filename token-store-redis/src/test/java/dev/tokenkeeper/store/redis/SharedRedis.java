@@ -70,7 +70,8 @@ final class SharedRedis implements BeforeAllCallback, AfterAllCallback {
     return raw;
   }
 
-  private static void delete(Path dir) throws IOException {
+  /** Deletes {@code dir} and everything under it; nothing if it is {@code null}. */
+  static void delete(Path dir) throws IOException {
     if (dir == null) {
       return;
     }
