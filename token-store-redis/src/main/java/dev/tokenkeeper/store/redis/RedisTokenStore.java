@@ -1114,8 +1114,12 @@ public final class RedisTokenStore implements TokenStore {
       String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
       String password = colon < 0 ? null : userInfo.substring(colon + 1);
       return new String[] {
-          user.isEmpty() ? null : URLDecoder.decode(user, StandardCharsets.UTF_8),
-          password == null ? null : URLDecoder.decode(password, StandardCharsets.UTF_8)};
+          user.isEmpty() ? null : decode(user), password == null ? null : decode(password)};
+    }
+
+    /** Percent-decoding only: a {@code +} in a URI's user info is a plus, not a space. */
+    private static String decode(String text) {
+      return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     private static Duration requireTimeout(Duration value, String name) {
