@@ -19,8 +19,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs the benchmarks. With no arguments: every JMH group, then Open, then HTTP, each printing a
- * Markdown table of its figures and ratios. {@code open}, {@code http} or {@code touch} (writes
- * caused by sliding expiry) runs that group alone;
+ * Markdown table of its figures and ratios. {@code open}, {@code http}, {@code touch} (writes
+ * caused by sliding expiry) or {@code redis} (single Redis beside a cluster) runs that group
+ * alone;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -42,6 +43,8 @@ public final class BenchMain {
       OpenMeasure.run(out);
     } else if (args[0].equals("http")) {
       HttpMeasure.run(out);
+    } else if (args[0].equals("redis")) {
+      RedisMeasure.run(out);
     } else if (args[0].equals("touch")) {
       TouchWritesMeasure.run(out, 1_000, java.time.Duration.ofSeconds(30),
           java.time.Duration.ofSeconds(5));

@@ -30,11 +30,20 @@ public final class RedisCluster implements AutoCloseable {
 
   /** Starts three nodes under {@code dir} and joins them; skips the test if none is installed. */
   public static RedisCluster start(Path dir) throws IOException, InterruptedException {
+    return start(dir, false);
+  }
+
+  /**
+   * As {@link #start(Path)}, each node with an append-only file ({@code appendfsync always}) if
+   * {@code appendOnly}: for figures beside a single durable Redis.
+   */
+  public static RedisCluster start(Path dir, boolean appendOnly)
+      throws IOException, InterruptedException {
     List<RedisServer> nodes = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
         Path home = Files.createDirectories(dir.resolve("node" + i));
-        nodes.add(RedisServer.start(home, false, "--cluster-enabled", "yes",
+        nodes.add(RedisServer.start(home, appendOnly, "--cluster-enabled", "yes",
             "--cluster-config-file", home.resolve("nodes.conf").toString(),
             "--cluster-port", Integer.toString(freePort()),
             "--cluster-node-timeout", "5000"));
