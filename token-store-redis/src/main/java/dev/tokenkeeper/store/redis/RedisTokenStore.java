@@ -83,11 +83,16 @@ import redis.clients.jedis.util.JedisURIHelper;
  * on the session; a touch never changes a revoked session; {@link #revokeAll} revokes every
  * session of the subject created before it, in one O(1) step (the subject's marker), so a
  * session created concurrently is either revoked or created after it (and live). {@link #find}
- * reads a token with its session in one script, one round trip. The store needs one standalone
- * Redis at one address: it does not follow a Sentinel failover (writes would then fail
- * READONLY, and nothing waits for replicas, so a logout acknowledged just before a failover could
- * be lost), and the scripts touch keys they learn from the records, which Redis Cluster does not
- * allow (a cluster is refused at start).
+ * reads a token with its session in one script, one round trip.
+ *
+ * <h2>Deployments</h2>
+ *
+ * One standalone Redis ({@code redis://}, {@code rediss://}), or a Redis Cluster
+ * ({@code redis-cluster://}): there every key of one subject shares a hash slot, so each script
+ * above stays one atomic step on one node, and tokens and sessions are found from their ids
+ * through pointers (see {@code KeyLayout.cluster}). Not Sentinel: the store does not follow a
+ * failover (writes would then fail READONLY, and nothing waits for replicas, so a logout
+ * acknowledged just before a failover could be lost).
  *
  * <h2>Durability</h2>
  *
@@ -946,10 +951,11 @@ public final class RedisTokenStore implements TokenStore {
     }
 
     /**
-     * The store. Does not need Redis to be up: if it is not, calls fail with
-     * {@link StoreUnavailableException} until it is. When Redis answers (now, else at the first
-     * call), its deployment is checked: an evicting {@code maxmemory-policy} (anything but
-     * {@code noeviction}) or cluster mode is refused; persistence short of
+     * The store. Does not need a standalone Redis to be up: if it is not, calls fail with
+     * {@link StoreUnavailableException} until it is (a cluster must answer now, to give its slot
+     * map). When Redis answers (now, else at the first call), its deployment is checked: an
+     * evicting {@code maxmemory-policy} (anything but {@code noeviction}), or a cluster given as
+     * a single Redis or the reverse, is refused; persistence short of
      * {@code appendonly yes} with {@code appendfsync always}, or settings this user may not
      * read, are logged as warnings. Then keys the previous release wrote under this prefix are
      * upgraded to the current layout.
@@ -957,7 +963,7 @@ public final class RedisTokenStore implements TokenStore {
      * @throws IllegalStateException if no uri was given
      * @throws StoreUnavailableException if Redis answers but is refused (the message names the
      *     setting), or refuses this user (wrong password, no permission on its keys; the message
-     *     never holds the password)
+     *     never holds the password), or a cluster does not answer
      */
     public RedisTokenStore build() {
       if (uri == null) {

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -22,7 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
@@ -129,6 +132,32 @@ class RedisClusterContractTest
       List<SessionRecord> listed = store.findSessions("bob");
       assertEquals(sessions, listed.size());
       assertTrue(listed.stream().allMatch(SessionRecord::isRevoked));
+    }
+  }
+
+  /**
+   * A pointer must never end before what it points to, or a live token reads as unknown: after a
+   * use stretches a session, its pointer and each token's live at least as long as its keys.
+   */
+  @Test
+  void touch_stretchesTheSession_pointersLiveAtLeastAsLong() {
+    try (RedisTokenStore store = builder(clock()).build()) {
+      SessionRecord session = TokenStoreContract.createPair(store, "carol");
+      store.touch(session.id(), T0.plusSeconds(1), T0.plus(Duration.ofHours(5)));
+      String tag = KeyLayout.tag("carol");
+      String root = prefix + "v2:{" + tag + "}:";
+      try (RedisClusterClient raw = RedisClusterClient.create(
+          new HostAndPort("127.0.0.1", cluster.nodes().get(0).port()))) {
+        long sessionTtl = raw.pttl(root + "s:" + session.id());
+        assertTrue(sessionTtl > Duration.ofHours(4).toMillis(), "ttl " + sessionTtl);
+        assertTrue(raw.pttl(prefix + "v2:ps:" + session.id()) >= sessionTtl - 1_000);
+        Set<String> tokens = raw.smembers(root + "k:" + session.id());
+        assertEquals(2, tokens.size());
+        for (String token : tokens) {
+          assertTrue(raw.pttl(prefix + "v2:pt:" + token) >= sessionTtl - 1_000, token);
+          assertEquals(tag, raw.get(prefix + "v2:pt:" + token));
+        }
+      }
     }
   }
 }
