@@ -983,29 +983,15 @@ public final class RedisTokenStore implements TokenStore {
         return buildCluster();
       }
       HostAndPort hostAndPort = JedisURIHelper.getHostAndPort(uri);
-      DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
-          .connectionTimeoutMillis(Math.toIntExact(connectTimeout.toMillis()))
-          .socketTimeoutMillis(Math.toIntExact(socketTimeout.toMillis()))
-          .database(JedisURIHelper.getDBIndex(uri))
-          .clientName("tokenkeeper");
+      String user = JedisURIHelper.getUser(uri);
+      DefaultJedisClientConfig.Builder config = clientConfig(
+          user == null || user.isEmpty() ? null : user, JedisURIHelper.getPassword(uri))
+          .database(JedisURIHelper.getDBIndex(uri));
       if (JedisURIHelper.isRedisSSLScheme(uri)) {
         // FULL: the certificate chain and the host name are both checked.
         config.sslOptions(SslOptions.builder().sslVerifyMode(SslVerifyMode.FULL).build());
       }
-      String user = JedisURIHelper.getUser(uri);
-      String password = JedisURIHelper.getPassword(uri);
-      if (user != null && !user.isEmpty()) {
-        config.user(user);
-      }
-      if (password != null) {
-        config.password(password);
-      }
-      ConnectionPoolConfig pool = new ConnectionPoolConfig();
-      pool.setMaxTotal(poolSize);
-      pool.setMaxIdle(poolSize);
-      pool.setMinIdle(0);
-      pool.setBlockWhenExhausted(true);
-      pool.setMaxWait(connectTimeout);
+      ConnectionPoolConfig pool = poolConfig();
       // Checked on borrow, after idle only (CheckedConnections); no background PING.
       pool.setTestOnBorrow(true);
       pool.setTestWhileIdle(false);
@@ -1033,6 +1019,32 @@ public final class RedisTokenStore implements TokenStore {
       return store;
     }
 
+    /** Timeouts, name and credentials (each may be null) of a client. */
+    private DefaultJedisClientConfig.Builder clientConfig(String user, String password) {
+      DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
+          .connectionTimeoutMillis(Math.toIntExact(connectTimeout.toMillis()))
+          .socketTimeoutMillis(Math.toIntExact(socketTimeout.toMillis()))
+          .clientName("tokenkeeper");
+      if (user != null) {
+        config.user(user);
+      }
+      if (password != null) {
+        config.password(password);
+      }
+      return config;
+    }
+
+    /** A pool of {@code poolSize}, waiting at most the connect timeout for a connection. */
+    private ConnectionPoolConfig poolConfig() {
+      ConnectionPoolConfig pool = new ConnectionPoolConfig();
+      pool.setMaxTotal(poolSize);
+      pool.setMaxIdle(poolSize);
+      pool.setMinIdle(0);
+      pool.setBlockWhenExhausted(true);
+      pool.setMaxWait(connectTimeout);
+      return pool;
+    }
+
     /**
      * The store over a cluster: Jedis's cluster client, one pool per node. A call is tried once
      * (a retry could apply a write twice, or wait a second timeout); a slot moved by resharding
@@ -1041,22 +1053,8 @@ public final class RedisTokenStore implements TokenStore {
      */
     private RedisTokenStore buildCluster() {
       String[] credentials = credentials(uri);
-      DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
-          .connectionTimeoutMillis(Math.toIntExact(connectTimeout.toMillis()))
-          .socketTimeoutMillis(Math.toIntExact(socketTimeout.toMillis()))
-          .clientName("tokenkeeper");
-      if (credentials[0] != null) {
-        config.user(credentials[0]);
-      }
-      if (credentials[1] != null) {
-        config.password(credentials[1]);
-      }
-      ConnectionPoolConfig pool = new ConnectionPoolConfig();
-      pool.setMaxTotal(poolSize);
-      pool.setMaxIdle(poolSize);
-      pool.setMinIdle(0);
-      pool.setBlockWhenExhausted(true);
-      pool.setMaxWait(connectTimeout);
+      DefaultJedisClientConfig.Builder config = clientConfig(credentials[0], credentials[1]);
+      ConnectionPoolConfig pool = poolConfig();
       pool.setTestWhileIdle(true);
       pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(1));
       String servers = String.join(",", clusterNodes.stream()

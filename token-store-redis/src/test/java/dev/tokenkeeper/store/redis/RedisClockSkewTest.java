@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -45,7 +44,7 @@ class RedisClockSkewTest {
     try (RedisTokenStore fast = store(T0);
         RedisTokenStore onTime = store(onTimeNow)) {
       SessionRecord session = TokenStoreContract.createPair(fast, "alice");
-      List<String> keys = sessionKeys(session);
+      List<String> keys = redis.sessionKeys(prefix, session.id());
       // Five minutes pass for Redis: each key has 55 of its 60 minutes left.
       for (String key : keys) {
         redis.raw().pexpire(key, HOUR.minus(Duration.ofMinutes(5)).toMillis());
@@ -90,15 +89,5 @@ class RedisClockSkewTest {
     SessionRecord template = TokenStoreContract.session(subject, HOUR);
     return SessionRecord.of(new Session(template.id(), subject, "device",
         now, now, now.plus(HOUR)), null, null);
-  }
-
-  private List<String> sessionKeys(SessionRecord session) {
-    String root = prefix + "v2:";
-    List<String> keys = new ArrayList<>(List.of(root + "s:" + session.id(),
-        root + "k:" + session.id()));
-    for (String token : redis.raw().smembers(root + "k:" + session.id())) {
-      keys.add(root + "t:" + token);
-    }
-    return keys;
   }
 }

@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.IssuedToken;
-import dev.tokenkeeper.core.SessionRaceContract;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenService;
-import dev.tokenkeeper.core.TokenServiceContract;
-import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.core.TokenStoreContract;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,8 +30,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * three-master Redis Cluster, plus what is the cluster's own: a subject's keys share one slot,
  * subjects spread over every master, and two stores (two instances) share sessions.
  */
-class RedisClusterContractTest
-    implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
+class RedisClusterContractTest implements RedisContracts {
 
   private static final AtomicInteger PREFIXES = new AtomicInteger();
   private static Path dir;
@@ -57,24 +53,9 @@ class RedisClusterContractTest
     SharedRedis.delete(dir);
   }
 
-  RedisTokenStore.Builder builder(Clock clock) {
+  @Override
+  public RedisTokenStore.Builder builder(Clock clock) {
     return RedisTokenStore.builder().uri(cluster.uri()).keyPrefix(prefix).clock(clock);
-  }
-
-  @Override
-  public TokenStore newStore(Clock clock) {
-    return builder(clock).build();
-  }
-
-  @Override
-  public TokenStore reopen(TokenStore store) {
-    store.close();
-    return newStore(clock());
-  }
-
-  @Override
-  public int raceTrials() {
-    return Integer.getInteger("tokenkeeper.raceTrials", 100);
   }
 
   @Test

@@ -95,7 +95,7 @@ class RedisDeploymentCheckTest {
     }
   }
 
-  /** A least-privilege ACL user may not run INFO: the store serves and says what it cannot check. */
+  /** A least-privilege ACL user may not run INFO: the store serves, saying what it cannot check. */
   @Test
   void build_aclUserWithoutInfo_serves_andWarnsThatNothingCouldBeVerified() throws Exception {
     try (RedisServer server = RedisServer.start(dir, true)) {

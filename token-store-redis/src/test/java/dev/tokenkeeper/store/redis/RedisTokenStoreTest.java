@@ -17,7 +17,6 @@ import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.core.TokenStoreContract;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -176,12 +175,7 @@ class RedisTokenStoreTest extends RedisContractTest {
 
   /** The keys that must live exactly as long as {@code session}. */
   private List<String> sessionKeys(SessionRecord session) {
-    String root = prefix + "v2:";
-    List<String> keys = new ArrayList<>(List.of(root + "s:" + session.id(),
-        root + "k:" + session.id()));
-    for (String token : redis.raw().smembers(root + "k:" + session.id())) {
-      keys.add(root + "t:" + token);
-    }
+    List<String> keys = redis.sessionKeys(prefix, session.id());
     assertTrue(keys.size() >= 3, "the session has tokens: " + keys);
     return keys;
   }

@@ -1,10 +1,13 @@
 package dev.tokenkeeper.store.redis;
 
+import dev.tokenkeeper.core.SessionId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -12,9 +15,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import redis.clients.jedis.RedisClient;
 
 /**
- * One {@link RedisServer} (append-only unless built with {@code false}) for a whole test class, with a raw client for looking at
- * keys: started before the class's first test (skipping or failing as {@link RedisServer#start}
- * does) and stopped, its directory deleted, after its last. Register it on a static field:
+ * One {@link RedisServer} (append-only unless built with {@code false}) for a whole test class,
+ * with a raw client for looking at keys: started before the class's first test (skipping or
+ * failing as {@link RedisServer#start} does) and stopped, its directory deleted, after its last.
+ * Register it on a static field:
  *
  * <pre>{@code
  * @RegisterExtension static final SharedRedis redis = new SharedRedis();
@@ -68,6 +72,19 @@ final class SharedRedis implements BeforeAllCallback, AfterAllCallback {
   /** A client straight to the server, for asserting on keys. */
   RedisClient raw() {
     return raw;
+  }
+
+  /**
+   * The keys that live exactly as long as session {@code id} stored under {@code prefix} on a
+   * standalone Redis: its hash, its token set and each of its tokens.
+   */
+  List<String> sessionKeys(String prefix, SessionId id) {
+    String root = prefix + "v2:";
+    List<String> keys = new ArrayList<>(List.of(root + "s:" + id, root + "k:" + id));
+    for (String token : raw.smembers(root + "k:" + id)) {
+      keys.add(root + "t:" + token);
+    }
+    return keys;
   }
 
   /** Deletes {@code dir} and everything under it; nothing if it is {@code null}. */
