@@ -51,7 +51,8 @@ public final class RedisCluster implements AutoCloseable {
       RedisCluster cluster = new RedisCluster(nodes);
       cluster.create(dir);
       return cluster;
-    } catch (IOException | InterruptedException | RuntimeException e) {
+    } catch (Throwable e) {
+      // Even an Error (a class missing from the path): never leave a node running.
       nodes.forEach(RedisServer::close);
       throw e;
     }
