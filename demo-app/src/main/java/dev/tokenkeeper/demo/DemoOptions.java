@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param port the port to listen on; 0 picks a free one
  * @param host the address to bind
  * @param dataDir where proposals (and, without {@code store}, tokens) are kept
- * @param store a {@code redis://} or {@code rediss://} URI for the tokens, or {@code null} for the
+ * @param store a {@code redis://}, {@code rediss://} or {@code redis-cluster://} URI for the
+ *     tokens, or {@code null} for the
  *     file store in {@code dataDir}
  * @param help whether only the usage was asked for
  * @param trustedProxies CIDR blocks of reverse proxies whose {@code X-Forwarded-For} is believed
@@ -37,8 +38,9 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
       "  --host H             address to bind (default 127.0.0.1); another than loopback",
       "                       needs --tls-keystore or --insecure-http",
       "  --data-dir DIR       where tokens and proposals are kept (default ./tokenkeeper-data)",
-      "  --store URI          keep tokens in Redis instead: redis://HOST:PORT or rediss://...",
-      "                       (password in the URI or in " + REDIS_PASSWORD_ENV + "), or in",
+      "  --store URI          keep tokens in Redis instead: redis://HOST:PORT, rediss://...",
+      "                       or redis-cluster://HOST:PORT[,HOST:PORT...] (password in the",
+      "                       URI or in " + REDIS_PASSWORD_ENV + "), or in",
       "                       PostgreSQL: postgresql://USER@HOST:PORT/DB (password in",
       "                       TOKENKEEPER_DB_PASSWORD); default: the file store in --data-dir",
       "  --trusted-proxy CIDR a reverse proxy (address or block) whose X-Forwarded-For is",
@@ -149,11 +151,12 @@ record DemoOptions(int port, String host, Path dataDir, String store, boolean he
     if (JdbcStores.isPostgres(value)) {
       return JdbcStores.requireValid(value);
     }
-    if (!value.startsWith("redis://") && !value.startsWith("rediss://")) {
+    if (!value.startsWith("redis://") && !value.startsWith("rediss://")
+        && !value.startsWith("redis-cluster://")) {
       // Not echoed: a URI may carry a password.
       throw new IllegalArgumentException(
-          "--store must be a redis://, rediss:// or postgresql:// URI (the value is not shown:"
-              + " it may hold a password)");
+          "--store must be a redis://, rediss://, redis-cluster:// or postgresql:// URI (the "
+              + "value is not shown: it may hold a password)");
     }
     return value;
   }

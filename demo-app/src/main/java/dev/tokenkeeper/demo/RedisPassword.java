@@ -2,6 +2,8 @@ package dev.tokenkeeper.demo;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Puts a Redis password taken from the environment into a {@code --store} URI, so it need not
@@ -23,6 +25,13 @@ final class RedisPassword {
     }
     try {
       URI parsed = new URI(uri);
+      if (uri.startsWith("redis-cluster://")) {
+        // Several hosts: not a server authority java.net.URI can rebuild, so spliced as text.
+        String rest = uri.substring("redis-cluster://".length());
+        return rest.contains("@") ? uri : "redis-cluster://:"
+            + URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20") + "@"
+            + rest;
+      }
       if (parsed.getUserInfo() != null) {
         return uri;
       }

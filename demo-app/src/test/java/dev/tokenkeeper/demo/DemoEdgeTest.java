@@ -106,5 +106,9 @@ class DemoEdgeTest {
         RedisPassword.apply("redis://127.0.0.1:6379/0", "s cret"));
     assertEquals("rediss://u:p@h:1", RedisPassword.apply("rediss://u:p@h:1", "other"));
     assertEquals("redis://h:1", RedisPassword.apply("redis://h:1", null));
+    assertEquals("redis-cluster://:s%20c%2Bret@h:1,g:2",
+        RedisPassword.apply("redis-cluster://h:1,g:2", "s c+ret"));
+    assertEquals("redis-cluster://u:p@h:1,g:2",
+        RedisPassword.apply("redis-cluster://u:p@h:1,g:2", "other"));
   }
 }

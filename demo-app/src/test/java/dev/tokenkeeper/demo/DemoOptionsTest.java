@@ -27,6 +27,8 @@ class DemoOptionsTest {
     assertTrue(DemoOptions.parse("--port", "1", "--help").help());
     assertEquals("redis://127.0.0.1:6379",
         DemoOptions.parse("--store", "redis://127.0.0.1:6379").store());
+    assertEquals("redis-cluster://10.0.0.1:7000,10.0.0.2:7000", DemoOptions.parse("--store",
+        "redis-cluster://10.0.0.1:7000,10.0.0.2:7000").store());
     assertEquals(null, DemoOptions.parse().store());
   }
 
@@ -42,7 +44,8 @@ class DemoOptionsTest {
     String refusal = assertThrows(IllegalArgumentException.class,
         () -> DemoOptions.parse("--store", "mysql://root:hunter2@db")).getMessage();
     assertTrue(
-        refusal.startsWith("--store must be a redis://, rediss:// or postgresql:// URI"), refusal);
+        refusal.startsWith("--store must be a redis://, rediss://, redis-cluster:// or "
+            + "postgresql:// URI"), refusal);
     assertFalse(refusal.contains("hunter2"), refusal);
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.store.redis.RedisServer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -104,6 +105,22 @@ class DemoProcessIT {
     String usage = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     for (String option : List.of("--port", "--host", "--data-dir", "--help")) {
       assertTrue(usage.contains(option), usage);
+    }
+  }
+
+  /** A Redis that may evict keys would silently break logout everywhere: the demo refuses it. */
+  @Test
+  void redisWithAnEvictingPolicy_exitsOneNamingTheSetting() throws Exception {
+    try (RedisServer redis = RedisServer.start(Files.createDirectories(dataDir.resolve("redis")),
+        true, "--maxmemory-policy", "allkeys-lru")) {
+      Process process = launch("--port", "0", "--data-dir", dataDir.toString(),
+          "--store", redis.uri());
+      assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the demo should exit");
+      assertEquals(1, process.exitValue());
+      String error = stderr(process);
+      assertTrue(error.contains("maxmemory-policy allkeys-lru"), error);
+      assertTrue(error.contains("noeviction"), error);
+      assertTrue(!error.contains("Exception"), error);
     }
   }
 }

@@ -20,8 +20,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the benchmarks. With no arguments: every JMH group, then Open, HTTP and Stores, each
  * printing a Markdown table of its figures and ratios. {@code open}, {@code http}, {@code stores}
- * (the file store beside Redis and PostgreSQL), {@code touch} (writes caused by sliding expiry)
- * or {@code overhead [liveTokens [rounds]]} (observation's cost, interleaved) runs that group alone;
+ * (the file store beside Redis and PostgreSQL), {@code redis} (single Redis beside a cluster),
+ * {@code touch} (writes caused by sliding expiry) or {@code overhead [liveTokens [rounds]]}
+ * (observation's cost, interleaved) runs that group alone;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -46,6 +47,8 @@ public final class BenchMain {
       HttpMeasure.run(out);
     } else if (args[0].equals("stores")) {
       StoresMeasure.run(out);
+    } else if (args[0].equals("redis")) {
+      RedisMeasure.run(out);
     } else if (args[0].equals("touch")) {
       TouchWritesMeasure.run(out, 1_000, java.time.Duration.ofSeconds(30),
           java.time.Duration.ofSeconds(5));

@@ -8,6 +8,9 @@ import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -29,7 +32,15 @@ import java.util.Map;
  *       {@code <until>:<base64>}, with a TTL ending at {@code until}, so Redis drops it after the
  *       grace window.
  *   <li>{@code k:<session id>}: the set of a session's token ids, so its tokens expire with it.
- *   <li>{@code i:<subject>}: the set of a subject's session ids.
+ *   <li>{@code i:<subject>}: the subject's session ids, a sorted set scored by when (Redis's
+ *       clock) Redis drops each session's keys; members past their score are trimmed whenever a
+ *       script writes the index, so it holds only sessions still in Redis. (The first release of
+ *       layout 2 kept a plain set; scripts convert one in place when they meet it.)
+ *   <li>{@code g:<subject>}: the subject's marker: {@code n}, the number of its last created
+ *       session (each session stores its own as {@code n}) and, after a logout everywhere,
+ *       {@code ra}/{@code rat}: sessions numbered up to {@code ra} were revoked at {@code rat}.
+ *       So a logout everywhere is one O(1) atomic step however many sessions the subject has;
+ *       writing {@code r} on each session then follows in short pages.
  * </ul>
  *
  * <p>Instants are written as fixed-width decimal text (12 digits of offset epoch seconds, then 9
@@ -60,10 +71,88 @@ final class KeyLayout {
   private static final long MAX_SECOND = 900_000_000_000L - 1;
   private static final int WIDTH = 21;
 
+  private final String keyPrefix;
+  private final boolean cluster;
   private final String root;
 
+  /** The layout on a standalone Redis: every key under {@code <prefix>v2:}. */
   KeyLayout(String keyPrefix) {
-    this.root = keyPrefix + "v2:";
+    this(keyPrefix, false, keyPrefix + "v2:");
+  }
+
+  private KeyLayout(String keyPrefix, boolean cluster, String root) {
+    this.keyPrefix = keyPrefix;
+    this.cluster = cluster;
+    this.root = root;
+  }
+
+  /**
+   * The layout on a Redis Cluster. Every key of one subject (its sessions, their tokens and
+   * sealed successors, its index and marker) is under {@code <prefix>v2:{<tag>}:}, the tag
+   * being the first 16 hex digits of the subject's SHA-1: so they share one hash slot, and every
+   * script, logout everywhere included, stays one atomic step on one node. A token or session is
+   * then found from its id alone by a pointer in its own slot, {@code <prefix>v2:pt:<token id>}
+   * or {@code <prefix>v2:ps:<session id>}, holding the tag; pointers never change, and live at
+   * least as long as what they point to.
+   */
+  static KeyLayout cluster(String keyPrefix) {
+    return new KeyLayout(keyPrefix, true, keyPrefix + "v2:");
+  }
+
+  /** Whether keys are spread over a cluster's slots by subject (see {@link #cluster}). */
+  boolean isCluster() {
+    return cluster;
+  }
+
+  /** The layout of {@code subject}'s keys: this one, or on a cluster the subject's slot. */
+  KeyLayout of(String subject) {
+    return cluster ? ofTag(tag(subject)) : this;
+  }
+
+  /** The layout of the slot {@code tag} names (a cluster only). */
+  KeyLayout ofTag(String tag) {
+    return new KeyLayout(keyPrefix, true, keyPrefix + "v2:{" + tag + "}:");
+  }
+
+  /** The hash tag of {@code subject}'s keys on a cluster: hex, so never a brace. */
+  static String tag(String subject) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-1")
+          .digest(subject.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform has SHA-1", e);
+    }
+  }
+
+  /** The tag inside a cluster key, between its first braces. */
+  static String tagOf(String key) {
+    return key.substring(key.indexOf('{') + 1, key.indexOf('}'));
+  }
+
+  /** The tag of this layout's slot, or {@code null} on a standalone Redis. */
+  String tag() {
+    return cluster && root.contains("{") ? tagOf(root) : null;
+  }
+
+  /** On a cluster: the key holding the tag of the token {@code hash}. */
+  String tokenPointer(TokenHash hash) {
+    return tokenPointer(id(hash));
+  }
+
+  /** On a cluster: the key holding the tag of the token named {@code tokenId} ({@link #id}). */
+  String tokenPointer(String tokenId) {
+    return keyPrefix + "v2:pt:" + tokenId;
+  }
+
+  /** On a cluster: the key holding the tag of the session {@code id}. */
+  String sessionPointer(SessionId id) {
+    return keyPrefix + "v2:ps:" + id.value();
+  }
+
+  /** A glob matching every session key of this layout, of every subject on a cluster. */
+  String sessionPattern() {
+    return cluster ? keyPrefix + "v2:{*}:s:*" : sessionPrefix() + "*";
   }
 
   /** The prefix every key of this layout starts with. */
@@ -91,6 +180,10 @@ final class KeyLayout {
     return root + "i:";
   }
 
+  String markerPrefix() {
+    return root + "g:";
+  }
+
   /** The key whose presence says every layout-1 key has been upgraded. */
   String upgradedMarker() {
     return root + "upgraded";
@@ -114,6 +207,10 @@ final class KeyLayout {
 
   String indexKey(String subject) {
     return indexPrefix() + subject;
+  }
+
+  String markerKey(String subject) {
+    return markerPrefix() + subject;
   }
 
   /** The text naming {@code hash} in keys and fields: {@code <scheme>:<hex digest>}. */

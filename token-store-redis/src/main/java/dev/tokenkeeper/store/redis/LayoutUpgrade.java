@@ -64,7 +64,7 @@ final class LayoutUpgrade {
       return;
     }
     List<String> args = List.of(oldTokenPrefix, oldIndexPrefix, layout.root());
-    long sessions = redis.scan(oldTokenPrefix, BATCH,
+    long sessions = redis.scan(oldTokenPrefix + "*", BATCH,
         keys -> (Long) redis.write(UPGRADE, keys, args));
     redis.write("upgrade", r -> r.set(marker, "1"));
     if (sessions > 0) {

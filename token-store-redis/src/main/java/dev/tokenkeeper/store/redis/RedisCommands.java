@@ -10,11 +10,18 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.ConnectionPool;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.ScanIteration;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
+import redis.clients.jedis.resps.Tuple;
 
 /**
  * The one way the store talks to Redis: each command or script runs on a pooled connection, and
@@ -22,9 +29,13 @@ import redis.clients.jedis.resps.ScanResult;
  * ({@code host:port}, never the password), Jedis's exception kept as the cause. Timeouts bound
  * every call (set on the client when it is built), so nothing here waits longer.
  *
- * <p>After a connection failure the pool drops its idle connections, which may be as dead as the
- * one that failed (a Redis restart kills them all). A {@link #read} is then tried once more on a
- * fresh connection; a {@link #write} is not, since its first attempt may have landed.
+ * <p>One timeout bounds a call: a timeout (Redis frozen or unreachable) is never retried. A
+ * connection idle in the pool for a while is proved alive by {@code PING} before anything is sent
+ * on it ({@link CheckedConnections}), so after a Redis restart with no traffic the first call,
+ * a write too, goes on a fresh connection. A connection that dies under traffic fails its call
+ * at once (end of stream, reset); the pool then drops its idle connections, which may be as dead
+ * (a restart kills them all), and a {@link #read} is tried once more on a fresh one; a
+ * {@link #write} is not, since its first attempt may have landed.
  *
  * <p>Thread-safe.
  */
@@ -32,42 +43,107 @@ final class RedisCommands implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisCommands.class);
 
-  private final RedisClient redis;
+  private final UnifiedJedis redis;
+  private final CheckedConnections connections;
   private final String server;
 
-  RedisCommands(RedisClient redis, String server) {
+  /** Over a standalone Redis whose pool makes its connections with {@code connections}. */
+  RedisCommands(RedisClient redis, CheckedConnections connections, String server) {
     this.redis = redis;
+    this.connections = connections;
     this.server = server;
   }
 
-  /** The server as {@code host:port}. */
+  /** Over a Redis Cluster; {@code servers} names the nodes given. */
+  RedisCommands(RedisClusterClient redis, String servers) {
+    this.redis = redis;
+    this.connections = null;
+    this.server = servers;
+  }
+
+  /** The server as {@code host:port} (a cluster: the nodes given, comma-separated). */
   String server() {
     return server;
   }
 
-  /** Runs a command or script that changes nothing: a connection failure is tried once more. */
-  <T> T read(String operation, Function<RedisClient, T> command) {
+  /** Whether this runs over a Redis Cluster. */
+  boolean isCluster() {
+    return redis instanceof RedisClusterClient;
+  }
+
+  /**
+   * {@code INFO} (its default sections) of every primary: one for a standalone Redis, each
+   * master of a cluster. Jedis's exceptions pass through untranslated.
+   */
+  List<String> infoOfEveryPrimary() {
+    if (!(redis instanceof RedisClusterClient cluster)) {
+      String info = unchecked(r -> r.info());
+      return List.of(info);
+    }
+    List<String> infos = new ArrayList<>();
+    for (ConnectionPool pool : cluster.getClusterNodes().values()) {
+      try (Connection connection = pool.getResource()) {
+        Jedis node = new Jedis(connection);
+        String info = node.info();
+        if (info.contains("role:master")) {
+          infos.add(info);
+        }
+      }
+    }
+    return infos;
+  }
+
+  /**
+   * Runs a command or script that changes nothing: a dead connection (not a timeout) is tried
+   * once more on a fresh one.
+   */
+  <T> T read(String operation, Function<UnifiedJedis, T> command) {
     try {
-      return command.apply(redis);
-    } catch (JedisConnectionException e) {
-      // After a Redis restart every pooled connection is dead; one retry on a new one saves
-      // the request, and a second failure means Redis is really down.
-      dropIdleConnections();
+      return unchecked(command);
     } catch (JedisException e) {
-      throw unavailable(operation, e);
+      if (!isConnectionFailure(e) || CheckedConnections.isTimeout(e)) {
+        throw unavailable(operation, e);
+      }
+      // Died under traffic (a restart): one retry on a new connection saves the request, and a
+      // second failure means Redis is really down.
+      dropIdleConnections();
     }
     return write(operation, command);
   }
 
   /** Runs a command or script once. */
-  <T> T write(String operation, Function<RedisClient, T> command) {
+  <T> T write(String operation, Function<UnifiedJedis, T> command) {
+    try {
+      return unchecked(command);
+    } catch (JedisException e) {
+      if (isConnectionFailure(e) && !CheckedConnections.isTimeout(e)) {
+        dropIdleConnections();
+      }
+      throw unavailable(operation, e);
+    }
+  }
+
+  /**
+   * Whether {@code e} means Redis could not be reached or stopped answering (not an error
+   * reply); a cluster wraps it in its own exception, so the whole chain is looked at.
+   */
+  static boolean isConnectionFailure(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof JedisConnectionException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs a command once, Jedis's exceptions passed through untranslated. */
+  <T> T unchecked(Function<UnifiedJedis, T> command) {
     try {
       return command.apply(redis);
-    } catch (JedisConnectionException e) {
-      dropIdleConnections();
-      throw unavailable(operation, e);
-    } catch (JedisException e) {
-      throw unavailable(operation, e);
+    } finally {
+      if (connections != null) {
+        connections.forget();
+      }
     }
   }
 
@@ -82,20 +158,43 @@ final class RedisCommands implements AutoCloseable {
   }
 
   /**
-   * Walks every key starting with {@code prefix} with {@code SCAN} ({@code batch} at a time, so
-   * Redis is never blocked for long) and hands each non-empty page to {@code action}.
+   * Walks every key matching the glob {@code pattern} with {@code SCAN} ({@code batch} at a time,
+   * so Redis is never blocked for long; on a cluster, node after node) and hands each non-empty
+   * page to {@code action}.
    *
    * @return the sum of what {@code action} returned
    */
-  long scan(String prefix, int batch, ToLongFunction<List<String>> action) {
-    ScanParams params = new ScanParams().match(prefix + "*").count(batch);
+  long scan(String pattern, int batch, ToLongFunction<List<String>> action) {
+    ScanIteration keys = redis.scanIteration(batch, pattern);
+    long sum = 0;
+    while (!read("scan", r -> keys.isIterationCompleted())) {
+      ScanResult<String> batchRead = read("scan", r -> keys.nextBatch());
+      List<String> page = batchRead.getResult();
+      if (!page.isEmpty()) {
+        sum += action.applyAsLong(page);
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Walks every member of the sorted set {@code key} with {@code ZSCAN} ({@code batch} at a time)
+   * and hands each non-empty page of members to {@code action}. A member present throughout is
+   * handed over at least once; one added or removed meanwhile may or may not be.
+   *
+   * @return the sum of what {@code action} returned
+   */
+  long scanSorted(String key, int batch, ToLongFunction<List<String>> action) {
+    ScanParams params = new ScanParams().count(batch);
     long sum = 0;
     String cursor = ScanParams.SCAN_POINTER_START;
     do {
       String at = cursor;
-      ScanResult<String> page = read("scan", r -> r.scan(at, params));
+      ScanResult<Tuple> page = read("zscan", r -> r.zscan(key, at, params));
       if (!page.getResult().isEmpty()) {
-        sum += action.applyAsLong(page.getResult());
+        List<String> members = new ArrayList<>(page.getResult().size());
+        page.getResult().forEach(tuple -> members.add(tuple.getElement()));
+        sum += action.applyAsLong(members);
       }
       cursor = page.getCursor();
     } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
@@ -139,14 +238,18 @@ final class RedisCommands implements AutoCloseable {
   }
 
   private void dropIdleConnections() {
+    if (!(redis instanceof RedisClient standalone)) {
+      return; // a cluster's pools are Jedis's: it drops a node's dead connections itself
+    }
     try {
-      redis.getPool().clear();
+      standalone.getPool().clear();
     } catch (RuntimeException e) {
       LOG.debug("could not clear idle Redis connections", e);
     }
   }
 
-  private StoreUnavailableException unavailable(String operation, JedisException e) {
+  /** The exception for {@code operation} failing with {@code e}. */
+  StoreUnavailableException unavailable(String operation, JedisException e) {
     return new StoreUnavailableException(
         "Redis at " + server + " unavailable for " + operation + ": " + e.getMessage(), e);
   }

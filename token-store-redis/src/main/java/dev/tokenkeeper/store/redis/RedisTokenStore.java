@@ -10,11 +10,15 @@ import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,16 +29,23 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.ConnectionFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
+import redis.clients.jedis.args.ExpiryOption;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.providers.PooledConnectionProvider;
 import redis.clients.jedis.util.JedisURIHelper;
 
 /**
@@ -54,7 +65,8 @@ import redis.clients.jedis.util.JedisURIHelper;
  * Version 2, every key under {@code <prefix>v2:} (see {@code KeyLayout}): a hash per session
  * (its fields, the current refresh token's hash, {@code r} once revoked), a hash per token (its
  * session id, own expiry, when rotated), a sealed successor beside a rotated token for the grace
- * window only, a set of each session's tokens and a set of each subject's sessions. No secret is
+ * window only, a set of each session's tokens, an index of each subject's sessions that holds only
+ * sessions still in Redis, and a marker per subject for logout everywhere. No secret is
  * ever sent to Redis, only digests, and a sealed successor opens only with the rotated token's
  * plaintext. A session and all its keys share one TTL, ending at the session's expiry (computed
  * against the configured {@link Clock}, so the application's clock decides, not Redis's) and
@@ -69,10 +81,18 @@ import redis.clients.jedis.util.JedisURIHelper;
  * (each script names the core method it mirrors): a rotation is a compare-and-set on the
  * session's current refresh token that fails once the session is revoked; a revoke is one write
  * on the session; a touch never changes a revoked session; {@link #revokeAll} revokes every
- * session of the subject indexed when it runs, so a session created concurrently is either
- * revoked or created after it (and live). {@link #find} reads a token with its session in one
- * script, one round trip. The store needs a single Redis primary (standalone or behind Sentinel);
- * the scripts touch keys they learn from the records, which Redis Cluster does not allow.
+ * session of the subject created before it, in one O(1) step (the subject's marker), so a
+ * session created concurrently is either revoked or created after it (and live). {@link #find}
+ * reads a token with its session in one script, one round trip.
+ *
+ * <h2>Deployments</h2>
+ *
+ * One standalone Redis ({@code redis://}, {@code rediss://}), or a Redis Cluster
+ * ({@code redis-cluster://}): there every key of one subject shares a hash slot, so each script
+ * above stays one atomic step on one node, and tokens and sessions are found from their ids
+ * through pointers (see {@code KeyLayout.cluster}). Not Sentinel: the store does not follow a
+ * failover (writes would then fail READONLY, and nothing waits for replicas, so a logout
+ * acknowledged just before a failover could be lost).
  *
  * <h2>Durability</h2>
  *
@@ -85,10 +105,13 @@ import redis.clients.jedis.util.JedisURIHelper;
  * <h2>Failure</h2>
  *
  * Connecting and every command are bounded by the configured timeouts, and waiting for a pooled
- * connection by the connect timeout; a failure throws {@link StoreUnavailableException} naming
- * the server ({@code host:port}, never the password) and keeping Jedis's exception as the cause.
- * Nothing then waits or retries in the background: each later call tries again, and once Redis
- * answers the store serves again by itself.
+ * connection by the connect timeout; a timeout is never retried, so a frozen Redis fails a call
+ * within about one timeout. A failure throws {@link StoreUnavailableException} naming the server
+ * ({@code host:port}, never the password) and keeping Jedis's exception as the cause. A pooled
+ * connection idle for half a second or more is proved alive with {@code PING} before a command
+ * is sent on it, so after a Redis restart the first call succeeds, a logout too. Nothing waits or
+ * retries in the background: each later call tries again, and once Redis answers the store
+ * serves again by itself.
  *
  * <p>Thread-safe; share one per application. {@link #find} with the optional near cache is
  * described at {@link Builder#nearCacheTtl}.
@@ -97,30 +120,42 @@ public final class RedisTokenStore implements TokenStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisTokenStore.class);
 
-  private static final LuaScript CREATE = LuaScript.load("create");
-  private static final LuaScript FIND = LuaScript.load("find");
-  private static final LuaScript FIND_SESSIONS = LuaScript.load("find_sessions");
-  private static final LuaScript ROTATE = LuaScript.load("rotate", "stretch");
-  private static final LuaScript REVOKE_SESSION = LuaScript.load("revoke_session");
-  private static final LuaScript REVOKE_ALL = LuaScript.load("revoke_all");
-  private static final LuaScript TOUCH = LuaScript.load("touch", "stretch");
-  private static final LuaScript PURGE = LuaScript.load("purge");
+  private static final LuaScript CREATE = LuaScript.load("create", "shared");
+  private static final LuaScript FIND = LuaScript.load("find", "shared");
+  private static final LuaScript FIND_SESSION = LuaScript.load("find_session", "shared");
+  private static final LuaScript FIND_SESSIONS = LuaScript.load("find_sessions", "shared");
+  private static final LuaScript ROTATE = LuaScript.load("rotate", "shared");
+  private static final LuaScript REVOKE_SESSION = LuaScript.load("revoke_session", "shared");
+  private static final LuaScript REVOKE_ALL = LuaScript.load("revoke_all", "shared");
+  private static final LuaScript REVOKE_COVERED = LuaScript.load("revoke_covered", "shared");
+  private static final LuaScript TOUCH = LuaScript.load("touch", "shared");
+  private static final LuaScript PURGE = LuaScript.load("purge", "shared");
 
   private static final int PURGE_BATCH = 500;
+  /**
+   * Most sessions one script reads or marks: a few milliseconds of Redis's time, so a subject
+   * with a hundred thousand sessions never blocks Redis for long.
+   */
+  static final int SUBJECT_BATCH = 500;
   private static final int NEAR_CACHE_MAX_ENTRIES = 100_000;
+  private static final int TAG_CACHE_ENTRIES = 100_000;
 
   private final RedisCommands redis;
   private final KeyLayout layout;
+  private final SlotTags tags = new SlotTags(TAG_CACHE_ENTRIES);
   private final LayoutUpgrade upgrade;
   private final Clock clock;
   private final TouchCoalescer touches;
   private final NearCache nearCache;
   private final ScheduledExecutorService flusher;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile boolean ready;
 
   private RedisTokenStore(Builder builder, RedisCommands redis) {
     this.redis = redis;
-    this.layout = new KeyLayout(builder.keyPrefix);
+    this.layout = redis.isCluster()
+        ? KeyLayout.cluster(builder.keyPrefix)
+        : new KeyLayout(builder.keyPrefix);
     this.upgrade = new LayoutUpgrade(redis, layout, builder.keyPrefix);
     this.clock = builder.clock;
     this.touches = new TouchCoalescer(builder.touchPersistInterval, builder.touchMapMaxEntries,
@@ -157,18 +192,37 @@ public final class RedisTokenStore implements TokenStore {
     requireOpen();
     requireNew(session.id(), tokens);
     SessionId id = session.id();
+    KeyLayout at = layout.of(session.subject());
+    long ttl = ttlMillis(session.expiresAt());
+    List<String> pointers = new ArrayList<>();
+    if (layout.isCluster()) {
+      if (!claim(layout.sessionPointer(id), at.tag(), ttl, pointers)) {
+        release(pointers);
+        throw new IllegalArgumentException("a session is already stored under " + id);
+      }
+      for (TokenRecord token : tokens) {
+        if (!claim(layout.tokenPointer(token.hash()), at.tag(), ttl, pointers)) {
+          release(pointers);
+          throw new IllegalArgumentException("a token of session " + id + " is already stored");
+        }
+      }
+    }
     List<String> args = new ArrayList<>(8 + 2 * tokens.size() + 20);
-    args.add(Long.toString(ttlMillis(session.expiresAt())));
+    args.add(Long.toString(ttl));
     args.add(id.value());
-    args.add(layout.tokenPrefix());
+    args.add(at.tokenPrefix());
+    args.add(at.sessionPrefix());
     args.add(Integer.toString(tokens.size()));
     for (TokenRecord token : tokens) {
       args.add(KeyLayout.id(token.hash()));
       args.add(KeyLayout.expiry(token));
     }
     args.addAll(KeyLayout.fields(session));
-    Object created = redis.write(CREATE, List.of(layout.sessionKey(id), layout.tokensOfKey(id),
-        layout.indexKey(session.subject())), args);
+    Object created = redis.write(CREATE, List.of(at.sessionKey(id), at.tokensOfKey(id),
+        at.indexKey(session.subject()), at.markerKey(session.subject())), args);
+    if (!Long.valueOf(1).equals(created)) {
+      release(pointers);
+    }
     if (Long.valueOf(0).equals(created)) {
       throw new IllegalArgumentException("a session is already stored under " + id);
     }
@@ -191,17 +245,21 @@ public final class RedisTokenStore implements TokenStore {
     TokenEntry found = nearCache == null ? null : nearCache.get(hash);
     if (found == null) {
       NearCache.Stamp stamp = nearCache == null ? null : nearCache.stamp();
+      KeyLayout at = layoutOfToken(hash);
+      if (at == null) {
+        return Optional.empty();
+      }
       List<?> reply = RedisCommands.list(redis.read(FIND,
-          List.of(layout.tokenKey(hash), layout.successorKey(hash)),
-          List.of(layout.sessionPrefix())));
+          List.of(at.tokenKey(hash), at.successorKey(hash)),
+          List.of(at.sessionPrefix(), at.markerPrefix())));
       if (reply.isEmpty()) {
         return Optional.empty();
       }
-      TokenRecord token = layout.decodeToken(hash, RedisCommands.fields(reply.get(0)),
+      TokenRecord token = at.decodeToken(hash, RedisCommands.fields(reply.get(0)),
           RedisCommands.text(reply.get(2)));
       Map<String, String> sessionFields = RedisCommands.fields(reply.get(1));
       found = new TokenEntry(token,
-          layout.decodeSession(token.sessionId().value(), sessionFields));
+          at.decodeSession(token.sessionId().value(), sessionFields));
       if (nearCache != null) {
         nearCache.put(found, !sessionFields.containsKey(KeyLayout.UPGRADED), stamp);
       }
@@ -214,26 +272,66 @@ public final class RedisTokenStore implements TokenStore {
   public Optional<SessionRecord> findSession(SessionId id) {
     Objects.requireNonNull(id, "id");
     requireOpen();
-    String key = layout.sessionKey(id);
-    Map<String, String> fields = redis.read("findSession", r -> r.hgetAll(key));
+    KeyLayout at = layoutOfSession(id);
+    if (at == null) {
+      return Optional.empty();
+    }
+    Map<String, String> fields = RedisCommands.fields(redis.read(FIND_SESSION,
+        List.of(at.sessionKey(id)), List.of(at.markerPrefix())));
     if (fields.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(touches.overlay(layout.decodeSession(id.value(), fields)));
+    return Optional.of(touches.overlay(at.decodeSession(id.value(), fields)));
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One script for a subject of up to {@value #SUBJECT_BATCH} sessions; a larger one is read
+   * in pages of that size ({@code ZSCAN}), so Redis is never blocked for long, and is then not
+   * one snapshot: a session created or revoked meanwhile may be seen either way.
+   */
   @Override
   public List<SessionRecord> findSessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
-    List<?> found = RedisCommands.list(redis.read(FIND_SESSIONS,
-        List.of(layout.indexKey(subject)), List.of(layout.sessionPrefix())));
+    KeyLayout at = layout.of(subject);
+    String index = at.indexKey(subject);
+    List<String> args = List.of(at.sessionPrefix(), at.markerPrefix(),
+        Integer.toString(SUBJECT_BATCH));
+    List<?> found = RedisCommands.list(redis.read(FIND_SESSIONS, List.of(index), args));
+    if (!isPage(found)) {
+      return decodeSessions(at, found, new HashSet<>());
+    }
+    List<SessionRecord> sessions = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    redis.scanSorted(index, SUBJECT_BATCH, ids -> {
+      List<String> page = new ArrayList<>(args);
+      page.addAll(ids);
+      sessions.addAll(decodeSessions(at,
+          RedisCommands.list(redis.read(FIND_SESSIONS, List.of(index), page)), seen));
+      return 0;
+    });
+    return sessions;
+  }
+
+  /** Alternating ids and field lists as sessions, skipping ids already {@code seen}. */
+  private List<SessionRecord> decodeSessions(KeyLayout at, List<?> found, Set<String> seen) {
     List<SessionRecord> sessions = new ArrayList<>(found.size() / 2);
     for (int i = 0; i + 1 < found.size(); i += 2) {
-      sessions.add(touches.overlay(layout.decodeSession(RedisCommands.text(found.get(i)),
-          RedisCommands.fields(found.get(i + 1)))));
+      String id = RedisCommands.text(found.get(i));
+      if (seen.add(id)) {
+        sessions.add(touches.overlay(at.decodeSession(id,
+            RedisCommands.fields(found.get(i + 1)))));
+      }
     }
     return sessions;
+  }
+
+  /** Whether a script answered that the subject is large and must be read or marked in pages. */
+  private static boolean isPage(List<?> reply) {
+    return !reply.isEmpty() && !(reply.get(0) instanceof Long)
+        && "page".equals(RedisCommands.text(reply.get(0)));
   }
 
   /**
@@ -250,20 +348,35 @@ public final class RedisTokenStore implements TokenStore {
     SessionId id = rotation.sessionId();
     TokenRecord refresh = rotation.refresh();
     TokenRecord access = rotation.access();
-    List<String> keys = List.of(layout.sessionKey(id), layout.tokensOfKey(id),
-        layout.tokenKey(rotation.rotated()), layout.successorKey(rotation.rotated()),
-        layout.tokenKey(refresh.hash()), layout.tokenKey(access.hash()));
+    KeyLayout at = layoutOfSession(id);
+    if (at == null) {
+      return false;
+    }
+    long ttl = ttlMillis(rotation.expiresAt());
+    List<String> pointers = new ArrayList<>();
+    if (layout.isCluster()) {
+      for (TokenRecord token : List.of(refresh, access)) {
+        if (!claim(layout.tokenPointer(token.hash()), at.tag(), ttl, pointers)) {
+          release(pointers);
+          throw new IllegalArgumentException(
+              "a new token of session " + id + " is already stored");
+        }
+      }
+    }
+    List<String> keys = List.of(at.sessionKey(id), at.tokensOfKey(id),
+        at.tokenKey(rotation.rotated()), at.successorKey(rotation.rotated()),
+        at.tokenKey(refresh.hash()), at.tokenKey(access.hash()));
     List<String> args = List.of(
         id.value(),
         rotation.expectedCurrent() == null ? "" : KeyLayout.id(rotation.expectedCurrent()),
         KeyLayout.encode(rotation.at()),
         KeyLayout.encode(rotation.expiresAt()),
-        Long.toString(ttlMillis(rotation.expiresAt())),
+        Long.toString(ttl),
         rotation.successor() == null ? "" : KeyLayout.successor(rotation.successor()),
         rotation.successor() == null ? "1" : Long.toString(ttlMillis(rotation.successor().until())),
         KeyLayout.id(refresh.hash()), KeyLayout.expiry(refresh),
         KeyLayout.id(access.hash()), KeyLayout.expiry(access),
-        layout.tokenPrefix(), layout.indexPrefix());
+        at.tokenPrefix(), at.indexPrefix(), at.markerPrefix(), at.sessionPrefix());
     Object applied;
     try {
       applied = redis.write(ROTATE, keys, args);
@@ -274,10 +387,17 @@ public final class RedisTokenStore implements TokenStore {
         nearCache.invalidateSession(id);
       }
     }
+    if (!Long.valueOf(1).equals(applied)) {
+      release(pointers);
+    }
     if (Long.valueOf(-1).equals(applied)) {
       throw new IllegalArgumentException("a new token of session " + id + " is already stored");
     }
-    return Long.valueOf(1).equals(applied);
+    if (Long.valueOf(1).equals(applied)) {
+      extendPointers(at, id);
+      return true;
+    }
+    return false;
   }
 
   /** {@inheritDoc} Returns once Redis has acknowledged the revocation. */
@@ -288,7 +408,12 @@ public final class RedisTokenStore implements TokenStore {
     requireOpen();
     String when = KeyLayout.encode(at);
     try {
-      Object revoked = redis.write(REVOKE_SESSION, List.of(layout.sessionKey(id)), List.of(when));
+      KeyLayout keys = layoutOfSession(id);
+      if (keys == null) {
+        return false;
+      }
+      Object revoked = redis.write(REVOKE_SESSION, List.of(keys.sessionKey(id)),
+          List.of(when, keys.markerPrefix()));
       return Long.valueOf(1).equals(revoked);
     } finally {
       // After the write, so a read racing it cannot put the unrevoked session back.
@@ -301,8 +426,14 @@ public final class RedisTokenStore implements TokenStore {
   /**
    * {@inheritDoc}
    *
-   * <p>One Lua script: atomic in Redis. Another instance's near cache may still serve a revoked
-   * session's access token for up to its {@link Builder#nearCacheTtl}.
+   * <p>One script, atomic in Redis and O(1) in the subject's size: it sets the subject's marker
+   * to cover every session created so far, and from then on every script treats those as
+   * revoked. A subject of up to {@value #SUBJECT_BATCH} sessions is also marked session by
+   * session in that script; a larger one in pages of that size after it, so Redis is never
+   * blocked for long. If Redis fails between pages, the revocation already holds (by the marker)
+   * and the exception says only that the count could not be completed. Another instance's near
+   * cache may still serve a revoked session's access token for up to its
+   * {@link Builder#nearCacheTtl}.
    */
   @Override
   public int revokeAll(String subject, Instant at) {
@@ -310,10 +441,22 @@ public final class RedisTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     requireOpen();
     String when = KeyLayout.encode(at);
+    KeyLayout slot = layout.of(subject);
+    List<String> keys = List.of(slot.indexKey(subject), slot.markerKey(subject));
     try {
-      Object count = redis.write(REVOKE_ALL, List.of(layout.indexKey(subject)),
-          List.of(layout.sessionPrefix(), when));
-      return Math.toIntExact((Long) count);
+      List<?> reply = RedisCommands.list(redis.write(REVOKE_ALL, keys,
+          List.of(slot.sessionPrefix(), when, Integer.toString(SUBJECT_BATCH))));
+      if (!isPage(reply)) {
+        return Math.toIntExact((Long) reply.get(0));
+      }
+      String ra = RedisCommands.text(reply.get(1));
+      long count = redis.scanSorted(slot.indexKey(subject), SUBJECT_BATCH, ids -> {
+        List<String> args = new ArrayList<>(3 + ids.size());
+        args.addAll(List.of(slot.sessionPrefix(), when, ra));
+        args.addAll(ids);
+        return (Long) redis.write(REVOKE_COVERED, keys, args);
+      });
+      return Math.toIntExact(count);
     } finally {
       if (nearCache != null) {
         nearCache.invalidateSubject(subject);
@@ -360,15 +503,34 @@ public final class RedisTokenStore implements TokenStore {
   public int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
     requireOpen();
-    List<String> args = List.of(KeyLayout.encode(now),
-        Integer.toString(layout.sessionPrefix().length()), layout.tokensOfPrefix(),
-        layout.tokenPrefix(), layout.successorPrefix(), layout.indexPrefix());
-    long count = redis.scan(layout.sessionPrefix(), PURGE_BATCH,
-        keys -> (Long) redis.write(PURGE, keys, args));
+    String when = KeyLayout.encode(now);
+    long count = redis.scan(layout.sessionPattern(), PURGE_BATCH, keys -> {
+      if (!layout.isCluster()) {
+        return purge(layout, keys, when);
+      }
+      // A script runs in one slot: a page from the cluster is purged slot by slot.
+      Map<String, List<String>> bySlot = new HashMap<>();
+      for (String key : keys) {
+        bySlot.computeIfAbsent(KeyLayout.tagOf(key), tag -> new ArrayList<>()).add(key);
+      }
+      long purged = 0;
+      for (Map.Entry<String, List<String>> slot : bySlot.entrySet()) {
+        purged += purge(layout.ofTag(slot.getKey()), slot.getValue(), when);
+      }
+      return purged;
+    });
     if (count > 0 && nearCache != null) {
       nearCache.clear();
     }
     return Math.toIntExact(count);
+  }
+
+  /** Purges, among the session keys {@code keys} of {@code at}, those purgeable {@code when}. */
+  private long purge(KeyLayout at, List<String> keys, String when) {
+    List<String> args = List.of(when, Integer.toString(at.sessionPrefix().length()),
+        at.tokensOfPrefix(), at.tokenPrefix(), at.successorPrefix(), at.indexPrefix(),
+        at.sessionPrefix());
+    return (Long) redis.write(PURGE, keys, args);
   }
 
   /**
@@ -432,12 +594,93 @@ public final class RedisTokenStore implements TokenStore {
   }
 
   private void write(TouchCoalescer.Touch touch) {
-    upgrade.ensureDone();
+    if (!ready) {
+      ensureReady();
+    }
+    KeyLayout at = layoutOfSession(touch.id());
+    if (at == null) {
+      return;
+    }
     List<String> args = List.of(KeyLayout.encode(touch.lastUsedAt()),
         KeyLayout.encode(touch.expiresAt()), Long.toString(ttlMillis(touch.expiresAt())),
-        layout.tokenPrefix(), layout.indexPrefix());
-    redis.write(TOUCH, List.of(layout.sessionKey(touch.id()), layout.tokensOfKey(touch.id())),
-        args);
+        at.tokenPrefix(), at.indexPrefix(), at.markerPrefix(), at.sessionPrefix(),
+        touch.id().value());
+    Object touched = redis.write(TOUCH,
+        List.of(at.sessionKey(touch.id()), at.tokensOfKey(touch.id())), args);
+    if (Long.valueOf(1).equals(touched)) {
+      extendPointers(at, touch.id());
+    }
+  }
+
+  /**
+   * The layout holding session {@code id}'s keys; on a cluster read from its pointer (once per
+   * process: a pointer never changes), {@code null} if there is none (the session is gone).
+   */
+  private KeyLayout layoutOfSession(SessionId id) {
+    return layout.isCluster() ? slotOf("s:" + id.value(), layout.sessionPointer(id)) : layout;
+  }
+
+  /** The layout holding the token {@code hash}'s keys, as {@link #layoutOfSession}. */
+  private KeyLayout layoutOfToken(TokenHash hash) {
+    return layout.isCluster()
+        ? slotOf("t:" + KeyLayout.id(hash), layout.tokenPointer(hash))
+        : layout;
+  }
+
+  private KeyLayout slotOf(String name, String pointer) {
+    String tag = tags.get(name);
+    if (tag == null) {
+      tag = redis.read("find", r -> r.get(pointer));
+      if (tag == null) {
+        return null;
+      }
+      tags.put(name, tag);
+    }
+    return layout.ofTag(tag);
+  }
+
+  /** Sets the pointer {@code key} to {@code tag} unless it exists; whether it was set. */
+  private boolean claim(String key, String tag, long ttl, List<String> claimed) {
+    Object set = redis.write("create", r -> r.set(key, tag, SetParams.setParams().nx().px(ttl)));
+    if (set == null) {
+      return false;
+    }
+    claimed.add(key);
+    return true;
+  }
+
+  /** Deletes pointers this call claimed for keys it did not write after all; best effort. */
+  private void release(List<String> claimed) {
+    for (String key : claimed) {
+      try {
+        redis.write("create", r -> r.del(key));
+      } catch (StoreUnavailableException e) {
+        // It points at nothing, and expires with the TTL it was given.
+        LOG.debug("pointer not released: {}", e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * On a cluster, after a write that may have stretched session {@code id}'s keys: its pointers
+   * live at least as long as its session key now does. Not atomic with that write (other
+   * slots); if this fails, a pointer may end before its token, which then reads as unknown
+   * early (never valid late), until the session's next use stretches it again.
+   */
+  private void extendPointers(KeyLayout at, SessionId id) {
+    if (!layout.isCluster()) {
+      return;
+    }
+    redis.write("touch", r -> {
+      long ttl = r.pttl(at.sessionKey(id));
+      if (ttl > 0) {
+        r.pexpire(layout.sessionPointer(id), ttl, ExpiryOption.GT);
+        for (String token : r.smembers(at.tokensOfKey(id))) {
+          r.pexpire(layout.tokenPointer(token), ttl, ExpiryOption.GT);
+        }
+      }
+      return null;
+    });
   }
 
   /** The TTL for keys that end at {@code expiresAt}, by the configured clock. */
@@ -462,12 +705,31 @@ public final class RedisTokenStore implements TokenStore {
     }
   }
 
-  /** Refuses calls after {@link #close()}, and runs the layout upgrade before the first one. */
+  /**
+   * Refuses calls after {@link #close()}; before the first call that reaches Redis, checks the
+   * deployment and upgrades the key layout.
+   */
   private void requireOpen() {
     if (closed.get()) {
       throw new IllegalStateException("store is closed");
     }
-    upgrade.ensureDone();
+    if (!ready) {
+      ensureReady();
+    }
+  }
+
+  /**
+   * Checks the deployment ({@link DeploymentCheck}) and upgrades the layout, once; until both
+   * succeed, every call tries again (one {@code INFO} more while Redis is refused).
+   */
+  private synchronized void ensureReady() {
+    if (!ready) {
+      DeploymentCheck.verify(redis);
+      if (!layout.isCluster()) {
+        upgrade.ensureDone(); // layouts 1 and 2 never ran on a cluster
+      }
+      ready = true;
+    }
   }
 
   /**
@@ -490,9 +752,13 @@ public final class RedisTokenStore implements TokenStore {
     public static final Duration MAX_NEAR_CACHE_TTL = Duration.ofSeconds(5);
 
     private static final Duration MAX_TIMEOUT = Duration.ofMinutes(1);
+    private static final String CLUSTER_SCHEME = "redis-cluster";
+    private static final Pattern NODE =
+        Pattern.compile("([A-Za-z0-9.\\-]+|\\[[0-9A-Fa-f:.]+\\]):(\\d{1,5})");
     private static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9:_.\\-]{1,64}");
 
     private URI uri;
+    private List<HostAndPort> clusterNodes;
     private String keyPrefix;
     private Duration connectTimeout;
     private Duration socketTimeout;
@@ -502,23 +768,32 @@ public final class RedisTokenStore implements TokenStore {
     private Clock clock;
     private LongSupplier ticker;
     private int touchMapMaxEntries = 100_000;
+    private Duration idleWindow = Duration.ofMillis(500);
 
     private Builder() {}
 
     /**
      * The server, as {@code redis://[[user]:password@]host[:port][/db]}, or {@code rediss://...}
      * for TLS (verified against the JVM's trust store). Port defaults to 6379, database to 0; a
-     * password alone authenticates as the default user, with a user through Redis ACLs. Required.
+     * password alone authenticates as the default user, with a user through Redis ACLs. Or a
+     * Redis Cluster, as {@code redis-cluster://[[user]:password@]host:port[,host:port...]}: any
+     * of its nodes, the others are found from them (no TLS, database 0). Required.
      *
-     * @throws IllegalArgumentException if the scheme is not {@code redis} or {@code rediss}, or
-     *     the host is missing
+     * @throws IllegalArgumentException if the scheme is not {@code redis}, {@code rediss} or
+     *     {@code redis-cluster}, or a host or a cluster node's port is missing
      */
     public Builder uri(URI uri) {
       requireUnset(this.uri, "uri");
       Objects.requireNonNull(uri, "uri");
       String scheme = uri.getScheme();
+      if (CLUSTER_SCHEME.equals(scheme)) {
+        this.clusterNodes = clusterNodes(uri);
+        this.uri = uri;
+        return this;
+      }
       if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-        throw new IllegalArgumentException("uri scheme must be redis or rediss: " + scheme);
+        throw new IllegalArgumentException(
+            "uri scheme must be redis, rediss or redis-cluster: " + scheme);
       }
       if (uri.getHost() == null) {
         throw new IllegalArgumentException("uri has no host: " + scheme + "://...");
@@ -653,6 +928,12 @@ public final class RedisTokenStore implements TokenStore {
       return this;
     }
 
+    /** Least idle time after which a pooled connection is checked with PING; for tests. */
+    Builder idleWindow(Duration window) {
+      this.idleWindow = Objects.requireNonNull(window, "idleWindow");
+      return this;
+    }
+
     /** Sessions the touch map holds before it is drained and cleared; for tests. */
     Builder touchMapMaxEntries(int max) {
       this.touchMapMaxEntries = max;
@@ -670,13 +951,19 @@ public final class RedisTokenStore implements TokenStore {
     }
 
     /**
-     * The store. Does not need Redis to be up: if it is not, calls fail with
-     * {@link StoreUnavailableException} until it is. When Redis answers, keys the previous
-     * release wrote under this prefix are upgraded to the current layout first (else the first
-     * call does it). Logs a warning when Redis answers but does not persist with append-only
-     * files.
+     * The store. Does not need a standalone Redis to be up: if it is not, calls fail with
+     * {@link StoreUnavailableException} until it is (a cluster must answer now, to give its slot
+     * map). When Redis answers (now, else at the first call), its deployment is checked: an
+     * evicting {@code maxmemory-policy} (anything but {@code noeviction}), or a cluster given as
+     * a single Redis or the reverse, is refused; persistence short of
+     * {@code appendonly yes} with {@code appendfsync always}, or settings this user may not
+     * read, are logged as warnings. Then keys the previous release wrote under this prefix are
+     * upgraded to the current layout.
      *
      * @throws IllegalStateException if no uri was given
+     * @throws StoreUnavailableException if Redis answers but is refused (the message names the
+     *     setting), or refuses this user (wrong password, no permission on its keys; the message
+     *     never holds the password), or a cluster does not answer
      */
     public RedisTokenStore build() {
       if (uri == null) {
@@ -692,64 +979,151 @@ public final class RedisTokenStore implements TokenStore {
       clock = clock == null ? Clock.systemUTC() : clock;
       ticker = ticker == null ? System::nanoTime : ticker;
 
+      if (clusterNodes != null) {
+        return buildCluster();
+      }
       HostAndPort hostAndPort = JedisURIHelper.getHostAndPort(uri);
-      DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
-          .connectionTimeoutMillis(Math.toIntExact(connectTimeout.toMillis()))
-          .socketTimeoutMillis(Math.toIntExact(socketTimeout.toMillis()))
-          .database(JedisURIHelper.getDBIndex(uri))
-          .clientName("tokenkeeper");
+      String user = JedisURIHelper.getUser(uri);
+      DefaultJedisClientConfig.Builder config = clientConfig(
+          user == null || user.isEmpty() ? null : user, JedisURIHelper.getPassword(uri))
+          .database(JedisURIHelper.getDBIndex(uri));
       if (JedisURIHelper.isRedisSSLScheme(uri)) {
         // FULL: the certificate chain and the host name are both checked.
         config.sslOptions(SslOptions.builder().sslVerifyMode(SslVerifyMode.FULL).build());
       }
-      String user = JedisURIHelper.getUser(uri);
-      String password = JedisURIHelper.getPassword(uri);
-      if (user != null && !user.isEmpty()) {
+      ConnectionPoolConfig pool = poolConfig();
+      // Checked on borrow, after idle only (CheckedConnections); no background PING.
+      pool.setTestOnBorrow(true);
+      pool.setTestWhileIdle(false);
+      JedisClientConfig clientConfig = config.build();
+      CheckedConnections connections = new CheckedConnections(
+          new ConnectionFactory(hostAndPort, clientConfig), idleWindow);
+      RedisClient client = RedisClient.builder()
+          .hostAndPort(hostAndPort)
+          .clientConfig(clientConfig)
+          .connectionProvider(new PooledConnectionProvider(connections, pool))
+          .build();
+      String server = hostAndPort.getHost() + ":" + hostAndPort.getPort();
+      RedisTokenStore store =
+          new RedisTokenStore(this, new RedisCommands(client, connections, server));
+      try {
+        store.ensureReady();
+      } catch (StoreUnavailableException e) {
+        if (!RedisCommands.isConnectionFailure(e.getCause())) {
+          store.close();
+          throw e;
+        }
+        LOG.warn("Redis at {} not reachable yet; calls fail until it is: {}", server,
+            e.getMessage());
+      }
+      return store;
+    }
+
+    /** Timeouts, name and credentials (each may be null) of a client. */
+    private DefaultJedisClientConfig.Builder clientConfig(String user, String password) {
+      DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
+          .connectionTimeoutMillis(Math.toIntExact(connectTimeout.toMillis()))
+          .socketTimeoutMillis(Math.toIntExact(socketTimeout.toMillis()))
+          .clientName("tokenkeeper");
+      if (user != null) {
         config.user(user);
       }
       if (password != null) {
         config.password(password);
       }
+      return config;
+    }
+
+    /** A pool of {@code poolSize}, waiting at most the connect timeout for a connection. */
+    private ConnectionPoolConfig poolConfig() {
       ConnectionPoolConfig pool = new ConnectionPoolConfig();
       pool.setMaxTotal(poolSize);
       pool.setMaxIdle(poolSize);
       pool.setMinIdle(0);
       pool.setBlockWhenExhausted(true);
       pool.setMaxWait(connectTimeout);
+      return pool;
+    }
+
+    /**
+     * The store over a cluster: Jedis's cluster client, one pool per node. A call is tried once
+     * (a retry could apply a write twice, or wait a second timeout); a slot moved by resharding
+     * fails that call, and Jedis reads the new slot map for the next one. Idle connections are
+     * checked by a background PING every second rather than on borrow.
+     */
+    private RedisTokenStore buildCluster() {
+      String[] credentials = credentials(uri);
+      DefaultJedisClientConfig.Builder config = clientConfig(credentials[0], credentials[1]);
+      ConnectionPoolConfig pool = poolConfig();
       pool.setTestWhileIdle(true);
-      pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(10));
-      RedisClient client = RedisClient.builder()
-          .hostAndPort(hostAndPort)
-          .clientConfig(config.build())
-          .poolConfig(pool)
-          .build();
-      String server = hostAndPort.getHost() + ":" + hostAndPort.getPort();
-      RedisTokenStore store = new RedisTokenStore(this, new RedisCommands(client, server));
-      if (warnIfNotPersistent(client, server)) {
-        try {
-          store.upgrade.ensureDone();
-        } catch (StoreUnavailableException e) {
-          LOG.warn("Redis at {}: key layout not checked yet; the first call does it: {}", server,
-              e.getMessage());
-        }
+      pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(1));
+      String servers = String.join(",", clusterNodes.stream()
+          .map(node -> node.getHost() + ":" + node.getPort()).toList());
+      RedisClusterClient client;
+      try {
+        client = RedisClusterClient.builder()
+            .nodes(new LinkedHashSet<>(clusterNodes))
+            .clientConfig(config.build())
+            .poolConfig(pool)
+            .maxAttempts(1)
+            .maxTotalRetriesDuration(socketTimeout)
+            .build();
+      } catch (JedisException e) {
+        throw new StoreUnavailableException(
+            "Redis Cluster at " + servers + " unavailable: " + e.getMessage(), e);
+      }
+      RedisTokenStore store = new RedisTokenStore(this, new RedisCommands(client, servers));
+      try {
+        store.ensureReady();
+      } catch (StoreUnavailableException e) {
+        store.close();
+        throw e;
       }
       return store;
     }
 
-    /** Whether Redis answered; warns if it does not persist, or did not answer. */
-    private static boolean warnIfNotPersistent(RedisClient client, String server) {
-      try {
-        String persistence = client.info("persistence");
-        if (persistence.contains("aof_enabled:0")) {
-          LOG.warn("Redis at {} has appendonly off: acknowledged tokens are lost if it restarts",
-              server);
-        }
-        return true;
-      } catch (JedisException e) {
-        LOG.warn("Redis at {} not reachable yet; calls fail until it is: {}", server,
-            e.getMessage());
-        return false;
+    /** The nodes of a {@code redis-cluster://} URI; the message never repeats the URI. */
+    private static List<HostAndPort> clusterNodes(URI uri) {
+      String authority = uri.getRawAuthority();
+      if (authority == null || authority.isEmpty()) {
+        throw new IllegalArgumentException("uri has no host: redis-cluster://...");
       }
+      String path = uri.getRawPath();
+      if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawQuery() != null) {
+        throw new IllegalArgumentException("a redis-cluster uri has no database or options");
+      }
+      String hosts = authority.substring(authority.lastIndexOf('@') + 1);
+      List<HostAndPort> nodes = new ArrayList<>();
+      for (String node : hosts.split(",", -1)) {
+        Matcher matcher = NODE.matcher(node);
+        if (!matcher.matches() || Integer.parseInt(matcher.group(2)) > 65535) {
+          throw new IllegalArgumentException(
+              "each redis-cluster node must be HOST:PORT, comma-separated");
+        }
+        String host = matcher.group(1).replace("[", "").replace("]", "");
+        nodes.add(new HostAndPort(host, Integer.parseInt(matcher.group(2))));
+      }
+      return List.copyOf(nodes);
+    }
+
+    /** The user and password of {@code uri}'s user info ({@code [user]:password}), decoded. */
+    private static String[] credentials(URI uri) {
+      String info = uri.getRawAuthority();
+      int at = info == null ? -1 : info.lastIndexOf('@');
+      if (at < 0) {
+        return new String[] {null, null};
+      }
+      String userInfo = info.substring(0, at);
+      int colon = userInfo.indexOf(':');
+      String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
+      String password = colon < 0 ? null : userInfo.substring(colon + 1);
+      return new String[] {
+          user.isEmpty() ? null : decode(user), password == null ? null : decode(password)};
+    }
+
+    /** Percent-decoding only: a {@code +} in a URI's user info is a plus, not a space. */
+    private static String decode(String text) {
+      return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     private static Duration requireTimeout(Duration value, String name) {

@@ -4,17 +4,22 @@
 -- and the presented token is of this session and not rotated yet. The set mirrors Rotation.applyTo: the
 -- presented token becomes a tombstone with the sealed pair beside it, the new tokens are stored,
 -- and the session gets the new current refresh token while last use and expiry only move forward
--- (SessionRecord.rotatedTo). A later expiry stretches the TTL of the session and all its keys.
+-- (SessionRecord.rotatedTo). A session its subject's logout everywhere covers is revoked. Every
+-- key of the session then lives at least as long as the new expiry asks (see stretch).
 -- KEYS[1] session key, KEYS[2] the session's token set, KEYS[3] presented token key,
 -- KEYS[4] presented token's successor key, KEYS[5] new refresh token key, KEYS[6] new access key
 -- ARGV[1] session id, ARGV[2] expected current refresh id ('' for none), ARGV[3] rotated at,
 -- ARGV[4] new session expiry, ARGV[5] TTL in ms for it, ARGV[6] sealed successor ('' for none),
 -- ARGV[7] its TTL in ms, ARGV[8] new refresh id, ARGV[9] its own expiry ('' for none),
 -- ARGV[10] new access id, ARGV[11] its own expiry ('' for none), ARGV[12] token key prefix,
--- ARGV[13] subject index prefix
+-- ARGV[13] subject index prefix, ARGV[14] subject marker prefix, ARGV[15] session key prefix
 -- Returns 1 if applied, 0 if it no longer applies, -1 if a new token is already stored.
-local s = redis.call('HMGET', KEYS[1], 'sub', 'r', 'rh', 'u', 'e')
+local s = redis.call('HMGET', KEYS[1], 'sub', 'r', 'rh', 'u', 'e', 'n')
 if not s[1] or s[2] or (s[3] or '') ~= ARGV[2] or ARGV[3] >= s[5] then
+  return 0
+end
+local marker = ARGV[14] .. s[1]
+if marker_covers(marker, s[6]) then
   return 0
 end
 local t = redis.call('HMGET', KEYS[3], 'sid', 'ro')
@@ -42,13 +47,15 @@ for i = 0, 1 do
 end
 if ARGV[4] > s[5] then
   redis.call('HSET', KEYS[1], 'e', ARGV[4])
-  stretch(KEYS[1], KEYS[2], tonumber(ARGV[5]), ARGV[12], ARGV[13] .. s[1])
-else
-  -- The session keeps its end: the new tokens end with it.
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then
-    redis.call('PEXPIRE', KEYS[5], ttl)
-    redis.call('PEXPIRE', KEYS[6], ttl)
-  end
 end
+-- The new tokens end with the session, then everything lives as long as the new expiry asks.
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[5], ttl)
+  redis.call('PEXPIRE', KEYS[6], ttl)
+end
+local now = now_ms()
+local index = ARGV[13] .. s[1]
+index_ready(index, ARGV[15], now)
+stretch(KEYS[1], KEYS[2], tonumber(ARGV[5]), ARGV[12], index, marker, ARGV[1], now)
 return 1

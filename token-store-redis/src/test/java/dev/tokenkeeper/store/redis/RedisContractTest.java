@@ -1,9 +1,5 @@
 package dev.tokenkeeper.store.redis;
 
-import dev.tokenkeeper.core.SessionRaceContract;
-import dev.tokenkeeper.core.TokenServiceContract;
-import dev.tokenkeeper.core.TokenStore;
-import dev.tokenkeeper.core.TokenStoreContract;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -13,8 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Redis, over one axis each subclass fixes: the near cache off or on. A reopen closes the store
  * and builds a new one on the same Redis and key prefix, as a restarted instance would.
  */
-abstract class RedisContractTest
-    implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
+abstract class RedisContractTest implements RedisContracts {
 
   @RegisterExtension static final SharedRedis redis = new SharedRedis();
   private static final AtomicInteger PREFIXES = new AtomicInteger();
@@ -25,25 +20,8 @@ abstract class RedisContractTest
   /** The axis: the builder's options beyond URI, prefix and clock. */
   abstract RedisTokenStore.Builder configure(RedisTokenStore.Builder builder);
 
-  /** A store of this test's axis on this test's prefix, reading {@code clock}. */
-  RedisTokenStore.Builder builder(Clock clock) {
+  @Override
+  public RedisTokenStore.Builder builder(Clock clock) {
     return configure(RedisTokenStore.builder().uri(redis.uri()).keyPrefix(prefix).clock(clock));
-  }
-
-  @Override
-  public TokenStore newStore(Clock clock) {
-    return builder(clock).build();
-  }
-
-  @Override
-  public TokenStore reopen(TokenStore store) {
-    store.close();
-    return newStore(clock());
-  }
-
-  /** 100 trials per pairing unless the property says otherwise: CI time; a long run sets it. */
-  @Override
-  public int raceTrials() {
-    return Integer.getInteger("tokenkeeper.raceTrials", 100);
   }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -34,16 +35,23 @@ public final class RedisServer implements AutoCloseable {
   private final Path dir;
   private final boolean appendOnly;
   private final int port;
+  private final List<String> settings;
   private Process process;
 
-  private RedisServer(Path dir, boolean appendOnly, int port) {
+  private RedisServer(Path dir, boolean appendOnly, int port, List<String> settings) {
     this.dir = dir;
     this.appendOnly = appendOnly;
     this.port = port;
+    this.settings = settings;
   }
 
-  /** Starts a server in {@code dir}; skips the test if none is installed. */
-  public static RedisServer start(Path dir, boolean appendOnly) throws IOException {
+  /**
+   * Starts a server in {@code dir}; skips the test if none is installed. {@code settings} are
+   * more command-line options ({@code "--maxmemory-policy", "allkeys-lru"}), after and so
+   * overriding the defaults.
+   */
+  public static RedisServer start(Path dir, boolean appendOnly, String... settings)
+      throws IOException {
     if (!INSTALLED && !skipReported) {
       skipReported = true;
       System.err.println(SKIP_MESSAGE);
@@ -53,7 +61,7 @@ public final class RedisServer implements AutoCloseable {
       throw new IllegalStateException("CI=true but " + SKIP_MESSAGE);
     }
     assumeTrue(INSTALLED, SKIP_MESSAGE);
-    RedisServer server = new RedisServer(dir, appendOnly, freePort());
+    RedisServer server = new RedisServer(dir, appendOnly, freePort(), List.of(settings));
     server.startProcess();
     return server;
   }
@@ -121,10 +129,11 @@ public final class RedisServer implements AutoCloseable {
   private void startProcess() throws IOException {
     // appendfsync always: with everysec, Redis may postpone the write of an acknowledged command
     // while a slow fsync is in flight, so a SIGKILL can lose it; durability tests need "always".
-    List<String> command = List.of("redis-server",
+    List<String> command = new ArrayList<>(List.of("redis-server",
         "--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(),
         "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
-        "--daemonize", "no");
+        "--daemonize", "no"));
+    command.addAll(settings);
     process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))

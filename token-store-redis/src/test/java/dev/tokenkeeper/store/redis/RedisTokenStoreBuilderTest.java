@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Option validation: needs no Redis. */
@@ -16,7 +17,18 @@ class RedisTokenStoreBuilderTest {
   void uri_otherScheme_isRefusedNamingTheScheme() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> RedisTokenStore.builder().uri("http://127.0.0.1:6379"));
-    assertEquals("uri scheme must be redis or rediss: http", e.getMessage());
+    assertEquals("uri scheme must be redis, rediss or redis-cluster: http", e.getMessage());
+  }
+
+  @Test
+  void uri_clusterNodeWithoutPortOrWithADatabase_isRefused_neverNamingThePassword() {
+    for (String uri : List.of("redis-cluster://:hunter2@10.0.0.1:7000,10.0.0.2",
+        "redis-cluster://:hunter2@10.0.0.1:7000/1", "redis-cluster://:hunter2@10.0.0.1:99999",
+        "redis-cluster://:hunter2@10.0.0.1:7000,,10.0.0.2:7000", "redis-cluster://")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> RedisTokenStore.builder().uri(uri), uri);
+      assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    }
   }
 
   @Test

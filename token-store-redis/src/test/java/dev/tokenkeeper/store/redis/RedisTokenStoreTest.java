@@ -17,7 +17,6 @@ import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.core.TokenStoreContract;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -45,7 +44,7 @@ class RedisTokenStoreTest extends RedisContractTest {
       String sid = pair.session().id().value();
       String root = prefix + "v2:";
       Set<String> keys = redis.raw().keys(prefix + "*");
-      assertEquals(Set.of(root + "s:" + sid, root + "k:" + sid, root + "i:alice",
+      assertEquals(Set.of(root + "s:" + sid, root + "k:" + sid, root + "i:alice", root + "g:alice",
           root + "t:1:" + hex(pair.refreshPlaintext()), root + "t:1:" + hex(pair.access()
               .plaintext()), root + "upgraded"), keys);
       assertEquals("1:" + hex(pair.refreshPlaintext()), redis.raw().hget(root + "s:" + sid, "rh"));
@@ -82,9 +81,10 @@ class RedisTokenStoreTest extends RedisContractTest {
       TokenStoreContract.createSingle(store, longLived);
       awaitGone(prefix + "v2:s:" + shortLived.id());
       assertEquals(Optional.empty(), store.find(token.hash()));
-      assertEquals(2, redis.raw().scard(prefix + "v2:i:alice"));
+      assertEquals(2, redis.raw().zcard(prefix + "v2:i:alice"));
       assertEquals(List.of(longLived), store.findSessions("alice"));
-      assertEquals(Set.of(longLived.id().value()), redis.raw().smembers(prefix + "v2:i:alice"));
+      assertEquals(List.of(longLived.id().value()),
+          redis.raw().zrange(prefix + "v2:i:alice", 0, -1));
     }
   }
 
@@ -175,12 +175,7 @@ class RedisTokenStoreTest extends RedisContractTest {
 
   /** The keys that must live exactly as long as {@code session}. */
   private List<String> sessionKeys(SessionRecord session) {
-    String root = prefix + "v2:";
-    List<String> keys = new ArrayList<>(List.of(root + "s:" + session.id(),
-        root + "k:" + session.id()));
-    for (String token : redis.raw().smembers(root + "k:" + session.id())) {
-      keys.add(root + "t:" + token);
-    }
+    List<String> keys = redis.sessionKeys(prefix, session.id());
     assertTrue(keys.size() >= 3, "the session has tokens: " + keys);
     return keys;
   }

@@ -1,10 +1,13 @@
 package dev.tokenkeeper.store.redis;
 
+import dev.tokenkeeper.core.SessionId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -12,9 +15,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import redis.clients.jedis.RedisClient;
 
 /**
- * One append-only {@link RedisServer} for a whole test class, with a raw client for looking at
- * keys: started before the class's first test (skipping or failing as {@link RedisServer#start}
- * does) and stopped, its directory deleted, after its last. Register it on a static field:
+ * One {@link RedisServer} (append-only unless built with {@code false}) for a whole test class,
+ * with a raw client for looking at keys: started before the class's first test (skipping or
+ * failing as {@link RedisServer#start} does) and stopped, its directory deleted, after its last.
+ * Register it on a static field:
  *
  * <pre>{@code
  * @RegisterExtension static final SharedRedis redis = new SharedRedis();
@@ -24,14 +28,25 @@ import redis.clients.jedis.RedisClient;
  */
 final class SharedRedis implements BeforeAllCallback, AfterAllCallback {
 
+  private final boolean appendOnly;
   private Path dir;
   private RedisServer server;
   private RedisClient raw;
 
+  /** An append-only server, for tests of what survives a restart. */
+  SharedRedis() {
+    this(true);
+  }
+
+  /** A server that persists nothing when {@code appendOnly} is false: for volume, not crashes. */
+  SharedRedis(boolean appendOnly) {
+    this.appendOnly = appendOnly;
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) throws IOException {
     dir = Files.createTempDirectory("redis-");
-    server = RedisServer.start(dir, true);
+    server = RedisServer.start(dir, appendOnly);
     raw = RedisClient.create(server.uri());
   }
 
@@ -59,7 +74,21 @@ final class SharedRedis implements BeforeAllCallback, AfterAllCallback {
     return raw;
   }
 
-  private static void delete(Path dir) throws IOException {
+  /**
+   * The keys that live exactly as long as session {@code id} stored under {@code prefix} on a
+   * standalone Redis: its hash, its token set and each of its tokens.
+   */
+  List<String> sessionKeys(String prefix, SessionId id) {
+    String root = prefix + "v2:";
+    List<String> keys = new ArrayList<>(List.of(root + "s:" + id, root + "k:" + id));
+    for (String token : raw.smembers(root + "k:" + id)) {
+      keys.add(root + "t:" + token);
+    }
+    return keys;
+  }
+
+  /** Deletes {@code dir} and everything under it; nothing if it is {@code null}. */
+  static void delete(Path dir) throws IOException {
     if (dir == null) {
       return;
     }

@@ -1,0 +1,116 @@
+-- Shared by every script that writes or reads a session (Redis scripts cannot include): Redis's
+-- own clock, key lifetimes that only grow, the subject index and the subject's marker.
+
+-- Milliseconds since the epoch by Redis's clock, the one clock every instance shares.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Gives key a TTL of at least ttl ms and never shortens one, so a key outlives what every
+-- instance that wrote it asked for, whatever that instance's clock said.
+local function keep_at_least(key, ttl)
+  if redis.call('PTTL', key) < ttl then
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
+
+-- The subject index is a sorted set of session ids, each scored by the time (Redis's clock) at
+-- or after which Redis drops that session's keys. The first release of layout 2 kept a plain
+-- set; one is converted here, once, when a script first meets it.
+local function index_ready(index, sessionPrefix, now)
+  if redis.call('TYPE', index).ok ~= 'set' then
+    return
+  end
+  local ids = redis.call('SMEMBERS', index)
+  redis.call('DEL', index)
+  local longest = 0
+  for _, id in ipairs(ids) do
+    local ttl = redis.call('PTTL', sessionPrefix .. id)
+    if ttl > 0 then
+      redis.call('ZADD', index, now + ttl, id)
+      longest = math.max(longest, ttl)
+    end
+  end
+  if longest > 0 then
+    redis.call('PEXPIRE', index, longest)
+  end
+end
+
+-- Records that session id's keys live at least ttl ms more, and trims members whose keys Redis
+-- has already dropped (score in the past), so the index holds only sessions still in Redis.
+-- A member's score is never before its keys' end, so no live session is ever trimmed.
+local function index_keep(index, id, ttl, now)
+  redis.call('ZADD', index, 'GT', now + ttl, id)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - 1)
+  keep_at_least(index, ttl)
+end
+
+-- The subject's marker hash holds n, the number of its last created session, and, after a
+-- logout everywhere, ra and rat: every session numbered up to ra was revoked at rat. Returns
+-- rat and ra if they cover a session numbered n (none: created before numbering), else nil.
+local function marker_covers(marker, n)
+  local m = redis.call('HMGET', marker, 'ra', 'rat')
+  if m[1] and tonumber(n or 0) <= tonumber(m[1]) then
+    return m[2], m[1]
+  end
+  return nil
+end
+
+-- A session's HGETALL reply with the marker applied: a session the marker covers and not yet
+-- marked revoked is returned with r set to the marker's instant.
+local function with_marker(fields, markerPrefix)
+  local sub, n, r
+  for i = 1, #fields, 2 do
+    local name = fields[i]
+    if name == 'sub' then sub = fields[i + 1]
+    elseif name == 'n' then n = fields[i + 1]
+    elseif name == 'r' then r = fields[i + 1] end
+  end
+  if sub and not r then
+    local at = marker_covers(markerPrefix .. sub, n)
+    if at then
+      fields[#fields + 1] = 'r'
+      fields[#fields + 1] = at
+    end
+  end
+  return fields
+end
+
+-- Every key of a session (its hash, its token set, each token) lives at least ttl ms more, and
+-- so do the subject's index entry, index and marker.
+local function stretch(session, tokens, ttl, tokenPrefix, index, marker, id, now)
+  if redis.call('PTTL', session) < ttl then
+    redis.call('PEXPIRE', session, ttl)
+    redis.call('PEXPIRE', tokens, ttl)
+    for _, token in ipairs(redis.call('SMEMBERS', tokens)) do
+      redis.call('PEXPIRE', tokenPrefix .. token, ttl)
+    end
+  end
+  index_keep(index, id, ttl, now)
+  keep_at_least(marker, ttl)
+end
+
+-- Marks revoked, at the marker's instant rat, the sessions ids of the subject that logout
+-- everywhere number ra covers, and drops index members whose session is gone. Counts those live
+-- at instant at that this call revoked, including any a single logout marked for it (rm = ra).
+local function revoke_covered(index, sessionPrefix, ids, ra, rat, at)
+  local count = 0
+  for _, id in ipairs(ids) do
+    local key = sessionPrefix .. id
+    local s = redis.call('HMGET', key, 'e', 'r', 'n', 'rm')
+    if not s[1] then
+      redis.call('ZREM', index, id)
+    elseif not s[2] then
+      if tonumber(s[3] or 0) <= tonumber(ra) then
+        redis.call('HSET', key, 'r', rat)
+        if s[1] > at then count = count + 1 end
+      end
+    elseif s[4] == ra then
+      redis.call('HDEL', key, 'rm')
+      if s[1] > at then count = count + 1 end
+    end
+  end
+  return count
+end
+

@@ -1,0 +1,36 @@
+package dev.tokenkeeper.store.redis;
+
+import dev.tokenkeeper.core.SessionRaceContract;
+import dev.tokenkeeper.core.TokenServiceContract;
+import dev.tokenkeeper.core.TokenStore;
+import dev.tokenkeeper.core.TokenStoreContract;
+import java.time.Clock;
+
+/**
+ * token-core's contracts (the SPI, the service's promises, the logout races) on a Redis store
+ * that a test class configures in {@link #builder}, once per deployment (one Redis, a cluster)
+ * and option set. A reopen closes the store and builds a new one on the same Redis and key
+ * prefix, as a restarted instance would.
+ */
+interface RedisContracts extends TokenStoreContract, TokenServiceContract, SessionRaceContract {
+
+  /** A store of this test's deployment and options on its prefix, reading {@code clock}. */
+  RedisTokenStore.Builder builder(Clock clock);
+
+  @Override
+  default TokenStore newStore(Clock clock) {
+    return builder(clock).build();
+  }
+
+  @Override
+  default TokenStore reopen(TokenStore store) {
+    store.close();
+    return newStore(clock());
+  }
+
+  /** 100 trials per pairing unless the property says otherwise: CI time; a long run sets it. */
+  @Override
+  default int raceTrials() {
+    return Integer.getInteger("tokenkeeper.raceTrials", 100);
+  }
+}
