@@ -15,6 +15,7 @@ import java.util.Objects;
  *
  * @param id the public session id
  * @param subject the user the token was issued to (a username); 1 to 256 characters, no controls
+ *     or unpaired surrogates
  * @param label the device or user agent, up to 256 characters without controls; {@code null} if none
  * @param createdAt when the token was issued
  * @param lastUsedAt when the token last authenticated (equal to {@code createdAt} until then)
@@ -39,6 +40,7 @@ public record Session(
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireText("subject", subject);
+    requireWellFormed("subject", subject);
     if (subject.isBlank()) {
       throw new IllegalArgumentException("subject must not be blank");
     }
@@ -81,6 +83,22 @@ public record Session(
     for (int i = 0; i < value.length(); i++) {
       if (Character.isISOControl(value.charAt(i))) {
         throw new IllegalArgumentException(name + " must not contain control characters");
+      }
+    }
+  }
+
+  /**
+   * An unpaired surrogate is no character at all: stores that encode text (UTF-8 in a file, Redis
+   * or a database) would write it as '?' and make two subjects one.
+   */
+  private static void requireWellFormed(String name, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < value.length()
+          && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(name + " must not contain unpaired surrogates");
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.jdbc;
 
+import java.sql.BatchUpdateException;
 import java.sql.SQLException;
 
 /**
@@ -142,7 +143,10 @@ final class Dialect {
    */
   boolean mayQuoteValues(SQLException e) {
     String state = e.getSQLState();
-    return state == null || state.startsWith("22") || state.startsWith("23");
+    // A batch's error quotes the failed statement with its parameters (a token hash among them),
+    // whatever the cause: a timeout or a lost connection as much as a bad value.
+    return e instanceof BatchUpdateException
+        || state == null || state.startsWith("22") || state.startsWith("23");
   }
 
   /**

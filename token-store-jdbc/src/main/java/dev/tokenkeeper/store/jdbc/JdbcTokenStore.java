@@ -206,6 +206,9 @@ public final class JdbcTokenStore implements TokenStore {
   public List<SessionRecord> findSessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
+    if (!Subjects.storable(subject)) {
+      return List.of();
+    }
     return run("findSessions", connection -> {
       try (PreparedStatement query = prepare(connection, dialect.findSessions)) {
         query.setString(1, subject);
@@ -311,6 +314,10 @@ public final class JdbcTokenStore implements TokenStore {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(at, "at");
     requireOpen();
+    if (!Subjects.storable(subject)) {
+      Rows.nanos(at); // the same refusal of an unstorable instant as a stored subject gets
+      return 0;
+    }
     try {
       return run("revokeAll", connection -> {
         try (PreparedStatement update = prepare(connection, dialect.revokeAll)) {
@@ -489,7 +496,19 @@ public final class JdbcTokenStore implements TokenStore {
 
   private <T> T run(String operation, Work<T> work) {
     try (Connection connection = dataSource.getConnection()) {
-      return work.on(connection);
+      // A pool may lend connections with auto-commit off (HikariCP's autoCommit=false, usual
+      // under JPA); a lone statement must still commit, or the pool rolls it back on return.
+      boolean lentWithAutoCommit = connection.getAutoCommit();
+      if (!lentWithAutoCommit) {
+        connection.setAutoCommit(true);
+      }
+      try {
+        return work.on(connection);
+      } finally {
+        if (!lentWithAutoCommit) {
+          setAutoCommitQuietly(connection, false);
+        }
+      }
     } catch (SQLException e) {
       throw translate(operation, e);
     }
@@ -507,7 +526,7 @@ public final class JdbcTokenStore implements TokenStore {
         rollbackQuietly(connection);
         throw e;
       } finally {
-        restoreAutoCommit(connection);
+        setAutoCommitQuietly(connection, true);
       }
     });
   }
@@ -534,9 +553,9 @@ public final class JdbcTokenStore implements TokenStore {
     }
   }
 
-  private static void restoreAutoCommit(Connection connection) {
+  private static void setAutoCommitQuietly(Connection connection, boolean autoCommit) {
     try {
-      connection.setAutoCommit(true);
+      connection.setAutoCommit(autoCommit);
     } catch (SQLException ignored) {
       // A broken connection: the pool discards it.
     }

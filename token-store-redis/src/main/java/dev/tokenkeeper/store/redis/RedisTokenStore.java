@@ -295,6 +295,9 @@ public final class RedisTokenStore implements TokenStore {
   public List<SessionRecord> findSessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
+    if (!wellFormed(subject)) {
+      return List.of();
+    }
     KeyLayout at = layout.of(subject);
     String index = at.indexKey(subject);
     List<String> args = List.of(at.sessionPrefix(), at.markerPrefix(),
@@ -441,6 +444,9 @@ public final class RedisTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     requireOpen();
     String when = KeyLayout.encode(at);
+    if (!wellFormed(subject)) {
+      return 0;
+    }
     KeyLayout slot = layout.of(subject);
     List<String> keys = List.of(slot.indexKey(subject), slot.markerKey(subject));
     try {
@@ -709,6 +715,24 @@ public final class RedisTokenStore implements TokenStore {
    * Refuses calls after {@link #close()}; before the first call that reaches Redis, checks the
    * deployment and upgrades the key layout.
    */
+  /**
+   * Whether {@code subject} is well-formed UTF-16. Keys are UTF-8, where an unpaired surrogate
+   * becomes '?': a lookup by such a subject would reach another subject's keys. No session has
+   * one ({@code Session} refuses it), so such a lookup finds nothing.
+   */
+  private static boolean wellFormed(String subject) {
+    for (int i = 0; i < subject.length(); i++) {
+      char c = subject.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < subject.length()
+          && Character.isLowSurrogate(subject.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private void requireOpen() {
     if (closed.get()) {
       throw new IllegalStateException("store is closed");
