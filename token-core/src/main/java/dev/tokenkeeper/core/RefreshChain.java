@@ -42,14 +42,16 @@ final class RefreshChain {
   private final SecureRandom random;
   private final Lifetimes lifetimes;
   private final ClientBinding.Policy binding;
+  private final Events events;
 
   RefreshChain(TokenStore store, Clock clock, SecureRandom random, Lifetimes lifetimes,
-      ClientBinding.Policy binding) {
+      ClientBinding.Policy binding, Events events) {
     this.store = store;
     this.clock = clock;
     this.random = random;
     this.lifetimes = lifetimes;
     this.binding = binding;
+    this.events = events;
   }
 
   /** A new session with its first pair, stored durably. */
@@ -60,18 +62,19 @@ final class RefreshChain {
     Minted minted = mint(session, now);
     store.create(SessionRecord.of(session, binding == null ? null : binding.bind(client),
         minted.refreshRecord.hash()), minted.records());
+    events.issued(now, session, minted.accessRecord.hash(), minted.refreshRecord.hash());
     return minted.pair;
   }
 
   RefreshResult refresh(String presented, Client client) {
     if (!TokenFormat.isWellFormed(presented, TokenFormat.Kind.REFRESH)) {
-      return rejected(AuthResult.Reason.MALFORMED);
+      return rejected(AuthResult.Reason.MALFORMED, null, null);
     }
     TokenHash hash = TokenHash.sha256(presented);
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
       Optional<TokenEntry> found = store.find(hash);
       if (found.isEmpty()) {
-        return rejected(AuthResult.Reason.UNKNOWN);
+        return rejected(AuthResult.Reason.UNKNOWN, hash, null);
       }
       TokenRecord token = found.get().token();
       SessionRecord session = found.get().session();
@@ -79,16 +82,17 @@ final class RefreshChain {
       // ends before its session began.
       Instant now = later(clock.instant(), session.session().lastUsedAt());
       if (session.isRevoked()) {
-        return rejected(AuthResult.Reason.REVOKED);
+        return rejected(AuthResult.Reason.REVOKED, hash, session);
       }
       if (token.isRotated()) {
         return retryOrReuse(presented, token, session, client, now);
       }
       if (!now.isBefore(token.endsWith(session))) {
-        return rejected(AuthResult.Reason.EXPIRED);
+        return rejected(AuthResult.Reason.EXPIRED, hash, session);
       }
       if (!TokenService.bindingMatches(session, client)) {
-        return rejected(AuthResult.Reason.CLIENT_MISMATCH);
+        events.clientMismatch(SecurityEvent.Operation.REFRESH, session, hash);
+        return new RefreshResult.Rejected(AuthResult.Reason.CLIENT_MISMATCH);
       }
       if (session.refreshHash() != null && !session.refreshHash().equals(hash)) {
         // Live but not current: a fork an older release left behind, which loses to the chain.
@@ -97,7 +101,7 @@ final class RefreshChain {
         if (attempt < ATTEMPTS - 1) {
           continue;
         }
-        return rejected(AuthResult.Reason.REVOKED);
+        return rejected(AuthResult.Reason.REVOKED, hash, session);
       }
       Minted minted = mint(session.session(), now);
       SealedSuccessor sealed = lifetimes.refreshGrace().isZero() ? null
@@ -106,6 +110,7 @@ final class RefreshChain {
       Rotation rotation = new Rotation(session.id(), session.refreshHash(), hash, now, sealed,
           minted.refreshRecord, minted.accessRecord, minted.pair.refreshExpiresAt());
       if (store.rotate(rotation)) {
+        events.refreshed(now, session, hash, minted.refreshRecord.hash(), false);
         return new RefreshResult.Refreshed(minted.pair);
       }
       // Another refresh or a logout changed the session since we read it: read it again.
@@ -123,13 +128,19 @@ final class RefreshChain {
       Optional<SealedSuccessor.Pair> pair = sealed.open(presented, session.id(), token.hash());
       if (pair.isPresent()) {
         if (!now.isBefore(session.expiresAt())) {
-          return rejected(AuthResult.Reason.EXPIRED);
+          return rejected(AuthResult.Reason.EXPIRED, token.hash(), session);
         }
-        return new RefreshResult.Refreshed(rebuild(session.session(), pair.get()));
+        IssuedPair again = rebuild(session.session(), pair.get());
+        events.retried(now, session, token.hash(), again);
+        return new RefreshResult.Refreshed(again);
       }
     }
-    store.revokeSession(session.id(), now);
-    return rejected(AuthResult.Reason.REUSED);
+    // Reported before the revoke: the theft was seen even if the store then fails to record it.
+    events.reuseDetected(now, session, token.hash());
+    if (store.revokeSession(session.id(), now)) {
+      events.revoked(now, session.subject(), session.id(), RevocationCause.REUSE);
+    }
+    return new RefreshResult.Rejected(AuthResult.Reason.REUSED);
   }
 
   private Minted mint(Session session, Instant now) {
@@ -154,7 +165,9 @@ final class RefreshChain {
     return a.isAfter(b) ? a : b;
   }
 
-  private static RefreshResult rejected(AuthResult.Reason reason) {
+  private RefreshResult rejected(AuthResult.Reason reason, TokenHash hash,
+      SessionRecord session) {
+    events.refused(SecurityEvent.Operation.REFRESH, reason, hash, session);
     return new RefreshResult.Rejected(reason);
   }
 

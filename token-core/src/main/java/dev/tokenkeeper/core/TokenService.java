@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -34,8 +35,13 @@ import java.util.Set;
  * ends {@code idleTimeout} after its last use, and each use extends it, never past the absolute
  * lifetime. Time comes from the injected {@link Clock} only.
  *
- * <p>Immutable and thread-safe; share one. Calls block only as long as the store does, and throw
- * what it throws ({@link StoreUnavailableException} when it cannot serve).
+ * <p><b>Events.</b> Each call reports what it did or refused to the
+ * {@link Builder#eventListeners listeners} as a {@link SecurityEvent}, on the calling thread; a
+ * listener's failure never reaches the caller.
+ *
+ * <p>Immutable and thread-safe; share one. Calls block only as long as the store (and the
+ * listeners) do, and throw what the store throws ({@link StoreUnavailableException} when it
+ * cannot serve).
  */
 public final class TokenService {
 
@@ -63,6 +69,7 @@ public final class TokenService {
   private final ClientBinding.Policy binding;
   private final boolean acceptLegacy;
   private final RefreshChain chain;
+  private final Events events;
 
   private TokenService(Builder builder) {
     this.store = builder.store;
@@ -75,7 +82,8 @@ public final class TokenService {
         builder.refreshGrace);
     this.binding = builder.binding;
     this.acceptLegacy = builder.acceptLegacy;
-    this.chain = new RefreshChain(store, clock, random, lifetimes, binding);
+    this.events = new Events(builder.listeners, clock);
+    this.chain = new RefreshChain(store, clock, random, lifetimes, binding, events);
   }
 
   /** A builder with the defaults stated on each setter. */
@@ -95,6 +103,7 @@ public final class TokenService {
     builder.refreshGrace = lifetimes.refreshGrace();
     builder.binding = binding;
     builder.acceptLegacy = acceptLegacy;
+    builder.listeners = events.listeners();
     return builder;
   }
 
@@ -129,8 +138,15 @@ public final class TokenService {
     Session session = new Session(SessionId.random(random), subject, cleanLabel(label), now, now,
         lifetimes.firstEnd(now));
     String secret = TokenFormat.generate(TokenFormat.Kind.ACCESS, random);
-    store.create(SessionRecord.of(session, binding == null ? null : binding.bind(client), null),
-        List.of(TokenRecord.of(TokenHash.sha256(secret), session.id())));
+    TokenHash hash = TokenHash.sha256(secret);
+    try {
+      store.create(SessionRecord.of(session, binding == null ? null : binding.bind(client), null),
+          List.of(TokenRecord.of(hash, session.id())));
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.ISSUE);
+      throw e;
+    }
+    events.issued(now, session, hash, null);
     return new IssuedToken(secret, session);
   }
 
@@ -146,7 +162,12 @@ public final class TokenService {
   public IssuedPair issuePair(String subject, String label, Client client) {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(client, "client");
-    return chain.start(subject, cleanLabel(label), client);
+    try {
+      return chain.start(subject, cleanLabel(label), client);
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.ISSUE);
+      throw e;
+    }
   }
 
   /**
@@ -167,7 +188,12 @@ public final class TokenService {
    */
   public RefreshResult refresh(String presented, Client client) {
     Objects.requireNonNull(client, "client");
-    return chain.refresh(presented, client);
+    try {
+      return chain.refresh(presented, client);
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.REFRESH);
+      throw e;
+    }
   }
 
   /** Whether {@code client} may use a token of {@code session}. */
@@ -206,32 +232,44 @@ public final class TokenService {
    */
   public AuthResult authenticate(String presented, Client client) {
     Objects.requireNonNull(client, "client");
+    try {
+      return check(presented, client);
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.AUTHENTICATE);
+      throw e;
+    }
+  }
+
+  private AuthResult check(String presented, Client client) {
     boolean single = TokenFormat.isWellFormed(presented, TokenFormat.Kind.ACCESS)
         || (acceptLegacy && TokenFormat.isLegacy(presented));
     if (!single && !TokenFormat.isWellFormed(presented, TokenFormat.Kind.PAIRED_ACCESS)) {
-      return new AuthResult.Rejected(AuthResult.Reason.MALFORMED);
+      return refused(AuthResult.Reason.MALFORMED, null, null);
     }
-    Optional<TokenEntry> found = store.find(TokenHash.sha256(presented));
+    TokenHash hash = TokenHash.sha256(presented);
+    Optional<TokenEntry> found = store.find(hash);
     if (found.isEmpty()) {
-      return new AuthResult.Rejected(AuthResult.Reason.UNKNOWN);
+      return refused(AuthResult.Reason.UNKNOWN, hash, null);
     }
     TokenRecord token = found.get().token();
     SessionRecord record = found.get().session();
     if (record.isRevoked() || token.isRotated()) {
-      return new AuthResult.Rejected(AuthResult.Reason.REVOKED);
+      return refused(AuthResult.Reason.REVOKED, hash, record);
     }
     Instant now = clock.instant();
     Instant end = token.endsWith(record);
     if (!now.isBefore(end)) {
-      return new AuthResult.Rejected(AuthResult.Reason.EXPIRED);
+      return refused(AuthResult.Reason.EXPIRED, hash, record);
     }
     if (!bindingMatches(record, client)) {
+      events.clientMismatch(SecurityEvent.Operation.AUTHENTICATE, record, hash);
       return new AuthResult.Rejected(AuthResult.Reason.CLIENT_MISMATCH);
     }
     Session session = record.session();
     if (now.isBefore(session.lastUsedAt().plus(TOUCH_GRANULARITY))) {
       // Used within the last second: recording it again would change nothing worth a write and
       // cost the hot path a copy; expiry then slides at one-second granularity.
+      events.authenticated(now, session, hash);
       return new AuthResult.Authenticated(view(session, session.lastUsedAt(), end));
     }
     // A token issued alone is its session and slides with use; a pair's access token keeps its
@@ -240,7 +278,13 @@ public final class TokenService {
         ? lifetimes.slidEnd(session, now) : session.expiresAt();
     store.touch(session.id(), now, expiresAt);
     Instant newEnd = token.expiresAt() == null ? laterOf(end, expiresAt) : end;
+    events.authenticated(now, session, hash);
     return new AuthResult.Authenticated(view(session, now, newEnd));
+  }
+
+  private AuthResult refused(AuthResult.Reason reason, TokenHash hash, SessionRecord record) {
+    events.refused(SecurityEvent.Operation.AUTHENTICATE, reason, hash, record);
+    return new AuthResult.Rejected(reason);
   }
 
   /**
@@ -258,9 +302,15 @@ public final class TokenService {
         && !(acceptLegacy && TokenFormat.isLegacy(presented))) {
       return false;
     }
-    Optional<TokenEntry> found = store.find(TokenHash.sha256(presented));
-    return found.isPresent()
-        && revokeSession(found.get().session().subject(), found.get().session().id());
+    Optional<TokenEntry> found;
+    try {
+      found = store.find(TokenHash.sha256(presented));
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.REVOKE);
+      throw e;
+    }
+    return found.isPresent() && revokeSession(found.get().session().subject(),
+        found.get().session().id(), RevocationCause.USER);
   }
 
   /**
@@ -272,17 +322,36 @@ public final class TokenService {
    * @throws StoreUnavailableException if the revocation could not be stored durably
    */
   public boolean revokeSession(String subject, SessionId id) {
+    return revokeSession(subject, id, RevocationCause.USER);
+  }
+
+  /**
+   * Revokes one of {@code subject}'s sessions as {@link #revokeSession(String, SessionId)} does,
+   * reporting {@code cause} in the {@link SecurityEvent.Revoked} event.
+   */
+  public boolean revokeSession(String subject, SessionId id, RevocationCause cause) {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(cause, "cause");
     Instant now = clock.instant();
-    Optional<SessionRecord> found = store.findSession(id);
-    if (found.isEmpty() || !found.get().subject().equals(subject)) {
-      return false;
+    boolean revoked;
+    try {
+      Optional<SessionRecord> found = store.findSession(id);
+      if (found.isEmpty() || !found.get().subject().equals(subject)) {
+        return false;
+      }
+      // Written even when the session looks expired: a use or a refresh computed before its
+      // expiry and landing late, or a clock stepped back, must not bring it back after a logout.
+      boolean wasLive = found.get().isLiveAt(now);
+      revoked = store.revokeSession(id, now) && wasLive;
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.REVOKE);
+      throw e;
     }
-    // Written even when the session looks expired: a use or a refresh computed before its expiry
-    // and landing late, or a clock stepped back, must not bring it back after a logout.
-    boolean wasLive = found.get().isLiveAt(now);
-    return store.revokeSession(id, now) && wasLive;
+    if (revoked) {
+      events.revoked(now, subject, id, cause);
+    }
+    return revoked;
   }
 
   /**
@@ -292,8 +361,26 @@ public final class TokenService {
    * @throws StoreUnavailableException if the revocation could not be stored durably
    */
   public int revokeAll(String subject) {
+    return revokeAll(subject, RevocationCause.USER);
+  }
+
+  /**
+   * Revokes every session of {@code subject} as {@link #revokeAll(String)} does, reporting
+   * {@code cause} in the {@link SecurityEvent.RevokedAll} event.
+   */
+  public int revokeAll(String subject, RevocationCause cause) {
     Objects.requireNonNull(subject, "subject");
-    return store.revokeAll(subject, clock.instant());
+    Objects.requireNonNull(cause, "cause");
+    Instant now = clock.instant();
+    int revoked;
+    try {
+      revoked = store.revokeAll(subject, now);
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.REVOKE);
+      throw e;
+    }
+    events.revokedAll(now, subject, revoked, cause);
+    return revoked;
   }
 
   /**
@@ -304,7 +391,14 @@ public final class TokenService {
   public List<Session> sessions(String subject) {
     Objects.requireNonNull(subject, "subject");
     Instant now = clock.instant();
-    return store.findSessions(subject).stream()
+    List<SessionRecord> stored;
+    try {
+      stored = store.findSessions(subject);
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.SESSIONS);
+      throw e;
+    }
+    return stored.stream()
         .filter(record -> record.isLiveAt(now))
         .map(SessionRecord::session)
         .sorted(Comparator.comparing(Session::createdAt).thenComparing(s -> s.id().value()))
@@ -318,7 +412,12 @@ public final class TokenService {
    * @return how many sessions were removed
    */
   public int purgeExpired() {
-    return store.purgeExpired(clock.instant());
+    try {
+      return store.purgeExpired(clock.instant());
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.PURGE);
+      throw e;
+    }
   }
 
   /** The absolute lifetime of every session. */
@@ -367,6 +466,7 @@ public final class TokenService {
     private Duration refreshGrace;
     private ClientBinding.Policy binding;
     private boolean acceptLegacy;
+    private List<SecurityEventListener> listeners = List.of();
     /** Options set on this builder; ones copied by {@link #toBuilder()} may be set once more. */
     private final Set<String> set = new HashSet<>();
 
@@ -466,6 +566,28 @@ public final class TokenService {
     public Builder acceptLegacyTokens() {
       requireUnset("acceptLegacyTokens");
       this.acceptLegacy = true;
+      return this;
+    }
+
+    /**
+     * Listeners to tell of every {@link SecurityEvent}, in this order: metrics, an audit log.
+     * They are called on the caller's thread before each call returns, so they must be quick and
+     * must not block (see {@link SecurityEventListener}); one that throws is reported to the
+     * thread's uncaught-exception handler and cannot fail the call. Default: none, and then no
+     * event is made at all.
+     *
+     * @throws IllegalArgumentException if none is given
+     */
+    public Builder eventListeners(SecurityEventListener... listeners) {
+      requireUnset("eventListeners");
+      Objects.requireNonNull(listeners, "eventListeners");
+      if (listeners.length == 0) {
+        throw new IllegalArgumentException("eventListeners needs at least one listener");
+      }
+      for (int i = 0; i < listeners.length; i++) {
+        Objects.requireNonNull(listeners[i], "eventListeners[" + i + "]");
+      }
+      this.listeners = List.copyOf(Arrays.asList(listeners));
       return this;
     }
 

@@ -1,0 +1,240 @@
+package dev.tokenkeeper.metrics.micrometer;
+
+import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.RevocationCause;
+import dev.tokenkeeper.core.SecurityEvent;
+import dev.tokenkeeper.core.SecurityEventListener;
+import dev.tokenkeeper.core.TokenStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * Micrometer meters for a {@code TokenService}: counters fed by its {@link SecurityEvent}s, timers
+ * of its store's calls, and an optional gauge of live sessions.
+ *
+ * <pre>{@code
+ * TokenMetrics metrics = TokenMetrics.builder(registry)
+ *     .liveSessions(fileStore::liveCount)     // optional gauge
+ *     .build();
+ * TokenService tokens = TokenService.builder()
+ *     .store(metrics.timed(fileStore))          // timers of every store call
+ *     .eventListeners(metrics)                  // the counters
+ *     .build();
+ * }</pre>
+ *
+ * <table>
+ *   <caption>Meters (Prometheus adds {@code _total} to counters, {@code _seconds} to timers)</caption>
+ *   <tr><th>name</th><th>type</th><th>tags</th><th>counts</th></tr>
+ *   <tr><td>{@code tokenkeeper.authentications}</td><td>counter</td><td>{@code result}:
+ *       {@code authenticated}, {@code malformed}, {@code unknown}, {@code expired},
+ *       {@code revoked}, {@code client_mismatch}, {@code unavailable}</td>
+ *       <td>{@code authenticate} calls, each once</td></tr>
+ *   <tr><td>{@code tokenkeeper.refreshes}</td><td>counter</td><td>{@code result}:
+ *       {@code refreshed}, {@code retried}, {@code malformed}, {@code unknown}, {@code expired},
+ *       {@code revoked}, {@code client_mismatch}, {@code reused}, {@code unavailable}</td>
+ *       <td>{@code refresh} calls, each once</td></tr>
+ *   <tr><td>{@code tokenkeeper.issues}</td><td>counter</td><td>{@code kind}: {@code token},
+ *       {@code pair}</td><td>sessions begun</td></tr>
+ *   <tr><td>{@code tokenkeeper.reuses}</td><td>counter</td><td></td>
+ *       <td>refresh tokens reused after rotation (presumed stolen)</td></tr>
+ *   <tr><td>{@code tokenkeeper.revocations}</td><td>counter</td><td>{@code cause}: {@code user},
+ *       {@code reuse}, {@code cap}, {@code admin}; {@code scope}: {@code session}, {@code all}</td>
+ *       <td>live sessions revoked</td></tr>
+ *   <tr><td>{@code tokenkeeper.store.unavailable}</td><td>counter</td><td>{@code operation}:
+ *       {@code issue}, {@code authenticate}, {@code refresh}, {@code revoke}, {@code sessions},
+ *       {@code purge}</td><td>service calls the store could not serve</td></tr>
+ *   <tr><td>{@code tokenkeeper.store.operations}</td><td>timer</td><td>{@code operation}:
+ *       {@code create}, {@code find}, {@code find_session}, {@code find_sessions},
+ *       {@code rotate}, {@code revoke_session}, {@code revoke_all}, {@code touch},
+ *       {@code purge_expired}; {@code outcome}: {@code success}, {@code unavailable},
+ *       {@code error}</td><td>store calls through {@link #timed}, and how long they took</td></tr>
+ *   <tr><td>{@code tokenkeeper.sessions.live}</td><td>gauge</td><td></td>
+ *       <td>live sessions, read at each scrape, if {@link Builder#liveSessions} was given</td></tr>
+ * </table>
+ *
+ * <p>Every counter is registered, at zero, when this is built, so a query over a rate (an alert on
+ * reuse, say) sees a series before the first event. Recording is an increment of a counter
+ * resolved in advance: no lookup or allocation per event.
+ *
+ * <p>Thread-safe; one instance serves a service's listener and its store. Registering two on the
+ * same registry shares their meters.
+ */
+public final class TokenMetrics implements SecurityEventListener {
+
+  private static final int REASONS = AuthResult.Reason.values().length;
+  private static final int CAUSES = RevocationCause.values().length;
+
+  private final MeterRegistry registry;
+  private final Counter authenticated;
+  private final Counter[] authenticationsRefused = new Counter[REASONS];
+  private final Counter authenticationsUnavailable;
+  private final Counter refreshed;
+  private final Counter retried;
+  private final Counter[] refreshesRefused = new Counter[REASONS];
+  private final Counter refreshesUnavailable;
+  private final Counter issuedTokens;
+  private final Counter issuedPairs;
+  private final Counter reuses;
+  private final Counter[] sessionRevocations = new Counter[CAUSES];
+  private final Counter[] subjectRevocations = new Counter[CAUSES];
+  private final Counter[] unavailable = new Counter[SecurityEvent.Operation.values().length];
+
+  private TokenMetrics(Builder builder) {
+    this.registry = builder.registry;
+    String authentications = "tokenkeeper.authentications";
+    String authenticationsHelp = "authenticate calls by result";
+    authenticated = counter(authentications, authenticationsHelp, "result", "authenticated");
+    String refreshes = "tokenkeeper.refreshes";
+    String refreshesHelp = "refresh calls by result";
+    refreshed = counter(refreshes, refreshesHelp, "result", "refreshed");
+    retried = counter(refreshes, refreshesHelp, "result", "retried");
+    for (AuthResult.Reason reason : AuthResult.Reason.values()) {
+      if (reason != AuthResult.Reason.REUSED) {
+        authenticationsRefused[reason.ordinal()] =
+            counter(authentications, authenticationsHelp, "result", tag(reason));
+      }
+      refreshesRefused[reason.ordinal()] =
+          counter(refreshes, refreshesHelp, "result", tag(reason));
+    }
+    authenticationsUnavailable =
+        counter(authentications, authenticationsHelp, "result", "unavailable");
+    refreshesUnavailable = counter(refreshes, refreshesHelp, "result", "unavailable");
+    String issues = "tokenkeeper.issues";
+    String issuesHelp = "sessions begun, by a token issued alone or a pair";
+    issuedTokens = counter(issues, issuesHelp, "kind", "token");
+    issuedPairs = counter(issues, issuesHelp, "kind", "pair");
+    reuses = Counter.builder("tokenkeeper.reuses")
+        .description("refresh tokens presented again after rotation: presumed stolen")
+        .register(registry);
+    for (RevocationCause cause : RevocationCause.values()) {
+      sessionRevocations[cause.ordinal()] = revocations(cause, "session");
+      subjectRevocations[cause.ordinal()] = revocations(cause, "all");
+    }
+    for (SecurityEvent.Operation operation : SecurityEvent.Operation.values()) {
+      unavailable[operation.ordinal()] = counter("tokenkeeper.store.unavailable",
+          "service calls the token store could not serve", "operation", tag(operation));
+    }
+    if (builder.liveSessions != null) {
+      LongSupplier live = builder.liveSessions;
+      Gauge.builder("tokenkeeper.sessions.live", () -> live.getAsLong())
+          .description("sessions neither revoked nor expired")
+          .register(registry);
+    }
+  }
+
+  /**
+   * A builder registering on {@code registry}.
+   *
+   * @throws NullPointerException if {@code registry} is {@code null}
+   */
+  public static Builder builder(MeterRegistry registry) {
+    return new Builder(Objects.requireNonNull(registry, "registry"));
+  }
+
+  /**
+   * {@code store}, its every call timed into {@code tokenkeeper.store.operations} by operation and
+   * outcome; everything else, {@code close} included, passes through. A call's time is taken by
+   * the registry's clock around the store's own work, so it includes waiting for a disk, a lock
+   * or the network. Keeps the store's thread-safety and contract.
+   *
+   * @throws NullPointerException if {@code store} is {@code null}
+   */
+  public TokenStore timed(TokenStore store) {
+    return new TimedTokenStore(Objects.requireNonNull(store, "store"), registry);
+  }
+
+  /** Counts {@code event}. Never throws, never blocks. */
+  @Override
+  public void onEvent(SecurityEvent event) {
+    // Most frequent first: one Authenticated per authenticated request.
+    if (event instanceof SecurityEvent.Authenticated) {
+      authenticated.increment();
+    } else if (event instanceof SecurityEvent.Refused refused) {
+      refusal(refused.operation(), refused.reason());
+    } else if (event instanceof SecurityEvent.Refreshed refresh) {
+      (refresh.retry() ? retried : refreshed).increment();
+    } else if (event instanceof SecurityEvent.Issued issued) {
+      (issued.refreshFingerprint() == null ? issuedTokens : issuedPairs).increment();
+    } else if (event instanceof SecurityEvent.ClientMismatch mismatch) {
+      refusal(mismatch.operation(), AuthResult.Reason.CLIENT_MISMATCH);
+    } else if (event instanceof SecurityEvent.ReuseDetected) {
+      reuses.increment();
+      refreshesRefused[AuthResult.Reason.REUSED.ordinal()].increment();
+    } else if (event instanceof SecurityEvent.Revoked revoked) {
+      sessionRevocations[revoked.cause().ordinal()].increment();
+    } else if (event instanceof SecurityEvent.RevokedAll revokedAll) {
+      subjectRevocations[revokedAll.cause().ordinal()].increment(revokedAll.sessions());
+    } else if (event instanceof SecurityEvent.StoreUnavailable outage) {
+      unavailable[outage.operation().ordinal()].increment();
+      if (outage.operation() == SecurityEvent.Operation.AUTHENTICATE) {
+        authenticationsUnavailable.increment();
+      } else if (outage.operation() == SecurityEvent.Operation.REFRESH) {
+        refreshesUnavailable.increment();
+      }
+    }
+  }
+
+  private void refusal(SecurityEvent.Operation operation, AuthResult.Reason reason) {
+    Counter[] counters = operation == SecurityEvent.Operation.AUTHENTICATE
+        ? authenticationsRefused
+        : operation == SecurityEvent.Operation.REFRESH ? refreshesRefused : null;
+    if (counters != null && counters[reason.ordinal()] != null) {
+      counters[reason.ordinal()].increment();
+    }
+  }
+
+  private Counter revocations(RevocationCause cause, String scope) {
+    return Counter.builder("tokenkeeper.revocations")
+        .description("live sessions revoked, by cause and by one session or all of a subject")
+        .tag("cause", tag(cause))
+        .tag("scope", scope)
+        .register(registry);
+  }
+
+  private Counter counter(String name, String description, String key, String value) {
+    return Counter.builder(name).description(description).tag(key, value).register(registry);
+  }
+
+  /** A constant's name as a tag value: {@code CLIENT_MISMATCH} becomes {@code client_mismatch}. */
+  static String tag(Enum<?> constant) {
+    return constant.name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * Builds {@link TokenMetrics}; {@link #build()} registers the meters. Each option may be set
+   * once. Not thread-safe.
+   */
+  public static final class Builder {
+
+    private final MeterRegistry registry;
+    private LongSupplier liveSessions;
+
+    private Builder(MeterRegistry registry) {
+      this.registry = registry;
+    }
+
+    /**
+     * Adds the gauge {@code tokenkeeper.sessions.live}, read from {@code count} at each scrape
+     * (so it should be cheap: a store's own count, such as the file store's). A count that
+     * throws shows as no value ({@code NaN}) for that scrape. Default: no gauge.
+     *
+     * @throws IllegalStateException if set twice
+     */
+    public Builder liveSessions(LongSupplier count) {
+      if (liveSessions != null) {
+        throw new IllegalStateException("liveSessions was already set");
+      }
+      this.liveSessions = Objects.requireNonNull(count, "liveSessions");
+      return this;
+    }
+
+    /** Registers the meters and returns the listener that feeds them. */
+    public TokenMetrics build() {
+      return new TokenMetrics(this);
+    }
+  }
+}
