@@ -17,7 +17,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class TokenkeeperProperties {
 
   /** How long a session lives after login, whatever its use. */
-  private Duration absoluteTtl = TokenService.DEFAULT_ABSOLUTE_TTL;
+  // Defaults written out, not TokenService's constants, so the metadata shows them; a test
+  // holds them equal.
+  private Duration absoluteTtl = Duration.ofDays(7);
 
   /**
    * Ends a session unused this long; each use extends it, never past the absolute lifetime. Off
@@ -35,7 +37,7 @@ public class TokenkeeperProperties {
    * How long a rotated refresh token may still be presented and get the same new pair (two tabs,
    * a lost response); after it, a reuse revokes the session as stolen. 0 to 5 minutes.
    */
-  private Duration refreshGrace = TokenService.DEFAULT_REFRESH_GRACE;
+  private Duration refreshGrace = Duration.ofSeconds(10);
 
   private final Binding binding = new Binding();
 
@@ -184,8 +186,8 @@ public class TokenkeeperProperties {
   public static class File {
 
     /**
-     * Directory of the file store; created owner-only (0700) if missing. One running application
-     * may use it at a time.
+     * Directory of the file store, relative to the working directory unless absolute; created
+     * owner-only (0700) if missing. One running application may use it at a time.
      */
     private Path directory = Path.of("tokenkeeper-data");
 
