@@ -20,7 +20,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.security.core.Authentication;
@@ -73,7 +72,9 @@ final class SessionEndpoints {
     this.clock = clock;
   }
 
-  @PostMapping(path = "/refresh", consumes = MediaType.APPLICATION_JSON_VALUE)
+  // No "consumes": a body of another type must reach the handler below and get this API's 400,
+  // not the error page, which the application's security chain may close to anonymous callers.
+  @PostMapping("/refresh")
   ResponseEntity<Map<String, Object>> refresh(@RequestBody Map<String, Object> body,
       HttpServletRequest request) {
     Object presented = body.get("refresh_token");
