@@ -6,6 +6,8 @@ import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.store.redis.RedisServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -16,8 +18,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
@@ -38,8 +43,8 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * An application on Boot's embedded server with its sessions in a real redis-server (chosen by
  * {@code tokenkeeper.store.redis.uri} alone), the session endpoints on, and the standard
- * opaqueToken chain, driven by a real HTTP client: the endpoints' answers and refusals, and a
- * Redis that dies and comes back.
+ * opaqueToken chain, with Boot's actuator, driven by a real HTTP client: the endpoints' answers
+ * and refusals, the metrics and health, and a Redis that dies and comes back.
  */
 @SpringBootTest(classes = EndpointsOverRedisTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -117,7 +122,11 @@ class EndpointsOverRedisTest {
   int port;
 
   @Autowired
-  TokenService tokens;
+  MeterRegistry meters;
+
+  @Autowired
+  @Qualifier("tokenkeeperHealthIndicator")
+  HealthIndicator health;
 
   private Http http() {
     return new Http(port);
@@ -214,6 +223,20 @@ class EndpointsOverRedisTest {
   }
 
   @Test
+  void actuator_countsEachAuthentication_healthUp() throws Exception {
+    String token = Http.field(login("frank@example.com"), "access_token");
+    Counter authenticated =
+        meters.get("tokenkeeper.authentications").tag("result", "authenticated").counter();
+    double before = authenticated.count();
+
+    assertThat(http().get("/api/me", token).statusCode()).isEqualTo(200);
+
+    assertThat(authenticated.count()).isEqualTo(before + 1);
+    assertThat(health.health(true).getStatus()).isEqualTo(Status.UP);
+    assertThat(health.health(true).getDetails()).containsEntry("store", "RedisTokenStore");
+  }
+
+  @Test
   void endpoints_withoutToken_401() throws Exception {
     assertThat(http().post("/auth/logout", null, "").statusCode()).isEqualTo(401);
     assertThat(http().post("/auth/logout-all", null, "").statusCode()).isEqualTo(401);
@@ -238,6 +261,7 @@ class EndpointsOverRedisTest {
 
       HttpResponse<String> logoutDown = http().post("/auth/logout", token, "");
       assertThat(logoutDown.statusCode()).isEqualTo(503);
+      assertThat(health.health(false).getStatus()).isEqualTo(Status.DOWN);
     } finally {
       redis.startAgain();
     }
