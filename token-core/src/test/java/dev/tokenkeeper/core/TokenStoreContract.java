@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The executable {@link TokenStore} contract at the SPI: every store implements this interface in
@@ -459,6 +460,30 @@ public interface TokenStoreContract extends StoreHarness {
     assertFalse(store.rotate(rotation(session, T0.plusSeconds(5))));
     assertEquals(session.refreshHash(),
         store.findSession(session.id()).orElseThrow().refreshHash());
+  }
+
+  @ContractTest
+  default void acknowledgedWrites_surviveACrash_notOnlyACleanClose() {
+    AcknowledgedStore store = open();
+    SessionRecord rotated = createPair(store, "alice");
+    Rotation rotation = rotation(rotated, T0.plusSeconds(1));
+    assertTrue(store.rotate(rotation));
+    SessionRecord revoked = session("alice");
+    createSingle(store, revoked);
+    assertTrue(store.revokeSession(revoked.id(), T0.plusSeconds(2)));
+    SessionRecord loggedOut = session("bob");
+    createSingle(store, loggedOut);
+    assertEquals(1, store.revokeAll("bob", T0.plusSeconds(3)));
+    TokenStore crashed = reopenAfterCrash(store.inner());
+    Assumptions.assumeTrue(crashed != null, "this store kind cannot be reopened after a crash");
+    try (crashed) {
+      assertEquals(rotation.refresh().hash(),
+          crashed.findSession(rotated.id()).orElseThrow().refreshHash());
+      assertTrue(crashed.find(rotated.refreshHash()).orElseThrow().token().isRotated());
+      assertTrue(crashed.find(rotation.access().hash()).isPresent());
+      assertTrue(crashed.findSession(revoked.id()).orElseThrow().isRevoked());
+      assertTrue(crashed.findSession(loggedOut.id()).orElseThrow().isRevoked());
+    }
   }
 
   @ContractTest
