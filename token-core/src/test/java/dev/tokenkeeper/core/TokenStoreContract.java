@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 
@@ -484,6 +486,41 @@ public interface TokenStoreContract extends StoreHarness {
       assertTrue(crashed.findSession(revoked.id()).orElseThrow().isRevoked());
       assertTrue(crashed.findSession(loggedOut.id()).orElseThrow().isRevoked());
     }
+  }
+
+  @ContractTest
+  default void find_readsATokenAndItsSessionAtOneMoment_whileRotationsLand() throws Exception {
+    AcknowledgedStore store = open();
+    SessionRecord first = createPair(store, "alice");
+    AtomicReference<TokenHash> current = new AtomicReference<>(first.refreshHash());
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<String> torn = new AtomicReference<>();
+    Thread reader = new Thread(() -> {
+      while (!done.get() && torn.get() == null) {
+        TokenHash hash = current.get();
+        store.find(hash).ifPresent(entry -> {
+          boolean isCurrent = hash.equals(entry.session().refreshHash());
+          if (isCurrent == entry.token().isRotated()) {
+            torn.set(hash + " read as rotated=" + entry.token().isRotated()
+                + " beside a session whose current token is " + entry.session().refreshHash());
+          }
+        });
+      }
+    });
+    reader.start();
+    try {
+      SessionRecord session = first;
+      for (int i = 1; i <= 200 && torn.get() == null; i++) {
+        Rotation rotation = rotation(session, T0.plusMillis(i));
+        assertTrue(store.rotate(rotation));
+        current.set(rotation.refresh().hash());
+        session = store.findSession(session.id()).orElseThrow();
+      }
+    } finally {
+      done.set(true);
+      reader.join();
+    }
+    assertNull(torn.get(), "find read token and session at two moments");
   }
 
   @ContractTest
