@@ -354,6 +354,9 @@ public final class AcknowledgedStore implements TokenStore {
    * until no rotation of the session, purge or the test's clock has reached its end.
    */
   private void checkSealedPairs(TokenStore fresh, Map<SessionId, SessionRecord> present) {
+    if (!Boolean.parseBoolean(System.getProperty("tokenkeeper.validate.sealedPairs", "true"))) {
+      return; // switch: -Dtokenkeeper.validate.sealedPairs=false skips this one check
+    }
     Instant now = harness.clock().instant();
     for (Rotation rotation : rotations) {
       SealedSuccessor sealed = rotation.successor();
