@@ -48,6 +48,14 @@ public final class AcknowledgedStore implements TokenStore {
   private final Map<SessionId, SessionRecord> created = new ConcurrentHashMap<>();
   private final Map<SessionId, Long> createdAt = new ConcurrentHashMap<>();
   private final Map<TokenHash, SessionId> tokens = new ConcurrentHashMap<>();
+  /** Every token as create or a rotation acknowledged it: its own expiry must survive. */
+  private final Map<TokenHash, TokenRecord> records = new ConcurrentHashMap<>();
+  /** Acknowledged rotations, for the sealed pairs their tombstones must keep. */
+  private final ConcurrentLinkedQueue<Rotation> rotations = new ConcurrentLinkedQueue<>();
+  /** Acknowledged extensions of a session's expiry (touch, rotation), in sequence. */
+  private final ConcurrentLinkedQueue<Extension> extensions = new ConcurrentLinkedQueue<>();
+  /** Purges, acknowledged or not, with the sequence at which each began. */
+  private final ConcurrentLinkedQueue<Purge> purges = new ConcurrentLinkedQueue<>();
   private final Set<SessionId> revoked = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<RevokeAll> revokeAlls = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<RevokeAll> maybeRevokeAlls = new ConcurrentLinkedQueue<>();
@@ -63,6 +71,10 @@ public final class AcknowledgedStore implements TokenStore {
   private volatile boolean closedByTest;
 
   private record RevokeAll(String subject, long startedAt) {}
+
+  private record Extension(SessionId id, Instant expiresAt, long acknowledgedAt, boolean touch) {}
+
+  private record Purge(Instant now, long startedAt) {}
 
   AcknowledgedStore(StoreHarness harness, TokenStore inner) {
     this.harness = harness;
@@ -96,6 +108,7 @@ public final class AcknowledgedStore implements TokenStore {
     created.put(session.id(), session);
     createdAt.put(session.id(), sequence.incrementAndGet());
     newTokens.forEach(t -> tokens.put(t.hash(), t.sessionId()));
+    newTokens.forEach(t -> records.put(t.hash(), t));
   }
 
   @Override
@@ -120,6 +133,10 @@ public final class AcknowledgedStore implements TokenStore {
       rotatedOut.add(rotation.rotated());
       rotatedIn.put(rotation.refresh().hash(), rotation.sessionId());
       rotation.added().forEach(t -> tokens.put(t.hash(), t.sessionId()));
+      rotation.added().forEach(t -> records.put(t.hash(), t));
+      rotations.add(rotation);
+      extensions.add(new Extension(
+          rotation.sessionId(), rotation.expiresAt(), sequence.incrementAndGet(), false));
     }
     return applied;
   }
@@ -149,10 +166,12 @@ public final class AcknowledgedStore implements TokenStore {
       return null;
     }, () -> {});
     touched.merge(id, lastUsedAt, (a, b) -> a.isAfter(b) ? a : b);
+    extensions.add(new Extension(id, expiresAt, sequence.incrementAndGet(), true));
   }
 
   @Override
   public int purgeExpired(Instant now) {
+    purges.add(new Purge(now, sequence.incrementAndGet()));
     int count = record(() -> calls.purgeExpired(now), () -> purged(now));
     purged(now);
     return count;
@@ -223,8 +242,8 @@ public final class AcknowledgedStore implements TokenStore {
     for (SessionRecord first : created.values()) {
       Optional<SessionRecord> found = fresh.findSession(first.id());
       if (found.isEmpty()) {
-        assertTrue(purgedAt != null && !purgedAt.isBefore(first.expiresAt()),
-            "acknowledged session " + first.id() + " was lost");
+        assertTrue(purgedPast(first),
+            "acknowledged session " + first.id() + " was lost (no purge ran past its expiry)");
         continue;
       }
       checkSession(first, found.get());
@@ -256,7 +275,13 @@ public final class AcknowledgedStore implements TokenStore {
       assertEquals(token.getValue(), found.get().token().sessionId());
       assertEquals(out.contains(token.getKey()), found.get().token().isRotated(),
           "rotation state of " + token.getKey());
+      TokenRecord written = records.get(token.getKey());
+      if (written != null) {
+        assertEquals(written.expiresAt(), found.get().token().expiresAt(),
+            "own expiry of acknowledged token " + token.getKey());
+      }
     }
+    checkSealedPairs(fresh, present);
     Map<SessionId, TokenHash> chainEnds = new HashMap<>();
     for (Map.Entry<TokenHash, SessionId> successor : in.entrySet()) {
       if (!out.contains(successor.getKey())
@@ -286,6 +311,10 @@ public final class AcknowledgedStore implements TokenStore {
   private void checkSession(SessionRecord first, SessionRecord now) {
     assertEquals(first.subject(), now.subject(), "subject of " + now.id());
     assertEquals(first.session().createdAt(), now.session().createdAt());
+    assertEquals(first.binding(), now.binding(), "client binding of " + now.id());
+    Instant floor = expiryFloor(first, Long.MAX_VALUE);
+    assertFalse(now.expiresAt().isBefore(floor), "expiry of " + now.id() + " moved back from "
+        + floor + " (the latest acknowledged) to " + now.expiresAt());
     if (mustBeRevoked(first)) {
       assertTrue(now.isRevoked(), "acknowledged revoke of " + now.id() + " was undone");
     } else if (!mayBeRevoked(first)) {
@@ -295,6 +324,55 @@ public final class AcknowledgedStore implements TokenStore {
         assertFalse(now.session().lastUsedAt().isBefore(used),
             "touch of " + now.id() + " at " + used + " was lost after a clean close");
       }
+    }
+  }
+
+  /**
+   * The expiry {@code first} had at least, by what was acknowledged before {@code before}: as
+   * created, or moved on by a rotation or (unless a revoke may have stopped it) a touch.
+   */
+  private Instant expiryFloor(SessionRecord first, long before) {
+    boolean touchesCount = !mayBeRevoked(first);
+    Instant floor = first.expiresAt();
+    for (Extension e : extensions) {
+      if (e.id().equals(first.id()) && e.acknowledgedAt() < before
+          && (touchesCount || !e.touch()) && e.expiresAt().isAfter(floor)) {
+        floor = e.expiresAt();
+      }
+    }
+    return floor;
+  }
+
+  /** Whether some purge, begun after what extended {@code first}, ran past its expiry. */
+  private boolean purgedPast(SessionRecord first) {
+    return purges.stream()
+        .anyMatch(p -> !p.now().isBefore(expiryFloor(first, p.startedAt())));
+  }
+
+  /**
+   * Each acknowledged rotation's tombstone still holds its sealed pair while its window is open:
+   * until no rotation of the session, purge or the test's clock has reached its end.
+   */
+  private void checkSealedPairs(TokenStore fresh, Map<SessionId, SessionRecord> present) {
+    if (!Boolean.parseBoolean(System.getProperty("tokenkeeper.validate.sealedPairs", "true"))) {
+      return; // switch: -Dtokenkeeper.validate.sealedPairs=false skips this one check
+    }
+    Instant now = harness.clock().instant();
+    for (Rotation rotation : rotations) {
+      SealedSuccessor sealed = rotation.successor();
+      if (sealed == null || !present.containsKey(rotation.sessionId())
+          || !now.isBefore(sealed.until())
+          || (purgedAt != null && !purgedAt.isBefore(sealed.until()))
+          || rotations.stream().anyMatch(r -> r.sessionId().equals(rotation.sessionId())
+              && !r.at().isBefore(sealed.until()))
+          || maybeRotations.stream().anyMatch(r -> r.sessionId().equals(rotation.sessionId())
+              && !r.at().isBefore(sealed.until()))) {
+        continue;
+      }
+      Optional<TokenEntry> tombstone = fresh.find(rotation.rotated());
+      assertTrue(tombstone.isPresent(), "tombstone " + rotation.rotated() + " was lost");
+      assertEquals(sealed, tombstone.get().token().successor(),
+          "sealed pair of " + rotation.rotated() + " inside its window");
     }
   }
 

@@ -121,6 +121,12 @@ class BrokenStoresTest {
       return ((MapStore) store).copy();
     }
 
+    /** What {@link MapStore#copy} loads is what a reopen finds, closed or not. */
+    @Override
+    public TokenStore reopenAfterCrash(TokenStore store) {
+      return ((MapStore) store).copy();
+    }
+
     @Override
     public int raceTrials() {
       return 300;
@@ -254,6 +260,11 @@ class BrokenStoresTest {
     @Override
     public TokenStore reopen(TokenStore store) {
       store.close();
+      return new Swallowing(((Swallowing) store).backing.copy());
+    }
+
+    @Override
+    public TokenStore reopenAfterCrash(TokenStore store) {
       return new Swallowing(((Swallowing) store).backing.copy());
     }
 

@@ -41,6 +41,15 @@ public interface StoreHarness {
     return store;
   }
 
+  /**
+   * Opens a store on {@code store}'s data as a process that died without closing it would find
+   * them, leaving {@code store} as it is (abandoned, not closed); {@code null} if this store kind
+   * cannot be opened that way here (a memory-only store), and the crash tests are skipped.
+   */
+  default TokenStore reopenAfterCrash(TokenStore store) {
+    return null;
+  }
+
   /** This test's clock; every store it opens reads it. */
   default MutableClock clock() {
     return Run.of(this).clock;

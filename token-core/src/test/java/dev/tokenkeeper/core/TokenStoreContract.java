@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The executable {@link TokenStore} contract at the SPI: every store implements this interface in
@@ -355,6 +358,169 @@ public interface TokenStoreContract extends StoreHarness {
       assertTrue(tombstone.token().isRotated());
       assertTrue(tombstone.session().isRevoked());
     }
+  }
+
+  @ContractTest(underFaults = true)
+  default void purgeExpired_goesByTheLatestExpiry_andKeepsEveryTokenWhileItsSessionStays() {
+    AcknowledgedStore store = open();
+    SessionId usedId = SessionId.random(RANDOM);
+    TokenRecord refresh = token(usedId);
+    TokenRecord access = TokenRecord.expiring(randomHash(), usedId, T0.plusSeconds(15 * 60));
+    SessionRecord used = pairSession("alice", refresh);
+    store.create(used, List.of(refresh, access));
+    SessionRecord revoked = createPair(store, "alice");
+    store.rotate(rotation(revoked, T0.plusSeconds(1)));
+    store.revokeSession(revoked.id(), T0.plusSeconds(2));
+    store.touch(used.id(), T0.plusSeconds(50 * 60), T0.plus(Duration.ofHours(2)));
+    // Past the access token's own expiry and well past the revoke, before either session ends.
+    store.purgeExpired(T0.plusSeconds(20 * 60));
+    assertTrue(store.find(access.hash()).isPresent(), "expired token purged before its session");
+    assertTrue(store.find(revoked.refreshHash()).isPresent(), "revoked session purged early");
+    // Past the expiry the used session was created with, before the one its use moved it to.
+    store.purgeExpired(T0.plusSeconds(70 * 60));
+    assertTrue(store.findSession(used.id()).isPresent(), "purged by an expiry a touch moved on");
+  }
+
+  @ContractTest
+  default void revokeSession_ofASessionAlreadyExpired_revokesIt_andALateTouchCannotRevive() {
+    AcknowledgedStore store = open();
+    SessionRecord session = session("alice");
+    createSingle(store, session);
+    Instant expiry = session.expiresAt();
+    assertTrue(store.revokeSession(session.id(), expiry));
+    store.touch(session.id(), expiry.minusSeconds(1), expiry.plus(Duration.ofHours(1)));
+    assertTrue(store.findSession(session.id()).orElseThrow().isRevoked());
+  }
+
+  @ContractTest
+  default void revokeAll_revokesSessionsCreatedByAClockAheadOfIts() {
+    AcknowledgedStore store = open();
+    Session ahead = new Session(SessionId.random(RANDOM), "alice", "device",
+        T0.plusSeconds(600), T0.plusSeconds(600), T0.plus(Duration.ofHours(1)));
+    SessionRecord session = SessionRecord.of(ahead, null, null);
+    createSingle(store, session);
+    assertEquals(1, store.revokeAll("alice", T0.plusSeconds(300)));
+    assertTrue(store.findSession(session.id()).orElseThrow().isRevoked());
+  }
+
+  @ContractTest
+  default void revokeAll_afterATouch_staysRevokedAcrossReopen() {
+    AcknowledgedStore store = open();
+    SessionRecord session = session("alice");
+    createSingle(store, session);
+    store.touch(session.id(), T0.plusSeconds(60), session.expiresAt().plusSeconds(60));
+    assertEquals(1, store.revokeAll("alice", T0.plusSeconds(61)));
+    try (TokenStore reopened = store.reopen()) {
+      assertTrue(reopened.findSession(session.id()).orElseThrow().isRevoked());
+    }
+  }
+
+  @ContractTest
+  default void revokeSession_thatFailedAfterLanding_isFinalAtOnce_notOnlyAfterReopen() {
+    AcknowledgedStore store = open();
+    SessionRecord session = session("alice");
+    TokenRecord token = createSingle(store, session);
+    assertFalse(store.find(token.hash()).orElseThrow().session().isRevoked());
+    faults().failNext(FaultInjector.Step.REVOKE_SESSION, FaultInjector.When.AFTER);
+    assertThrows(StoreUnavailableException.class,
+        () -> store.revokeSession(session.id(), T0.plusSeconds(1)));
+    store.revokeSession(session.id(), T0.plusSeconds(2));
+    assertTrue(store.find(token.hash()).orElseThrow().session().isRevoked());
+    assertTrue(store.findSession(session.id()).orElseThrow().isRevoked());
+    assertTrue(store.findSessions("alice").get(0).isRevoked());
+  }
+
+  @ContractTest
+  default void create_overARevokedSessionId_isRefused_andTheSessionStaysRevoked() {
+    AcknowledgedStore store = open();
+    SessionRecord session = session("alice");
+    TokenRecord first = createSingle(store, session);
+    assertTrue(store.revokeSession(session.id(), T0.plusSeconds(1)));
+    assertThrows(IllegalArgumentException.class,
+        () -> store.create(session, List.of(token(session.id()))));
+    assertTrue(store.find(first.hash()).orElseThrow().session().isRevoked());
+  }
+
+  @ContractTest
+  default void subjectsDifferingOnlyInCase_areDifferentSubjects() {
+    AcknowledgedStore store = open();
+    SessionRecord lower = session("alice");
+    SessionRecord upper = session("Alice");
+    createSingle(store, lower);
+    createSingle(store, upper);
+    assertEquals(List.of(lower.id()),
+        store.findSessions("alice").stream().map(SessionRecord::id).toList());
+    assertEquals(1, store.revokeAll("alice", T0.plusSeconds(1)));
+    assertFalse(store.findSession(upper.id()).orElseThrow().isRevoked());
+  }
+
+  @ContractTest
+  default void rotate_atTheRevokesVeryInstant_fails() {
+    AcknowledgedStore store = open();
+    SessionRecord session = createPair(store, "alice");
+    assertTrue(store.revokeSession(session.id(), T0.plusSeconds(5)));
+    assertFalse(store.rotate(rotation(session, T0.plusSeconds(5))));
+    assertEquals(session.refreshHash(),
+        store.findSession(session.id()).orElseThrow().refreshHash());
+  }
+
+  @ContractTest
+  default void acknowledgedWrites_surviveACrash_notOnlyACleanClose() {
+    AcknowledgedStore store = open();
+    SessionRecord rotated = createPair(store, "alice");
+    Rotation rotation = rotation(rotated, T0.plusSeconds(1));
+    assertTrue(store.rotate(rotation));
+    SessionRecord revoked = session("alice");
+    createSingle(store, revoked);
+    assertTrue(store.revokeSession(revoked.id(), T0.plusSeconds(2)));
+    SessionRecord loggedOut = session("bob");
+    createSingle(store, loggedOut);
+    assertEquals(1, store.revokeAll("bob", T0.plusSeconds(3)));
+    TokenStore crashed = reopenAfterCrash(store.inner());
+    Assumptions.assumeTrue(crashed != null, "this store kind cannot be reopened after a crash");
+    try (crashed) {
+      assertEquals(rotation.refresh().hash(),
+          crashed.findSession(rotated.id()).orElseThrow().refreshHash());
+      assertTrue(crashed.find(rotated.refreshHash()).orElseThrow().token().isRotated());
+      assertTrue(crashed.find(rotation.access().hash()).isPresent());
+      assertTrue(crashed.findSession(revoked.id()).orElseThrow().isRevoked());
+      assertTrue(crashed.findSession(loggedOut.id()).orElseThrow().isRevoked());
+    }
+  }
+
+  @ContractTest
+  default void find_readsATokenAndItsSessionAtOneMoment_whileRotationsLand() throws Exception {
+    AcknowledgedStore store = open();
+    SessionRecord first = createPair(store, "alice");
+    AtomicReference<TokenHash> current = new AtomicReference<>(first.refreshHash());
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<String> torn = new AtomicReference<>();
+    Thread reader = new Thread(() -> {
+      while (!done.get() && torn.get() == null) {
+        TokenHash hash = current.get();
+        store.find(hash).ifPresent(entry -> {
+          boolean isCurrent = hash.equals(entry.session().refreshHash());
+          if (isCurrent == entry.token().isRotated()) {
+            torn.set(hash + " read as rotated=" + entry.token().isRotated()
+                + " beside a session whose current token is " + entry.session().refreshHash());
+          }
+        });
+      }
+    });
+    reader.start();
+    try {
+      SessionRecord session = first;
+      for (int i = 1; i <= 200 && torn.get() == null; i++) {
+        Rotation rotation = rotation(session, T0.plusMillis(i));
+        assertTrue(store.rotate(rotation));
+        current.set(rotation.refresh().hash());
+        session = store.findSession(session.id()).orElseThrow();
+      }
+    } finally {
+      done.set(true);
+      reader.join();
+    }
+    assertNull(torn.get(), "find read token and session at two moments");
   }
 
   @ContractTest
