@@ -43,7 +43,7 @@ class TokenCookiesTest {
         + "; Path=/; Max-Age=604800; Secure; HttpOnly; SameSite=Strict"), binder);
     assertFalse(binder.contains(TOKEN));
     assertEquals(binder, cookies.refreshCookies(TOKEN, Duration.ofDays(7)).get(1));
-    assertNotEquals(binder, cookies.refreshCookies(TOKEN + "x", Duration.ofDays(7)).get(1));
+    assertNotEquals(binder, cookies.refreshCookies("tk_other", Duration.ofDays(7)).get(1));
     assertEquals("__Secure-r=" + TOKEN + "; Path=/session/renew; Max-Age=59; Secure; HttpOnly;"
             + " SameSite=Strict",
         TokenCookies.builder().refreshCookie("__Secure-r").refreshPath("/session/renew").build()
