@@ -234,8 +234,8 @@ final class AuthServlet extends JsonServlet {
     if (byCookie) {
       response.addHeader("Set-Cookie",
           cookies.accessCookie(pair.access().plaintext(), atLeastOneSecond(access)));
-      response.addHeader("Set-Cookie",
-          cookies.refreshCookie(pair.refreshPlaintext(), atLeastOneSecond(refresh)));
+      cookies.refreshCookies(pair.refreshPlaintext(), atLeastOneSecond(refresh))
+          .forEach(cookie -> response.addHeader("Set-Cookie", cookie));
       answer.put("token_type", "cookie");
       answer.put("expires_in", access.toSeconds());
     } else {

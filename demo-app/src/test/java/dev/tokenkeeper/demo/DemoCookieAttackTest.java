@@ -45,6 +45,7 @@ class DemoCookieAttackTest {
 
   private static final String ACCESS = TokenCookies.DEFAULT_ACCESS_COOKIE;
   private static final String REFRESH = TokenCookies.DEFAULT_REFRESH_COOKIE;
+  private static final String BINDER = TokenCookies.BINDER_COOKIE;
   private static final String LOGIN =
       "{\"username\":\"alice@example.com\",\"password\":\"wonderland\",\"transport\":\"cookie\"}";
   private static final String COOKIE_REFRESH = "{\"transport\":\"cookie\"}";
@@ -249,7 +250,7 @@ class DemoCookieAttackTest {
     assertEquals(400, status(accessAsRefresh), accessAsRefresh);
     assertTrue(body(accessAsRefresh).contains("invalid_grant"), accessAsRefresh);
 
-    // Two refresh cookies (the browser's and a planted one) are refused, not guessed between.
+    // Two refresh cookies (the browser's and a planted one) and no binder: refused, not guessed.
     String twoRefresh = raw("POST", "/auth/refresh", COOKIE_REFRESH,
         "Cookie: " + REFRESH + "=" + refresh + "; " + REFRESH + "=tkr_planted",
         "Sec-Fetch-Site: same-origin");
@@ -264,10 +265,12 @@ class DemoCookieAttackTest {
     List<HttpResponse<String>> answers = new ArrayList<>();
     answers.add(fromPage("POST", "/auth/login", LOGIN));
     String firstRefresh = jar.value(REFRESH);
+    String firstBinder = jar.value(BINDER);
     answers.add(fromPage("POST", "/auth/refresh", COOKIE_REFRESH));
     // The same refresh token again within the grace window: the same pair, in cookies again.
     answers.add(jar.absorb(client.send("POST", "/auth/refresh", null, COOKIE_REFRESH, "x",
-        "Sec-Fetch-Site", "same-origin", "Cookie", REFRESH + "=" + firstRefresh)));
+        "Sec-Fetch-Site", "same-origin", "Cookie",
+        REFRESH + "=" + firstRefresh + "; " + BINDER + "=" + firstBinder)));
     answers.add(fromPage("GET", "/auth/sessions", null));
     answers.add(fromPage("GET", "/api/proposals", null));
     answers.add(fromPage("POST", "/api/proposals", "{\"title\":\"t\"}"));
@@ -282,7 +285,8 @@ class DemoCookieAttackTest {
     clock.advance(Duration.ofSeconds(30));
     // A rotated refresh token replayed after the grace: refused, cookies cleared.
     answers.add(client.send("POST", "/auth/refresh", null, COOKIE_REFRESH, "x",
-        "Sec-Fetch-Site", "same-origin", "Cookie", REFRESH + "=" + firstRefresh));
+        "Sec-Fetch-Site", "same-origin", "Cookie",
+        REFRESH + "=" + firstRefresh + "; " + BINDER + "=" + firstBinder));
 
     assertTrue(issued.size() >= 8, issued.toString());
     List<Executable> checks = new ArrayList<>();
@@ -301,6 +305,8 @@ class DemoCookieAttackTest {
               && lower.contains("; samesite=strict"), what + ": " + cookie);
           if (cookie.startsWith(ACCESS + "=")) {
             assertTrue(cookie.contains("; Path=/;"), what + ": " + cookie);
+          } else if (cookie.startsWith(BINDER + "=")) {
+            assertTrue(cookie.contains("; Path=/;"), what + ": " + cookie);
           } else {
             assertTrue(cookie.startsWith(REFRESH + "=")
                 && cookie.contains("; Path=/auth/refresh;"), what + ": " + cookie);
@@ -313,7 +319,8 @@ class DemoCookieAttackTest {
       HttpResponse<String> end = answers.get(i);
       checks.add(() -> assertEquals(List.of(
               ACCESS + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict",
-              REFRESH + "=; Path=/auth/refresh; Max-Age=0; Secure; HttpOnly; SameSite=Strict"),
+              REFRESH + "=; Path=/auth/refresh; Max-Age=0; Secure; HttpOnly; SameSite=Strict",
+              BINDER + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict"),
           end.headers().allValues("Set-Cookie"), end.uri() + " " + end.statusCode()));
     }
     assertAll(checks);

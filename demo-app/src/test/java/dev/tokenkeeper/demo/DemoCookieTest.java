@@ -30,6 +30,7 @@ class DemoCookieTest {
 
   private static final String ACCESS = TokenCookies.DEFAULT_ACCESS_COOKIE;
   private static final String REFRESH = TokenCookies.DEFAULT_REFRESH_COOKIE;
+  private static final String BINDER = TokenCookies.BINDER_COOKIE;
   private static final String LOGIN =
       "{\"username\":\"alice@example.com\",\"password\":\"wonderland\",\"transport\":\"cookie\"}";
   private static final String COOKIE_REFRESH = "{\"transport\":\"cookie\"}";
@@ -100,12 +101,14 @@ class DemoCookieTest {
     assertEquals(22, body.get("session_id").asText().length());
     assertFalse(body.has("access_token") || body.has("refresh_token"), login.body());
     List<String> cookies = setCookies(login);
-    assertEquals(3, cookies.size(), cookies.toString());
+    assertEquals(4, cookies.size(), cookies.toString());
     assertTrue(cookies.get(0).startsWith(DeviceCookies.NAME + "="), cookies.toString());
     assertTrue(cookies.get(1).matches(ACCESS + "=tka_[A-Za-z0-9_-]+; Path=/; Max-Age=3600;"
         + " Secure; HttpOnly; SameSite=Strict"), cookies.get(1));
     assertTrue(cookies.get(2).matches(REFRESH + "=tkr_[A-Za-z0-9_-]+; Path=/auth/refresh;"
         + " Max-Age=604800; Secure; HttpOnly; SameSite=Strict"), cookies.get(2));
+    assertTrue(cookies.get(3).matches(BINDER + "=[A-Za-z0-9_-]{43}; Path=/;"
+        + " Max-Age=604800; Secure; HttpOnly; SameSite=Strict"), cookies.get(3));
     assertEquals("no-store", login.headers().firstValue("Cache-Control").orElse(""));
 
     assertEquals(200, fromPage("GET", "/api/proposals", null).statusCode());
@@ -151,7 +154,7 @@ class DemoCookieTest {
 
     assertEquals(200, renewed.statusCode(), renewed.body());
     assertEquals(session, DemoClient.json(renewed).get("session_id").asText());
-    assertEquals(2, setCookies(renewed).size());
+    assertEquals(3, setCookies(renewed).size());
     assertNotEquals(firstAccess, jar.value(ACCESS));
     assertFalse(renewed.body().contains(jar.value(ACCESS))
         || renewed.body().contains(jar.value(REFRESH)), "a token in the body");
@@ -164,7 +167,8 @@ class DemoCookieTest {
     assertEquals(400, none.statusCode());
     assertEquals("invalid_grant", DemoClient.json(none).get("error").asText());
     assertEquals(List.of(ACCESS + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict",
-        REFRESH + "=; Path=/auth/refresh; Max-Age=0; Secure; HttpOnly; SameSite=Strict"),
+        REFRESH + "=; Path=/auth/refresh; Max-Age=0; Secure; HttpOnly; SameSite=Strict",
+        BINDER + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict"),
         setCookies(none));
 
     signIn();
@@ -179,15 +183,16 @@ class DemoCookieTest {
   }
 
   @Test
-  void logout_byCookie_clearsBothCookies_andEndsTheSession() {
+  void logout_byCookie_clearsTheCookies_andEndsTheSession() {
     signIn();
     String access = jar.value(ACCESS);
     HttpResponse<String> logout = fromPage("POST", "/auth/logout", null);
 
     assertEquals(204, logout.statusCode());
-    assertEquals(2, setCookies(logout).size());
+    assertEquals(3, setCookies(logout).size());
     assertNull(jar.value(ACCESS));
     assertNull(jar.value(REFRESH));
+    assertNull(jar.value(BINDER));
     assertEquals(401, client.send("GET", "/api/proposals", null, null, "Chrome (test)",
         "Cookie", ACCESS + "=" + access).statusCode());
   }

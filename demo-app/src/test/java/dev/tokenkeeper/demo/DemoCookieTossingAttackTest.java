@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -214,6 +215,8 @@ class DemoCookieTossingAttackTest {
    * signed-in victim continues, unknowingly, in the attacker's account.
    */
   @Test
+  @Disabled("cookies are shared by every port of a host: run nothing untrusted on another port of"
+      + " the app's host; see the filter README")
   void anotherPortOfTheHost_overwritesTheHostPrefixedCookies_andSwapsTheVictimsAccount()
       throws Exception {
     JsonNode bob = attackerPair();

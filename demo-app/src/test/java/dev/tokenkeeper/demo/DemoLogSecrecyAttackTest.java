@@ -87,6 +87,8 @@ class DemoLogSecrecyAttackTest {
     jar.absorb(login);
     String access1 = jar.value(ACCESS);
     String refresh1 = jar.value(REFRESH);
+    String bound1 = REFRESH + "=" + refresh1 + "; " + TokenCookies.BINDER_COOKIE + "="
+        + jar.value(TokenCookies.BINDER_COOKIE);
     statuses.add(login.statusCode());
 
     statuses.add(client.send("GET", "/api/proposals", null, null, "ua",
@@ -95,14 +97,14 @@ class DemoLogSecrecyAttackTest {
         "Cookie", ACCESS + "=" + access1, "Sec-Fetch-Site", "cross-site",
         "Origin", "https://evil.example").statusCode());
     statuses.add(client.send("POST", "/auth/refresh", null, COOKIE_REFRESH, "ua",
-        "Cookie", REFRESH + "=" + refresh1, "Sec-Fetch-Site", "same-site",
+        "Cookie", bound1, "Sec-Fetch-Site", "same-site",
         "Origin", "http://127.0.0.1:1").statusCode());
     HttpResponse<String> refreshed = client.send("POST", "/auth/refresh", null, COOKIE_REFRESH,
-        "ua", "Cookie", REFRESH + "=" + refresh1, "Sec-Fetch-Site", same);
+        "ua", "Cookie", bound1, "Sec-Fetch-Site", same);
     collect(tokens, refreshed);
     statuses.add(refreshed.statusCode());
     HttpResponse<String> grace = client.send("POST", "/auth/refresh", null, COOKIE_REFRESH,
-        "ua", "Cookie", REFRESH + "=" + refresh1, "Sec-Fetch-Site", same);
+        "ua", "Cookie", bound1, "Sec-Fetch-Site", same);
     collect(tokens, grace);
     statuses.add(grace.statusCode());
     // Swapped, doubled, malformed and unknown cookies.
@@ -119,7 +121,7 @@ class DemoLogSecrecyAttackTest {
     // Reuse after the grace window: the session is revoked, logged with a fingerprint.
     Thread.sleep(11_000);
     HttpResponse<String> reused = client.send("POST", "/auth/refresh", null, COOKIE_REFRESH,
-        "ua", "Cookie", REFRESH + "=" + refresh1, "Sec-Fetch-Site", same);
+        "ua", "Cookie", bound1, "Sec-Fetch-Site", same);
     statuses.add(reused.statusCode());
     statuses.add(client.send("GET", "/api/proposals", null, null, "ua",
         "Cookie", ACCESS + "=" + access1).statusCode());

@@ -587,8 +587,8 @@ public final class BearerTokenFilter implements Filter {
     /**
      * Also reads the token from {@code cookies}' access cookie, for browsers, when a request
      * sends none by {@code Authorization} (or an allowed parameter): a Bearer request is never
-     * changed by a cookie. An unsafe request (anything but GET, HEAD, OPTIONS, TRACE) carried by
-     * the cookie must pass {@link TokenCookies#acceptsOrigin}, else it gets 403
+     * changed by a cookie. An unsafe request (anything but GET, HEAD, OPTIONS) carried by the
+     * cookie must pass {@link TokenCookies#acceptsOrigin}, and a TRACE never does, else it gets 403
      * {@code forbidden}, before any lookup and without counting as a failure of its address.
      * Two access cookies are an invalid request (400). Answers the cookie authenticated get
      * {@code Cache-Control: private} and {@code getAuthType()} {@value #COOKIE_AUTH_TYPE}.

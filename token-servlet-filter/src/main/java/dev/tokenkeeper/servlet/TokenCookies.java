@@ -2,8 +2,12 @@ package dev.tokenkeeper.servlet;
 
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -26,7 +30,8 @@ import java.util.Set;
  * // Login and refresh endpoints (public paths), for a browser:
  * if (!cookies.acceptsOrigin(request)) { ... 403 ... }
  * response.addHeader("Set-Cookie", cookies.accessCookie(pair.access().plaintext(), accessTtl));
- * response.addHeader("Set-Cookie", cookies.refreshCookie(pair.refreshPlaintext(), refreshTtl));
+ * cookies.refreshCookies(pair.refreshPlaintext(), refreshTtl)
+ *     .forEach(c -> response.addHeader("Set-Cookie", c));
  * Optional<String> presented = cookies.refreshToken(request);   // at the refresh path
  * }</pre>
  *
@@ -38,6 +43,15 @@ import java.util.Set;
  * a {@code __Host-} cookie must have {@code Path=/}, so it carries the {@code __Secure-} prefix
  * instead. Browsers treat {@code http://localhost} and {@code http://127.0.0.1} as secure, so
  * both cookies work there over plain HTTP; anywhere else they need HTTPS.
+ *
+ * <p><b>The binder.</b> A sibling subdomain may still set a {@code __Secure-} cookie with
+ * {@code Domain=} the parent, so it could plant its own refresh token (signing a visitor in to
+ * its account) or a second one (making every renewal ambiguous). So the refresh cookie always
+ * comes with the binder cookie {@value #BINDER_COOKIE} ({@code __Host-}, out of a sibling's
+ * reach), holding a digest of that refresh token which reveals nothing of it, and
+ * {@link #refreshToken} takes only the refresh cookie the binder names. Cookies are shared by
+ * every port of a host, and no attribute changes that: run nothing untrusted on another port of
+ * the application's host.
  *
  * <p><b>Forgery.</b> {@code SameSite=Strict} keeps other sites' requests from carrying the
  * cookies, but not those of another origin on the same site (another port or a sibling
@@ -60,10 +74,14 @@ public final class TokenCookies {
   /** The one path the refresh cookie is sent to unless one is set. */
   public static final String DEFAULT_REFRESH_PATH = "/auth/refresh";
 
+  /** The cookie naming which refresh cookie is the server's own (see the class comment). */
+  public static final String BINDER_COOKIE = "__Host-tk_bind";
+
+  private static final String BINDER_CONTEXT = "tokenkeeper refresh cookie binder\0";
   private static final String HOST_PREFIX = "__Host-";
   private static final String SECURE_PREFIX = "__Secure-";
   private static final String ATTRIBUTES = "; Secure; HttpOnly; SameSite=Strict";
-  private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+  private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
 
   private final String accessName;
   private final String refreshName;
@@ -110,38 +128,65 @@ public final class TokenCookies {
   }
 
   /**
-   * A {@code Set-Cookie} value carrying a refresh token for {@code maxAge}, sent back only to
-   * {@link #refreshPath()}.
+   * Two {@code Set-Cookie} values for a refresh token, valid {@code maxAge}: the refresh cookie,
+   * sent back only to {@link #refreshPath()}, and the binder cookie {@value #BINDER_COOKIE}
+   * naming it. Write both, always together.
    *
    * @throws NullPointerException if an argument is {@code null}
    * @throws IllegalArgumentException as {@link #accessCookie}
    */
-  public String refreshCookie(String token, Duration maxAge) {
-    return cookie(refreshName, token, refreshPath, maxAge);
+  public List<String> refreshCookies(String token, Duration maxAge) {
+    String refresh = cookie(refreshName, token, refreshPath, maxAge);
+    return List.of(refresh, cookie(BINDER_COOKIE, binder(token), "/", maxAge));
   }
 
   /**
-   * {@code Set-Cookie} values that delete both cookies: for a logout, or a refresh that failed.
+   * {@code Set-Cookie} values that delete the access, refresh and binder cookies: for a logout,
+   * or a refresh that failed.
    */
   public List<String> clearingCookies() {
     return List.of(accessName + "=; Path=/; Max-Age=0" + ATTRIBUTES,
-        refreshName + "=; Path=" + refreshPath + "; Max-Age=0" + ATTRIBUTES);
+        refreshName + "=; Path=" + refreshPath + "; Max-Age=0" + ATTRIBUTES,
+        BINDER_COOKIE + "=; Path=/; Max-Age=0" + ATTRIBUTES);
   }
 
   /**
-   * The refresh token {@code request} carries in the refresh cookie: empty when there is none, or
-   * more than one (which a browser does not send for a prefixed cookie, so is refused as
-   * ambiguous). The value is as sent, unchecked: hand it to {@code TokenService.refresh}.
+   * The refresh token {@code request} carries in the refresh cookie the binder cookie names: empty
+   * when there is no binder, more than one, or no refresh cookie matching it. Refresh cookies the
+   * binder does not name (planted by a sibling subdomain) are ignored. The value is as sent,
+   * unchecked: hand it to {@code TokenService.refresh}.
    */
   public Optional<String> refreshToken(HttpServletRequest request) {
-    List<String> values = values(request, refreshName);
-    return values.size() == 1 ? Optional.of(values.get(0)) : Optional.empty();
+    List<String> binders = values(request, BINDER_COOKIE);
+    if (binders.size() != 1) {
+      return Optional.empty();
+    }
+    byte[] expected = binders.get(0).getBytes(StandardCharsets.US_ASCII);
+    for (String value : values(request, refreshName)) {
+      if (MessageDigest.isEqual(expected, binder(value).getBytes(StandardCharsets.US_ASCII))) {
+        return Optional.of(value);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** A digest of {@code token} naming it without revealing it (it is not the store's hash). */
+  private static String binder(String token) {
+    try {
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+      sha256.update(BINDER_CONTEXT.getBytes(StandardCharsets.US_ASCII));
+      byte[] digest = sha256.digest(token.getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
   }
 
   /**
    * Whether {@code request} may act with the cookies it carries. Safe methods (GET, HEAD,
-   * OPTIONS, TRACE) always may; they must not change anything. An unsafe one (POST, PUT, PATCH,
-   * DELETE, any other) may only when the browser says it comes from this origin
+   * OPTIONS) always may; they must not change anything. TRACE never may: a servlet's default
+   * answer echoes the request's headers, the {@code HttpOnly} cookie included. Any other method
+   * (POST, PUT, PATCH, DELETE, any other) may only when the browser says it comes from this origin
    * ({@code Sec-Fetch-Site: same-origin}), or its {@code Origin} is one of the allowed origins,
    * or, from a browser too old to send {@code Sec-Fetch-Site}, its {@code Origin} is the
    * request's own (scheme, {@code Host} and port). A request with neither header is refused: no
@@ -152,8 +197,12 @@ public final class TokenCookies {
    * {@link Builder#allowedOrigins}.
    */
   public boolean acceptsOrigin(HttpServletRequest request) {
-    if (SAFE_METHODS.contains(request.getMethod())) {
+    String method = request.getMethod();
+    if (SAFE_METHODS.contains(method)) {
       return true;
+    }
+    if (method.equals("TRACE")) {
+      return false;
     }
     List<String> sites = headers(request, "Sec-Fetch-Site");
     if (sites.size() == 1 && sites.get(0).equals("same-origin")) {

@@ -118,6 +118,14 @@ class CookieTransportTest {
   }
 
   @Test
+  void traceCarriedByTheCookie_isRefusedEvenFromTheOwnOrigin() throws Exception {
+    assertEquals(403, send("TRACE", "Cookie", COOKIE + "=" + alice,
+        "Sec-Fetch-Site", "same-origin").statusCode());
+    assertEquals(403, send("TRACE", "Cookie", COOKIE + "=" + alice,
+        "Origin", ownOrigin()).statusCode());
+  }
+
+  @Test
   void withoutFetchMetadata_onlyTheRequestsOwnOriginPasses() throws Exception {
     String cookie = COOKIE + "=" + alice;
     assertEquals(200, send("POST", "Cookie", cookie, "Origin", ownOrigin()).statusCode());

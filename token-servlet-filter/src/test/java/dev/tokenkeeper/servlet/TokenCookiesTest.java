@@ -2,8 +2,10 @@ package dev.tokenkeeper.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -30,22 +32,31 @@ class TokenCookiesTest {
   }
 
   @Test
-  void refreshCookie_isSentToTheRefreshPathOnly() {
+  void refreshCookies_areTheRefreshCookieAtItsPath_andAHostBinderNamingIt() {
+    List<String> set = cookies.refreshCookies(TOKEN, Duration.ofDays(7));
+    assertEquals(2, set.size(), set.toString());
     assertEquals("__Secure-tk_refresh=" + TOKEN
             + "; Path=/auth/refresh; Max-Age=604800; Secure; HttpOnly; SameSite=Strict",
-        cookies.refreshCookie(TOKEN, Duration.ofDays(7)));
+        set.get(0));
+    String binder = set.get(1);
+    assertTrue(binder.matches("__Host-tk_bind=[A-Za-z0-9_-]{43}"
+        + "; Path=/; Max-Age=604800; Secure; HttpOnly; SameSite=Strict"), binder);
+    assertFalse(binder.contains(TOKEN));
+    assertEquals(binder, cookies.refreshCookies(TOKEN, Duration.ofDays(7)).get(1));
+    assertNotEquals(binder, cookies.refreshCookies("tk_other", Duration.ofDays(7)).get(1));
     assertEquals("__Secure-r=" + TOKEN + "; Path=/session/renew; Max-Age=59; Secure; HttpOnly;"
             + " SameSite=Strict",
         TokenCookies.builder().refreshCookie("__Secure-r").refreshPath("/session/renew").build()
-            .refreshCookie(TOKEN, Duration.ofMillis(59_999)));
+            .refreshCookies(TOKEN, Duration.ofMillis(59_999)).get(0));
   }
 
   @Test
-  void clearingCookies_expireBothWithTheSameScope() {
+  void clearingCookies_expireAllThreeWithTheSameScope() {
     assertEquals(List.of(
             "__Host-tk_access=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict",
             "__Secure-tk_refresh=; Path=/auth/refresh; Max-Age=0; Secure; HttpOnly;"
-                + " SameSite=Strict"),
+                + " SameSite=Strict",
+            "__Host-tk_bind=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict"),
         cookies.clearingCookies());
   }
 
@@ -58,7 +69,7 @@ class TokenCookiesTest {
     }
     assertEquals("maxAge must be at least one second: PT0.999S", assertThrows(
         IllegalArgumentException.class,
-        () -> cookies.refreshCookie(TOKEN, Duration.ofMillis(999))).getMessage());
+        () -> cookies.refreshCookies(TOKEN, Duration.ofMillis(999))).getMessage());
     assertThrows(NullPointerException.class, () -> cookies.accessCookie(null, Duration.ZERO));
   }
 
@@ -147,20 +158,43 @@ class TokenCookiesTest {
         response.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
       }
     }), "/*");
+    String bind1 = binderOf("tk_r1");
+    String bind2 = binderOf("tk_r2");
     try (TestServer server = TestServer.start(context)) {
       assertEquals("tk_r1 true", server.get("/auth/refresh",
-          "Cookie", "__Secure-tk_refresh=tk_r1; other=x").body());
+          "Cookie", "__Secure-tk_refresh=tk_r1; other=x; __Host-tk_bind=" + bind1).body());
       assertEquals("(none) true", server.get("/auth/refresh").body());
+      // No binder, or one naming another token: a planted refresh cookie is never taken.
       assertEquals("(none) true", server.get("/auth/refresh",
-          "Cookie", "__Secure-tk_refresh=tk_r1; __Secure-tk_refresh=tk_r2").body());
+          "Cookie", "__Secure-tk_refresh=tk_r1").body());
       assertEquals("(none) true", server.get("/auth/refresh",
-          "Cookie", "__Host-tk_access=tk_r1").body());
+          "Cookie", "__Secure-tk_refresh=tk_r1; __Host-tk_bind=" + bind2).body());
+      assertEquals("(none) true", server.get("/auth/refresh",
+          "Cookie", "__Secure-tk_refresh=tk_r1; __Host-tk_bind=" + bind1 + "; __Host-tk_bind="
+              + bind2).body());
+      assertEquals("(none) true", server.get("/auth/refresh",
+          "Cookie", "__Secure-tk_refresh=tk_r1; __Host-tk_bind=tk_r1").body());
+      // Several refresh cookies (one planted by a sibling subdomain): the bound one, either order.
+      assertEquals("tk_r2 true", server.get("/auth/refresh",
+          "Cookie", "__Secure-tk_refresh=tk_r1; __Secure-tk_refresh=tk_r2; __Host-tk_bind="
+              + bind2).body());
+      assertEquals("tk_r1 true", server.get("/auth/refresh",
+          "Cookie", "__Secure-tk_refresh=tk_r1; __Secure-tk_refresh=tk_r2; __Host-tk_bind="
+              + bind1).body());
+      assertEquals("(none) true", server.get("/auth/refresh",
+          "Cookie", "__Host-tk_access=tk_r1; __Host-tk_bind=" + bind1).body());
       assertEquals("tk_r1 false", TestServer.send(server.request("/auth/refresh")
           .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
-          .header("Cookie", "__Secure-tk_refresh=tk_r1")
+          .header("Cookie", "__Secure-tk_refresh=tk_r1; __Host-tk_bind=" + bind1)
           .header("Origin", "http://127.0.0.1:1").header("Sec-Fetch-Site", "same-site"))
           .body());
       assertFalse(cookies.toString().contains("tk_r1"));
     }
+  }
+
+  /** The binder cookie's value that {@link TokenCookies#refreshCookies} writes for {@code token}. */
+  private String binderOf(String token) {
+    String set = cookies.refreshCookies(token, Duration.ofHours(1)).get(1);
+    return set.substring(set.indexOf('=') + 1, set.indexOf(';'));
   }
 }
