@@ -1,6 +1,5 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.Rotation;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A durable {@link TokenStore} in a local directory: the embedded default. Every session created,
  * refresh and revoke appends one small checksummed record to a log; every session and token is
- * held in memory (an {@link InMemoryTokenStore} is the live index), so authenticating never
+ * held in memory (the {@link LiveIndex}), so authenticating never
  * touches the disk and the cost of a write does not grow with the number of sessions.
  *
  * <pre>{@code
@@ -106,8 +105,8 @@ import org.slf4j.LoggerFactory;
  * commit's state; the leader releases it while it forces, so it never spans an fsync except in
  * rotation and close, which first wait for the leader), {@code touchLock} (a purge holds it for
  * writing from its flush of pending uses to its record; a use holds it for reading, never with
- * another lock). The {@link InMemoryTokenStore}'s own
- * monitor is innermost and never spans I/O.
+ * another lock). The {@link LiveIndex}'s own
+ * locks are innermost and never span I/O.
  *
  * <p><b>Legacy import.</b> See {@link Builder#importLegacy}: once, recorded, and the file deleted.
  */
@@ -122,7 +121,7 @@ public final class FileTokenStore implements TokenStore {
   private final Clock clock;
   private final long compactionThreshold;
   /** The live index: every session and token, changed only under appendLock. */
-  private final InMemoryTokenStore live;
+  private final LiveIndex live;
   /** Legacy files imported, by digest; changed only under appendLock. */
   private final Map<String, LogEntry.Imported> imports;
   private final TouchBuffer touched = new TouchBuffer();
@@ -318,13 +317,8 @@ public final class FileTokenStore implements TokenStore {
     requireOpen();
     touchLock.readLock().lock();
     try {
-      SessionRecord before = live.findSession(id).orElse(null);
-      if (before == null || before.isRevoked()) {
-        return;
-      }
-      live.touch(id, lastUsedAt, expiresAt);
-      // touchedAt returns the same instance when nothing changed: only a change is written.
-      if (live.findSession(id).orElse(before) != before) {
+      // Only a change is written.
+      if (live.touchIfLive(id, lastUsedAt, expiresAt)) {
         touched.add(id);
       }
     } finally {

@@ -14,9 +14,9 @@ import java.util.Objects;
 /**
  * One change to the store as written to a log or snapshot: the unit of replay. Each format 2
  * entry mirrors one {@link dev.tokenkeeper.core.TokenStore} call, so replaying a log in order
- * through the same {@link dev.tokenkeeper.core.InMemoryTokenStore} methods rebuilds the state the
- * calls left in memory. The {@link V1} entries are what the previous format held; they are only
- * ever read, to upgrade a store. Immutable.
+ * through the same {@link LiveIndex} methods rebuilds the state the calls left in memory. The
+ * {@link V1} entries are what the previous format held; they are only ever read, to upgrade a
+ * store. Immutable.
  */
 sealed interface LogEntry {
 

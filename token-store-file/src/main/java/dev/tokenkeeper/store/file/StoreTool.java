@@ -2,7 +2,6 @@ package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.StoreUnavailableException;
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -161,7 +160,7 @@ public final class StoreTool {
   private int stats(Path dir) throws IOException {
     Replay replay = inspect(dir);
     Instant now = clock.instant();
-    InMemoryTokenStore sessions = replay.state.live;
+    LiveIndex sessions = replay.state.live;
     long[] counts = new long[4];
     sessions.forEachSession(session -> {
       if (session.isRevoked()) {

@@ -1,6 +1,5 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
 import java.util.ArrayList;
@@ -32,7 +31,7 @@ final class TouchBuffer {
    * {@link Frames#MAX_TOUCHES} uses, with the session's current last use and expiry in
    * {@code live}; gone and revoked sessions are skipped.
    */
-  List<LogEntry.Touch> drain(InMemoryTokenStore live) {
+  List<LogEntry.Touch> drain(LiveIndex live) {
     List<LogEntry.Touch> batches = new ArrayList<>();
     List<LogEntry.Use> uses = new ArrayList<>();
     for (Iterator<SessionId> it = touched.iterator(); it.hasNext(); ) {
