@@ -30,7 +30,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -82,11 +81,12 @@ import org.slf4j.LoggerFactory;
  * fails with {@link StoreCorruptedException} naming file and offset and leaves the file untouched,
  * unless {@link Builder#recoverDamaged(boolean)} asks to move it aside and keep what was readable.
  *
- * <p><b>Group commit.</b> Writers append under {@code appendLock} (which also orders memory
- * changes the way the log does), then wait for durability: one waiter, the leader, forces the
- * file for everything written so far while the others queue on {@code syncLock}'s condition;
- * those its fsync covered return without one of their own. One fsync thus serves many writers,
- * and throughput grows with threads.
+ * <p><b>Group commit.</b> A writer changes memory and hands its record to the
+ * {@link GroupCommit} under {@code changeLock} (so the log's order is memory's), then waits in
+ * the group commit's queue: its head writes every record handed in so far with one write and one
+ * fsync, wakes the writers that covered, and hands the lead to the next head. One fsync thus
+ * serves many writers, and throughput grows with threads. The group commit is the only code
+ * that says a record is durable, and once a write or fsync failed it refuses everything.
  *
  * <p><b>Compaction</b> (after Redis's rewrite and Bitcask's merge). When the log passes the
  * threshold a background thread purges what has expired (a logged purge, applied to memory in
@@ -100,13 +100,12 @@ import org.slf4j.LoggerFactory;
  * successor once its grace window has passed.
  *
  * <p><b>Locks</b>, always taken in this order: {@code compactionLock} (one compaction at a time;
- * held through a whole compaction), {@code appendLock} (appends and the memory changes they
- * record; held across an fsync only while rotating and closing), {@code syncLock} (the group
- * commit's state; the leader releases it while it forces, so it never spans an fsync except in
- * rotation and close, which first wait for the leader), {@code touchLock} (a purge holds it for
- * writing from its flush of pending uses to its record; a use holds it for reading, never with
- * another lock). The {@link LiveIndex}'s own
- * locks are innermost and never span I/O.
+ * held through a whole compaction), {@code changeLock} (memory changes and the handing in of
+ * their records; held across I/O only while rotating and closing), {@code touchLock} (a purge
+ * holds it for writing from its flush of pending uses to its record; a use holds it for reading,
+ * never with another lock), the group commit's own lock (never held across I/O: its head
+ * releases it while it writes and forces). The {@link LiveIndex}'s own locks are innermost and
+ * never span I/O.
  *
  * <p><b>Legacy import.</b> See {@link Builder#importLegacy}: once, recorded, and the file deleted.
  */
@@ -120,15 +119,15 @@ public final class FileTokenStore implements TokenStore {
   private final Durability durability;
   private final Clock clock;
   private final long compactionThreshold;
-  /** The live index: every session and token, changed only under appendLock. */
+  /** The live index: every session and token, changed only under changeLock. */
   private final LiveIndex live;
-  /** Legacy files imported, by digest; changed only under appendLock. */
+  /** Legacy files imported, by digest; changed only under changeLock. */
   private final Map<String, LogEntry.Imported> imports;
   private final TouchBuffer touched = new TouchBuffer();
 
   private final ReentrantLock compactionLock = new ReentrantLock();
-  private final ReentrantLock appendLock = new ReentrantLock();
-  private final ReentrantLock syncLock = new ReentrantLock();
+  /** Orders memory changes and their records: held from one's change to its handing in. */
+  private final ReentrantLock changeLock = new ReentrantLock();
   /**
    * Read-held by {@link #touch} across its change in memory and its note in the buffer; held
    * for writing by a purge from its flush of the buffer to its record, so that no use can extend
@@ -136,23 +135,12 @@ public final class FileTokenStore implements TokenStore {
    */
   private final ReentrantReadWriteLock touchLock = new ReentrantReadWriteLock();
 
-  /** Changed under appendLock and syncLock both, so holding either one pins it. */
-  private volatile Disk.File log;
-  /** Written under appendLock and syncLock. */
-  private volatile long logGeneration;
-  /** Written under appendLock. */
-  private volatile long logSize;
-  /** Bytes appended since open: the sequence number of the last append. Under appendLock. */
-  private volatile long written;
-  /** Written under syncLock: every byte up to here is on stable storage. */
-  private volatile long durable;
-  /** Guarded by syncLock: a leader is forcing the log without holding syncLock. */
-  private boolean forcing;
-  private final Condition forced = syncLock.newCondition();
+  /** The log and who may say durable. */
+  private final GroupCommit commit;
+  private final FailureLatch failure;
   /** Guarded by compactionLock. */
   private long snapshotGeneration;
 
-  private volatile Throwable failure;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean compactionQueued = new AtomicBoolean();
   private final ScheduledExecutorService timer;
@@ -168,9 +156,9 @@ public final class FileTokenStore implements TokenStore {
     this.compactionThreshold = builder.compactionThreshold;
     this.live = replay.state.live;
     this.imports = replay.state.imports;
-    this.log = replay.log;
-    this.logGeneration = replay.logGeneration;
-    this.logSize = replay.logSize;
+    this.failure = new FailureLatch(directory, LOG);
+    this.commit = new GroupCommit(
+        LogWriter.of(files, replay.logGeneration, replay.log, replay.logSize), failure);
     this.snapshotGeneration = replay.snapshotGeneration;
     String name = "tokenkeeper-store-" + directory.getFileName();
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon(name));
@@ -200,18 +188,16 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(session, "session");
     Objects.requireNonNull(tokens, "tokens");
     ByteBuffer frame = Frames.encode(new LogEntry.Create(session, tokens));
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       live.create(session, tokens);
-      sequence = append(frame);
+      ticket = commit.enqueue(frame);
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    if (durability == Durability.SYNC) {
-      awaitDurable(sequence);
-    }
+    await(ticket, durability == Durability.SYNC);
     compactIfDue();
   }
 
@@ -244,18 +230,16 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(rotation, "rotation");
     ByteBuffer frame = Frames.encode(new LogEntry.Rotate(rotation));
     boolean applied;
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       applied = live.rotate(rotation);
-      sequence = applied ? append(frame) : written;
+      ticket = applied ? commit.enqueue(frame) : commit.enqueued();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    if (durability == Durability.SYNC) {
-      awaitDurable(sequence);
-    }
+    await(ticket, durability == Durability.SYNC);
     compactIfDue();
     return applied;
   }
@@ -267,17 +251,17 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     ByteBuffer frame = Frames.encode(new LogEntry.RevokeSession(id, at));
     boolean revoked;
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       revoked = live.revokeSession(id, at);
       // If another thread's revoke got there first, wait for it too before answering.
-      sequence = revoked ? append(frame) : written;
+      ticket = revoked ? commit.enqueue(frame) : commit.enqueued();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    awaitDurable(sequence);
+    commit.awaitDurable(ticket);
     compactIfDue();
     return revoked;
   }
@@ -289,17 +273,17 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     ByteBuffer frame = Frames.encode(new LogEntry.RevokeAll(subject, at));
     int count;
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       boolean any = !live.findSessions(subject).isEmpty();
       count = live.revokeAll(subject, at);
-      sequence = any ? append(frame) : written;
+      ticket = any ? commit.enqueue(frame) : commit.enqueued();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    awaitDurable(sequence);
+    commit.awaitDurable(ticket);
     compactIfDue();
     return count;
   }
@@ -331,18 +315,16 @@ public final class FileTokenStore implements TokenStore {
   public int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
     int count;
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       count = purgeLocked(now, false);
-      sequence = written;
+      ticket = commit.enqueued();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    if (durability == Durability.SYNC) {
-      awaitDurable(sequence);
-    }
+    await(ticket, durability == Durability.SYNC);
     compactIfDue();
     return count;
   }
@@ -408,34 +390,23 @@ public final class FileTokenStore implements TokenStore {
     compactor.shutdown();
     compactionLock.lock();
     try {
-      appendLock.lock();
+      changeLock.lock();
       try {
-        if (failure == null) {
+        if (!failure.isSet()) {
           flushTouchesLocked();
-          syncLock.lock();
-          try {
-            while (forcing) {
-              forced.awaitUninterruptibly();
-            }
-            forceLog();
-            durable = written;
-          } finally {
-            syncLock.unlock();
-          }
+          commit.close();
         }
       } catch (StoreUnavailableException e) {
-        // failure is latched; reported below once the files are released.
+        // The failure is latched; reported below once the files are released.
       } finally {
-        appendLock.unlock();
+        changeLock.unlock();
       }
     } finally {
       compactionLock.unlock();
       release();
     }
     live.close();
-    if (failure != null) {
-      throw unavailable();
-    }
+    failure.check();
   }
 
   /** The store's directory, absolute. */
@@ -453,7 +424,7 @@ public final class FileTokenStore implements TokenStore {
 
   private void release() {
     try {
-      log.close();
+      commit.release();
     } catch (IOException e) {
       LOG.warn("Token store {}: closing the log failed: {}", directory, e.toString());
     }
@@ -462,72 +433,18 @@ public final class FileTokenStore implements TokenStore {
 
   // ---- writing ----
 
-  /** Appends one encoded frame; the caller holds appendLock. Returns its sequence number. */
-  private long append(ByteBuffer frame) {
-    int size = frame.remaining();
-    try {
-      log.append(frame);
-    } catch (IOException e) {
-      // A partial frame may now sit at the end: appending after it would turn a torn tail into
-      // mid-log damage, so no further write is allowed.
-      throw fail("append to " + files.log(logGeneration) + " failed: " + e.getMessage(), e);
-    }
-    logSize += size;
-    written += size;
-    return written;
-  }
-
-  /**
-   * Returns once every byte up to {@code sequence} is on stable storage (group commit). One
-   * waiter at a time is the leader: it forces everything written so far, outside the lock, while
-   * later writers queue; when it is done all waiters wake at once, and those its fsync covered
-   * return without one of their own.
-   */
-  private void awaitDurable(long sequence) {
-    if (durable >= sequence) {
-      return;
-    }
-    syncLock.lock();
-    try {
-      while (durable < sequence) {
-        requireHealthy();
-        if (forcing) {
-          forced.awaitUninterruptibly();
-          continue;
-        }
-        forcing = true;
-        long target = written;
-        Disk.File file = log;
-        long generation = logGeneration;
-        syncLock.unlock();
-        try {
-          StoreDirectory.force(file, files.log(generation));
-        } catch (SyncFailedException e) {
-          throw fail(e.getMessage(), e);
-        } finally {
-          syncLock.lock();
-          forcing = false;
-          forced.signalAll();
-        }
-        durable = target;
-      }
-    } finally {
-      syncLock.unlock();
-    }
-  }
-
-  /** Forces the current log; the caller holds appendLock and syncLock, and no leader forces. */
-  private void forceLog() {
-    try {
-      StoreDirectory.force(log, files.log(logGeneration));
-    } catch (SyncFailedException e) {
-      throw fail(e.getMessage(), e);
+  /** Waits for record {@code ticket}: until it is durable, or else written to the OS. */
+  private void await(long ticket, boolean durable) {
+    if (durable) {
+      commit.awaitDurable(ticket);
+    } else {
+      commit.awaitWritten(ticket);
     }
   }
 
   /**
    * Forgets the sessions purgeable at {@code now} in memory and writes a purge record saying so
-   * (always if {@code record}, else only if one was forgotten); the caller holds appendLock.
+   * (always if {@code record}, else only if one was forgotten); the caller holds changeLock.
    * Replay decides expiry from what the log says, so pending touches are written first, and no
    * touch may slip in between.
    */
@@ -537,7 +454,7 @@ public final class FileTokenStore implements TokenStore {
       flushTouchesLocked();
       int count = live.purgeExpired(now);
       if (count > 0 || record) {
-        append(Frames.encode(new LogEntry.Purge(now)));
+        commit.enqueue(Frames.encode(new LogEntry.Purge(now)));
       }
       return count;
     } finally {
@@ -545,28 +462,34 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
-  /** Writes the last use of each touched session, batched; the caller holds appendLock. */
-  private void flushTouchesLocked() {
+  /** Hands in the last use of each touched session, batched; the caller holds changeLock. */
+  private long flushTouchesLocked() {
+    List<ByteBuffer> frames = new java.util.ArrayList<>();
     for (LogEntry.Touch batch : touched.drain(live)) {
-      append(Frames.encode(batch));
+      frames.add(Frames.encode(batch));
     }
+    return frames.isEmpty() ? commit.enqueued() : commit.enqueue(frames);
   }
 
   private void flushTouches() {
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
-      if (!closed.get() && failure == null) {
-        flushTouchesLocked();
+      if (closed.get() || failure.isSet()) {
+        return;
       }
+      ticket = flushTouchesLocked();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
+    commit.awaitWritten(ticket);
   }
 
   // ---- compaction ----
 
   private void compactIfDue() {
-    if (logSize > compactionThreshold && compactionQueued.compareAndSet(false, true)) {
+    if (commit.logBytes() > compactionThreshold
+        && compactionQueued.compareAndSet(false, true)) {
       try {
         compactor.execute(this::compactInBackground);
       } catch (RejectedExecutionException e) {
@@ -579,7 +502,7 @@ public final class FileTokenStore implements TokenStore {
     try {
       compactionLock.lock();
       try {
-        if (!closed.get() && failure == null && logSize > compactionThreshold) {
+        if (!closed.get() && !failure.isSet() && commit.logBytes() > compactionThreshold) {
           compactLocked();
         }
       } finally {
@@ -595,21 +518,22 @@ public final class FileTokenStore implements TokenStore {
   /**
    * The caller holds compactionLock. The purge that decides what the snapshot forgets is an
    * ordinary logged purge, applied to memory and written as the retired log's last record in one
-   * step under appendLock: so the snapshot (the retired files folded) is exactly memory at that
+   * step under changeLock: so the snapshot (the retired files folded) is exactly memory at that
    * point, and nothing forgotten in one can live on in the other.
    */
   private void compactLocked() throws IOException {
     long started = System.nanoTime();
     long retired;
     int purged;
-    appendLock.lock();
+    changeLock.lock();
     try {
       requireWritable();
       purged = purgeLocked(clock.instant(), true);
-      retired = logGeneration;
-      rotateLocked(retired + 1);
+      retired = commit.generation();
+      // Everything in a retired log is forced, so on open only the newest log can be torn.
+      commit.rotate(() -> LogWriter.create(files, retired + 1));
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
     // Writers run again from here on; the rest reads only the retired files.
     long next = retired + 1;
@@ -625,10 +549,11 @@ public final class FileTokenStore implements TokenStore {
       throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
           inconsistency + " (found while compacting; the store keeps running on memory)");
     }
+    failure.check();
     try {
       files.writeSnapshot(next, folded);
     } catch (SyncFailedException e) {
-      throw fail(e.getMessage(), e);
+      throw failure.fail(e.getMessage(), e);
     }
     snapshotGeneration = next;
     for (long old : files.snapshots().headSet(next)) {
@@ -640,36 +565,6 @@ public final class FileTokenStore implements TokenStore {
     LOG.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
         + "in {} ms", directory, folded.live.sessionCount(), folded.live.tokenCount(), purged,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-  }
-
-  /** Forces the current log and switches to a new one; the caller holds appendLock. */
-  private void rotateLocked(long generation) {
-    syncLock.lock();
-    try {
-      while (forcing) {
-        forced.awaitUninterruptibly();
-      }
-      // Everything in a retired log is forced, so on open only the newest log can be torn.
-      forceLog();
-      durable = written;
-      Disk.File fresh;
-      try {
-        fresh = files.createLog(generation);
-      } catch (IOException e) {
-        throw fail("creating " + files.log(generation) + " failed: " + e.getMessage(), e);
-      }
-      Disk.File old = log;
-      log = fresh;
-      logGeneration = generation;
-      logSize = Frames.HEADER;
-      try {
-        old.close();
-      } catch (IOException e) {
-        LOG.warn("Token store {}: closing a retired log failed: {}", directory, e.toString());
-      }
-    } finally {
-      syncLock.unlock();
-    }
   }
 
   private void readRetired(Path path, byte[] magic, StoreState into) throws IOException {
@@ -700,25 +595,7 @@ public final class FileTokenStore implements TokenStore {
   }
 
   private void requireHealthy() {
-    if (failure != null) {
-      throw unavailable();
-    }
-  }
-
-  /** Latches the failed state (the first cause wins) and returns the exception to throw. */
-  private StoreUnavailableException fail(String what, Throwable cause) {
-    if (failure == null) {
-      failure = cause;
-      LOG.error("Token store {} failed and now refuses all writes: {}", directory, what);
-    }
-    return unavailable();
-  }
-
-  private StoreUnavailableException unavailable() {
-    Throwable cause = failure;
-    return new StoreUnavailableException("token store " + directory + " refuses writes since a "
-        + "write or fsync failed (" + cause.getMessage() + "); what was acknowledged before is "
-        + "on disk; check the disk and reopen the store", cause);
+    failure.check();
   }
 
   // ---- opening ----
@@ -791,7 +668,7 @@ public final class FileTokenStore implements TokenStore {
         touchMillis, touchMillis, TimeUnit.MILLISECONDS);
     if (durability == Durability.INTERVAL) {
       long syncMillis = builder.syncInterval.toMillis();
-      timer.scheduleWithFixedDelay(() -> runQuietly(() -> awaitDurable(written)),
+      timer.scheduleWithFixedDelay(() -> runQuietly(commit::sync),
           syncMillis, syncMillis, TimeUnit.MILLISECONDS);
     }
   }
@@ -801,7 +678,7 @@ public final class FileTokenStore implements TokenStore {
       task.run();
     } catch (RuntimeException e) {
       // Latched failures were logged once already; a closed store has nothing more to do.
-      if (failure == null && !closed.get()) {
+      if (!failure.isSet() && !closed.get()) {
         LOG.warn("Token store {}: background write failed: {}", directory, e.toString());
       }
     }
@@ -837,21 +714,22 @@ public final class FileTokenStore implements TokenStore {
 
     @Override
     public void writeDurably(List<LogEntry.Create> sessions, LogEntry.Imported imported) {
-      appendLock.lock();
+      long ticket;
+      changeLock.lock();
       try {
         requireWritable();
         for (LogEntry.Create create : sessions) {
           ByteBuffer frame = Frames.encode(create);
           live.create(create.session(), create.tokens());
-          append(frame);
+          commit.enqueue(frame);
         }
-        append(Frames.encode(imported));
+        ticket = commit.enqueue(Frames.encode(imported));
         imports.put(imported.sha256(), imported);
       } finally {
-        appendLock.unlock();
+        changeLock.unlock();
       }
       // Forced in every mode: the legacy file is deleted next, and must not be the only copy.
-      awaitDurable(written);
+      commit.awaitDurable(ticket);
     }
   }
 
