@@ -59,10 +59,10 @@ import org.slf4j.LoggerFactory;
  * every mode. {@link #touch} (last use, sliding expiry) is kept in memory and written at most once
  * per session per touch-persist interval, many sessions to a record, and on {@link #close()}.
  * Revoked sessions and rotated tokens stay known until their session expires, across compaction
- * and restart, so a replayed refresh token is told apart from an unknown one. If an fsync fails
- * the store latches a
- * failed state: every later write throws {@link StoreUnavailableException}; it never retries the
- * fsync, since the kernel may have dropped the pages it failed to write.
+ * and restart, so a replayed refresh token is told apart from an unknown one. If a write or an
+ * fsync fails the store latches a failed state: every later write throws
+ * {@link StoreUnavailableException}; it never forces again, since the kernel may have dropped the
+ * pages it failed to write and a second fsync would report them written.
  *
  * <p><b>Secrecy.</b> Only token hashes, session metadata and sealed successor pairs (encrypted
  * under a key only the rotated token's plaintext gives) reach the files, which are created
@@ -72,14 +72,21 @@ import org.slf4j.LoggerFactory;
  * <h2>Design</h2>
  *
  * <p><b>Framing</b> (after LevelDB's log): a record is {@code [u32 length][u32 crc32c][type,
- * payload]} ({@link Frames}); files are versioned by their magic. Format 2 holds sessions and
- * tokens as records of their own; a store written in format 1 by an earlier release is upgraded
- * in place on open ({@link V1Upgrade}), crash-safe like a compaction. On open the newest log may
- * end in a torn tail (a frame cut short, zeros or garbage
- * after the last good frame, and no valid frame after it): it is truncated with one WARN line. Any
- * other bad frame (in an older log, a snapshot, or followed by a good frame) is damage: the open
- * fails with {@link StoreCorruptedException} naming file and offset and leaves the file untouched,
- * unless {@link Builder#recoverDamaged(boolean)} asks to move it aside and keep what was readable.
+ * payload]} ({@link Frames}); files are versioned by their magic. Format 3 holds sessions and
+ * tokens as records of their own, and each batch written to a log is led by a mark saying how
+ * far the file was durable, a clean close ending it with a closing mark ({@link LogWriter}).
+ * Stores of formats 1 and 2 by earlier releases are upgraded in place on open, crash-safe like a
+ * compaction.
+ *
+ * <p><b>Recovery</b> assumes the worst ({@link Recovery}). A store not closed cleanly is never
+ * appended to: what was read is written as a new snapshot and a fresh log before anything is
+ * served, since its log may end in a hole or in pages a failed fsync lost that the page cache
+ * still shows. In the newest log, bad bytes that no mark after them shows an fsync covered are
+ * a torn tail (a power cut writes unsynced pages back in any order): nothing in or after them was
+ * acknowledged, and they are dropped with one WARN line. Any other bad frame (forced bytes, an
+ * older log, a snapshot) is damage: the open fails with {@link StoreCorruptedException} naming
+ * file and offset and leaves the file untouched, unless {@link Builder#recoverDamaged(boolean)}
+ * asks to move it aside and keep what was readable.
  *
  * <p><b>Group commit.</b> A writer changes memory and hands its record to the
  * {@link GroupCommit} under {@code changeLock} (so the log's order is memory's), then waits in
@@ -90,8 +97,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Compaction</b> (after Redis's rewrite and Bitcask's merge). When the log passes the
  * threshold a background thread purges what has expired (a logged purge, applied to memory in
- * the same step), rotates to a fresh log (force the old one, create the new one, force the
- * directory: the only step writers wait for), then folds the previous snapshot and the retired
+ * the same step), rotates to a fresh log (force the old one through the group commit, create
+ * the new one, force the directory: the only step writers wait for), then folds the previous snapshot and the retired
  * logs into a new snapshot (each session a record, each of its tokens a record after it, then
  * the legacy imports), written to a temp file, forced, renamed and the directory forced, and
  * deletes the retired files. A crash at any step leaves a directory that opens with every
@@ -147,19 +154,18 @@ public final class FileTokenStore implements TokenStore {
   private final ExecutorService compactor;
 
   private FileTokenStore(Builder builder, DirectoryLock lock, StoreDirectory files,
-      Replay replay) {
+      Recovery recovery) {
     this.directory = lock.directory();
     this.lock = lock;
     this.files = files;
     this.durability = builder.durability;
     this.clock = builder.clock;
     this.compactionThreshold = builder.compactionThreshold;
-    this.live = replay.state.live;
-    this.imports = replay.state.imports;
+    this.live = recovery.scan.state.live;
+    this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
-    this.commit = new GroupCommit(
-        LogWriter.of(files, replay.logGeneration, replay.log, replay.logSize), failure);
-    this.snapshotGeneration = replay.snapshotGeneration;
+    this.commit = new GroupCommit(recovery.log, failure);
+    this.snapshotGeneration = recovery.snapshotGeneration;
     String name = "tokenkeeper-store-" + directory.getFileName();
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon(name));
     this.compactor = Executors.newSingleThreadExecutor(daemon(name + "-compaction"));
@@ -551,7 +557,7 @@ public final class FileTokenStore implements TokenStore {
     }
     failure.check();
     try {
-      files.writeSnapshot(next, folded);
+      SnapshotWriter.write(files, next, folded);
     } catch (SyncFailedException e) {
       throw failure.fail(e.getMessage(), e);
     }
@@ -605,15 +611,15 @@ public final class FileTokenStore implements TokenStore {
     Path dir = builder.directory.toAbsolutePath().normalize();
     boolean created = createDirectory(dir);
     DirectoryLock lock = DirectoryLock.acquire(dir);
-    Replay replay = null;
+    Recovery recovery = null;
     FileTokenStore store = null;
     try {
       StoreDirectory files = new StoreDirectory(lock.directory(), builder.disk);
       if (!created) {
         files.warnIfShared(LOG);
       }
-      replay = Replay.load(files, builder.recoverDamaged, LOG);
-      store = new FileTokenStore(builder, lock, files, replay);
+      recovery = Recovery.open(files, builder.recoverDamaged, LOG);
+      store = new FileTokenStore(builder, lock, files, recovery);
       if (builder.legacyFile != null) {
         new LegacyImporter(store.new Writer(), builder.legacyMaxLifetime)
             .run(builder.legacyFile);
@@ -621,7 +627,7 @@ public final class FileTokenStore implements TokenStore {
       store.start(builder);
       LOG.info("Opened token store {}: {} live sessions loaded ({} sessions, {} tokens stored; "
           + "{} records read) in {} ms", store.directory, store.liveCount(),
-          store.live.sessionCount(), store.live.tokenCount(), replay.entries,
+          store.live.sessionCount(), store.live.tokenCount(), recovery.scan.entries,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       return store;
     } catch (IOException | RuntimeException | Error e) {
@@ -630,9 +636,9 @@ public final class FileTokenStore implements TokenStore {
       if (store != null) {
         store.abandon();
       } else {
-        if (replay != null && replay.log != null) {
+        if (recovery != null) {
           try {
-            replay.log.close();
+            recovery.log.close();
           } catch (IOException suppressed) {
             e.addSuppressed(suppressed);
           }

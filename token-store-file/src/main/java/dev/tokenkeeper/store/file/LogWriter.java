@@ -8,6 +8,11 @@ import java.util.List;
 
 /**
  * The log being appended to: generation N's file, written a batch at a time, one write per batch.
+ * A batch is led by a mark ({@link LogEntry.Mark}) when the file became more durable since the
+ * last mark, so the file itself says how far an fsync covered it when each batch was written; a
+ * clean close ends it with a closing mark. Opening reads those to tell a hole no fsync covered
+ * (an interrupted write: nothing in it or after it was acknowledged) from damage to bytes one
+ * did.
  *
  * <p>Not thread-safe: only the group commit's leader, or the holder of the group commit, uses it;
  * only the group commit forces it ({@link GroupCommit} is who may say durable).
@@ -21,6 +26,8 @@ final class LogWriter implements Closeable {
   private long size;
   /** Bytes of the file known to be on stable storage. */
   private long durable;
+  /** The highest durable offset a mark in the file states. */
+  private long marked;
   private ByteBuffer gather = ByteBuffer.allocate(64 << 10);
 
   private LogWriter(Path path, long generation, Disk.File file, long size, long durable) {
@@ -29,6 +36,7 @@ final class LogWriter implements Closeable {
     this.file = file;
     this.size = size;
     this.durable = durable;
+    this.marked = durable;
   }
 
   /** Creates log {@code generation} with its header, forced and linked into the directory. */
@@ -44,12 +52,10 @@ final class LogWriter implements Closeable {
     return new LogWriter(path, generation, file, Frames.HEADER, Frames.HEADER);
   }
 
-  /** The log {@code generation} as replay left it open, forced up to its end {@code end}. */
-  static LogWriter of(StoreDirectory files, long generation, Disk.File file, long end) {
-    return new LogWriter(files.log(generation), generation, file, end, end);
-  }
-
-  /** Opens log {@code generation}, whose intact records end at {@code end}, to append. */
+  /**
+   * Opens log {@code generation}, which a clean close ended at {@code end} (so all of it is
+   * durable), to append after it.
+   */
   static LogWriter reopen(StoreDirectory files, long generation, long end) throws IOException {
     Path path = files.log(generation);
     Disk.File file = files.disk().open(path);
@@ -77,9 +83,10 @@ final class LogWriter implements Closeable {
     return size;
   }
 
-  /** Appends {@code frames} in one write. */
+  /** Appends {@code frames} in one write, led by a mark if the file became more durable. */
   void write(List<ByteBuffer> frames) throws IOException {
-    int bytes = 0;
+    long mark = durable;
+    int bytes = mark > marked ? Frames.MARK_FRAME : 0;
     for (ByteBuffer frame : frames) {
       bytes += frame.remaining();
     }
@@ -87,11 +94,15 @@ final class LogWriter implements Closeable {
       gather = ByteBuffer.allocate(Math.max(bytes, gather.capacity() * 2));
     }
     gather.clear();
+    if (mark > marked) {
+      gather.put(Frames.encode(new LogEntry.Mark(mark, false)));
+    }
     for (ByteBuffer frame : frames) {
       gather.put(frame.duplicate());
     }
     file.append(gather.flip());
     size += bytes;
+    marked = Math.max(marked, mark);
   }
 
   /** Forces the file: all written so far is on stable storage once this returns. */
@@ -100,11 +111,19 @@ final class LogWriter implements Closeable {
     durable = size;
   }
 
-  /** Ends the file: the file was closed cleanly. Only after a force of everything written. */
+  /**
+   * Ends the file with a closing mark and forces it: the file was closed cleanly, and every byte
+   * before the mark is durable. Only after a force of everything written.
+   */
   void seal() throws IOException {
     if (durable != size) {
       throw new IllegalStateException("sealing " + path + " with unforced bytes");
     }
+    ByteBuffer mark = Frames.encode(new LogEntry.Mark(size, true));
+    int bytes = mark.remaining();
+    file.append(mark);
+    size += bytes;
+    force();
   }
 
   @Override

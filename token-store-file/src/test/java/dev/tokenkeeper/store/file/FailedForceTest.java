@@ -2,12 +2,15 @@ package dev.tokenkeeper.store.file;
 
 import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.StoreUnavailableException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -21,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A leader's fsync fails while others wait behind it (the interleaving a storage review called
  * A1): a compaction, a close, a third writer. Linux marks the pages clean after a failed fsync, so
  * a second fsync of the same file returns 0 for bytes that are gone; no path may force again, and
- * nothing waiting may be told its write is durable.
+ * nothing waiting may be told its write is durable. {@link PowerCutDisk} loses what the failed
+ * fsync covered, as the kernel does.
  */
 class FailedForceTest {
 
@@ -125,6 +129,41 @@ class FailedForceTest {
     disk.powerCut();
     try (FileTokenStore reopened = open()) {
       assertEquals(kept.session(), kept.in(reopened).orElseThrow());
+    }
+  }
+
+  @Test
+  void revoke_queuedBehindALeaderWhoseForceFails_isNeverAcknowledged() throws Exception {
+    FileTokenStore store = start();
+    List<Issued> sessions = List.of(Issued.create(store, "alice"), Issued.create(store, "bob"));
+    PowerCutDisk.Hold hold = disk.holdNextForce();
+    Future<Boolean> leader =
+        blocked("leader", () -> sessions.get(0).revoke(store, T0.plusSeconds(1)));
+    hold.awaitHeld();
+    Future<Boolean> queued =
+        blocked("queued", () -> sessions.get(1).revoke(store, T0.plusSeconds(2)));
+    hold.releaseFailing();
+
+    assertInstanceOf(StoreUnavailableException.class, failure(leader));
+    assertInstanceOf(StoreUnavailableException.class, failure(queued));
+    assertFalse(disk.forcesAfterFailure() > 0);
+    store.abandon();
+    // Reopened before any power cut: the page cache still shows both revokes. Whatever is
+    // served now must survive the cut that follows.
+    boolean[] served = new boolean[2];
+    try (FileTokenStore reopened = open()) {
+      for (int i = 0; i < 2; i++) {
+        served[i] = sessions.get(i).isRevokedIn(reopened);
+      }
+      reopened.abandon();
+    }
+    disk.powerCut();
+    try (FileTokenStore afterCut = open()) {
+      for (int i = 0; i < 2; i++) {
+        if (served[i]) {
+          assertTrue(sessions.get(i).isRevokedIn(afterCut), "served revoked, then undone: " + i);
+        }
+      }
     }
   }
 }

@@ -21,7 +21,12 @@ import java.util.Set;
  *
  * <ul>
  *   <li>bytes written but not forced are dropped, kept in part, kept whole, or turn into zeros or
- *       garbage, or each 4 KiB page of them independently reaches the disk or reads as zeros;
+ *       garbage, or (unsynced pages are written back in any order) the file keeps some length of
+ *       them and each 4 KiB page of that independently reached the disk, reads as zeros or as
+ *       garbage;
+ *   <li>bytes a failed force should have written are lost, as Linux loses them (the PostgreSQL
+ *       "fsyncgate" lesson): the page cache keeps serving them until the cut, a later force that
+ *       succeeds does not write them, and after the cut they read as zeros or garbage or are gone;
  *   <li>creates, renames and deletes since the last directory force are undone, except a prefix of
  *       them in order (a journaled file system keeps metadata changes in order), or any chosen
  *       subset ({@link #powerCutKeeping});
@@ -116,7 +121,7 @@ final class PowerCutDisk implements Disk {
     byte[] data;
     int size;
     byte[] forced;
-    /** Bytes a failed force should have written, from, to. */
+    /** Bytes a failed force should have written, from, to: the disk never gets them. */
     int lostFrom = -1;
     int lostTo = -1;
 
@@ -130,13 +135,24 @@ final class PowerCutDisk implements Disk {
       return lostFrom >= 0;
     }
 
-    /** A force failed: the bytes not yet on the disk are in doubt. */
+    /** A force failed: whatever was not yet on the disk never will be. */
     void loseUnforced() {
       if (size <= forced.length) {
         return;
       }
       lostFrom = lostFrom < 0 ? forced.length : Math.min(lostFrom, forced.length);
       lostTo = Math.max(lostTo, size);
+    }
+
+    /** What the disk shows of {@code bytes}: a lost range never reached it. */
+    byte[] withoutLost(byte[] bytes, byte fill) {
+      if (hasLost()) {
+        int to = Math.min(lostTo, bytes.length);
+        if (lostFrom < to) {
+          Arrays.fill(bytes, lostFrom, to, fill);
+        }
+      }
+      return bytes;
     }
 
     void append(ByteBuffer src) {
@@ -283,6 +299,26 @@ final class PowerCutDisk implements Disk {
   }
 
   private byte[] survivingBytes(Node node) {
+    byte[] written = survivingWrites(node);
+    if (!node.hasLost()) {
+      return written;
+    }
+    if (node.forced.length <= node.lostFrom && random.nextBoolean()) {
+      // No force succeeded since: the file's length may never have taken in the lost bytes.
+      return Arrays.copyOf(written, Math.min(written.length, node.lostFrom));
+    }
+    if (random.nextBoolean()) {
+      return node.withoutLost(written, (byte) 0);
+    }
+    int to = Math.min(node.lostTo, written.length);
+    for (int i = node.lostFrom; i < to; i++) {
+      written[i] = (byte) random.nextInt(256);
+    }
+    return written;
+  }
+
+  /** What reaches the disk of the bytes written since the last force. */
+  private byte[] survivingWrites(Node node) {
     byte[] now = node.contents();
     byte[] forced = node.forced;
     boolean appendedOnly = now.length >= forced.length
@@ -317,11 +353,20 @@ final class PowerCutDisk implements Disk {
         return out;
       }
       case PAGES: {
+        // Written back in any order: the length reached some point, and each page before it
+        // independently made it, or reads as zeros or garbage.
+        out = Arrays.copyOf(now, forced.length + random.nextInt(unforced + 1));
         int firstPage = forced.length / PAGE;
-        for (int page = firstPage; page * PAGE < now.length; page++) {
-          if (random.nextBoolean()) {
-            int from = Math.max(page * PAGE, forced.length);
-            Arrays.fill(out, from, Math.min((page + 1) * PAGE, now.length), (byte) 0);
+        for (int page = firstPage; page * PAGE < out.length; page++) {
+          int from = Math.max(page * PAGE, forced.length);
+          int to = Math.min((page + 1) * PAGE, out.length);
+          int fate = random.nextInt(3);
+          if (fate == 1) {
+            Arrays.fill(out, from, to, (byte) 0);
+          } else if (fate == 2) {
+            for (int i = from; i < to; i++) {
+              out[i] = (byte) random.nextInt(256);
+            }
           }
         }
         return out;
@@ -520,8 +565,9 @@ final class PowerCutDisk implements Disk {
           }
           throw e;
         }
-        // No real fsync: this model, not the kernel, decides what a cut keeps.
-        node.forced = node.contents();
+        // No real fsync: this model, not the kernel, decides what a cut keeps. A force after a
+        // failed one succeeds, as on Linux, without writing what the failed one lost.
+        node.forced = node.withoutLost(node.contents(), (byte) 0);
       }
     }
 
