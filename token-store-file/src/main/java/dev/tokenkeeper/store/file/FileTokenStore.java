@@ -31,7 +31,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,10 +106,11 @@ import org.slf4j.LoggerFactory;
  * successor once its grace window has passed.
  *
  * <p><b>Locks</b>, always taken in this order: {@code compactionLock} (one compaction at a time;
- * held through a whole compaction), {@code changeLock} (memory changes and the handing in of
- * their records; held across I/O only while rotating and closing), {@code touchLock} (a purge
- * holds it for writing from its flush of pending uses to its record; a use holds it for reading,
- * never with another lock), the group commit's own lock (never held across I/O: its head
+ * held through a whole compaction), the touch buffer's {@code draining} (one flush of uses or
+ * purge at a time), {@code changeLock} (memory changes and the handing in of
+ * their records; held across I/O only while rotating and closing), the touch buffer's gate (a
+ * purge holds it for writing from its flush of pending uses to its record; a use holds it for
+ * reading, never with another lock), the group commit's own lock (never held across I/O: its head
  * releases it while it writes and forces). The {@link LiveIndex}'s own locks are innermost and
  * never span I/O.
  *
@@ -130,18 +130,11 @@ public final class FileTokenStore implements TokenStore {
   private final LiveIndex live;
   /** Legacy files imported, by digest; changed only under changeLock. */
   private final Map<String, LogEntry.Imported> imports;
-  private final TouchBuffer touched = new TouchBuffer();
+  private final TouchBuffer touches;
 
   private final ReentrantLock compactionLock = new ReentrantLock();
   /** Orders memory changes and their records: held from one's change to its handing in. */
   private final ReentrantLock changeLock = new ReentrantLock();
-  /**
-   * Read-held by {@link #touch} across its change in memory and its note in the buffer; held
-   * for writing by a purge from its flush of the buffer to its record, so that no use can extend
-   * a session in memory between the two and leave the log saying it expired.
-   */
-  private final ReentrantReadWriteLock touchLock = new ReentrantReadWriteLock();
-
   /** The log and who may say durable. */
   private final GroupCommit commit;
   private final FailureLatch failure;
@@ -150,7 +143,9 @@ public final class FileTokenStore implements TokenStore {
 
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean compactionQueued = new AtomicBoolean();
-  private final ScheduledExecutorService timer;
+  /** Flushes uses on a timer of its own, so a large flush never delays INTERVAL's fsync. */
+  private final ScheduledExecutorService touchTimer;
+  private final ScheduledExecutorService syncTimer;
   private final ExecutorService compactor;
 
   private FileTokenStore(Builder builder, DirectoryLock lock, StoreDirectory files,
@@ -167,7 +162,9 @@ public final class FileTokenStore implements TokenStore {
     this.commit = new GroupCommit(recovery.log, failure);
     this.snapshotGeneration = recovery.snapshotGeneration;
     String name = "tokenkeeper-store-" + directory.getFileName();
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon(name));
+    this.touches = new TouchBuffer(live, changeLock);
+    this.touchTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-touches"));
+    this.syncTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-sync"));
     this.compactor = Executors.newSingleThreadExecutor(daemon(name + "-compaction"));
   }
 
@@ -305,34 +302,20 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireOpen();
-    touchLock.readLock().lock();
-    try {
-      // Only a change is written.
-      if (live.touchIfLive(id, lastUsedAt, expiresAt)) {
-        touched.add(id);
-      }
-    } finally {
-      touchLock.readLock().unlock();
-    }
+    touches.touch(id, lastUsedAt, expiresAt);
   }
 
   /** {@inheritDoc} One record on disk; forced before it returns in {@code SYNC} mode. */
   @Override
   public int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
-    int count;
-    long ticket;
-    changeLock.lock();
-    try {
+    Purged purged = touches.settled(uses -> {
       requireWritable();
-      count = purgeLocked(now, false);
-      ticket = commit.enqueued();
-    } finally {
-      changeLock.unlock();
-    }
-    await(ticket, durability == Durability.SYNC);
+      return purge(uses, now, false);
+    });
+    await(purged.ticket(), durability == Durability.SYNC);
     compactIfDue();
-    return count;
+    return purged.count();
   }
 
   /**
@@ -392,21 +375,22 @@ public final class FileTokenStore implements TokenStore {
     }
     // Not shutdownNow: interrupting a background fsync would close the log's channel under it
     // and fail the store; a running task finishes, and the close below waits for its fsync.
-    timer.shutdown();
+    touchTimer.shutdown();
+    syncTimer.shutdown();
     compactor.shutdown();
     compactionLock.lock();
     try {
-      changeLock.lock();
-      try {
-        if (!failure.isSet()) {
-          flushTouchesLocked();
+      if (!failure.isSet()) {
+        handInTouches();
+        changeLock.lock();
+        try {
           commit.close();
+        } finally {
+          changeLock.unlock();
         }
-      } catch (StoreUnavailableException e) {
-        // The failure is latched; reported below once the files are released.
-      } finally {
-        changeLock.unlock();
       }
+    } catch (StoreUnavailableException e) {
+      // The failure is latched; reported below once the files are released.
     } finally {
       compactionLock.unlock();
       release();
@@ -423,7 +407,8 @@ public final class FileTokenStore implements TokenStore {
   /** Simulates a crash for tests: releases files and lock without writing anything more. */
   void abandon() {
     closed.set(true);
-    timer.shutdownNow();
+    touchTimer.shutdownNow();
+    syncTimer.shutdownNow();
     compactor.shutdownNow();
     release();
   }
@@ -448,47 +433,42 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
+  /** A purge's count of sessions forgotten, and the number of its last record. */
+  private record Purged(int count, long ticket) {}
+
   /**
-   * Forgets the sessions purgeable at {@code now} in memory and writes a purge record saying so
-   * (always if {@code record}, else only if one was forgotten); the caller holds changeLock.
-   * Replay decides expiry from what the log says, so pending touches are written first, and no
-   * touch may slip in between.
+   * Forgets the sessions purgeable at {@code now} in memory and hands in a purge record saying so
+   * (always if {@code record}, else only if one was forgotten), after the pending {@code uses}:
+   * replay decides expiry from what the log says. Runs under {@link TouchBuffer#settled}.
    */
-  private int purgeLocked(Instant now, boolean record) {
-    touchLock.writeLock().lock();
-    try {
-      flushTouchesLocked();
-      int count = live.purgeExpired(now);
-      if (count > 0 || record) {
-        commit.enqueue(Frames.encode(new LogEntry.Purge(now)));
-      }
-      return count;
-    } finally {
-      touchLock.writeLock().unlock();
+  private Purged purge(List<ByteBuffer> uses, Instant now, boolean record) {
+    if (!uses.isEmpty()) {
+      commit.enqueue(uses);
     }
+    int count = live.purgeExpired(now);
+    if (count > 0 || record) {
+      commit.enqueue(Frames.encode(new LogEntry.Purge(now)));
+    }
+    return new Purged(count, commit.enqueued());
   }
 
-  /** Hands in the last use of each touched session, batched; the caller holds changeLock. */
-  private long flushTouchesLocked() {
-    List<ByteBuffer> frames = new java.util.ArrayList<>();
-    for (LogEntry.Touch batch : touched.drain(live)) {
-      frames.add(Frames.encode(batch));
-    }
-    return frames.isEmpty() ? commit.enqueued() : commit.enqueue(frames);
+  /** Hands in every pending use, in batched records; returns the last one's number, or -1. */
+  private long handInTouches() {
+    return touches.flush(frames -> {
+      failure.check();
+      return commit.enqueue(frames);
+    });
   }
 
+  /** The touch timer's task: pending uses written to the OS, off every lock a writer needs. */
   private void flushTouches() {
-    long ticket;
-    changeLock.lock();
-    try {
-      if (closed.get() || failure.isSet()) {
-        return;
-      }
-      ticket = flushTouchesLocked();
-    } finally {
-      changeLock.unlock();
+    if (closed.get() || failure.isSet()) {
+      return;
     }
-    commit.awaitWritten(ticket);
+    long ticket = handInTouches();
+    if (ticket > 0) {
+      commit.awaitWritten(ticket);
+    }
   }
 
   // ---- compaction ----
@@ -529,18 +509,16 @@ public final class FileTokenStore implements TokenStore {
    */
   private void compactLocked() throws IOException {
     long started = System.nanoTime();
-    long retired;
-    int purged;
-    changeLock.lock();
-    try {
+    long[] rotated = touches.settled(uses -> {
       requireWritable();
-      purged = purgeLocked(clock.instant(), true);
-      retired = commit.generation();
+      Purged forgotten = purge(uses, clock.instant(), true);
+      long generation = commit.generation();
       // Everything in a retired log is forced, so on open only the newest log can be torn.
-      commit.rotate(() -> LogWriter.create(files, retired + 1));
-    } finally {
-      changeLock.unlock();
-    }
+      commit.rotate(() -> LogWriter.create(files, generation + 1));
+      return new long[] {generation, forgotten.count()};
+    });
+    long retired = rotated[0];
+    long purged = rotated[1];
     // Writers run again from here on; the rest reads only the retired files.
     long next = retired + 1;
     StoreState folded = new StoreState();
@@ -670,11 +648,11 @@ public final class FileTokenStore implements TokenStore {
 
   private void start(Builder builder) {
     long touchMillis = builder.touchPersistInterval.toMillis();
-    timer.scheduleWithFixedDelay(() -> runQuietly(this::flushTouches),
+    touchTimer.scheduleWithFixedDelay(() -> runQuietly(this::flushTouches),
         touchMillis, touchMillis, TimeUnit.MILLISECONDS);
     if (durability == Durability.INTERVAL) {
       long syncMillis = builder.syncInterval.toMillis();
-      timer.scheduleWithFixedDelay(() -> runQuietly(commit::sync),
+      syncTimer.scheduleWithFixedDelay(() -> runQuietly(commit::sync),
           syncMillis, syncMillis, TimeUnit.MILLISECONDS);
     }
   }
