@@ -10,7 +10,6 @@ import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import java.io.IOException;
-import java.io.SyncFailedException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -94,19 +91,21 @@ import org.slf4j.LoggerFactory;
  * serves many writers, and throughput grows with threads. The group commit is the only code
  * that says a record is durable, and once a write or fsync failed it refuses everything.
  *
- * <p><b>Compaction</b> (after Redis's rewrite and Bitcask's merge). When the log passes the
- * threshold a background thread purges what has expired (a logged purge, applied to memory in
- * the same step), rotates to a fresh log (force the old one through the group commit, create
- * the new one, force the directory: the only step writers wait for), then folds the previous snapshot and the retired
- * logs into a new snapshot (each session a record, each of its tokens a record after it, then
- * the legacy imports), written to a temp file, forced, renamed and the directory forced, and
- * deletes the retired files. A crash at any step leaves a directory that opens with every
- * acknowledged record: until the rename the old snapshot and logs are complete, after it the new
- * snapshot covers them. A session is forgotten only once it has expired, revoked or not; a sealed
- * successor once its grace window has passed.
+ * <p><b>Compaction</b> ({@link Compactor}). When the log passes the threshold a background
+ * thread purges what has expired and rotates to a fresh log (the only step writers wait for),
+ * then folds the previous snapshot and the retired logs into a new snapshot and deletes them. A
+ * session is forgotten only once it has expired, revoked or not; a sealed successor once its
+ * grace window has passed.
  *
- * <p><b>Locks</b>, always taken in this order: {@code compactionLock} (one compaction at a time;
- * held through a whole compaction), the touch buffer's {@code draining} (one flush of uses or
+ * <p><b>Parts</b>, one concern a file: this class implements the SPI and owns the lifecycle;
+ * {@link LogWriter} writes the log; {@link GroupCommit} (with the {@link FailureLatch}) is the
+ * only code that says a record is durable; {@link TouchBuffer} coalesces uses; {@link Compactor}
+ * and {@link SnapshotWriter} compact; {@link StoreScan} reads a directory without changing it
+ * (also for {@link StoreTool}) and {@link Recovery} opens it; {@link LiveIndex} holds the
+ * sessions in memory; {@link LegacyImporter} imports the origin's file.
+ *
+ * <p><b>Locks</b>, always taken in this order: the {@link Compactor}'s (one compaction at a
+ * time; held through a whole compaction), the touch buffer's {@code draining} (one flush of uses or
  * purge at a time), {@code changeLock} (memory changes and the handing in of
  * their records; held across I/O only while rotating and closing), the touch buffer's gate (a
  * purge holds it for writing from its flush of pending uses to its record; a use holds it for
@@ -125,28 +124,23 @@ public final class FileTokenStore implements TokenStore {
   private final DirectoryLock lock;
   private final Durability durability;
   private final Clock clock;
-  private final long compactionThreshold;
   /** The live index: every session and token, changed only under changeLock. */
   private final LiveIndex live;
   /** Legacy files imported, by digest; changed only under changeLock. */
   private final Map<String, LogEntry.Imported> imports;
   private final TouchBuffer touches;
 
-  private final ReentrantLock compactionLock = new ReentrantLock();
   /** Orders memory changes and their records: held from one's change to its handing in. */
   private final ReentrantLock changeLock = new ReentrantLock();
   /** The log and who may say durable. */
   private final GroupCommit commit;
   private final FailureLatch failure;
-  /** Guarded by compactionLock. */
-  private long snapshotGeneration;
 
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final AtomicBoolean compactionQueued = new AtomicBoolean();
   /** Flushes uses on a timer of its own, so a large flush never delays INTERVAL's fsync. */
   private final ScheduledExecutorService touchTimer;
   private final ScheduledExecutorService syncTimer;
-  private final ExecutorService compactor;
+  private final Compactor compactor;
 
   private FileTokenStore(Builder builder, DirectoryLock lock, StoreDirectory files,
       Recovery recovery) {
@@ -155,17 +149,17 @@ public final class FileTokenStore implements TokenStore {
     this.files = files;
     this.durability = builder.durability;
     this.clock = builder.clock;
-    this.compactionThreshold = builder.compactionThreshold;
     this.live = recovery.scan.state.live;
     this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
     this.commit = new GroupCommit(recovery.log, failure);
-    this.snapshotGeneration = recovery.snapshotGeneration;
     String name = "tokenkeeper-store-" + directory.getFileName();
     this.touches = new TouchBuffer(live, changeLock);
     this.touchTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-touches"));
     this.syncTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-sync"));
-    this.compactor = Executors.newSingleThreadExecutor(daemon(name + "-compaction"));
+    this.compactor = new Compactor(files, failure, LOG, recovery.snapshotGeneration,
+        builder.compactionThreshold, commit::logBytes, () -> !closed.get(),
+        name + "-compaction");
   }
 
   /**
@@ -349,15 +343,11 @@ public final class FileTokenStore implements TokenStore {
    */
   public void compact() {
     requireWritable();
-    compactionLock.lock();
     try {
-      requireWritable();
-      compactLocked();
+      compactor.compact(this::purgeAndRotate);
     } catch (IOException e) {
       throw new StoreUnavailableException(
           "compaction of token store " + directory + " failed: " + e.getMessage(), e);
-    } finally {
-      compactionLock.unlock();
     }
   }
 
@@ -377,22 +367,21 @@ public final class FileTokenStore implements TokenStore {
     // and fail the store; a running task finishes, and the close below waits for its fsync.
     touchTimer.shutdown();
     syncTimer.shutdown();
-    compactor.shutdown();
-    compactionLock.lock();
     try {
-      if (!failure.isSet()) {
-        handInTouches();
-        changeLock.lock();
-        try {
-          commit.close();
-        } finally {
-          changeLock.unlock();
+      compactor.close(() -> {
+        if (!failure.isSet()) {
+          handInTouches();
+          changeLock.lock();
+          try {
+            commit.close();
+          } finally {
+            changeLock.unlock();
+          }
         }
-      }
+      });
     } catch (StoreUnavailableException e) {
       // The failure is latched; reported below once the files are released.
     } finally {
-      compactionLock.unlock();
       release();
     }
     live.close();
@@ -409,7 +398,7 @@ public final class FileTokenStore implements TokenStore {
     closed.set(true);
     touchTimer.shutdownNow();
     syncTimer.shutdownNow();
-    compactor.shutdownNow();
+    compactor.abandon();
     release();
   }
 
@@ -474,95 +463,22 @@ public final class FileTokenStore implements TokenStore {
   // ---- compaction ----
 
   private void compactIfDue() {
-    if (commit.logBytes() > compactionThreshold
-        && compactionQueued.compareAndSet(false, true)) {
-      try {
-        compactor.execute(this::compactInBackground);
-      } catch (RejectedExecutionException e) {
-        compactionQueued.set(false);
-      }
-    }
-  }
-
-  private void compactInBackground() {
-    try {
-      compactionLock.lock();
-      try {
-        if (!closed.get() && !failure.isSet() && commit.logBytes() > compactionThreshold) {
-          compactLocked();
-        }
-      } finally {
-        compactionLock.unlock();
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("Background compaction of token store {} failed: {}", directory, e.toString());
-    } finally {
-      compactionQueued.set(false);
-    }
+    compactor.compactIfDue(this::purgeAndRotate);
   }
 
   /**
-   * The caller holds compactionLock. The purge that decides what the snapshot forgets is an
-   * ordinary logged purge, applied to memory and written as the retired log's last record in one
-   * step under changeLock: so the snapshot (the retired files folded) is exactly memory at that
-   * point, and nothing forgotten in one can live on in the other.
+   * A compaction's first step: an ordinary logged purge, applied to memory and handed in as the
+   * retired log's last record, then the rotation to a fresh log, in one step under changeLock.
    */
-  private void compactLocked() throws IOException {
-    long started = System.nanoTime();
-    long[] rotated = touches.settled(uses -> {
+  private Compactor.Retired purgeAndRotate() {
+    return touches.settled(uses -> {
       requireWritable();
       Purged forgotten = purge(uses, clock.instant(), true);
       long generation = commit.generation();
       // Everything in a retired log is forced, so on open only the newest log can be torn.
       commit.rotate(() -> LogWriter.create(files, generation + 1));
-      return new long[] {generation, forgotten.count()};
+      return new Compactor.Retired(generation, forgotten.count());
     });
-    long retired = rotated[0];
-    long purged = rotated[1];
-    // Writers run again from here on; the rest reads only the retired files.
-    long next = retired + 1;
-    StoreState folded = new StoreState();
-    if (snapshotGeneration > 0) {
-      readRetired(files.snapshot(snapshotGeneration), Frames.SNAPSHOT_MAGIC, folded);
-    }
-    for (long generation = Math.max(snapshotGeneration, 1); generation <= retired; generation++) {
-      readRetired(files.log(generation), Frames.LOG_MAGIC, folded);
-    }
-    String inconsistency = folded.finish();
-    if (inconsistency != null) {
-      throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
-          inconsistency + " (found while compacting; the store keeps running on memory)");
-    }
-    failure.check();
-    try {
-      SnapshotWriter.write(files, next, folded);
-    } catch (SyncFailedException e) {
-      throw failure.fail(e.getMessage(), e);
-    }
-    snapshotGeneration = next;
-    for (long old : files.snapshots().headSet(next)) {
-      files.disk().delete(files.snapshot(old));
-    }
-    for (long old : files.logs().headSet(next)) {
-      files.disk().delete(files.log(old));
-    }
-    LOG.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
-        + "in {} ms", directory, folded.live.sessionCount(), folded.live.tokenCount(), purged,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-  }
-
-  private void readRetired(Path path, byte[] magic, StoreState into) throws IOException {
-    try (Disk.File file = files.disk().open(path)) {
-      FrameReader.Outcome outcome = FrameReader.read(file, magic, null, entry -> {
-        if (!(entry instanceof LogEntry.End)) {
-          into.apply(entry);
-        }
-      });
-      if (!outcome.isClean()) {
-        throw new StoreCorruptedException(path.toString(), outcome.damageAt,
-            outcome.damage + " (found while compacting; the store keeps running on memory)");
-      }
-    }
   }
 
   // ---- state ----
