@@ -331,6 +331,19 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
+   * Figures of this store since it was opened: fsyncs of its log and the records they made
+   * durable, their time, the uses waiting in memory, compactions and the log's size. Each figure
+   * is read once, without stopping writers, so figures taken together may be a moment apart.
+   * Works after {@link #close()} too (the figures then stay as they were). Thread-safe.
+   */
+  public FileStoreStats stats() {
+    GroupCommit.Figures fsyncs = commit.figures();
+    return new FileStoreStats(fsyncs.fsyncs(), fsyncs.recordsSynced(), fsyncs.nanos(),
+        fsyncs.maxNanos(), touches.backlog(), compactor.compactions(), compactor.nanos(),
+        commit.logBytes());
+  }
+
+  /**
    * Compacts now, on the calling thread: forgets the sessions expired at the builder's clock's
    * current instant (revoked sessions and rotated tokens stay until then) and the sealed pairs
    * past their grace window, rotates to a fresh log, then replaces the older files by a snapshot.

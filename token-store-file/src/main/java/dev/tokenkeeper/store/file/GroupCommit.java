@@ -231,11 +231,13 @@ final class GroupCommit {
     return logBytes;
   }
 
-  /** How many fsyncs of the log, the records they made durable, and their time in nanos. */
-  long[] figures() {
+  /** The fsyncs of the log since open, the records they made durable, and their time. */
+  record Figures(long fsyncs, long recordsSynced, long nanos, long maxNanos) {}
+
+  Figures figures() {
     lock.lock();
     try {
-      return new long[] {fsyncs, recordsSynced, fsyncNanos, fsyncNanosMax};
+      return new Figures(fsyncs, recordsSynced, fsyncNanos, fsyncNanosMax);
     } finally {
       lock.unlock();
     }
