@@ -106,9 +106,14 @@ final class Compactor {
     }
   }
 
-  /** Stops background compaction at once, for a simulated crash. */
+  /**
+   * Stops background compaction, for a simulated crash: a queued one never starts, and a running
+   * one is waited for, so no thread of this store changes the directory after the crash.
+   */
   void abandon() {
-    background.shutdownNow();
+    background.shutdown();
+    lock.lock();
+    lock.unlock();
   }
 
   /** Compactions completed, and their time in nanos. */
