@@ -60,8 +60,8 @@ public class IssueBenchmark {
     public void tearDown() {
       FileStoreStats stats = filled.store().stats();
       if (stats.fsyncs() > 0) {
-        System.out.printf(java.util.Locale.ROOT, "%n%s: %.1f records per fsync (%,d fsyncs, mean "
-            + "%.0f µs)%n", getClass().getSimpleName(), stats.recordsPerFsync(), stats.fsyncs(),
+        System.out.printf(java.util.Locale.ROOT, "%nstore: %.1f records per fsync (%,d fsyncs, "
+            + "mean %.0f µs)%n", stats.recordsPerFsync(), stats.fsyncs(),
             stats.fsyncNanosTotal() / 1e3 / stats.fsyncs());
       }
       filled.close();
