@@ -21,8 +21,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Runs the benchmarks. With no arguments: every JMH group, then Open, HTTP and Stores, each
  * printing a Markdown table of its figures and ratios. {@code open}, {@code http}, {@code stores}
  * (the file store beside Redis and PostgreSQL), {@code redis} (single Redis beside a cluster),
- * {@code touch} (writes caused by sliding expiry) or {@code overhead [liveTokens [rounds]]}
- * (observation's cost, interleaved) runs that group alone;
+ * {@code touch} (writes caused by sliding expiry), {@code overhead [liveTokens [rounds]]}
+ * (observation's cost, interleaved) or {@code sync} (group commit under load against one fsync
+ * per record; optional rounds and seconds per side, default 5 and 10) runs that group alone;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -55,6 +56,9 @@ public final class BenchMain {
     } else if (args[0].equals("overhead")) {
       int live = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
       OverheadMeasure.run(out, live, args.length > 2 ? Integer.parseInt(args[2]) : 40);
+    } else if (args[0].equals("sync")) {
+      SyncMeasure.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 5,
+          java.time.Duration.ofSeconds(args.length > 2 ? Integer.parseInt(args[2]) : 10));
     } else if (args[0].equals("open-child")) {
       OpenMeasure.measureChild(Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (Arrays.stream(args).anyMatch(JMH_INFO::contains)) {
@@ -137,7 +141,7 @@ public final class BenchMain {
     ratio(out, scores, "Issue at 100k: Tokenkeeper SYNC / origin (target >= 100)",
         "IssueBenchmark.tokenkeeper durability=SYNC liveTokens=100000",
         "IssueBenchmark.origin liveTokens=100000");
-    ratio(out, scores, "Issue SYNC 16 threads / fsync-per-record floor (target >= 10)",
+    ratio(out, scores, "Issue SYNC 16 threads / fsync-per-record floor (target >= 5)",
         "IssueBenchmark.tokenkeeperSync16Threads", "IssueBenchmark.diskForcePerRecord");
     ratio(out, scores, "Issue SYNC 4 threads / fsync-per-record floor",
         "IssueBenchmark.tokenkeeperSync4Threads", "IssueBenchmark.diskForcePerRecord");

@@ -2,6 +2,7 @@ package dev.tokenkeeper.bench;
 
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.store.file.Durability;
+import dev.tokenkeeper.store.file.FileStoreStats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -57,6 +58,12 @@ public class IssueBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+      FileStoreStats stats = filled.store().stats();
+      if (stats.fsyncs() > 0) {
+        System.out.printf(java.util.Locale.ROOT, "%nstore: %.1f records per fsync (%,d fsyncs, "
+            + "mean %.0f µs)%n", stats.recordsPerFsync(), stats.fsyncs(),
+            stats.fsyncNanosTotal() / 1e3 / stats.fsyncs());
+      }
       filled.close();
     }
   }

@@ -1,6 +1,5 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.Rotation;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
@@ -11,7 +10,6 @@ import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import java.io.IOException;
-import java.io.SyncFailedException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,23 +22,19 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A durable {@link TokenStore} in a local directory: the embedded default. Every session created,
  * refresh and revoke appends one small checksummed record to a log; every session and token is
- * held in memory (an {@link InMemoryTokenStore} is the live index), so authenticating never
+ * held in memory (the {@link LiveIndex}), so authenticating never
  * touches the disk and the cost of a write does not grow with the number of sessions.
  *
  * <pre>{@code
@@ -61,10 +55,10 @@ import org.slf4j.LoggerFactory;
  * every mode. {@link #touch} (last use, sliding expiry) is kept in memory and written at most once
  * per session per touch-persist interval, many sessions to a record, and on {@link #close()}.
  * Revoked sessions and rotated tokens stay known until their session expires, across compaction
- * and restart, so a replayed refresh token is told apart from an unknown one. If an fsync fails
- * the store latches a
- * failed state: every later write throws {@link StoreUnavailableException}; it never retries the
- * fsync, since the kernel may have dropped the pages it failed to write.
+ * and restart, so a replayed refresh token is told apart from an unknown one. If a write or an
+ * fsync fails the store latches a failed state: every later write throws
+ * {@link StoreUnavailableException}; it never forces again, since the kernel may have dropped the
+ * pages it failed to write and a second fsync would report them written.
  *
  * <p><b>Secrecy.</b> Only token hashes, session metadata and sealed successor pairs (encrypted
  * under a key only the rotated token's plaintext gives) reach the files, which are created
@@ -74,40 +68,50 @@ import org.slf4j.LoggerFactory;
  * <h2>Design</h2>
  *
  * <p><b>Framing</b> (after LevelDB's log): a record is {@code [u32 length][u32 crc32c][type,
- * payload]} ({@link Frames}); files are versioned by their magic. Format 2 holds sessions and
- * tokens as records of their own; a store written in format 1 by an earlier release is upgraded
- * in place on open ({@link V1Upgrade}), crash-safe like a compaction. On open the newest log may
- * end in a torn tail (a frame cut short, zeros or garbage
- * after the last good frame, and no valid frame after it): it is truncated with one WARN line. Any
- * other bad frame (in an older log, a snapshot, or followed by a good frame) is damage: the open
- * fails with {@link StoreCorruptedException} naming file and offset and leaves the file untouched,
- * unless {@link Builder#recoverDamaged(boolean)} asks to move it aside and keep what was readable.
+ * payload]} ({@link Frames}); files are versioned by their magic. Format 3 holds sessions and
+ * tokens as records of their own, and each batch written to a log is led by a mark saying how
+ * far the file was durable, a clean close ending it with a closing mark ({@link LogWriter}).
+ * Stores of formats 1 and 2 by earlier releases are upgraded in place on open, crash-safe like a
+ * compaction.
  *
- * <p><b>Group commit.</b> Writers append under {@code appendLock} (which also orders memory
- * changes the way the log does), then wait for durability: one waiter, the leader, forces the
- * file for everything written so far while the others queue on {@code syncLock}'s condition;
- * those its fsync covered return without one of their own. One fsync thus serves many writers,
- * and throughput grows with threads.
+ * <p><b>Recovery</b> assumes the worst ({@link Recovery}). A store not closed cleanly is never
+ * appended to: what was read is written as a new snapshot and a fresh log before anything is
+ * served, since its log may end in a hole or in pages a failed fsync lost that the page cache
+ * still shows. In the newest log, bad bytes that no mark after them shows an fsync covered are
+ * a torn tail (a power cut writes unsynced pages back in any order): nothing in or after them was
+ * acknowledged, and they are dropped with one WARN line. Any other bad frame (forced bytes, an
+ * older log, a snapshot) is damage: the open fails with {@link StoreCorruptedException} naming
+ * file and offset and leaves the file untouched, unless {@link Builder#recoverDamaged(boolean)}
+ * asks to move it aside and keep what was readable.
  *
- * <p><b>Compaction</b> (after Redis's rewrite and Bitcask's merge). When the log passes the
- * threshold a background thread purges what has expired (a logged purge, applied to memory in
- * the same step), rotates to a fresh log (force the old one, create the new one, force the
- * directory: the only step writers wait for), then folds the previous snapshot and the retired
- * logs into a new snapshot (each session a record, each of its tokens a record after it, then
- * the legacy imports), written to a temp file, forced, renamed and the directory forced, and
- * deletes the retired files. A crash at any step leaves a directory that opens with every
- * acknowledged record: until the rename the old snapshot and logs are complete, after it the new
- * snapshot covers them. A session is forgotten only once it has expired, revoked or not; a sealed
- * successor once its grace window has passed.
+ * <p><b>Group commit.</b> A writer changes memory and hands its record to the
+ * {@link GroupCommit} under {@code changeLock} (so the log's order is memory's), then waits in
+ * the group commit's queue: its head writes every record handed in so far with one write and one
+ * fsync, wakes the writers that covered, and hands the lead to the next head. One fsync thus
+ * serves many writers, and throughput grows with threads. The group commit is the only code
+ * that says a record is durable, and once a write or fsync failed it refuses everything.
  *
- * <p><b>Locks</b>, always taken in this order: {@code compactionLock} (one compaction at a time;
- * held through a whole compaction), {@code appendLock} (appends and the memory changes they
- * record; held across an fsync only while rotating and closing), {@code syncLock} (the group
- * commit's state; the leader releases it while it forces, so it never spans an fsync except in
- * rotation and close, which first wait for the leader), {@code touchLock} (a purge holds it for
- * writing from its flush of pending uses to its record; a use holds it for reading, never with
- * another lock). The {@link InMemoryTokenStore}'s own
- * monitor is innermost and never spans I/O.
+ * <p><b>Compaction</b> ({@link Compactor}). When the log passes the threshold a background
+ * thread purges what has expired and rotates to a fresh log (the only step writers wait for),
+ * then folds the previous snapshot and the retired logs into a new snapshot and deletes them. A
+ * session is forgotten only once it has expired, revoked or not; a sealed successor once its
+ * grace window has passed.
+ *
+ * <p><b>Parts</b>, one concern a file: this class implements the SPI and owns the lifecycle;
+ * {@link LogWriter} writes the log; {@link GroupCommit} (with the {@link FailureLatch}) is the
+ * only code that says a record is durable; {@link TouchBuffer} coalesces uses; {@link Compactor}
+ * and {@link SnapshotWriter} compact; {@link StoreScan} reads a directory without changing it
+ * (also for {@link StoreTool}) and {@link Recovery} opens it; {@link LiveIndex} holds the
+ * sessions in memory; {@link LegacyImporter} imports the origin's file.
+ *
+ * <p><b>Locks</b>, always taken in this order: the {@link Compactor}'s (one compaction at a
+ * time; held through a whole compaction), the touch buffer's {@code draining} (one flush of uses or
+ * purge at a time), {@code changeLock} (memory changes and the handing in of
+ * their records; held across I/O only while rotating and closing), the touch buffer's gate (a
+ * purge holds it for writing from its flush of pending uses to its record; a use holds it for
+ * reading, never with another lock), the group commit's own lock (never held across I/O: its head
+ * releases it while it writes and forces). The {@link LiveIndex}'s own locks are innermost and
+ * never span I/O.
  *
  * <p><b>Legacy import.</b> See {@link Builder#importLegacy}: once, recorded, and the file deleted.
  */
@@ -120,62 +124,42 @@ public final class FileTokenStore implements TokenStore {
   private final DirectoryLock lock;
   private final Durability durability;
   private final Clock clock;
-  private final long compactionThreshold;
-  /** The live index: every session and token, changed only under appendLock. */
-  private final InMemoryTokenStore live;
-  /** Legacy files imported, by digest; changed only under appendLock. */
+  /** The live index: every session and token, changed only under changeLock. */
+  private final LiveIndex live;
+  /** Legacy files imported, by digest; changed only under changeLock. */
   private final Map<String, LogEntry.Imported> imports;
-  private final TouchBuffer touched = new TouchBuffer();
+  private final TouchBuffer touches;
 
-  private final ReentrantLock compactionLock = new ReentrantLock();
-  private final ReentrantLock appendLock = new ReentrantLock();
-  private final ReentrantLock syncLock = new ReentrantLock();
-  /**
-   * Read-held by {@link #touch} across its change in memory and its note in the buffer; held
-   * for writing by a purge from its flush of the buffer to its record, so that no use can extend
-   * a session in memory between the two and leave the log saying it expired.
-   */
-  private final ReentrantReadWriteLock touchLock = new ReentrantReadWriteLock();
+  /** Orders memory changes and their records: held from one's change to its handing in. */
+  private final ReentrantLock changeLock = new ReentrantLock();
+  /** The log and who may say durable. */
+  private final GroupCommit commit;
+  private final FailureLatch failure;
 
-  /** Changed under appendLock and syncLock both, so holding either one pins it. */
-  private volatile Disk.File log;
-  /** Written under appendLock and syncLock. */
-  private volatile long logGeneration;
-  /** Written under appendLock. */
-  private volatile long logSize;
-  /** Bytes appended since open: the sequence number of the last append. Under appendLock. */
-  private volatile long written;
-  /** Written under syncLock: every byte up to here is on stable storage. */
-  private volatile long durable;
-  /** Guarded by syncLock: a leader is forcing the log without holding syncLock. */
-  private boolean forcing;
-  private final Condition forced = syncLock.newCondition();
-  /** Guarded by compactionLock. */
-  private long snapshotGeneration;
-
-  private volatile Throwable failure;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final AtomicBoolean compactionQueued = new AtomicBoolean();
-  private final ScheduledExecutorService timer;
-  private final ExecutorService compactor;
+  /** Flushes uses on a timer of its own, so a large flush never delays INTERVAL's fsync. */
+  private final ScheduledExecutorService touchTimer;
+  private final ScheduledExecutorService syncTimer;
+  private final Compactor compactor;
 
   private FileTokenStore(Builder builder, DirectoryLock lock, StoreDirectory files,
-      Replay replay) {
+      Recovery recovery) {
     this.directory = lock.directory();
     this.lock = lock;
     this.files = files;
     this.durability = builder.durability;
     this.clock = builder.clock;
-    this.compactionThreshold = builder.compactionThreshold;
-    this.live = replay.state.live;
-    this.imports = replay.state.imports;
-    this.log = replay.log;
-    this.logGeneration = replay.logGeneration;
-    this.logSize = replay.logSize;
-    this.snapshotGeneration = replay.snapshotGeneration;
+    this.live = recovery.scan.state.live;
+    this.imports = recovery.scan.state.imports;
+    this.failure = new FailureLatch(directory, LOG);
+    this.commit = new GroupCommit(recovery.log, failure);
     String name = "tokenkeeper-store-" + directory.getFileName();
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon(name));
-    this.compactor = Executors.newSingleThreadExecutor(daemon(name + "-compaction"));
+    this.touches = new TouchBuffer(live, changeLock);
+    this.touchTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-touches"));
+    this.syncTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-sync"));
+    this.compactor = new Compactor(files, failure, LOG, recovery.snapshotGeneration,
+        builder.compactionThreshold, commit::logBytes, () -> !closed.get(),
+        name + "-compaction");
   }
 
   /**
@@ -201,18 +185,16 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(session, "session");
     Objects.requireNonNull(tokens, "tokens");
     ByteBuffer frame = Frames.encode(new LogEntry.Create(session, tokens));
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       live.create(session, tokens);
-      sequence = append(frame);
+      ticket = commit.enqueue(frame);
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    if (durability == Durability.SYNC) {
-      awaitDurable(sequence);
-    }
+    await(ticket, durability == Durability.SYNC);
     compactIfDue();
   }
 
@@ -245,18 +227,16 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(rotation, "rotation");
     ByteBuffer frame = Frames.encode(new LogEntry.Rotate(rotation));
     boolean applied;
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       applied = live.rotate(rotation);
-      sequence = applied ? append(frame) : written;
+      ticket = applied ? commit.enqueue(frame) : commit.enqueued();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    if (durability == Durability.SYNC) {
-      awaitDurable(sequence);
-    }
+    await(ticket, durability == Durability.SYNC);
     compactIfDue();
     return applied;
   }
@@ -268,17 +248,17 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     ByteBuffer frame = Frames.encode(new LogEntry.RevokeSession(id, at));
     boolean revoked;
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       revoked = live.revokeSession(id, at);
       // If another thread's revoke got there first, wait for it too before answering.
-      sequence = revoked ? append(frame) : written;
+      ticket = revoked ? commit.enqueue(frame) : commit.enqueued();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    awaitDurable(sequence);
+    commit.awaitDurable(ticket);
     compactIfDue();
     return revoked;
   }
@@ -290,17 +270,17 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(at, "at");
     ByteBuffer frame = Frames.encode(new LogEntry.RevokeAll(subject, at));
     int count;
-    long sequence;
-    appendLock.lock();
+    long ticket;
+    changeLock.lock();
     try {
       requireWritable();
       boolean any = !live.findSessions(subject).isEmpty();
       count = live.revokeAll(subject, at);
-      sequence = any ? append(frame) : written;
+      ticket = any ? commit.enqueue(frame) : commit.enqueued();
     } finally {
-      appendLock.unlock();
+      changeLock.unlock();
     }
-    awaitDurable(sequence);
+    commit.awaitDurable(ticket);
     compactIfDue();
     return count;
   }
@@ -316,41 +296,20 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireOpen();
-    touchLock.readLock().lock();
-    try {
-      SessionRecord before = live.findSession(id).orElse(null);
-      if (before == null || before.isRevoked()) {
-        return;
-      }
-      live.touch(id, lastUsedAt, expiresAt);
-      // touchedAt returns the same instance when nothing changed: only a change is written.
-      if (live.findSession(id).orElse(before) != before) {
-        touched.add(id);
-      }
-    } finally {
-      touchLock.readLock().unlock();
-    }
+    touches.touch(id, lastUsedAt, expiresAt);
   }
 
   /** {@inheritDoc} One record on disk; forced before it returns in {@code SYNC} mode. */
   @Override
   public int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
-    int count;
-    long sequence;
-    appendLock.lock();
-    try {
+    Purged purged = touches.settled(uses -> {
       requireWritable();
-      count = purgeLocked(now, false);
-      sequence = written;
-    } finally {
-      appendLock.unlock();
-    }
-    if (durability == Durability.SYNC) {
-      awaitDurable(sequence);
-    }
+      return purge(uses, now, false);
+    });
+    await(purged.ticket(), durability == Durability.SYNC);
     compactIfDue();
-    return count;
+    return purged.count();
   }
 
   /**
@@ -372,6 +331,19 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
+   * Figures of this store since it was opened: fsyncs of its log and the records they made
+   * durable, their time, the uses waiting in memory, compactions and the log's size. Each figure
+   * is read once, without stopping writers, so figures taken together may be a moment apart.
+   * Works after {@link #close()} too (the figures then stay as they were). Thread-safe.
+   */
+  public FileStoreStats stats() {
+    GroupCommit.Figures fsyncs = commit.figures();
+    return new FileStoreStats(fsyncs.fsyncs(), fsyncs.recordsSynced(), fsyncs.nanos(),
+        fsyncs.maxNanos(), touches.backlog(), compactor.compactions(), compactor.nanos(),
+        commit.logBytes());
+  }
+
+  /**
    * Compacts now, on the calling thread: forgets the sessions expired at the builder's clock's
    * current instant (revoked sessions and rotated tokens stay until then) and the sealed pairs
    * past their grace window, rotates to a fresh log, then replaces the older files by a snapshot.
@@ -384,15 +356,11 @@ public final class FileTokenStore implements TokenStore {
    */
   public void compact() {
     requireWritable();
-    compactionLock.lock();
     try {
-      requireWritable();
-      compactLocked();
+      compactor.compact(this::purgeAndRotate);
     } catch (IOException e) {
       throw new StoreUnavailableException(
           "compaction of token store " + directory + " failed: " + e.getMessage(), e);
-    } finally {
-      compactionLock.unlock();
     }
   }
 
@@ -410,38 +378,27 @@ public final class FileTokenStore implements TokenStore {
     }
     // Not shutdownNow: interrupting a background fsync would close the log's channel under it
     // and fail the store; a running task finishes, and the close below waits for its fsync.
-    timer.shutdown();
-    compactor.shutdown();
-    compactionLock.lock();
+    touchTimer.shutdown();
+    syncTimer.shutdown();
     try {
-      appendLock.lock();
-      try {
-        if (failure == null) {
-          flushTouchesLocked();
-          syncLock.lock();
+      compactor.close(() -> {
+        if (!failure.isSet()) {
+          handInTouches();
+          changeLock.lock();
           try {
-            while (forcing) {
-              forced.awaitUninterruptibly();
-            }
-            forceLog();
-            durable = written;
+            commit.close();
           } finally {
-            syncLock.unlock();
+            changeLock.unlock();
           }
         }
-      } catch (StoreUnavailableException e) {
-        // failure is latched; reported below once the files are released.
-      } finally {
-        appendLock.unlock();
-      }
+      });
+    } catch (StoreUnavailableException e) {
+      // The failure is latched; reported below once the files are released.
     } finally {
-      compactionLock.unlock();
       release();
     }
     live.close();
-    if (failure != null) {
-      throw unavailable();
-    }
+    failure.check();
   }
 
   /** The store's directory, absolute. */
@@ -452,14 +409,15 @@ public final class FileTokenStore implements TokenStore {
   /** Simulates a crash for tests: releases files and lock without writing anything more. */
   void abandon() {
     closed.set(true);
-    timer.shutdownNow();
-    compactor.shutdownNow();
+    touchTimer.shutdownNow();
+    syncTimer.shutdownNow();
+    compactor.abandon();
     release();
   }
 
   private void release() {
     try {
-      log.close();
+      commit.release();
     } catch (IOException e) {
       LOG.warn("Token store {}: closing the log failed: {}", directory, e.toString());
     }
@@ -468,228 +426,72 @@ public final class FileTokenStore implements TokenStore {
 
   // ---- writing ----
 
-  /** Appends one encoded frame; the caller holds appendLock. Returns its sequence number. */
-  private long append(ByteBuffer frame) {
-    int size = frame.remaining();
-    try {
-      log.append(frame);
-    } catch (IOException e) {
-      // A partial frame may now sit at the end: appending after it would turn a torn tail into
-      // mid-log damage, so no further write is allowed.
-      throw fail("append to " + files.log(logGeneration) + " failed: " + e.getMessage(), e);
+  /** Waits for record {@code ticket}: until it is durable, or else written to the OS. */
+  private void await(long ticket, boolean durable) {
+    if (durable) {
+      commit.awaitDurable(ticket);
+    } else {
+      commit.awaitWritten(ticket);
     }
-    logSize += size;
-    written += size;
-    return written;
   }
 
+  /** A purge's count of sessions forgotten, and the number of its last record. */
+  private record Purged(int count, long ticket) {}
+
   /**
-   * Returns once every byte up to {@code sequence} is on stable storage (group commit). One
-   * waiter at a time is the leader: it forces everything written so far, outside the lock, while
-   * later writers queue; when it is done all waiters wake at once, and those its fsync covered
-   * return without one of their own.
+   * Forgets the sessions purgeable at {@code now} in memory and hands in a purge record saying so
+   * (always if {@code record}, else only if one was forgotten), after the pending {@code uses}:
+   * replay decides expiry from what the log says. Runs under {@link TouchBuffer#settled}.
    */
-  private void awaitDurable(long sequence) {
-    if (durable >= sequence) {
+  private Purged purge(List<ByteBuffer> uses, Instant now, boolean record) {
+    if (!uses.isEmpty()) {
+      commit.enqueue(uses);
+    }
+    int count = live.purgeExpired(now);
+    if (count > 0 || record) {
+      commit.enqueue(Frames.encode(new LogEntry.Purge(now)));
+    }
+    return new Purged(count, commit.enqueued());
+  }
+
+  /** Hands in every pending use, in batched records; returns the last one's number, or -1. */
+  private long handInTouches() {
+    return touches.flush(frames -> {
+      failure.check();
+      return commit.enqueue(frames);
+    });
+  }
+
+  /** The touch timer's task: pending uses written to the OS, off every lock a writer needs. */
+  private void flushTouches() {
+    if (closed.get() || failure.isSet()) {
       return;
     }
-    syncLock.lock();
-    try {
-      while (durable < sequence) {
-        requireHealthy();
-        if (forcing) {
-          forced.awaitUninterruptibly();
-          continue;
-        }
-        forcing = true;
-        long target = written;
-        Disk.File file = log;
-        long generation = logGeneration;
-        syncLock.unlock();
-        try {
-          StoreDirectory.force(file, files.log(generation));
-        } catch (SyncFailedException e) {
-          throw fail(e.getMessage(), e);
-        } finally {
-          syncLock.lock();
-          forcing = false;
-          forced.signalAll();
-        }
-        durable = target;
-      }
-    } finally {
-      syncLock.unlock();
-    }
-  }
-
-  /** Forces the current log; the caller holds appendLock and syncLock, and no leader forces. */
-  private void forceLog() {
-    try {
-      StoreDirectory.force(log, files.log(logGeneration));
-    } catch (SyncFailedException e) {
-      throw fail(e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Forgets the sessions purgeable at {@code now} in memory and writes a purge record saying so
-   * (always if {@code record}, else only if one was forgotten); the caller holds appendLock.
-   * Replay decides expiry from what the log says, so pending touches are written first, and no
-   * touch may slip in between.
-   */
-  private int purgeLocked(Instant now, boolean record) {
-    touchLock.writeLock().lock();
-    try {
-      flushTouchesLocked();
-      int count = live.purgeExpired(now);
-      if (count > 0 || record) {
-        append(Frames.encode(new LogEntry.Purge(now)));
-      }
-      return count;
-    } finally {
-      touchLock.writeLock().unlock();
-    }
-  }
-
-  /** Writes the last use of each touched session, batched; the caller holds appendLock. */
-  private void flushTouchesLocked() {
-    for (LogEntry.Touch batch : touched.drain(live)) {
-      append(Frames.encode(batch));
-    }
-  }
-
-  private void flushTouches() {
-    appendLock.lock();
-    try {
-      if (!closed.get() && failure == null) {
-        flushTouchesLocked();
-      }
-    } finally {
-      appendLock.unlock();
+    long ticket = handInTouches();
+    if (ticket > 0) {
+      commit.awaitWritten(ticket);
     }
   }
 
   // ---- compaction ----
 
   private void compactIfDue() {
-    if (logSize > compactionThreshold && compactionQueued.compareAndSet(false, true)) {
-      try {
-        compactor.execute(this::compactInBackground);
-      } catch (RejectedExecutionException e) {
-        compactionQueued.set(false);
-      }
-    }
-  }
-
-  private void compactInBackground() {
-    try {
-      compactionLock.lock();
-      try {
-        if (!closed.get() && failure == null && logSize > compactionThreshold) {
-          compactLocked();
-        }
-      } finally {
-        compactionLock.unlock();
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("Background compaction of token store {} failed: {}", directory, e.toString());
-    } finally {
-      compactionQueued.set(false);
-    }
+    compactor.compactIfDue(this::purgeAndRotate);
   }
 
   /**
-   * The caller holds compactionLock. The purge that decides what the snapshot forgets is an
-   * ordinary logged purge, applied to memory and written as the retired log's last record in one
-   * step under appendLock: so the snapshot (the retired files folded) is exactly memory at that
-   * point, and nothing forgotten in one can live on in the other.
+   * A compaction's first step: an ordinary logged purge, applied to memory and handed in as the
+   * retired log's last record, then the rotation to a fresh log, in one step under changeLock.
    */
-  private void compactLocked() throws IOException {
-    long started = System.nanoTime();
-    long retired;
-    int purged;
-    appendLock.lock();
-    try {
+  private Compactor.Retired purgeAndRotate() {
+    return touches.settled(uses -> {
       requireWritable();
-      purged = purgeLocked(clock.instant(), true);
-      retired = logGeneration;
-      rotateLocked(retired + 1);
-    } finally {
-      appendLock.unlock();
-    }
-    // Writers run again from here on; the rest reads only the retired files.
-    long next = retired + 1;
-    StoreState folded = new StoreState();
-    if (snapshotGeneration > 0) {
-      readRetired(files.snapshot(snapshotGeneration), Frames.SNAPSHOT_MAGIC, folded);
-    }
-    for (long generation = Math.max(snapshotGeneration, 1); generation <= retired; generation++) {
-      readRetired(files.log(generation), Frames.LOG_MAGIC, folded);
-    }
-    String inconsistency = folded.finish();
-    if (inconsistency != null) {
-      throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
-          inconsistency + " (found while compacting; the store keeps running on memory)");
-    }
-    try {
-      files.writeSnapshot(next, folded);
-    } catch (SyncFailedException e) {
-      throw fail(e.getMessage(), e);
-    }
-    snapshotGeneration = next;
-    for (long old : files.snapshots().headSet(next)) {
-      files.disk().delete(files.snapshot(old));
-    }
-    for (long old : files.logs().headSet(next)) {
-      files.disk().delete(files.log(old));
-    }
-    LOG.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
-        + "in {} ms", directory, folded.live.sessionCount(), folded.live.tokenCount(), purged,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-  }
-
-  /** Forces the current log and switches to a new one; the caller holds appendLock. */
-  private void rotateLocked(long generation) {
-    syncLock.lock();
-    try {
-      while (forcing) {
-        forced.awaitUninterruptibly();
-      }
+      Purged forgotten = purge(uses, clock.instant(), true);
+      long generation = commit.generation();
       // Everything in a retired log is forced, so on open only the newest log can be torn.
-      forceLog();
-      durable = written;
-      Disk.File fresh;
-      try {
-        fresh = files.createLog(generation);
-      } catch (IOException e) {
-        throw fail("creating " + files.log(generation) + " failed: " + e.getMessage(), e);
-      }
-      Disk.File old = log;
-      log = fresh;
-      logGeneration = generation;
-      logSize = Frames.HEADER;
-      try {
-        old.close();
-      } catch (IOException e) {
-        LOG.warn("Token store {}: closing a retired log failed: {}", directory, e.toString());
-      }
-    } finally {
-      syncLock.unlock();
-    }
-  }
-
-  private void readRetired(Path path, byte[] magic, StoreState into) throws IOException {
-    try (Disk.File file = files.disk().open(path)) {
-      FrameReader.Outcome outcome = FrameReader.read(file, magic, null, entry -> {
-        if (!(entry instanceof LogEntry.End)) {
-          into.apply(entry);
-        }
-      });
-      if (!outcome.isClean()) {
-        throw new StoreCorruptedException(path.toString(), outcome.damageAt,
-            outcome.damage + " (found while compacting; the store keeps running on memory)");
-      }
-    }
+      commit.rotate(() -> LogWriter.create(files, generation + 1));
+      return new Compactor.Retired(generation, forgotten.count());
+    });
   }
 
   // ---- state ----
@@ -706,25 +508,7 @@ public final class FileTokenStore implements TokenStore {
   }
 
   private void requireHealthy() {
-    if (failure != null) {
-      throw unavailable();
-    }
-  }
-
-  /** Latches the failed state (the first cause wins) and returns the exception to throw. */
-  private StoreUnavailableException fail(String what, Throwable cause) {
-    if (failure == null) {
-      failure = cause;
-      LOG.error("Token store {} failed and now refuses all writes: {}", directory, what);
-    }
-    return unavailable();
-  }
-
-  private StoreUnavailableException unavailable() {
-    Throwable cause = failure;
-    return new StoreUnavailableException("token store " + directory + " refuses writes since a "
-        + "write or fsync failed (" + cause.getMessage() + "); what was acknowledged before is "
-        + "on disk; check the disk and reopen the store", cause);
+    failure.check();
   }
 
   // ---- opening ----
@@ -734,15 +518,15 @@ public final class FileTokenStore implements TokenStore {
     Path dir = builder.directory.toAbsolutePath().normalize();
     boolean created = createDirectory(dir);
     DirectoryLock lock = DirectoryLock.acquire(dir);
-    Replay replay = null;
+    Recovery recovery = null;
     FileTokenStore store = null;
     try {
       StoreDirectory files = new StoreDirectory(lock.directory(), builder.disk);
       if (!created) {
         files.warnIfShared(LOG);
       }
-      replay = Replay.load(files, builder.recoverDamaged, LOG);
-      store = new FileTokenStore(builder, lock, files, replay);
+      recovery = Recovery.open(files, builder.recoverDamaged, LOG);
+      store = new FileTokenStore(builder, lock, files, recovery);
       if (builder.legacyFile != null) {
         new LegacyImporter(store.new Writer(), builder.legacyMaxLifetime)
             .run(builder.legacyFile);
@@ -750,7 +534,7 @@ public final class FileTokenStore implements TokenStore {
       store.start(builder);
       LOG.info("Opened token store {}: {} live sessions loaded ({} sessions, {} tokens stored; "
           + "{} records read) in {} ms", store.directory, store.liveCount(),
-          store.live.sessionCount(), store.live.tokenCount(), replay.entries,
+          store.live.sessionCount(), store.live.tokenCount(), recovery.scan.entries,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       return store;
     } catch (IOException | RuntimeException | Error e) {
@@ -759,9 +543,9 @@ public final class FileTokenStore implements TokenStore {
       if (store != null) {
         store.abandon();
       } else {
-        if (replay != null && replay.log != null) {
+        if (recovery != null) {
           try {
-            replay.log.close();
+            recovery.log.close();
           } catch (IOException suppressed) {
             e.addSuppressed(suppressed);
           }
@@ -793,11 +577,11 @@ public final class FileTokenStore implements TokenStore {
 
   private void start(Builder builder) {
     long touchMillis = builder.touchPersistInterval.toMillis();
-    timer.scheduleWithFixedDelay(() -> runQuietly(this::flushTouches),
+    touchTimer.scheduleWithFixedDelay(() -> runQuietly(this::flushTouches),
         touchMillis, touchMillis, TimeUnit.MILLISECONDS);
     if (durability == Durability.INTERVAL) {
       long syncMillis = builder.syncInterval.toMillis();
-      timer.scheduleWithFixedDelay(() -> runQuietly(() -> awaitDurable(written)),
+      syncTimer.scheduleWithFixedDelay(() -> runQuietly(commit::sync),
           syncMillis, syncMillis, TimeUnit.MILLISECONDS);
     }
   }
@@ -807,7 +591,7 @@ public final class FileTokenStore implements TokenStore {
       task.run();
     } catch (RuntimeException e) {
       // Latched failures were logged once already; a closed store has nothing more to do.
-      if (failure == null && !closed.get()) {
+      if (!failure.isSet() && !closed.get()) {
         LOG.warn("Token store {}: background write failed: {}", directory, e.toString());
       }
     }
@@ -843,21 +627,22 @@ public final class FileTokenStore implements TokenStore {
 
     @Override
     public void writeDurably(List<LogEntry.Create> sessions, LogEntry.Imported imported) {
-      appendLock.lock();
+      long ticket;
+      changeLock.lock();
       try {
         requireWritable();
         for (LogEntry.Create create : sessions) {
           ByteBuffer frame = Frames.encode(create);
           live.create(create.session(), create.tokens());
-          append(frame);
+          commit.enqueue(frame);
         }
-        append(Frames.encode(imported));
+        ticket = commit.enqueue(Frames.encode(imported));
         imports.put(imported.sha256(), imported);
       } finally {
-        appendLock.unlock();
+        changeLock.unlock();
       }
       // Forced in every mode: the legacy file is deleted next, and must not be the only copy.
-      awaitDurable(written);
+      commit.awaitDurable(ticket);
     }
   }
 

@@ -8,7 +8,9 @@ import java.util.function.Consumer;
 /**
  * Reads the frames of one file in order and says where and why reading stopped. It decides
  * nothing: whether a stop is a torn tail or damage is the caller's call, helped by
- * {@link #isTornTail}.
+ * {@link #markAfter} (format 3) and {@link #isTornTail} (earlier formats). Mark records
+ * ({@link LogEntry.Mark}) are taken in here, not handed on: they say how far the file was durable,
+ * not what changed.
  */
 final class FrameReader {
 
@@ -28,8 +30,12 @@ final class FrameReader {
     String damage;
     /** Whether the bad frame had a valid checksum: then it cannot be an interrupted write. */
     boolean checksummed;
-    /** The file's format version from its magic: 1 (read to upgrade) or {@link Frames#VERSION}. */
+    /** The file's format version from its magic: 1 or 2 (earlier releases) or 3. */
     int version;
+    /** The highest durable offset an intact mark before the stop states, or 0. */
+    long markedDurable;
+    /** Whether the last frame read is a clean close's mark: every byte before it was forced. */
+    boolean closed;
 
     boolean isClean() {
       return damageAt < 0;
@@ -99,10 +105,20 @@ final class FrameReader {
         return outcome.stop(pos, "undecodable entry: " + e.getMessage(), true);
       }
       window.position(at + length);
-      sink.accept(entry);
+      if (entry instanceof LogEntry.Mark mark) {
+        if (mark.durable() > pos) {
+          // A genuine mark states only what was durable before it was written.
+          return outcome.stop(pos, "a mark states bytes after it durable", true);
+        }
+        outcome.markedDurable = Math.max(outcome.markedDurable, mark.durable());
+        outcome.closed = mark.closed() && mark.durable() == pos;
+      } else {
+        outcome.closed = false;
+        sink.accept(entry);
+        outcome.entries++;
+      }
       pos += Frames.HEADER + length;
       outcome.end = pos;
-      outcome.entries++;
     }
     return outcome;
   }
@@ -125,6 +141,46 @@ final class FrameReader {
     }
     window.position((int) (pos - windowStart));
     return true;
+  }
+
+  /**
+   * The highest durable offset that an intact mark record after {@code from} states of a format
+   * 3 {@code file}, or -1 if none does: found by trying every offset, and past every intact frame
+   * found, so a frame forged inside a string of a real one is never seen. A mark counts only if it
+   * states bytes before itself durable, as a real one does. If it states more than {@code from},
+   * an fsync covered the bad bytes at {@code from}: they are damage, not an interrupted write.
+   */
+  static long markAfter(Disk.File file, long from) throws IOException {
+    FrameReader reader = new FrameReader(file);
+    long size = file.size();
+    long marked = -1;
+    long pos = from + 1;
+    while (pos + Frames.HEADER <= size) {
+      if (!reader.fill(pos, Frames.HEADER)) {
+        break;
+      }
+      int length = reader.window.getInt();
+      int crc = reader.window.getInt();
+      if (length >= 1 && length <= Frames.MAX_BODY && pos + Frames.HEADER + length <= size
+          && reader.fill(pos + Frames.HEADER, length)) {
+        int at = reader.window.position();
+        if (Frames.checksum(reader.window.array(), at, length) == crc) {
+          try {
+            LogEntry entry =
+                Frames.decode(reader.window.slice(at, length), Frames.VERSION, null);
+            if (entry instanceof LogEntry.Mark mark && mark.durable() <= pos) {
+              marked = Math.max(marked, mark.durable());
+            }
+            pos += Frames.HEADER + length;
+            continue;
+          } catch (IllegalArgumentException matchedByChance) {
+            // not a frame after all: keep searching
+          }
+        }
+      }
+      pos++;
+    }
+    return marked;
   }
 
   /**

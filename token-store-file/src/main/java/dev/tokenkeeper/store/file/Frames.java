@@ -27,8 +27,10 @@ import java.util.zip.CRC32C;
  * {@code [u8 scheme][32 bytes digest]}; a session id its 22 ASCII characters; a sealed successor
  * {@code [u16 length][bytes][until]}. A session record or token record starts with flags saying
  * which optional fields follow. Files start with an 8-byte magic naming their kind and format
- * version; format 1 files are read by {@link FramesV1}. Only hashes, metadata and sealed pairs
- * (which the store cannot open) are ever encoded.
+ * version; format 1 files are read by {@link FramesV1}. Format 3 adds the log's mark record
+ * ({@link LogEntry.Mark}: {@code [i64 durable][u8 flags]}) and is otherwise format 2, which it
+ * still reads. Only hashes, metadata and sealed pairs (which the store cannot open) are ever
+ * encoded.
  */
 final class Frames {
 
@@ -41,10 +43,13 @@ final class Frames {
    */
   static final int MAX_BODY = 16 * 1024;
 
-  /** The current format, 2: sessions and tokens as records of their own. */
-  static final int VERSION = 2;
-  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, 2};
-  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, 2};
+  /**
+   * The current format, 3: sessions and tokens as records of their own (since 2), and logs that
+   * carry their durable watermark in mark records.
+   */
+  static final int VERSION = 3;
+  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, 3};
+  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, 3};
 
   /** Most uses one touch frame holds, so that it stays far below {@link #MAX_BODY}. */
   static final int MAX_TOUCHES = 256;
@@ -61,6 +66,9 @@ final class Frames {
   private static final byte SESSION = 8;
   private static final byte TOKEN = 9;
   private static final byte END = 10;
+  private static final byte MARK = 11;
+  /** The size of a mark's whole frame. */
+  static final int MARK_FRAME = HEADER + 1 + 8 + 1;
 
   static final int SESSION_ID = 22;
 
@@ -77,6 +85,8 @@ final class Frames {
   private static final int HAS_EXPECTED = 1;
   private static final int ROTATION_SUCCESSOR = 2;
 
+  private static final int CLOSED = 1;
+
   private Frames() {}
 
   /** The format version a file's magic names, or -1 if it is not a {@code kind} file. */
@@ -86,7 +96,7 @@ final class Frames {
       return -1;
     }
     int version = header[HEADER - 1];
-    return version == 1 || version == VERSION ? version : -1;
+    return version >= 1 && version <= VERSION ? version : -1;
   }
 
   /**
@@ -180,6 +190,10 @@ final class Frames {
     } else if (entry instanceof LogEntry.End end) {
       frame.put(END);
       frame.putLong(end.count());
+    } else if (entry instanceof LogEntry.Mark mark) {
+      frame.put(MARK);
+      frame.putLong(mark.durable());
+      frame.put((byte) (mark.closed() ? CLOSED : 0));
     } else {
       throw new IllegalArgumentException("format 1 entries are read, never written");
     }
@@ -205,7 +219,7 @@ final class Frames {
   static LogEntry decode(ByteBuffer body, int version, Map<String, String> strings) {
     try {
       LogEntry entry = version == 1 ? FramesV1.decode(body, strings)
-          : decodeUnchecked(body, strings);
+          : decodeUnchecked(body, version, strings);
       if (body.hasRemaining()) {
         throw new IllegalArgumentException(body.remaining() + " unexpected bytes after the entry");
       }
@@ -215,8 +229,16 @@ final class Frames {
     }
   }
 
-  private static LogEntry decodeUnchecked(ByteBuffer body, Map<String, String> strings) {
+  private static LogEntry decodeUnchecked(ByteBuffer body, int version,
+      Map<String, String> strings) {
     byte type = body.get();
+    if (type == MARK && version >= 3) {
+      long durable = body.getLong();
+      if (durable < 0) {
+        throw new IllegalArgumentException("negative durable offset in a mark: " + durable);
+      }
+      return new LogEntry.Mark(durable, flags(body, CLOSED) != 0);
+    }
     switch (type) {
       case CREATE: {
         SessionRecord session = getSession(body, strings);

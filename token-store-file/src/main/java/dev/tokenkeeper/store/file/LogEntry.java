@@ -14,9 +14,9 @@ import java.util.Objects;
 /**
  * One change to the store as written to a log or snapshot: the unit of replay. Each format 2
  * entry mirrors one {@link dev.tokenkeeper.core.TokenStore} call, so replaying a log in order
- * through the same {@link dev.tokenkeeper.core.InMemoryTokenStore} methods rebuilds the state the
- * calls left in memory. The {@link V1} entries are what the previous format held; they are only
- * ever read, to upgrade a store. Immutable.
+ * through the same {@link LiveIndex} methods rebuilds the state the calls left in memory. The
+ * {@link V1} entries are what the previous format held; they are only ever read, to upgrade a
+ * store. Immutable.
  */
 sealed interface LogEntry {
 
@@ -73,6 +73,21 @@ sealed interface LogEntry {
 
   /** Closes a snapshot; a snapshot without it is incomplete. */
   record End(long count) implements LogEntry {}
+
+  /**
+   * In a log (format 3): every byte of this file before offset {@code durable} was on stable
+   * storage when this record was written. A group commit leads each batch with one when the file
+   * became more durable since the last. {@code closed}: written by a clean close, after a force
+   * of everything before it, as the file's last record. Opening tells a hole no fsync covered (an
+   * interrupted write: nothing in it was acknowledged) from damage to forced bytes by these.
+   */
+  record Mark(long durable, boolean closed) implements LogEntry {
+    public Mark {
+      if (durable < 0) {
+        throw new IllegalArgumentException("durable offset is negative: " + durable);
+      }
+    }
+  }
 
   /** An entry of format 1, where each token carried its own copy of its session. */
   sealed interface V1 extends LogEntry {}

@@ -1,7 +1,5 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.TokenRecord;
-import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.io.SyncFailedException;
 import java.nio.ByteBuffer;
@@ -90,69 +88,6 @@ final class StoreDirectory {
       file.close();
       disk.delete(path);
       throw e;
-    }
-  }
-
-  /**
-   * Writes {@code snapshot-N} of {@code state} atomically: into a temporary file, forced, renamed
-   * over, and the directory forced, so a crash at any step leaves either no snapshot N or a
-   * complete one. Each session is one frame followed by one frame per token of it, so no session
-   * nears the frame size limit however many tombstones it keeps; the legacy imports follow.
-   */
-  void writeSnapshot(long generation, StoreState state) throws IOException {
-    Path target = snapshot(generation);
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    disk.delete(tmp);
-    try (Disk.File file = disk.create(tmp)) {
-      SnapshotWriter writer = new SnapshotWriter(file);
-      try {
-        state.live.forEachSession(session -> {
-          writer.write(new LogEntry.SessionState(session));
-          for (TokenRecord token : state.live.tokensOf(session.id())) {
-            writer.write(new LogEntry.TokenState(token));
-          }
-        });
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
-      }
-      for (LogEntry.Imported imported : state.imports.values()) {
-        writer.write(imported);
-      }
-      writer.finish();
-      force(file, tmp);
-    }
-    disk.rename(tmp, target);
-    forceDirectory();
-  }
-
-  /** Buffers a snapshot's frames into large appends and closes it with its count. */
-  private static final class SnapshotWriter {
-    private final Disk.File file;
-    private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-    private long count;
-
-    SnapshotWriter(Disk.File file) {
-      this.file = file;
-      buffer.put(Frames.SNAPSHOT_MAGIC);
-    }
-
-    void write(LogEntry entry) {
-      ByteBuffer frame = Frames.encode(entry);
-      try {
-        if (buffer.remaining() < frame.remaining()) {
-          file.append(buffer.flip());
-          buffer.clear();
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      buffer.put(frame);
-      count++;
-    }
-
-    void finish() throws IOException {
-      write(new LogEntry.End(count));
-      file.append(buffer.flip());
     }
   }
 

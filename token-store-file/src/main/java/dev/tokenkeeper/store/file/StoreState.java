@@ -1,6 +1,5 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenRecord;
 import java.util.ArrayList;
@@ -10,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What a store's files hold once read: the sessions and tokens, in the same
- * {@link InMemoryTokenStore} the running store then serves from, the legacy imports recorded,
+ * {@link LiveIndex} the running store then serves from, the legacy imports recorded,
  * and format 1 tokens waiting for their {@link V1Upgrade}. Entries are applied through the very
  * methods the running store calls, so a replayed log rebuilds exactly the state its calls left;
  * the rules (revoke wins, touches only move forward, a rotation applies only where it still
@@ -18,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class StoreState {
 
-  final InMemoryTokenStore live = new InMemoryTokenStore();
+  final LiveIndex live = LiveIndex.create();
   /** Legacy files imported, by the SHA-256 of their bytes. Read by the running store too. */
   final Map<String, LogEntry.Imported> imports = new ConcurrentHashMap<>();
   final V1Upgrade upgrade = new V1Upgrade();

@@ -2,7 +2,6 @@ package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.StoreUnavailableException;
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.slf4j.helpers.NOPLogger;
 
 /**
  * The offline tool for a {@link FileTokenStore} directory, as Redis ships
@@ -125,43 +123,43 @@ public final class StoreTool {
   }
 
   /** Inspects {@code dir} while holding its lock, so no writer changes it meanwhile. */
-  private static Replay inspect(Path dir) throws IOException {
+  private static StoreScan inspect(Path dir) throws IOException {
     try (DirectoryLock lock = DirectoryLock.acquire(dir)) {
-      return Replay.inspect(new StoreDirectory(lock.directory(), ReadOnlyDisk.INSTANCE),
-          NOPLogger.NOP_LOGGER);
+      return StoreScan.read(new StoreDirectory(lock.directory(), ReadOnlyDisk.INSTANCE));
     }
   }
 
   private int check(Path dir) throws IOException {
-    Replay replay = inspect(dir);
-    for (Replay.Finding finding : replay.findings) {
+    StoreScan replay = inspect(dir);
+    for (StoreScan.Finding finding : replay.findings) {
       out.println((finding.tornTail() ? "torn tail: " : "damaged: ") + finding.file()
           + " at offset " + finding.offset() + " (" + finding.detail() + "; " + finding.bytes()
           + " bytes to the end)");
     }
     int status = status(replay);
-    if (replay.isFormatOne()) {
-      out.println("format 1 (an earlier release's): an open upgrades it to format "
-          + Frames.VERSION);
+    if (replay.format < Frames.VERSION) {
+      out.println("format " + replay.format + " (an earlier release's): an open upgrades it to "
+          + "format " + Frames.VERSION);
     }
     out.println(status == OK ? "ok: " + replay.entries + " records read, no damage"
-        : status == TORN_TAIL ? "torn tail only: an open cuts it off by itself"
+        : status == TORN_TAIL ? "torn tail only (bytes no fsync covered): an open drops it by "
+            + "itself"
         : "damaged: an open refuses this store; run: StoreTool repair " + dir);
     return status;
   }
 
-  private static int status(Replay replay) {
+  private static int status(StoreScan replay) {
     int status = OK;
-    for (Replay.Finding finding : replay.findings) {
+    for (StoreScan.Finding finding : replay.findings) {
       status = Math.max(status, finding.tornTail() ? TORN_TAIL : DAMAGED);
     }
     return status;
   }
 
   private int stats(Path dir) throws IOException {
-    Replay replay = inspect(dir);
+    StoreScan replay = inspect(dir);
     Instant now = clock.instant();
-    InMemoryTokenStore sessions = replay.state.live;
+    LiveIndex sessions = replay.state.live;
     long[] counts = new long[4];
     sessions.forEachSession(session -> {
       if (session.isRevoked()) {
@@ -177,7 +175,7 @@ public final class StoreTool {
         }
       }
     });
-    out.println("format " + (replay.isFormatOne() ? 1 : Frames.VERSION));
+    out.println("format " + replay.format);
     out.println("live " + counts[0]);
     out.println("expired " + counts[1]);
     out.println("revoked " + counts[2]);
@@ -209,7 +207,7 @@ public final class StoreTool {
   }
 
   private int repair(Path dir) throws IOException {
-    Replay before = inspect(dir);
+    StoreScan before = inspect(dir);
     if (before.findings.isEmpty()) {
       out.println("nothing to repair: " + before.entries + " records read, no damage");
       return OK;
@@ -217,7 +215,7 @@ public final class StoreTool {
     report(before, true);
     boolean damaged = status(before) == DAMAGED;
     FileTokenStore.builder().directory(dir).clock(clock).recoverDamaged(damaged).build().close();
-    Replay after = inspect(dir);
+    StoreScan after = inspect(dir);
     out.println("repaired: " + after.state.live.sessionCount() + " sessions kept; the store "
         + "opens cleanly");
     if (damaged) {
@@ -228,8 +226,8 @@ public final class StoreTool {
   }
 
   /** Says what an open (with recovery, if {@code repairing}) will drop. */
-  private void report(Replay replay, boolean repairing) throws IOException {
-    for (Replay.Finding finding : replay.findings) {
+  private void report(StoreScan replay, boolean repairing) throws IOException {
+    for (StoreScan.Finding finding : replay.findings) {
       if (finding.tornTail()) {
         out.println("cutting off the torn tail of " + finding.file() + ": bytes " + finding.offset()
             + ".." + (finding.offset() + finding.bytes()) + " (" + finding.bytes() + " bytes, "
@@ -259,7 +257,7 @@ public final class StoreTool {
    * The records after a damage point that still pass their checksum, found by trying every
    * offset. Only described: applying them could replay a frame forged inside a username.
    */
-  private static List<String> checksummedAfter(Replay.Finding finding) throws IOException {
+  private static List<String> checksummedAfter(StoreScan.Finding finding) throws IOException {
     List<String> found = new ArrayList<>();
     if (!Files.exists(finding.file())) {
       return found;

@@ -1,41 +1,129 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
+import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * The sessions whose last use or sliding expiry changed in memory since they were last written:
- * touches are applied to the live index at once and written lazily, coalesced, many sessions to a
- * record. Losing a touch to a crash only makes a session look older or end sooner, never undoes a
- * revoke; a revoked session's touch is never written.
+ * a use is applied to the live index at once and written lazily, coalesced, many sessions to a
+ * record. Losing a use to a crash only makes a session look older or end sooner, never undoes a
+ * revoke; a revoked session's use is never written.
  *
- * <p>Thread-safe: {@link #add} is lock-free; {@link #drain} is called under the store's append
- * lock, so drained uses reach the log in the order of the changes they follow.
+ * <p>A flush builds its records off the store's change lock, reading each session's current
+ * times (they only move forward, in memory and on replay alike, so a record built a moment
+ * before another change says nothing that change undoes), and hands them to the group commit in
+ * chunks, taking the change lock only to hand each chunk in. The write itself is the group
+ * commit's, off every lock a writer needs.
+ *
+ * <p>The one order that matters is against a purge, which decides from the log's times which
+ * sessions expired: every use a purge saw in memory must be written before the purge's record.
+ * So a purge runs {@link #settled}: no flush in flight, no use between its change in memory and
+ * its note here, and the pending uses handed in first.
+ *
+ * <p>Locks, in order: {@code draining} (one flush or purge at a time), the store's change lock,
+ * {@code gate} (read-held by a use, write-held by a purge). Thread-safe.
  */
 final class TouchBuffer {
 
-  private final Set<SessionId> touched = ConcurrentHashMap.newKeySet();
+  /** Touch records a flush hands in at once: about 800 KiB. */
+  private static final int CHUNK = 64;
 
-  /** Notes that session {@code id} changed in memory. */
-  void add(SessionId id) {
-    touched.add(id);
+  private final LiveIndex live;
+  private final Lock changeLock;
+  private final Set<SessionId> touched = ConcurrentHashMap.newKeySet();
+  private final ReentrantLock draining = new ReentrantLock();
+  private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
+
+  TouchBuffer(LiveIndex live, Lock changeLock) {
+    this.live = live;
+    this.changeLock = changeLock;
+  }
+
+  /** Applies a use to the live index and notes the session if anything changed. */
+  void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    gate.readLock().lock();
+    try {
+      if (live.touchIfLive(id, lastUsedAt, expiresAt)) {
+        touched.add(id);
+      }
+    } finally {
+      gate.readLock().unlock();
+    }
+  }
+
+  /** How many sessions have uses not yet handed in. */
+  int backlog() {
+    return touched.size();
   }
 
   /**
-   * Takes every noted session and returns the touch records to write, each of at most
-   * {@link Frames#MAX_TOUCHES} uses, with the session's current last use and expiry in
-   * {@code live}; gone and revoked sessions are skipped.
+   * Hands every pending use to {@code queue} in touch records, a chunk at a time: each chunk is
+   * built off the change lock and passed to {@code queue} under it, which returns the number of
+   * its last record. Returns the last number handed back, or -1 if nothing was pending.
    */
-  List<LogEntry.Touch> drain(InMemoryTokenStore live) {
-    List<LogEntry.Touch> batches = new ArrayList<>();
+  long flush(ToLongFunction<List<ByteBuffer>> queue) {
+    draining.lock();
+    try {
+      long ticket = -1;
+      for (List<ByteBuffer> chunk = drain(CHUNK); !chunk.isEmpty(); chunk = drain(CHUNK)) {
+        changeLock.lock();
+        try {
+          ticket = queue.applyAsLong(chunk);
+        } finally {
+          changeLock.unlock();
+        }
+      }
+      return ticket;
+    } finally {
+      draining.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code step} under the change lock with no flush in flight and no use between its change
+   * in memory and its note here, handing it the records of every pending use first, to be written
+   * before whatever {@code step} writes.
+   */
+  <T> T settled(Function<List<ByteBuffer>, T> step) {
+    draining.lock();
+    try {
+      changeLock.lock();
+      try {
+        gate.writeLock().lock();
+        try {
+          return step.apply(drain(Integer.MAX_VALUE));
+        } finally {
+          gate.writeLock().unlock();
+        }
+      } finally {
+        changeLock.unlock();
+      }
+    } finally {
+      draining.unlock();
+    }
+  }
+
+  /**
+   * Takes noted sessions and returns up to {@code records} touch records of their current last
+   * use and expiry, each of at most {@link Frames#MAX_TOUCHES} uses; gone and revoked sessions
+   * are skipped.
+   */
+  private List<ByteBuffer> drain(int records) {
+    List<ByteBuffer> frames = new ArrayList<>();
     List<LogEntry.Use> uses = new ArrayList<>();
-    for (Iterator<SessionId> it = touched.iterator(); it.hasNext(); ) {
+    for (Iterator<SessionId> it = touched.iterator(); it.hasNext() && frames.size() < records; ) {
       SessionId id = it.next();
       it.remove();
       SessionRecord session = live.findSession(id).orElse(null);
@@ -44,13 +132,13 @@ final class TouchBuffer {
       }
       uses.add(new LogEntry.Use(id, session.session().lastUsedAt(), session.expiresAt()));
       if (uses.size() == Frames.MAX_TOUCHES) {
-        batches.add(new LogEntry.Touch(uses));
+        frames.add(Frames.encode(new LogEntry.Touch(uses)));
         uses.clear();
       }
     }
     if (!uses.isEmpty()) {
-      batches.add(new LogEntry.Touch(uses));
+      frames.add(Frames.encode(new LogEntry.Touch(uses)));
     }
-    return batches;
+    return frames;
   }
 }

@@ -1,7 +1,6 @@
 package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.ClientBinding;
-import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
@@ -82,7 +81,7 @@ final class V1Upgrade {
    *
    * @return how many rotated tombstones the upgrade made
    */
-  int convertInto(InMemoryTokenStore into) {
+  int convertInto(LiveIndex into) {
     Map<SessionId, List<LogEntry.V1Token>> sessions = new LinkedHashMap<>();
     for (LogEntry.V1Token token : tokens.values()) {
       sessions.computeIfAbsent(token.session().id(), id -> new ArrayList<>(2)).add(token);

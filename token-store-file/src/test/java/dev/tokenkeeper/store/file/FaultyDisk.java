@@ -3,12 +3,18 @@ package dev.tokenkeeper.store.file;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link Disk} over the real one that fails on demand: the n-th change from when it is armed
  * (create, append, force, truncate, rename, directory force, delete), or every force. Counts forces
- * so a test can see that a failed fsync is never retried.
+ * so a test can see that a failed fsync is never retried, records the size of every append, and
+ * can park the next append until the test lets it go.
  */
 final class FaultyDisk implements Disk {
 
@@ -19,6 +25,32 @@ final class FaultyDisk implements Disk {
   private volatile boolean skipForces;
   private volatile String failedAt;
   private volatile IOException injected;
+  private final List<Integer> appends = new CopyOnWriteArrayList<>();
+  private final AtomicReference<CountDownLatch[]> appendHold = new AtomicReference<>();
+
+  /**
+   * Parks the next append (before it writes) until {@link #releaseAppend}; returns a latch that
+   * opens once an append is parked.
+   */
+  CountDownLatch holdNextAppend() {
+    CountDownLatch[] hold = {new CountDownLatch(1), new CountDownLatch(1)};
+    appendHold.set(hold);
+    return hold[0];
+  }
+
+  void releaseAppend(CountDownLatch held) {
+    CountDownLatch[] hold = parked;
+    if (hold != null && hold[0] == held) {
+      hold[1].countDown();
+    }
+  }
+
+  private volatile CountDownLatch[] parked;
+
+  /** The byte counts of the appends made so far, in order. */
+  List<Integer> appends() {
+    return List.copyOf(appends);
+  }
 
   /** Fails the change after the next {@code changes} ones. */
   void failAfter(int changes) {
@@ -119,7 +151,21 @@ final class FaultyDisk implements Disk {
 
     @Override
     public void append(ByteBuffer src) throws IOException {
+      CountDownLatch[] hold = appendHold.getAndSet(null);
+      if (hold != null) {
+        parked = hold;
+        hold[0].countDown();
+        try {
+          if (!hold[1].await(30, TimeUnit.SECONDS)) {
+            throw new IOException("a held append was never released");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException(e);
+        }
+      }
       change("append", path);
+      appends.add(src.remaining());
       file.append(src);
     }
 

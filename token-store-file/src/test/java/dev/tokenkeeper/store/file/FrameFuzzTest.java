@@ -66,7 +66,7 @@ class FrameFuzzTest {
         body = mutate(random, body);
       }
       try {
-        Frames.decode(ByteBuffer.wrap(body), 1 + random.nextInt(2), null);
+        Frames.decode(ByteBuffer.wrap(body), 1 + random.nextInt(Frames.VERSION), null);
       } catch (IllegalArgumentException expected) {
         // the documented outcome for a body that is no entry
       } catch (RuntimeException e) {
@@ -84,6 +84,12 @@ class FrameFuzzTest {
       ByteBuffer frame = Frames.encode(entry);
       ByteBuffer body = ByteBuffer.wrap(frame.array(), Frames.HEADER, frame.limit() - Frames.HEADER);
       assertEquals(entry, Frames.decode(body.slice(), Frames.VERSION, null), rerun(seed, i));
+      LogEntry.Mark mark = new LogEntry.Mark(random.nextLong() & Long.MAX_VALUE,
+          random.nextBoolean());
+      frame = Frames.encode(mark);
+      assertEquals(Frames.MARK_FRAME, frame.limit());
+      body = ByteBuffer.wrap(frame.array(), Frames.HEADER, frame.limit() - Frames.HEADER);
+      assertEquals(mark, Frames.decode(body.slice(), Frames.VERSION, null), rerun(seed, i));
     }
   }
 
@@ -116,6 +122,7 @@ class FrameFuzzTest {
       try {
         outcome = FrameReader.read(new BytesFile(damaged), Frames.LOG_MAGIC, null, read::add);
         FrameReader.isTornTail(new BytesFile(damaged), Math.max(0, outcome.damageAt));
+        FrameReader.markAfter(new BytesFile(damaged), Math.max(0, outcome.damageAt));
       } catch (RuntimeException e) {
         throw new AssertionError("reader threw " + e + " for " + rerun(seed, i), e);
       }

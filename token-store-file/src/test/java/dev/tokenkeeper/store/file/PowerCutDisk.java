@@ -21,9 +21,15 @@ import java.util.Set;
  *
  * <ul>
  *   <li>bytes written but not forced are dropped, kept in part, kept whole, or turn into zeros or
- *       garbage, or each 4 KiB page of them independently reaches the disk or reads as zeros;
+ *       garbage, or (unsynced pages are written back in any order) the file keeps some length of
+ *       them and each 4 KiB page of that independently reached the disk, reads as zeros or as
+ *       garbage;
+ *   <li>bytes a failed force should have written are lost, as Linux loses them (the PostgreSQL
+ *       "fsyncgate" lesson): the page cache keeps serving them until the cut, a later force that
+ *       succeeds does not write them, and after the cut they read as zeros or garbage or are gone;
  *   <li>creates, renames and deletes since the last directory force are undone, except a prefix of
- *       them in order (a journaled file system keeps metadata changes in order);
+ *       them in order (a journaled file system keeps metadata changes in order), or any chosen
+ *       subset ({@link #powerCutKeeping});
  *   <li>a file truncated since its last force shows its old or new contents.
  * </ul>
  *
@@ -31,9 +37,11 @@ import java.util.Set;
  * force) with an {@link IOException} as a full disk or EIO would; a failed append first writes a
  * random prefix of its bytes, as a short write does. From the armed cut on, every call throws, as
  * if the machine had stopped, until {@link #powerCut()} rewrites the directory and reopens it.
+ * {@link #holdNextForce} parks the next force of a file until the test releases it, so that other
+ * writers, a compaction or a close can be lined up behind a leader whose force then fails.
  *
  * <p>Every random choice comes from the seeded generator, so one seed replays one history. Calls
- * are serialised on this object; tests drive the store from one thread to keep histories exact.
+ * are serialised on this object (a held force waits outside it).
  */
 final class PowerCutDisk implements Disk {
 
@@ -54,7 +62,7 @@ final class PowerCutDisk implements Disk {
   /** Files by name as the directory held them at its last force. */
   private final Map<Path, Node> durable = new HashMap<>();
   /** Directory changes since its last force, oldest first. */
-  private final List<Runnable> pending = new ArrayList<>();
+  private final List<Change> pending = new ArrayList<>();
   /** Names whose real file this model knows, so a cut can rewrite exactly those. */
   private final Set<Path> known = new HashSet<>();
 
@@ -62,20 +70,89 @@ final class PowerCutDisk implements Disk {
   private long cutAt = -1;
   private long failAt = -1;
   private String failOp;
+  private int failOpSkip;
+  private String cutOp;
   private boolean dead;
   private String failed;
   private int cuts;
+  private Hold hold;
+  /** Forces called on a file after one of its forces failed: never allowed. */
+  private int forcesAfterFailure;
 
-  /** A file's contents: what it holds now, and what it held when last forced. */
+  /** A directory change not yet forced: what it did, and how to do it again on a cut. */
+  private record Change(String description, Runnable op) {}
+
+  /** A force parked by {@link #holdNextForce}: it waits for {@link #release} and then fails. */
+  static final class Hold {
+    private final java.util.concurrent.CountDownLatch held =
+        new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.CountDownLatch released =
+        new java.util.concurrent.CountDownLatch(1);
+
+    /** Waits (bounded) until a force is parked here. */
+    void awaitHeld() throws InterruptedException {
+      if (!held.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new AssertionError("no force was held");
+      }
+    }
+
+    /** Lets the parked force go on, to fail with EIO. */
+    void releaseFailing() {
+      released.countDown();
+    }
+
+    private void park() {
+      held.countDown();
+      try {
+        if (!released.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          throw new AssertionError("a held force was never released");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * A file's contents: what the page cache holds now, what the disk holds since the last force,
+   * and the bytes a failed force lost.
+   */
   private static final class Node {
     byte[] data;
     int size;
     byte[] forced;
+    /** Bytes a failed force should have written, from, to: the disk never gets them. */
+    int lostFrom = -1;
+    int lostTo = -1;
 
     Node(byte[] contents) {
       data = contents.clone();
       size = contents.length;
       forced = contents.clone();
+    }
+
+    boolean hasLost() {
+      return lostFrom >= 0;
+    }
+
+    /** A force failed: whatever was not yet on the disk never will be. */
+    void loseUnforced() {
+      if (size <= forced.length) {
+        return;
+      }
+      lostFrom = lostFrom < 0 ? forced.length : Math.min(lostFrom, forced.length);
+      lostTo = Math.max(lostTo, size);
+    }
+
+    /** What the disk shows of {@code bytes}: a lost range never reached it. */
+    byte[] withoutLost(byte[] bytes, byte fill) {
+      if (hasLost()) {
+        int to = Math.min(lostTo, bytes.length);
+        if (lostFrom < to) {
+          Arrays.fill(bytes, lostFrom, to, fill);
+        }
+      }
+      return bytes;
     }
 
     void append(ByteBuffer src) {
@@ -112,13 +189,36 @@ final class PowerCutDisk implements Disk {
 
   /** Fails (with an IOException, once) the next change named {@code op}, such as "force". */
   synchronized void failNext(String op) {
+    failNext(op, 0);
+  }
+
+  /** Fails (with an IOException, once) the change named {@code op} after {@code skip} of them. */
+  synchronized void failNext(String op, int skip) {
     failOp = op;
+    failOpSkip = skip;
+  }
+
+  /** Stops the machine at the next change named {@code op}, such as "forceDirectory". */
+  synchronized void cutAtNext(String op) {
+    cutOp = op;
+  }
+
+  /** Parks the next force of any file until the returned hold is released; it then fails. */
+  synchronized Hold holdNextForce() {
+    hold = new Hold();
+    return hold;
+  }
+
+  /** Forces called on a file after a force of it had failed. */
+  synchronized int forcesAfterFailure() {
+    return forcesAfterFailure;
   }
 
   synchronized void disarm() {
     cutAt = -1;
     failAt = -1;
     failOp = null;
+    cutOp = null;
   }
 
   /** Whether the armed cut has happened: every call now fails until {@link #powerCut()}. */
@@ -145,14 +245,33 @@ final class PowerCutDisk implements Disk {
 
   /** {@link #powerCut()}, keeping the first {@code dirChanges} unforced directory changes. */
   synchronized void powerCut(int dirChanges) throws IOException {
-    Map<Path, Node> after = new HashMap<>(durable);
-    // Replay a prefix of the unforced directory changes against the forced directory.
     int kept = Math.min(dirChanges, pending.size());
+    powerCut(pending.subList(0, kept));
+  }
+
+  /**
+   * {@link #powerCut()}, keeping exactly the unforced directory changes whose description
+   * ({@code "create NAME"}, {@code "rename FROM TO"}, {@code "delete NAME"}) {@code keep}
+   * accepts, in their order: a file system that orders nothing before a directory fsync.
+   */
+  synchronized void powerCutKeeping(java.util.function.Predicate<String> keep)
+      throws IOException {
+    powerCut(pending.stream().filter(change -> keep.test(change.description())).toList());
+  }
+
+  /** The unforced directory changes, described, oldest first. */
+  synchronized List<String> pendingDirectoryChanges() {
+    return pending.stream().map(Change::description).toList();
+  }
+
+  private void powerCut(List<Change> kept) throws IOException {
+    Map<Path, Node> after = new HashMap<>(durable);
+    // Replay the kept unforced directory changes against the forced directory.
     Map<Path, Node> saved = new HashMap<>(current);
     current.clear();
     current.putAll(after);
-    for (int i = 0; i < kept; i++) {
-      pending.get(i).run();
+    for (Change change : List.copyOf(kept)) {
+      change.op().run();
     }
     after = new HashMap<>(current);
     current.clear();
@@ -174,11 +293,32 @@ final class PowerCutDisk implements Disk {
     pending.clear();
     known.clear();
     dead = false;
+    hold = null;
     disarm();
     cuts++;
   }
 
   private byte[] survivingBytes(Node node) {
+    byte[] written = survivingWrites(node);
+    if (!node.hasLost()) {
+      return written;
+    }
+    if (node.forced.length <= node.lostFrom && random.nextBoolean()) {
+      // No force succeeded since: the file's length may never have taken in the lost bytes.
+      return Arrays.copyOf(written, Math.min(written.length, node.lostFrom));
+    }
+    if (random.nextBoolean()) {
+      return node.withoutLost(written, (byte) 0);
+    }
+    int to = Math.min(node.lostTo, written.length);
+    for (int i = node.lostFrom; i < to; i++) {
+      written[i] = (byte) random.nextInt(256);
+    }
+    return written;
+  }
+
+  /** What reaches the disk of the bytes written since the last force. */
+  private byte[] survivingWrites(Node node) {
     byte[] now = node.contents();
     byte[] forced = node.forced;
     boolean appendedOnly = now.length >= forced.length
@@ -213,11 +353,20 @@ final class PowerCutDisk implements Disk {
         return out;
       }
       case PAGES: {
+        // Written back in any order: the length reached some point, and each page before it
+        // independently made it, or reads as zeros or garbage.
+        out = Arrays.copyOf(now, forced.length + random.nextInt(unforced + 1));
         int firstPage = forced.length / PAGE;
-        for (int page = firstPage; page * PAGE < now.length; page++) {
-          if (random.nextBoolean()) {
-            int from = Math.max(page * PAGE, forced.length);
-            Arrays.fill(out, from, Math.min((page + 1) * PAGE, now.length), (byte) 0);
+        for (int page = firstPage; page * PAGE < out.length; page++) {
+          int from = Math.max(page * PAGE, forced.length);
+          int to = Math.min((page + 1) * PAGE, out.length);
+          int fate = random.nextInt(3);
+          if (fate == 1) {
+            Arrays.fill(out, from, to, (byte) 0);
+          } else if (fate == 2) {
+            for (int i = from; i < to; i++) {
+              out[i] = (byte) random.nextInt(256);
+            }
           }
         }
         return out;
@@ -238,12 +387,14 @@ final class PowerCutDisk implements Disk {
   private void change(String op, Path path) throws IOException {
     alive();
     long n = changes++;
-    if (n == cutAt) {
+    if (n == cutAt || op.equals(cutOp)) {
       dead = true;
       failed = op + " " + path.getFileName() + " (power cut)";
       throw new IOException("power cut during " + failed);
     }
-    if (n == failAt || op.equals(failOp)) {
+    if (op.equals(failOp) && failOpSkip > 0) {
+      failOpSkip--;
+    } else if (n == failAt || op.equals(failOp)) {
       failOp = null;
       failed = op + " " + path.getFileName();
       throw new IOException(random.nextBoolean() ? "No space left on device" : "Input/output error");
@@ -284,7 +435,7 @@ final class PowerCutDisk implements Disk {
     Node node = new Node(new byte[0]);
     current.put(name, node);
     known.add(name);
-    pending.add(() -> current.put(name, node));
+    pending.add(new Change("create " + name.getFileName(), () -> current.put(name, node)));
     return new Mirrored(opened, node, name);
   }
 
@@ -319,7 +470,7 @@ final class PowerCutDisk implements Disk {
       }
     };
     op.run();
-    pending.add(op);
+    pending.add(new Change("rename " + source.getFileName() + " " + target.getFileName(), op));
   }
 
   @Override
@@ -344,7 +495,7 @@ final class PowerCutDisk implements Disk {
     real.delete(file);
     Runnable op = () -> current.remove(name);
     op.run();
-    pending.add(op);
+    pending.add(new Change("delete " + name.getFileName(), op));
   }
 
   private final class Mirrored implements File {
@@ -388,10 +539,35 @@ final class PowerCutDisk implements Disk {
 
     @Override
     public void force() throws IOException {
+      Hold parked;
       synchronized (PowerCutDisk.this) {
-        change("force", name);
-        // No real fsync: this model, not the kernel, decides what a cut keeps.
-        node.forced = node.contents();
+        alive();
+        parked = hold;
+        hold = null;
+      }
+      if (parked != null) {
+        parked.park();
+      }
+      synchronized (PowerCutDisk.this) {
+        if (node.hasLost()) {
+          forcesAfterFailure++;
+        }
+        try {
+          if (parked != null) {
+            alive();
+            failed = "force " + name.getFileName() + " (held)";
+            throw new IOException("Input/output error");
+          }
+          change("force", name);
+        } catch (IOException e) {
+          if (!dead) {
+            node.loseUnforced();
+          }
+          throw e;
+        }
+        // No real fsync: this model, not the kernel, decides what a cut keeps. A force after a
+        // failed one succeeds, as on Linux, without writing what the failed one lost.
+        node.forced = node.withoutLost(node.contents(), (byte) 0);
       }
     }
 
@@ -409,6 +585,12 @@ final class PowerCutDisk implements Disk {
         change("truncate", name);
         file.truncate(size);
         node.size = (int) Math.min(node.size, size);
+        if (node.hasLost() && node.lostFrom >= node.size) {
+          node.lostFrom = -1;
+          node.lostTo = -1;
+        } else if (node.hasLost()) {
+          node.lostTo = Math.min(node.lostTo, node.size);
+        }
       }
     }
 

@@ -10,6 +10,7 @@ import dev.tokenkeeper.core.SealedSuccessor;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
@@ -45,6 +46,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * rotation holds, and nothing it holds was never written. A failed write or fsync must
  * leave the store refusing writes.
  *
+ * <p>Each history ends with media damage: one byte of the closed store's forced files flipped,
+ * which the open must refuse, naming the file. No other fault damages forced bytes, so any other
+ * refused open fails the run.
+ *
  * <p>CI runs a fixed set of seeds. A failure names its seed; rerun just that history with
  * {@code mvn -B -pl token-store-file test -Dtest=PowerCutTest -Dpowercut.seed=N}, or more with
  * {@code -Dpowercut.seeds=2000 -Dpowercut.firstSeed=1000 -Dpowercut.ops=400}.
@@ -63,6 +68,8 @@ class PowerCutTest {
   private static final AtomicLong LOST = new AtomicLong();
   private static final AtomicLong RESURRECTED = new AtomicLong();
   private static final AtomicLong INVENTED = new AtomicLong();
+  private static final AtomicLong REFUSED = new AtomicLong();
+  private static final AtomicLong MEDIA_DAMAGE_REFUSED = new AtomicLong();
 
   @TempDir
   Path tmp;
@@ -79,8 +86,10 @@ class PowerCutTest {
   @AfterAll
   static void summary() {
     System.out.printf("power-cut suite: seeds=%d operations=%d power_cuts=%d injected_failures=%d "
-        + "reopen_checks=%d lost=%d resurrected=%d invented=%d%n", SEEDS.get(), OPERATIONS.get(),
-        CUTS.get(), FAILURES.get(), CHECKS.get(), LOST.get(), RESURRECTED.get(), INVENTED.get());
+        + "reopen_checks=%d lost=%d resurrected=%d invented=%d refused_opens=%d "
+        + "media_damage_refused=%d%n", SEEDS.get(), OPERATIONS.get(), CUTS.get(),
+        FAILURES.get(), CHECKS.get(), LOST.get(), RESURRECTED.get(), INVENTED.get(),
+        REFUSED.get(), MEDIA_DAMAGE_REFUSED.get());
   }
 
   @ParameterizedTest(name = "seed {0}")
@@ -157,6 +166,36 @@ class PowerCutTest {
         last = open();
       }
       last.close();
+      damageMedia();
+    }
+
+    /**
+     * Flips one byte of a file every fsync covered (the closed store's), as a failing disk
+     * would: the open must refuse, naming that file. Only a clean close's own mark, the log's
+     * last record, cannot be told from a torn tail, so it is spared.
+     */
+    private void damageMedia() throws IOException {
+      List<Path> files;
+      try (Stream<Path> listing = Files.list(dir)) {
+        files = listing.filter(p -> p.getFileName().toString().matches("(log|snapshot)-\\d+"))
+            .sorted().toList();
+      }
+      Path victim = files.get(random.nextInt(files.size()));
+      byte[] bytes = Files.readAllBytes(victim);
+      Path newestLog = files.stream().filter(p -> p.getFileName().toString().startsWith("log"))
+          .reduce((a, b) -> b).orElse(null);
+      int spared = victim.equals(newestLog) ? Frames.MARK_FRAME : 0;
+      int at = random.nextInt(bytes.length - spared);
+      bytes[at] ^= (byte) (1 + random.nextInt(255));
+      Files.write(victim, bytes);
+      log.add("damaged byte " + at + " of " + victim.getFileName());
+      try {
+        FileTokenStore.builder().directory(dir).disk(disk).clock(clock).build().close();
+        throw new AssertionError("opened despite a damaged byte " + at + " of " + victim);
+      } catch (StoreCorruptedException expected) {
+        assertEquals(victim.toRealPath().toString(), expected.file(), expected.getMessage());
+        MEDIA_DAMAGE_REFUSED.incrementAndGet();
+      }
     }
 
     /** Opens the store and checks it, or returns null if the open itself was cut or failed. */
@@ -170,6 +209,10 @@ class PowerCutTest {
         log.add("open failed at " + disk.failed());
         afterFault(null);
         return null;
+      } catch (StoreCorruptedException e) {
+        // No fault here damages bytes an fsync covered: a refusal is a lost store.
+        REFUSED.incrementAndGet();
+        throw e;
       }
       log.add("opened " + listing());
       check(store);

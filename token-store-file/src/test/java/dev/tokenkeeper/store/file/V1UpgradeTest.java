@@ -115,14 +115,14 @@ class V1UpgradeTest {
   }
 
   @Test
-  void open_previousFormat_isUpgradedInPlace_toFormat2_once() throws IOException {
+  void open_previousFormat_isUpgradedInPlace_toTheCurrentFormat_once() throws IOException {
     open().close();
     List<String> upgraded = CapturedLogs.texts(Level.INFO, "Upgraded token store " + dir);
     assertEquals(1, upgraded.size(), upgraded.toString());
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.filter(p -> !p.getFileName().toString().equals("LOCK")).toList()) {
         byte[] header = Arrays.copyOf(Files.readAllBytes(file), Frames.HEADER);
-        assertEquals(Frames.VERSION, header[Frames.HEADER - 1], file + " is in format 2");
+        assertEquals(Frames.VERSION, header[Frames.HEADER - 1], file + " is in the current format");
         assertFalse(FILES.contains(file.getFileName().toString()), "old file left: " + file);
       }
     }
@@ -166,7 +166,8 @@ class V1UpgradeTest {
     assertTrue(out.contains("rotated 1\n"), out);
     assertEquals(StoreTool.OK, tool("compact"));
     assertEquals(StoreTool.OK, tool("stats"));
-    assertTrue(out.contains("format 2\nlive 3\nexpired 0\nrevoked 3\n"), out);
+    assertTrue(out.contains("format " + Frames.VERSION + "\nlive 3\nexpired 0\nrevoked 3\n"),
+        out);
   }
 
   private String out;

@@ -1,0 +1,45 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.core.TokenStore;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Every session and token the store holds, in memory: what authenticating reads, what replaying a
+ * log rebuilds, what a snapshot is written from. The seam between the file store and its
+ * in-memory layout: the store, its recovery, compaction and the offline tool reach the index only
+ * through these calls, and {@link #create()} is the one place that picks the implementation.
+ *
+ * <p>It keeps {@link TokenStore}'s rules and thread-safety (each call atomic, lookups lock-free
+ * or nearly), never touches a disk, and never consults a clock: it is handed instants. The store
+ * orders changes with its own lock, so an implementation need not order them across records.
+ */
+interface LiveIndex extends TokenStore {
+
+  /** A new, empty index. */
+  static LiveIndex create() {
+    return new CoreLiveIndex();
+  }
+
+  /**
+   * Moves session {@code id}'s last use and expiry forward, as {@link #touch}, and says whether
+   * anything changed; a revoked or unknown session never changes.
+   */
+  boolean touchIfLive(SessionId id, Instant lastUsedAt, Instant expiresAt);
+
+  /** Calls {@code action} for every session held, revoked and expired ones included. */
+  void forEachSession(Consumer<SessionRecord> action);
+
+  /** The tokens of session {@code id} (current, rotated and expired alike), in no set order. */
+  List<TokenRecord> tokensOf(SessionId id);
+
+  /** How many sessions are held, revoked and expired ones included. */
+  int sessionCount();
+
+  /** How many tokens are held, rotated and expired ones included. */
+  int tokenCount();
+}

@@ -1,0 +1,196 @@
+package dev.tokenkeeper.store.file;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Reads a store directory as opening does, and changes nothing: what {@link Recovery} acts on
+ * when a store opens, and what the offline tool's {@code check} and {@code stats} print.
+ *
+ * <p>The newest snapshot is read, then every log from its generation on, in order. Every file
+ * but the newest log was forced whole before the next one was made (a snapshot before its
+ * rename, a log before the next log was created), so a bad frame in one of them is damage. The
+ * newest log may end in bytes no fsync ever covered: a power cut writes unsynced pages back in
+ * any order, so a hole with intact records after it is normal there. Its marks tell the two
+ * apart ({@link LogEntry.Mark}): if a mark after the hole states bytes past the hole durable, an
+ * fsync covered them and the hole is damage; otherwise nothing at or after the hole was ever
+ * acknowledged, and it is a torn tail an open drops. Logs of earlier releases carry no marks:
+ * there a bad frame with an intact frame after it is damage ({@link FrameReader#isTornTail}).
+ *
+ * <p>A store of format 1 is read the way that release did and converted in memory
+ * ({@link V1Upgrade}). Not thread-safe.
+ */
+final class StoreScan {
+
+  /**
+   * What reading found wrong with one file.
+   *
+   * @param file the file
+   * @param offset where the bad bytes start
+   * @param bytes how many bytes from there to the file's end an open drops
+   * @param detail what is wrong
+   * @param tornTail whether it is bytes no fsync covered, which an open drops by itself
+   */
+  record Finding(Path file, long offset, long bytes, String detail, boolean tornTail) {}
+
+  final StoreState state = new StoreState();
+  final List<Finding> findings = new ArrayList<>();
+  /** The newest snapshot's generation, or 0 if there is none. */
+  long snapshotGeneration;
+  /** The newest log's generation, or 0 if there is none. */
+  long newestLog;
+  /** Where the newest log's intact records end. */
+  long newestLogEnd;
+  /** Whether the newest log ends in a clean close's mark, with nothing after it. */
+  boolean closedCleanly;
+  /** The oldest format read: 1 or 2 (earlier releases), or {@link Frames#VERSION}. */
+  int format = Frames.VERSION;
+  /** Records read, marks not counted. */
+  long entries;
+  /** Format 1 tokens read, and rotated tombstones made of them, when upgraded. */
+  int upgradedTokens;
+  int upgradedTombstones;
+
+  private final StoreDirectory files;
+  private final Map<String, String> strings = new HashMap<>();
+
+  private StoreScan(StoreDirectory files) {
+    this.files = files;
+  }
+
+  /** Reads the store in {@code files}; no file is changed or left open. */
+  static StoreScan read(StoreDirectory files) throws IOException {
+    StoreScan scan = new StoreScan(files);
+    scan.run();
+    return scan;
+  }
+
+  /** Whether the directory holds no store file at all. */
+  boolean isEmpty() {
+    return snapshotGeneration == 0 && newestLog == 0;
+  }
+
+  /**
+   * Whether the store was closed cleanly in the current format, with nothing wrong: then it may
+   * be appended to as it is.
+   */
+  boolean isClean() {
+    return closedCleanly && findings.isEmpty() && format == Frames.VERSION;
+  }
+
+  /** The findings an open refuses, unless asked to recover. */
+  List<Finding> damage() {
+    return findings.stream().filter(finding -> !finding.tornTail()).toList();
+  }
+
+  private void run() throws IOException {
+    TreeSet<Long> snapshots = files.snapshots();
+    snapshotGeneration = snapshots.isEmpty() ? 0 : snapshots.last();
+    if (snapshotGeneration > 0) {
+      readSnapshot(files.snapshot(snapshotGeneration));
+    }
+    TreeSet<Long> logs = new TreeSet<>(files.logs().tailSet(snapshotGeneration));
+    long expected = Math.max(snapshotGeneration, 1);
+    newestLog = logs.isEmpty() ? 0 : logs.last();
+    for (long generation : logs) {
+      if (generation != expected) {
+        damaged(files.log(expected), 0, 0, "log " + expected + " is missing");
+      }
+      readLog(generation, generation == newestLog);
+      expected = generation + 1;
+    }
+    String inconsistency = state.finish();
+    if (inconsistency != null) {
+      Path last = logs.isEmpty() ? files.snapshot(snapshotGeneration) : files.log(newestLog);
+      damaged(last, 0, 0, inconsistency);
+    }
+    if (format == 1) {
+      upgradedTokens = state.upgrade.tokenCount();
+      upgradedTombstones = state.upgrade.convertInto(state.live);
+      state.imports.putIfAbsent(LogEntry.Imported.BY_EARLIER_RELEASE, new LogEntry.Imported(
+          LogEntry.Imported.BY_EARLIER_RELEASE, 0, Instant.EPOCH));
+    }
+  }
+
+  private void readSnapshot(Path path) throws IOException {
+    long[] saves = {0};
+    long[] declared = {-1};
+    FrameReader.Outcome outcome;
+    long size;
+    try (Disk.File file = files.disk().open(path)) {
+      size = file.size();
+      outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, entry -> {
+        if (entry instanceof LogEntry.End end) {
+          declared[0] = end.count();
+        } else if (declared[0] < 0) {
+          saves[0]++;
+          state.apply(entry);
+        }
+      });
+    }
+    noteFormat(outcome);
+    entries += outcome.entries;
+    if (!outcome.isClean()) {
+      damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage);
+    } else if (declared[0] != saves[0] || outcome.entries != saves[0] + 1) {
+      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + saves[0]
+          + " records, "
+          + (declared[0] < 0 ? "no end record" : "end record says " + declared[0]));
+    }
+  }
+
+  private void readLog(long generation, boolean newest) throws IOException {
+    Path path = files.log(generation);
+    try (Disk.File file = files.disk().open(path)) {
+      FrameReader.Outcome outcome =
+          FrameReader.read(file, Frames.LOG_MAGIC, strings, state::apply);
+      noteFormat(outcome);
+      entries += outcome.entries;
+      if (newest) {
+        newestLogEnd = outcome.end;
+        closedCleanly = outcome.isClean() && outcome.closed;
+      }
+      if (outcome.isClean()) {
+        return;
+      }
+      long bytes = file.size() - outcome.damageAt;
+      if (newest && neverForced(file, outcome)) {
+        findings.add(new Finding(path, outcome.damageAt, bytes, outcome.damage, true));
+      } else {
+        damaged(path, outcome.damageAt, bytes, outcome.damage);
+      }
+    }
+  }
+
+  /** Whether the bad bytes where {@code outcome} stopped were never covered by an fsync. */
+  private static boolean neverForced(Disk.File file, FrameReader.Outcome outcome)
+      throws IOException {
+    if (outcome.checksummed) {
+      return false; // an intact frame that makes no sense was written whole: damage
+    }
+    long at = outcome.damageAt;
+    boolean marked = FrameReader.markAfter(file, at) > at;
+    if (outcome.version >= 3) {
+      return !marked;
+    }
+    // An earlier release's log, or a header unread: an intact frame after the bad bytes means
+    // records after them were acknowledged.
+    return !marked && FrameReader.isTornTail(file, at);
+  }
+
+  private void noteFormat(FrameReader.Outcome outcome) {
+    if (outcome.version > 0) {
+      format = Math.min(format, outcome.version);
+    }
+  }
+
+  private void damaged(Path path, long offset, long bytes, String detail) {
+    findings.add(new Finding(path, offset, bytes, detail, false));
+  }
+}
