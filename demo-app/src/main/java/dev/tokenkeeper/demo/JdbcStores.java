@@ -2,13 +2,8 @@ package dev.tokenkeeper.demo;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.tokenkeeper.core.Rotation;
-import dev.tokenkeeper.core.SessionId;
-import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.StoreUnavailableException;
-import dev.tokenkeeper.core.TokenEntry;
-import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.store.jdbc.JdbcTokenStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,10 +13,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The demo's PostgreSQL store: {@code --store postgresql://USER[:PASSWORD]@HOST[:PORT]/DB} opens
@@ -150,57 +142,19 @@ final class JdbcStores {
   }
 
   /** The JDBC store, closing the demo's own pool after it. */
-  private record PoolClosing(JdbcTokenStore store, HikariDataSource pool) implements TokenStore {
+  private static final class PoolClosing extends ForwardingTokenStore {
 
-    @Override
-    public void create(SessionRecord session, List<TokenRecord> tokens) {
-      store.create(session, tokens);
-    }
+    private final HikariDataSource pool;
 
-    @Override
-    public Optional<TokenEntry> find(TokenHash hash) {
-      return store.find(hash);
-    }
-
-    @Override
-    public Optional<SessionRecord> findSession(SessionId id) {
-      return store.findSession(id);
-    }
-
-    @Override
-    public List<SessionRecord> findSessions(String subject) {
-      return store.findSessions(subject);
-    }
-
-    @Override
-    public boolean rotate(Rotation rotation) {
-      return store.rotate(rotation);
-    }
-
-    @Override
-    public boolean revokeSession(SessionId id, Instant at) {
-      return store.revokeSession(id, at);
-    }
-
-    @Override
-    public int revokeAll(String subject, Instant at) {
-      return store.revokeAll(subject, at);
-    }
-
-    @Override
-    public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
-      store.touch(id, lastUsedAt, expiresAt);
-    }
-
-    @Override
-    public int purgeExpired(Instant now) {
-      return store.purgeExpired(now);
+    PoolClosing(JdbcTokenStore store, HikariDataSource pool) {
+      super(store);
+      this.pool = pool;
     }
 
     @Override
     public void close() {
       try {
-        store.close();
+        super.close();
       } finally {
         pool.close();
       }

@@ -53,6 +53,10 @@ class SecurityEventsTest {
 
   /** A store that fails every call while {@code down}. */
   static final class Outage extends ForwardingTokenStore {
+    Outage() {
+      super(new InMemoryTokenStore());
+    }
+
     volatile boolean down;
 
     private void check() {

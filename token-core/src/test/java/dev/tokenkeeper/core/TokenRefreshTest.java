@@ -64,7 +64,7 @@ class TokenRefreshTest {
   @Test
   void logoutLandingMidRefresh_winsOverTheRefresh() {
     Runnable[] onFind = {() -> { }};
-    TokenStore racing = new ForwardingTokenStore() {
+    TokenStore racing = new ForwardingTokenStore(new InMemoryTokenStore()) {
       @Override
       public java.util.Optional<TokenEntry> find(TokenHash hash) {
         java.util.Optional<TokenEntry> found = super.find(hash);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.ForwardingTokenStore;
+import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.TokenEntry;
@@ -194,7 +195,7 @@ class BearerTokenFilterTest {
   @Test
   void bugInTheTokenService_is500_notAnOutage_andIsLoggedAsABugEveryTime() throws Exception {
     String token = tokens.issue("alice").plaintext();
-    TokenService buggy = TokenService.builder().store(new ForwardingTokenStore() {
+    TokenService buggy = TokenService.builder().store(new ForwardingTokenStore(new InMemoryTokenStore()) {
       @Override
       public Optional<TokenEntry> find(TokenHash hash) {
         throw new IllegalStateException("index out of step (test)");

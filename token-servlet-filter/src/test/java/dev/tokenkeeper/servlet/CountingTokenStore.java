@@ -1,5 +1,6 @@
 package dev.tokenkeeper.servlet;
 
+import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenEntry;
@@ -8,6 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** An in-memory store that counts lookups, to show which answers need none. */
 final class CountingTokenStore extends ForwardingTokenStore {
+  CountingTokenStore() {
+    super(new InMemoryTokenStore());
+  }
+
 
   private final AtomicInteger finds = new AtomicInteger();
 

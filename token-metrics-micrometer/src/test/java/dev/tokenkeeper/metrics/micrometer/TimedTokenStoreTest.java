@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.ForwardingTokenStore;
 import dev.tokenkeeper.core.IssuedPair;
@@ -39,6 +40,10 @@ class TimedTokenStoreTest {
 
   /** Takes a known time per call on the meter clock, and fails on demand. */
   final class Slow extends ForwardingTokenStore {
+    Slow() {
+      super(new InMemoryTokenStore());
+    }
+
     volatile RuntimeException failure;
     volatile Optional<TokenEntry> lastFound;
 

@@ -46,6 +46,10 @@ class TokenMetricsTest {
 
   /** Fails every lookup while {@code down}. */
   static final class Outage extends ForwardingTokenStore {
+    Outage() {
+      super(new InMemoryTokenStore());
+    }
+
     volatile boolean down;
 
     @Override

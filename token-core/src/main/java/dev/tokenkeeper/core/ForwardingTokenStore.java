@@ -2,24 +2,38 @@ package dev.tokenkeeper.core;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A store that passes every call to another, for test stores to extend, overriding only the calls
- * they watch (counting, failing, injecting a race or a defect). Published in token-core's
- * test-jar.
+ * A store that passes every call to another, for decorators to extend, overriding only the calls
+ * they change: timing them, closing a resource after the store, counting or failing calls in tests.
+ * A decorator that overrides nothing keeps the delegate's contract whole.
+ *
+ * <pre>{@code
+ * TokenStore closingPool = new ForwardingTokenStore(store) {
+ *   @Override
+ *   public void close() {
+ *     try {
+ *       super.close();
+ *     } finally {
+ *       pool.close();
+ *     }
+ *   }
+ * };
+ * }</pre>
  */
 public abstract class ForwardingTokenStore implements TokenStore {
 
   private final TokenStore delegate;
 
-  /** Forwards to a new {@link InMemoryTokenStore}. */
-  protected ForwardingTokenStore() {
-    this(new InMemoryTokenStore());
-  }
-
+  /**
+   * Forwards every call to {@code delegate}.
+   *
+   * @param delegate the store calls are passed to
+   */
   protected ForwardingTokenStore(TokenStore delegate) {
-    this.delegate = delegate;
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
   }
 
   /** The store calls are forwarded to. */
