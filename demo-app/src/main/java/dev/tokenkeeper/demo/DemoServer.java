@@ -87,7 +87,7 @@ final class DemoServer implements AutoCloseable {
     PrivateFiles.check(dataDir);
     SslContextFactory.Server tls = options.tlsKeystore() == null ? null
         : Tls.contextFactory(options.tlsKeystore(), env.get(DemoOptions.TLS_PASSWORD_ENV));
-    Observability observability = new Observability();
+    Observability observability = new Observability(clock);
     TokenStore store;
     try {
       store = openStore(options, dataDir, clock, env, observability.registry());

@@ -19,7 +19,9 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -55,24 +57,40 @@ class DemoMetricsTest {
 
   /** Every {@code tokenkeeper_*_total} series of a Prometheus page, {@code name{labels}} to value. */
   static Map<String, Double> counters(String page) {
-    Map<String, Double> counters = new TreeMap<>();
-    for (String line : page.split("\n")) {
-      int space = line.lastIndexOf(' ');
-      String series = space < 0 ? "" : line.substring(0, space);
-      String name = series.contains("{") ? series.substring(0, series.indexOf('{')) : series;
-      if (name.startsWith("tokenkeeper_") && name.endsWith("_total")) {
-        counters.put(series, Double.parseDouble(line.substring(space + 1)));
-      }
-    }
-    return counters;
+    return series(page, name -> name.startsWith("tokenkeeper_") && name.endsWith("_total"));
   }
 
-  private Map<String, Double> scrape() {
+  /** The series of a Prometheus page whose name {@code wanted} takes, {@code name{labels}} to value. */
+  static Map<String, Double> series(String page, Predicate<String> wanted) {
+    Map<String, Double> series = new TreeMap<>();
+    for (String line : page.split("\n")) {
+      int space = line.lastIndexOf(' ');
+      String key = space < 0 || line.startsWith("#") ? "" : line.substring(0, space);
+      String name = key.contains("{") ? key.substring(0, key.indexOf('{')) : key;
+      if (wanted.test(name)) {
+        series.put(key, Double.parseDouble(line.substring(space + 1)));
+      }
+    }
+    return series;
+  }
+
+  private String page() {
     HttpResponse<String> response = client.send("GET", "/metrics", null, null);
     assertEquals(200, response.statusCode(), response.body());
     assertEquals(MetricsServlet.CONTENT_TYPE,
         response.headers().firstValue("Content-Type").orElse(""));
-    return counters(response.body());
+    return response.body();
+  }
+
+  private Map<String, Double> scrape() {
+    return counters(page());
+  }
+
+  /** The value of the one series {@code name} (no labels) on a fresh scrape. */
+  private double scrape(String name) {
+    Double value = series(page(), name::equals).get(name);
+    assertTrue(value != null, name + " is not on the page");
+    return value;
   }
 
   private JsonNode login(String username, String password) {
@@ -121,18 +139,20 @@ class DemoMetricsTest {
         moved.put(series, value - before.get(series));
       }
     });
-    assertEquals(new TreeMap<>(Map.of(
-        "tokenkeeper_issues_total{kind=\"pair\"}", 3.0,
+    assertEquals(new TreeMap<>(Map.ofEntries(
+        Map.entry("tokenkeeper_issues_total{kind=\"pair\"}", 3.0),
         // the first request, then the logout's own request
-        "tokenkeeper_authentications_total{result=\"authenticated\"}", 2.0,
-        "tokenkeeper_authentications_total{result=\"malformed\"}", 1.0,
-        "tokenkeeper_authentications_total{result=\"unknown\"}", 1.0,
-        "tokenkeeper_authentications_total{result=\"revoked\"}", 1.0,
-        "tokenkeeper_revocations_total{cause=\"user\",scope=\"session\"}", 1.0,
-        "tokenkeeper_refreshes_total{result=\"refreshed\"}", 1.0,
-        "tokenkeeper_refreshes_total{result=\"reused\"}", 1.0,
-        "tokenkeeper_reuses_total", 1.0,
-        "tokenkeeper_revocations_total{cause=\"reuse\",scope=\"session\"}", 1.0)), moved);
+        Map.entry("tokenkeeper_authentications_total{result=\"authenticated\"}", 2.0),
+        Map.entry("tokenkeeper_authentications_total{result=\"malformed\"}", 1.0),
+        Map.entry("tokenkeeper_authentications_total{result=\"unknown\"}", 1.0),
+        Map.entry("tokenkeeper_authentications_total{result=\"revoked\"}", 1.0),
+        Map.entry("tokenkeeper_revocations_total{cause=\"user\",scope=\"session\"}", 1.0),
+        Map.entry("tokenkeeper_refreshes_total{result=\"refreshed\"}", 1.0),
+        Map.entry("tokenkeeper_refreshes_total{result=\"reused\"}", 1.0),
+        Map.entry("tokenkeeper_reuses_total", 1.0),
+        Map.entry("tokenkeeper_revocations_total{cause=\"reuse\",scope=\"session\"}", 1.0),
+        // the file store's log: three logins, the logout, the rotation and the reuse's revoke
+        Map.entry("tokenkeeper_store_file_records_synced_total", 6.0))), moved);
   }
 
   @Test
@@ -148,6 +168,53 @@ class DemoMetricsTest {
     assertTrue(page.contains("tokenkeeper_audit_dropped_total 0.0"), page);
     assertFalse(page.contains(alice.get("access_token").asText()));
     assertFalse(page.contains("alice"), "no subject is a label");
+  }
+
+  @Test
+  void liveGauge_countedAtMostEvery30Seconds_thenRightAfterLoginsAndLogouts() throws Exception {
+    start();
+    assertEquals(0, scrape("tokenkeeper_sessions_live"));
+    JsonNode alice = login("alice@example.com", "wonderland");
+    JsonNode laptop = login("alice@example.com", "wonderland");
+    login("bob@example.com", "builder");
+    assertEquals(0, scrape("tokenkeeper_sessions_live"), "a scrape does not count again");
+    clock.advance(Duration.ofSeconds(30));
+    assertEquals(3, scrape("tokenkeeper_sessions_live"));
+
+    String loggedOut = laptop.get("access_token").asText();
+    assertEquals(204, client.send("POST", "/auth/logout", loggedOut, null).statusCode());
+    clock.advance(Duration.ofSeconds(30));
+    assertEquals(2, scrape("tokenkeeper_sessions_live"));
+    String everywhere = alice.get("access_token").asText();
+    assertEquals(204, client.send("POST", "/auth/logout-all", everywhere, null).statusCode());
+    clock.advance(Duration.ofSeconds(30));
+    assertEquals(1, scrape("tokenkeeper_sessions_live"));
+  }
+
+  @Test
+  void fileStoreMeters_syncMode_oneFsyncAndOneRecordPerLogin_andTheLogGrows() throws Exception {
+    start();
+    Map<String, Double> before =
+        series(page(), name -> name.startsWith("tokenkeeper_store_file_"));
+    assertEquals(Set.of("tokenkeeper_store_file_fsyncs_seconds_count",
+        "tokenkeeper_store_file_fsyncs_seconds_sum",
+        "tokenkeeper_store_file_records_synced_total",
+        "tokenkeeper_store_file_touch_backlog",
+        "tokenkeeper_store_file_compactions_seconds_count",
+        "tokenkeeper_store_file_compactions_seconds_sum",
+        "tokenkeeper_store_file_log_size_bytes"), before.keySet());
+
+    login("alice@example.com", "wonderland");
+    login("bob@example.com", "builder");
+    Map<String, Double> after =
+        series(page(), name -> name.startsWith("tokenkeeper_store_file_"));
+    assertEquals(before.get("tokenkeeper_store_file_fsyncs_seconds_count") + 2,
+        after.get("tokenkeeper_store_file_fsyncs_seconds_count"));
+    assertEquals(before.get("tokenkeeper_store_file_records_synced_total") + 2,
+        after.get("tokenkeeper_store_file_records_synced_total"));
+    assertTrue(after.get("tokenkeeper_store_file_log_size_bytes")
+        > before.get("tokenkeeper_store_file_log_size_bytes"), after::toString);
+    assertEquals(0, after.get("tokenkeeper_store_file_compactions_seconds_count"));
   }
 
   @Test

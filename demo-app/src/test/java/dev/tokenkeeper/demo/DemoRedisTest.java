@@ -54,8 +54,13 @@ class DemoRedisTest {
     String token = a.token("alice@example.com", "wonderland");
     assertEquals(200, a.send("GET", "/api/proposals", token, null).statusCode());
     String page = a.send("GET", "/metrics", null, null).body();
-    // Jedis's pool (Apache Commons Pool), as the client publishes it.
-    assertTrue(page.contains("commons_pool2_num_active_objects{"), page);
+    // This instance's own pool (the other instance in this JVM has its own).
+    assertEquals(Map.of("tokenkeeper_store_redis_pool_active", 0.0,
+            "tokenkeeper_store_redis_pool_waiters", 0.0,
+            "tokenkeeper_store_redis_pool_max", 16.0),
+        DemoMetricsTest.series(page, name -> name.startsWith("tokenkeeper_store_redis_pool_")
+            && !name.endsWith("_idle")));
+    assertTrue(page.contains("\ntokenkeeper_store_redis_pool_idle "), page);
     // A store across the network: its lookups are timed too.
     assertTrue(page.contains("tokenkeeper_store_operations_seconds_count"
         + "{operation=\"find\",outcome=\"success\"} 1"), page);

@@ -9,6 +9,7 @@ import dev.tokenkeeper.core.TokenStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.LongSupplier;
@@ -19,7 +20,7 @@ import java.util.function.LongSupplier;
  *
  * <pre>{@code
  * TokenMetrics metrics = TokenMetrics.builder(registry)
- *     .liveSessions(fileStore::liveCount)     // optional gauge
+ *     .liveSessions(fileStore::liveCount)     // optional gauge, counted at most every 30 s
  *     .build();
  * TokenService tokens = TokenService.builder()
  *     .store(metrics.timedWrites(fileStore))    // timers of its writes; timed(redisStore) for all
@@ -55,7 +56,8 @@ import java.util.function.LongSupplier;
  *       {@code error}</td><td>store calls through {@link #timed} (or writes through
  *       {@link #timedWrites}), and how long they took</td></tr>
  *   <tr><td>{@code tokenkeeper.sessions.live}</td><td>gauge</td><td></td>
- *       <td>live sessions, read at each scrape, if {@link Builder#liveSessions} was given</td></tr>
+ *       <td>live sessions, if {@link Builder#liveSessions} was given: counted at the first
+ *       scrape, then again at most once per {@link Builder#liveSessionsMaxAge}</td></tr>
  * </table>
  *
  * <p>Every counter is registered, at zero, when this is built, so a query over a rate (an alert on
@@ -122,9 +124,13 @@ public final class TokenMetrics implements SecurityEventListener {
           "service calls the token store could not serve", "operation", tag(operation));
     }
     if (builder.liveSessions != null) {
-      LongSupplier live = builder.liveSessions;
-      Gauge.builder("tokenkeeper.sessions.live", () -> live.getAsLong())
-          .description("sessions neither revoked nor expired")
+      Duration maxAge = builder.liveSessionsMaxAge == null
+          ? Builder.DEFAULT_LIVE_SESSIONS_MAX_AGE : builder.liveSessionsMaxAge;
+      CachedCount live =
+          new CachedCount(builder.liveSessions, registry.config().clock(), maxAge.toNanos());
+      // A supplier, not (object, function): the gauge is all that holds the cache.
+      Gauge.builder("tokenkeeper.sessions.live", live::value)
+          .description("sessions neither revoked nor expired, as last counted")
           .register(registry);
     }
   }
@@ -231,17 +237,23 @@ public final class TokenMetrics implements SecurityEventListener {
    */
   public static final class Builder {
 
+    /** Default of {@link #liveSessionsMaxAge}. */
+    static final Duration DEFAULT_LIVE_SESSIONS_MAX_AGE = Duration.ofSeconds(30);
+
     private final MeterRegistry registry;
     private LongSupplier liveSessions;
+    private Duration liveSessionsMaxAge;
 
     private Builder(MeterRegistry registry) {
       this.registry = registry;
     }
 
     /**
-     * Adds the gauge {@code tokenkeeper.sessions.live}, read from {@code count} at each scrape
-     * (so it should be cheap: a store's own count, such as the file store's). A count that
-     * throws shows as no value ({@code NaN}) for that scrape. Default: no gauge.
+     * Adds the gauge {@code tokenkeeper.sessions.live}, from {@code count}: taken at the first
+     * scrape, then shown until it is {@link #liveSessionsMaxAge} old and taken again at the next
+     * scrape, so a count that walks every session (the file store's {@code liveCount}) runs
+     * at most once per that age however often it is scraped. A count that throws shows as no
+     * value ({@code NaN}) until it is taken again. Default: no gauge.
      *
      * @throws IllegalStateException if set twice
      */
@@ -253,8 +265,38 @@ public final class TokenMetrics implements SecurityEventListener {
       return this;
     }
 
-    /** Registers the meters and returns the listener that feeds them. */
+    /**
+     * How long a live-session count is shown before the next scrape takes it again, by the
+     * registry's clock. {@link Duration#ZERO} counts at every scrape, for a count that is cheap
+     * whatever the number of sessions. Default: 30 seconds, about a scrape interval, so the
+     * gauge is at most that stale and a store of a million sessions is walked at most twice a
+     * minute.
+     *
+     * @throws IllegalArgumentException if {@code maxAge} is negative
+     * @throws IllegalStateException if set twice
+     */
+    public Builder liveSessionsMaxAge(Duration maxAge) {
+      if (liveSessionsMaxAge != null) {
+        throw new IllegalStateException("liveSessionsMaxAge was already set");
+      }
+      Objects.requireNonNull(maxAge, "liveSessionsMaxAge");
+      if (maxAge.isNegative()) {
+        throw new IllegalArgumentException("liveSessionsMaxAge must not be negative: " + maxAge);
+      }
+      this.liveSessionsMaxAge = maxAge;
+      return this;
+    }
+
+    /**
+     * Registers the meters and returns the listener that feeds them.
+     *
+     * @throws IllegalStateException if {@link #liveSessionsMaxAge} was set without
+     *     {@link #liveSessions}
+     */
     public TokenMetrics build() {
+      if (liveSessionsMaxAge != null && liveSessions == null) {
+        throw new IllegalStateException("liveSessionsMaxAge needs liveSessions");
+      }
       return new TokenMetrics(this);
     }
   }

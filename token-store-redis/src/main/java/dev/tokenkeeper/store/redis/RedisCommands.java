@@ -3,11 +3,13 @@ package dev.tokenkeeper.store.redis;
 import dev.tokenkeeper.core.StoreUnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
+import org.apache.commons.pool2.impl.GenericObjectPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Connection;
@@ -64,6 +66,29 @@ final class RedisCommands implements AutoCloseable {
   /** The server as {@code host:port} (a cluster: the nodes given, comma-separated). */
   String server() {
     return server;
+  }
+
+  /**
+   * The pool's figures; over a cluster, the sum over every node's pool. Read from the pools'
+   * own counters without borrowing anything, so cheap enough for every scrape.
+   */
+  RedisPoolStats poolStats() {
+    Collection<? extends GenericObjectPool<Connection>> pools =
+        redis instanceof RedisClient standalone
+            ? List.of(standalone.getPool())
+            : ((RedisClusterClient) redis).getClusterNodes().values();
+    int active = 0;
+    int idle = 0;
+    int waiters = 0;
+    int max = 0;
+    for (GenericObjectPool<Connection> pool : pools) {
+      // Each read apart: a connection lent between two reads may count as both, or neither.
+      active += Math.max(0, pool.getNumActive());
+      idle += pool.getNumIdle();
+      waiters += pool.getNumWaiters();
+      max += Math.max(0, pool.getMaxTotal());
+    }
+    return new RedisPoolStats(active, idle, waiters, max);
   }
 
   /** Whether this runs over a Redis Cluster. */

@@ -569,6 +569,17 @@ public final class RedisTokenStore implements TokenStore {
     return "RedisTokenStore[" + redis.server() + ", prefix=" + layout.root() + "]";
   }
 
+  /**
+   * How the connection pool is used right now: connections lent and idle, callers waiting for
+   * one, and the most it may open (over a Redis Cluster, summed over the nodes' pools). Each
+   * figure is read from the pool's own counters, without borrowing a connection or calling
+   * Redis, so figures taken together may be a moment apart. Works after {@link #close()} too.
+   * Thread-safe.
+   */
+  public RedisPoolStats poolStats() {
+    return redis.poolStats();
+  }
+
   /** Owed touch writes dropped because the touch map overflowed while Redis was down. */
   long droppedTouches() {
     return touches.dropped();

@@ -64,6 +64,18 @@ class RedisClusterContractTest implements RedisContracts {
   }
 
   @Test
+  void poolStats_sumsThePoolsOfEveryNode() {
+    try (RedisTokenStore store = builder(clock()).poolSize(4).build()) {
+      TokenStoreContract.createPair(store, "alice");
+      RedisPoolStats stats = store.poolStats();
+      assertEquals(4 * cluster.nodes().size(), stats.max(), stats.toString());
+      assertEquals(0, stats.active(), stats.toString());
+      assertEquals(0, stats.waiters(), stats.toString());
+      assertTrue(stats.idle() >= 1, stats.toString());
+    }
+  }
+
+  @Test
   void create_everyKeyOfASubject_sharesOneSlot_andSubjectsSpreadOverEveryMaster() {
     try (RedisTokenStore store = builder(clock()).build()) {
       for (int i = 0; i < 30; i++) {
