@@ -29,8 +29,10 @@ import java.util.Map;
  *   <li>{@code t:<scheme>:<hex digest>}: a hash per token: its session id, its own expiry
  *       ({@code e}, absent if it lives as long as its session) and, once rotated out, {@code ro}.
  *   <li>{@code n:<scheme>:<hex digest>}: the sealed successor of a rotated token, as
- *       {@code <until>:<base64>}, with a TTL ending at {@code until}, so Redis drops it after the
- *       grace window.
+ *       {@code <until>:<base64>}, living as long as its tombstone; the session's next rotation
+ *       at or after {@code until} drops it (the session's field {@code sp} names the tombstones
+ *       holding one). Not a TTL of the grace window alone: the window is the application's
+ *       clock's, and Redis's may run past it while that clock says it is still open.
  *   <li>{@code k:<session id>}: the set of a session's token ids, so its tokens expire with it.
  *   <li>{@code i:<subject>}: the subject's session ids, a sorted set scored by when (Redis's
  *       clock) Redis drops each session's keys; members past their score are trimmed whenever a

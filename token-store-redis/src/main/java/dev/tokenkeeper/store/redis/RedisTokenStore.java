@@ -64,8 +64,8 @@ import redis.clients.jedis.util.JedisURIHelper;
  *
  * Version 2, every key under {@code <prefix>v2:} (see {@code KeyLayout}): a hash per session
  * (its fields, the current refresh token's hash, {@code r} once revoked), a hash per token (its
- * session id, own expiry, when rotated), a sealed successor beside a rotated token for the grace
- * window only, a set of each session's tokens, an index of each subject's sessions that holds only
+ * session id, own expiry, when rotated), a sealed successor beside a rotated token until the
+ * session's next rotation past its grace window, a set of each session's tokens, an index of each subject's sessions that holds only
  * sessions still in Redis, and a marker per subject for logout everywhere. No secret is
  * ever sent to Redis, only digests, and a sealed successor opens only with the rotated token's
  * plaintext. A session and all its keys share one TTL, ending at the session's expiry (computed
@@ -379,7 +379,8 @@ public final class RedisTokenStore implements TokenStore {
         rotation.successor() == null ? "1" : Long.toString(ttlMillis(rotation.successor().until())),
         KeyLayout.id(refresh.hash()), KeyLayout.expiry(refresh),
         KeyLayout.id(access.hash()), KeyLayout.expiry(access),
-        at.tokenPrefix(), at.indexPrefix(), at.markerPrefix(), at.sessionPrefix());
+        at.tokenPrefix(), at.indexPrefix(), at.markerPrefix(), at.sessionPrefix(),
+        at.successorPrefix());
     Object applied;
     try {
       applied = redis.write(ROTATE, keys, args);
@@ -502,8 +503,8 @@ public final class RedisTokenStore implements TokenStore {
    *
    * <p>Redis drops expired sessions by itself when their TTL ends, so this is rarely needed: it
    * walks every session key with {@code SCAN} (in batches, never blocking Redis for long) and
-   * drops those expired at {@code now} by their stored expiry, with all their tokens. Sealed
-   * successors need no purge: Redis drops each at the end of its grace window.
+   * drops those expired at {@code now} by their stored expiry, with all their tokens and sealed
+   * successors. A live session's successors past their window are dropped by its next rotation.
    */
   @Override
   public int purgeExpired(Instant now) {

@@ -21,6 +21,11 @@ abstract class RedisContractTest implements RedisContracts {
   abstract RedisTokenStore.Builder configure(RedisTokenStore.Builder builder);
 
   @Override
+  public long redisMillis() {
+    return redis.millis();
+  }
+
+  @Override
   public RedisTokenStore.Builder builder(Clock clock) {
     return configure(RedisTokenStore.builder().uri(redis.uri()).keyPrefix(prefix).clock(clock));
   }

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import redis.clients.jedis.Jedis;
 
 /**
  * A real {@code redis-server} from {@code PATH}, on a free loopback port, with its data in a
@@ -72,6 +73,14 @@ public final class RedisServer implements AutoCloseable {
 
   public String uri() {
     return "redis://127.0.0.1:" + port;
+  }
+
+  /** Milliseconds since the epoch by the server's own clock ({@code TIME}). */
+  public long millis() {
+    try (Jedis jedis = new Jedis("127.0.0.1", port)) {
+      List<String> time = jedis.time();
+      return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+    }
   }
 
   /** Stops the server gracefully (it writes its append-only file) and starts it again. */

@@ -74,6 +74,11 @@ final class SharedRedis implements BeforeAllCallback, AfterAllCallback {
     return raw;
   }
 
+  /** Milliseconds since the epoch by the server's clock ({@code TIME}). */
+  long millis() {
+    return server.millis();
+  }
+
   /**
    * The keys that live exactly as long as session {@code id} stored under {@code prefix} on a
    * standalone Redis: its hash, its token set and each of its tokens.
