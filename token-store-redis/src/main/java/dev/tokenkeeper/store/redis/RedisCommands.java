@@ -7,18 +7,24 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import org.apache.commons.pool2.impl.GenericObjectPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.ScanIteration;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.args.ExpiryOption;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.ScanParams;
@@ -44,6 +50,40 @@ import redis.clients.jedis.resps.Tuple;
 final class RedisCommands implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisCommands.class);
+
+  /**
+   * Runs a cluster pipeline's per-node work on the calling thread, one node after another: Jedis
+   * would otherwise start a pool of threads for every pipeline that spans nodes.
+   */
+  private static final ExecutorService CALLER_RUNS = new AbstractExecutorService() {
+    @Override
+    public void execute(Runnable task) {
+      task.run();
+    }
+
+    @Override
+    public void shutdown() {}
+
+    @Override
+    public List<Runnable> shutdownNow() {
+      return List.of();
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return false;
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return false;
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) {
+      return false;
+    }
+  };
 
   private final UnifiedJedis redis;
   private final CheckedConnections connections;
@@ -224,6 +264,25 @@ final class RedisCommands implements AutoCloseable {
       cursor = page.getCursor();
     } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
     return sum;
+  }
+
+  /**
+   * Gives every one of {@code keys} a TTL of at least {@code ttl} ms ({@code PEXPIRE GT}, never
+   * shortening one), in one pipeline: on a cluster one round trip per node, not one per key, so
+   * the cost of stretching a session's pointers does not grow with its count of tokens in round
+   * trips. Jedis's exceptions pass through untranslated (call it inside {@link #write}).
+   */
+  static void keepAtLeast(UnifiedJedis redis, Collection<String> keys, long ttl) {
+    List<Response<Long>> replies = new ArrayList<>(keys.size());
+    try (AbstractPipeline pipeline = redis instanceof RedisClusterClient cluster
+        ? cluster.pipelined(CALLER_RUNS)
+        : redis.pipelined()) {
+      for (String key : keys) {
+        replies.add(pipeline.pexpire(key, ttl, ExpiryOption.GT));
+      }
+      pipeline.sync();
+    }
+    replies.forEach(Response::get); // throws the error a node answered, if any
   }
 
   @Override

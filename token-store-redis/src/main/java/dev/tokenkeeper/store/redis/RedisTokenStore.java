@@ -42,7 +42,6 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
-import redis.clients.jedis.args.ExpiryOption;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.providers.PooledConnectionProvider;
@@ -692,10 +691,11 @@ public final class RedisTokenStore implements TokenStore {
     redis.write("touch", r -> {
       long ttl = r.pttl(at.sessionKey(id));
       if (ttl > 0) {
-        r.pexpire(layout.sessionPointer(id), ttl, ExpiryOption.GT);
+        List<String> pointers = new ArrayList<>(List.of(layout.sessionPointer(id)));
         for (String token : r.smembers(at.tokensOfKey(id))) {
-          r.pexpire(layout.tokenPointer(token), ttl, ExpiryOption.GT);
+          pointers.add(layout.tokenPointer(token));
         }
+        RedisCommands.keepAtLeast(r, pointers, ttl);
       }
       return null;
     });
