@@ -64,15 +64,24 @@ import redis.clients.jedis.util.JedisURIHelper;
  * Version 2, every key under {@code <prefix>v2:} (see {@code KeyLayout}): a hash per session
  * (its fields, the current refresh token's hash, {@code r} once revoked), a hash per token (its
  * session id, own expiry, when rotated), a sealed successor beside a rotated token until the
- * session's next rotation past its grace window, a set of each session's tokens, an index of each subject's sessions that holds only
- * sessions still in Redis, and a marker per subject for logout everywhere. No secret is
- * ever sent to Redis, only digests, and a sealed successor opens only with the rotated token's
- * plaintext. A session and all its keys share one TTL, ending at the session's expiry (computed
- * against the configured {@link Clock}, so the application's clock decides, not Redis's) and
- * stretched when a use or a refresh extends the session; so Redis drops expired sessions by
- * itself. A revoked session keeps its TTL: its tombstone, and its tokens', last as long as the
- * session would have. A Redis written by the previous release (layout 1) is upgraded in place when
- * the store first reaches it ({@code LayoutUpgrade}).
+ * session's next rotation past its grace window, a set of each session's tokens, an index of
+ * each subject's sessions that holds only sessions still in Redis, and a marker per subject for
+ * logout everywhere. No secret is ever sent to Redis, only digests, and a sealed successor opens
+ * only with the rotated token's plaintext. A session and all its keys share one TTL, ending at
+ * the session's expiry (computed against the store's {@link #clock()}, so the application's
+ * clock decides, not Redis's) and stretched when a use or a refresh extends the session; so
+ * Redis drops expired sessions by itself. A revoked session keeps its TTL: its tombstone, and
+ * its tokens', last as long as the session would have. A Redis written by the previous release
+ * (layout 1) is upgraded in place when the store first reaches it ({@code LayoutUpgrade}).
+ *
+ * <h2>Clocks</h2>
+ *
+ * Several instances on one Redis: build each with {@link Builder#redisClock()} and give its
+ * {@code TokenService} the store's {@link #clock()}. Every instance then reads Redis's clock,
+ * so last use and expiry are recorded, and expiry decided, on one clock, whatever each host's
+ * own says. Without it each instance records the instants of its own clock (keep them on NTP);
+ * keys still outlive what every instance asked, and the subject index is trimmed by Redis's
+ * clock alone.
  *
  * <h2>Atomicity</h2>
  *
@@ -156,7 +165,9 @@ public final class RedisTokenStore implements TokenStore {
         ? KeyLayout.cluster(builder.keyPrefix)
         : new KeyLayout(builder.keyPrefix);
     this.upgrade = new LayoutUpgrade(redis, layout, builder.keyPrefix);
-    this.clock = builder.clock;
+    this.clock = builder.redisClock
+        ? new RedisClock(redis, builder.clock, layout.root() + "clock", builder.ticker)
+        : builder.clock;
     this.touches = new TouchCoalescer(builder.touchPersistInterval, builder.touchMapMaxEntries,
         builder.ticker);
     this.nearCache = builder.nearCacheTtl.isZero()
@@ -169,11 +180,25 @@ public final class RedisTokenStore implements TokenStore {
     });
     long every = builder.touchPersistInterval.toMillis();
     flusher.scheduleWithFixedDelay(this::flushQuietly, every, every, TimeUnit.MILLISECONDS);
+    if (clock instanceof RedisClock redisClock) {
+      long measure = RedisClock.EVERY.toMillis();
+      flusher.scheduleWithFixedDelay(() -> measureQuietly(redisClock), measure, measure,
+          TimeUnit.MILLISECONDS);
+    }
   }
 
   /** A builder with the defaults stated on each setter. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The clock this store reads: Redis's, as seen from this instance, if built with
+   * {@link Builder#redisClock()}, else the one given to {@link Builder#clock} (by default the
+   * system's). Give it to the {@code TokenService} on this store, so that both read one clock.
+   */
+  public Clock clock() {
+    return clock;
   }
 
   /**
@@ -599,6 +624,15 @@ public final class RedisTokenStore implements TokenStore {
     }
   }
 
+  private static void measureQuietly(RedisClock clock) {
+    try {
+      clock.measure();
+    } catch (RuntimeException e) {
+      // The last offset still holds; the local clock drifts from it far slower than this repeats.
+      LOG.warn("Redis's clock not read, the last offset from it is kept: {}", e.getMessage());
+    }
+  }
+
   private void flushQuietly() {
     try {
       flushTouches();
@@ -764,6 +798,9 @@ public final class RedisTokenStore implements TokenStore {
       if (!layout.isCluster()) {
         upgrade.ensureDone(); // layouts 1 and 2 never ran on a cluster
       }
+      if (clock instanceof RedisClock redisClock) {
+        redisClock.measure();
+      }
       ready = true;
     }
   }
@@ -802,6 +839,7 @@ public final class RedisTokenStore implements TokenStore {
     private Duration touchPersistInterval;
     private Duration nearCacheTtl;
     private Clock clock;
+    private boolean redisClock;
     private LongSupplier ticker;
     private int touchMapMaxEntries = 100_000;
     private Duration idleWindow = Duration.ofMillis(500);
@@ -955,12 +993,32 @@ public final class RedisTokenStore implements TokenStore {
     }
 
     /**
-     * The clock that turns a session's expiry into its record's Redis TTL: give the one the
-     * {@code TokenService} uses. Default: {@link Clock#systemUTC()}.
+     * This instance's clock, which turns a session's expiry into its record's Redis TTL: give
+     * the one the {@code TokenService} uses, or use {@link #redisClock()} and give the service
+     * {@link RedisTokenStore#clock()}. Default: {@link Clock#systemUTC()}.
      */
     public Builder clock(Clock clock) {
       requireUnset(this.clock, "clock");
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Makes {@link RedisTokenStore#clock()} Redis's clock ({@code TIME}) as seen from this
+     * instance: its own clock ({@link #clock}) corrected by its offset from Redis's, measured
+     * when the store first reaches Redis and every 10 seconds after (each time within half a
+     * round trip). Give it to the {@code TokenService} on every instance: they then record last
+     * use and expiry on one clock, decide expiry alike, and a use through an instance whose own
+     * clock runs fast is never in the others' future. Until Redis first answers, reading it
+     * throws {@link StoreUnavailableException}. Default: off (the store reads {@link #clock}).
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder redisClock() {
+      if (redisClock) {
+        throw new IllegalStateException("redisClock was already set");
+      }
+      redisClock = true;
       return this;
     }
 
