@@ -44,6 +44,7 @@ import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 import redis.clients.jedis.util.JedisURIHelper;
 
@@ -1140,10 +1141,11 @@ public final class RedisTokenStore implements TokenStore {
     }
 
     /**
-     * The store over a cluster: Jedis's cluster client, one pool per node. A call is tried once
-     * (a retry could apply a write twice, or wait a second timeout); a slot moved by resharding
-     * fails that call, and Jedis reads the new slot map for the next one. Idle connections are
-     * checked by a background PING every second rather than on borrow.
+     * The store over a cluster: Jedis's cluster client, one pool per node. A call is retried
+     * only where Redis refused it before running it (a slot moved or being moved by resharding:
+     * {@code MOVED}, {@code ASK}, {@code TRYAGAIN}), within the socket timeout for the whole
+     * call, never after a connection failed with the command sent ({@link ClusterRetries}).
+     * Idle connections are checked by a background PING every second rather than on borrow.
      */
     private RedisTokenStore buildCluster() {
       String[] credentials = credentials(uri);
@@ -1155,12 +1157,15 @@ public final class RedisTokenStore implements TokenStore {
           .map(node -> node.getHost() + ":" + node.getPort()).toList());
       RedisClusterClient client;
       try {
+        JedisClientConfig clientConfig = config.build();
+        Set<HostAndPort> nodes = new LinkedHashSet<>(clusterNodes);
+        ClusterConnectionProvider provider =
+            new ClusterConnectionProvider(nodes, clientConfig, pool);
         client = RedisClusterClient.builder()
-            .nodes(new LinkedHashSet<>(clusterNodes))
-            .clientConfig(config.build())
-            .poolConfig(pool)
-            .maxAttempts(1)
-            .maxTotalRetriesDuration(socketTimeout)
+            .nodes(nodes)
+            .clientConfig(clientConfig)
+            .connectionProvider(provider)
+            .commandExecutor(new ClusterRetries(provider, socketTimeout))
             .build();
       } catch (JedisException e) {
         throw new StoreUnavailableException(

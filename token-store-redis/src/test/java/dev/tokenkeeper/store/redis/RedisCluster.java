@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.params.MigrateParams;
 
 /**
  * A real three-master Redis Cluster on loopback: three {@code redis-server --cluster-enabled yes}
@@ -70,6 +71,70 @@ public final class RedisCluster implements AutoCloseable {
   /** The nodes, for looking at keys or stopping one. */
   public List<RedisServer> nodes() {
     return nodes;
+  }
+
+  /** The index in {@link #nodes()} of the master serving hash slot {@code slot}. */
+  public int ownerOf(int slot) {
+    try (Jedis jedis = new Jedis("127.0.0.1", nodes.get(0).port())) {
+      for (String line : jedis.clusterNodes().split("\n")) {
+        String[] fields = line.trim().split(" ");
+        for (int i = 8; i < fields.length; i++) {
+          String[] range = fields[i].split("-");
+          if (range[0].startsWith("[")) {
+            continue; // a slot being moved, listed beside the ranges
+          }
+          int first = Integer.parseInt(range[0]);
+          int last = Integer.parseInt(range[range.length - 1]);
+          if (first <= slot && slot <= last) {
+            int port = Integer.parseInt(fields[1].substring(fields[1].indexOf(':') + 1,
+                fields[1].indexOf('@')));
+            for (int n = 0; n < nodes.size(); n++) {
+              if (nodes.get(n).port() == port) {
+                return n;
+              }
+            }
+          }
+        }
+      }
+    }
+    throw new IllegalStateException("no master serves slot " + slot);
+  }
+
+  /**
+   * Moves hash slot {@code slot} to node {@code to} as {@code redis-cli --cluster reshard} does:
+   * the slot marked importing there and migrating at its owner, its keys moved with
+   * {@code MIGRATE} {@code batch} at a time, {@code between} run before each batch and once all
+   * have moved, then every node told the new owner.
+   */
+  public void moveSlot(int slot, int to, int batch, Runnable between) {
+    int from = ownerOf(slot);
+    RedisServer source = nodes.get(from);
+    RedisServer target = nodes.get(to);
+    try (Jedis src = new Jedis("127.0.0.1", source.port());
+        Jedis dst = new Jedis("127.0.0.1", target.port())) {
+      String sourceId = src.clusterMyId();
+      String targetId = dst.clusterMyId();
+      dst.clusterSetSlotImporting(slot, sourceId);
+      src.clusterSetSlotMigrating(slot, targetId);
+      List<String> keys;
+      do {
+        between.run();
+        keys = src.clusterGetKeysInSlot(slot, batch);
+        if (!keys.isEmpty()) {
+          src.migrate("127.0.0.1", target.port(), 0, 5_000, new MigrateParams(),
+              keys.toArray(new String[0]));
+        }
+      } while (!keys.isEmpty());
+      dst.clusterSetSlotNode(slot, targetId);
+      src.clusterSetSlotNode(slot, targetId);
+      for (RedisServer node : nodes) {
+        if (node != source && node != target) {
+          try (Jedis other = new Jedis("127.0.0.1", node.port())) {
+            other.clusterSetSlotNode(slot, targetId);
+          }
+        }
+      }
+    }
   }
 
   @Override

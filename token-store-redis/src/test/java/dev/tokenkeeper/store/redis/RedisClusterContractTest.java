@@ -1,12 +1,17 @@
 package dev.tokenkeeper.store.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.AcknowledgedStore;
 import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenService;
+import dev.tokenkeeper.core.TokenServiceContract;
 import dev.tokenkeeper.core.TokenStoreContract;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +21,9 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,6 +138,81 @@ class RedisClusterContractTest implements RedisContracts {
       assertEquals(sessions, listed.size());
       assertTrue(listed.stream().allMatch(SessionRecord::isRevoked));
     }
+  }
+
+  /**
+   * A reshard moves the slot of one subject's keys, a few keys at a time, while a writer issues,
+   * refreshes, authenticates and logs out on that subject. Nothing the store acknowledged is lost
+   * (the harness's validation reopens and checks every write), a call the move got in the way of
+   * for longer than the socket timeout fails typed ({@link StoreUnavailableException}) and whole
+   * or not at all, never otherwise, and once the slot has its new owner nothing is refused: an
+   * instance idle throughout, whose slot map is stale, is redirected ({@code MOVED}) and served.
+   */
+  @Test
+  void reshard_ofASubjectsSlot_whileAWriterRuns_losesNoAcknowledgedWrite() throws Exception {
+    AcknowledgedStore store = open();
+    TokenService tokens = TokenService.builder().store(store).clock(clock()).build();
+    int slot = JedisClusterCRC16.getSlot("{" + KeyLayout.tag("mover") + "}");
+    AtomicInteger done = new AtomicInteger();
+    AtomicInteger refused = new AtomicInteger();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicReference<Throwable> unexpected = new AtomicReference<>();
+    Thread writer = new Thread(() -> {
+      while (!stop.get()) {
+        try {
+          IssuedPair pair = tokens.issuePair("mover", null, TokenServiceContract.CLIENT);
+          IssuedPair next = TokenServiceContract.refreshed(
+              tokens.refresh(pair.refreshPlaintext(), TokenServiceContract.CLIENT));
+          assertTrue(tokens.authenticate(next.access().plaintext()).isAuthenticated());
+          if (done.get() % 3 == 0) {
+            assertTrue(tokens.revoke(next.access().plaintext()));
+          }
+          done.incrementAndGet();
+        } catch (StoreUnavailableException e) {
+          refused.incrementAndGet();
+        } catch (Throwable e) {
+          unexpected.set(e);
+          return;
+        }
+      }
+    }, "reshard-writer");
+    // A second instance, idle while the slot moves: its slot map is stale when it next calls.
+    TokenService idle = TokenService.builder().store(open()).clock(clock()).build();
+    IssuedToken before = idle.issue("mover", "idle during the move");
+    writer.start();
+    int refusedOnceMoved;
+    try {
+      assertTrue(awaitMore(done, 5, Duration.ofSeconds(20)), "the writer is stuck");
+      int to = (cluster.ownerOf(slot) + 1) % cluster.nodes().size();
+      cluster.moveSlot(slot, to, 3, () -> awaitMore(done, 1, Duration.ofMillis(300)));
+      assertEquals(to, cluster.ownerOf(slot));
+      // Every round begun after this one is wholly after the move (one writer, in sequence).
+      assertTrue(awaitMore(done, 1, Duration.ofSeconds(20)), "the writer is stuck");
+      refusedOnceMoved = refused.get();
+      assertTrue(awaitMore(done, 5, Duration.ofSeconds(20)), "the writer is stuck");
+    } finally {
+      stop.set(true);
+      writer.join(Duration.ofSeconds(20).toMillis());
+    }
+    assertNull(unexpected.get(), () -> "writer failed: " + unexpected.get());
+    assertEquals(refusedOnceMoved, refused.get(), "refused after the move");
+    assertTrue(idle.authenticate(before.plaintext()).isAuthenticated(), "MOVED not followed");
+    assertTrue(idle.revoke(before.plaintext()));
+    System.out.println("reshard: " + done.get() + " rounds acknowledged, " + refused.get()
+        + " refused while the slot moved (TRYAGAIN past the socket timeout)");
+  }
+
+  /** Waits, at most {@code limit}, until {@code counter} has grown by {@code more}; whether so. */
+  private static boolean awaitMore(AtomicInteger counter, int more, Duration limit) {
+    int target = counter.get() + more;
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (counter.get() < target) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.onSpinWait();
+    }
+    return true;
   }
 
   /**
