@@ -28,7 +28,7 @@ import org.springframework.web.context.request.ServletRequestAttributes;
  * become an {@code OAuth2IntrospectionException}: Spring turns that into an
  * {@code AuthenticationServiceException}, which its failure handler rethrows today but a
  * configured one may answer with 401, logging every user out during an outage. As it is, no
- * Spring Security component handles it; {@link StoreOutageFilter}, outside the security chain,
+ * Spring Security component handles it; {@link RefusalFilter}, outside the security chain,
  * answers 503.
  *
  * <p><b>Client.</b> The address and {@code User-Agent} for client binding come from the current

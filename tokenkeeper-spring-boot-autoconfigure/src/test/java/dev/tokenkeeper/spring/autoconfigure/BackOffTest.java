@@ -192,7 +192,7 @@ class BackOffTest {
     WebApplicationContextRunner web = new WebApplicationContextRunner().withConfiguration(ALL)
         .withPropertyValues("tokenkeeper.store.type=memory");
     web.run(context -> {
-      assertThat(context).hasBean("tokenkeeperStoreOutageFilter");
+      assertThat(context).hasBean("tokenkeeperRefusalFilter");
       assertThat(context).doesNotHaveBean(SessionEndpoints.class);
     });
     web.withPropertyValues("tokenkeeper.web.endpoints.enabled=true")

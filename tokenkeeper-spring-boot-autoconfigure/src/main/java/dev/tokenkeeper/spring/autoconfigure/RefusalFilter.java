@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * cannot be answered any more and is rethrown. One ERROR line every 30 seconds reports an outage
  * (the rest at DEBUG), so a down store does not flood the log. Thread-safe.
  */
-final class StoreOutageFilter implements Filter {
+final class RefusalFilter implements Filter {
 
-  private static final Logger LOG = LoggerFactory.getLogger(StoreOutageFilter.class);
+  private static final Logger LOG = LoggerFactory.getLogger(RefusalFilter.class);
 
   /** What a 503 asks clients to wait: outages are brief or need an operator, not a retry storm. */
   static final int RETRY_AFTER_SECONDS = 5;
