@@ -27,6 +27,10 @@ abstract class StoreChoice extends SpringBootCondition implements ConfigurationC
   static final String REDIS_STORE = "dev.tokenkeeper.store.redis.RedisTokenStore";
   static final String FILE_STORE = "dev.tokenkeeper.store.file.FileTokenStore";
 
+  /** Whether token-store-file is here: code naming its classes runs only then. */
+  static final boolean FILE_STORE_PRESENT =
+      ClassUtils.isPresent(FILE_STORE, StoreChoice.class.getClassLoader());
+
   private final StoreType type;
 
   StoreChoice(StoreType type) {
