@@ -2,15 +2,9 @@ package dev.tokenkeeper.spring.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.servlet.WindowLimiter;
-import java.io.InputStream;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,15 +14,10 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.security.oauth2.server.resource.introspection.OpaqueTokenIntrospector;
 
 /**
- * {@code tokenkeeper.limits.*} reach the auto-configured introspector, are off unless set, stop
- * the startup with a message naming the property when wrong, and are documented in the generated
- * configuration metadata.
+ * {@code tokenkeeper.limits.*} reach the auto-configured introspector, are off unless set, and stop
+ * the startup with a message naming the property when wrong.
  */
 class LimitsSettingsTest {
-
-  private static final List<String> LIMITS = List.of("tokenkeeper.limits.failure-limit",
-      "tokenkeeper.limits.failure-window", "tokenkeeper.limits.session-rate-limit",
-      "tokenkeeper.limits.session-rate-window");
 
   private final ApplicationContextRunner runner = new ApplicationContextRunner()
       .withConfiguration(AutoConfigurations.of(TokenkeeperAutoConfiguration.class,
@@ -124,23 +113,5 @@ class LimitsSettingsTest {
   void noLimitSet_servletFilterModuleMissing_introspectorStill() {
     runner.withClassLoader(new FilteredClassLoader(WindowLimiter.class))
         .run(context -> assertThat(context).hasSingleBean(OpaqueTokenIntrospector.class));
-  }
-
-  @Test
-  void metadata_describesEveryLimit() throws Exception {
-    Map<String, JsonNode> properties = new HashMap<>();
-    try (InputStream json = getClass().getResourceAsStream(
-        "/META-INF/spring-configuration-metadata.json")) {
-      assertThat(json).as("generated configuration metadata").isNotNull();
-      for (JsonNode property : new ObjectMapper().readTree(json).get("properties")) {
-        properties.put(property.get("name").asText(), property);
-      }
-    }
-    for (String name : LIMITS) {
-      assertThat(properties).as(name).containsKey(name);
-      assertThat(properties.get(name).path("description").asText()).as(name).isNotBlank();
-    }
-    assertThat(properties.get("tokenkeeper.limits.failure-window").path("defaultValue").asText())
-        .isEqualTo("1m");
   }
 }
