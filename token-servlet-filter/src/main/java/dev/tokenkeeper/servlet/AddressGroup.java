@@ -7,16 +7,19 @@ import java.net.InetAddress;
 /**
  * The key a client address is limited under: an IPv4 address as it is, an IPv6 address by its
  * /64 network. One IPv6 subscriber usually holds a whole /64, so keying by full address would give
- * it 2^64 fresh buckets.
+ * it 2^64 fresh buckets. Public, with {@link WindowLimiter}, for other HTTP adapters.
  *
  * <p>Stateless; thread-safe.
  */
-final class AddressGroup {
+public final class AddressGroup {
 
   private AddressGroup() {}
 
-  /** {@code address}'s limiter key; text that is no IPv6 literal is its own key. */
-  static String of(String address) {
+  /**
+   * {@code address}'s limiter key: an IPv6 literal (bracketed or not) as its /64 network, any
+   * other text (an IPv4 address) as it is; {@code null} stays {@code null}.
+   */
+  public static String of(String address) {
     if (address == null || address.indexOf(':') < 0) {
       return address; // IPv4, or unknown: no parsing on the common path
     }

@@ -5,10 +5,24 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Counts events per key in fixed windows and refuses a key past its limit: failed bearer attempts
- * per client address, and requests per session for the optional per-token rate limit.
+ * per client address, and requests per session for the optional per-token rate limit. Public so
+ * that other HTTP adapters (the Spring Boot starter's introspector) limit exactly as
+ * {@link BearerTokenFilter} does; key client addresses with {@link AddressGroup#of}.
+ *
+ * <pre>{@code
+ * WindowLimiter failures = new WindowLimiter(20, Duration.ofMinutes(1)); // share one
+ * String key = AddressGroup.of(request.getRemoteAddr());
+ * WindowLimiter.Permit failure = failures.acquire(key, clock.instant());  // before the lookup
+ * if (failure == null) {
+ *   // answer 429, Retry-After: failures.retryAfterSeconds(key, clock.instant())
+ * } else if (tokens.authenticate(token).isAuthenticated()) {
+ *   failures.release(key, failure);    // not a failure after all
+ * }
+ * }</pre>
  *
  * <p><b>Reserve first.</b> {@link #acquire} takes a slot before the work it guards (a store
  * lookup), atomically with the check, so parallel requests cannot all pass a check made before
@@ -28,9 +42,10 @@ import java.util.Map;
  * key is refusing, new keys share the overflow window until entries expire, so a flood is limited
  * as one client rather than let through.
  *
- * <p>Thread-safe: one lock guards both maps and is never held across I/O.
+ * <p>Thread-safe: one lock guards both maps and is never held across I/O. Time is what callers
+ * pass, so a test drives it with its own clock.
  */
-final class WindowLimiter {
+public final class WindowLimiter {
 
   /** Default cap on tracked keys. */
   static final int DEFAULT_MAX_TRACKED = 10_000;
@@ -45,17 +60,37 @@ final class WindowLimiter {
   /** Shared by new keys while the table is full of refusing keys. Guarded by {@code this}. */
   private Window overflow;
 
+  /**
+   * A limiter allowing {@code limit} events per key within {@code window}, tracking at most
+   * 10,000 keys.
+   *
+   * @throws NullPointerException if {@code window} is {@code null}
+   * @throws IllegalArgumentException if {@code limit} is below 1 or {@code window} not positive
+   */
+  public WindowLimiter(int limit, Duration window) {
+    this(limit, window, DEFAULT_MAX_TRACKED);
+  }
+
   WindowLimiter(int limit, Duration window, int maxTracked) {
+    Objects.requireNonNull(window, "window");
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1: " + limit);
+    }
+    if (window.isNegative() || window.isZero()) {
+      throw new IllegalArgumentException("window must be positive: " + window);
+    }
     this.limit = limit;
     this.window = window;
     this.maxTracked = maxTracked;
   }
 
-  int limit() {
+  /** The events allowed per key and window. */
+  public int limit() {
     return limit;
   }
 
-  Duration window() {
+  /** How long a key's window lasts from its first event. */
+  public Duration window() {
     return window;
   }
 
@@ -63,7 +98,7 @@ final class WindowLimiter {
    * A slot taken by {@link #acquire}. {@link #last()} says whether it was the key's last one in
    * its window. Immutable.
    */
-  static final class Permit {
+  public static final class Permit {
     private final Window window;
     private final boolean last;
 
@@ -72,17 +107,22 @@ final class WindowLimiter {
       this.last = last;
     }
 
-    boolean last() {
+    /** Whether this was the key's last slot: from now on it is refused until its window ends. */
+    public boolean last() {
       return last;
     }
   }
 
   /**
-   * Takes one of {@code key}'s slots in its current window.
+   * Takes one of {@code key}'s slots in its current window, opening one at {@code now} if it has
+   * none: the check and the count are one step, so parallel callers cannot overshoot the limit.
    *
    * @return the slot, or {@code null} if the key is at its limit (see {@link #retryAfterSeconds})
+   * @throws NullPointerException if {@code key} or {@code now} is {@code null}
    */
-  synchronized Permit acquire(String key, Instant now) {
+  public synchronized Permit acquire(String key, Instant now) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(now, "now");
     dropExpired(now);
     if (live(refusing, key, now) != null) {
       return null;
@@ -103,9 +143,15 @@ final class WindowLimiter {
     return new Permit(current, last);
   }
 
-  /** Gives back a slot whose event did not count; nothing if its window has ended since. */
-  synchronized void release(String key, Permit permit) {
-    Window current = permit.window;
+  /**
+   * Gives back a slot whose event did not count (a valid token); nothing if its window has ended
+   * since.
+   *
+   * @throws NullPointerException if {@code key} or {@code permit} is {@code null}
+   */
+  public synchronized void release(String key, Permit permit) {
+    Objects.requireNonNull(key, "key");
+    Window current = Objects.requireNonNull(permit, "permit").window;
     if (current.events == 0 || (current != overflow && current != refusing.get(key)
         && current != counting.get(key))) {
       return;
@@ -116,8 +162,15 @@ final class WindowLimiter {
     }
   }
 
-  /** How long {@code key} must wait, in whole seconds rounded up, or 0 if it may go on. */
-  synchronized long retryAfterSeconds(String key, Instant now) {
+  /**
+   * How long {@code key} must wait, in whole seconds rounded up (for {@code Retry-After}), or 0 if
+   * it may go on.
+   *
+   * @throws NullPointerException if {@code key} or {@code now} is {@code null}
+   */
+  public synchronized long retryAfterSeconds(String key, Instant now) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(now, "now");
     dropExpired(now);
     Window current = live(refusing, key, now);
     if (current == null && live(counting, key, now) == null && isFull() && overflow != null

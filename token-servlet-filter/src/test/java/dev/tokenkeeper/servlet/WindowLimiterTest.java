@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.Concurrently;
@@ -112,5 +113,24 @@ class WindowLimiterTest {
     limiter.retryAfterSeconds("anyone", T0.plus(MINUTE));
 
     assertEquals(0, limiter.tracked());
+  }
+
+  @Test
+  void constructor_badLimitOrWindow_refusedNamingTheValue() {
+    assertEquals("limit must be at least 1: 0", assertThrows(IllegalArgumentException.class,
+        () -> new WindowLimiter(0, MINUTE)).getMessage());
+    assertEquals("window must be positive: PT0S", assertThrows(IllegalArgumentException.class,
+        () -> new WindowLimiter(1, Duration.ZERO)).getMessage());
+    assertEquals("window must be positive: PT-1S", assertThrows(IllegalArgumentException.class,
+        () -> new WindowLimiter(1, Duration.ofSeconds(-1))).getMessage());
+    assertThrows(NullPointerException.class, () -> new WindowLimiter(1, null));
+  }
+
+  @Test
+  void addressGroup_ipv6ByItsSlash64_ipv4AsItIs() {
+    assertEquals("2001:db8:0:7::/64", AddressGroup.of("2001:db8:0:7:1:2:3:4"));
+    assertEquals("2001:db8:0:7::/64", AddressGroup.of("[2001:db8:0:7::99]"));
+    assertEquals("192.0.2.7", AddressGroup.of("192.0.2.7"));
+    assertNull(AddressGroup.of(null));
   }
 }

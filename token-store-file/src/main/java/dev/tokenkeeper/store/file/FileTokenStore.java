@@ -331,6 +331,21 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
+   * Whether a write or an fsync has failed, so that the store refuses every write with
+   * {@link StoreUnavailableException}, and never forces again, until it is reopened once the disk
+   * is checked. Lookups still answer from memory. Stays so after {@link #close()}. For health
+   * checks: a failed store's lookups succeed, its logins and logouts do not. Thread-safe.
+   */
+  public boolean isFailed() {
+    return failure.isSet();
+  }
+
+  /** Whether {@link #close()} was called: every call but {@link #stats()} then throws. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /**
    * Figures of this store since it was opened: fsyncs of its log and the records they made
    * durable, their time, the uses waiting in memory, compactions and the log's size. Each figure
    * is read once, without stopping writers, so figures taken together may be a moment apart.

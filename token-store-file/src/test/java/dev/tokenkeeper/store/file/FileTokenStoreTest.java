@@ -376,6 +376,32 @@ class FileTokenStoreTest {
   }
 
   @Test
+  void isFailed_afterAFailedFsync_isClosed_afterClose() {
+    FileStoreFaults faults = FileStoreFaults.open(dir());
+    FileTokenStore store = faults.store();
+    Issued.create(store, "alice");
+    assertFalse(store.isFailed());
+    assertFalse(store.isClosed());
+
+    faults.failForces();
+    assertThrows(StoreUnavailableException.class, () -> Issued.create(store, "bob"));
+    assertTrue(store.isFailed());
+    assertFalse(store.isClosed());
+
+    assertThrows(StoreUnavailableException.class, store::close);
+    assertTrue(store.isFailed());
+    assertTrue(store.isClosed());
+  }
+
+  @Test
+  void isClosed_afterACleanClose_notFailed() {
+    FileTokenStore store = open();
+    store.close();
+    assertTrue(store.isClosed());
+    assertFalse(store.isFailed());
+  }
+
+  @Test
   void builder_optionSetTwice_isRefused() {
     FileTokenStore.Builder builder = FileTokenStore.builder().durability(Durability.NONE);
     IllegalStateException e =

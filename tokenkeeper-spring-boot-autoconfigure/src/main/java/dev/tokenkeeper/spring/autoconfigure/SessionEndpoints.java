@@ -53,7 +53,7 @@ import org.springframework.web.bind.annotation.RestController;
  * <p>All but refresh need the caller's bearer token, checked by the application's security chain;
  * refresh must be open to anonymous callers there (it carries its token in the body). Login is
  * the application's: it checks the password and calls {@link TokenService#issuePair}. Errors are
- * {@code {"error","error_description"}}; a store outage is answered by {@link StoreOutageFilter}.
+ * {@code {"error","error_description"}}; a store outage is answered by {@link RefusalFilter}.
  */
 @RestController
 @RequestMapping("${tokenkeeper.web.endpoints.base-path:/auth}")

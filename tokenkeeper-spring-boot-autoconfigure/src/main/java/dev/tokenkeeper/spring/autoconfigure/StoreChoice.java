@@ -27,6 +27,10 @@ abstract class StoreChoice extends SpringBootCondition implements ConfigurationC
   static final String REDIS_STORE = "dev.tokenkeeper.store.redis.RedisTokenStore";
   static final String FILE_STORE = "dev.tokenkeeper.store.file.FileTokenStore";
 
+  /** Whether token-store-file is here: code naming its classes runs only then. */
+  static final boolean FILE_STORE_PRESENT =
+      ClassUtils.isPresent(FILE_STORE, StoreChoice.class.getClassLoader());
+
   private final StoreType type;
 
   StoreChoice(StoreType type) {
@@ -74,20 +78,19 @@ abstract class StoreChoice extends SpringBootCondition implements ConfigurationC
 
   /**
    * Why no store bean exists although the service needs one: the chosen store's module is not on
-   * the class path (an explicit type whose module is missing).
+   * the class path (an explicit type whose module is missing, or the default file store's).
    */
   static String explainMissingStore(Environment environment) {
-    StoreType type = explicitType(environment);
-    if (type == null) {
-      type = StoreType.FILE;
-    }
+    StoreType explicit = explicitType(environment);
+    StoreType type = explicit == null ? StoreType.FILE : explicit;
     String module = switch (type) {
       case JDBC -> "token-store-jdbc";
       case REDIS -> "token-store-redis";
       case FILE -> "token-store-file";
       case MEMORY -> "token-core";
     };
-    return "Tokenkeeper needs a TokenStore: tokenkeeper.store.type is " + type.name().toLowerCase()
+    String choice = explicit == null ? "is unset (so file)" : "is " + type.name().toLowerCase();
+    return "Tokenkeeper needs a TokenStore: tokenkeeper.store.type " + choice
         + " but dev.tokenkeeper:" + module + " is not on the class path; add it, choose"
         + " another tokenkeeper.store.type, or define a TokenStore bean";
   }

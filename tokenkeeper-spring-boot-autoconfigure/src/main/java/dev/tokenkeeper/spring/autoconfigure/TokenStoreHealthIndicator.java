@@ -6,10 +6,10 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 /**
- * The token store's health: UP when it answers a lookup, DOWN when it throws (Redis or the
- * database unreachable, the store closed). The lookup is of a session id no one holds, so it costs
- * one read and changes nothing. For the file store, whose lookups are answered from memory, UP
- * means open; a failing disk shows on writes, as 503s. Details: the store's kind only, never a
+ * The health of a store other than the file store: UP when it answers a lookup, DOWN when it
+ * throws (Redis or the database unreachable, the store closed). The lookup is of a session id no
+ * one holds, so it costs one read and changes nothing. The file store, whose lookups are answered
+ * from memory, has {@link FileStoreHealthIndicator}. Details: the store's kind only, never a
  * location or credential.
  */
 final class TokenStoreHealthIndicator extends AbstractHealthIndicator {

@@ -11,8 +11,10 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Auto-configures the health indicator {@code tokenkeeper} for the {@link TokenStore} bean, when
- * Boot's health support is on the class path ({@code spring-boot-starter-actuator}). Switch it off
- * with {@code management.health.tokenkeeper.enabled=false}.
+ * Boot's health support is on the class path ({@code spring-boot-starter-actuator}): for the file
+ * store its own state ({@link FileStoreHealthIndicator}), for others a lookup
+ * ({@link TokenStoreHealthIndicator}). Switch it off with
+ * {@code management.health.tokenkeeper.enabled=false}.
  */
 @AutoConfiguration(after = TokenkeeperAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
@@ -26,6 +28,8 @@ public class TokenkeeperHealthAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(name = "tokenkeeperHealthIndicator")
   HealthIndicator tokenkeeperHealthIndicator(TokenStore store) {
-    return new TokenStoreHealthIndicator(store);
+    HealthIndicator file =
+        StoreChoice.FILE_STORE_PRESENT ? FileStoreHealthIndicator.of(store) : null;
+    return file != null ? file : new TokenStoreHealthIndicator(store);
   }
 }

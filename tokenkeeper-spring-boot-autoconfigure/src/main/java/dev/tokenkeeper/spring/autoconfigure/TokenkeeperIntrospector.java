@@ -28,11 +28,16 @@ import org.springframework.web.context.request.ServletRequestAttributes;
  * become an {@code OAuth2IntrospectionException}: Spring turns that into an
  * {@code AuthenticationServiceException}, which its failure handler rethrows today but a
  * configured one may answer with 401, logging every user out during an outage. As it is, no
- * Spring Security component handles it; {@link StoreOutageFilter}, outside the security chain,
+ * Spring Security component handles it; {@link RefusalFilter}, outside the security chain,
  * answers 503.
  *
  * <p><b>Client.</b> The address and {@code User-Agent} for client binding come from the current
  * servlet request (the remote address, as Boot's forward-headers strategy resolves it).
+ *
+ * <p><b>Limits</b> ({@code tokenkeeper.limits.*}, off unless set), as BearerTokenFilter applies
+ * them: a failure of the client address is reserved before the lookup and given back unless the
+ * token is refused; an address at its failure limit, or a session past its rate limit, gets a
+ * {@link TooManyRequestsException}, answered 429 by {@link RefusalFilter}.
  *
  * <p>Thread-safe.
  */
@@ -44,18 +49,31 @@ final class TokenkeeperIntrospector implements OpaqueTokenIntrospector {
   static final String INVALID = "the access token is invalid, expired or revoked";
 
   private final TokenService tokens;
+  private final IntrospectionLimits limits;
 
-  TokenkeeperIntrospector(TokenService tokens) {
+  TokenkeeperIntrospector(TokenService tokens, IntrospectionLimits limits) {
     this.tokens = tokens;
+    this.limits = limits;
   }
 
   @Override
   public OAuth2AuthenticatedPrincipal introspect(String token) {
-    Client client = currentClient();
-    AuthResult result = tokens.authenticate(token, client);
+    HttpServletRequest request = currentRequest();
+    Client client = request == null ? Client.UNKNOWN : clientOf(request);
+    IntrospectionLimits.Failure failure = limits.reserveFailure(client.address());
+    AuthResult result;
+    try {
+      result = tokens.authenticate(token, client);
+    } catch (RuntimeException e) {
+      failure.release(); // an outage is not the client's failure
+      throw e;
+    }
     if (result instanceof AuthResult.Authenticated authenticated) {
+      failure.release();
+      limits.countRequest(authenticated.session().id());
       return new TokenkeeperPrincipal(authenticated.session());
     }
+    failure.keep();
     AuthResult.Reason reason = ((AuthResult.Rejected) result).reason();
     if (reason == AuthResult.Reason.CLIENT_MISMATCH) {
       LOG.warn("bearer token {} presented by {} does not match the client it is bound to",
@@ -67,12 +85,10 @@ final class TokenkeeperIntrospector implements OpaqueTokenIntrospector {
     throw new BadOpaqueTokenException(INVALID);
   }
 
-  static Client currentClient() {
+  /** The servlet request being served on this thread, or {@code null} outside one. */
+  static HttpServletRequest currentRequest() {
     RequestAttributes attributes = RequestContextHolder.getRequestAttributes();
-    if (attributes instanceof ServletRequestAttributes servlet) {
-      return clientOf(servlet.getRequest());
-    }
-    return Client.UNKNOWN;
+    return attributes instanceof ServletRequestAttributes servlet ? servlet.getRequest() : null;
   }
 
   static Client clientOf(HttpServletRequest request) {

@@ -10,7 +10,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
-import org.springframework.util.ClassUtils;
 
 /**
  * Binds token-metrics-micrometer when it is on the class path and the application has a
@@ -25,9 +24,6 @@ import org.springframework.util.ClassUtils;
 @ConditionalOnBean(MeterRegistry.class)
 public class TokenkeeperMetricsAutoConfiguration {
 
-  private static final boolean FILE_STORE_PRESENT =
-      ClassUtils.isPresent(StoreChoice.FILE_STORE, TokenkeeperMetricsAutoConfiguration.class.getClassLoader());
-
   /** Not for applications: Spring creates it. */
   public TokenkeeperMetricsAutoConfiguration() {}
 
@@ -36,7 +32,7 @@ public class TokenkeeperMetricsAutoConfiguration {
   TokenMetrics tokenkeeperMetrics(MeterRegistry registry, ObjectProvider<TokenStore> stores) {
     TokenMetrics.Builder builder = TokenMetrics.builder(registry);
     TokenStore store = stores.getIfUnique();
-    if (FILE_STORE_PRESENT) {
+    if (StoreChoice.FILE_STORE_PRESENT) {
       FileStoreGauge.register(builder, store);
     }
     return builder.build();

@@ -6,8 +6,9 @@ import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Settings under {@code tokenkeeper.*}: session lifetimes, client binding, which store keeps the
- * sessions, and the opt-in session endpoints. Every setting has a safe default; an application
+ * Settings under {@code tokenkeeper.*}: session lifetimes, client binding, limits on refused
+ * tokens and on requests per session, which store keeps the sessions, and the opt-in session
+ * endpoints. Every setting has a safe default; an application
  * typically sets only {@code tokenkeeper.store.type} and the store's location.
  *
  * <p>Bound once at startup; the service is built from it then. Values out of range fail the
@@ -40,6 +41,8 @@ public class TokenkeeperProperties {
   private Duration refreshGrace = Duration.ofSeconds(10);
 
   private final Binding binding = new Binding();
+
+  private final Limits limits = new Limits();
 
   private final Store store = new Store();
 
@@ -79,6 +82,10 @@ public class TokenkeeperProperties {
 
   public Binding getBinding() {
     return binding;
+  }
+
+  public Limits getLimits() {
+    return limits;
   }
 
   public Store getStore() {
@@ -131,6 +138,67 @@ public class TokenkeeperProperties {
 
     boolean isOn() {
       return ipv4PrefixBits != 0 || ipv6PrefixBits != 0 || userAgent;
+    }
+  }
+
+  /**
+   * Limits on requests that present a bearer token, as token-servlet-filter's BearerTokenFilter
+   * applies them, checked by the auto-configured introspector before the token is looked up. Off
+   * unless set. Past a limit a request gets 429 with Retry-After, never a 401. The client address
+   * is the request's remote address: behind a reverse proxy set server.forward-headers-strategy,
+   * or every client shares the proxy's limit.
+   */
+  public static class Limits {
+
+    /**
+     * Refused tokens one client address (an IPv6 address by its /64) may present within the
+     * failure window; past it, every request of that address with a token gets 429 until the
+     * window ends. Off when unset.
+     */
+    private Integer failureLimit;
+
+    /** The window of the failure limit, opened by an address's first refused token. */
+    private Duration failureWindow = Duration.ofMinutes(1);
+
+    /**
+     * Requests one session may make within the session rate window; past it, 429 until the window
+     * ends. Off when unset; set session-rate-window with it.
+     */
+    private Integer sessionRateLimit;
+
+    /** The window of the session rate limit, opened by the session's first request in it. */
+    private Duration sessionRateWindow;
+
+    public Integer getFailureLimit() {
+      return failureLimit;
+    }
+
+    public void setFailureLimit(Integer failureLimit) {
+      this.failureLimit = failureLimit;
+    }
+
+    public Duration getFailureWindow() {
+      return failureWindow;
+    }
+
+    public void setFailureWindow(Duration failureWindow) {
+      this.failureWindow = failureWindow;
+    }
+
+    public Integer getSessionRateLimit() {
+      return sessionRateLimit;
+    }
+
+    public void setSessionRateLimit(Integer sessionRateLimit) {
+      this.sessionRateLimit = sessionRateLimit;
+    }
+
+    public Duration getSessionRateWindow() {
+      return sessionRateWindow;
+    }
+
+    public void setSessionRateWindow(Duration sessionRateWindow) {
+      this.sessionRateWindow = sessionRateWindow;
     }
   }
 

@@ -17,7 +17,7 @@ import org.springframework.web.servlet.DispatcherServlet;
 
 /**
  * Auto-configures, in a servlet web application with a {@link TokenService}: the
- * {@link StoreOutageFilter} (always), and the {@link SessionEndpoints} when
+ * {@link RefusalFilter} (always), and the {@link SessionEndpoints} when
  * {@code tokenkeeper.web.endpoints.enabled=true}.
  */
 @AutoConfiguration(after = TokenkeeperAutoConfiguration.class)
@@ -30,17 +30,17 @@ public class TokenkeeperWebAutoConfiguration {
    * at -100 by default), inside only Boot's observation and encoding filters, so the 503 is
    * observed like any answer.
    */
-  static final int OUTAGE_FILTER_ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
+  static final int REFUSAL_FILTER_ORDER = Ordered.HIGHEST_PRECEDENCE + 10;
 
   /** Not for applications: Spring creates it. */
   public TokenkeeperWebAutoConfiguration() {}
 
   @Bean
-  FilterRegistrationBean<StoreOutageFilter> tokenkeeperStoreOutageFilter() {
-    FilterRegistrationBean<StoreOutageFilter> registration =
-        new FilterRegistrationBean<>(new StoreOutageFilter());
-    registration.setName("tokenkeeperStoreOutageFilter");
-    registration.setOrder(OUTAGE_FILTER_ORDER);
+  FilterRegistrationBean<RefusalFilter> tokenkeeperRefusalFilter() {
+    FilterRegistrationBean<RefusalFilter> registration =
+        new FilterRegistrationBean<>(new RefusalFilter());
+    registration.setName("tokenkeeperRefusalFilter");
+    registration.setOrder(REFUSAL_FILTER_ORDER);
     registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC);
     return registration;
   }

@@ -1,8 +1,13 @@
 package dev.tokenkeeper.spring.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
+import dev.tokenkeeper.core.TokenStore;
+import dev.tokenkeeper.store.file.FileStoreFaults;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
@@ -10,13 +15,18 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The store's health indicator and the Micrometer binding, on real stores. */
+/**
+ * The store's health indicator and the Micrometer binding, on real stores: the file store's health
+ * from its own state (a real store whose fsync is made to fail), Redis's from a lookup.
+ */
 class ActuatorTest {
 
   @TempDir
@@ -37,14 +47,81 @@ class ActuatorTest {
     }
   }
 
+  /** The application's own store: a real file store whose fsyncs fail when the test says. */
+  @Configuration(proxyBeanMethods = false)
+  static class FailingFileStore {
+    static FileStoreFaults faults;
+
+    @Bean
+    TokenStore tokenStore() {
+      return faults.store();
+    }
+  }
+
+  private ApplicationContextRunner failingFileStore() {
+    FailingFileStore.faults = FileStoreFaults.open(temp.resolve("failing"));
+    return runner().withUserConfiguration(FailingFileStore.class);
+  }
+
+  private static Health health(AssertableApplicationContext context) {
+    return context.getBean("tokenkeeperHealthIndicator", HealthIndicator.class).health(true);
+  }
+
+  /** Nothing in the details says where the store is or what it holds. */
+  private void assertNoSecretsOrLocation(Health health, String token) {
+    String details = health.getDetails().toString();
+    assertThat(details).doesNotContain(temp.toString()).doesNotContain(token)
+        .doesNotContain(TokenHash.sha256(token).fingerprint());
+  }
+
   @Test
-  void fileStore_healthUp_namingTheStoreOnly() {
+  void fileStore_healthUp_withItsFigures_noLocation() {
     runner().run(context -> {
-      var health = context.getBean("tokenkeeperHealthIndicator", HealthIndicator.class)
-          .health(true);
+      String token = context.getBean(TokenService.class).issue("alice").plaintext();
+      Health health = health(context);
       assertThat(health.getStatus()).isEqualTo(Status.UP);
-      assertThat(health.getDetails()).containsOnlyKeys("store")
+      assertThat(health.getDetails())
+          .containsOnlyKeys("store", "fsyncs", "logBytes", "touchBacklog")
           .containsEntry("store", "FileTokenStore");
+      assertThat((Long) health.getDetails().get("fsyncs")).isPositive();
+      assertThat((Long) health.getDetails().get("logBytes")).isPositive();
+      assertNoSecretsOrLocation(health, token);
+    });
+  }
+
+  @Test
+  void fileStore_fsyncFailed_healthDown_sayingWhy_whileLookupsStillAnswer() {
+    failingFileStore().run(context -> {
+      TokenService tokens = context.getBean(TokenService.class);
+      String token = tokens.issue("alice").plaintext();
+      assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+
+      FailingFileStore.faults.failForces();
+      assertThatThrownBy(() -> tokens.issue("bob"))
+          .isInstanceOf(StoreUnavailableException.class);
+
+      // A lookup alone would call this store healthy: it answers from memory.
+      assertThat(tokens.authenticate(token).isAuthenticated()).isTrue();
+      Health health = health(context);
+      assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+      assertThat(health.getDetails())
+          .containsEntry("reason", FileStoreHealthIndicator.FAILED)
+          .containsEntry("store", "FileTokenStore")
+          .containsKeys("fsyncs", "logBytes", "touchBacklog")
+          .doesNotContainKey("error");
+      assertNoSecretsOrLocation(health, token);
+    });
+  }
+
+  @Test
+  void fileStore_closed_healthDown_sayingSo_noLocation() {
+    failingFileStore().run(context -> {
+      FailingFileStore.faults.store().close();
+      Health health = health(context);
+      assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+      assertThat(health.getDetails()).containsEntry("reason", FileStoreHealthIndicator.CLOSED)
+          .doesNotContainKey("error");
+      assertThat(health.getDetails().toString()).doesNotContain(temp.toString());
     });
   }
 

@@ -84,6 +84,14 @@ class BackOffTest {
   }
 
   @Configuration(proxyBeanMethods = false)
+  static class OwnMetrics {
+    @Bean
+    TokenMetrics ownMetrics(MeterRegistry registry) {
+      return TokenMetrics.builder(registry).build();
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
   static class OwnHealth {
     @Bean
     HealthIndicator tokenkeeperHealthIndicator() {
@@ -113,6 +121,16 @@ class BackOffTest {
       assertThat(context.getBean(TokenStore.class).find(TokenHash.sha256(token))).isPresent();
     });
     assertThat(OwnStore.CLOSED).hasValue(1);
+  }
+
+  @Test
+  void ownStore_withDataSourceAndRedisSettings_noOtherStoreMade() {
+    runner().withUserConfiguration(OwnStore.class, StoreChoiceTest.ApplicationDataSource.class)
+        .withPropertyValues("spring.data.redis.url=redis://127.0.0.1:1")
+        .run(context -> {
+          assertThat(context).hasSingleBean(TokenStore.class);
+          assertThat(context).hasBean("ownStore");
+        });
   }
 
   @Test
@@ -170,6 +188,17 @@ class BackOffTest {
   }
 
   @Test
+  void ownTokenMetrics_isUsed_andHearsTheService() {
+    runner().withUserConfiguration(Registry.class, OwnMetrics.class).run(context -> {
+      assertThat(context).hasSingleBean(TokenMetrics.class);
+      assertThat(context).hasBean("ownMetrics");
+      context.getBean(TokenService.class).issue("alice");
+      assertThat(context.getBean(MeterRegistry.class).get("tokenkeeper.issues")
+          .tag("kind", "token").counter().count()).isEqualTo(1.0);
+    });
+  }
+
+  @Test
   void meterRegistry_metricsModuleMissing_noMetrics_serviceStill() {
     runner().withUserConfiguration(Registry.class)
         .withClassLoader(new FilteredClassLoader(TokenMetrics.class))
@@ -192,7 +221,7 @@ class BackOffTest {
     WebApplicationContextRunner web = new WebApplicationContextRunner().withConfiguration(ALL)
         .withPropertyValues("tokenkeeper.store.type=memory");
     web.run(context -> {
-      assertThat(context).hasBean("tokenkeeperStoreOutageFilter");
+      assertThat(context).hasBean("tokenkeeperRefusalFilter");
       assertThat(context).doesNotHaveBean(SessionEndpoints.class);
     });
     web.withPropertyValues("tokenkeeper.web.endpoints.enabled=true")

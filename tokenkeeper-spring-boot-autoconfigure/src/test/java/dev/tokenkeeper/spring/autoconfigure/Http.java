@@ -24,6 +24,12 @@ final class Http {
     return CLIENT.send(request(path, token).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A GET from {@code client}, as a reverse proxy on loopback would forward it. */
+  HttpResponse<String> getFrom(String client, String path, String token) throws Exception {
+    return CLIENT.send(request(path, token).header("X-Forwarded-For", client).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> post(String path, String token, String json) throws Exception {
     return CLIENT.send(request(path, token)
         .header("Content-Type", "application/json")

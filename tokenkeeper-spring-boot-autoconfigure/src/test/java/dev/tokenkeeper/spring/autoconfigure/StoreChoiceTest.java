@@ -145,6 +145,36 @@ class StoreChoiceTest {
   }
 
   @Test
+  void typeJdbc_withDataSource_jdbcStore() {
+    runner().withUserConfiguration(ApplicationDataSource.class)
+        .withPropertyValues("tokenkeeper.store.type=jdbc",
+            "tokenkeeper.store.jdbc.create-schema=false")
+        .run(context -> assertThat(context).getBean(TokenStore.class)
+            .isInstanceOf(JdbcTokenStore.class));
+  }
+
+  @Test
+  void typeJdbc_moduleMissing_failsNamingTheModule() {
+    runner().withUserConfiguration(ApplicationDataSource.class)
+        .withPropertyValues("tokenkeeper.store.type=jdbc")
+        .withClassLoader(new FilteredClassLoader(JdbcTokenStore.class))
+        .run(context -> assertThat(context).getFailure().rootCause()
+            .hasMessageContaining("tokenkeeper.store.type is jdbc")
+            .hasMessageContaining("dev.tokenkeeper:token-store-jdbc"));
+  }
+
+  @Test
+  void noSettings_fileModuleMissing_failsNamingTheModule_noDirectory() {
+    runner().withClassLoader(new FilteredClassLoader(FileTokenStore.class))
+        .run(context -> {
+          assertThat(context).getFailure().rootCause()
+              .hasMessageContaining("tokenkeeper.store.type is unset (so file)")
+              .hasMessageContaining("dev.tokenkeeper:token-store-file");
+          assertThat(temp.resolve("tokens")).doesNotExist();
+        });
+  }
+
+  @Test
   void typeJdbc_withoutDataSource_failsSayingSo() {
     runner().withPropertyValues("tokenkeeper.store.type=jdbc").run(context ->
         assertThat(context).getFailure().rootCause()

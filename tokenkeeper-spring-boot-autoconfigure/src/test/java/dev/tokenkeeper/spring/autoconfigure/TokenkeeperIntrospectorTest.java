@@ -20,7 +20,8 @@ class TokenkeeperIntrospectorTest {
   private final FaultInjector faults = FaultInjector.scripted();
   private final TokenService tokens =
       TokenService.builder().store(faults.wrap(new InMemoryTokenStore())).build();
-  private final TokenkeeperIntrospector introspector = new TokenkeeperIntrospector(tokens);
+  private final TokenkeeperIntrospector introspector =
+      new TokenkeeperIntrospector(tokens, IntrospectionLimits.NONE);
 
   @Test
   void validToken_principalNamedForSubject_withSessionAttributes() {
