@@ -173,7 +173,10 @@ final class RefreshChain {
       return null;
     }
     events.reuseDetected(now, session, token.hash());
-    events.revoked(now, session.subject(), session.id(), RevocationCause.REUSE);
+    if (session.isLiveAt(now)) {
+      // As revokeSession reports: a session that had already expired ended no live session.
+      events.revoked(now, session.subject(), session.id(), RevocationCause.REUSE);
+    }
     return new RefreshResult.Rejected(AuthResult.Reason.REUSED);
   }
 

@@ -207,6 +207,17 @@ class ReuseCountingTest {
   }
 
   @Test
+  void replay_afterTheSessionExpired_countsTheReuse_butNoRevocation() {
+    String stolen = stolenPair().refreshPlaintext();
+    clock.advance(TokenService.DEFAULT_ABSOLUTE_TTL);
+    Map<String, Double> before = counters();
+    assertEquals(AuthResult.Reason.REUSED, reason(tokens.refresh(stolen, Client.UNKNOWN)));
+    // The session had already ended: revoking it ended no live session.
+    assertEquals(Map.of("tokenkeeper.reuses{}", 1.0,
+        "tokenkeeper.refreshes{result=reused,}", 1.0), moved(before, counters()));
+  }
+
+  @Test
   void refreshRacingRefresh_withinGrace_countsOneRefreshAndOneRetry() throws Exception {
     IssuedPair pair = tokens.issuePair("alice", null, Client.UNKNOWN);
     String current = pair.refreshPlaintext();
