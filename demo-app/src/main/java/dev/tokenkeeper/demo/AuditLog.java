@@ -1,6 +1,10 @@
 package dev.tokenkeeper.demo;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.tokenkeeper.core.SecurityEvent;
 import dev.tokenkeeper.core.SecurityEventListener;
 import java.util.LinkedHashMap;
@@ -30,6 +34,17 @@ final class AuditLog implements SecurityEventListener, AutoCloseable {
 
   static final String LOGGER = "tokenkeeper.audit";
   static final int CAPACITY = 10_000;
+
+  /**
+   * Writes lines of printable ASCII only, every other character as a JSON hexadecimal escape. JSON
+   * alone escapes only the quote, the backslash and the controls below U+0020; but U+0085, U+2028
+   * and U+2029 end a line for Unicode-aware readers, appenders rewrite DEL and the C1 controls, and
+   * a UTF-8 log turns an unpaired surrogate into '?': a subject could split a line or pass for
+   * another.
+   */
+  private static final ObjectWriter LINE = Json.MAPPER.writer()
+      .with(JsonWriteFeature.ESCAPE_NON_ASCII)
+      .with(new AsciiEscapes());
 
   /** Where the lines go; the real one is the {@value #LOGGER} logger. */
   interface Sink {
@@ -168,7 +183,7 @@ final class AuditLog implements SecurityEventListener, AutoCloseable {
       fields.put("operation", tag(e.operation()));
     }
     try {
-      return Json.MAPPER.writeValueAsString(fields);
+      return LINE.writeValueAsString(fields);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a map of strings, numbers and booleans is always JSON", e);
     }
@@ -187,5 +202,25 @@ final class AuditLog implements SecurityEventListener, AutoCloseable {
 
   private static String tag(Enum<?> constant) {
     return constant.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** JSON's standard escapes, and DEL too; {@code ESCAPE_NON_ASCII} escapes the rest. */
+  private static final class AsciiEscapes extends CharacterEscapes {
+    private static final long serialVersionUID = 1L;
+    private final int[] codes = standardAsciiEscapesForJSON();
+
+    AsciiEscapes() {
+      codes[0x7f] = ESCAPE_STANDARD;
+    }
+
+    @Override
+    public int[] getEscapeCodesForAscii() {
+      return codes;
+    }
+
+    @Override
+    public SerializableString getEscapeSequence(int ch) {
+      return null; // no custom escape: every code above is a standard one
+    }
   }
 }

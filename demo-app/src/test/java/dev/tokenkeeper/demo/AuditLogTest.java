@@ -9,6 +9,7 @@ import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.RevocationCause;
 import dev.tokenkeeper.core.SecurityEvent;
 import dev.tokenkeeper.core.SessionId;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,6 +111,36 @@ class AuditLogTest {
     assertEquals(500, lines.size());
     audit.onEvent(revoked(501));
     assertEquals(1, audit.dropped(), "an event after close is dropped, not queued forever");
+  }
+
+  /**
+   * JSON escapes only the controls below U+0020 and the quote; a line must also survive what reads
+   * it. U+0085, U+2028 and U+2029 end a line for Unicode-aware readers, log appenders rewrite DEL
+   * and C1 controls, and an unpaired surrogate is written to a UTF-8 log as '?': another subject.
+   */
+  @Test
+  void line_ofAHostileSubject_isOnePrintableAsciiLine_thatReadsBackAsThatSubject()
+      throws Exception {
+    List<String> subjects = List.of("a\"b\\c\",\"event\":\"forged", "x\ny\rz", "tab\tesc\u001b",
+        "del\u007f", "nel\u0085", "ls\u2028ps\u2029", "lone\ud800", "\udc00low first",
+        "caf\u00e9 \ud83d\ude00");
+    for (String subject : subjects) {
+      for (SecurityEvent event : List.of(
+          new SecurityEvent.RevokedAll(AT, subject, 1, RevocationCause.ADMIN),
+          new SecurityEvent.ReuseDetected(AT, subject, SESSION, "89abcdef"))) {
+        String line = AuditLog.line(event);
+        for (int i = 0; i < line.length(); i++) {
+          char c = line.charAt(i);
+          assertTrue(c >= 0x20 && c < 0x7f,
+              "character " + (int) c + " at " + i + " of the line for " + subject.codePoints()
+                  .mapToObj(Integer::toHexString).toList());
+        }
+        JsonNode json = Json.MAPPER.readTree(line.getBytes(StandardCharsets.UTF_8));
+        assertEquals(subject, json.get("subject").asText(), "as written to a UTF-8 log");
+        assertEquals(event instanceof SecurityEvent.ReuseDetected ? "reuse_detected"
+            : "revoked_all", json.get("event").asText());
+      }
+    }
   }
 
   @Test

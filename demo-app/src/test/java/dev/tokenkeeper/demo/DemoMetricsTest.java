@@ -231,6 +231,28 @@ class DemoMetricsTest {
     assertEquals(404, client.send("GET", "/metrics/x", null, null).statusCode());
   }
 
+  /**
+   * A reverse proxy on this host connects from loopback; many add only some forwarding headers
+   * (nginx configured with just {@code X-Forwarded-Proto}, {@code Via} from Apache or Squid, a
+   * CDN's client-address header passed through). Any of them marks the request as relayed.
+   */
+  @Test
+  void metrics_relayedWithAnyForwardingHeader_isA404_evenFromLoopback() throws Exception {
+    start(new DemoOptions(0, "127.0.0.1", dataDir, null, false, List.of("127.0.0.1"), null,
+        false, SessionCap.DEFAULT_MAX));
+    for (String header : List.of("X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port",
+        "X-Forwarded-Server", "Via", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP")) {
+      String value = header.equals("Via") ? "1.1 proxy" : header.endsWith("IP") ? "203.0.113.9"
+          : "https";
+      HttpResponse<String> relayed = client.send("GET", "/metrics", null, null, "test-client",
+          header, value);
+      assertEquals(404, relayed.statusCode(), header);
+      assertFalse(relayed.body().contains("tokenkeeper"), header);
+    }
+    assertEquals(200, client.send("GET", "/metrics", null, null).statusCode(),
+        "a scraper on this host, with no such header, still reads it");
+  }
+
   @Test
   void metrics_fromAnotherAddress_isA404_unlessMetricsPublic() throws Exception {
     InetAddress outside = nonLoopbackAddress();

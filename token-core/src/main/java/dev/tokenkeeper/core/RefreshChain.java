@@ -23,7 +23,8 @@ import java.util.Optional;
  *       logout either lands before it (and its pair dies with the session) or fails.
  *   <li>A rotated token presented after the grace window, or by a client its binding refuses, is
  *       reuse: its session, only that one, is revoked. Revocation and rotation are checked before
- *       binding, so a replay from elsewhere still counts as reuse.
+ *       binding, so a replay from elsewhere still counts as reuse. Only the call whose revoke ends
+ *       the session reports it; one racing it finds the session revoked.
  * </ol>
  *
  * <p><b>What it needs from a store:</b> {@link TokenStore#find} returning a token with its session,
@@ -66,7 +67,22 @@ final class RefreshChain {
     return minted.pair;
   }
 
+  /**
+   * Renews a pair, reporting a store outage as {@link SecurityEvent.StoreUnavailable} unless the
+   * call has already had its one event.
+   */
   RefreshResult refresh(String presented, Client client) {
+    try {
+      return renew(presented, client);
+    } catch (ReportedOutage e) {
+      throw e.outage;
+    } catch (StoreUnavailableException e) {
+      events.storeUnavailable(SecurityEvent.Operation.REFRESH);
+      throw e;
+    }
+  }
+
+  private RefreshResult renew(String presented, Client client) {
     if (!TokenFormat.isWellFormed(presented, TokenFormat.Kind.REFRESH)) {
       return rejected(AuthResult.Reason.MALFORMED, null, null);
     }
@@ -85,7 +101,12 @@ final class RefreshChain {
         return rejected(AuthResult.Reason.REVOKED, hash, session);
       }
       if (token.isRotated()) {
-        return retryOrReuse(presented, token, session, client, now);
+        RefreshResult result = retryOrReuse(presented, token, session, client, now);
+        if (result != null) {
+          return result;
+        }
+        // A racing call revoked the session first: read it again, and find it revoked.
+        continue;
       }
       if (!now.isBefore(token.endsWith(session))) {
         return rejected(AuthResult.Reason.EXPIRED, hash, session);
@@ -119,7 +140,10 @@ final class RefreshChain {
         + "without a visible change; it breaks the TokenStore contract");
   }
 
-  /** A rotated token came back: the same pair within the grace window, else reuse. */
+  /**
+   * A rotated token came back: the same pair within the grace window, else reuse; {@code null}
+   * if a racing call revoked the session before this one could.
+   */
   private RefreshResult retryOrReuse(String presented, TokenRecord token, SessionRecord session,
       Client client, Instant now) {
     SealedSuccessor sealed = token.successor();
@@ -135,9 +159,22 @@ final class RefreshChain {
         return new RefreshResult.Refreshed(again);
       }
     }
-    // Reported before the revoke: the theft was seen even if the store then fails to record it.
+    // Reported once the revoke is decided, so that of replays racing each other or a logout only
+    // the call that ends the session reports a theft; the others come after it, as if in turn.
+    boolean revoked;
+    try {
+      revoked = store.revokeSession(session.id(), now);
+    } catch (StoreUnavailableException e) {
+      // The theft was seen even though the store could not record it: that is this call's event.
+      events.reuseDetected(now, session, token.hash());
+      throw new ReportedOutage(e);
+    }
+    if (!revoked) {
+      return null;
+    }
     events.reuseDetected(now, session, token.hash());
-    if (store.revokeSession(session.id(), now)) {
+    if (session.isLiveAt(now)) {
+      // As revokeSession reports: a session that had already expired ended no live session.
       events.revoked(now, session.subject(), session.id(), RevocationCause.REUSE);
     }
     return new RefreshResult.Rejected(AuthResult.Reason.REUSED);
@@ -169,6 +206,17 @@ final class RefreshChain {
       SessionRecord session) {
     events.refused(SecurityEvent.Operation.REFRESH, reason, hash, session);
     return new RefreshResult.Rejected(reason);
+  }
+
+  /** A store outage after the call's event was reported: rethrown without another event. */
+  private static final class ReportedOutage extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient StoreUnavailableException outage;
+
+    ReportedOutage(StoreUnavailableException outage) {
+      super(null, null, false, false);
+      this.outage = outage;
+    }
   }
 
   /** A freshly minted pair and the records that store it. */

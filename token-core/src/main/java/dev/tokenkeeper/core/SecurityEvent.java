@@ -118,9 +118,13 @@ public sealed interface SecurityEvent {
 
   /**
    * A rotated refresh token came back after its grace window, or from a client its binding
-   * refuses: presumed stolen, refused as {@link AuthResult.Reason#REUSED}. Its session is revoked
-   * next ({@link Revoked} with {@link RevocationCause#REUSE}, unless a racing call revoked it
-   * first).
+   * refuses: presumed stolen, refused as {@link AuthResult.Reason#REUSED}, and its session revoked
+   * ({@link Revoked} with {@link RevocationCause#REUSE} follows, unless the session had already
+   * expired and so ended nothing live). Reported by the call that revokes the session: a replay
+   * racing another replay or a logout that revoked it first is refused as
+   * {@link AuthResult.Reason#REVOKED}, as if it came after. When the store cannot record the
+   * revocation, the theft is still reported, as that call's one event, and its caller gets the
+   * {@link StoreUnavailableException}.
    */
   record ReuseDetected(Instant at, String subject, SessionId sessionId, String tokenFingerprint)
       implements SecurityEvent {

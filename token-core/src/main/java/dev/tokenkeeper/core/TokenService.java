@@ -188,12 +188,7 @@ public final class TokenService {
    */
   public RefreshResult refresh(String presented, Client client) {
     Objects.requireNonNull(client, "client");
-    try {
-      return chain.refresh(presented, client);
-    } catch (StoreUnavailableException e) {
-      events.storeUnavailable(SecurityEvent.Operation.REFRESH);
-      throw e;
-    }
+    return chain.refresh(presented, client);
   }
 
   /** Whether {@code client} may use a token of {@code session}. */

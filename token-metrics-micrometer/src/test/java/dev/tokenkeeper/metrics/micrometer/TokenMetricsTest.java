@@ -20,6 +20,7 @@ import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -60,8 +61,12 @@ class TokenMetricsTest {
     }
   }
 
-  /** Every counter of the registry, as {@code name{k=v,...}} to its count. */
   private Map<String, Double> counters() {
+    return counters(registry);
+  }
+
+  /** Every counter of {@code registry}, as {@code name{k=v,...}} to its count. */
+  static Map<String, Double> counters(MeterRegistry registry) {
     Map<String, Double> counts = new TreeMap<>();
     for (Meter meter : registry.getMeters()) {
       if (meter instanceof Counter counter) {
