@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.ForwardingTokenStore;
+import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.RefreshResult;
@@ -67,6 +68,10 @@ class ReuseCountingTest {
     final AtomicInteger held = new AtomicInteger();
     volatile CountDownLatch read;
     final CountDownLatch release = new CountDownLatch(1);
+
+    Gated() {
+      super(new InMemoryTokenStore());
+    }
 
     @Override
     public Optional<TokenEntry> find(TokenHash hash) {
