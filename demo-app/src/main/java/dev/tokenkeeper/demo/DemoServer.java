@@ -97,7 +97,7 @@ final class DemoServer implements AutoCloseable {
     }
     try {
       TokenService tokens = observability.observe(TokenService.builder(), store)
-          .clock(clock)
+          .clock(storeClock(store, clock))
           .accessTtl(ACCESS_TTL)
           .build();
       ProposalStore proposals = new ProposalStore(dataDir.resolve(PROPOSALS_FILE), clock);
@@ -171,12 +171,22 @@ final class DemoServer implements AutoCloseable {
       return JdbcStores.open(options.store(), env, registry);
     }
     if (options.store() != null) {
-      return RedisTokenStore.builder()
+      RedisTokenStore.Builder redis = RedisTokenStore.builder()
           .uri(RedisPassword.apply(options.store(), env.get(DemoOptions.REDIS_PASSWORD_ENV)))
-          .clock(clock)
-          .build();
+          .clock(clock);
+      // Instances sharing Redis record last use and expiry on Redis's clock, so one whose own
+      // clock runs fast cannot put uses in the others' future. A test's clock stays in charge.
+      if (clock.equals(Clock.systemUTC())) {
+        redis.redisClock();
+      }
+      return redis.build();
     }
     return FileTokenStore.builder().directory(dataDir.resolve(TOKENS_DIR)).clock(clock).build();
+  }
+
+  /** The clock sessions are stamped with: the Redis store's own (see openStore), else the demo's. */
+  private static Clock storeClock(TokenStore store, Clock clock) {
+    return store instanceof RedisTokenStore redis ? redis.clock() : clock;
   }
 
   /** The port actually bound (useful with port 0). */
