@@ -1,13 +1,15 @@
 package dev.tokenkeeper.core;
 
+import dev.tokenkeeper.core.FaultInjector.Step;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * A store that passes every call to another, for test stores to extend, overriding only the calls
- * they watch (counting, failing, injecting a race or a defect). Published in token-core's
- * test-jar.
+ * they watch (counting, injecting a defect), or {@link #around} to act on every call alike
+ * (failing it, parking it). Published in token-core's test-jar.
  */
 public abstract class ForwardingTokenStore implements TokenStore {
 
@@ -27,49 +29,63 @@ public abstract class ForwardingTokenStore implements TokenStore {
     return delegate;
   }
 
+  /**
+   * Makes {@code call}, the forwarding of the SPI call named {@code step}; by default only that.
+   * Every call but {@link #close} passes here.
+   */
+  protected <T> T around(Step step, Supplier<T> call) {
+    return call.get();
+  }
+
   @Override
   public void create(SessionRecord session, List<TokenRecord> tokens) {
-    delegate.create(session, tokens);
+    around(Step.CREATE, () -> {
+      delegate.create(session, tokens);
+      return null;
+    });
   }
 
   @Override
   public Optional<TokenEntry> find(TokenHash hash) {
-    return delegate.find(hash);
+    return around(Step.FIND, () -> delegate.find(hash));
   }
 
   @Override
   public Optional<SessionRecord> findSession(SessionId id) {
-    return delegate.findSession(id);
+    return around(Step.FIND_SESSION, () -> delegate.findSession(id));
   }
 
   @Override
   public List<SessionRecord> findSessions(String subject) {
-    return delegate.findSessions(subject);
+    return around(Step.FIND_SESSIONS, () -> delegate.findSessions(subject));
   }
 
   @Override
   public boolean rotate(Rotation rotation) {
-    return delegate.rotate(rotation);
+    return around(Step.ROTATE, () -> delegate.rotate(rotation));
   }
 
   @Override
   public boolean revokeSession(SessionId id, Instant at) {
-    return delegate.revokeSession(id, at);
+    return around(Step.REVOKE_SESSION, () -> delegate.revokeSession(id, at));
   }
 
   @Override
   public int revokeAll(String subject, Instant at) {
-    return delegate.revokeAll(subject, at);
+    return around(Step.REVOKE_ALL, () -> delegate.revokeAll(subject, at));
   }
 
   @Override
   public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
-    delegate.touch(id, lastUsedAt, expiresAt);
+    around(Step.TOUCH, () -> {
+      delegate.touch(id, lastUsedAt, expiresAt);
+      return null;
+    });
   }
 
   @Override
   public int purgeExpired(Instant now) {
-    return delegate.purgeExpired(now);
+    return around(Step.PURGE, () -> delegate.purgeExpired(now));
   }
 
   @Override
