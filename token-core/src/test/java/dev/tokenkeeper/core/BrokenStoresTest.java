@@ -2,20 +2,11 @@ package dev.tokenkeeper.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.engine.support.descriptor.MethodSource;
-import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.TestExecutionListener;
-import org.junit.platform.launcher.TestIdentifier;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * Proves the contract bites: each deliberately broken store below is run through the contract
@@ -27,12 +18,12 @@ class BrokenStoresTest {
 
   @Test
   void soundMapStore_passesEveryContract() {
-    assertEquals(Set.of(), failures(Sound.class));
+    assertEquals(Set.of(), ContractFailures.of(Sound.class));
   }
 
   @Test
   void revokeAcknowledgedButNotKeptAcrossReopen_isCaught() {
-    Set<String> failed = failures(ForgetsRevokes.class);
+    Set<String> failed = ContractFailures.of(ForgetsRevokes.class);
     assertTrue(failed.contains("revokeSession_endsEveryTokenOfIt_keepsTheFirstInstant_andSurvivesReopen"),
         failed.toString());
     assertTrue(failed.contains("issue_thenReopen_authenticates_andRevokeIsFinalAcrossReopen"),
@@ -43,7 +34,7 @@ class BrokenStoresTest {
 
   @Test
   void touchThatMovesExpiryBackwards_isCaught() {
-    Set<String> failed = failures(TouchesBackwards.class);
+    Set<String> failed = ContractFailures.of(TouchesBackwards.class);
     assertTrue(failed.contains("touch_movesLastUseAndExpiryForwardOnly_andSurvivesReopen"),
         failed.toString());
     assertTrue(failed.contains(
@@ -53,7 +44,7 @@ class BrokenStoresTest {
 
   @Test
   void rotationThatALogoutCanLandInside_isCaught() {
-    Set<String> failed = failures(RotationNotAtomic.class);
+    Set<String> failed = ContractFailures.of(RotationNotAtomic.class);
     assertTrue(failed.contains("refreshTwice_raceLogout_noPairOutlivesTheLogout")
         || failed.contains("refreshTwice_raceLogoutEverywhere_noPairOutlivesTheLogout"),
         failed.toString());
@@ -61,14 +52,14 @@ class BrokenStoresTest {
 
   @Test
   void purgeThatKeepsExpiredSessions_isCaught() {
-    Set<String> failed = failures(KeepsExpired.class);
+    Set<String> failed = ContractFailures.of(KeepsExpired.class);
     assertTrue(failed.contains(
         "purgeExpired_atTheExactExpiry_removesTheSessionWithAllItsTokens"), failed.toString());
   }
 
   @Test
   void revokeAcknowledgedWhoseWriteFailed_isCaughtOnTheFaultAxis() {
-    Set<String> failed = failures(SwallowsFailedRevokes.class);
+    Set<String> failed = ContractFailures.of(SwallowsFailedRevokes.class);
     // Scripted faults: the service reports a logout whose write failed as done.
     assertTrue(failed.contains(
         "revoke_whenTheRevokeFailsBeforeLanding_throwsTheTypedFailure_andARetryRevokes"),
@@ -85,23 +76,6 @@ class BrokenStoresTest {
         failed.toString());
     assertTrue(failed.contains("issue_thenReopen_authenticates_andRevokeIsFinalAcrossReopen"),
         failed.toString());
-  }
-
-  /** The names of the contract tests that failed on {@code harness}. */
-  private static Set<String> failures(Class<?> harness) {
-    Set<String> failed = new TreeSet<>();
-    Launcher launcher = LauncherFactory.create();
-    launcher.execute(LauncherDiscoveryRequestBuilder.request()
-        .selectors(selectClass(harness)).build(), new TestExecutionListener() {
-          @Override
-          public void executionFinished(TestIdentifier test, TestExecutionResult result) {
-            if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL
-                && test.getSource().orElse(null) instanceof MethodSource method) {
-              failed.add(method.getMethodName());
-            }
-          }
-        });
-    return failed;
   }
 
   /** Runs every contract, with and without faults, over a {@link MapStore} from {@link #store()}. */
@@ -129,7 +103,7 @@ class BrokenStoresTest {
 
     @Override
     public int raceTrials() {
-      return 300;
+      return Integer.getInteger("tokenkeeper.raceTrials", 300);
     }
   }
 
