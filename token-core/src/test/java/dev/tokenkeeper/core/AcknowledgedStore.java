@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A store under test, wrapped so that every call it acknowledges is written down as a fact that
@@ -33,6 +34,9 @@ import java.util.function.Supplier;
  * before or after stays as strict as ever: a failed rotation never leaves two live successors, an
  * acknowledged revoke is never undone. A call that fails with anything else (but a caller error)
  * makes the store's state uncertain, and its validation is skipped.
+ *
+ * <p>A {@link #crash} checks the same facts at once on the store reopened after it, but the
+ * touches made before it, which a crash may lose.
  *
  * <p>Calls pass through the harness's fault injector ({@link StoreHarness#withFaults}); the
  * validation reads the store itself.
@@ -92,6 +96,31 @@ public final class AcknowledgedStore implements TokenStore {
     inner = harness.reopen(inner);
     calls = harness.withFaults(inner);
     closedByTest = false;
+    return this;
+  }
+
+  /**
+   * Abandons the store as a process that died would, without closing it, and opens it again on
+   * the same data ({@link StoreHarness#reopenAfterCrash}); then checks at once, as the validation
+   * does after a clean reopen, that everything acknowledged is there. Only touches are spared:
+   * they are lazy by contract, and a crash may lose those not yet written. Calls go on to the
+   * reopened store. Aborts the test (an assumption) if this store kind cannot be reopened so.
+   */
+  public AcknowledgedStore crash() {
+    TokenStore crashed = harness.reopenAfterCrash(inner);
+    Assumptions.assumeTrue(crashed != null, "this store kind cannot be reopened after a crash");
+    inner = crashed;
+    calls = harness.withFaults(crashed);
+    closedByTest = false;
+    touched.clear();
+    extensions.removeIf(Extension::touch);
+    if (!uncertain) {
+      try {
+        check(crashed);
+      } catch (AssertionError e) {
+        throw new AssertionError("after a crash: " + e.getMessage(), e);
+      }
+    }
     return this;
   }
 
