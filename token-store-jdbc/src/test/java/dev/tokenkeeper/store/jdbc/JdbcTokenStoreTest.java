@@ -67,4 +67,14 @@ class JdbcTokenStoreTest
     store.close();
     return newStore(clock());
   }
+
+  /**
+   * A crash of this instance, not of the database: the store is dropped without a close (its
+   * buffered touches never written) and a new one opens on the same database.
+   */
+  @Override
+  public TokenStore reopenAfterCrash(TokenStore store) {
+    ((JdbcTokenStore) store).abandon();
+    return newStore(clock());
+  }
 }

@@ -10,7 +10,7 @@ import java.time.Clock;
  * token-core's contracts (the SPI, the service's promises, the logout races) on a Redis store
  * that a test class configures in {@link #builder}, once per deployment (one Redis, a cluster)
  * and option set. A reopen closes the store and builds a new one on the same Redis and key
- * prefix, as a restarted instance would.
+ * prefix, as a restarted instance would; a crash drops it unclosed first.
  */
 interface RedisContracts extends TokenStoreContract, TokenServiceContract, SessionRaceContract {
 
@@ -25,6 +25,16 @@ interface RedisContracts extends TokenStoreContract, TokenServiceContract, Sessi
   @Override
   default TokenStore reopen(TokenStore store) {
     store.close();
+    return newStore(clock());
+  }
+
+  /**
+   * A crash of this instance, not of Redis: the store is dropped without a close (its owed
+   * touches never written) and a new one opens on the same Redis and prefix.
+   */
+  @Override
+  default TokenStore reopenAfterCrash(TokenStore store) {
+    ((RedisTokenStore) store).abandon();
     return newStore(clock());
   }
 
