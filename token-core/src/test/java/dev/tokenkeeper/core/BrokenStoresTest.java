@@ -66,6 +66,16 @@ class BrokenStoresTest {
   }
 
   @Test
+  void secondInstanceThatKeepsServingWhatItRead_isCaughtByTheTwoInstanceTests() {
+    Set<String> failed = ContractFailures.of(SecondInstanceCachesForever.class);
+    assertTrue(failed.contains(
+        "revoke_acknowledgedOnA_isFinalWhenReadOnB_andAfterBWritesWhatItHeld"), failed.toString());
+    assertTrue(failed.contains(
+        "revokeAll_acknowledgedOnA_isFinalWhenReadOnB_andAfterBWritesWhatItHeld"),
+        failed.toString());
+  }
+
+  @Test
   void revokeAcknowledgedWhoseWriteFailed_isCaughtOnTheFaultAxis() {
     Set<String> failed = ContractFailures.of(SwallowsFailedRevokes.class);
     // Scripted faults: the service reports a logout whose write failed as done.
@@ -86,9 +96,12 @@ class BrokenStoresTest {
         failed.toString());
   }
 
-  /** Runs every contract, with and without faults, over a {@link MapStore} from {@link #store()}. */
-  abstract static class Harness
-      implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
+  /**
+   * Runs every contract, with and without faults, over a {@link MapStore} from {@link #store()};
+   * a second instance is another client of the same maps.
+   */
+  abstract static class Harness implements TokenStoreContract, TokenServiceContract,
+      SessionRaceContract, TwoInstancesContract {
 
     abstract MapStore store();
 
@@ -106,6 +119,15 @@ class BrokenStoresTest {
     @Override
     public TokenStore reopenAfterCrash(TokenStore store) {
       return ((MapStore) store).crashCopy();
+    }
+
+    /** Closing it leaves the maps open, as a client closing leaves its server running. */
+    @Override
+    public TokenStore secondInstance(TokenStore first) {
+      return new ForwardingTokenStore(first) {
+        @Override
+        public void close() {}
+      };
     }
 
     @Override
@@ -186,6 +208,23 @@ class BrokenStoresTest {
       MapStore newEmpty() {
         return new Store();
       }
+    }
+  }
+
+  /**
+   * Sound on one instance, but a second instance caches what it reads and never hears of what
+   * another instance revoked: a near cache without a bound.
+   */
+  static final class SecondInstanceCachesForever extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore();
+    }
+
+    @Override
+    public TokenStore secondInstance(TokenStore first) {
+      return new HarnessHolesTest.Caching(super.secondInstance(first), (MapStore) first, true,
+          false);
     }
   }
 
