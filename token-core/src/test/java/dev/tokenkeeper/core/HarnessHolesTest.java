@@ -37,10 +37,10 @@ import org.junit.jupiter.api.Test;
  * Holes in the store contract harness, found by an outside review: deliberately broken stores in
  * {@link BrokenStoresTest}'s style, each run through {@link TokenStoreContract},
  * {@link TokenServiceContract} and {@link SessionRaceContract} with their after-each validation
- * and fault axis. Each {@code ..._isCaught} test below first shows the bug is real (that part
- * passes), then asserts some contract test fails on the store. Every one of those FAILS today:
- * the store passes every contract test. The comment on each names the hole. The last test holds
- * the broken stores the contracts do catch, and passes.
+ * and fault axis. Each {@code ..._isCaught} test below first shows the bug is real, then asserts
+ * some contract test fails on the store. Each failed when its hole was found; the comment on each
+ * names the hole, which the contracts now close (but the disabled one, which says why not). The
+ * last test holds the broken stores the contracts caught from the start.
  *
  * <p>Race trials per pairing: {@code -Dtokenkeeper.raceTrials} (300 if unset, as
  * {@link BrokenStoresTest}).
@@ -1055,9 +1055,10 @@ class HarnessHolesTest {
   }
 
   /**
-   * HOLE: the harness reopens only cleanly (close, then open), never after a crash, though the
+   * HOLE: the harness reopened only cleanly (close, then open), never after a crash, though the
    * TokenStore Javadoc promises create, rotate and revokes survive one. A write-behind store that
-   * writes everything at close passes every contract test; a crash loses acknowledged logouts.
+   * writes everything at close passed every contract test; a crash loses acknowledged logouts.
+   * The crash test ({@link AcknowledgedStore#crash}) closes it.
    */
   @Test
   void writesOnlyOnClose_crashLosesAnAcknowledgedRevoke_isCaught() {
