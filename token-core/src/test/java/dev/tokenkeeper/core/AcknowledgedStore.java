@@ -14,8 +14,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A store under test, wrapped so that every call it acknowledges is written down as a fact that
@@ -34,6 +36,11 @@ import java.util.function.Supplier;
  * acknowledged revoke is never undone. A call that fails with anything else (but a caller error)
  * makes the store's state uncertain, and its validation is skipped.
  *
+ * <p>Calls made through another instance on the same backend ({@link #instance}) are recorded
+ * here too, so the facts hold whichever instance acknowledged them. A {@link #crash} checks the
+ * same facts at once on the store reopened after it, but the
+ * touches made before it, which a crash may lose.
+ *
  * <p>Calls pass through the harness's fault injector ({@link StoreHarness#withFaults}); the
  * validation reads the store itself.
  */
@@ -44,6 +51,10 @@ public final class AcknowledgedStore implements TokenStore {
   /** {@link #inner} as calls reach it: behind the harness's fault injector. */
   private volatile TokenStore calls;
   private final AtomicLong sequence = new AtomicLong();
+  /** Other instances on the same backend ({@link #instance}); closed before the validation. */
+  private final List<TokenStore> instances = new CopyOnWriteArrayList<>();
+  /** The instance the current thread's call is for, while it is one of {@link #instances}. */
+  private final ThreadLocal<TokenStore> routed = new ThreadLocal<>();
 
   private final Map<SessionId, SessionRecord> created = new ConcurrentHashMap<>();
   private final Map<SessionId, Long> createdAt = new ConcurrentHashMap<>();
@@ -87,6 +98,23 @@ public final class AcknowledgedStore implements TokenStore {
     return inner;
   }
 
+  /**
+   * {@code other}, a second instance on this store's backend (another process's client of the
+   * same server), with every call made through it recorded here beside this store's: what either
+   * acknowledges must hold on both, and the validation closes it before it reopens this store.
+   */
+  public TokenStore instance(TokenStore other) {
+    TokenStore instance = new Instance(other);
+    instances.add(instance);
+    return instance;
+  }
+
+  /** Where a call goes: this store, or the other instance it was made through. */
+  private TokenStore target() {
+    TokenStore other = routed.get();
+    return other != null ? other : calls;
+  }
+
   /** Closes the store cleanly and opens it again on the same data (see {@link StoreHarness}). */
   public AcknowledgedStore reopen() {
     inner = harness.reopen(inner);
@@ -95,10 +123,35 @@ public final class AcknowledgedStore implements TokenStore {
     return this;
   }
 
+  /**
+   * Abandons the store as a process that died would, without closing it, and opens it again on
+   * the same data ({@link StoreHarness#reopenAfterCrash}); then checks at once, as the validation
+   * does after a clean reopen, that everything acknowledged is there. Only touches are spared:
+   * they are lazy by contract, and a crash may lose those not yet written. Calls go on to the
+   * reopened store. Aborts the test (an assumption) if this store kind cannot be reopened so.
+   */
+  public AcknowledgedStore crash() {
+    TokenStore crashed = harness.reopenAfterCrash(inner);
+    Assumptions.assumeTrue(crashed != null, "this store kind cannot be reopened after a crash");
+    inner = crashed;
+    calls = harness.withFaults(crashed);
+    closedByTest = false;
+    touched.clear();
+    extensions.removeIf(Extension::touch);
+    if (!uncertain) {
+      try {
+        check(crashed);
+      } catch (AssertionError e) {
+        throw new AssertionError("after a crash: " + e.getMessage(), e);
+      }
+    }
+    return this;
+  }
+
   @Override
   public void create(SessionRecord session, List<TokenRecord> newTokens) {
     record(() -> {
-      calls.create(session, newTokens);
+      target().create(session, newTokens);
       return null;
     }, () -> {
       maybeCreated.put(session.id(), session);
@@ -113,22 +166,22 @@ public final class AcknowledgedStore implements TokenStore {
 
   @Override
   public Optional<TokenEntry> find(TokenHash hash) {
-    return record(() -> calls.find(hash), () -> {});
+    return record(() -> target().find(hash), () -> {});
   }
 
   @Override
   public Optional<SessionRecord> findSession(SessionId id) {
-    return record(() -> calls.findSession(id), () -> {});
+    return record(() -> target().findSession(id), () -> {});
   }
 
   @Override
   public List<SessionRecord> findSessions(String subject) {
-    return record(() -> calls.findSessions(subject), () -> {});
+    return record(() -> target().findSessions(subject), () -> {});
   }
 
   @Override
   public boolean rotate(Rotation rotation) {
-    boolean applied = record(() -> calls.rotate(rotation), () -> maybeRotations.add(rotation));
+    boolean applied = record(() -> target().rotate(rotation), () -> maybeRotations.add(rotation));
     if (applied) {
       rotatedOut.add(rotation.rotated());
       rotatedIn.put(rotation.refresh().hash(), rotation.sessionId());
@@ -143,7 +196,7 @@ public final class AcknowledgedStore implements TokenStore {
 
   @Override
   public boolean revokeSession(SessionId id, Instant at) {
-    boolean done = record(() -> calls.revokeSession(id, at), () -> maybeRevoked.add(id));
+    boolean done = record(() -> target().revokeSession(id, at), () -> maybeRevoked.add(id));
     if (done) {
       revoked.add(id);
     }
@@ -154,7 +207,7 @@ public final class AcknowledgedStore implements TokenStore {
   public int revokeAll(String subject, Instant at) {
     long started = sequence.incrementAndGet();
     RevokeAll all = new RevokeAll(subject, started);
-    int count = record(() -> calls.revokeAll(subject, at), () -> maybeRevokeAlls.add(all));
+    int count = record(() -> target().revokeAll(subject, at), () -> maybeRevokeAlls.add(all));
     revokeAlls.add(all);
     return count;
   }
@@ -162,7 +215,7 @@ public final class AcknowledgedStore implements TokenStore {
   @Override
   public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
     record(() -> {
-      calls.touch(id, lastUsedAt, expiresAt);
+      target().touch(id, lastUsedAt, expiresAt);
       return null;
     }, () -> {});
     touched.merge(id, lastUsedAt, (a, b) -> a.isAfter(b) ? a : b);
@@ -172,7 +225,7 @@ public final class AcknowledgedStore implements TokenStore {
   @Override
   public int purgeExpired(Instant now) {
     purges.add(new Purge(now, sequence.incrementAndGet()));
-    int count = record(() -> calls.purgeExpired(now), () -> purged(now));
+    int count = record(() -> target().purgeExpired(now), () -> purged(now));
     purged(now);
     return count;
   }
@@ -207,6 +260,7 @@ public final class AcknowledgedStore implements TokenStore {
 
   /** Reopens the store and checks every fact; see the class comment. */
   void validate() {
+    instances.forEach(TokenStore::close);
     if (uncertain) {
       return;
     }
@@ -386,5 +440,35 @@ public final class AcknowledgedStore implements TokenStore {
     return session.isRevoked() || mustBeRevoked(session) || maybeRevoked.contains(session.id())
         || revokeAlls.stream().anyMatch(all -> all.subject().equals(session.subject()))
         || maybeRevokeAlls.stream().anyMatch(all -> all.subject().equals(session.subject()));
+  }
+
+  /**
+   * Another instance's calls, recorded by this store: each runs this store's own method with the
+   * instance as its target, on the calling thread.
+   */
+  private final class Instance extends SteppedStore {
+    private final TokenStore inner;
+    private final TokenStore calls;
+
+    Instance(TokenStore inner) {
+      super(AcknowledgedStore.this);
+      this.inner = inner;
+      this.calls = harness.withFaults(inner);
+    }
+
+    @Override
+    protected <T> T around(FaultInjector.Step step, Supplier<T> call) {
+      routed.set(calls);
+      try {
+        return call.get();
+      } finally {
+        routed.remove();
+      }
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
   }
 }

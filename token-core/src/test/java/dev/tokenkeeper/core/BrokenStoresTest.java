@@ -2,20 +2,13 @@ package dev.tokenkeeper.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.engine.support.descriptor.MethodSource;
-import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.TestExecutionListener;
-import org.junit.platform.launcher.TestIdentifier;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * Proves the contract bites: each deliberately broken store below is run through the contract
@@ -27,12 +20,12 @@ class BrokenStoresTest {
 
   @Test
   void soundMapStore_passesEveryContract() {
-    assertEquals(Set.of(), failures(Sound.class));
+    assertEquals(Set.of(), ContractFailures.of(Sound.class));
   }
 
   @Test
   void revokeAcknowledgedButNotKeptAcrossReopen_isCaught() {
-    Set<String> failed = failures(ForgetsRevokes.class);
+    Set<String> failed = ContractFailures.of(ForgetsRevokes.class);
     assertTrue(failed.contains("revokeSession_endsEveryTokenOfIt_keepsTheFirstInstant_andSurvivesReopen"),
         failed.toString());
     assertTrue(failed.contains("issue_thenReopen_authenticates_andRevokeIsFinalAcrossReopen"),
@@ -43,7 +36,7 @@ class BrokenStoresTest {
 
   @Test
   void touchThatMovesExpiryBackwards_isCaught() {
-    Set<String> failed = failures(TouchesBackwards.class);
+    Set<String> failed = ContractFailures.of(TouchesBackwards.class);
     assertTrue(failed.contains("touch_movesLastUseAndExpiryForwardOnly_andSurvivesReopen"),
         failed.toString());
     assertTrue(failed.contains(
@@ -53,7 +46,7 @@ class BrokenStoresTest {
 
   @Test
   void rotationThatALogoutCanLandInside_isCaught() {
-    Set<String> failed = failures(RotationNotAtomic.class);
+    Set<String> failed = ContractFailures.of(RotationNotAtomic.class);
     assertTrue(failed.contains("refreshTwice_raceLogout_noPairOutlivesTheLogout")
         || failed.contains("refreshTwice_raceLogoutEverywhere_noPairOutlivesTheLogout"),
         failed.toString());
@@ -61,14 +54,30 @@ class BrokenStoresTest {
 
   @Test
   void purgeThatKeepsExpiredSessions_isCaught() {
-    Set<String> failed = failures(KeepsExpired.class);
+    Set<String> failed = ContractFailures.of(KeepsExpired.class);
     assertTrue(failed.contains(
         "purgeExpired_atTheExactExpiry_removesTheSessionWithAllItsTokens"), failed.toString());
   }
 
   @Test
+  void revokeAcknowledgedButLostInACrash_isCaughtByTheCrashTestOnly() {
+    assertEquals(Set.of("acknowledgedWrites_surviveACrash_notOnlyACleanClose"),
+        ContractFailures.of(CrashLosesLastRevoke.class));
+  }
+
+  @Test
+  void secondInstanceThatKeepsServingWhatItRead_isCaughtByTheTwoInstanceTests() {
+    Set<String> failed = ContractFailures.of(SecondInstanceCachesForever.class);
+    assertTrue(failed.contains(
+        "revoke_acknowledgedOnA_isFinalWhenReadOnB_andAfterBWritesWhatItHeld"), failed.toString());
+    assertTrue(failed.contains(
+        "revokeAll_acknowledgedOnA_isFinalWhenReadOnB_andAfterBWritesWhatItHeld"),
+        failed.toString());
+  }
+
+  @Test
   void revokeAcknowledgedWhoseWriteFailed_isCaughtOnTheFaultAxis() {
-    Set<String> failed = failures(SwallowsFailedRevokes.class);
+    Set<String> failed = ContractFailures.of(SwallowsFailedRevokes.class);
     // Scripted faults: the service reports a logout whose write failed as done.
     assertTrue(failed.contains(
         "revoke_whenTheRevokeFailsBeforeLanding_throwsTheTypedFailure_andARetryRevokes"),
@@ -87,26 +96,12 @@ class BrokenStoresTest {
         failed.toString());
   }
 
-  /** The names of the contract tests that failed on {@code harness}. */
-  private static Set<String> failures(Class<?> harness) {
-    Set<String> failed = new TreeSet<>();
-    Launcher launcher = LauncherFactory.create();
-    launcher.execute(LauncherDiscoveryRequestBuilder.request()
-        .selectors(selectClass(harness)).build(), new TestExecutionListener() {
-          @Override
-          public void executionFinished(TestIdentifier test, TestExecutionResult result) {
-            if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL
-                && test.getSource().orElse(null) instanceof MethodSource method) {
-              failed.add(method.getMethodName());
-            }
-          }
-        });
-    return failed;
-  }
-
-  /** Runs every contract, with and without faults, over a {@link MapStore} from {@link #store()}. */
-  abstract static class Harness
-      implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
+  /**
+   * Runs every contract, with and without faults, over a {@link MapStore} from {@link #store()};
+   * a second instance is another client of the same maps.
+   */
+  abstract static class Harness implements TokenStoreContract, TokenServiceContract,
+      SessionRaceContract, TwoInstancesContract {
 
     abstract MapStore store();
 
@@ -121,15 +116,23 @@ class BrokenStoresTest {
       return ((MapStore) store).copy();
     }
 
-    /** What {@link MapStore#copy} loads is what a reopen finds, closed or not. */
     @Override
     public TokenStore reopenAfterCrash(TokenStore store) {
-      return ((MapStore) store).copy();
+      return ((MapStore) store).crashCopy();
+    }
+
+    /** Closing it leaves the maps open, as a client closing leaves its server running. */
+    @Override
+    public TokenStore secondInstance(TokenStore first) {
+      return new ForwardingTokenStore(first) {
+        @Override
+        public void close() {}
+      };
     }
 
     @Override
     public int raceTrials() {
-      return 300;
+      return Integer.getInteger("tokenkeeper.raceTrials", 300);
     }
   }
 
@@ -158,6 +161,70 @@ class BrokenStoresTest {
           return store();
         }
       };
+    }
+  }
+
+  /**
+   * Keeps every write across a clean reopen, but a crash loses the last revoke it acknowledged,
+   * as a store would that acknowledges a revoke before forcing it.
+   */
+  static final class CrashLosesLastRevoke extends Harness {
+    @Override
+    MapStore store() {
+      return new Store();
+    }
+
+    static final class Store extends MapStore {
+      /** The sessions the last revoke changed, as they were before it. */
+      private Map<SessionId, SessionRecord> beforeLastRevoke = Map.of();
+
+      @Override
+      public synchronized boolean revokeSession(SessionId id, Instant at) {
+        SessionRecord before = sessions.get(id);
+        boolean done = super.revokeSession(id, at);
+        if (done) {
+          beforeLastRevoke = Map.of(id, before);
+        }
+        return done;
+      }
+
+      @Override
+      public synchronized int revokeAll(String subject, Instant at) {
+        Map<SessionId, SessionRecord> before = new HashMap<>();
+        findSessions(subject).forEach(s -> before.put(s.id(), s));
+        int count = super.revokeAll(subject, at);
+        beforeLastRevoke = before;
+        return count;
+      }
+
+      @Override
+      synchronized MapStore crashCopy() {
+        MapStore copy = copy();
+        copy.sessions.replaceAll((id, s) -> beforeLastRevoke.getOrDefault(id, s));
+        return copy;
+      }
+
+      @Override
+      MapStore newEmpty() {
+        return new Store();
+      }
+    }
+  }
+
+  /**
+   * Sound on one instance, but a second instance caches what it reads and never hears of what
+   * another instance revoked: a near cache without a bound.
+   */
+  static final class SecondInstanceCachesForever extends Harness {
+    @Override
+    MapStore store() {
+      return new MapStore();
+    }
+
+    @Override
+    public TokenStore secondInstance(TokenStore first) {
+      return new HarnessHolesTest.Caching(super.secondInstance(first), (MapStore) first, true,
+          false);
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.tokenkeeper.core;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -8,7 +7,6 @@ import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
@@ -170,13 +168,6 @@ public final class FaultInjector {
     return result;
   }
 
-  private void run(Step step, Runnable call) {
-    call(step, () -> {
-      call.run();
-      return null;
-    });
-  }
-
   private StoreUnavailableException fault(Step step, When when) {
     StoreUnavailableException fault = new StoreUnavailableException("injected fault: "
         + step.name().toLowerCase() + (when == When.BEFORE ? " failed before reaching the store"
@@ -187,55 +178,15 @@ public final class FaultInjector {
   }
 
   /** A store behind this injector. */
-  private final class Faulty extends ForwardingTokenStore {
+  private final class Faulty extends SteppedStore {
 
     Faulty(TokenStore delegate) {
       super(delegate);
     }
 
     @Override
-    public void create(SessionRecord session, List<TokenRecord> tokens) {
-      run(Step.CREATE, () -> super.create(session, tokens));
-    }
-
-    @Override
-    public Optional<TokenEntry> find(TokenHash hash) {
-      return call(Step.FIND, () -> super.find(hash));
-    }
-
-    @Override
-    public Optional<SessionRecord> findSession(SessionId id) {
-      return call(Step.FIND_SESSION, () -> super.findSession(id));
-    }
-
-    @Override
-    public List<SessionRecord> findSessions(String subject) {
-      return call(Step.FIND_SESSIONS, () -> super.findSessions(subject));
-    }
-
-    @Override
-    public boolean rotate(Rotation rotation) {
-      return call(Step.ROTATE, () -> super.rotate(rotation));
-    }
-
-    @Override
-    public boolean revokeSession(SessionId id, Instant at) {
-      return call(Step.REVOKE_SESSION, () -> super.revokeSession(id, at));
-    }
-
-    @Override
-    public int revokeAll(String subject, Instant at) {
-      return call(Step.REVOKE_ALL, () -> super.revokeAll(subject, at));
-    }
-
-    @Override
-    public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
-      run(Step.TOUCH, () -> super.touch(id, lastUsedAt, expiresAt));
-    }
-
-    @Override
-    public int purgeExpired(Instant now) {
-      return call(Step.PURGE, () -> super.purgeExpired(now));
+    protected <T> T around(Step step, Supplier<T> call) {
+      return FaultInjector.this.call(step, call);
     }
   }
 }

@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import dev.tokenkeeper.core.BrokenStoresTest.Harness;
 import dev.tokenkeeper.core.FaultInjector.Step;
 import dev.tokenkeeper.core.FaultInjector.When;
 
@@ -24,83 +24,28 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
-import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.engine.support.descriptor.MethodSource;
-import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.TestExecutionListener;
-import org.junit.platform.launcher.TestIdentifier;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * Holes in the store contract harness, found by an outside review: deliberately broken stores in
  * {@link BrokenStoresTest}'s style, each run through {@link TokenStoreContract},
  * {@link TokenServiceContract} and {@link SessionRaceContract} with their after-each validation
- * and fault axis. Each {@code ..._isCaught} test below first shows the bug is real (that part
- * passes), then asserts some contract test fails on the store. Every one of those FAILS today:
- * the store passes every contract test. The comment on each names the hole. The last test holds
- * the broken stores the contracts do catch, and passes.
+ * and fault axis. Each {@code ..._isCaught} test below first shows the bug is real, then asserts
+ * some contract test fails on the store. Each failed when its hole was found; the comment on each
+ * names the hole, which the contracts now close (but the disabled one, which says why not). The
+ * last test holds the broken stores the contracts caught from the start.
  *
  * <p>Race trials per pairing: {@code -Dtokenkeeper.raceTrials} (300 if unset, as
  * {@link BrokenStoresTest}).
  */
 class HarnessHolesTest {
-
-  /** The names of the contract tests that failed on {@code harness}. */
-  static Set<String> failures(Class<?> harness) {
-    Set<String> failed = Collections.synchronizedSet(new TreeSet<>());
-    Launcher launcher = LauncherFactory.create();
-    launcher.execute(LauncherDiscoveryRequestBuilder.request()
-        .selectors(selectClass(harness)).build(), new TestExecutionListener() {
-          @Override
-          public void executionFinished(TestIdentifier test, TestExecutionResult result) {
-            if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL
-                && test.getSource().orElse(null) instanceof MethodSource method) {
-              failed.add(method.getMethodName());
-            }
-          }
-        });
-    return new TreeSet<>(failed);
-  }
-
-  /** Runs every contract, with and without faults, over a {@link MapStore} from {@link #store()}. */
-  abstract static class Harness
-      implements TokenStoreContract, TokenServiceContract, SessionRaceContract {
-
-    abstract MapStore store();
-
-    @Override
-    public TokenStore newStore(Clock clock) {
-      return store();
-    }
-
-    @Override
-    public TokenStore reopen(TokenStore store) {
-      store.close();
-      return ((MapStore) store).copy();
-    }
-
-    /** What {@link MapStore#copy} loads is what a reopen finds, closed or not. */
-    @Override
-    public TokenStore reopenAfterCrash(TokenStore store) {
-      return ((MapStore) store).copy();
-    }
-
-    @Override
-    public int raceTrials() {
-      return Integer.getInteger("tokenkeeper.raceTrials", 300);
-    }
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Durability of what create / rotate wrote, field by field
@@ -1061,7 +1006,7 @@ class HarnessHolesTest {
 
   /** Fails, naming the hole, if every contract test passes on {@code harness}. */
   private static void assertCaught(Class<?> harness, String hole) {
-    Set<String> failed = failures(harness);
+    Set<String> failed = ContractFailures.of(harness);
     assertFalse(failed.isEmpty(), "HOLE: " + harness.getSimpleName()
         + " passes every contract test: " + hole);
   }
@@ -1110,9 +1055,10 @@ class HarnessHolesTest {
   }
 
   /**
-   * HOLE: the harness reopens only cleanly (close, then open), never after a crash, though the
+   * HOLE: the harness reopened only cleanly (close, then open), never after a crash, though the
    * TokenStore Javadoc promises create, rotate and revokes survive one. A write-behind store that
-   * writes everything at close passes every contract test; a crash loses acknowledged logouts.
+   * writes everything at close passed every contract test; a crash loses acknowledged logouts.
+   * The crash test ({@link AcknowledgedStore#crash}) closes it.
    */
   @Test
   void writesOnlyOnClose_crashLosesAnAcknowledgedRevoke_isCaught() {
@@ -1404,7 +1350,7 @@ class HarnessHolesTest {
   }
 
   private static void assertCaughtBy(Class<?> harness, String test) {
-    Set<String> failed = failures(harness);
+    Set<String> failed = ContractFailures.of(harness);
     assertTrue(failed.contains(test), harness.getSimpleName() + ": " + failed);
   }
 }

@@ -26,6 +26,11 @@ class MapStore implements TokenStore {
     return copy;
   }
 
+  /** What a reopen after a crash would load: by default what a clean reopen does. */
+  MapStore crashCopy() {
+    return copy();
+  }
+
   MapStore newEmpty() {
     return new MapStore();
   }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.tokenkeeper.core.FaultInjector.Step;
+import dev.tokenkeeper.core.FaultInjector.When;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +30,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -70,89 +71,6 @@ class SessionAttackTest {
       out.add(f.get(60, TimeUnit.SECONDS));
     }
     return out;
-  }
-
-  /** A store that parks the first caller of one method (before or after forwarding). */
-  static final class ParkingStore extends ForwardingTokenStore {
-    final InMemoryTokenStore memory;
-    volatile String parkBefore;
-    volatile String parkAfter;
-    final CountDownLatch parked = new CountDownLatch(1);
-    final CountDownLatch release = new CountDownLatch(1);
-    private final AtomicInteger taken = new AtomicInteger();
-
-    ParkingStore(InMemoryTokenStore memory) {
-      super(memory);
-      this.memory = memory;
-    }
-
-    private void maybePark(String method, String at) {
-      if (method.equals(at) && taken.getAndIncrement() == 0) {
-        parked.countDown();
-        try {
-          if (!release.await(30, TimeUnit.SECONDS)) {
-            throw new AssertionError("never released");
-          }
-        } catch (InterruptedException e) {
-          throw new AssertionError(e);
-        }
-      }
-    }
-
-    private void before(String m) {
-      maybePark(m, parkBefore == null ? "" : parkBefore);
-    }
-
-    private void after(String m) {
-      maybePark(m, parkAfter == null ? "" : parkAfter);
-    }
-
-    @Override
-    public Optional<TokenEntry> find(TokenHash hash) {
-      before("find");
-      Optional<TokenEntry> r = super.find(hash);
-      after("find");
-      return r;
-    }
-
-    @Override
-    public boolean rotate(Rotation rotation) {
-      before("rotate");
-      boolean r = super.rotate(rotation);
-      after("rotate");
-      return r;
-    }
-
-    @Override
-    public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
-      before("touch");
-      super.touch(id, lastUsedAt, expiresAt);
-      after("touch");
-    }
-
-    @Override
-    public boolean revokeSession(SessionId id, Instant at) {
-      before("revokeSession");
-      boolean r = super.revokeSession(id, at);
-      after("revokeSession");
-      return r;
-    }
-
-    @Override
-    public int revokeAll(String subject, Instant at) {
-      before("revokeAll");
-      int r = super.revokeAll(subject, at);
-      after("revokeAll");
-      return r;
-    }
-
-    @Override
-    public int purgeExpired(Instant now) {
-      before("purgeExpired");
-      int r = super.purgeExpired(now);
-      after("purgeExpired");
-      return r;
-    }
   }
 
   private static IssuedPair pairOf(RefreshResult r) {
@@ -260,14 +178,14 @@ class SessionAttackTest {
   void p1_refreshParkedBeforeRotate_logoutLands_rotationMustFail() throws Exception {
     for (Logout how : Logout.values()) {
       ParkingStore store = new ParkingStore(new InMemoryTokenStore());
-      store.parkBefore = "rotate";
+      store.parkNext(Step.ROTATE, When.BEFORE);
       TokenService tokens = base(store, MutableClock.startingAt2026()).build();
       IssuedPair p0 = tokens.issuePair("alice", null, CLIENT);
       Future<RefreshResult> refresh =
           POOL.submit(() -> tokens.refresh(p0.refreshPlaintext(), CLIENT));
-      assertTrue(store.parked.await(10, TimeUnit.SECONDS));
+      store.awaitParked();
       logout(tokens, p0, how);
-      store.release.countDown();
+      store.release();
       RefreshResult r = refresh.get(10, TimeUnit.SECONDS);
       assertFalse(r.isRefreshed(), how + ": " + r);
       assertEquals(null, stillAlive(tokens, p0, CLIENT), how.toString());
@@ -282,12 +200,12 @@ class SessionAttackTest {
       TokenService tokens = base(store, MutableClock.startingAt2026()).build();
       IssuedPair p0 = tokens.issuePair("alice", null, CLIENT);
       IssuedPair p1 = pairOf(tokens.refresh(p0.refreshPlaintext(), CLIENT));
-      store.parkAfter = "find";
+      store.parkNext(Step.FIND, When.AFTER);
       Future<RefreshResult> retry =
           POOL.submit(() -> tokens.refresh(p0.refreshPlaintext(), CLIENT));
-      assertTrue(store.parked.await(10, TimeUnit.SECONDS));
+      store.awaitParked();
       logout(tokens, p1, how);
-      store.release.countDown();
+      store.release();
       RefreshResult r = retry.get(10, TimeUnit.SECONDS);
       if (r.isRefreshed()) {
         assertEquals(null, stillAlive(tokens, pairOf(r), CLIENT), how.toString());
@@ -305,14 +223,14 @@ class SessionAttackTest {
     for (int i = 0; i < 5; i++) {
       pairs.add(tokens.issuePair("alice", "d" + i, CLIENT));
     }
-    store.parkAfter = "revokeAll";
+    store.parkNext(Step.REVOKE_ALL, When.AFTER);
     Future<Integer> all = POOL.submit(() -> tokens.revokeAll("alice"));
-    assertTrue(store.parked.await(10, TimeUnit.SECONDS));
+    store.awaitParked();
     // revokeAll applied but not yet returned: refreshes now must fail already
     for (IssuedPair p : pairs) {
       assertFalse(tokens.refresh(p.refreshPlaintext(), CLIENT).isRefreshed());
     }
-    store.release.countDown();
+    store.release();
     assertEquals(5, all.get());
     for (IssuedPair p : pairs) {
       assertEquals(null, stillAlive(tokens, p, CLIENT));
@@ -332,13 +250,13 @@ class SessionAttackTest {
     TokenService tokens = base(store, clock).idleTimeout(Duration.ofMinutes(10)).build();
     IssuedToken token = tokens.issue("alice", "laptop");          // expires T+10m
     clock.advance(Duration.ofMinutes(9));                          // T+9m, live
-    store.parkBefore = "touch";
+    store.parkNext(Step.TOUCH, When.BEFORE);
     Future<AuthResult> slow = POOL.submit(() -> tokens.authenticate(token.plaintext()));
-    assertTrue(store.parked.await(10, TimeUnit.SECONDS));          // wants expiry T+19m
+    store.awaitParked();          // wants expiry T+19m
     clock.advance(Duration.ofMinutes(2));                          // T+11m: idled out
     boolean revoked = tokens.revoke(token.plaintext());            // the logout returns
     boolean revokedById = tokens.revokeSession("alice", token.session().id());
-    store.release.countDown();
+    store.release();
     assertTrue(slow.get(10, TimeUnit.SECONDS).isAuthenticated());
     AuthResult after = tokens.authenticate(token.plaintext());
     assertFalse(after.isAuthenticated(), "revoke returned " + revoked + "/" + revokedById
@@ -354,13 +272,13 @@ class SessionAttackTest {
     TokenService tokens = base(store, clock).idleTimeout(Duration.ofMinutes(10)).build();
     IssuedPair p0 = tokens.issuePair("alice", "phone", CLIENT);    // session ends T+10m
     clock.advance(Duration.ofMinutes(9));
-    store.parkBefore = "rotate";
+    store.parkNext(Step.ROTATE, When.BEFORE);
     Future<RefreshResult> slow = POOL.submit(() -> tokens.refresh(p0.refreshPlaintext(), CLIENT));
-    assertTrue(store.parked.await(10, TimeUnit.SECONDS));
+    store.awaitParked();
     clock.advance(Duration.ofMinutes(2));                          // T+11m: idled out
     boolean revoked = tokens.revokeSession("alice", p0.session().id());
     boolean revokedByToken = tokens.revoke(p0.refreshPlaintext());
-    store.release.countDown();
+    store.release();
     RefreshResult r = slow.get(10, TimeUnit.SECONDS);
     if (r.isRefreshed()) {
       String alive = stillAlive(tokens, pairOf(r), CLIENT);

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
  * <p>Stores a test opens through {@link #open()} are recorded ({@link AcknowledgedStore}); after
  * every test a validation step reopens each and checks that everything acknowledged is there:
  * sessions and tokens created, revokes, rotations and touches, and that the subject index agrees.
+ * A test that crashes a store ({@link AcknowledgedStore#crash}, through {@link #reopenAfterCrash})
+ * gets the same check at once on what the crash left, touches aside.
  * A call that failed with {@link StoreUnavailableException} acknowledged nothing and may or may
  * not have landed; the validation accepts either, whole. Published in token-core's test-jar.
  */
@@ -42,9 +44,13 @@ public interface StoreHarness {
   }
 
   /**
-   * Opens a store on {@code store}'s data as a process that died without closing it would find
-   * them, leaving {@code store} as it is (abandoned, not closed); {@code null} if this store kind
-   * cannot be opened that way here (a memory-only store), and the crash tests are skipped.
+   * Opens a store on {@code store}'s data as they are after a crash, leaving {@code store}
+   * abandoned, never closed: for a store owning its files, as its process dying leaves them (and,
+   * in a mode promising to survive power loss, as a power cut leaves the disk: bytes never
+   * forced are gone); for a client of a shared server, as a new client finds the server once the
+   * old one dropped without a word (its lazy writes never sent). Nothing of {@code store} may
+   * land after this returns. {@code null} if this store kind cannot be opened that way here (a
+   * memory-only store), and the crash tests are skipped. See {@link AcknowledgedStore#crash}.
    */
   default TokenStore reopenAfterCrash(TokenStore store) {
     return null;

@@ -56,6 +56,8 @@ final class PowerCutDisk implements Disk {
   private final Path dir;
   private final Random random;
   private final Set<Tail> tails;
+  /** Whether a force also forces the real file (or directory), beside moving the model. */
+  private final boolean fsync;
 
   /** Files by name as the directory holds them now. */
   private final Map<Path, Node> current = new HashMap<>();
@@ -170,9 +172,20 @@ final class PowerCutDisk implements Disk {
   }
 
   PowerCutDisk(Path dir, long seed, Set<Tail> tails) {
+    this(dir, seed, tails, false);
+  }
+
+  /**
+   * A model of {@code dir} (its absolute, normalised path must be the one the store uses) that
+   * draws from {@code seed} and keeps unforced bytes as {@code tails} allow; with {@code fsync}
+   * every force the model records is also made on the real file, so a suite on this disk keeps
+   * its real fsyncs.
+   */
+  PowerCutDisk(Path dir, long seed, Set<Tail> tails, boolean fsync) {
     this.dir = dir.toAbsolutePath().normalize();
     this.random = new Random(seed);
     this.tails = Set.copyOf(tails);
+    this.fsync = fsync;
   }
 
   /** Stops the machine at the change after the next {@code changes} ones. */
@@ -476,6 +489,9 @@ final class PowerCutDisk implements Disk {
   @Override
   public synchronized void forceDirectory(Path directory) throws IOException {
     change("forceDirectory", directory);
+    if (fsync) {
+      real.forceDirectory(directory);
+    }
     if (directory.toAbsolutePath().normalize().equals(dir)) {
       durable.clear();
       durable.putAll(current);
@@ -559,6 +575,9 @@ final class PowerCutDisk implements Disk {
             throw new IOException("Input/output error");
           }
           change("force", name);
+          if (fsync) {
+            file.force();
+          }
         } catch (IOException e) {
           if (!dead) {
             node.loseUnforced();

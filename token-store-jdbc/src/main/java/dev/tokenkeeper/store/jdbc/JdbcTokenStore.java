@@ -419,6 +419,21 @@ public final class JdbcTokenStore implements TokenStore {
     flush();
   }
 
+  /**
+   * Drops this store as a process that died would, for tests of a crash: the flusher is stopped
+   * and waited for, buffered touches are never written. Nothing of this store reaches the
+   * database after it returns; the {@code DataSource} is left as it is.
+   */
+  void abandon() {
+    closed.set(true);
+    flusher.shutdownNow();
+    try {
+      flusher.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** The pool this store uses; for tests that reopen a store on the same database. */
   DataSource dataSource() {
     return dataSource;

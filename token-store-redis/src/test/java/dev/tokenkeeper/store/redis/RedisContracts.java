@@ -17,6 +17,7 @@ import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenServiceContract;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.core.TokenStoreContract;
+import dev.tokenkeeper.core.TwoInstancesContract;
 import java.time.Clock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -25,9 +26,11 @@ import org.junit.jupiter.api.Test;
  * token-core's contracts (the SPI, the service's promises, the logout races) on a Redis store
  * that a test class configures in {@link #builder}, once per deployment (one Redis, a cluster)
  * and option set, plus what every Redis deployment must add to them. A reopen closes the store
- * and builds a new one on the same Redis and key prefix, as a restarted instance would.
+ * and builds a new one on the same Redis and key prefix, as a restarted instance would; a crash
+ * drops it unclosed first. A second instance is another such store beside the first.
  */
-interface RedisContracts extends TokenStoreContract, TokenServiceContract, SessionRaceContract {
+interface RedisContracts extends TokenStoreContract, TokenServiceContract, SessionRaceContract,
+    TwoInstancesContract {
 
   /** A store of this test's deployment and options on its prefix, reading {@code clock}. */
   RedisTokenStore.Builder builder(Clock clock);
@@ -43,6 +46,22 @@ interface RedisContracts extends TokenStoreContract, TokenServiceContract, Sessi
   @Override
   default TokenStore reopen(TokenStore store) {
     store.close();
+    return newStore(clock());
+  }
+
+  /** Another client, with a pool of its own, on the same Redis and prefix. */
+  @Override
+  default TokenStore secondInstance(TokenStore first) {
+    return newStore(clock());
+  }
+
+  /**
+   * A crash of this instance, not of Redis: the store is dropped without a close (its owed
+   * touches never written) and a new one opens on the same Redis and prefix.
+   */
+  @Override
+  default TokenStore reopenAfterCrash(TokenStore store) {
+    ((RedisTokenStore) store).abandon();
     return newStore(clock());
   }
 
