@@ -45,6 +45,20 @@ final class Http {
         .build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Logs {@code user} in through the test application's {@code /login} (password "secret"),
+   * expecting 200 with a pair.
+   */
+  HttpResponse<String> login(String user) throws Exception {
+    HttpResponse<String> response =
+        post("/login", null, "{\"username\":\"" + user + "\",\"password\":\"secret\"}");
+    if (response.statusCode() != 200) {
+      throw new AssertionError("login of " + user + ": " + response.statusCode() + " "
+          + response.body());
+    }
+    return response;
+  }
+
   HttpResponse<String> delete(String path, String token) throws Exception {
     return CLIENT.send(request(path, token).DELETE().build(), HttpResponse.BodyHandlers.ofString());
   }
