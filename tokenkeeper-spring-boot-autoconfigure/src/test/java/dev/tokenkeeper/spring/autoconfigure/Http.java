@@ -30,6 +30,12 @@ final class Http {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A GET sent by another client program: {@code userAgent} instead of this client's. */
+  HttpResponse<String> get(String path, String token, String userAgent) throws Exception {
+    return CLIENT.send(request(path, token).setHeader("User-Agent", userAgent).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> post(String path, String token, String json) throws Exception {
     return CLIENT.send(request(path, token)
         .header("Content-Type", "application/json")
