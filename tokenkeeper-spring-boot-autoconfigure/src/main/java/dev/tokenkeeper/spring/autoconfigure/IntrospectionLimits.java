@@ -3,6 +3,7 @@ package dev.tokenkeeper.spring.autoconfigure;
 import dev.tokenkeeper.core.SessionId;
 import java.time.Clock;
 import java.time.Duration;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -67,8 +68,8 @@ interface IntrospectionLimits {
    * The limits {@code settings} ask for, on {@code clock}'s time: {@link #NONE} when none is set.
    * {@code loader} is the application's, which must hold token-servlet-filter if one is.
    *
-   * @throws IllegalArgumentException if a limit is below 1 or a window not positive; the message
-   *     names the property
+   * @throws InvalidConfigurationPropertyValueException naming the property, if a limit is below 1
+   *     or a window not positive
    * @throws IllegalStateException if only one of the session rate settings is set, or a limit is
    *     set but token-servlet-filter is not on the class path
    */
@@ -100,13 +101,8 @@ interface IntrospectionLimits {
   }
 
   private static void check(String limitName, int limit, String windowName, Duration window) {
-    if (limit < 1) {
-      throw new IllegalArgumentException(
-          "tokenkeeper.limits." + limitName + " must be at least 1: " + limit);
-    }
-    if (window == null || window.isNegative() || window.isZero()) {
-      throw new IllegalArgumentException(
-          "tokenkeeper.limits." + windowName + " must be positive: " + window);
-    }
+    Settings.require(limit >= 1, "tokenkeeper.limits." + limitName, limit, "must be at least 1");
+    Settings.require(window != null && !window.isNegative() && !window.isZero(),
+        "tokenkeeper.limits." + windowName, window, "must be positive");
   }
 }

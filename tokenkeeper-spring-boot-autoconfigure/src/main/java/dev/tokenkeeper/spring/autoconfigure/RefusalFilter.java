@@ -39,7 +39,8 @@ final class RefusalFilter implements Filter {
   private static final String OUTAGE = "{\"error\":\"temporarily_unavailable\","
       + "\"error_description\":\"authentication is temporarily unavailable\"}";
 
-  private final AtomicLong nextErrorLog = new AtomicLong();
+  /** One ERROR line per 30 seconds for the whole application, whoever reports the outage. */
+  private static final AtomicLong NEXT_ERROR_LOG = new AtomicLong();
 
   @Override
   public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
@@ -62,9 +63,8 @@ final class RefusalFilter implements Filter {
       if (outage == null) {
         throw e;
       }
-      log(outage);
-      answer((HttpServletResponse) response, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
-          RETRY_AFTER_SECONDS, OUTAGE);
+      report(outage);
+      answerOutage((HttpServletResponse) response);
     }
   }
 
@@ -76,6 +76,11 @@ final class RefusalFilter implements Filter {
       }
     }
     return null;
+  }
+
+  /** Writes the 503 of an outage over whatever {@code response} held; not committed yet. */
+  static void answerOutage(HttpServletResponse response) throws IOException {
+    answer(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, RETRY_AFTER_SECONDS, OUTAGE);
   }
 
   private static void answer(HttpServletResponse response, int status, long retryAfterSeconds,
@@ -92,10 +97,11 @@ final class RefusalFilter implements Filter {
     response.getOutputStream().write(body);
   }
 
-  private void log(StoreUnavailableException outage) {
+  /** Logs {@code outage}: at ERROR if none was in the last 30 seconds, else at DEBUG. */
+  static void report(StoreUnavailableException outage) {
     long now = System.currentTimeMillis();
-    long next = nextErrorLog.get();
-    if (now >= next && nextErrorLog.compareAndSet(next, now + 30_000)) {
+    long next = NEXT_ERROR_LOG.get();
+    if (now >= next && NEXT_ERROR_LOG.compareAndSet(next, now + 30_000)) {
       LOG.error("token store unavailable; answering 503 (further failures within 30 s are"
           + " logged at DEBUG)", outage);
     } else {

@@ -5,9 +5,12 @@ import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.RefreshResult;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.security.Principal;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,7 +56,8 @@ import org.springframework.web.bind.annotation.RestController;
  * <p>All but refresh need the caller's bearer token, checked by the application's security chain;
  * refresh must be open to anonymous callers there (it carries its token in the body). Login is
  * the application's: it checks the password and calls {@link TokenService#issuePair}. Errors are
- * {@code {"error","error_description"}}; a store outage is answered by {@link RefusalFilter}.
+ * {@code {"error","error_description"}}; a store outage is 503, as {@link RefusalFilter}
+ * answers it.
  */
 @RestController
 @RequestMapping("${tokenkeeper.web.endpoints.base-path:/auth}")
@@ -144,6 +148,21 @@ final class SessionEndpoints {
       return error(HttpStatus.NOT_FOUND, "not_found", "no such session");
     }
     return ResponseEntity.noContent().build();
+  }
+
+  /**
+   * A store outage is the same 503 here as in the token check. Answered here, not left to
+   * {@link RefusalFilter}, because an application's own catch-all exception handler would
+   * otherwise turn it into a 500 before it reaches the filter.
+   */
+  @ExceptionHandler(StoreUnavailableException.class)
+  void unavailable(StoreUnavailableException outage, HttpServletResponse response)
+      throws IOException {
+    if (response.isCommitted()) {
+      throw outage;
+    }
+    RefusalFilter.report(outage);
+    RefusalFilter.answerOutage(response);
   }
 
   @ExceptionHandler({HttpMessageNotReadableException.class,

@@ -1,10 +1,12 @@
 package dev.tokenkeeper.spring.autoconfigure;
 
 import dev.tokenkeeper.core.InMemoryTokenStore;
+import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.store.file.FileTokenStore;
 import dev.tokenkeeper.store.jdbc.JdbcTokenStore;
 import dev.tokenkeeper.store.redis.RedisTokenStore;
+import java.nio.file.Path;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -60,10 +62,10 @@ final class StoreConfigurations {
         throw new IllegalStateException("tokenkeeper.store.type is redis, but no Redis server is"
             + " configured; set tokenkeeper.store.redis.uri or spring.data.redis.url");
       }
-      return RedisTokenStore.builder()
-          .uri(uri)
-          .keyPrefix(properties.getStore().getRedis().getKeyPrefix())
-          .build();
+      RedisTokenStore.Builder builder = RedisTokenStore.builder().uri(uri);
+      Settings.apply("tokenkeeper.store.redis.key-prefix",
+          properties.getStore().getRedis().getKeyPrefix(), builder::keyPrefix);
+      return builder.build();
     }
   }
 
@@ -76,7 +78,15 @@ final class StoreConfigurations {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean(TokenStore.class)
     FileTokenStore tokenkeeperStore(TokenkeeperProperties properties) {
-      return FileTokenStore.open(properties.getStore().getFile().getDirectory());
+      Path directory = properties.getStore().getFile().getDirectory();
+      try {
+        return FileTokenStore.open(directory);
+      } catch (StoreUnavailableException e) {
+        // Not creatable, not writable, or held by another process: name the setting to change.
+        Throwable cause = e.getCause();
+        throw Settings.invalid("tokenkeeper.store.file.directory", directory,
+            cause == null ? e.getMessage() : e.getMessage() + " (" + cause.getMessage() + ")", e);
+      }
     }
   }
 

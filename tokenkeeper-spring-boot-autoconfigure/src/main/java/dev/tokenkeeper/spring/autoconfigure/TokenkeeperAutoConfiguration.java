@@ -40,20 +40,18 @@ public class TokenkeeperAutoConfiguration {
       store = decorator.decorate(store);
     }
     TokenService.Builder builder = TokenService.builder().store(store);
-    if (properties.getAbsoluteTtl() != null) {
-      builder.absoluteTtl(properties.getAbsoluteTtl());
-    }
-    if (properties.getIdleTimeout() != null) {
-      builder.idleTimeout(properties.getIdleTimeout());
-    }
-    if (properties.getAccessTtl() != null) {
-      builder.accessTtl(properties.getAccessTtl());
-    }
-    if (properties.getRefreshGrace() != null) {
-      builder.refreshGrace(properties.getRefreshGrace());
-    }
+    Settings.apply("tokenkeeper.absolute-ttl", properties.getAbsoluteTtl(), builder::absoluteTtl);
+    Settings.apply("tokenkeeper.idle-timeout", properties.getIdleTimeout(), builder::idleTimeout);
+    Settings.apply("tokenkeeper.access-ttl", properties.getAccessTtl(), builder::accessTtl);
+    Settings.apply("tokenkeeper.refresh-grace", properties.getRefreshGrace(),
+        builder::refreshGrace);
     TokenkeeperProperties.Binding binding = properties.getBinding();
     if (binding.isOn()) {
+      // Each family checked alone first, so a refusal names the property that holds it.
+      Settings.apply("tokenkeeper.binding.ipv4-prefix-bits", binding.getIpv4PrefixBits(),
+          bits -> new ClientBinding.Policy(bits, 0, true));
+      Settings.apply("tokenkeeper.binding.ipv6-prefix-bits", binding.getIpv6PrefixBits(),
+          bits -> new ClientBinding.Policy(0, bits, true));
       builder.clientBinding(new ClientBinding.Policy(
           binding.getIpv4PrefixBits(), binding.getIpv6PrefixBits(), binding.isUserAgent()));
     }
@@ -62,6 +60,12 @@ public class TokenkeeperAutoConfiguration {
     if (all.length > 0) {
       builder.eventListeners(all);
     }
-    return builder.build();
+    try {
+      return builder.build();
+    } catch (IllegalStateException e) {
+      // The builder's rules across lifetimes: say which settings disagree.
+      throw new IllegalStateException("tokenkeeper.access-ttl and tokenkeeper.idle-timeout must"
+          + " not exceed tokenkeeper.absolute-ttl: " + e.getMessage(), e);
+    }
   }
 }

@@ -12,7 +12,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * typically sets only {@code tokenkeeper.store.type} and the store's location.
  *
  * <p>Bound once at startup; the service is built from it then. Values out of range fail the
- * startup with the {@link TokenService.Builder}'s message.
+ * startup naming the property, with the {@link TokenService.Builder}'s reason.
  */
 @ConfigurationProperties("tokenkeeper")
 public class TokenkeeperProperties {

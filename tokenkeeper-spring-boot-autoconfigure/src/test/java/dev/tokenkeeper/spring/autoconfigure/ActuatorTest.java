@@ -3,11 +3,14 @@ package dev.tokenkeeper.spring.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenkeeper.core.ForwardingTokenStore;
+import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenStore;
 import dev.tokenkeeper.store.file.FileStoreFaults;
+import dev.tokenkeeper.store.file.FileTokenStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
@@ -126,14 +129,52 @@ class ActuatorTest {
   }
 
   @Test
-  void redisUnreachable_healthDown() throws Exception {
+  void redisUnreachable_healthDown_withAFixedReason_noHostOrPort() throws Exception {
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort(); // free once closed: nothing listens there
     }
     runner().withPropertyValues("tokenkeeper.store.redis.uri=redis://127.0.0.1:" + closedPort)
-        .run(context -> assertThat(context.getBean("tokenkeeperHealthIndicator",
-            HealthIndicator.class).health(true).getStatus()).isEqualTo(Status.DOWN));
+        .run(context -> {
+          Health health = health(context);
+          assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+          assertThat(health.getDetails())
+              .containsEntry("reason", TokenStoreHealthIndicator.UNAVAILABLE)
+              .containsEntry("error", StoreUnavailableException.class.getName());
+          // The store's own message names both ("Redis at 127.0.0.1:PORT unavailable ...").
+          assertThat(health.getDetails().toString()).doesNotContain("127.0.0.1")
+              .doesNotContain(Integer.toString(closedPort));
+        });
+  }
+
+  /** The application's own store: a file store behind a decorator, so checked by a lookup. */
+  @Configuration(proxyBeanMethods = false)
+  static class DecoratedFileStore {
+    static FileTokenStore file;
+
+    @Bean
+    TokenStore tokenStore() {
+      return new ForwardingTokenStore(file) {};
+    }
+  }
+
+  @Test
+  void lookupFails_withALocationInItsMessage_healthDown_noLocation() {
+    DecoratedFileStore.file = FileTokenStore.open(temp.resolve("decorated"));
+    runner().withUserConfiguration(DecoratedFileStore.class).run(context -> {
+      assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+      DecoratedFileStore.file.close();
+      // What the lookup now throws names the directory: "token store /... is closed".
+      assertThatThrownBy(() -> context.getBean(TokenStore.class).findSession(
+          SessionId.parse("AAAAAAAAAAAAAAAAAAAAAA")))
+          .hasMessageContaining(temp.toString());
+      Health health = health(context);
+      assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+      assertThat(health.getDetails())
+          .containsEntry("reason", TokenStoreHealthIndicator.UNAVAILABLE)
+          .containsEntry("error", IllegalStateException.class.getName());
+      assertThat(health.getDetails().toString()).doesNotContain(temp.toString());
+    });
   }
 
   @Test

@@ -23,7 +23,9 @@ import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.security.oauth2.server.resource.introspection.OpaqueTokenIntrospector;
+import org.springframework.security.oauth2.server.resource.web.BearerTokenResolver;
 
 /** Each auto-configured bean gives way to the application's own, and to a missing class. */
 class BackOffTest {
@@ -151,6 +153,25 @@ class BackOffTest {
       assertThat(context).hasSingleBean(OpaqueTokenIntrospector.class);
       assertThat(context).hasBean("ownIntrospector");
     });
+  }
+
+  @Test
+  void endpoints_resolverSkipsRefreshOnly_andGivesWayToTheApplications() {
+    WebApplicationContextRunner web = new WebApplicationContextRunner().withConfiguration(ALL)
+        .withPropertyValues("tokenkeeper.store.type=memory",
+            "tokenkeeper.web.endpoints.enabled=true");
+    web.run(context -> {
+      BearerTokenResolver resolver = context.getBean(BearerTokenResolver.class);
+      MockHttpServletRequest refresh = new MockHttpServletRequest("POST", "/auth/refresh");
+      refresh.addHeader("Authorization", "Bearer expired");
+      MockHttpServletRequest other = new MockHttpServletRequest("POST", "/auth/logout");
+      other.addHeader("Authorization", "Bearer current");
+      assertThat(resolver.resolve(refresh)).isNull();
+      assertThat(resolver.resolve(other)).isEqualTo("current");
+    });
+    BearerTokenResolver own = request -> "own";
+    web.withBean("ownResolver", BearerTokenResolver.class, () -> own)
+        .run(context -> assertThat(context.getBean(BearerTokenResolver.class)).isSameAs(own));
   }
 
   @Test

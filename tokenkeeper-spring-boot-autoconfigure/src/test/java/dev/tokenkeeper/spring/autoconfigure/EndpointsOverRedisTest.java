@@ -133,10 +133,7 @@ class EndpointsOverRedisTest {
   }
 
   private HttpResponse<String> login(String user) throws Exception {
-    HttpResponse<String> response = http().post("/login", null,
-        "{\"username\":\"" + user + "\",\"password\":\"secret\"}");
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    return response;
+    return http().login(user);
   }
 
   @Test

@@ -30,6 +30,12 @@ final class Http {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A GET sent by another client program: {@code userAgent} instead of this client's. */
+  HttpResponse<String> get(String path, String token, String userAgent) throws Exception {
+    return CLIENT.send(request(path, token).setHeader("User-Agent", userAgent).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> post(String path, String token, String json) throws Exception {
     return CLIENT.send(request(path, token)
         .header("Content-Type", "application/json")
@@ -43,6 +49,20 @@ final class Http {
         .header("Content-Type", contentType)
         .method(method, HttpRequest.BodyPublishers.ofString(body))
         .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Logs {@code user} in through the test application's {@code /login} (password "secret"),
+   * expecting 200 with a pair.
+   */
+  HttpResponse<String> login(String user) throws Exception {
+    HttpResponse<String> response =
+        post("/login", null, "{\"username\":\"" + user + "\",\"password\":\"secret\"}");
+    if (response.statusCode() != 200) {
+      throw new AssertionError("login of " + user + ": " + response.statusCode() + " "
+          + response.body());
+    }
+    return response;
   }
 
   HttpResponse<String> delete(String path, String token) throws Exception {

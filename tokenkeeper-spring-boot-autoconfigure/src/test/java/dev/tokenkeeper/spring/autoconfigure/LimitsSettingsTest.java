@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.security.oauth2.server.resource.introspection.OpaqueTokenIntrospector;
@@ -76,22 +77,35 @@ class LimitsSettingsTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "failure-limit=0 | tokenkeeper.limits.failure-limit must be at least 1: 0",
-      "failure-limit=5, failure-window=0s | tokenkeeper.limits.failure-window must be positive:"
-          + " PT0S",
-      "session-rate-limit=0, session-rate-window=1m | tokenkeeper.limits.session-rate-limit must"
-          + " be at least 1: 0",
-      "session-rate-limit=5, session-rate-window=-1s | tokenkeeper.limits.session-rate-window must"
-          + " be positive: PT-1S",
-      "session-rate-limit=5 | set both tokenkeeper.limits.session-rate-limit and"
-          + " tokenkeeper.limits.session-rate-window, or neither",
-      "session-rate-window=1m | set both tokenkeeper.limits.session-rate-limit and"
-          + " tokenkeeper.limits.session-rate-window, or neither"})
-  void outOfRange_failsTheStartup_namingTheProperty(String settings, String message) {
-    String[] properties = Arrays.stream(settings.split(",\\s*"))
+      "failure-limit=0 | failure-limit | 0 | must be at least 1",
+      "failure-limit=5, failure-window=0s | failure-window | PT0S | must be positive",
+      "session-rate-limit=0, session-rate-window=1m | session-rate-limit | 0 | must be at least 1",
+      "session-rate-limit=5, session-rate-window=-1s | session-rate-window | PT-1S"
+          + " | must be positive"})
+  void outOfRange_failsTheStartup_namingTheProperty(String settings, String property,
+      String value, String reason) {
+    // The same report as any other bad tokenkeeper.* value (BadSettingsTest): Boot's, by name.
+    runner.withPropertyValues(limits(settings)).run(context ->
+        assertThat(context).getFailure().rootCause()
+            .isInstanceOfSatisfying(InvalidConfigurationPropertyValueException.class, invalid -> {
+              assertThat(invalid.getName()).isEqualTo("tokenkeeper.limits." + property);
+              assertThat(invalid.getValue()).hasToString(value);
+              assertThat(invalid.getReason()).isEqualTo(reason);
+            }));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"session-rate-limit=5", "session-rate-window=1m"})
+  void halfOfTheSessionRate_failsTheStartup_namingBoth(String setting) {
+    runner.withPropertyValues(limits(setting)).run(context ->
+        assertThat(context).getFailure().rootCause().hasMessage(
+            "set both tokenkeeper.limits.session-rate-limit and"
+                + " tokenkeeper.limits.session-rate-window, or neither"));
+  }
+
+  private static String[] limits(String settings) {
+    return Arrays.stream(settings.split(",\\s*"))
         .map(setting -> "tokenkeeper.limits." + setting).toArray(String[]::new);
-    runner.withPropertyValues(properties).run(context ->
-        assertThat(context).getFailure().rootCause().hasMessage(message));
   }
 
   @Test
