@@ -49,20 +49,31 @@ final class StoreConfigurations {
     }
   }
 
+  /**
+   * Several instances share one Redis, so the store reads Redis's clock and the service reads the
+   * store's: last use and expiry are stamped on one clock, whatever each host's own says. The
+   * condition on a missing store is the class's, so an application's own store (whose clock is
+   * its own affair) takes the clock with it.
+   */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(name = StoreChoice.REDIS_STORE)
   @Conditional(StoreChoice.Redis.class)
+  @ConditionalOnMissingBean(TokenStore.class)
   static class Redis {
 
+    @Bean
+    ServiceClock tokenkeeperServiceClock(RedisTokenStore tokenkeeperStore) {
+      return new ServiceClock(tokenkeeperStore.clock());
+    }
+
     @Bean(destroyMethod = "close")
-    @ConditionalOnMissingBean(TokenStore.class)
     RedisTokenStore tokenkeeperStore(Environment environment, TokenkeeperProperties properties) {
       String uri = RedisSettings.uri(environment);
       if (uri == null) {
         throw new IllegalStateException("tokenkeeper.store.type is redis, but no Redis server is"
             + " configured; set tokenkeeper.store.redis.uri or spring.data.redis.url");
       }
-      RedisTokenStore.Builder builder = RedisTokenStore.builder().uri(uri);
+      RedisTokenStore.Builder builder = RedisTokenStore.builder().uri(uri).redisClock();
       Settings.apply("tokenkeeper.store.redis.key-prefix",
           properties.getStore().getRedis().getKeyPrefix(), builder::keyPrefix);
       return builder.build();

@@ -16,7 +16,8 @@ import org.springframework.core.env.Environment;
  * Auto-configures a {@link TokenService} and the {@link TokenStore} it keeps sessions in, from
  * {@link TokenkeeperProperties}. Each backs off when the application defines its own bean of the
  * type. The store is chosen as {@link StoreChoice} says; every {@link SecurityEventListener} bean
- * hears the service's events, in bean order.
+ * hears the service's events, in bean order. On the Redis store the starter builds, the service
+ * reads that store's clock, Redis's, so that instances sharing one Redis stamp on one clock.
  */
 @AutoConfiguration(afterName = "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration")
 @EnableConfigurationProperties(TokenkeeperProperties.class)
@@ -32,7 +33,8 @@ public class TokenkeeperAutoConfiguration {
   @ConditionalOnMissingBean
   TokenService tokenService(ObjectProvider<TokenStore> stores,
       TokenkeeperProperties properties, ObjectProvider<SecurityEventListener> listeners,
-      ObjectProvider<StoreDecorator> decorators, Environment environment) {
+      ObjectProvider<StoreDecorator> decorators, ObjectProvider<ServiceClock> clocks,
+      Environment environment) {
     TokenStore store = stores.getIfAvailable(() -> {
       throw new IllegalStateException(StoreChoice.explainMissingStore(environment));
     });
@@ -40,6 +42,7 @@ public class TokenkeeperAutoConfiguration {
       store = decorator.decorate(store);
     }
     TokenService.Builder builder = TokenService.builder().store(store);
+    clocks.ifAvailable(clock -> builder.clock(clock.clock()));
     Settings.apply("tokenkeeper.absolute-ttl", properties.getAbsoluteTtl(), builder::absoluteTtl);
     Settings.apply("tokenkeeper.idle-timeout", properties.getIdleTimeout(), builder::idleTimeout);
     Settings.apply("tokenkeeper.access-ttl", properties.getAccessTtl(), builder::accessTtl);

@@ -5,18 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.TokenService;
-import dev.tokenkeeper.store.redis.RedisServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.SpringBootConfiguration;
@@ -34,7 +30,6 @@ import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.util.FileSystemUtils;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -51,8 +46,8 @@ import org.springframework.web.bind.annotation.RestController;
     properties = {"tokenkeeper.web.endpoints.enabled=true", "tokenkeeper.refresh-grace=0s"})
 class EndpointsOverRedisTest {
 
-  private static Path redisDirectory;
-  private static RedisServer redis;
+  @RegisterExtension
+  static final LocalRedis REDIS = new LocalRedis();
 
   @SpringBootConfiguration
   // The test class path holds Boot's JDBC starter; this application has no database.
@@ -99,23 +94,9 @@ class EndpointsOverRedisTest {
     }
   }
 
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisDirectory = Files.createTempDirectory("tokenkeeper-redis-");
-    redis = RedisServer.start(redisDirectory, true);
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    if (redis != null) {
-      redis.close();
-    }
-    FileSystemUtils.deleteRecursively(redisDirectory);
-  }
-
   @DynamicPropertySource
   static void redisUri(DynamicPropertyRegistry registry) {
-    registry.add("tokenkeeper.store.redis.uri", () -> redis.uri());
+    registry.add("tokenkeeper.store.redis.uri", () -> REDIS.server().uri());
   }
 
   @LocalServerPort
@@ -243,7 +224,7 @@ class EndpointsOverRedisTest {
   @Test
   void redisDown_503WithRetryAfter_neverAPassOr401_thenServesAgain() throws Exception {
     String token = Http.field(login("erin@example.com"), "access_token");
-    redis.kill();
+    REDIS.server().kill();
     try {
       HttpResponse<String> down = http().get("/api/me", token);
       assertThat(down.statusCode()).isEqualTo(503);
@@ -260,7 +241,7 @@ class EndpointsOverRedisTest {
       assertThat(logoutDown.statusCode()).isEqualTo(503);
       assertThat(health.health(false).getStatus()).isEqualTo(Status.DOWN);
     } finally {
-      redis.startAgain();
+      REDIS.server().startAgain();
     }
     // Redis kept the session (append-only, fsync always): the same token works again.
     assertThat(http().get("/api/me", token).statusCode()).isEqualTo(200);
