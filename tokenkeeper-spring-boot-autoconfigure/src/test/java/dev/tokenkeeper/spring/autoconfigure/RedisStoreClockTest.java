@@ -5,13 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenStore;
+import dev.tokenkeeper.metrics.micrometer.FileStoreMetrics;
+import dev.tokenkeeper.metrics.micrometer.RedisStoreMetrics;
 import dev.tokenkeeper.store.redis.RedisTokenStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.reflect.Field;
 import java.time.Clock;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -19,7 +21,7 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The Redis store against a real redis-server: the one the starter builds reads Redis's clock
  * and the service reads the store's, so instances sharing one Redis stamp on one clock; an
- * application's own store backs that off.
+ * application's own store backs that off. The store's pool gauges are bound in either case.
  */
 class RedisStoreClockTest {
 
@@ -31,8 +33,7 @@ class RedisStoreClockTest {
   }
 
   private ApplicationContextRunner runner() {
-    return new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(TokenkeeperAutoConfiguration.class));
+    return new ApplicationContextRunner().withConfiguration(StoreMetricsTest.WITH_METRICS);
   }
 
   /** An application's own Redis store, itself on Redis's clock. */
@@ -89,6 +90,22 @@ class RedisStoreClockTest {
       Clock clock = clockOf(context.getBean(TokenService.class));
       assertThat(clock).isNotSameAs(store.clock());
       assertThat(clock).isEqualTo(Clock.systemUTC());
+    });
+  }
+
+  @Test
+  void redisStore_poolGaugesBound_noFileStoreMeters() {
+    runner().withPropertyValues("tokenkeeper.store.redis.uri=" + uri()).run(context -> {
+      assertThat(context).hasSingleBean(RedisStoreMetrics.class);
+      assertThat(context).doesNotHaveBean(FileStoreMetrics.class);
+      context.getBean(TokenService.class).issue("bob");
+      MeterRegistry registry = context.getBean(MeterRegistry.class);
+      for (String figure : new String[] {"active", "idle", "waiters", "max"}) {
+        assertThat(registry.find("tokenkeeper.store.redis.pool." + figure).gauge())
+            .as(figure).isNotNull();
+      }
+      assertThat(registry.get("tokenkeeper.store.redis.pool.max").gauge().value()).isPositive();
+      assertThat(registry.get("tokenkeeper.store.redis.pool.idle").gauge().value()).isPositive();
     });
   }
 }
