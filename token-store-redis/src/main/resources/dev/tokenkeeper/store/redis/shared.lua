@@ -49,8 +49,16 @@ end
 -- The subject's marker hash holds n, the number of its last created session, and, after a
 -- logout everywhere, ra and rat: every session numbered up to ra was revoked at rat. Returns
 -- rat and ra if they cover a session numbered n (none: created before numbering), else nil.
+-- A numbered session's marker lives at least as long as it does (create, stretch), so one that
+-- reads as absent is on another node while a cluster moves the slot (a key a script reads by
+-- prefix, unnamed in KEYS, reads there as absent): the script stops, before any write, with
+-- TRYAGAIN, as Redis does for named keys split by a move, rather than take the session as never
+-- logged out everywhere.
 local function marker_covers(marker, n)
-  local m = redis.call('HMGET', marker, 'ra', 'rat')
+  local m = redis.call('HMGET', marker, 'ra', 'rat', 'n')
+  if n and not m[3] then
+    error(redis.error_reply('TRYAGAIN the subject marker is not on this node'))
+  end
   if m[1] and tonumber(n or 0) <= tonumber(m[1]) then
     return m[2], m[1]
   end
