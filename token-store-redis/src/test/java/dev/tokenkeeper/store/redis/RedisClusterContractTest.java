@@ -306,6 +306,31 @@ class RedisClusterContractTest implements RedisContracts {
     }
   }
 
+  @Test
+  void reshard_listingBesideAMovedIndex_neverHidesASessionFromLogoutEverywhere() {
+    String subject = "a}b";
+    try (RedisTokenStore store = builder(clock()).build()) {
+      SessionRecord record = TokenStoreContract.session(subject);
+      TokenRecord token = TokenStoreContract.createSingle(store, record);
+      KeyLayout at = KeyLayout.cluster(prefix).of(subject);
+      String index = at.indexKey(subject);
+      int slot = JedisClusterCRC16.getSlot(index);
+      int first = cluster.ownerOf(slot);
+      int second = (first + 1) % cluster.nodes().size();
+
+      // The index and marker move first; the session is listed while still on the old node.
+      begin(slot, first, second);
+      migrate(first, second, index, at.markerKey(subject));
+      store.findSessions(subject);
+      finish(slot, first, second);
+
+      store.revokeAll(subject, T0.plusSeconds(1));
+      assertNotNull(store.findSession(record.id()).orElseThrow().revokedAt(),
+          "logout everywhere missed a session listed mid-move");
+      assertTrue(store.find(token.hash()).orElseThrow().session().isRevoked());
+    }
+  }
+
   private static Jedis node(int n) {
     return new Jedis("127.0.0.1", cluster.nodes().get(n).port());
   }
