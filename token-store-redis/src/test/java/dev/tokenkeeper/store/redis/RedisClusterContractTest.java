@@ -9,6 +9,7 @@ import dev.tokenkeeper.core.AcknowledgedStore;
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.IssuedToken;
+import dev.tokenkeeper.core.Rotation;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreUnavailableException;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.params.MigrateParams;
 import redis.clients.jedis.util.JedisClusterCRC16;
@@ -329,6 +331,63 @@ class RedisClusterContractTest implements RedisContracts {
           "logout everywhere missed a session listed mid-move");
       assertTrue(store.find(token.hash()).orElseThrow().session().isRevoked());
     }
+  }
+
+  /**
+   * A refresh whose pointer step fails (the node holding the session's pointer stalls) must not
+   * leave the session's tokens findable by their own pointers once the session's pointer has
+   * ended: a logout through another instance would then not find the session.
+   */
+  @Test
+  void rotate_whoseSessionPointerStalls_neverLeavesATokenNoLogoutCanReach() throws Exception {
+    try (RedisTokenStore a = builder(clock()).socketTimeout(Duration.ofMillis(300)).build()) {
+      TokenRecord refresh = TokenStoreContract.token(TokenStoreContract.session("x").id());
+      SessionRecord record = null;
+      int stalled = -1;
+      for (int i = 0; record == null; i++) {
+        Session session = new Session(refresh.sessionId(), "user" + i, "device", T0, T0,
+            T0.plusSeconds(2));
+        KeyLayout layout = KeyLayout.cluster(prefix);
+        stalled = nodeOf(layout.sessionPointer(session.id()));
+        if (nodeOf(layout.of(session.subject()).root()) != stalled) {
+          record = SessionRecord.of(session, null, refresh.hash());
+        }
+      }
+      a.create(record, List.of(refresh));
+      Rotation rotation;
+      do {
+        rotation = TokenStoreContract.rotation(record, T0);
+      } while (nodeOf(KeyLayout.cluster(prefix).tokenPointer(rotation.refresh().hash()))
+          == stalled
+          || nodeOf(KeyLayout.cluster(prefix).tokenPointer(rotation.access().hash()))
+          == stalled);
+
+      try (Jedis node = node(stalled)) {
+        node.sendCommand(Protocol.Command.CLIENT, "PAUSE", "5000", "WRITE");
+        try {
+          a.rotate(rotation);
+        } catch (StoreUnavailableException e) {
+          // the stalled node did not answer within the timeout
+        } finally {
+          node.sendCommand(Protocol.Command.CLIENT, "UNPAUSE");
+        }
+        String pointer = KeyLayout.cluster(prefix).sessionPointer(record.id());
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (node.exists(pointer) && node.pttl(pointer) < 10_000) {
+          assertTrue(System.nanoTime() < deadline, "session pointer never expired");
+          Thread.sleep(50); // polling Redis's expiry of a key, a condition checked each round
+        }
+      }
+      try (RedisTokenStore b = builder(clock()).build()) {
+        b.revokeSession(record.id(), T0.plusSeconds(1));
+        assertTrue(b.find(rotation.access().hash()).map(found -> found.session().isRevoked())
+            .orElse(true), "logout through another instance missed the session");
+      }
+    }
+  }
+
+  private static int nodeOf(String key) {
+    return cluster.ownerOf(JedisClusterCRC16.getSlot(key));
   }
 
   private static Jedis node(int n) {
