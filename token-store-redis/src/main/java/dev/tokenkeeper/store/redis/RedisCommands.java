@@ -282,7 +282,14 @@ final class RedisCommands implements AutoCloseable {
       }
       pipeline.sync();
     }
-    replies.forEach(Response::get); // throws the error a node answered, if any
+    for (Response<Long> reply : replies) {
+      try {
+        reply.get(); // throws the error a node answered, if any
+      } catch (IllegalStateException e) {
+        // A cluster pipeline logs a node that failed (a timeout) and leaves its replies unset.
+        throw new JedisConnectionException("a node did not answer PEXPIRE", e);
+      }
+    }
   }
 
   @Override

@@ -391,6 +391,12 @@ public final class RedisTokenStore implements TokenStore {
         }
       }
     }
+    try {
+      extendPointers(at, id, ttl);
+    } catch (StoreUnavailableException e) {
+      release(pointers);
+      throw e;
+    }
     List<String> keys = List.of(at.sessionKey(id), at.tokensOfKey(id),
         at.tokenKey(rotation.rotated()), at.successorKey(rotation.rotated()),
         at.tokenKey(refresh.hash()), at.tokenKey(access.hash()));
@@ -422,11 +428,7 @@ public final class RedisTokenStore implements TokenStore {
     if (Long.valueOf(-1).equals(applied)) {
       throw new IllegalArgumentException("a new token of session " + id + " is already stored");
     }
-    if (Long.valueOf(1).equals(applied)) {
-      extendPointers(at, id);
-      return true;
-    }
-    return false;
+    return Long.valueOf(1).equals(applied);
   }
 
   /** {@inheritDoc} Returns once Redis has acknowledged the revocation. */
@@ -670,15 +672,13 @@ public final class RedisTokenStore implements TokenStore {
     if (at == null) {
       return;
     }
+    long ttl = ttlMillis(touch.expiresAt());
+    extendPointers(at, touch.id(), ttl);
     List<String> args = List.of(KeyLayout.encode(touch.lastUsedAt()),
-        KeyLayout.encode(touch.expiresAt()), Long.toString(ttlMillis(touch.expiresAt())),
+        KeyLayout.encode(touch.expiresAt()), Long.toString(ttl),
         at.tokenPrefix(), at.indexPrefix(), at.markerPrefix(), at.sessionPrefix(),
         touch.id().value());
-    Object touched = redis.write(TOUCH,
-        List.of(at.sessionKey(touch.id()), at.tokensOfKey(touch.id())), args);
-    if (Long.valueOf(1).equals(touched)) {
-      extendPointers(at, touch.id());
-    }
+    redis.write(TOUCH, List.of(at.sessionKey(touch.id()), at.tokensOfKey(touch.id())), args);
   }
 
   /**
@@ -731,24 +731,22 @@ public final class RedisTokenStore implements TokenStore {
   }
 
   /**
-   * On a cluster, after a write that may have stretched session {@code id}'s keys: its pointers
-   * live at least as long as its session key now does. Not atomic with that write (other
-   * slots); if this fails, a pointer may end before its token, which then reads as unknown
-   * early (never valid late), until the session's next use stretches it again.
+   * On a cluster, before a write that may stretch session {@code id}'s keys to {@code ttl} ms:
+   * its pointers, and its tokens', live at least that long. Before, not after: a pointer step
+   * that fails after the write left the session's pointer ending before the pointers of tokens
+   * the write added, so a token stayed valid that no logout could reach by its session's id. If
+   * this fails, the write is not sent; pointers outliving their keys only read as unknown.
    */
-  private void extendPointers(KeyLayout at, SessionId id) {
+  private void extendPointers(KeyLayout at, SessionId id, long ttl) {
     if (!layout.isCluster()) {
       return;
     }
     redis.write("touch", r -> {
-      long ttl = r.pttl(at.sessionKey(id));
-      if (ttl > 0) {
-        List<String> pointers = new ArrayList<>(List.of(layout.sessionPointer(id)));
-        for (String token : r.smembers(at.tokensOfKey(id))) {
-          pointers.add(layout.tokenPointer(token));
-        }
-        RedisCommands.keepAtLeast(r, pointers, ttl);
+      List<String> pointers = new ArrayList<>(List.of(layout.sessionPointer(id)));
+      for (String token : r.smembers(at.tokensOfKey(id))) {
+        pointers.add(layout.tokenPointer(token));
       }
+      RedisCommands.keepAtLeast(r, pointers, ttl);
       return null;
     });
   }

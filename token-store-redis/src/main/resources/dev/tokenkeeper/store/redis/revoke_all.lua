@@ -25,4 +25,4 @@ if size > tonumber(ARGV[3]) then
   return {'page', ra}
 end
 local rat = redis.call('HGET', KEYS[2], 'rat')
-return {revoke_covered(KEYS[1], ARGV[1], redis.call('ZRANGE', KEYS[1], 0, -1), ra, rat, ARGV[2])}
+return {revoke_covered(ARGV[1], redis.call('ZRANGE', KEYS[1], 0, -1), ra, rat, ARGV[2])}

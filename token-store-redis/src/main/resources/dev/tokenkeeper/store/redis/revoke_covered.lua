@@ -7,4 +7,4 @@ local rat = redis.call('HGET', KEYS[2], 'rat')
 if not rat then
   return 0
 end
-return revoke_covered(KEYS[1], ARGV[1], {unpack(ARGV, 4)}, ARGV[3], rat, ARGV[2])
+return revoke_covered(ARGV[1], {unpack(ARGV, 4)}, ARGV[3], rat, ARGV[2])

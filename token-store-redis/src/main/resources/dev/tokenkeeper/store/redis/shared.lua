@@ -49,8 +49,16 @@ end
 -- The subject's marker hash holds n, the number of its last created session, and, after a
 -- logout everywhere, ra and rat: every session numbered up to ra was revoked at rat. Returns
 -- rat and ra if they cover a session numbered n (none: created before numbering), else nil.
+-- A numbered session's marker lives at least as long as it does (create, stretch), so one that
+-- reads as absent is on another node while a cluster moves the slot (a key a script reads by
+-- prefix, unnamed in KEYS, reads there as absent): the script stops, before any write, with
+-- TRYAGAIN, as Redis does for named keys split by a move, rather than take the session as never
+-- logged out everywhere.
 local function marker_covers(marker, n)
-  local m = redis.call('HMGET', marker, 'ra', 'rat')
+  local m = redis.call('HMGET', marker, 'ra', 'rat', 'n')
+  if n and not m[3] then
+    error(redis.error_reply('TRYAGAIN the subject marker is not on this node'))
+  end
   if m[1] and tonumber(n or 0) <= tonumber(m[1]) then
     return m[2], m[1]
   end
@@ -92,21 +100,20 @@ local function stretch(session, tokens, ttl, tokenPrefix, index, marker, id, now
 end
 
 -- Marks revoked, at the marker's instant rat, the sessions ids of the subject that logout
--- everywhere number ra covers, and drops index members whose session is gone. Counts those live
--- at instant at that this call revoked, including any a single logout marked for it (rm = ra).
-local function revoke_covered(index, sessionPrefix, ids, ra, rat, at)
+-- everywhere number ra covers. Counts those live at instant at that this call revoked, including
+-- any a single logout marked for it (rm = ra). A session that reads as absent is left in the
+-- index (see find_sessions.lua): the marker covers it wherever it is.
+local function revoke_covered(sessionPrefix, ids, ra, rat, at)
   local count = 0
   for _, id in ipairs(ids) do
     local key = sessionPrefix .. id
     local s = redis.call('HMGET', key, 'e', 'r', 'n', 'rm')
-    if not s[1] then
-      redis.call('ZREM', index, id)
-    elseif not s[2] then
+    if s[1] and not s[2] then
       if tonumber(s[3] or 0) <= tonumber(ra) then
         redis.call('HSET', key, 'r', rat)
         if s[1] > at then count = count + 1 end
       end
-    elseif s[4] == ra then
+    elseif s[1] and s[4] == ra then
       redis.call('HDEL', key, 'rm')
       if s[1] > at then count = count + 1 end
     end

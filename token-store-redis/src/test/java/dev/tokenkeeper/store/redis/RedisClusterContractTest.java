@@ -1,6 +1,7 @@
 package dev.tokenkeeper.store.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +9,11 @@ import dev.tokenkeeper.core.AcknowledgedStore;
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.IssuedPair;
 import dev.tokenkeeper.core.IssuedToken;
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreUnavailableException;
+import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenServiceContract;
 import dev.tokenkeeper.core.TokenStoreContract;
@@ -18,8 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,7 +35,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.params.MigrateParams;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
@@ -236,6 +244,182 @@ class RedisClusterContractTest implements RedisContracts {
         for (String token : tokens) {
           assertTrue(raw.pttl(prefix + "v2:pt:" + token) >= sessionTtl - 1_000, token);
           assertEquals(tag, raw.get(prefix + "v2:pt:" + token));
+        }
+      }
+    }
+  }
+
+  /**
+   * Logout everywhere stays final while a subject's slot moves between masters. During a move a
+   * script runs on whichever node holds the keys it names (KEYS), and a key it reads by prefix
+   * (the subject's marker) may already be, or still be, on the other node: there it reads as
+   * absent. The moves are driven key by key, so each step is forced, not raced.
+   */
+  @Test
+  void reshard_touchBesideAMovedMarker_neverOutlivesLogoutEverywhere() throws Exception {
+    String subject = "{x}"; // braces in a subject: its keys still share one slot of their own
+    Clock clock = Clock.systemUTC();
+    try (RedisTokenStore store = RedisTokenStore.builder().uri(cluster.uri()).keyPrefix(prefix)
+        .clock(clock).socketTimeout(Duration.ofMillis(300)).build()) {
+      Instant now = clock.instant();
+      Session session = new Session(TokenStoreContract.session(subject).id(), subject,
+          "device", now, now, now.plusSeconds(3));
+      SessionRecord record = SessionRecord.of(session, null, null);
+      TokenRecord token = TokenRecord.of(TokenStoreContract.randomHash(), record.id());
+      store.create(record, List.of(token));
+
+      KeyLayout at = KeyLayout.cluster(prefix).of(subject);
+      String index = at.indexKey(subject);
+      String marker = at.markerKey(subject);
+      int slot = JedisClusterCRC16.getSlot(marker);
+      int first = cluster.ownerOf(slot);
+      int second = (first + 1) % cluster.nodes().size();
+
+      // Move 1: the index and marker go first; logout everywhere then runs where they are,
+      // while the session is still on the old node.
+      begin(slot, first, second);
+      migrate(first, second, index, marker);
+      store.revokeAll(subject, clock.instant());
+      finish(slot, first, second);
+      assertNotNull(store.findSession(record.id()).orElseThrow().revokedAt(),
+          "logout everywhere holds once the move ends");
+
+      // Move 2, back: everything but the marker goes first; a use of the session then arrives.
+      begin(slot, second, first);
+      migrate(second, first, at.sessionKey(record.id()), at.tokensOfKey(record.id()),
+          at.tokenKey(token.hash()), index);
+      store.touch(record.id(), clock.instant(), clock.instant().plus(Duration.ofHours(1)));
+      finish(slot, second, first);
+      assertNotNull(store.findSession(record.id()).orElseThrow().revokedAt());
+
+      // The marker ends with the session as it was at the logout; the session must not outlast it.
+      try (Jedis owner = node(first)) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (owner.exists(marker)) {
+          assertTrue(System.nanoTime() < deadline, "marker never expired");
+          Thread.sleep(50); // polling Redis's expiry of a key, a condition checked each round
+        }
+      }
+      Optional<SessionRecord> after = store.findSession(record.id());
+      assertTrue(after.isEmpty() || after.get().revokedAt() != null,
+          () -> "revoked session alive again once its marker expired: " + after);
+      assertEquals(Optional.empty(), store.find(token.hash()).filter(
+          found -> found.session().revokedAt() == null), "its token authenticates again");
+    }
+  }
+
+  @Test
+  void reshard_listingBesideAMovedIndex_neverHidesASessionFromLogoutEverywhere() {
+    String subject = "a}b";
+    try (RedisTokenStore store = builder(clock()).build()) {
+      SessionRecord record = TokenStoreContract.session(subject);
+      TokenRecord token = TokenStoreContract.createSingle(store, record);
+      KeyLayout at = KeyLayout.cluster(prefix).of(subject);
+      String index = at.indexKey(subject);
+      int slot = JedisClusterCRC16.getSlot(index);
+      int first = cluster.ownerOf(slot);
+      int second = (first + 1) % cluster.nodes().size();
+
+      // The index and marker move first; the session is listed while still on the old node.
+      begin(slot, first, second);
+      migrate(first, second, index, at.markerKey(subject));
+      store.findSessions(subject);
+      finish(slot, first, second);
+
+      store.revokeAll(subject, T0.plusSeconds(1));
+      assertNotNull(store.findSession(record.id()).orElseThrow().revokedAt(),
+          "logout everywhere missed a session listed mid-move");
+      assertTrue(store.find(token.hash()).orElseThrow().session().isRevoked());
+    }
+  }
+
+  /**
+   * A refresh whose pointer step fails (the node holding the session's pointer stalls) must not
+   * leave the session's tokens findable by their own pointers once the session's pointer has
+   * ended: a logout through another instance would then not find the session.
+   */
+  @Test
+  void rotate_whoseSessionPointerStalls_neverLeavesATokenNoLogoutCanReach() throws Exception {
+    try (RedisTokenStore a = builder(clock()).socketTimeout(Duration.ofMillis(300)).build()) {
+      TokenRecord refresh = TokenStoreContract.token(TokenStoreContract.session("x").id());
+      SessionRecord record = null;
+      int stalled = -1;
+      for (int i = 0; record == null; i++) {
+        Session session = new Session(refresh.sessionId(), "user" + i, "device", T0, T0,
+            T0.plusSeconds(2));
+        KeyLayout layout = KeyLayout.cluster(prefix);
+        stalled = nodeOf(layout.sessionPointer(session.id()));
+        if (nodeOf(layout.of(session.subject()).root()) != stalled) {
+          record = SessionRecord.of(session, null, refresh.hash());
+        }
+      }
+      a.create(record, List.of(refresh));
+      Rotation rotation;
+      do {
+        rotation = TokenStoreContract.rotation(record, T0);
+      } while (nodeOf(KeyLayout.cluster(prefix).tokenPointer(rotation.refresh().hash()))
+          == stalled
+          || nodeOf(KeyLayout.cluster(prefix).tokenPointer(rotation.access().hash()))
+          == stalled);
+
+      try (Jedis node = node(stalled)) {
+        node.sendCommand(Protocol.Command.CLIENT, "PAUSE", "5000", "WRITE");
+        try {
+          a.rotate(rotation);
+        } catch (StoreUnavailableException e) {
+          // the stalled node did not answer within the timeout
+        } finally {
+          node.sendCommand(Protocol.Command.CLIENT, "UNPAUSE");
+        }
+        String pointer = KeyLayout.cluster(prefix).sessionPointer(record.id());
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (node.exists(pointer) && node.pttl(pointer) < 10_000) {
+          assertTrue(System.nanoTime() < deadline, "session pointer never expired");
+          Thread.sleep(50); // polling Redis's expiry of a key, a condition checked each round
+        }
+      }
+      try (RedisTokenStore b = builder(clock()).build()) {
+        b.revokeSession(record.id(), T0.plusSeconds(1));
+        assertTrue(b.find(rotation.access().hash()).map(found -> found.session().isRevoked())
+            .orElse(true), "logout through another instance missed the session");
+      }
+    }
+  }
+
+  private static int nodeOf(String key) {
+    return cluster.ownerOf(JedisClusterCRC16.getSlot(key));
+  }
+
+  private static Jedis node(int n) {
+    return new Jedis("127.0.0.1", cluster.nodes().get(n).port());
+  }
+
+  /** Marks {@code slot} importing at {@code to} and migrating at {@code from}. */
+  private static void begin(int slot, int from, int to) {
+    try (Jedis src = node(from); Jedis dst = node(to)) {
+      dst.clusterSetSlotImporting(slot, src.clusterMyId());
+      src.clusterSetSlotMigrating(slot, dst.clusterMyId());
+    }
+  }
+
+  private static void migrate(int from, int to, String... keys) {
+    try (Jedis src = node(from)) {
+      src.migrate("127.0.0.1", cluster.nodes().get(to).port(), 0, 5_000, new MigrateParams(),
+          keys);
+    }
+  }
+
+  /** Moves the rest of {@code slot}'s keys and tells every node that {@code to} owns it. */
+  private static void finish(int slot, int from, int to) {
+    try (Jedis src = node(from); Jedis dst = node(to)) {
+      List<String> rest;
+      while (!(rest = src.clusterGetKeysInSlot(slot, 100)).isEmpty()) {
+        migrate(from, to, rest.toArray(new String[0]));
+      }
+      String owner = dst.clusterMyId();
+      for (int n = 0; n < cluster.nodes().size(); n++) {
+        try (Jedis each = node(n)) {
+          each.clusterSetSlotNode(slot, owner);
         }
       }
     }
