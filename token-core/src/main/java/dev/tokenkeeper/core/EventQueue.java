@@ -94,10 +94,16 @@ final class EventQueue {
 
   private void deliver(Object item) {
     for (SecurityEventListener listener : listeners) {
-      if (item instanceof SecurityEvent event) {
-        Events.guarded(listener, event);
-      } else {
-        Events.guarded(listener, (Session) item);
+      try {
+        if (item instanceof SecurityEvent event) {
+          listener.onEvent(event);
+        } else {
+          listener.onAuthenticated((Session) item);
+        }
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable t) {
+        Events.report(t); // to this thread's handler; delivery goes on
       }
     }
   }
