@@ -13,8 +13,13 @@ import java.util.concurrent.atomic.LongAdder;
 public enum Observation {
   /** No listener, the store as it is: the baseline. */
   OFF,
-  /** One listener that only counts events: the cost of building and handing them over. */
+  /** One inline listener that only counts events: the cost of building and handing them over. */
   EVENTS,
+  /** The same counting listener, queued (the default delivery): the cost of the queue. */
+  QUEUED,
+  /** A queued listener sleeping 10 ms per event, like a slow remote audit sink: the queue soon
+   *  fills, and the cost is that of dropping. */
+  SLOW_LISTENER,
   /** token-metrics-micrometer as advised for a store answering from memory: counters and
    *  {@code timedWrites}. */
   METRICS,
@@ -26,15 +31,16 @@ public enum Observation {
     TokenService.Builder builder = TokenService.builder();
     switch (this) {
       case OFF -> builder.store(store);
-      case EVENTS -> builder.store(store).eventListeners(new SecurityEventListener() {
+      case EVENTS, QUEUED -> builder.store(store).eventListeners(counting(heard, this == EVENTS));
+      case SLOW_LISTENER -> builder.store(store).eventListeners(new SecurityEventListener() {
         @Override
         public void onEvent(SecurityEvent event) {
-          heard.increment();
+          sleep();
         }
 
         @Override
         public void onAuthenticated(Session session) {
-          heard.increment();
+          sleep();
         }
       });
       case METRICS, METRICS_ALL_TIMED -> {
@@ -45,5 +51,32 @@ public enum Observation {
       default -> throw new AssertionError(this);
     }
     return builder.build();
+  }
+
+  private static SecurityEventListener counting(LongAdder heard, boolean inline) {
+    return new SecurityEventListener() {
+      @Override
+      public void onEvent(SecurityEvent event) {
+        heard.increment();
+      }
+
+      @Override
+      public void onAuthenticated(Session session) {
+        heard.increment();
+      }
+
+      @Override
+      public boolean deliverInline() {
+        return inline;
+      }
+    };
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

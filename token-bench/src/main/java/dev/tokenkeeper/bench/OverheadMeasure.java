@@ -18,6 +18,11 @@ import java.util.concurrent.atomic.LongAdder;
  * every side once, starting one later each round; a side's overhead is the median over rounds
  * of its time per call divided by {@link Observation#OFF}'s in the same round.
  *
+ * <p>Only the calling thread's CPU time counts: for {@link Observation#QUEUED} and
+ * {@link Observation#SLOW_LISTENER} that is the caller's share (building, queuing or dropping the
+ * event), not the dispatcher thread's work, which competes for the same cores. The drops are
+ * printed so a reader sees that the slow listener's queue was full.
+ *
  * <p>Sharing one JVM makes the store and listener call sites see several classes, which costs
  * every side, the baseline included, a type check per call; JMH's forks do not have that.
  */
@@ -68,6 +73,9 @@ final class OverheadMeasure {
             percentile(nanosPerCall[side.ordinal()], 50), percentile(ratios, 50),
             percentile(ratios, 25), percentile(ratios, 75));
       }
+      out.printf(Locale.ROOT, "events dropped: QUEUED %,d, SLOW_LISTENER %,d%n",
+          services[Observation.QUEUED.ordinal()].droppedEvents(),
+          services[Observation.SLOW_LISTENER.ordinal()].droppedEvents());
       out.flush();
     } finally {
       filled.close();

@@ -7,31 +7,57 @@ import java.util.List;
 /**
  * Builds {@link SecurityEvent}s and hands them to a service's listeners, each call guarded.
  *
+ * <p>Listeners that {@linkplain SecurityEventListener#deliverInline promise not to block} are
+ * called on the caller's thread; the others through an {@link EventQueue}, which never makes the
+ * caller wait.
+ *
  * <p>With no listener every method returns at its first line: no event, fingerprint or instant is
  * made, so a service without listeners pays one predictable branch per event. An accepted token,
  * one per authenticated request, is passed as the session already made for the caller, with no
- * event object: the request path allocates nothing more with listeners than without. A listener's failure
- * goes to the calling thread's uncaught-exception handler, never to the service's caller: an
+ * event object: the request path allocates nothing more with listeners than without. A
+ * listener's failure goes to the uncaught-exception handler of the thread that called it (the
+ * caller's or the queue's), never to the service's caller: an
  * audit hook that throws must not turn a valid login into an error. A {@link VirtualMachineError}
  * (out of memory, a stack overflow) is the machine's failure, not the listener's, and propagates.
  *
- * <p>Immutable; thread-safe as its listeners are.
+ * <p>Thread-safe as its listeners are; the queue is its only changing state.
  */
 final class Events {
 
-  private final SecurityEventListener[] listeners;
+  private final List<SecurityEventListener> all;
+  /** Called on the caller's thread. */
+  private final SecurityEventListener[] inline;
+  /** For the others; {@code null} if there are none. */
+  private final EventQueue queued;
+  private final int queueCapacity;
   private final Clock clock;
   private final boolean on;
 
-  Events(List<SecurityEventListener> listeners, Clock clock) {
-    this.listeners = listeners.toArray(SecurityEventListener[]::new);
+  Events(List<SecurityEventListener> listeners, int queueCapacity, Clock clock) {
+    this.all = List.copyOf(listeners);
+    this.inline = listeners.stream().filter(SecurityEventListener::deliverInline)
+        .toArray(SecurityEventListener[]::new);
+    SecurityEventListener[] others = listeners.stream().filter(l -> !l.deliverInline())
+        .toArray(SecurityEventListener[]::new);
+    this.queued = others.length == 0 ? null : new EventQueue(others, queueCapacity);
+    this.queueCapacity = queueCapacity;
     this.clock = clock;
-    this.on = this.listeners.length > 0;
+    this.on = !listeners.isEmpty();
   }
 
   /** The listeners, for {@link TokenService#toBuilder()}. */
   List<SecurityEventListener> listeners() {
-    return List.of(listeners);
+    return all;
+  }
+
+  /** The queue's capacity, for {@link TokenService#toBuilder()}. */
+  int queueCapacity() {
+    return queueCapacity;
+  }
+
+  /** Events the queue dropped because it was full. */
+  long dropped() {
+    return queued == null ? 0 : queued.dropped();
   }
 
   void issued(Instant at, Session session, TokenHash token, TokenHash refresh) {
@@ -44,7 +70,9 @@ final class Events {
   /** The hot path: no event object, only the session the caller gets anyway. */
   void authenticated(Session session) {
     if (on) {
-      for (SecurityEventListener listener : listeners) {
+      // This call site sees only the inline listeners' classes, so the JIT can inline them;
+      // sharing one with the queue's listeners made metrics cost 1.5x (BENCHMARKS.md section 8).
+      for (SecurityEventListener listener : inline) {
         try {
           listener.onAuthenticated(session);
         } catch (VirtualMachineError e) {
@@ -52,6 +80,9 @@ final class Events {
         } catch (Throwable t) {
           report(t);
         }
+      }
+      if (queued != null) {
+        queued.offer(session);
       }
     }
   }
@@ -114,7 +145,7 @@ final class Events {
   }
 
   private void emit(SecurityEvent event) {
-    for (SecurityEventListener listener : listeners) {
+    for (SecurityEventListener listener : inline) { // a call site of their own: see authenticated()
       try {
         listener.onEvent(event);
       } catch (VirtualMachineError e) {
@@ -123,10 +154,13 @@ final class Events {
         report(t);
       }
     }
+    if (queued != null) {
+      queued.offer(event);
+    }
   }
 
   /** As an uncaught exception of this thread, without letting the handler's own failure out. */
-  private static void report(Throwable failure) {
+  static void report(Throwable failure) {
     Thread thread = Thread.currentThread();
     try {
       thread.getUncaughtExceptionHandler().uncaughtException(thread, failure);

@@ -36,11 +36,14 @@ import java.util.Set;
  * lifetime. Time comes from the injected {@link Clock} only.
  *
  * <p><b>Events.</b> Each call reports what it did or refused to the
- * {@link Builder#eventListeners listeners} as a {@link SecurityEvent}, on the calling thread; a
- * listener's failure never reaches the caller.
+ * {@link Builder#eventListeners listeners} as a {@link SecurityEvent}, from a bounded queue on a
+ * thread of its own (or on the calling thread for a listener that
+ * {@linkplain SecurityEventListener#deliverInline asks to}): a listener that blocks or fails never
+ * delays or fails a call; when the queue is full an event is dropped and
+ * {@linkplain #droppedEvents counted} rather than waited for.
  *
- * <p>Immutable and thread-safe; share one. Calls block only as long as the store (and the
- * listeners) do, and throw what the store throws ({@link StoreUnavailableException} when it
+ * <p>Thread-safe, its settings fixed; share one. Calls block only as long as the store (and the
+ * inline listeners) do, and throw what the store throws ({@link StoreUnavailableException} when it
  * cannot serve).
  */
 public final class TokenService {
@@ -53,6 +56,9 @@ public final class TokenService {
 
   /** The default grace window for retrying a just-rotated refresh token: 10 seconds. */
   public static final Duration DEFAULT_REFRESH_GRACE = Duration.ofSeconds(10);
+
+  /** The default number of events that may wait for the queued listeners: 8192. */
+  public static final int DEFAULT_EVENT_QUEUE_CAPACITY = 8192;
 
   /** The longest lifetime any setting accepts: ten years (no instant arithmetic can overflow). */
   static final Duration MAX_LIFETIME = Duration.ofDays(3650);
@@ -82,7 +88,7 @@ public final class TokenService {
         builder.refreshGrace);
     this.binding = builder.binding;
     this.acceptLegacy = builder.acceptLegacy;
-    this.events = new Events(builder.listeners, clock);
+    this.events = new Events(builder.listeners, builder.eventQueueCapacity, clock);
     this.chain = new RefreshChain(store, clock, random, lifetimes, binding, events);
   }
 
@@ -104,6 +110,7 @@ public final class TokenService {
     builder.binding = binding;
     builder.acceptLegacy = acceptLegacy;
     builder.listeners = events.listeners();
+    builder.eventQueueCapacity = events.queueCapacity();
     return builder;
   }
 
@@ -427,6 +434,16 @@ public final class TokenService {
     return Optional.ofNullable(lifetimes.idleTimeout());
   }
 
+  /**
+   * Events the listeners that are not {@linkplain SecurityEventListener#deliverInline inline}
+   * missed because the {@linkplain Builder#eventQueueCapacity event queue} was full, since this
+   * service was built: each counted once, however many listeners missed it. Zero while they
+   * keep up; expose it as a metric to see when they do not.
+   */
+  public long droppedEvents() {
+    return events.dropped();
+  }
+
   private static Instant laterOf(Instant a, Instant b) {
     return a.isAfter(b) ? a : b;
   }
@@ -464,6 +481,7 @@ public final class TokenService {
     private ClientBinding.Policy binding;
     private boolean acceptLegacy;
     private List<SecurityEventListener> listeners = List.of();
+    private int eventQueueCapacity = DEFAULT_EVENT_QUEUE_CAPACITY;
     /** Options set on this builder; ones copied by {@link #toBuilder()} may be set once more. */
     private final Set<String> set = new HashSet<>();
 
@@ -568,9 +586,11 @@ public final class TokenService {
 
     /**
      * Listeners to tell of every {@link SecurityEvent}, in this order: metrics, an audit log.
-     * They are called on the caller's thread before each call returns, so they must be quick and
-     * must not block (see {@link SecurityEventListener}); one that throws is reported to the
-     * thread's uncaught-exception handler and cannot fail the call. Default: none, and then no
+     * They are called from the service's event queue, on a thread of its own, so one that blocks
+     * cannot delay a call; those that {@linkplain SecurityEventListener#deliverInline ask to} are
+     * called on the caller's thread before each call returns instead, and must be quick (see
+     * {@link SecurityEventListener}). One that throws is reported to the uncaught-exception
+     * handler of the thread that called it and cannot fail the call. Default: none, and then no
      * event is made at all.
      *
      * @throws IllegalArgumentException if none is given
@@ -585,6 +605,23 @@ public final class TokenService {
         Objects.requireNonNull(listeners[i], "eventListeners[" + i + "]");
       }
       this.listeners = List.copyOf(Arrays.asList(listeners));
+      return this;
+    }
+
+    /**
+     * How many events may wait for the listeners that are not
+     * {@linkplain SecurityEventListener#deliverInline inline}; beyond that an event is dropped
+     * for them and counted in {@link TokenService#droppedEvents()}, so a stuck listener costs
+     * memory for this many events at most. Default: {@value #DEFAULT_EVENT_QUEUE_CAPACITY}.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder eventQueueCapacity(int capacity) {
+      requireUnset("eventQueueCapacity");
+      if (capacity < 1) {
+        throw new IllegalArgumentException("eventQueueCapacity must be positive: " + capacity);
+      }
+      this.eventQueueCapacity = capacity;
       return this;
     }
 

@@ -29,16 +29,24 @@ class SecurityEventsTest {
   private final MutableClock clock = MutableClock.startingAt2026();
   private final Outage store = new Outage();
   private final List<Object> heard = new CopyOnWriteArrayList<>();
-  private final SecurityEventListener recorder = recorder(heard);
+  private final SecurityEventListener recorder = recorder(heard, true);
   private final TokenService tokens = TokenService.builder().store(store).clock(clock)
       .eventListeners(recorder).build();
 
   /** What {@link SecurityEventListener#onAuthenticated} was told, as a recorder keeps it. */
   record Accepted(Session session) {}
 
-  /** A listener keeping every event and acceptance in {@code heard}, in order. */
-  static SecurityEventListener recorder(List<Object> heard) {
+  /**
+   * A listener keeping every event and acceptance in {@code heard}, in order; {@code inline}, it
+   * has heard a call's events when the call returns, so this class's tests can read them at once.
+   */
+  static SecurityEventListener recorder(List<Object> heard, boolean inline) {
     return new SecurityEventListener() {
+      @Override
+      public boolean deliverInline() {
+        return inline;
+      }
+
       @Override
       public void onEvent(SecurityEvent event) {
         heard.add(event);
@@ -373,10 +381,10 @@ class SecurityEventsTest {
       MutableClock plainClock = MutableClock.startingAt2026();
       MutableClock hookedClock = MutableClock.startingAt2026();
       TokenService plain = TokenService.builder().store(new InMemoryTokenStore())
-          .clock(plainClock).secureRandom(seeded(seed)).eventListeners(recorder(alone)).build();
+          .clock(plainClock).secureRandom(seeded(seed)).eventListeners(recorder(alone, true)).build();
       TokenService hooked = TokenService.builder().store(new InMemoryTokenStore())
           .clock(hookedClock).secureRandom(seeded(seed))
-          .eventListeners(runtime, error, checked, recorder(after)).build();
+          .eventListeners(runtime, error, checked, recorder(after, true)).build();
       List<String> plainAnswers = script(plain, plainClock, new Random(seed));
       List<String> hookedAnswers = script(hooked, hookedClock, new Random(seed));
       assertEquals(plainAnswers, hookedAnswers, TestSeed.replay(seed));
@@ -390,9 +398,14 @@ class SecurityEventsTest {
     }
   }
 
-  /** A listener throwing a new {@code failure} from both its methods. */
+  /** A listener throwing a new {@code failure} from both its methods, on the caller's thread. */
   private static SecurityEventListener throwing(Supplier<Throwable> failure) {
     return new SecurityEventListener() {
+      @Override
+      public boolean deliverInline() {
+        return true;
+      }
+
       @Override
       public void onEvent(SecurityEvent event) {
         sneakyThrow(failure.get());

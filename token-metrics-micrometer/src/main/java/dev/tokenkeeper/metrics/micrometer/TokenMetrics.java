@@ -5,8 +5,10 @@ import dev.tokenkeeper.core.RevocationCause;
 import dev.tokenkeeper.core.SecurityEvent;
 import dev.tokenkeeper.core.SecurityEventListener;
 import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.core.TokenStore;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -26,6 +28,7 @@ import java.util.function.LongSupplier;
  *     .store(metrics.timedWrites(fileStore))    // timers of its writes; timed(redisStore) for all
  *     .eventListeners(metrics)                  // the counters
  *     .build();
+ * metrics.countDroppedEvents(tokens);          // optional: events slower listeners missed
  * }</pre>
  *
  * <table>
@@ -58,7 +61,13 @@ import java.util.function.LongSupplier;
  *   <tr><td>{@code tokenkeeper.sessions.live}</td><td>gauge</td><td></td>
  *       <td>live sessions, if {@link Builder#liveSessions} was given: counted at the first
  *       scrape, then again at most once per {@link Builder#liveSessionsMaxAge}</td></tr>
+ *   <tr><td>{@code tokenkeeper.events.dropped}</td><td>counter</td><td></td>
+ *       <td>events the service's queued (not inline) listeners missed because its event queue
+ *       was full, if {@link #countDroppedEvents} was called</td></tr>
  * </table>
+ *
+ * <p>It is an {@linkplain SecurityEventListener#deliverInline inline} listener: it counts on the
+ * request's thread, before the call returns, so the counters are exact the moment a call is done.
  *
  * <p>Every counter is registered, at zero, when this is built, so a query over a rate (an alert on
  * reuse, say) sees a series before the first event. Recording is an increment of a counter
@@ -168,6 +177,24 @@ public final class TokenMetrics implements SecurityEventListener {
    */
   public TokenStore timedWrites(TokenStore store) {
     return new TimedTokenStore(Objects.requireNonNull(store, "store"), registry, true);
+  }
+
+  /** Yes: counting is an increment, and the counters must be exact when a call returns. */
+  @Override
+  public boolean deliverInline() {
+    return true;
+  }
+
+  /**
+   * Registers {@code tokenkeeper.events.dropped}, reading {@code service}'s
+   * {@link TokenService#droppedEvents()}: a slow audit listener shows as this counter rising.
+   * Held weakly, as Micrometer's function counters are.
+   */
+  public void countDroppedEvents(TokenService service) {
+    FunctionCounter.builder("tokenkeeper.events.dropped", Objects.requireNonNull(service, "service"),
+            TokenService::droppedEvents)
+        .description("security events queued listeners missed because the event queue was full")
+        .register(registry);
   }
 
   /** Counts an accepted token: one increment. Never throws, never blocks. */

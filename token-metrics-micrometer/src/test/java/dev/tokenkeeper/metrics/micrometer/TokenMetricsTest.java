@@ -2,6 +2,7 @@ package dev.tokenkeeper.metrics.micrometer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.ClientBinding;
@@ -14,6 +15,7 @@ import dev.tokenkeeper.core.IssuedToken;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.RefreshResult;
 import dev.tokenkeeper.core.RevocationCause;
+import dev.tokenkeeper.core.SecurityEventListener;
 import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
@@ -31,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -183,6 +186,39 @@ class TokenMetricsTest {
         "tokenkeeper_revocations_total{cause=\"user\",scope=\"session\"} 1.0",
         "tokenkeeper_store_operations_seconds_count{operation=\"find\",outcome=\"success\"} 3",
         "tokenkeeper_store_unavailable_total{operation=\"authenticate\"} 0.0");
+  }
+
+  /**
+   * Beside a queued listener stuck on a latch, the counters still move at once and exactly, and
+   * what that listener missed shows as {@code tokenkeeper.events.dropped}.
+   */
+  @Test
+  void stuckQueuedListener_countersStayExact_andDroppedEventsAreCounted() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    SecurityEventListener stuck = event -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    TokenService slow = TokenService.builder().store(new InMemoryTokenStore())
+        .eventListeners(metrics, stuck).eventQueueCapacity(1).build();
+    metrics.countDroppedEvents(slow);
+    try {
+      assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+        for (int i = 0; i < 5; i++) {
+          slow.issue("alice");
+        }
+      });
+      assertEquals(5.0, counters().get("tokenkeeper.issues{kind=token,}"));
+      // The stuck listener holds at most one event and the queue one more.
+      assertTrue(slow.droppedEvents() >= 3, "dropped " + slow.droppedEvents());
+      assertEquals((double) slow.droppedEvents(),
+          registry.get("tokenkeeper.events.dropped").functionCounter().count());
+    } finally {
+      release.countDown();
+    }
   }
 
   @Test
