@@ -6,13 +6,13 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link DemoHeaderFuzzTest}'s fuzzed header lines, sent over TLS to the HTTPS listener. */
-class DemoHeaderFuzzTlsTest extends DemoHeaderFuzzTest {
+/** {@link DemoHeaderFuzzing}'s fuzzed header lines, sent over TLS to the HTTPS listener. */
+class DemoHeaderFuzzTlsTest extends DemoHeaderFuzzing {
 
   @TempDir static Path tlsDir;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void startTls() throws Exception {
     TestKeystore keystore = TestKeystore.create(tlsDir);
     clock = MutableClock.startingAt2026();
     server = keystore.startDemo(tlsDir, clock, List.of("127.0.0.1/32"));
