@@ -11,8 +11,13 @@ class DemoSlowInputTlsTest extends DemoSlowInputTest {
 
   @TempDir static Path tlsDir;
 
+  /**
+   * Replaces the plain server: JUnit runs the superclass's static {@code @BeforeAll} first even
+   * for this class, so it is closed here rather than left running beside the HTTPS one.
+   */
   @BeforeAll
-  static void start() throws Exception {
+  static void startTls() throws Exception {
+    server.close();
     TestKeystore keystore = TestKeystore.create(tlsDir);
     server = keystore.startDemo(tlsDir, Clock.systemUTC(), List.of());
     sockets = keystore.trusting.getSocketFactory();
