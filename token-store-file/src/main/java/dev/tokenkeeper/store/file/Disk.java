@@ -32,7 +32,11 @@ interface Disk {
   /** Deletes {@code file} if it exists. */
   void delete(Path file) throws IOException;
 
-  /** One open file. Not thread-safe: the store serialises appends and guards force. */
+  /**
+   * One open file. Not thread-safe: the store serialises appends and guards force. Only the
+   * store's own threads use one ({@link StoreThreads}): an interrupt reaching a thread inside a
+   * {@code FileChannel} operation closes the channel for every user.
+   */
   interface File extends Closeable {
 
     /** Reads into {@code dst} from {@code position}; returns the count or -1 at the end. */

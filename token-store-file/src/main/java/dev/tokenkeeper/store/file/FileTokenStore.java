@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -49,6 +48,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Thread-safety.</b> Thread-safe; share one per directory. A directory has one writer: a
  * second opener, in this JVM or another process, fails at once with {@link StoreLockedException}.
+ *
+ * <p><b>Interrupts.</b> Interrupting a caller (a {@code Future.cancel(true)}, an executor's
+ * {@code shutdownNow}, a container's stuck-thread handling) neither fails its call nor harms the
+ * store: the store's files are read and written only on threads of its own, and a caller waits
+ * for its outcome through any interrupt, then returns (or throws what it would have thrown) with
+ * its interrupt still set. A call is never cut short by an interrupt, so its caller always learns
+ * whether its write was acknowledged.
  *
  * <p><b>Durability.</b> See {@link Durability}. With the default {@code SYNC} a call returns once
  * its record is on stable storage. A revoke (of a session, or of all of a user's) is forced in
@@ -86,10 +92,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Group commit.</b> A writer changes memory and hands its record to the
  * {@link GroupCommit} under {@code changeLock} (so the log's order is memory's), then waits in
- * the group commit's queue: its head writes every record handed in so far with one write and one
- * fsync, wakes the writers that covered, and hands the lead to the next head. One fsync thus
- * serves many writers, and throughput grows with threads. The group commit is the only code
- * that says a record is durable, and once a write or fsync failed it refuses everything.
+ * the group commit's queue: for its head, the log thread writes every record handed in so far
+ * with one write and one fsync, wakes the writers that covered, and signals the next head. One
+ * fsync thus serves many writers, and throughput grows with threads. The group commit is the
+ * only code that says a record is durable, and once a write or fsync failed it refuses
+ * everything.
+ *
+ * <p><b>Threads.</b> Only the store's own threads ({@link StoreThreads}) touch its files, since
+ * an interrupt reaching a thread inside a {@code FileChannel} operation closes the channel for
+ * every user: the log thread writes and forces each batch for the group commit's head, creates
+ * the next log and seals the last; the compaction thread compacts, also for {@link #compact()};
+ * a thread started for it opens the store. Callers, the head included, and the touch and sync
+ * timers only hand work over and wait, uninterruptibly.
  *
  * <p><b>Compaction</b> ({@link Compactor}). When the log passes the threshold a background
  * thread purges what has expired and rotates to a fresh log (the only step writers wait for),
@@ -109,9 +123,9 @@ import org.slf4j.LoggerFactory;
  * purge at a time), {@code changeLock} (memory changes and the handing in of
  * their records; held across I/O only while rotating and closing), the touch buffer's gate (a
  * purge holds it for writing from its flush of pending uses to its record; a use holds it for
- * reading, never with another lock), the group commit's own lock (never held across I/O: its head
- * releases it while it writes and forces). The {@link LiveIndex}'s own locks are innermost and
- * never span I/O.
+ * reading, never with another lock), the group commit's own lock (never held across I/O: the log
+ * thread releases it while it writes and forces). The {@link LiveIndex}'s own locks are
+ * innermost and never span I/O.
  *
  * <p><b>Legacy import.</b> See {@link Builder#importLegacy}: once, recorded, and the file deleted.
  */
@@ -152,11 +166,13 @@ public final class FileTokenStore implements TokenStore {
     this.live = recovery.scan.state.live;
     this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
-    this.commit = new GroupCommit(recovery.log, failure);
-    String name = "tokenkeeper-store-" + directory.getFileName();
+    String name = threadName(directory);
+    this.commit = new GroupCommit(recovery.log, failure, name + "-log");
     this.touches = new TouchBuffer(live, changeLock);
-    this.touchTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-touches"));
-    this.syncTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-sync"));
+    this.touchTimer =
+        Executors.newSingleThreadScheduledExecutor(StoreThreads.daemon(name + "-touches"));
+    this.syncTimer =
+        Executors.newSingleThreadScheduledExecutor(StoreThreads.daemon(name + "-sync"));
     this.compactor = new Compactor(files, failure, LOG, recovery.snapshotGeneration,
         builder.compactionThreshold, commit::logBytes, () -> !closed.get(),
         name + "-compaction");
@@ -359,7 +375,8 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
-   * Compacts now, on the calling thread: forgets the sessions expired at the builder's clock's
+   * Compacts now, on the store's compaction thread, which the caller waits for (through any
+   * interrupt, which stays set): forgets the sessions expired at the builder's clock's
    * current instant (revoked sessions and rotated tokens stay until then) and the sealed pairs
    * past their grace window, rotates to a fresh log, then replaces the older files by a snapshot.
    * Writers wait only for the rotation. Returns once the new snapshot is durable and the old
@@ -391,8 +408,7 @@ public final class FileTokenStore implements TokenStore {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    // Not shutdownNow: interrupting a background fsync would close the log's channel under it
-    // and fail the store; a running task finishes, and the close below waits for its fsync.
+    // Not shutdownNow: a running flush finishes, and the close below writes after it.
     touchTimer.shutdown();
     syncTimer.shutdown();
     try {
@@ -528,9 +544,18 @@ public final class FileTokenStore implements TokenStore {
 
   // ---- opening ----
 
+  /**
+   * Opens on a thread of the store's own, which the caller waits for through any interrupt: an
+   * interrupt reaching a read or write of the store's files would close them under the open.
+   */
   private static FileTokenStore open(Builder builder) {
-    long started = System.nanoTime();
     Path dir = builder.directory.toAbsolutePath().normalize();
+    return StoreThreads.run(threadName(dir) + "-open", () -> open(builder, dir),
+        RuntimeException.class);
+  }
+
+  private static FileTokenStore open(Builder builder, Path dir) {
+    long started = System.nanoTime();
     boolean created = createDirectory(dir);
     DirectoryLock lock = DirectoryLock.acquire(dir);
     Recovery recovery = null;
@@ -661,12 +686,8 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
-  private static ThreadFactory daemon(String name) {
-    return runnable -> {
-      Thread thread = new Thread(runnable, name);
-      thread.setDaemon(true);
-      return thread;
-    };
+  private static String threadName(Path directory) {
+    return "tokenkeeper-store-" + directory.getFileName();
   }
 
   /**
