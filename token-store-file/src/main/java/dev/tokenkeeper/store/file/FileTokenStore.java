@@ -51,10 +51,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Interrupts.</b> Interrupting a caller (a {@code Future.cancel(true)}, an executor's
  * {@code shutdownNow}, a container's stuck-thread handling) neither fails its call nor harms the
- * store: the store's files are read and written only on threads of its own, and a caller waits
- * for its outcome through any interrupt, then returns (or throws what it would have thrown) with
- * its interrupt still set. A call is never cut short by an interrupt, so its caller always learns
- * whether its write was acknowledged.
+ * store: a call waits for its outcome through any interrupt, then returns (or throws what it would
+ * have thrown) with its interrupt still set. A call is never cut short by an interrupt, so its
+ * caller always learns whether its write was acknowledged.
  *
  * <p><b>Durability.</b> See {@link Durability}. With the default {@code SYNC} a call returns once
  * its record is on stable storage. A revoke (of a session, or of all of a user's) is forced in
@@ -92,18 +91,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Group commit.</b> A writer changes memory and hands its record to the
  * {@link GroupCommit} under {@code changeLock} (so the log's order is memory's), then waits in
- * the group commit's queue: for its head, the log thread writes every record handed in so far
- * with one write and one fsync, wakes the writers that covered, and signals the next head. One
- * fsync thus serves many writers, and throughput grows with threads. The group commit is the
- * only code that says a record is durable, and once a write or fsync failed it refuses
- * everything.
+ * the group commit's queue: its head writes every record handed in so far with one write and one
+ * fsync, wakes the writers that covered, and hands the lead to the next head. One fsync thus
+ * serves many writers, and throughput grows with threads. The group commit is the only code
+ * that says a record is durable, and once a write or fsync failed it refuses everything.
  *
- * <p><b>Threads.</b> Only the store's own threads ({@link StoreThreads}) touch its files, since
- * an interrupt reaching a thread inside a {@code FileChannel} operation closes the channel for
- * every user: the log thread writes and forces each batch for the group commit's head, creates
- * the next log and seals the last; the compaction thread compacts, also for {@link #compact()};
- * a thread started for it opens the store. Callers, the head included, and the touch and sync
- * timers only hand work over and wait, uninterruptibly.
+ * <p><b>Threads and interrupts.</b> An interrupt reaching a thread inside a {@code FileChannel}
+ * operation closes the channel for every user, and a failed log write fails the store. So the
+ * files callers' threads touch (the log the group commit's head writes and forces, the closing
+ * mark) are {@code RandomAccessFile}s ({@link SystemDisk}), which an interrupt cannot close, and
+ * every wait goes on through an interrupt. What needs a channel (forcing a directory, the
+ * directory's lock) or rewrites files runs on the store's own threads ({@link StoreThreads}),
+ * which nobody else can interrupt: the compaction thread compacts, also for {@link #compact()};
+ * a thread started for it opens the store. Their callers wait for them uninterruptibly.
  *
  * <p><b>Compaction</b> ({@link Compactor}). When the log passes the threshold a background
  * thread purges what has expired and rotates to a fresh log (the only step writers wait for),
@@ -123,9 +123,9 @@ import org.slf4j.LoggerFactory;
  * purge at a time), {@code changeLock} (memory changes and the handing in of
  * their records; held across I/O only while rotating and closing), the touch buffer's gate (a
  * purge holds it for writing from its flush of pending uses to its record; a use holds it for
- * reading, never with another lock), the group commit's own lock (never held across I/O: the log
- * thread releases it while it writes and forces). The {@link LiveIndex}'s own locks are
- * innermost and never span I/O.
+ * reading, never with another lock), the group commit's own lock (never held across I/O: its head
+ * releases it while it writes and forces). The {@link LiveIndex}'s own locks are innermost and
+ * never span I/O.
  *
  * <p><b>Legacy import.</b> See {@link Builder#importLegacy}: once, recorded, and the file deleted.
  */
@@ -167,7 +167,7 @@ public final class FileTokenStore implements TokenStore {
     this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
     String name = threadName(directory);
-    this.commit = new GroupCommit(recovery.log, failure, name + "-log");
+    this.commit = new GroupCommit(recovery.log, failure);
     this.touches = new TouchBuffer(live, changeLock);
     this.touchTimer =
         Executors.newSingleThreadScheduledExecutor(StoreThreads.daemon(name + "-touches"));

@@ -6,41 +6,29 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Who may say durable: the queue of writers in front of the log, and the only code that moves
- * the durable position. After LevelDB's {@code DBImpl::Write}, with the file work done on a
- * thread of its own.
+ * the durable position. After LevelDB's {@code DBImpl::Write}.
  *
  * <p>A writer hands in its records ({@link #enqueue}, in the order the store changed memory) and
- * then waits in a queue. The writer at the head leads: every record handed in so far (up to
- * about 1 MiB) becomes one batch, written with one write and, if any writer queued needs it,
- * forced with one fsync; then exactly the writers that batch covered are woken, each on a
- * condition of its own, and only the next head is signalled, which leads the next batch with
- * whatever arrived meanwhile. The leader stays at the head while its batch is written, so no two
- * batches are written or forced at once, and the lock is released meanwhile, so records keep
- * arriving. Each record is numbered as it is handed in; {@code written} and {@code durable} are
- * the numbers up to which records reached the file system and stable storage.
+ * then waits in a queue. The writer at the head leads: it takes every record handed in so far
+ * (up to about 1 MiB) as one batch, writes it with one write and, if any writer queued needs it,
+ * forces it with one fsync; then it wakes exactly the writers that batch covered, each on a
+ * condition of its own, and signals only the next head, which leads the next batch with
+ * whatever arrived meanwhile. The leader stays at the head while it works, so no two threads
+ * write or force at once, and releases the lock while it does, so records keep arriving. Each
+ * record is numbered as it is handed in; {@code written} and {@code durable} are the numbers up
+ * to which records reached the file system and stable storage.
  *
- * <p><b>The log thread.</b> The head does not lead on its own thread: it hands its leading (the
- * batches up to its own record, the waking, the signal to the next head) to the log thread and
- * waits for it. An interrupt that reaches a thread inside a {@code FileChannel} operation closes
- * the channel for everyone ({@code ClosedByInterruptException}), and a failed write must latch
- * the store; so if callers touched the log, one {@code Future.cancel(true)} would refuse every
- * later login. Nobody else can interrupt the log thread. Every wait here goes on through an
- * interrupt, which stays set: a batch may be on its way to the disk, and the writers it holds
- * must learn its outcome. Since the log thread wakes the covered writers and signals the next
- * head itself, the end of a batch reaches them as fast as when a caller led; the hand-over costs
- * one more thread wake-up per batch, small beside an fsync. Heads stay callers, rather than the
- * log thread taking batch after batch itself: going from one fsync straight to the next, before
- * the writers just woken can hand in again, split 16 writers into batches of about 8 where
- * waiting for the next head to come gathers 11 to 13.
+ * <p><b>Interrupts.</b> Leaders are callers' threads, which anyone may interrupt (a
+ * {@code Future.cancel(true)}, an executor's {@code shutdownNow}): so the log's file must not be
+ * an {@code InterruptibleChannel}, which an interrupt closes for everyone ({@link SystemDisk}
+ * writes and forces through {@code RandomAccessFile}), and every wait here goes on through an
+ * interrupt, which stays set. An interrupted leader finishes its batch, so it and the writers
+ * behind it learn the outcome of records that may already be on the disk.
  *
  * <p>A failed write or fsync sets the {@link FailureLatch} and fails every writer queued; from
  * then on every call refuses before any I/O. So no path forces twice after a failure, and no
@@ -52,7 +40,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class GroupCommit {
 
-  /** The most one batch holds (LevelDB's cap on a batch group), unless one record. */
+  /** The most a leader writes at once (LevelDB's cap on a batch group), unless one record. */
   private static final int MAX_BATCH = 1 << 20;
 
   /** Creates the next log, for {@link #rotate}. */
@@ -60,7 +48,7 @@ final class GroupCommit {
     LogWriter create() throws IOException;
   }
 
-  /** File work the log thread does with the lock released. */
+  /** File work the head does with the lock released. */
   private interface Io<T> {
     T run() throws IOException;
   }
@@ -86,8 +74,6 @@ final class GroupCommit {
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Writer> queue = new ArrayDeque<>();
   private final FailureLatch latch;
-  /** The only thread that writes, forces, creates or seals a log. */
-  private final ExecutorService logThread;
   /** Records handed in and not yet taken by a leader, oldest first; guarded by lock. */
   private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
   /** Records handed in, written to the file system, and on stable storage; guarded by lock. */
@@ -105,11 +91,9 @@ final class GroupCommit {
   private long fsyncNanosMax;
   private volatile long logBytes;
 
-  /** The group commit of {@code log}, its log thread named {@code threadName}. */
-  GroupCommit(LogWriter log, FailureLatch latch, String threadName) {
+  GroupCommit(LogWriter log, FailureLatch latch) {
     this.log = log;
     this.latch = latch;
-    this.logThread = Executors.newSingleThreadExecutor(StoreThreads.daemon(threadName));
     this.logBytes = log.size();
   }
 
@@ -171,7 +155,7 @@ final class GroupCommit {
     lock.lock();
     try {
       Writer me = join(true);
-      onLogThread(me, () -> {
+      try {
         lead(me);
         LogWriter old = log;
         LogWriter fresh;
@@ -184,7 +168,9 @@ final class GroupCommit {
         log = fresh;
         logBytes = fresh.size();
         closeQuietly(old);
-      });
+      } finally {
+        leave(me);
+      }
     } finally {
       lock.unlock();
     }
@@ -203,7 +189,7 @@ final class GroupCommit {
         return;
       }
       Writer me = join(true);
-      onLogThread(me, () -> {
+      try {
         lead(me);
         LogWriter target = log;
         long started = System.nanoTime();
@@ -218,21 +204,19 @@ final class GroupCommit {
         count(System.nanoTime() - started, 0);
         logBytes = target.size();
         closed = true;
-      });
+      } finally {
+        leave(me);
+      }
     } finally {
       lock.unlock();
     }
   }
 
-  /**
-   * Closes the log's file without writing anything more, and ends the log thread once idle: on
-   * close, or a simulated crash.
-   */
+  /** Closes the log's file without writing anything more: on close, or a simulated crash. */
   void release() throws IOException {
     lock.lock();
     try {
       closed = true;
-      logThread.shutdown();
       log.close();
     } finally {
       lock.unlock();
@@ -281,7 +265,11 @@ final class GroupCommit {
         }
         return;
       }
-      onLogThread(me, () -> lead(me));
+      try {
+        lead(me);
+      } finally {
+        leave(me);
+      }
     } finally {
       lock.unlock();
     }
@@ -309,9 +297,8 @@ final class GroupCommit {
   }
 
   /**
-   * On the log thread, for the head {@code me}: writes (and forces, if a queued writer needs it)
-   * batch after batch until {@code me} is covered, waking the writers each covered. {@code me} is
-   * the head throughout, so no other batch is written or forced meanwhile.
+   * Writes (and forces, if a queued writer needs it) batch after batch until {@code me} is
+   * covered. {@code me} is the head throughout, so no other thread writes or forces meanwhile.
    */
   private void lead(Writer me) {
     while (!covered(me.ticket, me.sync)) {
@@ -419,41 +406,10 @@ final class GroupCommit {
     return failure;
   }
 
-  /** Runs {@code io} with the lock released; on the log thread only. */
   private <T> T unlocked(Io<T> io) throws IOException {
     lock.unlock();
     try {
       return io.run();
-    } finally {
-      lock.lock();
-    }
-  }
-
-  /**
-   * Has the log thread do {@code work} as the head {@code me}, under the lock, then leave the
-   * head; waits for it through any interrupt (which stays set), rethrowing what it threw. The
-   * log thread, not {@code me}, wakes the writers a batch covered and signals the next head, so
-   * a batch's end reaches them without waiting for {@code me} to be scheduled.
-   */
-  private void onLogThread(Writer me, Runnable work) {
-    Future<?> done;
-    try {
-      done = logThread.submit(() -> {
-        lock.lock();
-        try {
-          work.run();
-        } finally {
-          leave(me);
-          lock.unlock();
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      leave(me);
-      throw closedException();
-    }
-    lock.unlock();
-    try {
-      StoreThreads.await(done, RuntimeException.class);
     } finally {
       lock.lock();
     }
@@ -468,12 +424,8 @@ final class GroupCommit {
 
   private void requireOpen() {
     if (closed) {
-      throw closedException();
+      throw new IllegalStateException("the log of this token store is closed");
     }
-  }
-
-  private static IllegalStateException closedException() {
-    return new IllegalStateException("the log of this token store is closed");
   }
 
   private static void closeQuietly(LogWriter old) {

@@ -7,13 +7,14 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The store's own threads, and how a caller waits for work done on one. Only these threads touch
- * the store's files: an interrupt that reaches a thread inside a {@code FileChannel} operation
- * closes the channel ({@code ClosedByInterruptException}), and a caller's thread may be
- * interrupted at any time (a {@code Future.cancel(true)}, an executor's {@code shutdownNow}, a
- * container's stuck-thread handling), while nobody else can reach these. A caller waits for their
- * work through any interrupt, since the work may already have changed the disk and the caller
- * must learn its outcome, and returns with its interrupt still set.
+ * The store's own threads, and how a caller waits for work done on one. Work that goes through
+ * a {@code FileChannel} (forcing a directory, the directory's lock) runs only on these: an
+ * interrupt that reaches a thread inside a channel operation closes the channel
+ * ({@code ClosedByInterruptException}), and a caller's thread may be interrupted at any time (a
+ * {@code Future.cancel(true)}, an executor's {@code shutdownNow}, a container's stuck-thread
+ * handling), while nobody else can reach these. A caller waits for their work through any
+ * interrupt, since the work may already have changed the disk and the caller must learn its
+ * outcome, and returns with its interrupt still set.
  */
 final class StoreThreads {
 
