@@ -75,10 +75,23 @@ final class SystemDisk implements Disk {
     Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /**
+   * Forces through a channel with the thread's interrupt put aside meanwhile, and set again after:
+   * the store's own threads join the thread group of whichever thread first needed them, so a
+   * {@code ThreadGroup.interrupt()} of request threads reaches them too, and a pending interrupt
+   * closes a channel before it forces (a latched failure, with nothing wrong with the disk). One
+   * arriving during the fsync still closes it; that is not retried, since the close can hide an
+   * error the fsync returned.
+   */
   @Override
   public void forceDirectory(Path dir) throws IOException {
+    boolean interrupted = Thread.interrupted();
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
