@@ -334,15 +334,8 @@ class InterruptTest {
             if (self) {
               Thread.currentThread().interrupt();
             }
-            if (!mine.isEmpty() && choices.nextInt(4) == 0) {
-              Issued target = mine.remove(choices.nextInt(mine.size()));
-              assertTrue(target.revoke(store, T0.plusSeconds(call)));
-              revoked.add(target);
-            } else {
-              Issued session = Issued.create(store, subject);
-              created.add(session);
-              mine.add(session);
-            }
+            Issued.createOrRevoke(store, subject, choices, mine, T0.plusSeconds(call), created,
+                revoked);
             boolean interrupted = Thread.interrupted();
             if (self && interrupted) {
               keptInterrupts.incrementAndGet();
