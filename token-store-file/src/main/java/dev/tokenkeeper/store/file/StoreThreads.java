@@ -18,12 +18,32 @@ import java.util.concurrent.ThreadFactory;
  */
 final class StoreThreads {
 
+  /**
+   * The group of every store thread, under the JVM's top group. A thread otherwise joins the group
+   * of the thread that makes it, which for these is a caller's (the first write makes the
+   * compaction thread, an opener the open thread and the timers), so a
+   * {@code ThreadGroup.interrupt()} of request threads would reach them inside a channel
+   * operation: a directory force cut short that way fails the store.
+   */
+  private static final ThreadGroup GROUP = new ThreadGroup(top(), "tokenkeeper-store");
+
   private StoreThreads() {}
 
-  /** Makes daemon threads named {@code name}: a store left open never keeps a JVM alive. */
+  private static ThreadGroup top() {
+    ThreadGroup group = Thread.currentThread().getThreadGroup();
+    while (group.getParent() != null) {
+      group = group.getParent();
+    }
+    return group;
+  }
+
+  /**
+   * Makes daemon threads named {@code name}, in the store threads' own group: a store left open
+   * never keeps a JVM alive.
+   */
   static ThreadFactory daemon(String name) {
     return runnable -> {
-      Thread thread = new Thread(runnable, name);
+      Thread thread = new Thread(GROUP, runnable, name);
       thread.setDaemon(true);
       return thread;
     };
