@@ -365,4 +365,74 @@ class InterruptTest {
         "a call cleared its caller's interrupt (seed " + seed + ")");
     othersStillWrite(store);
   }
+
+  /**
+   * Writers interrupted at random race a close made from an interrupted thread, with
+   * compactions running: each call is acknowledged or refused as closed, the close is clean, and
+   * the reopen after holds every acknowledged write.
+   */
+  @Test
+  void close_racingWritersInterruptedAtRandom_keepsEveryAcknowledgedWrite() throws Exception {
+    long seed = Long.getLong("interrupt.seed", System.nanoTime());
+    System.out.println("close race seed=" + seed + " (-Dinterrupt.seed=" + seed
+        + " replays the choices)");
+    Random random = new Random(seed);
+    FileTokenStore store = FileTokenStore.builder().directory(dir).disk(disk)
+        .clock(new MutableClock(T0)).touchPersistInterval(Duration.ofMillis(1))
+        .compactionThreshold(8 << 10).build();
+    this.store = store;
+    int writers = 3;
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      long writerSeed = random.nextLong();
+      String subject = "writer" + w;
+      CompletableFuture<Void> finished = new CompletableFuture<>();
+      done.add(finished);
+      threads.add(new Thread(() -> {
+        Random choices = new Random(writerSeed);
+        List<Issued> mine = new ArrayList<>();
+        try {
+          for (int call = 0; ; call++) {
+            Issued.createOrRevoke(store, subject, choices, mine, T0.plusSeconds(call), created,
+                revoked);
+            if (!mine.isEmpty()) {
+              store.touch(mine.get(0).session().id(), T0.plusSeconds(call),
+                  T0.plusSeconds(3600));
+            }
+          }
+        } catch (IllegalStateException closed) {
+          finished.complete(null);
+        } catch (Throwable e) {
+          finished.completeExceptionally(e);
+        }
+      }, "writer-" + w));
+    }
+    threads.forEach(Thread::start);
+    long closeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50 + random.nextInt(200));
+    while (System.nanoTime() < closeAt) {
+      threads.get(random.nextInt(writers)).interrupt();
+      LockSupport.parkNanos(random.nextInt(300_000));
+    }
+    Caller<Boolean> close = new Caller<>("close", true, () -> {
+      store.close();
+      return true;
+    });
+    while (!close.outcome.isDone()) {
+      threads.get(random.nextInt(writers)).interrupt();
+      LockSupport.parkNanos(random.nextInt(300_000));
+    }
+    close.acknowledged();
+    for (int w = 0; w < writers; w++) {
+      try {
+        done.get(w).get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        throw new AssertionError("writer " + w + " was refused other than as closed (seed "
+            + seed + ")", e.getCause());
+      }
+    }
+    assertFalse(store.isFailed(), "the store failed (seed " + seed + ")");
+    assertTrue(StoreScan.read(new StoreDirectory(dir, Disk.system())).closedCleanly,
+        "the log does not end in a clean close's mark (seed " + seed + ")");
+  }
 }
