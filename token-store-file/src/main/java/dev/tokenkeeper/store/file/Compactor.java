@@ -6,6 +6,7 @@ import java.io.SyncFailedException;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,8 +17,8 @@ import org.slf4j.Logger;
 
 /**
  * Compaction (after Redis's rewrite and Bitcask's merge): folds the previous snapshot and the
- * retired logs into a new snapshot and deletes them, one compaction at a time, on the caller's
- * thread or a background one once the log passes the threshold.
+ * retired logs into a new snapshot and deletes them, one compaction at a time, on a thread of its
+ * own: once the log passes the threshold, or when asked ({@link #compact}, which waits for it).
  *
  * <p>It starts with the store's own step ({@link Rotation}): purge what has expired (a logged
  * purge, applied to memory in the same step) and rotate to a fresh log, the only part writers
@@ -62,22 +63,34 @@ final class Compactor {
     this.threshold = threshold;
     this.logBytes = logBytes;
     this.running = running;
-    this.background = Executors.newSingleThreadExecutor(runnable -> {
-      Thread thread = new Thread(runnable, threadName);
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.background = Executors.newSingleThreadExecutor(StoreThreads.daemon(threadName));
   }
 
-  /** Compacts now, on the calling thread; returns once the old files are deleted. */
+  /**
+   * Compacts now, on the compaction thread, and returns once the old files are deleted. The
+   * caller waits through any interrupt (which stays set): the files are never touched on its
+   * thread.
+   *
+   * @throws IllegalStateException if compaction was stopped
+   */
   void compact(Rotation rotation) throws IOException {
-    lock.lock();
+    Future<Void> compaction;
     try {
-      failure.check();
-      compactLocked(rotation);
-    } finally {
-      lock.unlock();
+      compaction = background.submit(() -> {
+        lock.lock();
+        try {
+          failure.check();
+          compactLocked(rotation);
+          return null;
+        } finally {
+          lock.unlock();
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      throw new IllegalStateException("compaction of token store " + files.path()
+          + " was stopped: the store is closed", e);
     }
+    StoreThreads.await(compaction, IOException.class);
   }
 
   /** Starts a background compaction if the log passed the threshold and none is queued. */

@@ -32,7 +32,11 @@ interface Disk {
   /** Deletes {@code file} if it exists. */
   void delete(Path file) throws IOException;
 
-  /** One open file. Not thread-safe: the store serialises appends and guards force. */
+  /**
+   * One open file. Not thread-safe: the store serialises appends and guards force. Callers'
+   * threads append to and force the log, so an interrupt of the thread must not close the file
+   * (as it closes a {@code FileChannel}, an {@code InterruptibleChannel}, for every user).
+   */
   interface File extends Closeable {
 
     /** Reads into {@code dst} from {@code position}; returns the count or -1 at the end. */
@@ -41,7 +45,7 @@ interface Disk {
     /** Writes all of {@code src} at the end of the file. */
     void append(ByteBuffer src) throws IOException;
 
-    /** Forces written data to stable storage (fdatasync). */
+    /** Forces written data, and the file's size, to stable storage. */
     void force() throws IOException;
 
     /** The file's size in bytes. */

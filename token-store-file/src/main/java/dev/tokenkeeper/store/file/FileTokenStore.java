@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -49,6 +48,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Thread-safety.</b> Thread-safe; share one per directory. A directory has one writer: a
  * second opener, in this JVM or another process, fails at once with {@link StoreLockedException}.
+ *
+ * <p><b>Interrupts.</b> Interrupting a caller (a {@code Future.cancel(true)}, an executor's
+ * {@code shutdownNow}, a container's stuck-thread handling) neither fails its call nor harms the
+ * store: a call waits for its outcome through any interrupt, then returns (or throws what it would
+ * have thrown) with its interrupt still set. A call is never cut short by an interrupt, so its
+ * caller always learns whether its write was acknowledged.
  *
  * <p><b>Durability.</b> See {@link Durability}. With the default {@code SYNC} a call returns once
  * its record is on stable storage. A revoke (of a session, or of all of a user's) is forced in
@@ -90,6 +95,15 @@ import org.slf4j.LoggerFactory;
  * fsync, wakes the writers that covered, and hands the lead to the next head. One fsync thus
  * serves many writers, and throughput grows with threads. The group commit is the only code
  * that says a record is durable, and once a write or fsync failed it refuses everything.
+ *
+ * <p><b>Threads and interrupts.</b> An interrupt reaching a thread inside a {@code FileChannel}
+ * operation closes the channel for every user, and a failed log write fails the store. So the
+ * files callers' threads touch (the log the group commit's head writes and forces, the closing
+ * mark) are {@code RandomAccessFile}s ({@link SystemDisk}), which an interrupt cannot close, and
+ * every wait goes on through an interrupt. What needs a channel (forcing a directory, the
+ * directory's lock) or rewrites files runs on the store's own threads ({@link StoreThreads}),
+ * which nobody else can interrupt: the compaction thread compacts, also for {@link #compact()};
+ * a thread started for it opens the store. Their callers wait for them uninterruptibly.
  *
  * <p><b>Compaction</b> ({@link Compactor}). When the log passes the threshold a background
  * thread purges what has expired and rotates to a fresh log (the only step writers wait for),
@@ -152,11 +166,13 @@ public final class FileTokenStore implements TokenStore {
     this.live = recovery.scan.state.live;
     this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
+    String name = threadName(directory);
     this.commit = new GroupCommit(recovery.log, failure);
-    String name = "tokenkeeper-store-" + directory.getFileName();
     this.touches = new TouchBuffer(live, changeLock);
-    this.touchTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-touches"));
-    this.syncTimer = Executors.newSingleThreadScheduledExecutor(daemon(name + "-sync"));
+    this.touchTimer =
+        Executors.newSingleThreadScheduledExecutor(StoreThreads.daemon(name + "-touches"));
+    this.syncTimer =
+        Executors.newSingleThreadScheduledExecutor(StoreThreads.daemon(name + "-sync"));
     this.compactor = new Compactor(files, failure, LOG, recovery.snapshotGeneration,
         builder.compactionThreshold, commit::logBytes, () -> !closed.get(),
         name + "-compaction");
@@ -359,7 +375,8 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
-   * Compacts now, on the calling thread: forgets the sessions expired at the builder's clock's
+   * Compacts now, on the store's compaction thread, which the caller waits for (through any
+   * interrupt, which stays set): forgets the sessions expired at the builder's clock's
    * current instant (revoked sessions and rotated tokens stay until then) and the sealed pairs
    * past their grace window, rotates to a fresh log, then replaces the older files by a snapshot.
    * Writers wait only for the rotation. Returns once the new snapshot is durable and the old
@@ -391,8 +408,7 @@ public final class FileTokenStore implements TokenStore {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    // Not shutdownNow: interrupting a background fsync would close the log's channel under it
-    // and fail the store; a running task finishes, and the close below waits for its fsync.
+    // Not shutdownNow: a running flush finishes, and the close below writes after it.
     touchTimer.shutdown();
     syncTimer.shutdown();
     try {
@@ -528,9 +544,18 @@ public final class FileTokenStore implements TokenStore {
 
   // ---- opening ----
 
+  /**
+   * Opens on a thread of the store's own, which the caller waits for through any interrupt: an
+   * interrupt reaching a read or write of the store's files would close them under the open.
+   */
   private static FileTokenStore open(Builder builder) {
-    long started = System.nanoTime();
     Path dir = builder.directory.toAbsolutePath().normalize();
+    return StoreThreads.run(threadName(dir) + "-open", () -> open(builder, dir),
+        RuntimeException.class);
+  }
+
+  private static FileTokenStore open(Builder builder, Path dir) {
+    long started = System.nanoTime();
     boolean created = createDirectory(dir);
     DirectoryLock lock = DirectoryLock.acquire(dir);
     Recovery recovery = null;
@@ -661,12 +686,8 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
-  private static ThreadFactory daemon(String name) {
-    return runnable -> {
-      Thread thread = new Thread(runnable, name);
-      thread.setDaemon(true);
-      return thread;
-    };
+  private static String threadName(Path directory) {
+    return "tokenkeeper-store-" + directory.getFileName();
   }
 
   /**

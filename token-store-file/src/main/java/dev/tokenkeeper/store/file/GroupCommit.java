@@ -23,6 +23,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * record is numbered as it is handed in; {@code written} and {@code durable} are the numbers up
  * to which records reached the file system and stable storage.
  *
+ * <p><b>Interrupts.</b> Leaders are callers' threads, which anyone may interrupt (a
+ * {@code Future.cancel(true)}, an executor's {@code shutdownNow}): so the log's file must not be
+ * an {@code InterruptibleChannel}, which an interrupt closes for everyone ({@link SystemDisk}
+ * writes and forces through {@code RandomAccessFile}), and every wait here goes on through an
+ * interrupt, which stays set. An interrupted leader finishes its batch, so it and the writers
+ * behind it learn the outcome of records that may already be on the disk.
+ *
  * <p>A failed write or fsync sets the {@link FailureLatch} and fails every writer queued; from
  * then on every call refuses before any I/O. So no path forces twice after a failure, and no
  * record a failed fsync may have lost is ever reported durable. Rotating to the next log and

@@ -95,16 +95,10 @@ public final class StoreTool {
         err.println("no token store in " + dir + " (no log-N or snapshot-N files)");
         return FAILED;
       }
-      switch (args[0]) {
-        case "check":
-          return tool.check(dir);
-        case "stats":
-          return tool.stats(dir);
-        case "compact":
-          return tool.compact(dir);
-        default:
-          return tool.repair(dir);
-      }
+      // On a store thread: the lock and the reads go through FileChannels, which an interrupt
+      // of this thread would close under them.
+      return StoreThreads.run("tokenkeeper-store-tool", () -> tool.command(args[0], dir),
+          IOException.class);
     } catch (StoreLockedException e) {
       err.println(e.getMessage());
       return IN_USE;
@@ -114,6 +108,19 @@ public final class StoreTool {
     } catch (IOException | StoreUnavailableException e) {
       err.println(args[0] + " failed: " + e.getMessage());
       return FAILED;
+    }
+  }
+
+  private int command(String command, Path dir) throws IOException {
+    switch (command) {
+      case "check":
+        return check(dir);
+      case "stats":
+        return stats(dir);
+      case "compact":
+        return compact(dir);
+      default:
+        return repair(dir);
     }
   }
 

@@ -25,7 +25,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -92,7 +94,27 @@ class ConcurrentPowerCutTest {
     SEEDS.incrementAndGet();
   }
 
+  /**
+   * The same histories with every writer interrupted at random moments meanwhile, as a
+   * {@code Future.cancel(true)} or an executor's {@code shutdownNow} would: nothing may change,
+   * since the store ignores its callers' interrupts.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void concurrentWriters_interruptedAtRandom_faultsAndPowerCuts_loseNothingAcknowledged(
+      long seed) throws Exception {
+    History history = new History(seed, tmp.resolve("store"));
+    history.interrupts = true;
+    try {
+      history.run();
+    } catch (AssertionError | RuntimeException e) {
+      throw new AssertionError("seed " + seed + " (interrupted writers): " + e.getMessage(), e);
+    }
+  }
+
   private static final class History {
+    /** Whether a thread interrupts the writers at random throughout each round. */
+    boolean interrupts;
     final Random random;
     final Path dir;
     final PowerCutDisk disk;
@@ -154,14 +176,35 @@ class ConcurrentPowerCutTest {
         disk.cutAfter(10 + plan.nextInt(60));
       }
       long[] seeds = plan.longs(WRITERS).toArray();
+      long interrupterSeed = interrupts ? plan.nextLong() : 0;
       AtomicBoolean stop = new AtomicBoolean();
       List<Thread> writers = new ArrayList<>();
-      Concurrently.run(WRITERS + 1, thread -> {
+      AtomicInteger running = new AtomicInteger(WRITERS);
+      Concurrently.run(WRITERS + 2, thread -> {
         if (thread < WRITERS) {
           synchronized (writers) {
             writers.add(Thread.currentThread());
           }
-          write(store, new Random(seeds[thread]), thread == 0, stop, hold != null ? 10_000 : 60);
+          try {
+            write(store, new Random(seeds[thread]), thread == 0, stop,
+                hold != null ? 10_000 : 60);
+          } finally {
+            synchronized (writers) {
+              writers.remove(Thread.currentThread());
+            }
+            running.decrementAndGet();
+            Thread.interrupted();
+          }
+        } else if (thread == WRITERS + 1) {
+          Random when = new Random(interrupterSeed);
+          while (interrupts && running.get() > 0) {
+            synchronized (writers) {
+              if (!writers.isEmpty()) {
+                writers.get(when.nextInt(writers.size())).interrupt();
+              }
+            }
+            LockSupport.parkNanos(when.nextInt(200_000));
+          }
         } else if (hold != null) {
           hold.awaitHeld();
           awaitQueued(writers);

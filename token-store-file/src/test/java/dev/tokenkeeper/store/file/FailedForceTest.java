@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.StoreUnavailableException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -70,6 +72,28 @@ class FailedForceTest {
     return result;
   }
 
+  /**
+   * Waits (bounded) until the store's compaction thread, which {@code compact()} hands its work
+   * to, waits in the group commit behind the held force.
+   */
+  private static void awaitCompactionQueued() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      for (Map.Entry<Thread, StackTraceElement[]> thread : Thread.getAllStackTraces().entrySet()) {
+        if (thread.getKey().getName().endsWith("-compaction")
+            && thread.getKey().getState() == Thread.State.WAITING
+            && Arrays.stream(thread.getValue())
+                .anyMatch(frame -> frame.getClassName().equals(GroupCommit.class.getName()))) {
+          return;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the compaction never queued behind the held force");
+      }
+      Thread.sleep(1);
+    }
+  }
+
   private static Throwable failure(Future<?> future) throws InterruptedException {
     try {
       Object value = future.get(30, TimeUnit.SECONDS);
@@ -95,6 +119,7 @@ class FailedForceTest {
       store.compact();
       return true;
     });
+    awaitCompactionQueued();
     hold.releaseFailing();
 
     assertInstanceOf(StoreUnavailableException.class, failure(leader));

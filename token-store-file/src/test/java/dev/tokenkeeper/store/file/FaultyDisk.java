@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A {@link Disk} over the real one that fails on demand: the n-th change from when it is armed
  * (create, append, force, truncate, rename, directory force, delete), or every force. Counts forces
  * so a test can see that a failed fsync is never retried, records the size of every append, and
- * can park the next append until the test lets it go.
+ * can park the next append, or the next force of a file, until the test lets it go.
  */
 final class FaultyDisk implements Disk {
 
@@ -46,6 +46,72 @@ final class FaultyDisk implements Disk {
   }
 
   private volatile CountDownLatch[] parked;
+
+  /** A force parked by {@link #holdNextForce}, before it reaches the real file. */
+  static final class Hold {
+    private final String prefix;
+    private final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch released = new CountDownLatch(1);
+    private volatile Thread thread;
+
+    private Hold(String prefix) {
+      this.prefix = prefix;
+    }
+
+    /** Waits (bounded) until a force is parked here. */
+    void awaitHeld() throws InterruptedException {
+      if (!held.await(30, TimeUnit.SECONDS)) {
+        throw new AssertionError("no force of " + prefix + "* was held");
+      }
+    }
+
+    /** The thread parked in the force, once {@link #awaitHeld} returned. */
+    Thread thread() {
+      return thread;
+    }
+
+    /** Lets the parked force go on to the real file. */
+    void release() {
+      released.countDown();
+    }
+
+    /**
+     * Parks without giving way to an interrupt, which stays set for the real force to see: as if
+     * the thread had been interrupted inside a force that takes this long.
+     */
+    private void park() throws IOException {
+      thread = Thread.currentThread();
+      held.countDown();
+      boolean interrupted = false;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      try {
+        while (true) {
+          try {
+            if (released.await(Math.max(0, deadline - System.nanoTime()),
+                TimeUnit.NANOSECONDS)) {
+              return;
+            }
+            throw new IOException("a held force was never released");
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  private final AtomicReference<Hold> forceHold = new AtomicReference<>();
+
+  /** Parks the next force of a file whose name starts with {@code prefix} until released. */
+  Hold holdNextForce(String prefix) {
+    Hold hold = new Hold(prefix);
+    forceHold.set(hold);
+    return hold;
+  }
 
   /** The byte counts of the appends made so far, in order. */
   List<Integer> appends() {
@@ -171,6 +237,11 @@ final class FaultyDisk implements Disk {
 
     @Override
     public void force() throws IOException {
+      Hold hold = forceHold.get();
+      if (hold != null && path.getFileName().toString().startsWith(hold.prefix)
+          && forceHold.compareAndSet(hold, null)) {
+        hold.park();
+      }
       try {
         FaultyDisk.this.force("force", path);
       } catch (SkippedForce skipped) {

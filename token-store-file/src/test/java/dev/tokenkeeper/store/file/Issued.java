@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 
 /** A single-token session as the file store's own tests create one, and what they ask of it. */
 record Issued(SessionRecord session, TokenRecord token) {
@@ -24,6 +25,26 @@ record Issued(SessionRecord session, TokenRecord token) {
 
   static Issued create(TokenStore store, String subject) {
     return create(store, subject, Duration.ofHours(1));
+  }
+
+  /**
+   * One seeded random write of a writer thread: a quarter of the time, while it has any, revokes
+   * one of {@code mine} (at {@code at}), else creates a session of {@code subject}; adds what was
+   * acknowledged to {@code created} or {@code revoked}.
+   */
+  static void createOrRevoke(TokenStore store, String subject, Random choices, List<Issued> mine,
+      Instant at, List<Issued> created, List<Issued> revoked) {
+    if (!mine.isEmpty() && choices.nextInt(4) == 0) {
+      Issued target = mine.remove(choices.nextInt(mine.size()));
+      if (!target.revoke(store, at)) {
+        throw new AssertionError("revoke of a live session said it was not: " + target);
+      }
+      revoked.add(target);
+    } else {
+      Issued session = create(store, subject);
+      created.add(session);
+      mine.add(session);
+    }
   }
 
   TokenHash hash() {

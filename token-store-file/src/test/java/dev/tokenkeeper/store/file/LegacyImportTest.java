@@ -60,6 +60,24 @@ class LegacyImportTest {
     return FileTokenStore.builder().directory(tmp.resolve("store")).clock(clock).build();
   }
 
+  /** An opener interrupted before it opens (a cancelled start-up task) still imports. */
+  @Test
+  void importLegacy_openerInterrupted_importsDeletesTheFileAndKeepsTheInterrupt()
+      throws IOException {
+    Path file = legacy(ONE);
+    Thread.currentThread().interrupt();
+    try (FileTokenStore store = open(file)) {
+      assertTrue(Thread.currentThread().isInterrupted(), "the open cleared its interrupt");
+      assertTrue(store.find(TokenHash.sha256(ALICE)).isPresent());
+    } finally {
+      Thread.interrupted();
+    }
+    assertFalse(Files.exists(file), "the legacy file was kept");
+    try (FileTokenStore reopened = openWithoutImport()) {
+      assertTrue(reopened.find(TokenHash.sha256(ALICE)).isPresent(), "imported, then lost");
+    }
+  }
+
   @Test
   void importLegacy_goodFile_importsLiveTokensAsSessions_skipsExpired_capsExpiries()
       throws IOException {

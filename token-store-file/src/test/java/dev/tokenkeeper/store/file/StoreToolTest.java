@@ -88,6 +88,20 @@ class StoreToolTest {
     assertTrue(out.contains("ok: 6 records read"), out);
   }
 
+  /** The tool run from a thread already interrupted, as from a cancelled task. */
+  @Test
+  void check_fromAnInterruptedThread_exitsZeroAndKeepsTheInterrupt() {
+    Thread.currentThread().interrupt();
+    int status;
+    try {
+      status = run("check", dir.toString());
+    } finally {
+      assertTrue(Thread.interrupted(), "the tool cleared its caller's interrupt");
+    }
+    assertEquals(0, status, err);
+    assertTrue(out.contains("ok: 6 records read"), out);
+  }
+
   @Test
   void check_tornTail_exitsOneNamingFileAndOffset_andChangesNothing() throws IOException {
     int end = (int) Files.size(log);
