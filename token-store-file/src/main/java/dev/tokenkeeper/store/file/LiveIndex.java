@@ -22,7 +22,7 @@ interface LiveIndex extends TokenStore {
 
   /** A new, empty index. */
   static LiveIndex create() {
-    return new CoreLiveIndex();
+    return new CompactLiveIndex();
   }
 
   /**

@@ -1,0 +1,750 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenEntry;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import java.lang.invoke.VarHandle;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The {@link LiveIndex} in flat primitive arrays: a million live sessions in about 120 bytes
+ * each, where records as objects cost 315 or more, and one probe of a table of {@code int}s finds a
+ * token without chasing a graph of objects.
+ *
+ * <p><b>Layout.</b> Each session is one slot of {@value #SLOT_LONGS} {@code long}s in fixed-size
+ * chunks: its id, its token's digest, its instants as nanoseconds since the epoch, the ids of its
+ * subject and label in a shared {@link TextPool}, the next session of the same subject, and its
+ * state. Two {@link SlotTable}s map a digest and a session id to the slot; each candidate is
+ * confirmed on the full 32-byte digest or 16-byte id. A session that is not <i>plain</i> (one
+ * token issued alone, never revoked, unbound, its instants within a long of nanoseconds) keeps
+ * its records as objects, as {@link dev.tokenkeeper.core.InMemoryTokenStore} does, reached from
+ * its slot; that is every paired, bound, rotated or revoked session.
+ *
+ * <p><b>Threads.</b> Changes are made under this object's monitor, inside a sequence lock:
+ * {@link #find}, the request path, reads without locking and retries if a change overlapped
+ * (taking the monitor after a few tries), so it sees a token and its session as of one moment.
+ * Every other read takes the monitor. The core's rules apply unchanged: changes to a session that
+ * is not plain go through its records' own methods.
+ */
+final class CompactLiveIndex implements LiveIndex {
+
+  static final int SLOT_LONGS = 11;
+  private static final int ID_HIGH = 0;
+  private static final int ID_LOW = 1;
+  private static final int DIGEST = 2;
+  private static final int CREATED = 6;
+  private static final int LAST_USED = 7;
+  private static final int EXPIRES = 8;
+  /** Subject's text id (high half), label's text id or -1 (low half). */
+  private static final int TEXTS = 9;
+  /** Next slot of the same subject plus one (high half), {@link #PLAIN}, {@link #FREE} or the
+   * index of the session's records plus one (low half). */
+  private static final int LINKS = 10;
+  private static final int PLAIN = 0;
+  private static final int FREE = -1;
+
+  private static final int CHUNK_SHIFT = 10;
+  private static final int CHUNK_SLOTS = 1 << CHUNK_SHIFT;
+
+  /** Instants within about 285 years of 1970 fit a long of nanoseconds with room for a sentinel. */
+  private static final long MAX_SECONDS = 9_000_000_000L;
+
+  private static final int OPTIMISTIC_TRIES = 4;
+
+  /** A session kept as records. Immutable; replaced whole by each change. */
+  private static final class Records {
+    final SessionRecord session;
+    final TokenRecord[] tokens;
+
+    Records(SessionRecord session, TokenRecord[] tokens) {
+      this.session = session;
+      this.tokens = tokens;
+    }
+  }
+
+  private long[][] chunks = new long[0][];
+  private int slotLimit;
+  private int[] freeSlots = new int[16];
+  private int freeSlotCount;
+  private Records[] records = new Records[16];
+  private int recordsLimit;
+  private int[] freeRecords = new int[16];
+  private int freeRecordCount;
+  private SlotTable byDigest = new SlotTable(16);
+  private SlotTable byId = new SlotTable(16);
+  private final TextPool texts = new TextPool();
+  /** The first slot plus one of each subject's list, by the subject's text id. */
+  private int[] subjectHeads = new int[64];
+
+  /** Odd while a change is being made. */
+  private volatile long sequence;
+  private volatile int sessionCount;
+  private volatile int tokenCount;
+  private volatile boolean closed;
+
+  CompactLiveIndex() {}
+
+  // ---- reads
+
+  @Override
+  public Optional<TokenEntry> find(TokenHash hash) {
+    Objects.requireNonNull(hash, "hash");
+    requireOpen();
+    for (int tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
+      long before = sequence;
+      if ((before & 1) != 0) {
+        Thread.onSpinWait();
+        continue;
+      }
+      try {
+        TokenEntry found = lookup(hash);
+        VarHandle.loadLoadFence();
+        if (sequence == before) {
+          return Optional.ofNullable(found);
+        }
+      } catch (RuntimeException torn) {
+        // Read across a change: garbage indices or texts. Retry if so; a real failure rethrows.
+        VarHandle.loadLoadFence();
+        if (sequence == before) {
+          throw torn;
+        }
+      }
+    }
+    synchronized (this) {
+      return Optional.ofNullable(lookup(hash));
+    }
+  }
+
+  @Override
+  public synchronized Optional<SessionRecord> findSession(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    int slot = slotOf(id);
+    return slot < 0 ? Optional.empty() : Optional.of(sessionAt(slot));
+  }
+
+  @Override
+  public synchronized List<SessionRecord> findSessions(String subject) {
+    Objects.requireNonNull(subject, "subject");
+    requireOpen();
+    List<SessionRecord> found = new ArrayList<>();
+    int textId = texts.idOf(subject);
+    if (textId >= 0) {
+      for (int slot = subjectHeads[textId] - 1; slot >= 0; slot = nextOfSubject(slot)) {
+        found.add(sessionAt(slot));
+      }
+    }
+    return found;
+  }
+
+  @Override
+  public synchronized List<TokenRecord> tokensOf(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    int slot = slotOf(id);
+    return slot < 0 ? new ArrayList<>() : new ArrayList<>(Arrays.asList(recordsAt(slot).tokens));
+  }
+
+  @Override
+  public synchronized void forEachSession(Consumer<SessionRecord> action) {
+    Objects.requireNonNull(action, "action");
+    requireOpen();
+    for (int slot = 0; slot < slotLimit; slot++) {
+      if (state(slot) != FREE) {
+        action.accept(sessionAt(slot));
+      }
+    }
+  }
+
+  @Override
+  public int sessionCount() {
+    return sessionCount;
+  }
+
+  @Override
+  public int tokenCount() {
+    return tokenCount;
+  }
+
+  // ---- changes
+
+  @Override
+  public synchronized void create(SessionRecord session, List<TokenRecord> tokens) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(tokens, "tokens");
+    requireOpen();
+    if (slotOf(session.id()) >= 0) {
+      throw new IllegalArgumentException("a session is already stored under " + session.id());
+    }
+    requireNew(session.id(), tokens);
+    beginChange();
+    try {
+      int slot = newSlot();
+      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+      int base = base(slot);
+      chunk[base + ID_HIGH] = session.id().high();
+      chunk[base + ID_LOW] = session.id().low();
+      int subject = texts.intern(session.subject());
+      int label = -1;
+      int state;
+      if (isPlain(session, tokens)) {
+        TokenHash hash = tokens.get(0).hash();
+        for (int i = 0; i < 4; i++) {
+          chunk[base + DIGEST + i] = hash.word(i);
+        }
+        Session s = session.session();
+        chunk[base + CREATED] = nanos(s.createdAt());
+        chunk[base + LAST_USED] = nanos(s.lastUsedAt());
+        chunk[base + EXPIRES] = nanos(s.expiresAt());
+        label = s.label() == null ? -1 : texts.intern(s.label());
+        state = PLAIN;
+      } else {
+        state = newRecords(new Records(session, tokens.toArray(new TokenRecord[0])));
+      }
+      if (subjectHeads.length <= subject) {
+        subjectHeads = Arrays.copyOf(subjectHeads, Math.max(subject + 1, subjectHeads.length * 2));
+      }
+      chunk[base + TEXTS] = pack(subject, label);
+      chunk[base + LINKS] = pack(subjectHeads[subject], state);
+      subjectHeads[subject] = slot + 1;
+      addToTables(slot, session.id(), tokens);
+      sessionCount++;
+      tokenCount += tokens.size();
+    } finally {
+      endChange();
+    }
+  }
+
+  @Override
+  public synchronized boolean rotate(Rotation rotation) {
+    Objects.requireNonNull(rotation, "rotation");
+    requireOpen();
+    int slot = slotOf(rotation.sessionId());
+    if (slot < 0 || slotOf(rotation.rotated()) != slot) {
+      return false;
+    }
+    Records current = recordsAt(slot);
+    int presented = indexOf(current.tokens, rotation.rotated());
+    if (presented < 0 || !rotation.appliesTo(current.session, current.tokens[presented])) {
+      return false;
+    }
+    List<TokenRecord> added = rotation.added();
+    requireNew(current.session.id(), added);
+    TokenRecord[] next = Arrays.copyOf(current.tokens, current.tokens.length + added.size());
+    for (int i = 0; i < current.tokens.length; i++) {
+      next[i] = next[i].withoutSuccessorAt(rotation.at());
+    }
+    next[presented] = rotation.applyTo(current.tokens[presented]);
+    for (int i = 0; i < added.size(); i++) {
+      next[current.tokens.length + i] = added.get(i);
+    }
+    beginChange();
+    try {
+      keepAsRecords(slot, new Records(rotation.applyTo(current.session), next));
+      addToTables(slot, null, added);
+      tokenCount += added.size();
+    } finally {
+      endChange();
+    }
+    return true;
+  }
+
+  @Override
+  public synchronized boolean revokeSession(SessionId id, Instant at) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(at, "at");
+    requireOpen();
+    int slot = slotOf(id);
+    if (slot < 0) {
+      return false;
+    }
+    Records current = recordsAt(slot);
+    if (current.session.isRevoked()) {
+      return false;
+    }
+    beginChange();
+    try {
+      keepAsRecords(slot, new Records(current.session.revokedAt(at), current.tokens));
+    } finally {
+      endChange();
+    }
+    return true;
+  }
+
+  @Override
+  public synchronized int revokeAll(String subject, Instant at) {
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(at, "at");
+    requireOpen();
+    int textId = texts.idOf(subject);
+    if (textId < 0) {
+      return 0;
+    }
+    int count = 0;
+    beginChange();
+    try {
+      for (int slot = subjectHeads[textId] - 1; slot >= 0; slot = nextOfSubject(slot)) {
+        Records current = recordsAt(slot);
+        if (current.session.isLiveAt(at)) {
+          count++;
+        }
+        if (!current.session.isRevoked()) {
+          keepAsRecords(slot, new Records(current.session.revokedAt(at), current.tokens));
+        }
+      }
+    } finally {
+      endChange();
+    }
+    return count;
+  }
+
+  @Override
+  public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    touchIfLive(id, lastUsedAt, expiresAt);
+  }
+
+  @Override
+  public synchronized boolean touchIfLive(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(lastUsedAt, "lastUsedAt");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    requireOpen();
+    int slot = slotOf(id);
+    if (slot < 0) {
+      return false;
+    }
+    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+    int base = base(slot);
+    if (state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)) {
+      long used = Math.max(chunk[base + LAST_USED], nanos(lastUsedAt));
+      long expires = Math.max(chunk[base + EXPIRES], nanos(expiresAt));
+      if (used == chunk[base + LAST_USED] && expires == chunk[base + EXPIRES]) {
+        return false;
+      }
+      beginChange();
+      chunk[base + LAST_USED] = used;
+      chunk[base + EXPIRES] = expires;
+      endChange();
+      return true;
+    }
+    Records current = recordsAt(slot);
+    SessionRecord touched = current.session.touchedAt(lastUsedAt, expiresAt);
+    if (touched == current.session) {
+      return false;
+    }
+    beginChange();
+    try {
+      keepAsRecords(slot, new Records(touched, current.tokens));
+    } finally {
+      endChange();
+    }
+    return true;
+  }
+
+  @Override
+  public synchronized int purgeExpired(Instant now) {
+    Objects.requireNonNull(now, "now");
+    requireOpen();
+    long nowNanos = fits(now) ? nanos(now) : now.getEpochSecond() > 0 ? Long.MAX_VALUE
+        : Long.MIN_VALUE;
+    int count = 0;
+    beginChange();
+    try {
+      for (int slot = 0; slot < slotLimit; slot++) {
+        int state = state(slot);
+        if (state == FREE) {
+          continue;
+        }
+        if (state == PLAIN) {
+          if (nowNanos >= longAt(slot, EXPIRES)) {
+            remove(slot);
+            count++;
+          }
+          continue;
+        }
+        Records current = records[state - 1];
+        if (current.session.isPurgeableAt(now)) {
+          remove(slot);
+          count++;
+          continue;
+        }
+        TokenRecord[] kept = current.tokens.clone();
+        boolean changed = false;
+        for (int i = 0; i < kept.length; i++) {
+          kept[i] = kept[i].withoutSuccessorAt(now);
+          changed |= kept[i] != current.tokens[i];
+        }
+        if (changed) {
+          records[state - 1] = new Records(current.session, kept);
+        }
+      }
+      if (count > 0) {
+        dropUnusedTexts();
+      }
+    } finally {
+      endChange();
+    }
+    return count;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  // ---- the layout
+
+  private TokenEntry lookup(TokenHash hash) {
+    long w0 = hash.word(0);
+    long w1 = hash.word(1);
+    long w2 = hash.word(2);
+    long w3 = hash.word(3);
+    long[][] chunks = this.chunks;
+    int[] cells = byDigest.cells;
+    int at = SlotTable.start(cells, digestHash(w0));
+    for (int probes = 0; probes < cells.length && cells[at] != SlotTable.EMPTY; probes++) {
+      int slot = SlotTable.slotAt(cells, at);
+      at = SlotTable.next(cells, at);
+      if (slot < 0) {
+        continue;
+      }
+      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+      int base = base(slot);
+      int state = (int) chunk[base + LINKS];
+      if (state == PLAIN) {
+        long difference = (chunk[base + DIGEST] ^ w0) | (chunk[base + DIGEST + 1] ^ w1)
+            | (chunk[base + DIGEST + 2] ^ w2) | (chunk[base + DIGEST + 3] ^ w3);
+        if (difference == 0) {
+          SessionRecord session = plainSession(chunk, base);
+          return new TokenEntry(TokenRecord.of(hash, session.id()), session);
+        }
+      } else if (state > 0) {
+        Records held = records[state - 1];
+        int index = indexOf(held.tokens, hash);
+        if (index >= 0) {
+          return new TokenEntry(held.tokens[index], held.session);
+        }
+      }
+    }
+    return null;
+  }
+
+  private SessionRecord plainSession(long[] chunk, int base) {
+    long texts = chunk[base + TEXTS];
+    int label = (int) texts;
+    long created = chunk[base + CREATED];
+    long lastUsed = chunk[base + LAST_USED];
+    Instant createdAt = instant(created);
+    Session session = new Session(SessionId.of(chunk[base + ID_HIGH], chunk[base + ID_LOW]),
+        this.texts.text((int) (texts >>> 32)), label < 0 ? null : this.texts.text(label),
+        createdAt, lastUsed == created ? createdAt : instant(lastUsed),
+        instant(chunk[base + EXPIRES]));
+    return new SessionRecord(session, null, null, null);
+  }
+
+  private SessionRecord sessionAt(int slot) {
+    int state = state(slot);
+    return state == PLAIN
+        ? plainSession(chunks[slot >>> CHUNK_SHIFT], base(slot)) : records[state - 1].session;
+  }
+
+  /** The session's records, made from its slot if it is plain. */
+  private Records recordsAt(int slot) {
+    int state = state(slot);
+    if (state != PLAIN) {
+      return records[state - 1];
+    }
+    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+    int base = base(slot);
+    SessionRecord session = plainSession(chunk, base);
+    TokenHash hash = TokenHash.sha256Words(chunk[base + DIGEST], chunk[base + DIGEST + 1],
+        chunk[base + DIGEST + 2], chunk[base + DIGEST + 3]);
+    return new Records(session, new TokenRecord[] {TokenRecord.of(hash, session.id())});
+  }
+
+  /** From now on the session in {@code slot} is {@code held}; its slot keeps only its links. */
+  private void keepAsRecords(int slot, Records held) {
+    int state = state(slot);
+    if (state == PLAIN) {
+      setState(slot, newRecords(held));
+      // The label now lives in the records; the pool drops its text at a purge if none uses it.
+      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+      int base = base(slot);
+      chunk[base + TEXTS] = pack((int) (chunk[base + TEXTS] >>> 32), -1);
+    } else {
+      records[state - 1] = held;
+    }
+  }
+
+  private static boolean isPlain(SessionRecord session, List<TokenRecord> tokens) {
+    if (session.isRevoked() || session.binding() != null || session.refreshHash() != null
+        || tokens.size() != 1) {
+      return false;
+    }
+    TokenRecord token = tokens.get(0);
+    Session s = session.session();
+    return token.expiresAt() == null && token.rotatedAt() == null
+        && token.hash().scheme() == TokenHash.SHA256
+        && fits(s.createdAt()) && fits(s.lastUsedAt()) && fits(s.expiresAt());
+  }
+
+  private int newSlot() {
+    int slot;
+    if (freeSlotCount > 0) {
+      slot = freeSlots[--freeSlotCount];
+    } else {
+      slot = slotLimit++;
+      if (slot >>> CHUNK_SHIFT == chunks.length) {
+        long[][] grown = Arrays.copyOf(chunks, chunks.length + 1);
+        grown[chunks.length] = new long[CHUNK_SLOTS * SLOT_LONGS];
+        chunks = grown;
+      }
+    }
+    return slot;
+  }
+
+  private int newRecords(Records held) {
+    int index;
+    if (freeRecordCount > 0) {
+      index = freeRecords[--freeRecordCount];
+    } else {
+      index = recordsLimit++;
+      if (index == records.length) {
+        records = Arrays.copyOf(records, index * 2);
+      }
+    }
+    records[index] = held;
+    return index + 1;
+  }
+
+  private void remove(int slot) {
+    int state = state(slot);
+    Records held = recordsAt(slot);
+    SessionId id = held.session.id();
+    int subject = (int) (longAt(slot, TEXTS) >>> 32);
+    unlinkFromSubject(slot, subject);
+    removeFromTable(byId, idHash(id.high(), id.low()), slot);
+    for (TokenRecord token : held.tokens) {
+      removeFromTable(byDigest, digestHash(token.hash().word(0)), slot);
+    }
+    if (state > 0) {
+      records[state - 1] = null;
+      if (freeRecordCount == freeRecords.length) {
+        freeRecords = Arrays.copyOf(freeRecords, freeRecordCount * 2);
+      }
+      freeRecords[freeRecordCount++] = state - 1;
+    }
+    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+    Arrays.fill(chunk, base(slot), base(slot) + SLOT_LONGS, 0L);
+    chunk[base(slot) + LINKS] = pack(0, FREE);
+    if (freeSlotCount == freeSlots.length) {
+      freeSlots = Arrays.copyOf(freeSlots, freeSlotCount * 2);
+    }
+    freeSlots[freeSlotCount++] = slot;
+    sessionCount--;
+    tokenCount -= held.tokens.length;
+  }
+
+  private void unlinkFromSubject(int slot, int subject) {
+    int next = nextOfSubject(slot);
+    if (subjectHeads[subject] - 1 == slot) {
+      subjectHeads[subject] = next + 1;
+      return;
+    }
+    for (int at = subjectHeads[subject] - 1; at >= 0; at = nextOfSubject(at)) {
+      if (nextOfSubject(at) == slot) {
+        setLinks(at, pack(next + 1, state(at)));
+        return;
+      }
+    }
+  }
+
+  /** Forgets the texts no session names any more, after a purge. */
+  private void dropUnusedTexts() {
+    BitSet used = new BitSet(texts.idLimit());
+    for (int slot = 0; slot < slotLimit; slot++) {
+      if (state(slot) != FREE) {
+        long ids = longAt(slot, TEXTS);
+        used.set((int) (ids >>> 32));
+        if ((int) ids >= 0) {
+          used.set((int) ids);
+        }
+      }
+    }
+    texts.retainOnly(used);
+  }
+
+  private void addToTables(int slot, SessionId id, List<TokenRecord> tokens) {
+    if (id != null) {
+      if (byId.isCrowded()) {
+        rebuildIdTable();
+      }
+      byId.add(idHash(id.high(), id.low()), slot);
+    }
+    for (TokenRecord token : tokens) {
+      if (byDigest.isCrowded()) {
+        rebuildDigestTable();
+      }
+      byDigest.add(digestHash(token.hash().word(0)), slot);
+    }
+  }
+
+  private void rebuildIdTable() {
+    SlotTable rebuilt = new SlotTable(sessionCount + 1);
+    for (int slot = 0; slot < slotLimit; slot++) {
+      if (state(slot) != FREE) {
+        rebuilt.add(idHash(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
+      }
+    }
+    byId = rebuilt;
+  }
+
+  private void rebuildDigestTable() {
+    SlotTable rebuilt = new SlotTable(tokenCount + 1);
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == PLAIN) {
+        rebuilt.add(digestHash(longAt(slot, DIGEST)), slot);
+      } else if (state > 0) {
+        for (TokenRecord token : records[state - 1].tokens) {
+          rebuilt.add(digestHash(token.hash().word(0)), slot);
+        }
+      }
+    }
+    byDigest = rebuilt;
+  }
+
+  private static void removeFromTable(SlotTable table, int hash, int slot) {
+    int[] cells = table.cells;
+    for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
+        at = SlotTable.next(cells, at)) {
+      if (SlotTable.slotAt(cells, at) == slot) {
+        table.removeAt(at);
+        return;
+      }
+    }
+  }
+
+  /** The slot of session {@code id}, or -1. */
+  private int slotOf(SessionId id) {
+    long high = id.high();
+    long low = id.low();
+    int[] cells = byId.cells;
+    for (int at = SlotTable.start(cells, idHash(high, low)); cells[at] != SlotTable.EMPTY;
+        at = SlotTable.next(cells, at)) {
+      int slot = SlotTable.slotAt(cells, at);
+      if (slot >= 0 && longAt(slot, ID_HIGH) == high && longAt(slot, ID_LOW) == low) {
+        return slot;
+      }
+    }
+    return -1;
+  }
+
+  /** The slot of the session holding token {@code hash}, or -1. */
+  private int slotOf(TokenHash hash) {
+    TokenEntry entry = lookup(hash);
+    return entry == null ? -1 : slotOf(entry.session().id());
+  }
+
+  private void requireNew(SessionId id, List<TokenRecord> added) {
+    Set<TokenHash> seen = new HashSet<>();
+    for (TokenRecord token : added) {
+      Objects.requireNonNull(token, "token");
+      if (!token.sessionId().equals(id)) {
+        throw new IllegalArgumentException(
+            "token of session " + token.sessionId() + " added to session " + id);
+      }
+      if (lookup(token.hash()) != null || !seen.add(token.hash())) {
+        throw new IllegalArgumentException("a token is already stored under " + token.hash());
+      }
+    }
+  }
+
+  private static int indexOf(TokenRecord[] tokens, TokenHash hash) {
+    for (int i = 0; i < tokens.length; i++) {
+      if (tokens[i].hash().equals(hash)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private int state(int slot) {
+    return (int) longAt(slot, LINKS);
+  }
+
+  private void setState(int slot, int state) {
+    setLinks(slot, pack((int) (longAt(slot, LINKS) >>> 32), state));
+  }
+
+  private int nextOfSubject(int slot) {
+    return (int) (longAt(slot, LINKS) >>> 32) - 1;
+  }
+
+  private void setLinks(int slot, long links) {
+    chunks[slot >>> CHUNK_SHIFT][base(slot) + LINKS] = links;
+  }
+
+  private long longAt(int slot, int field) {
+    return chunks[slot >>> CHUNK_SHIFT][base(slot) + field];
+  }
+
+  private static int base(int slot) {
+    return (slot & (CHUNK_SLOTS - 1)) * SLOT_LONGS;
+  }
+
+  private static long pack(int high, int low) {
+    return ((long) high << 32) | (low & 0xFFFF_FFFFL);
+  }
+
+  private static int digestHash(long word) {
+    return (int) (word ^ (word >>> 32));
+  }
+
+  private static int idHash(long high, long low) {
+    long mixed = high ^ low;
+    return (int) (mixed ^ (mixed >>> 32));
+  }
+
+  private static boolean fits(Instant instant) {
+    return Math.abs(instant.getEpochSecond()) < MAX_SECONDS;
+  }
+
+  private static long nanos(Instant instant) {
+    return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+  }
+
+  private static Instant instant(long nanos) {
+    return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L),
+        Math.floorMod(nanos, 1_000_000_000L));
+  }
+
+  private void beginChange() {
+    sequence = sequence + 1;
+    // The slot writes that follow must not become visible before the sequence turns odd.
+    VarHandle.storeStoreFence();
+  }
+
+  private void endChange() {
+    sequence = sequence + 1;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("store is closed");
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.tokenkeeper.store.file;
+
+/**
+ * An open-addressing hash table of {@code int} slot numbers, linear probing, for
+ * {@link CompactLiveIndex}: the table holds no keys, only where each record lives, so the caller
+ * probes with its key's hash and confirms each candidate on the record's full key. Removal leaves
+ * a tombstone; the owner rebuilds the table from its records when {@link #isCrowded()}. Not
+ * thread-safe: written under the index's lock, read optimistically.
+ */
+final class SlotTable {
+
+  static final int EMPTY = 0;
+  static final int REMOVED = -1;
+
+  final int[] cells;
+  private int used;
+
+  /** A table sized for {@code expected} entries at a load of one half. */
+  SlotTable(int expected) {
+    cells = new int[Math.max(16, expected * 2)];
+  }
+
+  /** Where the probe for {@code hash} starts (the hash's 32 bits scaled to the table). */
+  static int start(int[] cells, int hash) {
+    return (int) (((hash & 0xFFFF_FFFFL) * cells.length) >>> 32);
+  }
+
+  static int next(int[] cells, int at) {
+    return at + 1 == cells.length ? 0 : at + 1;
+  }
+
+  /** The entry of a cell: a slot number, or a negative number for an empty or removed cell. */
+  static int slotAt(int[] cells, int at) {
+    return cells[at] - 1;
+  }
+
+  /** Adds {@code slot} under {@code hash}; the caller has checked its key is not held. */
+  void add(int hash, int slot) {
+    int at = start(cells, hash);
+    while (cells[at] != EMPTY && cells[at] != REMOVED) {
+      at = next(cells, at);
+    }
+    if (cells[at] == EMPTY) {
+      used++;
+    }
+    cells[at] = slot + 1;
+  }
+
+  /** Removes the cell at {@code at}, found by the caller's probe. */
+  void removeAt(int at) {
+    cells[at] = REMOVED;
+  }
+
+  /** Whether entries and tombstones fill three quarters of the table: time to rebuild it. */
+  boolean isCrowded() {
+    return used >= cells.length - cells.length / 4;
+  }
+}
