@@ -10,6 +10,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.store.file.Durability;
 import java.security.SecureRandom;
@@ -90,6 +91,40 @@ public class AuthenticateBenchmark {
         String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
         map.put(token, session);
         // Spread the sample over the whole map, not only its first entries.
+        long slot = (long) i * sampleSize / liveTokens;
+        if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
+          sample[(int) slot] = new String(token.toCharArray());
+        }
+      }
+    }
+  }
+
+  /**
+   * Authenticate's floor: SHA-256 of the presented token and one lookup of its 32-byte digest in
+   * a map with as many entries. No store can do less per request and keep only hashes.
+   */
+  @State(Scope.Benchmark)
+  public static class DigestMap {
+    @Param({"1000", "100000", "1000000"})
+    int liveTokens;
+
+    ConcurrentHashMap<TokenHash, Session> map;
+    String[] sample;
+
+    @Setup(Level.Trial)
+    public void fill() {
+      SecureRandom random = new SecureRandom();
+      Session session = TokenService.builder().store(new InMemoryTokenStore()).build()
+          .issue("user@example.com", Fixtures.LABEL).session();
+      map = new ConcurrentHashMap<>();
+      int sampleSize = Math.min(liveTokens, Fixtures.SAMPLE);
+      sample = new String[sampleSize];
+      byte[] bytes = new byte[32];
+      for (int i = 0; i < liveTokens; i++) {
+        random.nextBytes(bytes);
+        String token = "tk_" + java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(bytes) + "000000";
+        map.put(TokenHash.sha256(token), session);
         long slot = (long) i * sampleSize / liveTokens;
         if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
           sample[(int) slot] = new String(token.toCharArray());
@@ -199,6 +234,12 @@ public class AuthenticateBenchmark {
   @Threads(2)
   public Session mapGetTwoThreads(RawMap map, Cursor cursor) {
     return map.map.get(cursor.next(map.sample));
+  }
+
+  @Benchmark
+  @Threads(1)
+  public Session digestFloor(DigestMap map, Cursor cursor) {
+    return map.map.get(TokenHash.sha256(cursor.next(map.sample)));
   }
 
   /** A token that fails the format check: refused before any hashing or lookup. */

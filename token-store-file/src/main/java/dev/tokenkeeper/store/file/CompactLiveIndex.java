@@ -192,6 +192,7 @@ final class CompactLiveIndex implements LiveIndex {
     requireNew(session.id(), tokens);
     beginChange();
     try {
+      makeRoom(1, tokens.size());
       int slot = newSlot();
       long[] chunk = chunks[slot >>> CHUNK_SHIFT];
       int base = base(slot);
@@ -253,6 +254,7 @@ final class CompactLiveIndex implements LiveIndex {
     }
     beginChange();
     try {
+      makeRoom(0, added.size());
       keepAsRecords(slot, new Records(rotation.applyTo(current.session), next));
       addToTables(slot, null, added);
       tokenCount += added.size();
@@ -587,44 +589,41 @@ final class CompactLiveIndex implements LiveIndex {
     texts.retainOnly(used);
   }
 
+  /** Rebuilds the tables now if the sessions and tokens about to be added would crowd them. */
+  private void makeRoom(int sessions, int tokens) {
+    if (!byId.hasRoomFor(sessions)) {
+      SlotTable rebuilt = new SlotTable(sessionCount + sessions);
+      for (int slot = 0; slot < slotLimit; slot++) {
+        if (state(slot) != FREE) {
+          rebuilt.add(idHash(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
+        }
+      }
+      byId = rebuilt;
+    }
+    if (!byDigest.hasRoomFor(tokens)) {
+      SlotTable rebuilt = new SlotTable(tokenCount + tokens);
+      for (int slot = 0; slot < slotLimit; slot++) {
+        int state = state(slot);
+        if (state == PLAIN) {
+          rebuilt.add(digestHash(longAt(slot, DIGEST)), slot);
+        } else if (state > 0) {
+          for (TokenRecord token : records[state - 1].tokens) {
+            rebuilt.add(digestHash(token.hash().word(0)), slot);
+          }
+        }
+      }
+      byDigest = rebuilt;
+    }
+  }
+
+  /** Indexes {@code slot} under {@code id} (unless null) and each of {@code tokens}. */
   private void addToTables(int slot, SessionId id, List<TokenRecord> tokens) {
     if (id != null) {
-      if (byId.isCrowded()) {
-        rebuildIdTable();
-      }
       byId.add(idHash(id.high(), id.low()), slot);
     }
     for (TokenRecord token : tokens) {
-      if (byDigest.isCrowded()) {
-        rebuildDigestTable();
-      }
       byDigest.add(digestHash(token.hash().word(0)), slot);
     }
-  }
-
-  private void rebuildIdTable() {
-    SlotTable rebuilt = new SlotTable(sessionCount + 1);
-    for (int slot = 0; slot < slotLimit; slot++) {
-      if (state(slot) != FREE) {
-        rebuilt.add(idHash(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
-      }
-    }
-    byId = rebuilt;
-  }
-
-  private void rebuildDigestTable() {
-    SlotTable rebuilt = new SlotTable(tokenCount + 1);
-    for (int slot = 0; slot < slotLimit; slot++) {
-      int state = state(slot);
-      if (state == PLAIN) {
-        rebuilt.add(digestHash(longAt(slot, DIGEST)), slot);
-      } else if (state > 0) {
-        for (TokenRecord token : records[state - 1].tokens) {
-          rebuilt.add(digestHash(token.hash().word(0)), slot);
-        }
-      }
-    }
-    byDigest = rebuilt;
   }
 
   private static void removeFromTable(SlotTable table, int hash, int slot) {

@@ -4,7 +4,7 @@ package dev.tokenkeeper.store.file;
  * An open-addressing hash table of {@code int} slot numbers, linear probing, for
  * {@link CompactLiveIndex}: the table holds no keys, only where each record lives, so the caller
  * probes with its key's hash and confirms each candidate on the record's full key. Removal leaves
- * a tombstone; the owner rebuilds the table from its records when {@link #isCrowded()}. Not
+ * a tombstone; the owner rebuilds the table from its records when it has no {@linkplain #hasRoomFor room}. Not
  * thread-safe: written under the index's lock, read optimistically.
  */
 final class SlotTable {
@@ -34,10 +34,16 @@ final class SlotTable {
     return cells[at] - 1;
   }
 
-  /** Adds {@code slot} under {@code hash}; the caller has checked its key is not held. */
+  /**
+   * Adds {@code slot} under {@code hash}; the caller has checked that its key is not held and
+   * that the table {@linkplain #hasRoomFor has room}.
+   */
   void add(int hash, int slot) {
     int at = start(cells, hash);
-    while (cells[at] != EMPTY && cells[at] != REMOVED) {
+    for (int probes = 0; cells[at] != EMPTY && cells[at] != REMOVED; probes++) {
+      if (probes == cells.length) {
+        throw new IllegalStateException("slot table is full");
+      }
       at = next(cells, at);
     }
     if (cells[at] == EMPTY) {
@@ -51,8 +57,11 @@ final class SlotTable {
     cells[at] = REMOVED;
   }
 
-  /** Whether entries and tombstones fill three quarters of the table: time to rebuild it. */
-  boolean isCrowded() {
-    return used >= cells.length - cells.length / 4;
+  /**
+   * Whether {@code more} entries fit while entries and tombstones stay under three quarters of the
+   * table; if not, the owner rebuilds it.
+   */
+  boolean hasRoomFor(int more) {
+    return (long) used + more < cells.length - cells.length / 4;
   }
 }

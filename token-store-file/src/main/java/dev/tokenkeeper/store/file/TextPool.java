@@ -43,8 +43,8 @@ final class TextPool {
       offsets = Arrays.copyOf(offsets, id * 2);
     }
     offsets[id] = append(utf8);
-    if (table.isCrowded()) {
-      rebuildTable(ids - free + 1);
+    if (!table.hasRoomFor(1)) {
+      rebuildTable(size());
     }
     table.add(hash, id);
     return id;
