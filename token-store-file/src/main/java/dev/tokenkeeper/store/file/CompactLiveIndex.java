@@ -8,6 +8,9 @@ import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.lang.invoke.VarHandle;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -407,6 +410,191 @@ final class CompactLiveIndex implements LiveIndex {
     closed = true;
   }
 
+  // ---- snapshots
+
+  /** The bytes of one session in a block: ten longs, then its subject's and label's local ids. */
+  private static final int BLOCK_SESSION = 9 * Long.BYTES + 2 * Short.BYTES;
+  private static final int NO_LABEL = 0xFFFF;
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A block is {@code [u16 texts][texts: u16 length, UTF-8]...[u16 sessions]} then per session
+   * {@code [i64 id high][i64 id low][4 x i64 digest][i64 created][i64 last used][i64 expires]
+   * [u16 subject][u16 label or 0xFFFF]}, instants in nanoseconds since the epoch and texts by
+   * their index in the block's own list.
+   */
+  @Override
+  public synchronized void snapshot(Consumer<byte[]> blocks, Consumer<SessionRecord> others) {
+    Objects.requireNonNull(blocks, "blocks");
+    Objects.requireNonNull(others, "others");
+    requireOpen();
+    int[] local = new int[texts.idLimit()];
+    int[] listed = new int[Frames.MAX_BLOCK / 2];
+    ByteBuffer textBytes = ByteBuffer.allocate(Frames.MAX_BLOCK);
+    ByteBuffer sessionBytes = ByteBuffer.allocate(Frames.MAX_BLOCK);
+    int textCount = 0;
+    int sessions = 0;
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == FREE) {
+        continue;
+      }
+      if (state != PLAIN) {
+        others.accept(records[state - 1].session);
+        continue;
+      }
+      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+      int base = base(slot);
+      int subject = (int) (chunk[base + TEXTS] >>> 32);
+      int label = (int) chunk[base + TEXTS];
+      int need = BLOCK_SESSION + (local[subject] == 0 ? texts.copySize(subject) : 0)
+          + (label >= 0 && local[label] == 0 ? texts.copySize(label) : 0);
+      if (2 * Short.BYTES + textBytes.position() + sessionBytes.position() + need
+          > Frames.MAX_BLOCK) {
+        blocks.accept(block(textBytes, textCount, sessionBytes, sessions));
+        for (int i = 0; i < textCount; i++) {
+          local[listed[i]] = 0;
+        }
+        textCount = 0;
+        sessions = 0;
+      }
+      if (local[subject] == 0) {
+        texts.copyTo(subject, textBytes);
+        listed[textCount++] = subject;
+        local[subject] = textCount;
+      }
+      if (label >= 0 && local[label] == 0) {
+        texts.copyTo(label, textBytes);
+        listed[textCount++] = label;
+        local[label] = textCount;
+      }
+      for (int field = ID_HIGH; field <= EXPIRES; field++) {
+        sessionBytes.putLong(chunk[base + field]);
+      }
+      sessionBytes.putShort((short) (local[subject] - 1));
+      sessionBytes.putShort((short) (label < 0 ? NO_LABEL : local[label] - 1));
+      sessions++;
+    }
+    if (sessions > 0) {
+      blocks.accept(block(textBytes, textCount, sessionBytes, sessions));
+    }
+  }
+
+  private static byte[] block(ByteBuffer texts, int textCount, ByteBuffer sessions, int count) {
+    ByteBuffer block = ByteBuffer.allocate(2 * Short.BYTES + texts.position() + sessions.position());
+    block.putShort((short) textCount).put(texts.flip()).putShort((short) count)
+        .put(sessions.flip());
+    texts.clear();
+    sessions.clear();
+    return block.array();
+  }
+
+  @Override
+  public synchronized void load(ByteBuffer block) {
+    Objects.requireNonNull(block, "block");
+    requireOpen();
+    try {
+      String[] localTexts = new String[Short.toUnsignedInt(block.getShort())];
+      for (int i = 0; i < localTexts.length; i++) {
+        byte[] utf8 = new byte[Short.toUnsignedInt(block.getShort())];
+        block.get(utf8);
+        localTexts[i] = new String(utf8, StandardCharsets.UTF_8);
+      }
+      int count = Short.toUnsignedInt(block.getShort());
+      if (block.remaining() != count * BLOCK_SESSION) {
+        throw new IllegalArgumentException("a block of " + count + " sessions holds "
+            + block.remaining() + " bytes");
+      }
+      int[] subjectIds = new int[localTexts.length];
+      int[] labelIds = new int[localTexts.length];
+      beginChange();
+      try {
+        makeRoom(count, count);
+        for (int i = 0; i < count; i++) {
+          loadSession(block, localTexts, subjectIds, labelIds);
+        }
+      } finally {
+        endChange();
+      }
+    } catch (BufferUnderflowException e) {
+      throw new IllegalArgumentException("a block of sessions ends early", e);
+    }
+  }
+
+  /**
+   * Adds one session of a block. Each text is checked (by the rules of {@link Session}) the first
+   * time the block uses it as a subject or as a label: ids hold its pool id plus one once checked.
+   */
+  private void loadSession(ByteBuffer block, String[] localTexts, int[] subjectIds,
+      int[] labelIds) {
+    long high = block.getLong();
+    long low = block.getLong();
+    long w0 = block.getLong();
+    long w1 = block.getLong();
+    long w2 = block.getLong();
+    long w3 = block.getLong();
+    long created = block.getLong();
+    long lastUsed = block.getLong();
+    long expires = block.getLong();
+    int subject = Short.toUnsignedInt(block.getShort());
+    int label = Short.toUnsignedInt(block.getShort());
+    if (subject >= localTexts.length || (label != NO_LABEL && label >= localTexts.length)) {
+      throw new IllegalArgumentException("a session names a text the block does not hold");
+    }
+    if (lastUsed < created || expires <= created || !fitsNanos(created) || !fitsNanos(lastUsed)
+        || !fitsNanos(expires)) {
+      throw new IllegalArgumentException("session " + SessionId.of(high, low)
+          + " has impossible instants");
+    }
+    if (slotOf(high, low) >= 0) {
+      throw new IllegalArgumentException("a session is already stored under "
+          + SessionId.of(high, low));
+    }
+    TokenHash hash = TokenHash.sha256Words(w0, w1, w2, w3);
+    if (lookup(hash) != null) {
+      throw new IllegalArgumentException("a token is already stored under " + hash);
+    }
+    if (subjectIds[subject] == 0) {
+      new Session(SessionId.of(high, low), localTexts[subject], null, Instant.EPOCH,
+          Instant.EPOCH, Instant.EPOCH.plusNanos(1));
+      subjectIds[subject] = texts.intern(localTexts[subject]) + 1;
+    }
+    int labelId = -1;
+    if (label != NO_LABEL) {
+      if (labelIds[label] == 0) {
+        new Session(SessionId.of(high, low), "label", localTexts[label], Instant.EPOCH,
+            Instant.EPOCH, Instant.EPOCH.plusNanos(1));
+        labelIds[label] = texts.intern(localTexts[label]) + 1;
+      }
+      labelId = labelIds[label] - 1;
+    }
+    int subjectId = subjectIds[subject] - 1;
+    if (subjectHeads.length <= texts.idLimit()) {
+      subjectHeads = Arrays.copyOf(subjectHeads, Math.max(texts.idLimit() + 1,
+          subjectHeads.length * 2));
+    }
+    int slot = newSlot();
+    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
+    int base = base(slot);
+    chunk[base + ID_HIGH] = high;
+    chunk[base + ID_LOW] = low;
+    chunk[base + DIGEST] = w0;
+    chunk[base + DIGEST + 1] = w1;
+    chunk[base + DIGEST + 2] = w2;
+    chunk[base + DIGEST + 3] = w3;
+    chunk[base + CREATED] = created;
+    chunk[base + LAST_USED] = lastUsed;
+    chunk[base + EXPIRES] = expires;
+    chunk[base + TEXTS] = pack(subjectId, labelId);
+    chunk[base + LINKS] = pack(subjectHeads[subjectId], PLAIN);
+    subjectHeads[subjectId] = slot + 1;
+    byId.add(idHash(high, low), slot);
+    byDigest.add(digestHash(w0), slot);
+    sessionCount++;
+    tokenCount++;
+  }
+
   // ---- the layout
 
   private TokenEntry lookup(TokenHash hash) {
@@ -639,8 +827,10 @@ final class CompactLiveIndex implements LiveIndex {
 
   /** The slot of session {@code id}, or -1. */
   private int slotOf(SessionId id) {
-    long high = id.high();
-    long low = id.low();
+    return slotOf(id.high(), id.low());
+  }
+
+  private int slotOf(long high, long low) {
     int[] cells = byId.cells;
     for (int at = SlotTable.start(cells, idHash(high, low)); cells[at] != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
@@ -720,6 +910,10 @@ final class CompactLiveIndex implements LiveIndex {
 
   private static boolean fits(Instant instant) {
     return Math.abs(instant.getEpochSecond()) < MAX_SECONDS;
+  }
+
+  private static boolean fitsNanos(long nanos) {
+    return Math.abs(Math.floorDiv(nanos, 1_000_000_000L)) < MAX_SECONDS;
   }
 
   private static long nanos(Instant instant) {

@@ -75,6 +75,13 @@ sealed interface LogEntry {
   record End(long count) implements LogEntry {}
 
   /**
+   * In a snapshot (format 4): a block of plain sessions, each with its one token, in the live
+   * index's own layout, read straight into it ({@link LiveIndex#load}) without a record object
+   * per session. Its bytes are the index's to write and read.
+   */
+  record PlainSessions(byte[] block) implements LogEntry {}
+
+  /**
    * In a log (format 3): every byte of this file before offset {@code durable} was on stable
    * storage when this record was written. A group commit leads each batch with one when the file
    * became more durable since the last. {@code closed}: written by a clean close, after a force

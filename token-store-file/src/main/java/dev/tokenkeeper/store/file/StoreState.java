@@ -2,6 +2,7 @@ package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenRecord;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,14 @@ final class StoreState {
       return;
     }
     finishSession();
+    if (entry instanceof LogEntry.PlainSessions plain) {
+      try {
+        live.load(ByteBuffer.wrap(plain.block()));
+      } catch (IllegalArgumentException e) {
+        inconsistent("a block of sessions cannot be loaded: " + e.getMessage());
+      }
+      return;
+    }
     try {
       if (entry instanceof LogEntry.SessionState state) {
         pending = state.session();

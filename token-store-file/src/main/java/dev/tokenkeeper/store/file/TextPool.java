@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.file;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -62,6 +63,17 @@ final class TextPool {
     int at = offsets[id];
     int length = ((in[at] & 0xFF) << 8) | (in[at + 1] & 0xFF);
     return new String(in, at + 2, length, StandardCharsets.UTF_8);
+  }
+
+  /** Writes the text of {@code id} to {@code out} as a two-byte length and its UTF-8 bytes. */
+  void copyTo(int id, ByteBuffer out) {
+    int at = offsets[id];
+    out.put(bytes, at, 2 + length(at));
+  }
+
+  /** How many bytes {@link #copyTo} writes for {@code id}. */
+  int copySize(int id) {
+    return 2 + length(offsets[id]);
   }
 
   /** How many ids are in use. */
