@@ -27,8 +27,8 @@ import java.util.function.Consumer;
  * each, where records as objects cost 315 or more, and one probe of a table of {@code int}s finds a
  * token without chasing a graph of objects.
  *
- * <p><b>Layout.</b> Each session is one slot of {@value #SLOT_LONGS} {@code long}s in fixed-size
- * chunks: its id, its token's digest, its instants as nanoseconds since the epoch, the ids of its
+ * <p><b>Layout.</b> Each session is one slot of {@value #SLOT_LONGS} {@code long}s in one array: its
+ * id, its token's digest, its instants as nanoseconds since the epoch, the ids of its
  * subject and label in a shared {@link TextPool}, the next session of the same subject, and its
  * state. Two {@link SlotTable}s map a digest and a session id to the slot; each candidate is
  * confirmed on the full 32-byte digest or 16-byte id. A session that is not <i>plain</i> (one
@@ -59,8 +59,8 @@ final class CompactLiveIndex implements LiveIndex {
   private static final int PLAIN = 0;
   private static final int FREE = -1;
 
-  private static final int CHUNK_SHIFT = 10;
-  private static final int CHUNK_SLOTS = 1 << CHUNK_SHIFT;
+  /** The most slots one array of longs can hold. */
+  private static final int MAX_SLOTS = Math.min(SlotTable.MAX_SLOTS, Integer.MAX_VALUE / SLOT_LONGS);
 
   /** Instants within about 285 years of 1970 fit a long of nanoseconds with room for a sentinel. */
   private static final long MAX_SECONDS = 9_000_000_000L;
@@ -78,7 +78,12 @@ final class CompactLiveIndex implements LiveIndex {
     }
   }
 
-  private long[][] chunks = new long[0][];
+  /**
+   * Every slot, in one array: at a million sessions it is one large object the collector leaves
+   * where it is, where chunks small enough for the young generation were copied at every
+   * collection while a store opened.
+   */
+  private long[] slots = new long[16 * SLOT_LONGS];
   private int slotLimit;
   private int[] freeSlots = new int[16];
   private int freeSlotCount;
@@ -86,8 +91,8 @@ final class CompactLiveIndex implements LiveIndex {
   private int recordsLimit;
   private int[] freeRecords = new int[16];
   private int freeRecordCount;
-  private SlotTable byDigest = new SlotTable(16);
-  private SlotTable byId = new SlotTable(16);
+  private SlotTable byDigest = SlotTable.growing(16);
+  private SlotTable byId = SlotTable.growing(16);
   private final TextPool texts = new TextPool();
   /** The first slot plus one of each subject's list, by the subject's text id. */
   private int[] subjectHeads = new int[64];
@@ -172,6 +177,23 @@ final class CompactLiveIndex implements LiveIndex {
     }
   }
 
+  /** {@inheritDoc} Reads plain sessions' expiry in place, making no records. */
+  @Override
+  public synchronized int liveCount(Instant now) {
+    Objects.requireNonNull(now, "now");
+    requireOpen();
+    long nowNanos = nanosOrBeyond(now);
+    int count = 0;
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == PLAIN ? nowNanos < longAt(slot, EXPIRES)
+          : state > 0 && records[state - 1].session.isLiveAt(now)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   @Override
   public int sessionCount() {
     return sessionCount;
@@ -197,22 +219,21 @@ final class CompactLiveIndex implements LiveIndex {
     try {
       makeRoom(1, tokens.size());
       int slot = newSlot();
-      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
       int base = base(slot);
-      chunk[base + ID_HIGH] = session.id().high();
-      chunk[base + ID_LOW] = session.id().low();
+      slots[base + ID_HIGH] = session.id().high();
+      slots[base + ID_LOW] = session.id().low();
       int subject = texts.intern(session.subject());
       int label = -1;
       int state;
       if (isPlain(session, tokens)) {
         TokenHash hash = tokens.get(0).hash();
         for (int i = 0; i < 4; i++) {
-          chunk[base + DIGEST + i] = hash.word(i);
+          slots[base + DIGEST + i] = hash.word(i);
         }
         Session s = session.session();
-        chunk[base + CREATED] = nanos(s.createdAt());
-        chunk[base + LAST_USED] = nanos(s.lastUsedAt());
-        chunk[base + EXPIRES] = nanos(s.expiresAt());
+        slots[base + CREATED] = nanos(s.createdAt());
+        slots[base + LAST_USED] = nanos(s.lastUsedAt());
+        slots[base + EXPIRES] = nanos(s.expiresAt());
         label = s.label() == null ? -1 : texts.intern(s.label());
         state = PLAIN;
       } else {
@@ -221,8 +242,8 @@ final class CompactLiveIndex implements LiveIndex {
       if (subjectHeads.length <= subject) {
         subjectHeads = Arrays.copyOf(subjectHeads, Math.max(subject + 1, subjectHeads.length * 2));
       }
-      chunk[base + TEXTS] = pack(subject, label);
-      chunk[base + LINKS] = pack(subjectHeads[subject], state);
+      slots[base + TEXTS] = pack(subject, label);
+      slots[base + LINKS] = pack(subjectHeads[subject], state);
       subjectHeads[subject] = slot + 1;
       addToTables(slot, session.id(), tokens);
       sessionCount++;
@@ -331,17 +352,16 @@ final class CompactLiveIndex implements LiveIndex {
     if (slot < 0) {
       return false;
     }
-    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
     int base = base(slot);
     if (state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)) {
-      long used = Math.max(chunk[base + LAST_USED], nanos(lastUsedAt));
-      long expires = Math.max(chunk[base + EXPIRES], nanos(expiresAt));
-      if (used == chunk[base + LAST_USED] && expires == chunk[base + EXPIRES]) {
+      long used = Math.max(slots[base + LAST_USED], nanos(lastUsedAt));
+      long expires = Math.max(slots[base + EXPIRES], nanos(expiresAt));
+      if (used == slots[base + LAST_USED] && expires == slots[base + EXPIRES]) {
         return false;
       }
       beginChange();
-      chunk[base + LAST_USED] = used;
-      chunk[base + EXPIRES] = expires;
+      slots[base + LAST_USED] = used;
+      slots[base + EXPIRES] = expires;
       endChange();
       return true;
     }
@@ -363,8 +383,7 @@ final class CompactLiveIndex implements LiveIndex {
   public synchronized int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
     requireOpen();
-    long nowNanos = fits(now) ? nanos(now) : now.getEpochSecond() > 0 ? Long.MAX_VALUE
-        : Long.MIN_VALUE;
+    long nowNanos = nanosOrBeyond(now);
     int count = 0;
     beginChange();
     try {
@@ -444,10 +463,9 @@ final class CompactLiveIndex implements LiveIndex {
         others.accept(records[state - 1].session);
         continue;
       }
-      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
       int base = base(slot);
-      int subject = (int) (chunk[base + TEXTS] >>> 32);
-      int label = (int) chunk[base + TEXTS];
+      int subject = (int) (slots[base + TEXTS] >>> 32);
+      int label = (int) slots[base + TEXTS];
       int need = BLOCK_SESSION + (local[subject] == 0 ? texts.copySize(subject) : 0)
           + (label >= 0 && local[label] == 0 ? texts.copySize(label) : 0);
       if (2 * Short.BYTES + textBytes.position() + sessionBytes.position() + need
@@ -470,7 +488,7 @@ final class CompactLiveIndex implements LiveIndex {
         local[label] = textCount;
       }
       for (int field = ID_HIGH; field <= EXPIRES; field++) {
-        sessionBytes.putLong(chunk[base + field]);
+        sessionBytes.putLong(slots[base + field]);
       }
       sessionBytes.putShort((short) (local[subject] - 1));
       sessionBytes.putShort((short) (label < 0 ? NO_LABEL : local[label] - 1));
@@ -495,11 +513,10 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(block, "block");
     requireOpen();
     try {
-      String[] localTexts = new String[Short.toUnsignedInt(block.getShort())];
+      byte[][] localTexts = new byte[Short.toUnsignedInt(block.getShort())][];
       for (int i = 0; i < localTexts.length; i++) {
-        byte[] utf8 = new byte[Short.toUnsignedInt(block.getShort())];
-        block.get(utf8);
-        localTexts[i] = new String(utf8, StandardCharsets.UTF_8);
+        localTexts[i] = new byte[Short.toUnsignedInt(block.getShort())];
+        block.get(localTexts[i]);
       }
       int count = Short.toUnsignedInt(block.getShort());
       if (block.remaining() != count * BLOCK_SESSION) {
@@ -522,11 +539,15 @@ final class CompactLiveIndex implements LiveIndex {
     }
   }
 
+  /** An id and instants for checking a block's texts by {@link Session}'s own rules. */
+  private static final SessionId TEXT_CHECK_ID = SessionId.of(0, 0);
+  private static final Instant TEXT_CHECK_END = Instant.EPOCH.plusNanos(1);
+
   /**
    * Adds one session of a block. Each text is checked (by the rules of {@link Session}) the first
    * time the block uses it as a subject or as a label: ids hold its pool id plus one once checked.
    */
-  private void loadSession(ByteBuffer block, String[] localTexts, int[] subjectIds,
+  private void loadSession(ByteBuffer block, byte[][] localTexts, int[] subjectIds,
       int[] labelIds) {
     long high = block.getLong();
     long low = block.getLong();
@@ -547,24 +568,16 @@ final class CompactLiveIndex implements LiveIndex {
       throw new IllegalArgumentException("session " + SessionId.of(high, low)
           + " has impossible instants");
     }
-    if (slotOf(high, low) >= 0) {
-      throw new IllegalArgumentException("a session is already stored under "
-          + SessionId.of(high, low));
-    }
-    TokenHash hash = TokenHash.sha256Words(w0, w1, w2, w3);
-    if (lookup(hash) != null) {
-      throw new IllegalArgumentException("a token is already stored under " + hash);
-    }
     if (subjectIds[subject] == 0) {
-      new Session(SessionId.of(high, low), localTexts[subject], null, Instant.EPOCH,
-          Instant.EPOCH, Instant.EPOCH.plusNanos(1));
+      new Session(TEXT_CHECK_ID, text(localTexts[subject]), null, Instant.EPOCH, Instant.EPOCH,
+          TEXT_CHECK_END);
       subjectIds[subject] = texts.intern(localTexts[subject]) + 1;
     }
     int labelId = -1;
     if (label != NO_LABEL) {
       if (labelIds[label] == 0) {
-        new Session(SessionId.of(high, low), "label", localTexts[label], Instant.EPOCH,
-            Instant.EPOCH, Instant.EPOCH.plusNanos(1));
+        new Session(TEXT_CHECK_ID, "label", text(localTexts[label]), Instant.EPOCH,
+            Instant.EPOCH, TEXT_CHECK_END);
         labelIds[label] = texts.intern(localTexts[label]) + 1;
       }
       labelId = labelIds[label] - 1;
@@ -575,24 +588,74 @@ final class CompactLiveIndex implements LiveIndex {
           subjectHeads.length * 2));
     }
     int slot = newSlot();
-    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
     int base = base(slot);
-    chunk[base + ID_HIGH] = high;
-    chunk[base + ID_LOW] = low;
-    chunk[base + DIGEST] = w0;
-    chunk[base + DIGEST + 1] = w1;
-    chunk[base + DIGEST + 2] = w2;
-    chunk[base + DIGEST + 3] = w3;
-    chunk[base + CREATED] = created;
-    chunk[base + LAST_USED] = lastUsed;
-    chunk[base + EXPIRES] = expires;
-    chunk[base + TEXTS] = pack(subjectId, labelId);
-    chunk[base + LINKS] = pack(subjectHeads[subjectId], PLAIN);
+    slots[base + ID_HIGH] = high;
+    slots[base + ID_LOW] = low;
+    slots[base + DIGEST] = w0;
+    slots[base + DIGEST + 1] = w1;
+    slots[base + DIGEST + 2] = w2;
+    slots[base + DIGEST + 3] = w3;
+    slots[base + CREATED] = created;
+    slots[base + LAST_USED] = lastUsed;
+    slots[base + EXPIRES] = expires;
+    slots[base + TEXTS] = pack(subjectId, labelId);
+    slots[base + LINKS] = pack(0, PLAIN);
+    // One probe per table both looks for the key and finds where it goes.
+    int idAt = freeCellFor(byId, idHash(high, low), high, low, -1, 0, -1);
+    int digestAt = idAt < 0 ? -1 : freeCellFor(byDigest, digestHash(w0), w0, w1, w2, w3, slot);
+    if (digestAt < 0) {
+      slots[base + LINKS] = pack(0, FREE);
+      freeSlot(slot);
+      throw new IllegalArgumentException(idAt < 0
+          ? "a session is already stored under " + SessionId.of(high, low)
+          : "a token is already stored under " + TokenHash.sha256Words(w0, w1, w2, w3));
+    }
+    byId.addAt(idAt, idHash(high, low), slot);
+    byDigest.addAt(digestAt, digestHash(w0), slot);
+    slots[base + LINKS] = pack(subjectHeads[subjectId], PLAIN);
     subjectHeads[subjectId] = slot + 1;
-    byId.add(idHash(high, low), slot);
-    byDigest.add(digestHash(w0), slot);
     sessionCount++;
     tokenCount++;
+  }
+
+  private static String text(byte[] utf8) {
+    return new String(utf8, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The first empty or removed cell of {@code table}'s probe for {@code hash}, or -1 if the key is
+   * held. The key is a session id ({@code a}, {@code b}) when {@code d} is -1 (the id table), a
+   * digest ({@code a} to {@code d}) otherwise, whose own slot {@code self} is skipped.
+   */
+  private int freeCellFor(SlotTable table, int hash, long a, long b, long c, long d, int self) {
+    int[] cells = table.cells;
+    int free = -1;
+    int at = SlotTable.start(cells, hash);
+    for (int probes = 0; probes < cells.length && cells[at] != SlotTable.EMPTY; probes++) {
+      if (cells[at] == SlotTable.REMOVED) {
+        free = free < 0 ? at : free;
+      } else {
+        int slot = SlotTable.candidate(cells, at, hash);
+        if (slot >= 0 && slot != self && holdsKey(slot, a, b, c, d, table == byId)) {
+          return -1;
+        }
+      }
+      at = SlotTable.next(cells, at);
+    }
+    return free >= 0 ? free : at;
+  }
+
+  private boolean holdsKey(int slot, long a, long b, long c, long d, boolean id) {
+    int base = base(slot);
+    if (id) {
+      return slots[base + ID_HIGH] == a && slots[base + ID_LOW] == b;
+    }
+    int state = state(slot);
+    if (state == PLAIN) {
+      return slots[base + DIGEST] == a && slots[base + DIGEST + 1] == b
+          && slots[base + DIGEST + 2] == c && slots[base + DIGEST + 3] == d;
+    }
+    return state > 0 && indexOf(records[state - 1].tokens, TokenHash.sha256Words(a, b, c, d)) >= 0;
   }
 
   // ---- the layout
@@ -602,23 +665,23 @@ final class CompactLiveIndex implements LiveIndex {
     long w1 = hash.word(1);
     long w2 = hash.word(2);
     long w3 = hash.word(3);
-    long[][] chunks = this.chunks;
+    long[] slots = this.slots;
     int[] cells = byDigest.cells;
-    int at = SlotTable.start(cells, digestHash(w0));
+    int hashCode = digestHash(w0);
+    int at = SlotTable.start(cells, hashCode);
     for (int probes = 0; probes < cells.length && cells[at] != SlotTable.EMPTY; probes++) {
-      int slot = SlotTable.slotAt(cells, at);
+      int slot = SlotTable.candidate(cells, at, hashCode);
       at = SlotTable.next(cells, at);
       if (slot < 0) {
         continue;
       }
-      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
       int base = base(slot);
-      int state = (int) chunk[base + LINKS];
+      int state = (int) slots[base + LINKS];
       if (state == PLAIN) {
-        long difference = (chunk[base + DIGEST] ^ w0) | (chunk[base + DIGEST + 1] ^ w1)
-            | (chunk[base + DIGEST + 2] ^ w2) | (chunk[base + DIGEST + 3] ^ w3);
+        long difference = (slots[base + DIGEST] ^ w0) | (slots[base + DIGEST + 1] ^ w1)
+            | (slots[base + DIGEST + 2] ^ w2) | (slots[base + DIGEST + 3] ^ w3);
         if (difference == 0) {
-          SessionRecord session = plainSession(chunk, base);
+          SessionRecord session = plainSession(slots, base);
           return new TokenEntry(TokenRecord.of(hash, session.id()), session);
         }
       } else if (state > 0) {
@@ -632,23 +695,23 @@ final class CompactLiveIndex implements LiveIndex {
     return null;
   }
 
-  private SessionRecord plainSession(long[] chunk, int base) {
-    long texts = chunk[base + TEXTS];
+  private SessionRecord plainSession(long[] slots, int base) {
+    long texts = slots[base + TEXTS];
     int label = (int) texts;
-    long created = chunk[base + CREATED];
-    long lastUsed = chunk[base + LAST_USED];
+    long created = slots[base + CREATED];
+    long lastUsed = slots[base + LAST_USED];
     Instant createdAt = instant(created);
-    Session session = new Session(SessionId.of(chunk[base + ID_HIGH], chunk[base + ID_LOW]),
+    Session session = new Session(SessionId.of(slots[base + ID_HIGH], slots[base + ID_LOW]),
         this.texts.text((int) (texts >>> 32)), label < 0 ? null : this.texts.text(label),
         createdAt, lastUsed == created ? createdAt : instant(lastUsed),
-        instant(chunk[base + EXPIRES]));
+        instant(slots[base + EXPIRES]));
     return new SessionRecord(session, null, null, null);
   }
 
   private SessionRecord sessionAt(int slot) {
     int state = state(slot);
     return state == PLAIN
-        ? plainSession(chunks[slot >>> CHUNK_SHIFT], base(slot)) : records[state - 1].session;
+        ? plainSession(slots, base(slot)) : records[state - 1].session;
   }
 
   /** The session's records, made from its slot if it is plain. */
@@ -657,11 +720,10 @@ final class CompactLiveIndex implements LiveIndex {
     if (state != PLAIN) {
       return records[state - 1];
     }
-    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
     int base = base(slot);
-    SessionRecord session = plainSession(chunk, base);
-    TokenHash hash = TokenHash.sha256Words(chunk[base + DIGEST], chunk[base + DIGEST + 1],
-        chunk[base + DIGEST + 2], chunk[base + DIGEST + 3]);
+    SessionRecord session = plainSession(slots, base);
+    TokenHash hash = TokenHash.sha256Words(slots[base + DIGEST], slots[base + DIGEST + 1],
+        slots[base + DIGEST + 2], slots[base + DIGEST + 3]);
     return new Records(session, new TokenRecord[] {TokenRecord.of(hash, session.id())});
   }
 
@@ -671,9 +733,8 @@ final class CompactLiveIndex implements LiveIndex {
     if (state == PLAIN) {
       setState(slot, newRecords(held));
       // The label now lives in the records; the pool drops its text at a purge if none uses it.
-      long[] chunk = chunks[slot >>> CHUNK_SHIFT];
       int base = base(slot);
-      chunk[base + TEXTS] = pack((int) (chunk[base + TEXTS] >>> 32), -1);
+      slots[base + TEXTS] = pack((int) (slots[base + TEXTS] >>> 32), -1);
     } else {
       records[state - 1] = held;
     }
@@ -696,14 +757,30 @@ final class CompactLiveIndex implements LiveIndex {
     if (freeSlotCount > 0) {
       slot = freeSlots[--freeSlotCount];
     } else {
+      if (slotLimit == MAX_SLOTS) {
+        throw new IllegalStateException("the index holds at most " + MAX_SLOTS + " sessions");
+      }
       slot = slotLimit++;
-      if (slot >>> CHUNK_SHIFT == chunks.length) {
-        long[][] grown = Arrays.copyOf(chunks, chunks.length + 1);
-        grown[chunks.length] = new long[CHUNK_SLOTS * SLOT_LONGS];
-        chunks = grown;
+      if (base(slot) == slots.length) {
+        resize((int) Math.min((long) MAX_SLOTS, 2L * slotLimit));
       }
     }
     return slot;
+  }
+
+  /** Clears {@code slot} and keeps it for the next session. */
+  private void freeSlot(int slot) {
+    Arrays.fill(slots, base(slot), base(slot) + SLOT_LONGS, 0L);
+    slots[base(slot) + LINKS] = pack(0, FREE);
+    if (freeSlotCount == freeSlots.length) {
+      freeSlots = Arrays.copyOf(freeSlots, freeSlotCount * 2);
+    }
+    freeSlots[freeSlotCount++] = slot;
+  }
+
+  /** Moves the slots to an array of {@code capacity} slots. */
+  private void resize(int capacity) {
+    slots = Arrays.copyOf(slots, capacity * SLOT_LONGS);
   }
 
   private int newRecords(Records held) {
@@ -737,13 +814,7 @@ final class CompactLiveIndex implements LiveIndex {
       }
       freeRecords[freeRecordCount++] = state - 1;
     }
-    long[] chunk = chunks[slot >>> CHUNK_SHIFT];
-    Arrays.fill(chunk, base(slot), base(slot) + SLOT_LONGS, 0L);
-    chunk[base(slot) + LINKS] = pack(0, FREE);
-    if (freeSlotCount == freeSlots.length) {
-      freeSlots = Arrays.copyOf(freeSlots, freeSlotCount * 2);
-    }
-    freeSlots[freeSlotCount++] = slot;
+    freeSlot(slot);
     sessionCount--;
     tokenCount -= held.tokens.length;
   }
@@ -780,28 +851,75 @@ final class CompactLiveIndex implements LiveIndex {
   /** Rebuilds the tables now if the sessions and tokens about to be added would crowd them. */
   private void makeRoom(int sessions, int tokens) {
     if (!byId.hasRoomFor(sessions)) {
-      SlotTable rebuilt = new SlotTable(sessionCount + sessions);
-      for (int slot = 0; slot < slotLimit; slot++) {
-        if (state(slot) != FREE) {
-          rebuilt.add(idHash(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
-        }
-      }
-      byId = rebuilt;
+      byId = idTable(SlotTable.growing(sessionCount + sessions));
     }
     if (!byDigest.hasRoomFor(tokens)) {
-      SlotTable rebuilt = new SlotTable(tokenCount + tokens);
-      for (int slot = 0; slot < slotLimit; slot++) {
-        int state = state(slot);
-        if (state == PLAIN) {
-          rebuilt.add(digestHash(longAt(slot, DIGEST)), slot);
-        } else if (state > 0) {
-          for (TokenRecord token : records[state - 1].tokens) {
-            rebuilt.add(digestHash(token.hash().word(0)), slot);
-          }
+      byDigest = digestTable(SlotTable.growing(tokenCount + tokens));
+    }
+  }
+
+  @Override
+  public synchronized void expect(int sessions, int tokens) {
+    requireOpen();
+    beginChange();
+    try {
+      int wanted = (int) Math.min(MAX_SLOTS, (long) slotLimit + Math.max(0, sessions));
+      if (base(wanted) > slots.length) {
+        resize(wanted);
+      }
+      if (!byId.hasRoomFor(sessions)) {
+        byId = idTable(SlotTable.tight(sessionCount + sessions));
+      }
+      if (!byDigest.hasRoomFor(tokens)) {
+        byDigest = digestTable(SlotTable.tight(tokenCount + tokens));
+      }
+    } finally {
+      endChange();
+    }
+  }
+
+  @Override
+  public synchronized void trim() {
+    requireOpen();
+    beginChange();
+    try {
+      if (byId.isLooseFor(sessionCount)) {
+        byId = idTable(SlotTable.tight(sessionCount));
+      }
+      if (byDigest.isLooseFor(tokenCount)) {
+        byDigest = digestTable(SlotTable.tight(tokenCount));
+      }
+      if (slots.length > base(slotLimit + 1024)) {
+        resize(Math.max(16, slotLimit));
+      }
+      texts.trim();
+      subjectHeads = Arrays.copyOf(subjectHeads, Math.max(16, texts.idLimit()));
+    } finally {
+      endChange();
+    }
+  }
+
+  private SlotTable idTable(SlotTable table) {
+    for (int slot = 0; slot < slotLimit; slot++) {
+      if (state(slot) != FREE) {
+        table.add(idHash(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
+      }
+    }
+    return table;
+  }
+
+  private SlotTable digestTable(SlotTable table) {
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == PLAIN) {
+        table.add(digestHash(longAt(slot, DIGEST)), slot);
+      } else if (state > 0) {
+        for (TokenRecord token : records[state - 1].tokens) {
+          table.add(digestHash(token.hash().word(0)), slot);
         }
       }
-      byDigest = rebuilt;
     }
+    return table;
   }
 
   /** Indexes {@code slot} under {@code id} (unless null) and each of {@code tokens}. */
@@ -832,9 +950,10 @@ final class CompactLiveIndex implements LiveIndex {
 
   private int slotOf(long high, long low) {
     int[] cells = byId.cells;
-    for (int at = SlotTable.start(cells, idHash(high, low)); cells[at] != SlotTable.EMPTY;
+    int hash = idHash(high, low);
+    for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
-      int slot = SlotTable.slotAt(cells, at);
+      int slot = SlotTable.candidate(cells, at, hash);
       if (slot >= 0 && longAt(slot, ID_HIGH) == high && longAt(slot, ID_LOW) == low) {
         return slot;
       }
@@ -884,15 +1003,15 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private void setLinks(int slot, long links) {
-    chunks[slot >>> CHUNK_SHIFT][base(slot) + LINKS] = links;
+    slots[base(slot) + LINKS] = links;
   }
 
   private long longAt(int slot, int field) {
-    return chunks[slot >>> CHUNK_SHIFT][base(slot) + field];
+    return slots[base(slot) + field];
   }
 
   private static int base(int slot) {
-    return (slot & (CHUNK_SLOTS - 1)) * SLOT_LONGS;
+    return slot * SLOT_LONGS;
   }
 
   private static long pack(int high, int low) {
@@ -910,6 +1029,12 @@ final class CompactLiveIndex implements LiveIndex {
 
   private static boolean fits(Instant instant) {
     return Math.abs(instant.getEpochSecond()) < MAX_SECONDS;
+  }
+
+  /** {@code instant} in nanoseconds, or past every plain session's instants if it does not fit. */
+  private static long nanosOrBeyond(Instant instant) {
+    return fits(instant) ? nanos(instant)
+        : instant.getEpochSecond() > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
   }
 
   private static boolean fitsNanos(long nanos) {

@@ -69,6 +69,7 @@ final class Frames {
   private static final byte END = 10;
   private static final byte MARK = 11;
   private static final byte PLAIN_SESSIONS = 12;
+  private static final byte SIZES = 13;
   /** The most bytes a {@link LogEntry.PlainSessions} block may hold. */
   static final int MAX_BLOCK = MAX_BODY - 1;
   /** The size of a mark's whole frame. */
@@ -111,8 +112,8 @@ final class Frames {
   static ByteBuffer encode(LogEntry entry) {
     ByteBuffer frame;
     try {
-      int size = entry instanceof LogEntry.PlainSessions plain ? HEADER + 1 + plain.block().length
-          : 1024;
+      int size = entry instanceof LogEntry.PlainSessions plain
+          ? HEADER + 1 + plain.block().remaining() : 1024;
       frame = encodeInto(ByteBuffer.allocate(size), entry);
     } catch (BufferOverflowException small) {
       try {
@@ -195,7 +196,11 @@ final class Frames {
       putToken(frame, state.token());
     } else if (entry instanceof LogEntry.PlainSessions plain) {
       frame.put(PLAIN_SESSIONS);
-      frame.put(plain.block());
+      frame.put(plain.block().duplicate());
+    } else if (entry instanceof LogEntry.Sizes sizes) {
+      frame.put(SIZES);
+      frame.putLong(sizes.sessions());
+      frame.putLong(sizes.tokens());
     } else if (entry instanceof LogEntry.End end) {
       frame.put(END);
       frame.putLong(end.count());
@@ -249,9 +254,17 @@ final class Frames {
       return new LogEntry.Mark(durable, flags(body, CLOSED) != 0);
     }
     if (type == PLAIN_SESSIONS && version >= 4) {
-      byte[] block = new byte[body.remaining()];
-      body.get(block);
+      ByteBuffer block = body.slice().asReadOnlyBuffer();
+      body.position(body.limit());
       return new LogEntry.PlainSessions(block);
+    }
+    if (type == SIZES && version >= 4) {
+      long sessions = body.getLong();
+      long tokens = body.getLong();
+      if (sessions < 0 || tokens < 0) {
+        throw new IllegalArgumentException("negative sizes: " + sessions + ", " + tokens);
+      }
+      return new LogEntry.Sizes(sessions, tokens);
     }
     switch (type) {
       case CREATE: {

@@ -53,6 +53,18 @@ interface LiveIndex extends TokenStore {
   /** The tokens of session {@code id} (current, rotated and expired alike), in no set order. */
   List<TokenRecord> tokensOf(SessionId id);
 
+  /** Makes room for {@code sessions} more sessions holding {@code tokens} more tokens at once. */
+  void expect(int sessions, int tokens);
+
+  /**
+   * Gives back the room kept for growth once everything read at open is in: a million sessions
+   * loaded one by one leave tables and arrays up to twice their size.
+   */
+  void trim();
+
+  /** How many sessions held are live at {@code now}: not revoked and not expired. */
+  int liveCount(Instant now);
+
   /** How many sessions are held, revoked and expired ones included. */
   int sessionCount();
 

@@ -35,8 +35,9 @@ final class SnapshotWriter {
     try (Disk.File file = disk.create(tmp)) {
       SnapshotWriter writer = new SnapshotWriter(file);
       try {
+        writer.add(new LogEntry.Sizes(state.live.sessionCount(), state.live.tokenCount()));
         state.live.snapshot(
-            block -> writer.add(new LogEntry.PlainSessions(block)),
+            block -> writer.add(new LogEntry.PlainSessions(ByteBuffer.wrap(block))),
             session -> {
               writer.add(new LogEntry.SessionState(session));
               for (TokenRecord token : state.live.tokensOf(session.id())) {

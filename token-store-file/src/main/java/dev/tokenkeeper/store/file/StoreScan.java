@@ -116,7 +116,12 @@ final class StoreScan {
       state.imports.putIfAbsent(LogEntry.Imported.BY_EARLIER_RELEASE, new LogEntry.Imported(
           LogEntry.Imported.BY_EARLIER_RELEASE, 0, Instant.EPOCH));
     }
+    state.live.trim();
   }
+
+  /** Fewer bytes than any session (a plain one in a block) or token takes in a snapshot. */
+  private static final long MIN_SESSION_BYTES = 64;
+  private static final long MIN_TOKEN_BYTES = 32;
 
   private void readSnapshot(Path path) throws IOException {
     long[] saves = {0};
@@ -125,7 +130,14 @@ final class StoreScan {
     long size;
     try (Disk.File file = files.disk().open(path)) {
       size = file.size();
+      long bound = size;
       outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, entry -> {
+        if (entry instanceof LogEntry.Sizes sizes && saves[0] == 0) {
+          // Every session and token takes more bytes on disk than these, so a damaged or forged
+          // count cannot make open reserve more than the file could hold.
+          state.live.expect((int) Math.min(sizes.sessions(), bound / MIN_SESSION_BYTES),
+              (int) Math.min(sizes.tokens(), bound / MIN_TOKEN_BYTES));
+        }
         if (entry instanceof LogEntry.End end) {
           declared[0] = end.count();
         } else if (declared[0] < 0) {

@@ -2,7 +2,6 @@ package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenRecord;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,10 +43,13 @@ final class StoreState {
       }
       return;
     }
+    if (entry instanceof LogEntry.Sizes) {
+      return; // a sizing hint, taken by StoreScan where the file's size bounds it
+    }
     finishSession();
     if (entry instanceof LogEntry.PlainSessions plain) {
       try {
-        live.load(ByteBuffer.wrap(plain.block()));
+        live.load(plain.block());
       } catch (IllegalArgumentException e) {
         inconsistent("a block of sessions cannot be loaded: " + e.getMessage());
       }

@@ -29,11 +29,15 @@ final class TextPool {
   private int ids;
   private int[] freeIds = new int[16];
   private int free;
-  private SlotTable table = new SlotTable(32);
+  private SlotTable table = SlotTable.growing(16);
 
   /** The id of {@code text}, added if it is new. */
   int intern(String text) {
-    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+    return intern(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The id of the text whose UTF-8 form is {@code utf8}, added if it is new. */
+  int intern(byte[] utf8) {
     int hash = hash(utf8, 0, utf8.length);
     int found = find(utf8, hash);
     if (found >= 0) {
@@ -113,7 +117,7 @@ final class TextPool {
     int[] cells = table.cells;
     for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
-      int id = SlotTable.slotAt(cells, at);
+      int id = SlotTable.candidate(cells, at, hash);
       if (id >= 0 && matches(offsets[id], utf8)) {
         return id;
       }
@@ -135,7 +139,7 @@ final class TextPool {
       throw new IllegalArgumentException("text longer than 65535 bytes");
     }
     if (end + 2 + utf8.length > bytes.length) {
-      bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, end + 2 + utf8.length));
+      bytes = Arrays.copyOf(bytes, Math.max(bytes.length + bytes.length / 2, end + 2 + utf8.length));
     }
     int at = end;
     bytes[at] = (byte) (utf8.length >>> 8);
@@ -147,7 +151,7 @@ final class TextPool {
 
   /** Copies the texts still held into a new array, closing the gaps the dropped ones left. */
   private void reclaim() {
-    byte[] packed = new byte[Math.max(1024, (end - dead) * 2)];
+    byte[] packed = new byte[Math.max(1024, (end - dead) * 3 / 2)];
     int at = 0;
     for (int id = 0; id < ids; id++) {
       if (offsets[id] >= 0) {
@@ -162,8 +166,20 @@ final class TextPool {
     dead = 0;
   }
 
+  /** Gives back the room kept for growth. */
+  void trim() {
+    bytes = Arrays.copyOf(bytes, Math.max(end, 16));
+    offsets = Arrays.copyOf(offsets, Math.max(ids, 16));
+    if (table.isLooseFor(size())) {
+      rebuildTable(SlotTable.tight(size()));
+    }
+  }
+
   private void rebuildTable(int expected) {
-    SlotTable rebuilt = new SlotTable(expected);
+    rebuildTable(SlotTable.growing(expected));
+  }
+
+  private void rebuildTable(SlotTable rebuilt) {
     for (int id = 0; id < ids; id++) {
       int at = offsets[id];
       if (at >= 0) {
