@@ -149,11 +149,8 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(subject, "subject");
     requireOpen();
     List<SessionRecord> found = new ArrayList<>();
-    int textId = texts.idOf(subject);
-    if (textId >= 0) {
-      for (int slot = subjectHeads[textId] - 1; slot >= 0; slot = nextOfSubject(slot)) {
-        found.add(sessionAt(slot));
-      }
+    for (int slot = firstOfSubject(subject); slot >= 0; slot = nextOfSubject(slot)) {
+      found.add(sessionAt(slot));
     }
     return found;
   }
@@ -315,14 +312,14 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(at, "at");
     requireOpen();
-    int textId = texts.idOf(subject);
-    if (textId < 0) {
+    int first = firstOfSubject(subject);
+    if (first < 0) {
       return 0;
     }
     int count = 0;
     beginChange();
     try {
-      for (int slot = subjectHeads[textId] - 1; slot >= 0; slot = nextOfSubject(slot)) {
+      for (int slot = first; slot >= 0; slot = nextOfSubject(slot)) {
         Records current = recordsAt(slot);
         if (current.session.isLiveAt(at)) {
           count++;
@@ -996,6 +993,15 @@ final class CompactLiveIndex implements LiveIndex {
 
   private void setState(int slot, int state) {
     setLinks(slot, pack((int) (longAt(slot, LINKS) >>> 32), state));
+  }
+
+  /**
+   * The first slot of {@code subject}'s list, or -1. The pool holds labels too, whose ids may lie
+   * past the heads, which grow for subjects only.
+   */
+  private int firstOfSubject(String subject) {
+    int textId = texts.idOf(subject);
+    return textId < 0 || textId >= subjectHeads.length ? -1 : subjectHeads[textId] - 1;
   }
 
   private int nextOfSubject(int slot) {
