@@ -32,7 +32,8 @@ import java.util.function.Consumer;
  * subject and label in a shared {@link TextPool}, the next session of the same subject, and its
  * state. Two {@link SlotTable}s map a digest and a session id to the slot; each candidate is
  * confirmed on the full 32-byte digest or 16-byte id. A session that is not <i>plain</i> (one
- * token issued alone, never revoked, unbound, its instants within a long of nanoseconds) keeps
+ * token issued alone, never revoked, unbound, its instants within a long of nanoseconds, its
+ * label one the pool {@linkplain TextPool#holds holds}) keeps
  * its records as objects, as {@link dev.tokenkeeper.core.InMemoryTokenStore} does, reached from
  * its slot; that is every paired, bound, rotated or revoked session.
  *
@@ -566,16 +567,17 @@ final class CompactLiveIndex implements LiveIndex {
           + " has impossible instants");
     }
     if (subjectIds[subject] == 0) {
-      new Session(TEXT_CHECK_ID, text(localTexts[subject]), null, Instant.EPOCH, Instant.EPOCH,
-          TEXT_CHECK_END);
-      subjectIds[subject] = texts.intern(localTexts[subject]) + 1;
+      // Pooled as the text the bytes decode to, checked as a Session checks it.
+      String text = text(localTexts[subject]);
+      new Session(TEXT_CHECK_ID, text, null, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+      subjectIds[subject] = texts.intern(text) + 1;
     }
     int labelId = -1;
     if (label != NO_LABEL) {
       if (labelIds[label] == 0) {
-        new Session(TEXT_CHECK_ID, "label", text(localTexts[label]), Instant.EPOCH,
-            Instant.EPOCH, TEXT_CHECK_END);
-        labelIds[label] = texts.intern(localTexts[label]) + 1;
+        String text = text(localTexts[label]);
+        new Session(TEXT_CHECK_ID, "label", text, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+        labelIds[label] = texts.intern(text) + 1;
       }
       labelId = labelIds[label] - 1;
     }
@@ -746,6 +748,7 @@ final class CompactLiveIndex implements LiveIndex {
     Session s = session.session();
     return token.expiresAt() == null && token.rotatedAt() == null
         && token.hash().scheme() == TokenHash.SHA256
+        && (s.label() == null || TextPool.holds(s.label()))
         && fits(s.createdAt()) && fits(s.lastUsedAt()) && fits(s.expiresAt());
   }
 

@@ -31,13 +31,12 @@ final class TextPool {
   private int free;
   private SlotTable table = SlotTable.growing(16);
 
-  /** The id of {@code text}, added if it is new. */
+  /** The id of {@code text}, added if it is new; it must {@linkplain #holds hold} as itself. */
   int intern(String text) {
-    return intern(text.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The id of the text whose UTF-8 form is {@code utf8}, added if it is new. */
-  int intern(byte[] utf8) {
+    if (!holds(text)) {
+      throw new IllegalArgumentException("a text with a lone surrogate is not pooled");
+    }
+    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
     int hash = hash(utf8, 0, utf8.length);
     int found = find(utf8, hash);
     if (found >= 0) {
@@ -57,8 +56,30 @@ final class TextPool {
 
   /** The id of {@code text}, or -1 if it is not held. */
   int idOf(String text) {
+    if (!holds(text)) {
+      return -1;
+    }
     byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
     return find(utf8, hash(utf8, 0, utf8.length));
+  }
+
+  /**
+   * Whether {@code text} is kept as itself: UTF-8 has no spelling for a lone surrogate and would
+   * write {@code '?'} for it, so a query naming one would find the subject spelt with '?'.
+   * Subjects never hold one;
+   * a label that does is kept by its session's records, and a query that does names no text.
+   */
+  static boolean holds(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The text of {@code id}. */
