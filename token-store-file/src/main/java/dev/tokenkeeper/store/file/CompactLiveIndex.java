@@ -382,7 +382,7 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(now, "now");
     requireOpen();
     long nowNanos = nanosOrBeyond(now);
-    int count = 0;
+    BitSet leaving = new BitSet();
     beginChange();
     try {
       for (int slot = 0; slot < slotLimit; slot++) {
@@ -392,15 +392,13 @@ final class CompactLiveIndex implements LiveIndex {
         }
         if (state == PLAIN) {
           if (nowNanos >= longAt(slot, EXPIRES)) {
-            remove(slot);
-            count++;
+            leaving.set(slot);
           }
           continue;
         }
         Records current = records[state - 1];
         if (current.session.isPurgeableAt(now)) {
-          remove(slot);
-          count++;
+          leaving.set(slot);
           continue;
         }
         TokenRecord[] kept = current.tokens.clone();
@@ -413,13 +411,17 @@ final class CompactLiveIndex implements LiveIndex {
           records[state - 1] = new Records(current.session, kept);
         }
       }
-      if (count > 0) {
+      if (!leaving.isEmpty()) {
+        unlinkFromSubjects(leaving);
+        for (int slot = leaving.nextSetBit(0); slot >= 0; slot = leaving.nextSetBit(slot + 1)) {
+          remove(slot);
+        }
         dropUnusedTexts();
       }
     } finally {
       endChange();
     }
-    return count;
+    return leaving.cardinality();
   }
 
   @Override
@@ -797,12 +799,11 @@ final class CompactLiveIndex implements LiveIndex {
     return index + 1;
   }
 
+  /** Frees {@code slot}, already taken out of its subject's list. */
   private void remove(int slot) {
     int state = state(slot);
     Records held = recordsAt(slot);
     SessionId id = held.session.id();
-    int subject = (int) (longAt(slot, TEXTS) >>> 32);
-    unlinkFromSubject(slot, subject);
     removeFromTable(byId, idHash(id.high(), id.low()), slot);
     for (TokenRecord token : held.tokens) {
       removeFromTable(byDigest, digestHash(token.hash().word(0)), slot);
@@ -819,17 +820,36 @@ final class CompactLiveIndex implements LiveIndex {
     tokenCount -= held.tokens.length;
   }
 
-  private void unlinkFromSubject(int slot, int subject) {
-    int next = nextOfSubject(slot);
-    if (subjectHeads[subject] - 1 == slot) {
-      subjectHeads[subject] = next + 1;
-      return;
-    }
-    for (int at = subjectHeads[subject] - 1; at >= 0; at = nextOfSubject(at)) {
-      if (nextOfSubject(at) == slot) {
-        setLinks(at, pack(next + 1, state(at)));
-        return;
+  /**
+   * Takes every slot in {@code leaving} out of its subject's list, walking each list touched once:
+   * the list is singly linked, and finding each slot's predecessor from the head would cost the
+   * square of a subject's sessions.
+   */
+  private void unlinkFromSubjects(BitSet leaving) {
+    BitSet walked = new BitSet();
+    for (int slot = leaving.nextSetBit(0); slot >= 0; slot = leaving.nextSetBit(slot + 1)) {
+      int subject = (int) (longAt(slot, TEXTS) >>> 32);
+      if (walked.get(subject)) {
+        continue;
       }
+      walked.set(subject);
+      int kept = -1;
+      for (int at = subjectHeads[subject] - 1; at >= 0; at = nextOfSubject(at)) {
+        if (!leaving.get(at)) {
+          link(subject, kept, at);
+          kept = at;
+        }
+      }
+      link(subject, kept, -1);
+    }
+  }
+
+  /** Makes {@code slot} (or the end, -1) follow {@code before} (or head the list, if -1). */
+  private void link(int subject, int before, int slot) {
+    if (before < 0) {
+      subjectHeads[subject] = slot + 1;
+    } else {
+      setLinks(before, pack(slot + 1, state(before)));
     }
   }
 
