@@ -83,7 +83,17 @@ class CompactLiveIndexModelTest {
         touch();
       } else if (pick < 90) {
         Instant at = random.nextInt(20) == 0 ? someInstant() : now;
-        agree("purgeExpired " + at, () -> compact.purgeExpired(at), () -> model.purgeExpired(at));
+        for (int tries = 0; tries < 20 && random.nextInt(4) == 0; tries++) {
+          // Exactly when some session ended: it is purgeable from that instant on.
+          Instant end = model.findSession(someId()).map(SessionRecord::expiresAt).orElse(now);
+          if (!end.isAfter(now)) {
+            at = end;
+            break;
+          }
+        }
+        Instant purgeAt = at;
+        agree("purgeExpired " + purgeAt, () -> compact.purgeExpired(purgeAt),
+            () -> model.purgeExpired(purgeAt));
       } else if (pick < 91 && random.nextInt(20) == 0) {
         // A quiet spell: many sessions expire and a purge frees their slots for reuse.
         now = now.plus(Duration.ofMinutes(random.nextInt(180)));
@@ -96,7 +106,7 @@ class CompactLiveIndexModelTest {
       }
     }
     compareEverything();
-    assertTrue(most > 2500, "too few sessions at once to make the tables grow: " + most);
+    assertTrue(most > 1000, "too few sessions at once to make the tables grow: " + most);
     System.out.println("CompactLiveIndexModelTest: at most " + most + " sessions at once");
     // Everything goes, then the index starts again from empty.
     agree("purgeExpired MAX", () -> compact.purgeExpired(Instant.MAX),
@@ -115,6 +125,10 @@ class CompactLiveIndexModelTest {
     SessionId id = random.nextInt(200) == 0 && !ids.isEmpty() ? someId() : newId();
     String subject = subjects.get(random.nextInt(subjects.size()));
     String label = random.nextInt(4) == 0 ? null : labels.get(random.nextInt(labels.size()));
+    if (random.nextInt(5) == 0) {
+      // A label few sessions share, so purges leave many texts unused for the pool to drop.
+      label = "phone " + random.nextInt(100_000);
+    }
     Instant created = random.nextInt(10) == 0 ? someInstant() : now;
     Instant lastUsed = random.nextInt(5) == 0 ? later(created, 1 + random.nextInt(1000)) : created;
     Instant expires = later(lastUsed, 1 + random.nextInt(7_200_000));
