@@ -17,10 +17,12 @@ import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -79,23 +81,8 @@ public class AuthenticateBenchmark {
 
     @Setup(Level.Trial)
     public void fill() {
-      SecureRandom random = new SecureRandom();
-      Session session = TokenService.builder().store(new InMemoryTokenStore()).build()
-          .issue("user@example.com", Fixtures.LABEL).session();
       map = new ConcurrentHashMap<>();
-      int sampleSize = Math.min(liveTokens, Fixtures.SAMPLE);
-      sample = new String[sampleSize];
-      byte[] bytes = new byte[32];
-      for (int i = 0; i < liveTokens; i++) {
-        random.nextBytes(bytes);
-        String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        map.put(token, session);
-        // Spread the sample over the whole map, not only its first entries.
-        long slot = (long) i * sampleSize / liveTokens;
-        if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
-          sample[(int) slot] = new String(token.toCharArray());
-        }
-      }
+      sample = fillMap(liveTokens, "", token -> map.put(token, SESSION));
     }
   }
 
@@ -113,24 +100,40 @@ public class AuthenticateBenchmark {
 
     @Setup(Level.Trial)
     public void fill() {
-      SecureRandom random = new SecureRandom();
-      Session session = TokenService.builder().store(new InMemoryTokenStore()).build()
-          .issue("user@example.com", Fixtures.LABEL).session();
       map = new ConcurrentHashMap<>();
-      int sampleSize = Math.min(liveTokens, Fixtures.SAMPLE);
-      sample = new String[sampleSize];
-      byte[] bytes = new byte[32];
-      for (int i = 0; i < liveTokens; i++) {
-        random.nextBytes(bytes);
-        String token = "tk_" + java.util.Base64.getUrlEncoder().withoutPadding()
-            .encodeToString(bytes) + "000000";
-        map.put(TokenHash.sha256(token), session);
-        long slot = (long) i * sampleSize / liveTokens;
-        if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
-          sample[(int) slot] = new String(token.toCharArray());
-        }
+      // Shaped as tokens are (prefix, 43 characters, 6 more), so the hash covers as many bytes.
+      sample = fillMap(liveTokens, "tk_", token -> map.put(TokenHash.sha256(token + "000000"),
+          SESSION));
+      for (int i = 0; i < sample.length; i++) {
+        sample[i] = sample[i] + "000000";
       }
     }
+  }
+
+  /** The session every floor map's entries point to. */
+  private static final Session SESSION = TokenService.builder().store(new InMemoryTokenStore())
+      .build().issue("user@example.com", Fixtures.LABEL).session();
+
+  /**
+   * Puts {@code liveTokens} random tokens ({@code prefix} and 43 base64url characters) through
+   * {@code put}; returns copies of a sample of them spread over the whole map, not only its
+   * first entries.
+   */
+  private static String[] fillMap(int liveTokens, String prefix, Consumer<String> put) {
+    SecureRandom random = new SecureRandom();
+    int sampleSize = Math.min(liveTokens, Fixtures.SAMPLE);
+    String[] sample = new String[sampleSize];
+    byte[] bytes = new byte[32];
+    for (int i = 0; i < liveTokens; i++) {
+      random.nextBytes(bytes);
+      String token = prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+      put.accept(token);
+      long slot = (long) i * sampleSize / liveTokens;
+      if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
+        sample[(int) slot] = new String(token.toCharArray());
+      }
+    }
+    return sample;
   }
 
   /** HS256 JWTs as a stateless scheme would issue them, signed with a 256-bit key. */

@@ -266,14 +266,7 @@ final class CompactLiveIndex implements LiveIndex {
     }
     List<TokenRecord> added = rotation.added();
     requireNew(current.session.id(), added);
-    TokenRecord[] next = Arrays.copyOf(current.tokens, current.tokens.length + added.size());
-    for (int i = 0; i < current.tokens.length; i++) {
-      next[i] = next[i].withoutSuccessorAt(rotation.at());
-    }
-    next[presented] = rotation.applyTo(current.tokens[presented]);
-    for (int i = 0; i < added.size(); i++) {
-      next[current.tokens.length + i] = added.get(i);
-    }
+    TokenRecord[] next = rotation.applyTo(current.tokens, presented);
     beginChange();
     try {
       makeRoom(0, added.size());
@@ -401,13 +394,8 @@ final class CompactLiveIndex implements LiveIndex {
           leaving.set(slot);
           continue;
         }
-        TokenRecord[] kept = current.tokens.clone();
-        boolean changed = false;
-        for (int i = 0; i < kept.length; i++) {
-          kept[i] = kept[i].withoutSuccessorAt(now);
-          changed |= kept[i] != current.tokens[i];
-        }
-        if (changed) {
+        TokenRecord[] kept = TokenRecord.withoutSuccessorsAt(current.tokens, now);
+        if (kept != current.tokens) {
           records[state - 1] = new Records(current.session, kept);
         }
       }
