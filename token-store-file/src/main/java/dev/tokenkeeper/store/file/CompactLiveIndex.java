@@ -10,6 +10,7 @@ import dev.tokenkeeper.core.TokenRecord;
 import java.lang.invoke.VarHandle;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -607,8 +608,13 @@ final class CompactLiveIndex implements LiveIndex {
     tokenCount++;
   }
 
+  /** The text {@code utf8} spells; bytes that are not UTF-8 are refused, not read as U+FFFD. */
   private static String text(byte[] utf8) {
-    return new String(utf8, StandardCharsets.UTF_8);
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("a text of a block is not UTF-8", e);
+    }
   }
 
   /**

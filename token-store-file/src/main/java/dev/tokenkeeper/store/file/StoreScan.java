@@ -94,6 +94,7 @@ final class StoreScan {
     snapshotGeneration = snapshots.isEmpty() ? 0 : snapshots.last();
     if (snapshotGeneration > 0) {
       readSnapshot(files.snapshot(snapshotGeneration));
+      noteInconsistency(files.snapshot(snapshotGeneration));
     }
     TreeSet<Long> logs = new TreeSet<>(files.logs().tailSet(snapshotGeneration));
     long expected = Math.max(snapshotGeneration, 1);
@@ -103,12 +104,8 @@ final class StoreScan {
         damaged(files.log(expected), 0, 0, "log " + expected + " is missing");
       }
       readLog(generation, generation == newestLog);
+      noteInconsistency(files.log(generation));
       expected = generation + 1;
-    }
-    String inconsistency = state.finish();
-    if (inconsistency != null) {
-      Path last = logs.isEmpty() ? files.snapshot(snapshotGeneration) : files.log(newestLog);
-      damaged(last, 0, 0, inconsistency);
     }
     if (format == 1) {
       upgradedTokens = state.upgrade.tokenCount();
@@ -132,11 +129,18 @@ final class StoreScan {
       size = file.size();
       long bound = size;
       outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, entry -> {
-        if (entry instanceof LogEntry.Sizes sizes && saves[0] == 0) {
-          // Every session and token takes more bytes on disk than these, so a damaged or forged
-          // count cannot make open reserve more than the file could hold.
-          state.live.expect((int) Math.min(sizes.sessions(), bound / MIN_SESSION_BYTES),
-              (int) Math.min(sizes.tokens(), bound / MIN_TOKEN_BYTES));
+        if (entry instanceof LogEntry.Sizes sizes) {
+          // Every session and token takes more bytes on disk than these, so a count the file
+          // could not hold is damage or forgery, and open never reserves more than the file holds.
+          if (saves[0] != 0) {
+            state.inconsistent("a sizes record that is not the snapshot's first");
+          } else if (sizes.sessions() > bound / MIN_SESSION_BYTES
+              || sizes.tokens() > bound / MIN_TOKEN_BYTES) {
+            state.inconsistent("a sizes record claims " + sizes.sessions() + " sessions and "
+                + sizes.tokens() + " tokens, more than " + bound + " bytes hold");
+          } else {
+            state.live.expect((int) sizes.sessions(), (int) sizes.tokens());
+          }
         }
         if (entry instanceof LogEntry.End end) {
           declared[0] = end.count();
@@ -160,8 +164,14 @@ final class StoreScan {
   private void readLog(long generation, boolean newest) throws IOException {
     Path path = files.log(generation);
     try (Disk.File file = files.disk().open(path)) {
-      FrameReader.Outcome outcome =
-          FrameReader.read(file, Frames.LOG_MAGIC, strings, state::apply);
+      FrameReader.Outcome outcome = FrameReader.read(file, Frames.LOG_MAGIC, strings, entry -> {
+        if (entry instanceof LogEntry.PlainSessions || entry instanceof LogEntry.Sizes) {
+          state.inconsistent("a log holds a snapshot's " + entry.getClass().getSimpleName()
+              + " record");
+        } else {
+          state.apply(entry);
+        }
+      });
       noteFormat(outcome);
       entries += outcome.entries;
       if (newest) {
@@ -199,6 +209,14 @@ final class StoreScan {
   private void noteFormat(FrameReader.Outcome outcome) {
     if (outcome.version > 0) {
       format = Math.min(format, outcome.version);
+    }
+  }
+
+  /** Reports what did not hold together in {@code path}, just read, as damage of that file. */
+  private void noteInconsistency(Path path) {
+    String inconsistency = state.finishFile();
+    if (inconsistency != null) {
+      damaged(path, 0, 0, inconsistency);
     }
   }
 

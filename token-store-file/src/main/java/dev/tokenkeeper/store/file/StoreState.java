@@ -90,6 +90,16 @@ final class StoreState {
     return inconsistency;
   }
 
+  /**
+   * Ends the file just read: the first inconsistency found in it, or null, and forgets it, so the
+   * damage is reported against the file that holds it.
+   */
+  String finishFile() {
+    String found = finish();
+    inconsistency = null;
+    return found;
+  }
+
   private void finishSession() {
     if (pending == null) {
       return;
@@ -103,7 +113,8 @@ final class StoreState {
     pendingTokens.clear();
   }
 
-  private void inconsistent(String what) {
+  /** Notes that frames which each passed their checksum do not hold together. */
+  void inconsistent(String what) {
     if (inconsistency == null) {
       inconsistency = what;
     }
