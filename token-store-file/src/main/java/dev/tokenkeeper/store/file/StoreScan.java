@@ -51,6 +51,8 @@ final class StoreScan {
   boolean closedCleanly;
   /** The oldest format read: 1 or 2 (earlier releases), or {@link Frames#VERSION}. */
   int format = Frames.VERSION;
+  /** The newest format read so far. */
+  private int newestFormat;
   /** Records read, marks not counted. */
   long entries;
   /** Format 1 tokens read, and rotated tombstones made of them, when upgraded. */
@@ -150,7 +152,7 @@ final class StoreScan {
         }
       });
     }
-    noteFormat(outcome);
+    noteFormat(path, outcome);
     entries += outcome.entries;
     if (!outcome.isClean()) {
       damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage);
@@ -172,7 +174,7 @@ final class StoreScan {
           state.apply(entry);
         }
       });
-      noteFormat(outcome);
+      noteFormat(path, outcome);
       entries += outcome.entries;
       if (newest) {
         newestLogEnd = outcome.end;
@@ -206,10 +208,21 @@ final class StoreScan {
     return !marked && FrameReader.isTornTail(file, at);
   }
 
-  private void noteFormat(FrameReader.Outcome outcome) {
-    if (outcome.version > 0) {
-      format = Math.min(format, outcome.version);
+  /**
+   * Notes the format of {@code path}, just read. An upgrade rewrites every file before the store
+   * serves, so a file of an older format than one read before it has a damaged header: a format
+   * 4 log would otherwise read as format 3, whose records mean the same.
+   */
+  private void noteFormat(Path path, FrameReader.Outcome outcome) {
+    if (outcome.version <= 0) {
+      return;
     }
+    if (outcome.version < newestFormat) {
+      damaged(path, Frames.HEADER - 1, 0, "a file of format " + outcome.version
+          + " after one of format " + newestFormat + ", which an upgrade never leaves");
+    }
+    format = Math.min(format, outcome.version);
+    newestFormat = Math.max(newestFormat, outcome.version);
   }
 
   /** Reports what did not hold together in {@code path}, just read, as damage of that file. */
