@@ -12,8 +12,6 @@ import dev.tokenkeeper.core.RefreshResult;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,17 +42,9 @@ class V2StoreTest {
 
   @BeforeEach
   void copyFixture() throws IOException {
-    try (InputStream in = getClass().getResourceAsStream("/v2-store.properties")) {
-      tokens.load(in);
-    }
-    clock = new MutableClock(Instant.parse(tokens.getProperty("now")).plusSeconds(60));
     dir = tmp.resolve("store");
-    Files.createDirectories(dir);
-    for (String name : FILES) {
-      try (InputStream in = getClass().getResourceAsStream("/v2-store/" + name)) {
-        Files.copy(in, dir.resolve(name));
-      }
-    }
+    tokens.putAll(StoreFixture.copy("v2-store", FILES, dir));
+    clock = new MutableClock(Instant.parse(tokens.getProperty("now")).plusSeconds(60));
   }
 
   private FileTokenStore open() {
