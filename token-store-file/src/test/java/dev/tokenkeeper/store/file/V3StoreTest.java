@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.Client;
-import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.RefreshResult;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenHash;
@@ -15,12 +14,10 @@ import dev.tokenkeeper.core.TokenService;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,34 +42,18 @@ class V3StoreTest {
   @TempDir
   Path tmp;
 
-  private final Properties tokens = new Properties();
-  private MutableClock clock;
-  private Path dir;
+  private StoreFixture fixture;
 
   @BeforeEach
   void copyFixture() throws IOException {
-    dir = tmp.resolve("store");
-    tokens.putAll(StoreFixture.copy("v3-store", FILES, dir));
-    clock = new MutableClock(Instant.parse(tokens.getProperty("now")).plusSeconds(60));
+    fixture = StoreFixture.of("v3-store", FILES, tmp.resolve("store"));
   }
 
-  private FileTokenStore open() {
-    return FileTokenStore.builder().directory(dir).clock(clock).build();
-  }
-
-  private TokenService service(FileTokenStore store) {
-    return TokenService.builder().store(store).clock(clock).acceptLegacyTokens()
-        .absoluteTtl(Duration.ofDays(7)).idleTimeout(Duration.ofDays(2)).build();
-  }
-
-  private String token(String name) {
-    return tokens.getProperty(name);
-  }
 
   @Test
   void open_format3_keepsEverySession_andRewritesTheStoreInFormat4() throws IOException {
-    open().close();
-    try (Stream<Path> files = Files.list(dir)) {
+    fixture.open().close();
+    try (Stream<Path> files = Files.list(fixture.dir)) {
       for (Path file : files.filter(p -> !p.getFileName().toString().equals("LOCK")).toList()) {
         byte[] header = Arrays.copyOf(Files.readAllBytes(file), Frames.HEADER);
         assertEquals(4, header[Frames.HEADER - 1], file + " is in format 4");
@@ -80,7 +61,7 @@ class V3StoreTest {
       }
     }
     for (int reopen = 0; reopen < 2; reopen++) {
-      try (FileTokenStore store = open()) {
+      try (FileTokenStore store = fixture.open()) {
         for (Map.Entry<String, Integer> subject : SESSIONS.entrySet()) {
           assertEquals(subject.getValue(), store.findSessions(subject.getKey()).size(),
               subject.getKey() + "'s sessions, reopen " + reopen);
@@ -94,28 +75,28 @@ class V3StoreTest {
   }
 
   private void assertUsable(FileTokenStore store) {
-    SessionRecord used = store.find(TokenHash.sha256(token("single.live"))).orElseThrow()
+    SessionRecord used = store.find(TokenHash.sha256(fixture.token("single.live"))).orElseThrow()
         .session();
-    assertFalse(used.session().lastUsedAt().isBefore(Instant.parse(token("single.live.lastUsed"))),
+    assertFalse(used.session().lastUsedAt().isBefore(Instant.parse(fixture.token("single.live.lastUsed"))),
         "the last use was kept");
     assertEquals("laptop", used.session().label());
-    SessionRecord unused = store.find(TokenHash.sha256(token("single.unused"))).orElseThrow()
+    SessionRecord unused = store.find(TokenHash.sha256(fixture.token("single.unused"))).orElseThrow()
         .session();
     assertEquals(null, unused.session().label());
-    assertEquals("t\u00e9l\u00e9phone", store.find(TokenHash.sha256(token("single.unicode")))
+    assertEquals("t\u00e9l\u00e9phone", store.find(TokenHash.sha256(fixture.token("single.unicode")))
         .orElseThrow().session().session().label());
-    assertTrue(store.find(TokenHash.sha256(token("pair.access"))).orElseThrow().session()
+    assertTrue(store.find(TokenHash.sha256(fixture.token("pair.access"))).orElseThrow().session()
         .refreshHash() != null, "a pair keeps its refresh hash");
-    TokenService service = service(store);
+    TokenService service = fixture.service(store);
     for (String live : List.of("single.live", "single.unused", "single.unicode", "log.live",
         "legacy")) {
-      assertTrue(service.authenticate(token(live)).isAuthenticated(), live);
+      assertTrue(service.authenticate(fixture.token(live)).isAuthenticated(), live);
     }
     assertEquals(AuthResult.Reason.EXPIRED, rejected(service.authenticate(
-        token("rotated.access"))), "an access token keeps its own short expiry");
+        fixture.token("rotated.access"))), "an access token keeps its own short expiry");
     for (String revoked : List.of("single.revoked", "snapshot.revoked", "revokedAll.1",
         "revokedAll.2")) {
-      assertEquals(AuthResult.Reason.REVOKED, rejected(service.authenticate(token(revoked))),
+      assertEquals(AuthResult.Reason.REVOKED, rejected(service.authenticate(fixture.token(revoked))),
           revoked);
     }
   }
@@ -123,10 +104,10 @@ class V3StoreTest {
   @Test
   void open_format3_refreshesTheCurrentToken_andEachRotatedOneIsReuse() {
     for (String old : List.of("rotated.oldRefresh", "rotated.middleRefresh")) {
-      try (FileTokenStore store = open()) {
-        TokenService service = service(store);
+      try (FileTokenStore store = fixture.open()) {
+        TokenService service = fixture.service(store);
         assertEquals(AuthResult.Reason.REUSED, assertInstanceOf(RefreshResult.Rejected.class,
-            service.refresh(token(old), CLIENT)).reason(), old + " is a rotated tombstone");
+            service.refresh(fixture.token(old), CLIENT)).reason(), old + " is a rotated tombstone");
       }
       try {
         copyFixtureAgain();
@@ -134,17 +115,16 @@ class V3StoreTest {
         throw new AssertionError(e);
       }
     }
-    try (FileTokenStore store = open()) {
-      TokenService service = service(store);
-      assertTrue(service.refresh(token("pair.refresh"), CLIENT).isRefreshed());
-      assertTrue(service.refresh(token("rotated.refresh"), CLIENT).isRefreshed());
+    try (FileTokenStore store = fixture.open()) {
+      TokenService service = fixture.service(store);
+      assertTrue(service.refresh(fixture.token("pair.refresh"), CLIENT).isRefreshed());
+      assertTrue(service.refresh(fixture.token("rotated.refresh"), CLIENT).isRefreshed());
     }
   }
 
   /** A reuse revokes the session: each reuse is tried on a fresh copy. */
   private void copyFixtureAgain() throws IOException {
-    dir = tmp.resolve("store" + System.nanoTime());
-    StoreFixture.copy("v3-store", FILES, dir);
+    fixture = StoreFixture.of("v3-store", FILES, tmp.resolve("store" + System.nanoTime()));
   }
 
   private static AuthResult.Reason rejected(AuthResult result) {
