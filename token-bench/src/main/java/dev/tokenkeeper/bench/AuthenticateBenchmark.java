@@ -10,16 +10,19 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.InMemoryTokenStore;
 import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import dev.tokenkeeper.store.file.Durability;
 import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -78,24 +81,59 @@ public class AuthenticateBenchmark {
 
     @Setup(Level.Trial)
     public void fill() {
-      SecureRandom random = new SecureRandom();
-      Session session = TokenService.builder().store(new InMemoryTokenStore()).build()
-          .issue("user@example.com", Fixtures.LABEL).session();
       map = new ConcurrentHashMap<>();
-      int sampleSize = Math.min(liveTokens, Fixtures.SAMPLE);
-      sample = new String[sampleSize];
-      byte[] bytes = new byte[32];
-      for (int i = 0; i < liveTokens; i++) {
-        random.nextBytes(bytes);
-        String token = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        map.put(token, session);
-        // Spread the sample over the whole map, not only its first entries.
-        long slot = (long) i * sampleSize / liveTokens;
-        if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
-          sample[(int) slot] = new String(token.toCharArray());
-        }
+      sample = fillMap(liveTokens, "", token -> map.put(token, SESSION));
+    }
+  }
+
+  /**
+   * Authenticate's floor: SHA-256 of the presented token and one lookup of its 32-byte digest in
+   * a map with as many entries. No store can do less per request and keep only hashes.
+   */
+  @State(Scope.Benchmark)
+  public static class DigestMap {
+    @Param({"1000", "100000", "1000000"})
+    int liveTokens;
+
+    ConcurrentHashMap<TokenHash, Session> map;
+    String[] sample;
+
+    @Setup(Level.Trial)
+    public void fill() {
+      map = new ConcurrentHashMap<>();
+      // Shaped as tokens are (prefix, 43 characters, 6 more), so the hash covers as many bytes.
+      sample = fillMap(liveTokens, "tk_", token -> map.put(TokenHash.sha256(token + "000000"),
+          SESSION));
+      for (int i = 0; i < sample.length; i++) {
+        sample[i] = sample[i] + "000000";
       }
     }
+  }
+
+  /** The session every floor map's entries point to. */
+  private static final Session SESSION = TokenService.builder().store(new InMemoryTokenStore())
+      .build().issue("user@example.com", Fixtures.LABEL).session();
+
+  /**
+   * Puts {@code liveTokens} random tokens ({@code prefix} and 43 base64url characters) through
+   * {@code put}; returns copies of a sample of them spread over the whole map, not only its
+   * first entries.
+   */
+  private static String[] fillMap(int liveTokens, String prefix, Consumer<String> put) {
+    SecureRandom random = new SecureRandom();
+    int sampleSize = Math.min(liveTokens, Fixtures.SAMPLE);
+    String[] sample = new String[sampleSize];
+    byte[] bytes = new byte[32];
+    for (int i = 0; i < liveTokens; i++) {
+      random.nextBytes(bytes);
+      String token = prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+      put.accept(token);
+      long slot = (long) i * sampleSize / liveTokens;
+      if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
+        sample[(int) slot] = new String(token.toCharArray());
+      }
+    }
+    return sample;
   }
 
   /** HS256 JWTs as a stateless scheme would issue them, signed with a 256-bit key. */
@@ -199,6 +237,12 @@ public class AuthenticateBenchmark {
   @Threads(2)
   public Session mapGetTwoThreads(RawMap map, Cursor cursor) {
     return map.map.get(cursor.next(map.sample));
+  }
+
+  @Benchmark
+  @Threads(1)
+  public Session digestFloor(DigestMap map, Cursor cursor) {
+    return map.map.get(TokenHash.sha256(cursor.next(map.sample)));
   }
 
   /** A token that fails the format check: refused before any hashing or lookup. */

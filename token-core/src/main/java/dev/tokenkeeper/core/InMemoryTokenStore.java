@@ -143,15 +143,7 @@ public final class InMemoryTokenStore implements TokenStore {
       return false;
     }
     requireNew(state.session.id(), rotation.added());
-    List<TokenRecord> added = rotation.added();
-    TokenRecord[] next = Arrays.copyOf(state.tokens, state.tokens.length + added.size());
-    for (int i = 0; i < state.tokens.length; i++) {
-      next[i] = next[i].withoutSuccessorAt(rotation.at());
-    }
-    next[presented.index] = rotation.applyTo(state.tokens[presented.index]);
-    for (int i = 0; i < added.size(); i++) {
-      next[state.tokens.length + i] = added.get(i);
-    }
+    TokenRecord[] next = rotation.applyTo(state.tokens, presented.index);
     // The new tokens' slots first, then the state that holds them, in one write with the
     // tombstone and the session naming the new current token.
     index(cell, state.tokens.length, next);
@@ -212,13 +204,8 @@ public final class InMemoryTokenStore implements TokenStore {
         count++;
         continue;
       }
-      TokenRecord[] kept = state.tokens.clone();
-      boolean changed = false;
-      for (int i = 0; i < kept.length; i++) {
-        kept[i] = kept[i].withoutSuccessorAt(now);
-        changed |= kept[i] != state.tokens[i];
-      }
-      if (changed) {
+      TokenRecord[] kept = TokenRecord.withoutSuccessorsAt(state.tokens, now);
+      if (kept != state.tokens) {
         cell.state = new State(state.session, kept);
       }
     }

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.core;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -80,6 +81,22 @@ public record Rotation(
   /** The presented token after the rotation: a tombstone with the sealed pair. */
   public TokenRecord applyTo(TokenRecord presented) {
     return presented.rotatedAt(at, successor);
+  }
+
+  /**
+   * A session's tokens after the rotation, for a store that keeps them together: each without a
+   * successor past its window at the rotation's instant, {@code tokens[presented]} rotated out,
+   * and the added tokens last.
+   */
+  public TokenRecord[] applyTo(TokenRecord[] tokens, int presented) {
+    List<TokenRecord> added = added();
+    TokenRecord[] next =
+        Arrays.copyOf(TokenRecord.withoutSuccessorsAt(tokens, at), tokens.length + added.size());
+    next[presented] = applyTo(tokens[presented]);
+    for (int i = 0; i < added.size(); i++) {
+      next[tokens.length + i] = added.get(i);
+    }
+    return next;
   }
 
   /** The tokens the rotation adds. */

@@ -39,13 +39,9 @@ public record Session(
     Objects.requireNonNull(createdAt, "createdAt");
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
-    requireText("subject", subject);
-    requireWellFormed("subject", subject);
-    if (subject.isBlank()) {
-      throw new IllegalArgumentException("subject must not be blank");
-    }
+    requireText("subject", subject, true);
     if (label != null) {
-      requireText("label", label);
+      requireText("label", label, false);
     }
     if (lastUsedAt.isBefore(createdAt)) {
       throw new IllegalArgumentException(
@@ -75,31 +71,40 @@ public record Session(
     return new Session(id, subject, label, createdAt, lastUsed, expires);
   }
 
-  private static void requireText(String name, String value) {
+  /**
+   * Checks a text in one pass, as it runs on every session read from a compact store: printable
+   * ASCII takes one comparison a character. A subject must also be well-formed UTF-16 and not
+   * blank.
+   */
+  private static void requireText(String name, String value, boolean subject) {
     if (value.isEmpty() || value.length() > MAX_TEXT_LENGTH) {
       throw new IllegalArgumentException(
           name + " must be 1 to " + MAX_TEXT_LENGTH + " characters: " + value.length());
     }
-    for (int i = 0; i < value.length(); i++) {
-      if (Character.isISOControl(value.charAt(i))) {
-        throw new IllegalArgumentException(name + " must not contain control characters");
-      }
-    }
-  }
-
-  /**
-   * An unpaired surrogate is no character at all: stores that encode text (UTF-8 in a file, Redis
-   * or a database) would write it as '?' and make two subjects one.
-   */
-  private static void requireWellFormed(String name, String value) {
+    boolean blank = true;
+    boolean unpaired = false;
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < value.length()
+      if (c > ' ' && c < 0x7F) {
+        blank = false;
+      } else if (Character.isISOControl(c)) {
+        throw new IllegalArgumentException(name + " must not contain control characters");
+      } else if (Character.isHighSurrogate(c) && i + 1 < value.length()
           && Character.isLowSurrogate(value.charAt(i + 1))) {
+        blank = false;
         i++;
       } else if (Character.isSurrogate(c)) {
-        throw new IllegalArgumentException(name + " must not contain unpaired surrogates");
+        unpaired = true;
+        blank = false;
+      } else if (!Character.isWhitespace(c)) {
+        blank = false;
       }
+    }
+    if (subject && unpaired) {
+      throw new IllegalArgumentException(name + " must not contain unpaired surrogates");
+    }
+    if (subject && blank) {
+      throw new IllegalArgumentException(name + " must not be blank");
     }
   }
 }

@@ -57,6 +57,24 @@ public final class SessionId {
     return "AQgw".indexOf(text.charAt(LENGTH - 1)) >= 0;
   }
 
+  /**
+   * The id whose 16 bytes are {@code high} then {@code low}, big-endian: for a store that keeps
+   * ids as two {@code long}s ({@link #high()}, {@link #low()}) rather than as objects.
+   */
+  public static SessionId of(long high, long low) {
+    return new SessionId(high, low);
+  }
+
+  /** The first 8 of the id's 16 bytes, big-endian. */
+  public long high() {
+    return high;
+  }
+
+  /** The last 8 of the id's 16 bytes, big-endian. */
+  public long low() {
+    return low;
+  }
+
   static SessionId random(SecureRandom random) {
     byte[] bytes = new byte[RANDOM_BYTES];
     random.nextBytes(bytes);

@@ -44,6 +44,17 @@ final class TokenFormat {
   private static final char[] BASE62 =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
+  /** Each base64url character's value, by its code; -1 for every other ASCII code. */
+  private static final byte[] BASE64URL = new byte[128];
+
+  static {
+    java.util.Arrays.fill(BASE64URL, (byte) -1);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int i = 0; i < alphabet.length(); i++) {
+      BASE64URL[alphabet.charAt(i)] = (byte) i;
+    }
+  }
+
   private TokenFormat() {}
 
   static String generate(SecureRandom random) {
@@ -71,27 +82,34 @@ final class TokenFormat {
     if (presented == null || presented.length() != kind.length) {
       return false;
     }
-    for (int i = 0; i < prefix.length(); i++) {
-      if (presented.charAt(i) != prefix.charAt(i)) {
-        return false;
-      }
-    }
     int bodyEnd = prefix.length() + BODY_LENGTH;
-    for (int i = prefix.length(); i < bodyEnd; i++) {
-      if (!isBase64UrlChar(presented.charAt(i))) {
+    // The ASCII bytes the checksum covers, gathered while the characters are checked.
+    byte[] head = new byte[bodyEnd];
+    for (int i = 0; i < prefix.length(); i++) {
+      char c = presented.charAt(i);
+      if (c != prefix.charAt(i)) {
         return false;
       }
+      head[i] = (byte) c;
+    }
+    for (int i = prefix.length(); i < bodyEnd; i++) {
+      char c = presented.charAt(i);
+      if (!isBase64UrlChar(c)) {
+        return false;
+      }
+      head[i] = (byte) c;
     }
     // 43 base64url characters carry 258 bits; the last character's low 2 bits must be zero for the
     // text to be the canonical encoding of 32 bytes, so one secret has exactly one spelling.
     if ((base64UrlValue(presented.charAt(bodyEnd - 1)) & 0b11) != 0) {
       return false;
     }
-    String expected = checksum(presented.subSequence(0, bodyEnd).toString());
-    for (int i = 0; i < CHECKSUM_LENGTH; i++) {
-      if (presented.charAt(bodyEnd + i) != expected.charAt(i)) {
+    long value = crc(head);
+    for (int i = CHECKSUM_LENGTH - 1; i >= 0; i--) {
+      if (presented.charAt(bodyEnd + i) != BASE62[(int) (value % 62)]) {
         return false;
       }
+      value /= 62;
     }
     return true;
   }
@@ -114,32 +132,26 @@ final class TokenFormat {
   }
 
   static boolean isBase64UrlChar(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '_';
+    return c < BASE64URL.length && BASE64URL[c] >= 0;
   }
 
   private static int base64UrlValue(char c) {
-    if (c >= 'A' && c <= 'Z') {
-      return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-      return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-      return c - '0' + 52;
-    }
-    return c == '-' ? 62 : 63;
+    return BASE64URL[c];
   }
 
   static String checksum(String head) {
-    CRC32 crc = new CRC32();
-    crc.update(head.getBytes(StandardCharsets.US_ASCII));
-    long value = crc.getValue();
+    long value = crc(head.getBytes(StandardCharsets.US_ASCII));
     char[] out = new char[CHECKSUM_LENGTH];
     for (int i = CHECKSUM_LENGTH - 1; i >= 0; i--) {
       out[i] = BASE62[(int) (value % 62)];
       value /= 62;
     }
     return new String(out);
+  }
+
+  private static long crc(byte[] head) {
+    CRC32 crc = new CRC32();
+    crc.update(head, 0, head.length);
+    return crc.getValue();
   }
 }

@@ -33,6 +33,14 @@ public final class TokenHash {
   private final long d2;
   private final long d3;
 
+  private TokenHash(int scheme, long d0, long d1, long d2, long d3) {
+    this.scheme = scheme;
+    this.d0 = d0;
+    this.d1 = d1;
+    this.d2 = d2;
+    this.d3 = d3;
+  }
+
   private TokenHash(int scheme, byte[] digest) {
     this.scheme = scheme;
     ByteBuffer buffer = ByteBuffer.wrap(digest);
@@ -60,19 +68,48 @@ public final class TokenHash {
   }
 
   /**
+   * Rebuilds a {@link #SHA256} hash from its digest as four big-endian {@code long}s
+   * ({@link #word}): for a store that keeps digests in primitive layouts.
+   */
+  public static TokenHash sha256Words(long w0, long w1, long w2, long w3) {
+    return new TokenHash(SHA256, w0, w1, w2, w3);
+  }
+
+  /**
+   * Word {@code index} (0 to 3) of the digest: its bytes {@code 8 * index} to {@code 8 * index + 7},
+   * big-endian.
+   *
+   * @throws IndexOutOfBoundsException if {@code index} is not 0 to 3
+   */
+  public long word(int index) {
+    switch (index) {
+      case 0: return d0;
+      case 1: return d1;
+      case 2: return d2;
+      case 3: return d3;
+      default: throw new IndexOutOfBoundsException("digest word " + index + " of 4");
+    }
+  }
+
+  /**
    * Hashes any presented string with the current scheme. Safe on arbitrary input; adapters use it
    * to log a {@link #fingerprint()} of a token they refuse, never the token itself.
    */
   public static TokenHash sha256(CharSequence presented) {
     Objects.requireNonNull(presented, "presented");
+    // One digest per thread: looking up a provider's MessageDigest costs as much as hashing a
+    // token. digest() leaves it reset for the next call.
+    byte[] digest = SHA_256.get().digest(presented.toString().getBytes(StandardCharsets.UTF_8));
+    return new TokenHash(SHA256, digest);
+  }
+
+  private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
     try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      byte[] digest = sha.digest(presented.toString().getBytes(StandardCharsets.UTF_8));
-      return new TokenHash(SHA256, digest);
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every Java platform has SHA-256", e);
     }
-  }
+  });
 
   /** The hash scheme's version. */
   public int scheme() {

@@ -68,6 +68,22 @@ public record TokenRecord(
     return new TokenRecord(hash, sessionId, expiresAt, rotatedAt, null);
   }
 
+  /**
+   * {@code tokens}, each {@linkplain #withoutSuccessorAt without its successor} at {@code now}:
+   * the same array if none changed, else a new one.
+   */
+  public static TokenRecord[] withoutSuccessorsAt(TokenRecord[] tokens, Instant now) {
+    TokenRecord[] kept = tokens;
+    for (int i = 0; i < tokens.length; i++) {
+      TokenRecord token = tokens[i].withoutSuccessorAt(now);
+      if (token != tokens[i]) {
+        kept = kept == tokens ? tokens.clone() : kept;
+        kept[i] = token;
+      }
+    }
+    return kept;
+  }
+
   /** This token rotated out at {@code at}, its successor sealed beside it. */
   TokenRecord rotatedAt(Instant at, SealedSuccessor sealed) {
     return new TokenRecord(hash, sessionId, expiresAt, Objects.requireNonNull(at, "at"), sealed);

@@ -459,7 +459,18 @@ public final class TokenService {
     StringBuilder clean = new StringBuilder(Math.min(label.length(), Session.MAX_TEXT_LENGTH));
     for (int i = 0; i < label.length() && clean.length() < Session.MAX_TEXT_LENGTH; i++) {
       char c = label.charAt(i);
-      clean.append(Character.isISOControl(c) ? ' ' : c);
+      if (Character.isHighSurrogate(c) && i + 1 < label.length()
+          && Character.isLowSurrogate(label.charAt(i + 1))) {
+        if (clean.length() + 2 > Session.MAX_TEXT_LENGTH) {
+          break; // never cut a pair in two
+        }
+        clean.append(c).append(label.charAt(++i));
+      } else if (Character.isSurrogate(c)) {
+        // A lone half has no UTF-8 form: stores would write it as '?' and read back another label.
+        clean.append('\uFFFD');
+      } else {
+        clean.append(Character.isISOControl(c) ? ' ' : c);
+      }
     }
     String trimmed = clean.toString().strip();
     return trimmed.isEmpty() ? null : trimmed;

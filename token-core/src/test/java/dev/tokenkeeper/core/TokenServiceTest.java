@@ -58,6 +58,16 @@ class TokenServiceTest {
   }
 
   @Test
+  void issue_labelWithSurrogates_keepsPairsWhole_andReplacesLoneHalves() {
+    String phone = "\uD83D\uDCF1";
+    assertEquals("a\uFFFDb\uFFFD", tokens.issue("alice", "a\uD800b\uDC00").session().label());
+    String cutAtThePair = tokens.issue("alice", "x".repeat(255) + phone).session().label();
+    assertEquals("x".repeat(255), cutAtThePair, "a pair that does not fit is left out whole");
+    assertEquals("x".repeat(254) + phone,
+        tokens.issue("alice", "x".repeat(254) + phone + "y").session().label());
+  }
+
+  @Test
   void issue_badSubject_isRefused() {
     assertThrows(IllegalArgumentException.class, () -> tokens.issue(" "));
     assertThrows(IllegalArgumentException.class, () -> tokens.issue("alice\n"));

@@ -336,14 +336,7 @@ public final class FileTokenStore implements TokenStore {
    */
   public int liveCount() {
     requireOpen();
-    Instant now = clock.instant();
-    int[] count = {0};
-    live.forEachSession(session -> {
-      if (session.isLiveAt(now)) {
-        count[0]++;
-      }
-    });
-    return count[0];
+    return live.liveCount(clock.instant());
   }
 
   /**

@@ -44,12 +44,13 @@ final class Frames {
   static final int MAX_BODY = 16 * 1024;
 
   /**
-   * The current format, 3: sessions and tokens as records of their own (since 2), and logs that
-   * carry their durable watermark in mark records.
+   * The current format, 4: sessions and tokens as records of their own (since 2), logs that
+   * carry their durable watermark in mark records (since 3), and snapshots that hold plain
+   * sessions in blocks laid out as the live index holds them ({@link LogEntry.PlainSessions}).
    */
-  static final int VERSION = 3;
-  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, 3};
-  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, 3};
+  static final int VERSION = 4;
+  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, 4};
+  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, 4};
 
   /** Most uses one touch frame holds, so that it stays far below {@link #MAX_BODY}. */
   static final int MAX_TOUCHES = 256;
@@ -67,6 +68,10 @@ final class Frames {
   private static final byte TOKEN = 9;
   private static final byte END = 10;
   private static final byte MARK = 11;
+  private static final byte PLAIN_SESSIONS = 12;
+  private static final byte SIZES = 13;
+  /** The most bytes a {@link LogEntry.PlainSessions} block may hold. */
+  static final int MAX_BLOCK = MAX_BODY - 1;
   /** The size of a mark's whole frame. */
   static final int MARK_FRAME = HEADER + 1 + 8 + 1;
 
@@ -107,7 +112,9 @@ final class Frames {
   static ByteBuffer encode(LogEntry entry) {
     ByteBuffer frame;
     try {
-      frame = encodeInto(ByteBuffer.allocate(1024), entry);
+      int size = entry instanceof LogEntry.PlainSessions plain
+          ? HEADER + 1 + plain.block().remaining() : 1024;
+      frame = encodeInto(ByteBuffer.allocate(size), entry);
     } catch (BufferOverflowException small) {
       try {
         frame = encodeInto(ByteBuffer.allocate(HEADER + MAX_BODY), entry);
@@ -187,6 +194,13 @@ final class Frames {
       frame.put(TOKEN);
       putId(frame, state.token().sessionId());
       putToken(frame, state.token());
+    } else if (entry instanceof LogEntry.PlainSessions plain) {
+      frame.put(PLAIN_SESSIONS);
+      frame.put(plain.block().duplicate());
+    } else if (entry instanceof LogEntry.Sizes sizes) {
+      frame.put(SIZES);
+      frame.putLong(sizes.sessions());
+      frame.putLong(sizes.tokens());
     } else if (entry instanceof LogEntry.End end) {
       frame.put(END);
       frame.putLong(end.count());
@@ -238,6 +252,19 @@ final class Frames {
         throw new IllegalArgumentException("negative durable offset in a mark: " + durable);
       }
       return new LogEntry.Mark(durable, flags(body, CLOSED) != 0);
+    }
+    if (type == PLAIN_SESSIONS && version >= 4) {
+      ByteBuffer block = body.slice().asReadOnlyBuffer();
+      body.position(body.limit());
+      return new LogEntry.PlainSessions(block);
+    }
+    if (type == SIZES && version >= 4) {
+      long sessions = body.getLong();
+      long tokens = body.getLong();
+      if (sessions < 0 || tokens < 0) {
+        throw new IllegalArgumentException("negative sizes: " + sessions + ", " + tokens);
+      }
+      return new LogEntry.Sizes(sessions, tokens);
     }
     switch (type) {
       case CREATE: {

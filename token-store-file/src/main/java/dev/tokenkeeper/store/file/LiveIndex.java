@@ -4,6 +4,7 @@ import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
@@ -22,7 +23,7 @@ interface LiveIndex extends TokenStore {
 
   /** A new, empty index. */
   static LiveIndex create() {
-    return new CoreLiveIndex();
+    return new CompactLiveIndex();
   }
 
   /**
@@ -34,8 +35,35 @@ interface LiveIndex extends TokenStore {
   /** Calls {@code action} for every session held, revoked and expired ones included. */
   void forEachSession(Consumer<SessionRecord> action);
 
+  /**
+   * Hands out every session held, as of one moment, for a snapshot: the plain ones packed into
+   * blocks of at most {@link Frames#MAX_BLOCK} bytes for {@link #load}, every other one as its
+   * record, whose tokens {@code records} may read with {@link #tokensOf} from the same thread.
+   */
+  void snapshot(Consumer<byte[]> blocks, Consumer<SessionRecord> records);
+
+  /**
+   * Adds the sessions of a block {@link #snapshot} wrote.
+   *
+   * @throws IllegalArgumentException if the block is malformed or holds a session or token this
+   *     index already holds; the sessions before the bad one stay added
+   */
+  void load(ByteBuffer block);
+
   /** The tokens of session {@code id} (current, rotated and expired alike), in no set order. */
   List<TokenRecord> tokensOf(SessionId id);
+
+  /** Makes room for {@code sessions} more sessions holding {@code tokens} more tokens at once. */
+  void expect(int sessions, int tokens);
+
+  /**
+   * Gives back the room kept for growth once everything read at open is in: a million sessions
+   * loaded one by one leave tables and arrays up to twice their size.
+   */
+  void trim();
+
+  /** How many sessions held are live at {@code now}: not revoked and not expired. */
+  int liveCount(Instant now);
 
   /** How many sessions are held, revoked and expired ones included. */
   int sessionCount();

@@ -7,6 +7,7 @@ import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -73,6 +74,20 @@ sealed interface LogEntry {
 
   /** Closes a snapshot; a snapshot without it is incomplete. */
   record End(long count) implements LogEntry {}
+
+  /**
+   * In a snapshot (format 4): a block of plain sessions, each with its one token, in the live
+   * index's own layout, read straight into it ({@link LiveIndex#load}) without a record object
+   * per session. Its bytes are the index's to write and read. When read, {@code block} is a view
+   * of the reader's buffer, valid until the entry's consumer returns.
+   */
+  record PlainSessions(ByteBuffer block) implements LogEntry {}
+
+  /**
+   * In a snapshot (format 4), first: how many sessions and tokens it holds, so that open sizes
+   * the live index once ({@link LiveIndex#expect}) instead of growing it a million times.
+   */
+  record Sizes(long sessions, long tokens) implements LogEntry {}
 
   /**
    * In a log (format 3): every byte of this file before offset {@code durable} was on stable

@@ -9,8 +9,9 @@ import java.nio.file.Path;
 /**
  * Writes {@code snapshot-N} of a store state atomically: into a temporary file, forced, renamed
  * over, and the directory forced, so a crash at any step leaves either no snapshot N or a
- * complete one. Each session is one frame followed by one frame per token of it, so no session
- * nears the frame size limit however many tombstones it keeps; the legacy imports follow, then an
+ * complete one. Plain sessions go in blocks of the live index's own layout, which open reads
+ * straight back; every other session is one frame followed by one frame per token of it, so no
+ * session nears the frame size limit however many tombstones it keeps; the legacy imports follow, then an
  * end record with the count. Frames are buffered into large appends. Used by compaction and by
  * recovery; not thread-safe.
  */
@@ -34,12 +35,15 @@ final class SnapshotWriter {
     try (Disk.File file = disk.create(tmp)) {
       SnapshotWriter writer = new SnapshotWriter(file);
       try {
-        state.live.forEachSession(session -> {
-          writer.add(new LogEntry.SessionState(session));
-          for (TokenRecord token : state.live.tokensOf(session.id())) {
-            writer.add(new LogEntry.TokenState(token));
-          }
-        });
+        writer.add(new LogEntry.Sizes(state.live.sessionCount(), state.live.tokenCount()));
+        state.live.snapshot(
+            block -> writer.add(new LogEntry.PlainSessions(ByteBuffer.wrap(block))),
+            session -> {
+              writer.add(new LogEntry.SessionState(session));
+              for (TokenRecord token : state.live.tokensOf(session.id())) {
+                writer.add(new LogEntry.TokenState(token));
+              }
+            });
       } catch (UncheckedIOException e) {
         throw e.getCause();
       }

@@ -112,9 +112,14 @@ final class StoreDirectory {
     }
   }
 
+  /** The cause's message, or its kind where it has none (an interrupt's exception has none). */
+  static String describe(IOException cause) {
+    return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+  }
+
   private static SyncFailedException syncFailed(Path path, IOException cause) {
     SyncFailedException failed =
-        new SyncFailedException("fsync of " + path + " failed: " + cause.getMessage());
+        new SyncFailedException("fsync of " + path + " failed: " + describe(cause));
     failed.initCause(cause);
     return failed;
   }

@@ -51,6 +51,8 @@ final class StoreScan {
   boolean closedCleanly;
   /** The oldest format read: 1 or 2 (earlier releases), or {@link Frames#VERSION}. */
   int format = Frames.VERSION;
+  /** The newest format read so far. */
+  private int newestFormat;
   /** Records read, marks not counted. */
   long entries;
   /** Format 1 tokens read, and rotated tombstones made of them, when upgraded. */
@@ -94,6 +96,7 @@ final class StoreScan {
     snapshotGeneration = snapshots.isEmpty() ? 0 : snapshots.last();
     if (snapshotGeneration > 0) {
       readSnapshot(files.snapshot(snapshotGeneration));
+      noteInconsistency(files.snapshot(snapshotGeneration));
     }
     TreeSet<Long> logs = new TreeSet<>(files.logs().tailSet(snapshotGeneration));
     long expected = Math.max(snapshotGeneration, 1);
@@ -103,12 +106,8 @@ final class StoreScan {
         damaged(files.log(expected), 0, 0, "log " + expected + " is missing");
       }
       readLog(generation, generation == newestLog);
+      noteInconsistency(files.log(generation));
       expected = generation + 1;
-    }
-    String inconsistency = state.finish();
-    if (inconsistency != null) {
-      Path last = logs.isEmpty() ? files.snapshot(snapshotGeneration) : files.log(newestLog);
-      damaged(last, 0, 0, inconsistency);
     }
     if (format == 1) {
       upgradedTokens = state.upgrade.tokenCount();
@@ -116,7 +115,12 @@ final class StoreScan {
       state.imports.putIfAbsent(LogEntry.Imported.BY_EARLIER_RELEASE, new LogEntry.Imported(
           LogEntry.Imported.BY_EARLIER_RELEASE, 0, Instant.EPOCH));
     }
+    state.live.trim();
   }
+
+  /** Fewer bytes than any session (a plain one in a block) or token takes in a snapshot. */
+  private static final long MIN_SESSION_BYTES = 64;
+  private static final long MIN_TOKEN_BYTES = 32;
 
   private void readSnapshot(Path path) throws IOException {
     long[] saves = {0};
@@ -125,7 +129,21 @@ final class StoreScan {
     long size;
     try (Disk.File file = files.disk().open(path)) {
       size = file.size();
+      long bound = size;
       outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, entry -> {
+        if (entry instanceof LogEntry.Sizes sizes) {
+          // Every session and token takes more bytes on disk than these, so a count the file
+          // could not hold is damage or forgery, and open never reserves more than the file holds.
+          if (saves[0] != 0) {
+            state.inconsistent("a sizes record that is not the snapshot's first");
+          } else if (sizes.sessions() > bound / MIN_SESSION_BYTES
+              || sizes.tokens() > bound / MIN_TOKEN_BYTES) {
+            state.inconsistent("a sizes record claims " + sizes.sessions() + " sessions and "
+                + sizes.tokens() + " tokens, more than " + bound + " bytes hold");
+          } else {
+            state.live.expect((int) sizes.sessions(), (int) sizes.tokens());
+          }
+        }
         if (entry instanceof LogEntry.End end) {
           declared[0] = end.count();
         } else if (declared[0] < 0) {
@@ -134,7 +152,7 @@ final class StoreScan {
         }
       });
     }
-    noteFormat(outcome);
+    noteFormat(path, outcome);
     entries += outcome.entries;
     if (!outcome.isClean()) {
       damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage);
@@ -148,9 +166,15 @@ final class StoreScan {
   private void readLog(long generation, boolean newest) throws IOException {
     Path path = files.log(generation);
     try (Disk.File file = files.disk().open(path)) {
-      FrameReader.Outcome outcome =
-          FrameReader.read(file, Frames.LOG_MAGIC, strings, state::apply);
-      noteFormat(outcome);
+      FrameReader.Outcome outcome = FrameReader.read(file, Frames.LOG_MAGIC, strings, entry -> {
+        if (entry instanceof LogEntry.PlainSessions || entry instanceof LogEntry.Sizes) {
+          state.inconsistent("a log holds a snapshot's " + entry.getClass().getSimpleName()
+              + " record");
+        } else {
+          state.apply(entry);
+        }
+      });
+      noteFormat(path, outcome);
       entries += outcome.entries;
       if (newest) {
         newestLogEnd = outcome.end;
@@ -184,9 +208,28 @@ final class StoreScan {
     return !marked && FrameReader.isTornTail(file, at);
   }
 
-  private void noteFormat(FrameReader.Outcome outcome) {
-    if (outcome.version > 0) {
-      format = Math.min(format, outcome.version);
+  /**
+   * Notes the format of {@code path}, just read. An upgrade rewrites every file before the store
+   * serves, so a file of an older format than one read before it has a damaged header: a format
+   * 4 log would otherwise read as format 3, whose records mean the same.
+   */
+  private void noteFormat(Path path, FrameReader.Outcome outcome) {
+    if (outcome.version <= 0) {
+      return;
+    }
+    if (outcome.version < newestFormat) {
+      damaged(path, Frames.HEADER - 1, 0, "a file of format " + outcome.version
+          + " after one of format " + newestFormat + ", which an upgrade never leaves");
+    }
+    format = Math.min(format, outcome.version);
+    newestFormat = Math.max(newestFormat, outcome.version);
+  }
+
+  /** Reports what did not hold together in {@code path}, just read, as damage of that file. */
+  private void noteInconsistency(Path path) {
+    String inconsistency = state.finishFile();
+    if (inconsistency != null) {
+      damaged(path, 0, 0, inconsistency);
     }
   }
 

@@ -43,7 +43,18 @@ final class StoreState {
       }
       return;
     }
+    if (entry instanceof LogEntry.Sizes) {
+      return; // a sizing hint, taken by StoreScan where the file's size bounds it
+    }
     finishSession();
+    if (entry instanceof LogEntry.PlainSessions plain) {
+      try {
+        live.load(plain.block());
+      } catch (IllegalArgumentException e) {
+        inconsistent("a block of sessions cannot be loaded: " + e.getMessage());
+      }
+      return;
+    }
     try {
       if (entry instanceof LogEntry.SessionState state) {
         pending = state.session();
@@ -79,6 +90,16 @@ final class StoreState {
     return inconsistency;
   }
 
+  /**
+   * Ends the file just read: the first inconsistency found in it, or null, and forgets it, so the
+   * damage is reported against the file that holds it.
+   */
+  String finishFile() {
+    String found = finish();
+    inconsistency = null;
+    return found;
+  }
+
   private void finishSession() {
     if (pending == null) {
       return;
@@ -92,7 +113,8 @@ final class StoreState {
     pendingTokens.clear();
   }
 
-  private void inconsistent(String what) {
+  /** Notes that frames which each passed their checksum do not hold together. */
+  void inconsistent(String what) {
     if (inconsistency == null) {
       inconsistency = what;
     }

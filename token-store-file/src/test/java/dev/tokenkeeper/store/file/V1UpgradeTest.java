@@ -15,7 +15,6 @@ import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,17 +51,9 @@ class V1UpgradeTest {
 
   @BeforeEach
   void copyFixture() throws IOException {
-    try (InputStream in = getClass().getResourceAsStream("/v1-store.properties")) {
-      tokens.load(in);
-    }
-    clock = new MutableClock(Instant.parse(tokens.getProperty("now")).plusSeconds(60));
     dir = tmp.resolve("store");
-    Files.createDirectories(dir);
-    for (String name : FILES) {
-      try (InputStream in = getClass().getResourceAsStream("/v1-store/" + name)) {
-        Files.copy(in, dir.resolve(name));
-      }
-    }
+    tokens.putAll(StoreFixture.copy("v1-store", FILES, dir));
+    clock = new MutableClock(Instant.parse(tokens.getProperty("now")).plusSeconds(60));
   }
 
   private FileTokenStore open() {

@@ -7,18 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.Client;
-import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.RefreshResult;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Properties;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,76 +33,52 @@ class V2StoreTest {
   @TempDir
   Path tmp;
 
-  private final Properties tokens = new Properties();
-  private MutableClock clock;
-  private Path dir;
+  private StoreFixture fixture;
 
   @BeforeEach
   void copyFixture() throws IOException {
-    try (InputStream in = getClass().getResourceAsStream("/v2-store.properties")) {
-      tokens.load(in);
-    }
-    clock = new MutableClock(Instant.parse(tokens.getProperty("now")).plusSeconds(60));
-    dir = tmp.resolve("store");
-    Files.createDirectories(dir);
-    for (String name : FILES) {
-      try (InputStream in = getClass().getResourceAsStream("/v2-store/" + name)) {
-        Files.copy(in, dir.resolve(name));
-      }
-    }
+    fixture = StoreFixture.of("v2-store", FILES, tmp.resolve("store"));
   }
 
-  private FileTokenStore open() {
-    return FileTokenStore.builder().directory(dir).clock(clock).build();
-  }
-
-  private TokenService service(FileTokenStore store) {
-    return TokenService.builder().store(store).clock(clock).acceptLegacyTokens()
-        .absoluteTtl(Duration.ofDays(7)).idleTimeout(Duration.ofDays(2)).build();
-  }
-
-  private String token(String name) {
-    return tokens.getProperty(name);
-  }
 
   @Test
   void open_format2_authenticatesWhatWasLive_refusesWhatWasRevoked() {
-    try (FileTokenStore store = open()) {
-      assertEquals(Instant.parse(tokens.getProperty("single.live.lastUsed")),
-          store.find(TokenHash.sha256(token("single.live"))).orElseThrow()
+    try (FileTokenStore store = fixture.open()) {
+      assertEquals(Instant.parse(fixture.token("single.live.lastUsed")),
+          store.find(TokenHash.sha256(fixture.token("single.live"))).orElseThrow()
               .session().session().lastUsedAt(), "the last use was kept");
-      TokenService service = service(store);
-      assertTrue(service.authenticate(token("single.live")).isAuthenticated());
-      assertTrue(service.authenticate(token("legacy")).isAuthenticated(), "the legacy import");
+      TokenService service = fixture.service(store);
+      assertTrue(service.authenticate(fixture.token("single.live")).isAuthenticated());
+      assertTrue(service.authenticate(fixture.token("legacy")).isAuthenticated(), "the legacy import");
       assertEquals(AuthResult.Reason.EXPIRED, rejected(service.authenticate(
-          token("rotated.access"))), "an access token keeps its own short expiry");
+          fixture.token("rotated.access"))), "an access token keeps its own short expiry");
       assertEquals(AuthResult.Reason.REVOKED, rejected(service.authenticate(
-          token("single.revoked"))));
+          fixture.token("single.revoked"))));
       for (String revoked : List.of("revokedAll.1", "revokedAll.2")) {
-        assertEquals(AuthResult.Reason.REVOKED, rejected(service.authenticate(token(revoked))));
+        assertEquals(AuthResult.Reason.REVOKED, rejected(service.authenticate(fixture.token(revoked))));
       }
     }
   }
 
   @Test
   void open_format2_refreshesTheCurrentToken_andTheRotatedOneIsReuse() {
-    try (FileTokenStore store = open()) {
-      TokenService service = service(store);
-      assertTrue(service.refresh(token("pair.refresh"), CLIENT).isRefreshed());
+    try (FileTokenStore store = fixture.open()) {
+      TokenService service = fixture.service(store);
+      assertTrue(service.refresh(fixture.token("pair.refresh"), CLIENT).isRefreshed());
       assertEquals(AuthResult.Reason.REUSED,
           assertInstanceOf(RefreshResult.Rejected.class,
-              service.refresh(token("rotated.oldRefresh"), CLIENT)).reason());
+              service.refresh(fixture.token("rotated.oldRefresh"), CLIENT)).reason());
     }
   }
 
   @Test
   void open_format2_twice_keepsEverything() {
-    open().close();
-    try (FileTokenStore store = open()) {
-      TokenService service = service(store);
-      assertTrue(service.authenticate(token("single.live")).isAuthenticated());
-      assertTrue(service.authenticate(token("legacy")).isAuthenticated());
-      assertFalse(service.authenticate(token("single.revoked")).isAuthenticated());
+    fixture.open().close();
+    try (FileTokenStore store = fixture.open()) {
+      TokenService service = fixture.service(store);
+      assertTrue(service.authenticate(fixture.token("single.live")).isAuthenticated());
+      assertTrue(service.authenticate(fixture.token("legacy")).isAuthenticated());
+      assertFalse(service.authenticate(fixture.token("single.revoked")).isAuthenticated());
       assertEquals(4, store.liveCount(), "alice's laptop, carol's and bob's pairs, the import");
     }
   }

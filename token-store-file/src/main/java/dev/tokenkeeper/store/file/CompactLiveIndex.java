@@ -1,0 +1,1091 @@
+package dev.tokenkeeper.store.file;
+
+import dev.tokenkeeper.core.Rotation;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenEntry;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import java.lang.invoke.VarHandle;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The {@link LiveIndex} in flat primitive arrays: a million live sessions in about 120 bytes
+ * each, where records as objects cost 315 or more, and one probe of a table of {@code int}s finds a
+ * token without chasing a graph of objects.
+ *
+ * <p><b>Layout.</b> Each session is one slot of {@value #SLOT_LONGS} {@code long}s in one array: its
+ * id, its token's digest, its instants as nanoseconds since the epoch, the ids of its
+ * subject and label in a shared {@link TextPool}, the next session of the same subject, and its
+ * state. Two {@link SlotTable}s map a digest and a session id to the slot; each candidate is
+ * confirmed on the full 32-byte digest or 16-byte id. A session that is not <i>plain</i> (one
+ * token issued alone, never revoked, unbound, its instants within a long of nanoseconds, its
+ * label one the pool {@linkplain TextPool#holds holds}) keeps
+ * its records as objects, as {@link dev.tokenkeeper.core.InMemoryTokenStore} does, reached from
+ * its slot; that is every paired, bound, rotated or revoked session.
+ *
+ * <p><b>Threads.</b> Changes are made under this object's monitor, inside a sequence lock:
+ * {@link #find}, the request path, reads without locking and retries if a change overlapped
+ * (taking the monitor after a few tries), so it sees a token and its session as of one moment.
+ * Every other read takes the monitor. The core's rules apply unchanged: changes to a session that
+ * is not plain go through its records' own methods.
+ */
+final class CompactLiveIndex implements LiveIndex {
+
+  static final int SLOT_LONGS = 11;
+  private static final int ID_HIGH = 0;
+  private static final int ID_LOW = 1;
+  private static final int DIGEST = 2;
+  private static final int CREATED = 6;
+  private static final int LAST_USED = 7;
+  private static final int EXPIRES = 8;
+  /** Subject's text id (high half), label's text id or -1 (low half). */
+  private static final int TEXTS = 9;
+  /** Next slot of the same subject plus one (high half), {@link #PLAIN}, {@link #FREE} or the
+   * index of the session's records plus one (low half). */
+  private static final int LINKS = 10;
+  private static final int PLAIN = 0;
+  private static final int FREE = -1;
+
+  /** The most slots one array of longs can hold. */
+  private static final int MAX_SLOTS = Math.min(SlotTable.MAX_SLOTS, Integer.MAX_VALUE / SLOT_LONGS);
+
+  /** Instants within about 285 years of 1970 fit a long of nanoseconds with room for a sentinel. */
+  private static final long MAX_SECONDS = 9_000_000_000L;
+
+  private static final int OPTIMISTIC_TRIES = 4;
+
+  /** A session kept as records. Immutable; replaced whole by each change. */
+  private static final class Records {
+    final SessionRecord session;
+    final TokenRecord[] tokens;
+
+    Records(SessionRecord session, TokenRecord[] tokens) {
+      this.session = session;
+      this.tokens = tokens;
+    }
+  }
+
+  /**
+   * Every slot, in one array: at a million sessions it is one large object the collector leaves
+   * where it is, where chunks small enough for the young generation were copied at every
+   * collection while a store opened.
+   */
+  private long[] slots = new long[16 * SLOT_LONGS];
+  private int slotLimit;
+  private int[] freeSlots = new int[16];
+  private int freeSlotCount;
+  private Records[] records = new Records[16];
+  private int recordsLimit;
+  private int[] freeRecords = new int[16];
+  private int freeRecordCount;
+  private SlotTable byDigest = SlotTable.growing(16);
+  private SlotTable byId = SlotTable.growing(16);
+  private final TextPool texts = new TextPool();
+  /** The first slot plus one of each subject's list, by the subject's text id. */
+  private int[] subjectHeads = new int[64];
+
+  /** Odd while a change is being made. */
+  private volatile long sequence;
+  private volatile int sessionCount;
+  private volatile int tokenCount;
+  private volatile boolean closed;
+
+  CompactLiveIndex() {}
+
+  // ---- reads
+
+  @Override
+  public Optional<TokenEntry> find(TokenHash hash) {
+    Objects.requireNonNull(hash, "hash");
+    requireOpen();
+    for (int tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
+      long before = sequence;
+      if ((before & 1) != 0) {
+        Thread.onSpinWait();
+        continue;
+      }
+      try {
+        TokenEntry found = lookup(hash);
+        VarHandle.loadLoadFence();
+        if (sequence == before) {
+          return Optional.ofNullable(found);
+        }
+      } catch (RuntimeException torn) {
+        // Read across a change: garbage indices or texts. Retry if so; a real failure rethrows.
+        VarHandle.loadLoadFence();
+        if (sequence == before) {
+          throw torn;
+        }
+      }
+    }
+    synchronized (this) {
+      return Optional.ofNullable(lookup(hash));
+    }
+  }
+
+  @Override
+  public synchronized Optional<SessionRecord> findSession(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    int slot = slotOf(id);
+    return slot < 0 ? Optional.empty() : Optional.of(sessionAt(slot));
+  }
+
+  @Override
+  public synchronized List<SessionRecord> findSessions(String subject) {
+    Objects.requireNonNull(subject, "subject");
+    requireOpen();
+    List<SessionRecord> found = new ArrayList<>();
+    for (int slot = firstOfSubject(subject); slot >= 0; slot = nextOfSubject(slot)) {
+      found.add(sessionAt(slot));
+    }
+    return found;
+  }
+
+  @Override
+  public synchronized List<TokenRecord> tokensOf(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    int slot = slotOf(id);
+    return slot < 0 ? new ArrayList<>() : new ArrayList<>(Arrays.asList(recordsAt(slot).tokens));
+  }
+
+  @Override
+  public synchronized void forEachSession(Consumer<SessionRecord> action) {
+    Objects.requireNonNull(action, "action");
+    requireOpen();
+    for (int slot = 0; slot < slotLimit; slot++) {
+      if (state(slot) != FREE) {
+        action.accept(sessionAt(slot));
+      }
+    }
+  }
+
+  /** {@inheritDoc} Reads plain sessions' expiry in place, making no records. */
+  @Override
+  public synchronized int liveCount(Instant now) {
+    Objects.requireNonNull(now, "now");
+    requireOpen();
+    long nowNanos = nanosOrBeyond(now);
+    int count = 0;
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == PLAIN ? nowNanos < longAt(slot, EXPIRES)
+          : state > 0 && records[state - 1].session.isLiveAt(now)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  @Override
+  public int sessionCount() {
+    return sessionCount;
+  }
+
+  @Override
+  public int tokenCount() {
+    return tokenCount;
+  }
+
+  // ---- changes
+
+  @Override
+  public synchronized void create(SessionRecord session, List<TokenRecord> tokens) {
+    Objects.requireNonNull(session, "session");
+    Objects.requireNonNull(tokens, "tokens");
+    requireOpen();
+    if (slotOf(session.id()) >= 0) {
+      throw new IllegalArgumentException("a session is already stored under " + session.id());
+    }
+    requireNew(session.id(), tokens);
+    beginChange();
+    try {
+      makeRoom(1, tokens.size());
+      int slot = newSlot();
+      int base = base(slot);
+      slots[base + ID_HIGH] = session.id().high();
+      slots[base + ID_LOW] = session.id().low();
+      int subject = texts.intern(session.subject());
+      int label = -1;
+      int state;
+      if (isPlain(session, tokens)) {
+        TokenHash hash = tokens.get(0).hash();
+        for (int i = 0; i < 4; i++) {
+          slots[base + DIGEST + i] = hash.word(i);
+        }
+        Session s = session.session();
+        slots[base + CREATED] = nanos(s.createdAt());
+        slots[base + LAST_USED] = nanos(s.lastUsedAt());
+        slots[base + EXPIRES] = nanos(s.expiresAt());
+        label = s.label() == null ? -1 : texts.intern(s.label());
+        state = PLAIN;
+      } else {
+        state = newRecords(new Records(session, tokens.toArray(new TokenRecord[0])));
+      }
+      if (subjectHeads.length <= subject) {
+        subjectHeads = Arrays.copyOf(subjectHeads, Math.max(subject + 1, subjectHeads.length * 2));
+      }
+      slots[base + TEXTS] = pack(subject, label);
+      slots[base + LINKS] = pack(subjectHeads[subject], state);
+      subjectHeads[subject] = slot + 1;
+      addToTables(slot, session.id(), tokens);
+      sessionCount++;
+      tokenCount += tokens.size();
+    } finally {
+      endChange();
+    }
+  }
+
+  @Override
+  public synchronized boolean rotate(Rotation rotation) {
+    Objects.requireNonNull(rotation, "rotation");
+    requireOpen();
+    int slot = slotOf(rotation.sessionId());
+    if (slot < 0 || slotOf(rotation.rotated()) != slot) {
+      return false;
+    }
+    Records current = recordsAt(slot);
+    int presented = indexOf(current.tokens, rotation.rotated());
+    if (presented < 0 || !rotation.appliesTo(current.session, current.tokens[presented])) {
+      return false;
+    }
+    List<TokenRecord> added = rotation.added();
+    requireNew(current.session.id(), added);
+    TokenRecord[] next = rotation.applyTo(current.tokens, presented);
+    beginChange();
+    try {
+      makeRoom(0, added.size());
+      keepAsRecords(slot, new Records(rotation.applyTo(current.session), next));
+      addToTables(slot, null, added);
+      tokenCount += added.size();
+    } finally {
+      endChange();
+    }
+    return true;
+  }
+
+  @Override
+  public synchronized boolean revokeSession(SessionId id, Instant at) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(at, "at");
+    requireOpen();
+    int slot = slotOf(id);
+    if (slot < 0) {
+      return false;
+    }
+    Records current = recordsAt(slot);
+    if (current.session.isRevoked()) {
+      return false;
+    }
+    beginChange();
+    try {
+      keepAsRecords(slot, new Records(current.session.revokedAt(at), current.tokens));
+    } finally {
+      endChange();
+    }
+    return true;
+  }
+
+  @Override
+  public synchronized int revokeAll(String subject, Instant at) {
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(at, "at");
+    requireOpen();
+    int first = firstOfSubject(subject);
+    if (first < 0) {
+      return 0;
+    }
+    int count = 0;
+    beginChange();
+    try {
+      for (int slot = first; slot >= 0; slot = nextOfSubject(slot)) {
+        Records current = recordsAt(slot);
+        if (current.session.isLiveAt(at)) {
+          count++;
+        }
+        if (!current.session.isRevoked()) {
+          keepAsRecords(slot, new Records(current.session.revokedAt(at), current.tokens));
+        }
+      }
+    } finally {
+      endChange();
+    }
+    return count;
+  }
+
+  @Override
+  public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    touchIfLive(id, lastUsedAt, expiresAt);
+  }
+
+  @Override
+  public synchronized boolean touchIfLive(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(lastUsedAt, "lastUsedAt");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    requireOpen();
+    int slot = slotOf(id);
+    if (slot < 0) {
+      return false;
+    }
+    int base = base(slot);
+    if (state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)) {
+      long used = Math.max(slots[base + LAST_USED], nanos(lastUsedAt));
+      long expires = Math.max(slots[base + EXPIRES], nanos(expiresAt));
+      if (used == slots[base + LAST_USED] && expires == slots[base + EXPIRES]) {
+        return false;
+      }
+      beginChange();
+      slots[base + LAST_USED] = used;
+      slots[base + EXPIRES] = expires;
+      endChange();
+      return true;
+    }
+    Records current = recordsAt(slot);
+    SessionRecord touched = current.session.touchedAt(lastUsedAt, expiresAt);
+    if (touched == current.session) {
+      return false;
+    }
+    beginChange();
+    try {
+      keepAsRecords(slot, new Records(touched, current.tokens));
+    } finally {
+      endChange();
+    }
+    return true;
+  }
+
+  @Override
+  public synchronized int purgeExpired(Instant now) {
+    Objects.requireNonNull(now, "now");
+    requireOpen();
+    long nowNanos = nanosOrBeyond(now);
+    BitSet leaving = new BitSet();
+    beginChange();
+    try {
+      for (int slot = 0; slot < slotLimit; slot++) {
+        int state = state(slot);
+        if (state == FREE) {
+          continue;
+        }
+        if (state == PLAIN) {
+          if (nowNanos >= longAt(slot, EXPIRES)) {
+            leaving.set(slot);
+          }
+          continue;
+        }
+        Records current = records[state - 1];
+        if (current.session.isPurgeableAt(now)) {
+          leaving.set(slot);
+          continue;
+        }
+        TokenRecord[] kept = TokenRecord.withoutSuccessorsAt(current.tokens, now);
+        if (kept != current.tokens) {
+          records[state - 1] = new Records(current.session, kept);
+        }
+      }
+      if (!leaving.isEmpty()) {
+        unlinkFromSubjects(leaving);
+        for (int slot = leaving.nextSetBit(0); slot >= 0; slot = leaving.nextSetBit(slot + 1)) {
+          remove(slot);
+        }
+        dropUnusedTexts();
+      }
+    } finally {
+      endChange();
+    }
+    return leaving.cardinality();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  // ---- snapshots
+
+  /** The bytes of one session in a block: ten longs, then its subject's and label's local ids. */
+  private static final int BLOCK_SESSION = 9 * Long.BYTES + 2 * Short.BYTES;
+  private static final int NO_LABEL = 0xFFFF;
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A block is {@code [u16 texts][texts: u16 length, UTF-8]...[u16 sessions]} then per session
+   * {@code [i64 id high][i64 id low][4 x i64 digest][i64 created][i64 last used][i64 expires]
+   * [u16 subject][u16 label or 0xFFFF]}, instants in nanoseconds since the epoch and texts by
+   * their index in the block's own list.
+   */
+  @Override
+  public synchronized void snapshot(Consumer<byte[]> blocks, Consumer<SessionRecord> others) {
+    Objects.requireNonNull(blocks, "blocks");
+    Objects.requireNonNull(others, "others");
+    requireOpen();
+    int[] local = new int[texts.idLimit()];
+    int[] listed = new int[Frames.MAX_BLOCK / 2];
+    ByteBuffer textBytes = ByteBuffer.allocate(Frames.MAX_BLOCK);
+    ByteBuffer sessionBytes = ByteBuffer.allocate(Frames.MAX_BLOCK);
+    int textCount = 0;
+    int sessions = 0;
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == FREE) {
+        continue;
+      }
+      if (state != PLAIN) {
+        others.accept(records[state - 1].session);
+        continue;
+      }
+      int base = base(slot);
+      int subject = (int) (slots[base + TEXTS] >>> 32);
+      int label = (int) slots[base + TEXTS];
+      int need = BLOCK_SESSION + (local[subject] == 0 ? texts.copySize(subject) : 0)
+          + (label >= 0 && local[label] == 0 ? texts.copySize(label) : 0);
+      if (2 * Short.BYTES + textBytes.position() + sessionBytes.position() + need
+          > Frames.MAX_BLOCK) {
+        blocks.accept(block(textBytes, textCount, sessionBytes, sessions));
+        for (int i = 0; i < textCount; i++) {
+          local[listed[i]] = 0;
+        }
+        textCount = 0;
+        sessions = 0;
+      }
+      if (local[subject] == 0) {
+        texts.copyTo(subject, textBytes);
+        listed[textCount++] = subject;
+        local[subject] = textCount;
+      }
+      if (label >= 0 && local[label] == 0) {
+        texts.copyTo(label, textBytes);
+        listed[textCount++] = label;
+        local[label] = textCount;
+      }
+      for (int field = ID_HIGH; field <= EXPIRES; field++) {
+        sessionBytes.putLong(slots[base + field]);
+      }
+      sessionBytes.putShort((short) (local[subject] - 1));
+      sessionBytes.putShort((short) (label < 0 ? NO_LABEL : local[label] - 1));
+      sessions++;
+    }
+    if (sessions > 0) {
+      blocks.accept(block(textBytes, textCount, sessionBytes, sessions));
+    }
+  }
+
+  private static byte[] block(ByteBuffer texts, int textCount, ByteBuffer sessions, int count) {
+    ByteBuffer block = ByteBuffer.allocate(2 * Short.BYTES + texts.position() + sessions.position());
+    block.putShort((short) textCount).put(texts.flip()).putShort((short) count)
+        .put(sessions.flip());
+    texts.clear();
+    sessions.clear();
+    return block.array();
+  }
+
+  @Override
+  public synchronized void load(ByteBuffer block) {
+    Objects.requireNonNull(block, "block");
+    requireOpen();
+    try {
+      byte[][] localTexts = new byte[Short.toUnsignedInt(block.getShort())][];
+      for (int i = 0; i < localTexts.length; i++) {
+        localTexts[i] = new byte[Short.toUnsignedInt(block.getShort())];
+        block.get(localTexts[i]);
+      }
+      int count = Short.toUnsignedInt(block.getShort());
+      if (block.remaining() != count * BLOCK_SESSION) {
+        throw new IllegalArgumentException("a block of " + count + " sessions holds "
+            + block.remaining() + " bytes");
+      }
+      int[] subjectIds = new int[localTexts.length];
+      int[] labelIds = new int[localTexts.length];
+      beginChange();
+      try {
+        makeRoom(count, count);
+        for (int i = 0; i < count; i++) {
+          loadSession(block, localTexts, subjectIds, labelIds);
+        }
+      } finally {
+        endChange();
+      }
+    } catch (BufferUnderflowException e) {
+      throw new IllegalArgumentException("a block of sessions ends early", e);
+    }
+  }
+
+  /** An id and instants for checking a block's texts by {@link Session}'s own rules. */
+  private static final SessionId TEXT_CHECK_ID = SessionId.of(0, 0);
+  private static final Instant TEXT_CHECK_END = Instant.EPOCH.plusNanos(1);
+
+  /**
+   * Adds one session of a block. Each text is checked (by the rules of {@link Session}) the first
+   * time the block uses it as a subject or as a label: ids hold its pool id plus one once checked.
+   */
+  private void loadSession(ByteBuffer block, byte[][] localTexts, int[] subjectIds,
+      int[] labelIds) {
+    long high = block.getLong();
+    long low = block.getLong();
+    long w0 = block.getLong();
+    long w1 = block.getLong();
+    long w2 = block.getLong();
+    long w3 = block.getLong();
+    long created = block.getLong();
+    long lastUsed = block.getLong();
+    long expires = block.getLong();
+    int subject = Short.toUnsignedInt(block.getShort());
+    int label = Short.toUnsignedInt(block.getShort());
+    if (subject >= localTexts.length || (label != NO_LABEL && label >= localTexts.length)) {
+      throw new IllegalArgumentException("a session names a text the block does not hold");
+    }
+    if (lastUsed < created || expires <= created || !fitsNanos(created) || !fitsNanos(lastUsed)
+        || !fitsNanos(expires)) {
+      throw new IllegalArgumentException("session " + SessionId.of(high, low)
+          + " has impossible instants");
+    }
+    if (subjectIds[subject] == 0) {
+      // Pooled as the text the bytes decode to, checked as a Session checks it.
+      String text = text(localTexts[subject]);
+      new Session(TEXT_CHECK_ID, text, null, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+      subjectIds[subject] = texts.intern(text) + 1;
+    }
+    int labelId = -1;
+    if (label != NO_LABEL) {
+      if (labelIds[label] == 0) {
+        String text = text(localTexts[label]);
+        new Session(TEXT_CHECK_ID, "label", text, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+        labelIds[label] = texts.intern(text) + 1;
+      }
+      labelId = labelIds[label] - 1;
+    }
+    int subjectId = subjectIds[subject] - 1;
+    if (subjectHeads.length <= texts.idLimit()) {
+      subjectHeads = Arrays.copyOf(subjectHeads, Math.max(texts.idLimit() + 1,
+          subjectHeads.length * 2));
+    }
+    int slot = newSlot();
+    int base = base(slot);
+    slots[base + ID_HIGH] = high;
+    slots[base + ID_LOW] = low;
+    slots[base + DIGEST] = w0;
+    slots[base + DIGEST + 1] = w1;
+    slots[base + DIGEST + 2] = w2;
+    slots[base + DIGEST + 3] = w3;
+    slots[base + CREATED] = created;
+    slots[base + LAST_USED] = lastUsed;
+    slots[base + EXPIRES] = expires;
+    slots[base + TEXTS] = pack(subjectId, labelId);
+    slots[base + LINKS] = pack(0, PLAIN);
+    // One probe per table both looks for the key and finds where it goes.
+    int idAt = freeCellFor(byId, idHash(high, low), high, low, -1, 0, -1);
+    int digestAt = idAt < 0 ? -1 : freeCellFor(byDigest, digestHash(w0), w0, w1, w2, w3, slot);
+    if (digestAt < 0) {
+      slots[base + LINKS] = pack(0, FREE);
+      freeSlot(slot);
+      throw new IllegalArgumentException(idAt < 0
+          ? "a session is already stored under " + SessionId.of(high, low)
+          : "a token is already stored under " + TokenHash.sha256Words(w0, w1, w2, w3));
+    }
+    byId.addAt(idAt, idHash(high, low), slot);
+    byDigest.addAt(digestAt, digestHash(w0), slot);
+    slots[base + LINKS] = pack(subjectHeads[subjectId], PLAIN);
+    subjectHeads[subjectId] = slot + 1;
+    sessionCount++;
+    tokenCount++;
+  }
+
+  /** The text {@code utf8} spells; bytes that are not UTF-8 are refused, not read as U+FFFD. */
+  private static String text(byte[] utf8) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("a text of a block is not UTF-8", e);
+    }
+  }
+
+  /**
+   * The first empty or removed cell of {@code table}'s probe for {@code hash}, or -1 if the key is
+   * held. The key is a session id ({@code a}, {@code b}) when {@code d} is -1 (the id table), a
+   * digest ({@code a} to {@code d}) otherwise, whose own slot {@code self} is skipped.
+   */
+  private int freeCellFor(SlotTable table, int hash, long a, long b, long c, long d, int self) {
+    int[] cells = table.cells;
+    int free = -1;
+    int at = SlotTable.start(cells, hash);
+    for (int probes = 0; probes < cells.length && cells[at] != SlotTable.EMPTY; probes++) {
+      if (cells[at] == SlotTable.REMOVED) {
+        free = free < 0 ? at : free;
+      } else {
+        int slot = SlotTable.candidate(cells, at, hash);
+        if (slot >= 0 && slot != self && holdsKey(slot, a, b, c, d, table == byId)) {
+          return -1;
+        }
+      }
+      at = SlotTable.next(cells, at);
+    }
+    return free >= 0 ? free : at;
+  }
+
+  private boolean holdsKey(int slot, long a, long b, long c, long d, boolean id) {
+    int base = base(slot);
+    if (id) {
+      return slots[base + ID_HIGH] == a && slots[base + ID_LOW] == b;
+    }
+    int state = state(slot);
+    if (state == PLAIN) {
+      return slots[base + DIGEST] == a && slots[base + DIGEST + 1] == b
+          && slots[base + DIGEST + 2] == c && slots[base + DIGEST + 3] == d;
+    }
+    return state > 0 && indexOf(records[state - 1].tokens, TokenHash.sha256Words(a, b, c, d)) >= 0;
+  }
+
+  // ---- the layout
+
+  private TokenEntry lookup(TokenHash hash) {
+    long w0 = hash.word(0);
+    long w1 = hash.word(1);
+    long w2 = hash.word(2);
+    long w3 = hash.word(3);
+    long[] slots = this.slots;
+    int[] cells = byDigest.cells;
+    int hashCode = digestHash(w0);
+    int at = SlotTable.start(cells, hashCode);
+    for (int probes = 0; probes < cells.length && cells[at] != SlotTable.EMPTY; probes++) {
+      int slot = SlotTable.candidate(cells, at, hashCode);
+      at = SlotTable.next(cells, at);
+      if (slot < 0) {
+        continue;
+      }
+      int base = base(slot);
+      int state = (int) slots[base + LINKS];
+      if (state == PLAIN) {
+        long difference = (slots[base + DIGEST] ^ w0) | (slots[base + DIGEST + 1] ^ w1)
+            | (slots[base + DIGEST + 2] ^ w2) | (slots[base + DIGEST + 3] ^ w3);
+        if (difference == 0) {
+          SessionRecord session = plainSession(slots, base);
+          return new TokenEntry(TokenRecord.of(hash, session.id()), session);
+        }
+      } else if (state > 0) {
+        Records held = records[state - 1];
+        int index = indexOf(held.tokens, hash);
+        if (index >= 0) {
+          return new TokenEntry(held.tokens[index], held.session);
+        }
+      }
+    }
+    return null;
+  }
+
+  private SessionRecord plainSession(long[] slots, int base) {
+    long texts = slots[base + TEXTS];
+    int label = (int) texts;
+    long created = slots[base + CREATED];
+    long lastUsed = slots[base + LAST_USED];
+    Instant createdAt = instant(created);
+    Session session = new Session(SessionId.of(slots[base + ID_HIGH], slots[base + ID_LOW]),
+        this.texts.text((int) (texts >>> 32)), label < 0 ? null : this.texts.text(label),
+        createdAt, lastUsed == created ? createdAt : instant(lastUsed),
+        instant(slots[base + EXPIRES]));
+    return new SessionRecord(session, null, null, null);
+  }
+
+  private SessionRecord sessionAt(int slot) {
+    int state = state(slot);
+    return state == PLAIN
+        ? plainSession(slots, base(slot)) : records[state - 1].session;
+  }
+
+  /** The session's records, made from its slot if it is plain. */
+  private Records recordsAt(int slot) {
+    int state = state(slot);
+    if (state != PLAIN) {
+      return records[state - 1];
+    }
+    int base = base(slot);
+    SessionRecord session = plainSession(slots, base);
+    TokenHash hash = TokenHash.sha256Words(slots[base + DIGEST], slots[base + DIGEST + 1],
+        slots[base + DIGEST + 2], slots[base + DIGEST + 3]);
+    return new Records(session, new TokenRecord[] {TokenRecord.of(hash, session.id())});
+  }
+
+  /** From now on the session in {@code slot} is {@code held}; its slot keeps only its links. */
+  private void keepAsRecords(int slot, Records held) {
+    int state = state(slot);
+    if (state == PLAIN) {
+      setState(slot, newRecords(held));
+      // The label now lives in the records; the pool drops its text at a purge if none uses it.
+      int base = base(slot);
+      slots[base + TEXTS] = pack((int) (slots[base + TEXTS] >>> 32), -1);
+    } else {
+      records[state - 1] = held;
+    }
+  }
+
+  private static boolean isPlain(SessionRecord session, List<TokenRecord> tokens) {
+    if (session.isRevoked() || session.binding() != null || session.refreshHash() != null
+        || tokens.size() != 1) {
+      return false;
+    }
+    TokenRecord token = tokens.get(0);
+    Session s = session.session();
+    return token.expiresAt() == null && token.rotatedAt() == null
+        && token.hash().scheme() == TokenHash.SHA256
+        && (s.label() == null || TextPool.holds(s.label()))
+        && fits(s.createdAt()) && fits(s.lastUsedAt()) && fits(s.expiresAt());
+  }
+
+  private int newSlot() {
+    int slot;
+    if (freeSlotCount > 0) {
+      slot = freeSlots[--freeSlotCount];
+    } else {
+      if (slotLimit == MAX_SLOTS) {
+        throw new IllegalStateException("the index holds at most " + MAX_SLOTS + " sessions");
+      }
+      slot = slotLimit++;
+      if (base(slot) == slots.length) {
+        resize((int) Math.min((long) MAX_SLOTS, 2L * slotLimit));
+      }
+    }
+    return slot;
+  }
+
+  /** Clears {@code slot} and keeps it for the next session. */
+  private void freeSlot(int slot) {
+    Arrays.fill(slots, base(slot), base(slot) + SLOT_LONGS, 0L);
+    slots[base(slot) + LINKS] = pack(0, FREE);
+    if (freeSlotCount == freeSlots.length) {
+      freeSlots = Arrays.copyOf(freeSlots, freeSlotCount * 2);
+    }
+    freeSlots[freeSlotCount++] = slot;
+  }
+
+  /** Moves the slots to an array of {@code capacity} slots. */
+  private void resize(int capacity) {
+    slots = Arrays.copyOf(slots, capacity * SLOT_LONGS);
+  }
+
+  private int newRecords(Records held) {
+    int index;
+    if (freeRecordCount > 0) {
+      index = freeRecords[--freeRecordCount];
+    } else {
+      index = recordsLimit++;
+      if (index == records.length) {
+        records = Arrays.copyOf(records, index * 2);
+      }
+    }
+    records[index] = held;
+    return index + 1;
+  }
+
+  /** Frees {@code slot}, already taken out of its subject's list. */
+  private void remove(int slot) {
+    int state = state(slot);
+    Records held = recordsAt(slot);
+    SessionId id = held.session.id();
+    removeFromTable(byId, idHash(id.high(), id.low()), slot);
+    for (TokenRecord token : held.tokens) {
+      removeFromTable(byDigest, digestHash(token.hash().word(0)), slot);
+    }
+    if (state > 0) {
+      records[state - 1] = null;
+      if (freeRecordCount == freeRecords.length) {
+        freeRecords = Arrays.copyOf(freeRecords, freeRecordCount * 2);
+      }
+      freeRecords[freeRecordCount++] = state - 1;
+    }
+    freeSlot(slot);
+    sessionCount--;
+    tokenCount -= held.tokens.length;
+  }
+
+  /**
+   * Takes every slot in {@code leaving} out of its subject's list, walking each list touched once:
+   * the list is singly linked, and finding each slot's predecessor from the head would cost the
+   * square of a subject's sessions.
+   */
+  private void unlinkFromSubjects(BitSet leaving) {
+    BitSet walked = new BitSet();
+    for (int slot = leaving.nextSetBit(0); slot >= 0; slot = leaving.nextSetBit(slot + 1)) {
+      int subject = (int) (longAt(slot, TEXTS) >>> 32);
+      if (walked.get(subject)) {
+        continue;
+      }
+      walked.set(subject);
+      int kept = -1;
+      for (int at = subjectHeads[subject] - 1; at >= 0; at = nextOfSubject(at)) {
+        if (!leaving.get(at)) {
+          link(subject, kept, at);
+          kept = at;
+        }
+      }
+      link(subject, kept, -1);
+    }
+  }
+
+  /** Makes {@code slot} (or the end, -1) follow {@code before} (or head the list, if -1). */
+  private void link(int subject, int before, int slot) {
+    if (before < 0) {
+      subjectHeads[subject] = slot + 1;
+    } else {
+      setLinks(before, pack(slot + 1, state(before)));
+    }
+  }
+
+  /** Forgets the texts no session names any more, after a purge. */
+  private void dropUnusedTexts() {
+    BitSet used = new BitSet(texts.idLimit());
+    for (int slot = 0; slot < slotLimit; slot++) {
+      if (state(slot) != FREE) {
+        long ids = longAt(slot, TEXTS);
+        used.set((int) (ids >>> 32));
+        if ((int) ids >= 0) {
+          used.set((int) ids);
+        }
+      }
+    }
+    texts.retainOnly(used);
+  }
+
+  /** Rebuilds the tables now if the sessions and tokens about to be added would crowd them. */
+  private void makeRoom(int sessions, int tokens) {
+    if (!byId.hasRoomFor(sessions)) {
+      byId = idTable(SlotTable.growing(sessionCount + sessions));
+    }
+    if (!byDigest.hasRoomFor(tokens)) {
+      byDigest = digestTable(SlotTable.growing(tokenCount + tokens));
+    }
+  }
+
+  @Override
+  public synchronized void expect(int sessions, int tokens) {
+    requireOpen();
+    beginChange();
+    try {
+      int wanted = (int) Math.min(MAX_SLOTS, (long) slotLimit + Math.max(0, sessions));
+      if (base(wanted) > slots.length) {
+        resize(wanted);
+      }
+      if (!byId.hasRoomFor(sessions)) {
+        byId = idTable(SlotTable.tight(sessionCount + sessions));
+      }
+      if (!byDigest.hasRoomFor(tokens)) {
+        byDigest = digestTable(SlotTable.tight(tokenCount + tokens));
+      }
+    } finally {
+      endChange();
+    }
+  }
+
+  @Override
+  public synchronized void trim() {
+    requireOpen();
+    beginChange();
+    try {
+      if (byId.isLooseFor(sessionCount)) {
+        byId = idTable(SlotTable.tight(sessionCount));
+      }
+      if (byDigest.isLooseFor(tokenCount)) {
+        byDigest = digestTable(SlotTable.tight(tokenCount));
+      }
+      if (slots.length > base(slotLimit + 1024)) {
+        resize(Math.max(16, slotLimit));
+      }
+      texts.trim();
+      subjectHeads = Arrays.copyOf(subjectHeads, Math.max(16, texts.idLimit()));
+    } finally {
+      endChange();
+    }
+  }
+
+  private SlotTable idTable(SlotTable table) {
+    for (int slot = 0; slot < slotLimit; slot++) {
+      if (state(slot) != FREE) {
+        table.add(idHash(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
+      }
+    }
+    return table;
+  }
+
+  private SlotTable digestTable(SlotTable table) {
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == PLAIN) {
+        table.add(digestHash(longAt(slot, DIGEST)), slot);
+      } else if (state > 0) {
+        for (TokenRecord token : records[state - 1].tokens) {
+          table.add(digestHash(token.hash().word(0)), slot);
+        }
+      }
+    }
+    return table;
+  }
+
+  /** Indexes {@code slot} under {@code id} (unless null) and each of {@code tokens}. */
+  private void addToTables(int slot, SessionId id, List<TokenRecord> tokens) {
+    if (id != null) {
+      byId.add(idHash(id.high(), id.low()), slot);
+    }
+    for (TokenRecord token : tokens) {
+      byDigest.add(digestHash(token.hash().word(0)), slot);
+    }
+  }
+
+  private static void removeFromTable(SlotTable table, int hash, int slot) {
+    int[] cells = table.cells;
+    for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
+        at = SlotTable.next(cells, at)) {
+      if (SlotTable.slotAt(cells, at) == slot) {
+        table.removeAt(at);
+        return;
+      }
+    }
+  }
+
+  /** The slot of session {@code id}, or -1. */
+  private int slotOf(SessionId id) {
+    return slotOf(id.high(), id.low());
+  }
+
+  private int slotOf(long high, long low) {
+    int[] cells = byId.cells;
+    int hash = idHash(high, low);
+    for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
+        at = SlotTable.next(cells, at)) {
+      int slot = SlotTable.candidate(cells, at, hash);
+      if (slot >= 0 && longAt(slot, ID_HIGH) == high && longAt(slot, ID_LOW) == low) {
+        return slot;
+      }
+    }
+    return -1;
+  }
+
+  /** The slot of the session holding token {@code hash}, or -1. */
+  private int slotOf(TokenHash hash) {
+    TokenEntry entry = lookup(hash);
+    return entry == null ? -1 : slotOf(entry.session().id());
+  }
+
+  private void requireNew(SessionId id, List<TokenRecord> added) {
+    Set<TokenHash> seen = new HashSet<>();
+    for (TokenRecord token : added) {
+      Objects.requireNonNull(token, "token");
+      if (!token.sessionId().equals(id)) {
+        throw new IllegalArgumentException(
+            "token of session " + token.sessionId() + " added to session " + id);
+      }
+      if (lookup(token.hash()) != null || !seen.add(token.hash())) {
+        throw new IllegalArgumentException("a token is already stored under " + token.hash());
+      }
+    }
+  }
+
+  private static int indexOf(TokenRecord[] tokens, TokenHash hash) {
+    for (int i = 0; i < tokens.length; i++) {
+      if (tokens[i].hash().equals(hash)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private int state(int slot) {
+    return (int) longAt(slot, LINKS);
+  }
+
+  private void setState(int slot, int state) {
+    setLinks(slot, pack((int) (longAt(slot, LINKS) >>> 32), state));
+  }
+
+  /**
+   * The first slot of {@code subject}'s list, or -1. The pool holds labels too, whose ids may lie
+   * past the heads, which grow for subjects only.
+   */
+  private int firstOfSubject(String subject) {
+    int textId = texts.idOf(subject);
+    return textId < 0 || textId >= subjectHeads.length ? -1 : subjectHeads[textId] - 1;
+  }
+
+  private int nextOfSubject(int slot) {
+    return (int) (longAt(slot, LINKS) >>> 32) - 1;
+  }
+
+  private void setLinks(int slot, long links) {
+    slots[base(slot) + LINKS] = links;
+  }
+
+  private long longAt(int slot, int field) {
+    return slots[base(slot) + field];
+  }
+
+  private static int base(int slot) {
+    return slot * SLOT_LONGS;
+  }
+
+  private static long pack(int high, int low) {
+    return ((long) high << 32) | (low & 0xFFFF_FFFFL);
+  }
+
+  private static int digestHash(long word) {
+    return (int) (word ^ (word >>> 32));
+  }
+
+  private static int idHash(long high, long low) {
+    long mixed = high ^ low;
+    return (int) (mixed ^ (mixed >>> 32));
+  }
+
+  private static boolean fits(Instant instant) {
+    return Math.abs(instant.getEpochSecond()) < MAX_SECONDS;
+  }
+
+  /** {@code instant} in nanoseconds, or past every plain session's instants if it does not fit. */
+  private static long nanosOrBeyond(Instant instant) {
+    return fits(instant) ? nanos(instant)
+        : instant.getEpochSecond() > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+  }
+
+  private static boolean fitsNanos(long nanos) {
+    return Math.abs(Math.floorDiv(nanos, 1_000_000_000L)) < MAX_SECONDS;
+  }
+
+  private static long nanos(Instant instant) {
+    return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+  }
+
+  private static Instant instant(long nanos) {
+    return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L),
+        Math.floorMod(nanos, 1_000_000_000L));
+  }
+
+  private void beginChange() {
+    sequence = sequence + 1;
+    // The slot writes that follow must not become visible before the sequence turns odd.
+    VarHandle.storeStoreFence();
+  }
+
+  private void endChange() {
+    sequence = sequence + 1;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("store is closed");
+    }
+  }
+}

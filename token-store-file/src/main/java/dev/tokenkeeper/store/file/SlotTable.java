@@ -1,0 +1,112 @@
+package dev.tokenkeeper.store.file;
+
+/**
+ * An open-addressing hash table of {@code int} slot numbers, linear probing, for
+ * {@link CompactLiveIndex}: the table holds no keys, only where each record lives, so the caller
+ * probes with its key's hash and confirms each candidate on the record's full key. Each cell also
+ * keeps four bits of its key's hash, so a probe reads a record (a cache miss among millions) for
+ * one cell in sixteen it passes rather than for every one. Removal leaves
+ * a tombstone; the owner rebuilds the table from its records when it has no {@linkplain #hasRoomFor room}. Not
+ * thread-safe: written under the index's lock, read optimistically.
+ */
+final class SlotTable {
+
+  static final int EMPTY = 0;
+  static final int REMOVED = -1;
+  private static final int SLOT_BITS = 27;
+  private static final int SLOT_MASK = (1 << SLOT_BITS) - 1;
+  private static final int TAG_MASK = 0xF;
+  /** The most slots a table can name: a cell holds a slot plus one in 27 bits. */
+  static final int MAX_SLOTS = SLOT_MASK - 1;
+
+  final int[] cells;
+  private int used;
+
+  private SlotTable(int capacity) {
+    cells = new int[Math.max(16, capacity)];
+  }
+
+  /** A table for {@code expected} entries at a load of one half, with room to grow. */
+  static SlotTable growing(int expected) {
+    return new SlotTable(expected * 2);
+  }
+
+  /** A table for {@code expected} entries at a load of two thirds, for a set about done growing. */
+  static SlotTable tight(int expected) {
+    return new SlotTable(expected + expected / 2);
+  }
+
+  /** Whether this table is much larger than {@link #tight} would make it for {@code entries}. */
+  boolean isLooseFor(int entries) {
+    return cells.length > 16 && cells.length > (long) entries * 7 / 4;
+  }
+
+  /** Where the probe for {@code hash} starts (the hash's 32 bits scaled to the table). */
+  static int start(int[] cells, int hash) {
+    return (int) (((hash & 0xFFFF_FFFFL) * cells.length) >>> 32);
+  }
+
+  static int next(int[] cells, int at) {
+    return at + 1 == cells.length ? 0 : at + 1;
+  }
+
+  /** The slot in a cell, or -1 for an empty or removed cell. */
+  static int slotAt(int[] cells, int at) {
+    int cell = cells[at];
+    return cell > 0 ? (cell & SLOT_MASK) - 1 : -1;
+  }
+
+  /** The slot in a cell if its key's hash may be {@code hash} (its four bits agree), else -1. */
+  static int candidate(int[] cells, int at, int hash) {
+    int cell = cells[at];
+    return cell > 0 && cell >>> SLOT_BITS == (hash & TAG_MASK) ? (cell & SLOT_MASK) - 1 : -1;
+  }
+
+  /**
+   * Adds {@code slot} under {@code hash}; the caller has checked that its key is not held and
+   * that the table {@linkplain #hasRoomFor has room}.
+   */
+  void add(int hash, int slot) {
+    if (slot < 0 || slot >= MAX_SLOTS) {
+      throw new IllegalStateException("a slot table names at most " + MAX_SLOTS + " slots");
+    }
+    int at = start(cells, hash);
+    for (int probes = 0; cells[at] != EMPTY && cells[at] != REMOVED; probes++) {
+      if (probes == cells.length) {
+        throw new IllegalStateException("slot table is full");
+      }
+      at = next(cells, at);
+    }
+    if (cells[at] == EMPTY) {
+      used++;
+    }
+    cells[at] = (hash & TAG_MASK) << SLOT_BITS | (slot + 1);
+  }
+
+  /**
+   * Puts {@code slot} under {@code hash} in cell {@code at}, an empty or removed cell the caller's
+   * probe for {@code hash} found before any cell holding the same key.
+   */
+  void addAt(int at, int hash, int slot) {
+    if (slot < 0 || slot >= MAX_SLOTS) {
+      throw new IllegalStateException("a slot table names at most " + MAX_SLOTS + " slots");
+    }
+    if (cells[at] == EMPTY) {
+      used++;
+    }
+    cells[at] = (hash & TAG_MASK) << SLOT_BITS | (slot + 1);
+  }
+
+  /** Removes the cell at {@code at}, found by the caller's probe. */
+  void removeAt(int at) {
+    cells[at] = REMOVED;
+  }
+
+  /**
+   * Whether {@code more} entries fit while entries and tombstones stay under three quarters of the
+   * table; if not, the owner rebuilds it.
+   */
+  boolean hasRoomFor(int more) {
+    return (long) used + more < cells.length - cells.length / 4;
+  }
+}

@@ -1,0 +1,133 @@
+package dev.tokenkeeper.store.file;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tokenkeeper.core.AuthResult;
+import dev.tokenkeeper.core.Client;
+import dev.tokenkeeper.core.RefreshResult;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenService;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Opens a store written by the release before snapshot blocks (format 3), as it left it on disk:
+ * the fixture in {@code src/test/resources/v3-store} was made by that release's code (commit
+ * 0bc50e6, running {@code v3-store-generator.java.txt}): a snapshot and a log holding a legacy
+ * import, issued, used, unused, non-ASCII, revoked, revoked-everywhere, paired and twice
+ * refreshed sessions. The plaintexts it printed are in {@code v3-store.properties}; they open
+ * nothing outside this test.
+ */
+class V3StoreTest {
+
+  private static final Client CLIENT = new Client("203.0.113.7", "Firefox");
+  private static final List<String> FILES = List.of("snapshot-0000000002", "log-0000000002");
+  /** Every subject's sessions, revoked ones included. */
+  private static final Map<String, Integer> SESSIONS = Map.of("alice", 4, "bob", 1, "carol", 1,
+      "dave", 2, "erin", 1, "frank", 1, "\u00e9mil \u6771\u4eac \ud83d\ude00", 1);
+
+  @TempDir
+  Path tmp;
+
+  private StoreFixture fixture;
+
+  @BeforeEach
+  void copyFixture() throws IOException {
+    fixture = StoreFixture.of("v3-store", FILES, tmp.resolve("store"));
+  }
+
+
+  @Test
+  void open_format3_keepsEverySession_andRewritesTheStoreInFormat4() throws IOException {
+    fixture.open().close();
+    try (Stream<Path> files = Files.list(fixture.dir)) {
+      for (Path file : files.filter(p -> !p.getFileName().toString().equals("LOCK")).toList()) {
+        byte[] header = Arrays.copyOf(Files.readAllBytes(file), Frames.HEADER);
+        assertEquals(4, header[Frames.HEADER - 1], file + " is in format 4");
+        assertFalse(FILES.contains(file.getFileName().toString()), "old file left: " + file);
+      }
+    }
+    for (int reopen = 0; reopen < 2; reopen++) {
+      try (FileTokenStore store = fixture.open()) {
+        for (Map.Entry<String, Integer> subject : SESSIONS.entrySet()) {
+          assertEquals(subject.getValue(), store.findSessions(subject.getKey()).size(),
+              subject.getKey() + "'s sessions, reopen " + reopen);
+        }
+        assertEquals(11, SESSIONS.values().stream().mapToInt(Integer::intValue).sum());
+        assertEquals(7, store.liveCount(), "alice's three, bob's, carol's, emil's, the import");
+        assertUsable(store);
+        store.compact();
+      }
+    }
+  }
+
+  private void assertUsable(FileTokenStore store) {
+    SessionRecord used = store.find(TokenHash.sha256(fixture.token("single.live"))).orElseThrow()
+        .session();
+    assertFalse(used.session().lastUsedAt().isBefore(Instant.parse(fixture.token("single.live.lastUsed"))),
+        "the last use was kept");
+    assertEquals("laptop", used.session().label());
+    SessionRecord unused = store.find(TokenHash.sha256(fixture.token("single.unused"))).orElseThrow()
+        .session();
+    assertEquals(null, unused.session().label());
+    assertEquals("t\u00e9l\u00e9phone", store.find(TokenHash.sha256(fixture.token("single.unicode")))
+        .orElseThrow().session().session().label());
+    assertTrue(store.find(TokenHash.sha256(fixture.token("pair.access"))).orElseThrow().session()
+        .refreshHash() != null, "a pair keeps its refresh hash");
+    TokenService service = fixture.service(store);
+    for (String live : List.of("single.live", "single.unused", "single.unicode", "log.live",
+        "legacy")) {
+      assertTrue(service.authenticate(fixture.token(live)).isAuthenticated(), live);
+    }
+    assertEquals(AuthResult.Reason.EXPIRED, rejected(service.authenticate(
+        fixture.token("rotated.access"))), "an access token keeps its own short expiry");
+    for (String revoked : List.of("single.revoked", "snapshot.revoked", "revokedAll.1",
+        "revokedAll.2")) {
+      assertEquals(AuthResult.Reason.REVOKED, rejected(service.authenticate(fixture.token(revoked))),
+          revoked);
+    }
+  }
+
+  @Test
+  void open_format3_refreshesTheCurrentToken_andEachRotatedOneIsReuse() {
+    for (String old : List.of("rotated.oldRefresh", "rotated.middleRefresh")) {
+      try (FileTokenStore store = fixture.open()) {
+        TokenService service = fixture.service(store);
+        assertEquals(AuthResult.Reason.REUSED, assertInstanceOf(RefreshResult.Rejected.class,
+            service.refresh(fixture.token(old), CLIENT)).reason(), old + " is a rotated tombstone");
+      }
+      try {
+        copyFixtureAgain();
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }
+    try (FileTokenStore store = fixture.open()) {
+      TokenService service = fixture.service(store);
+      assertTrue(service.refresh(fixture.token("pair.refresh"), CLIENT).isRefreshed());
+      assertTrue(service.refresh(fixture.token("rotated.refresh"), CLIENT).isRefreshed());
+    }
+  }
+
+  /** A reuse revokes the session: each reuse is tried on a fresh copy. */
+  private void copyFixtureAgain() throws IOException {
+    fixture = StoreFixture.of("v3-store", FILES, tmp.resolve("store" + System.nanoTime()));
+  }
+
+  private static AuthResult.Reason rejected(AuthResult result) {
+    return assertInstanceOf(AuthResult.Rejected.class, result).reason();
+  }
+}
