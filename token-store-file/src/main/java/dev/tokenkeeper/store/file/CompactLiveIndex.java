@@ -610,6 +610,13 @@ final class CompactLiveIndex implements LiveIndex {
 
   /** The text {@code utf8} spells; bytes that are not UTF-8 are refused, not read as U+FFFD. */
   private static String text(byte[] utf8) {
+    boolean ascii = true;
+    for (byte b : utf8) {
+      ascii &= b >= 0;
+    }
+    if (ascii) {
+      return new String(utf8, StandardCharsets.US_ASCII); // always well-formed; the common case
+    }
     try {
       return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
     } catch (CharacterCodingException e) {
