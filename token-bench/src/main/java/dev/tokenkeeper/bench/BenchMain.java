@@ -24,6 +24,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * {@code touch} (writes caused by sliding expiry), {@code overhead [liveTokens [rounds]]}
  * (observation's cost, interleaved) or {@code sync} (group commit under load against one fsync
  * per record; optional rounds and seconds per side, default 5 and 10) runs that group alone;
+ * {@code open-floor FILE SESSIONS} times the least an open of that many sessions could cost;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -59,6 +60,8 @@ public final class BenchMain {
     } else if (args[0].equals("sync")) {
       SyncMeasure.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 5,
           java.time.Duration.ofSeconds(args.length > 2 ? Integer.parseInt(args[2]) : 10));
+    } else if (args[0].equals("open-floor")) {
+      OpenFloorMeasure.run(out, Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (args[0].equals("open-child")) {
       OpenMeasure.measureChild(Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (Arrays.stream(args).anyMatch(JMH_INFO::contains)) {
