@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  * each, where records as objects cost 315 or more, and one probe of a table of {@code int}s finds a
  * token without chasing a graph of objects.
  *
- * <p><b>Layout.</b> Each session is one slot of {@value #SLOT_LONGS} {@code long}s in one array: its
+ * <p><b>Layout.</b> Each session is one slot of eleven {@code long}s in a {@link SlotArena}: its
  * id, its token's digest, its instants as nanoseconds since the epoch, the ids of its
  * subject and label in a shared {@link TextPool}, the next session of the same subject, and its
  * state. Two {@link SlotTable}s map a digest and a session id to the slot; each candidate is
@@ -46,7 +46,6 @@ import java.util.function.Consumer;
  */
 final class CompactLiveIndex implements LiveIndex {
 
-  static final int SLOT_LONGS = 11;
   private static final int ID_HIGH = 0;
   private static final int ID_LOW = 1;
   private static final int DIGEST = 2;
@@ -61,8 +60,7 @@ final class CompactLiveIndex implements LiveIndex {
   private static final int PLAIN = 0;
   private static final int FREE = -1;
 
-  /** The most slots one array of longs can hold. */
-  private static final int MAX_SLOTS = Math.min(SlotTable.MAX_SLOTS, Integer.MAX_VALUE / SLOT_LONGS);
+  private static final int MAX_SLOTS = SlotTable.MAX_SLOTS;
 
   /** Instants within about 285 years of 1970 fit a long of nanoseconds with room for a sentinel. */
   private static final long MAX_SECONDS = 9_000_000_000L;
@@ -80,12 +78,7 @@ final class CompactLiveIndex implements LiveIndex {
     }
   }
 
-  /**
-   * Every slot, in one array: at a million sessions it is one large object the collector leaves
-   * where it is, where chunks small enough for the young generation were copied at every
-   * collection while a store opened.
-   */
-  private long[] slots = new long[16 * SLOT_LONGS];
+  private SlotArena slots = new SlotArena();
   private int slotLimit;
   private int[] freeSlots = new int[16];
   private int freeSlotCount;
@@ -218,21 +211,20 @@ final class CompactLiveIndex implements LiveIndex {
     try {
       makeRoom(1, tokens.size());
       int slot = newSlot();
-      int base = base(slot);
-      slots[base + ID_HIGH] = session.id().high();
-      slots[base + ID_LOW] = session.id().low();
+      slots.set(slot, ID_HIGH, session.id().high());
+      slots.set(slot, ID_LOW, session.id().low());
       int subject = texts.intern(session.subject());
       int label = -1;
       int state;
       if (isPlain(session, tokens)) {
         TokenHash hash = tokens.get(0).hash();
         for (int i = 0; i < 4; i++) {
-          slots[base + DIGEST + i] = hash.word(i);
+          slots.set(slot, DIGEST + i, hash.word(i));
         }
         Session s = session.session();
-        slots[base + CREATED] = nanos(s.createdAt());
-        slots[base + LAST_USED] = nanos(s.lastUsedAt());
-        slots[base + EXPIRES] = nanos(s.expiresAt());
+        slots.set(slot, CREATED, nanos(s.createdAt()));
+        slots.set(slot, LAST_USED, nanos(s.lastUsedAt()));
+        slots.set(slot, EXPIRES, nanos(s.expiresAt()));
         label = s.label() == null ? -1 : texts.intern(s.label());
         state = PLAIN;
       } else {
@@ -241,8 +233,8 @@ final class CompactLiveIndex implements LiveIndex {
       if (subjectHeads.length <= subject) {
         subjectHeads = Arrays.copyOf(subjectHeads, Math.max(subject + 1, subjectHeads.length * 2));
       }
-      slots[base + TEXTS] = pack(subject, label);
-      slots[base + LINKS] = pack(subjectHeads[subject], state);
+      slots.set(slot, TEXTS, pack(subject, label));
+      slots.set(slot, LINKS, pack(subjectHeads[subject], state));
       subjectHeads[subject] = slot + 1;
       addToTables(slot, session.id(), tokens);
       sessionCount++;
@@ -344,16 +336,15 @@ final class CompactLiveIndex implements LiveIndex {
     if (slot < 0) {
       return false;
     }
-    int base = base(slot);
     if (state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)) {
-      long used = Math.max(slots[base + LAST_USED], nanos(lastUsedAt));
-      long expires = Math.max(slots[base + EXPIRES], nanos(expiresAt));
-      if (used == slots[base + LAST_USED] && expires == slots[base + EXPIRES]) {
+      long used = Math.max(slots.get(slot, LAST_USED), nanos(lastUsedAt));
+      long expires = Math.max(slots.get(slot, EXPIRES), nanos(expiresAt));
+      if (used == slots.get(slot, LAST_USED) && expires == slots.get(slot, EXPIRES)) {
         return false;
       }
       beginChange();
-      slots[base + LAST_USED] = used;
-      slots[base + EXPIRES] = expires;
+      slots.set(slot, LAST_USED, used);
+      slots.set(slot, EXPIRES, expires);
       endChange();
       return true;
     }
@@ -452,9 +443,8 @@ final class CompactLiveIndex implements LiveIndex {
         others.accept(records[state - 1].session);
         continue;
       }
-      int base = base(slot);
-      int subject = (int) (slots[base + TEXTS] >>> 32);
-      int label = (int) slots[base + TEXTS];
+      int subject = (int) (slots.get(slot, TEXTS) >>> 32);
+      int label = (int) slots.get(slot, TEXTS);
       int need = BLOCK_SESSION + (local[subject] == 0 ? texts.copySize(subject) : 0)
           + (label >= 0 && local[label] == 0 ? texts.copySize(label) : 0);
       if (2 * Short.BYTES + textBytes.position() + sessionBytes.position() + need
@@ -477,7 +467,7 @@ final class CompactLiveIndex implements LiveIndex {
         local[label] = textCount;
       }
       for (int field = ID_HIGH; field <= EXPIRES; field++) {
-        sessionBytes.putLong(slots[base + field]);
+        sessionBytes.putLong(slots.get(slot, field));
       }
       sessionBytes.putShort((short) (local[subject] - 1));
       sessionBytes.putShort((short) (label < 0 ? NO_LABEL : local[label] - 1));
@@ -578,23 +568,22 @@ final class CompactLiveIndex implements LiveIndex {
           subjectHeads.length * 2));
     }
     int slot = newSlot();
-    int base = base(slot);
-    slots[base + ID_HIGH] = high;
-    slots[base + ID_LOW] = low;
-    slots[base + DIGEST] = w0;
-    slots[base + DIGEST + 1] = w1;
-    slots[base + DIGEST + 2] = w2;
-    slots[base + DIGEST + 3] = w3;
-    slots[base + CREATED] = created;
-    slots[base + LAST_USED] = lastUsed;
-    slots[base + EXPIRES] = expires;
-    slots[base + TEXTS] = pack(subjectId, labelId);
-    slots[base + LINKS] = pack(0, PLAIN);
+    slots.set(slot, ID_HIGH, high);
+    slots.set(slot, ID_LOW, low);
+    slots.set(slot, DIGEST, w0);
+    slots.set(slot, DIGEST + 1, w1);
+    slots.set(slot, DIGEST + 2, w2);
+    slots.set(slot, DIGEST + 3, w3);
+    slots.set(slot, CREATED, created);
+    slots.set(slot, LAST_USED, lastUsed);
+    slots.set(slot, EXPIRES, expires);
+    slots.set(slot, TEXTS, pack(subjectId, labelId));
+    slots.set(slot, LINKS, pack(0, PLAIN));
     // One probe per table both looks for the key and finds where it goes.
     int idAt = freeCellFor(byId, idHash(high, low), high, low, -1, 0, -1);
     int digestAt = idAt < 0 ? -1 : freeCellFor(byDigest, digestHash(w0), w0, w1, w2, w3, slot);
     if (digestAt < 0) {
-      slots[base + LINKS] = pack(0, FREE);
+      slots.set(slot, LINKS, pack(0, FREE));
       freeSlot(slot);
       throw new IllegalArgumentException(idAt < 0
           ? "a session is already stored under " + SessionId.of(high, low)
@@ -602,7 +591,7 @@ final class CompactLiveIndex implements LiveIndex {
     }
     byId.addAt(idAt, idHash(high, low), slot);
     byDigest.addAt(digestAt, digestHash(w0), slot);
-    slots[base + LINKS] = pack(subjectHeads[subjectId], PLAIN);
+    slots.set(slot, LINKS, pack(subjectHeads[subjectId], PLAIN));
     subjectHeads[subjectId] = slot + 1;
     sessionCount++;
     tokenCount++;
@@ -648,14 +637,13 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private boolean holdsKey(int slot, long a, long b, long c, long d, boolean id) {
-    int base = base(slot);
     if (id) {
-      return slots[base + ID_HIGH] == a && slots[base + ID_LOW] == b;
+      return slots.get(slot, ID_HIGH) == a && slots.get(slot, ID_LOW) == b;
     }
     int state = state(slot);
     if (state == PLAIN) {
-      return slots[base + DIGEST] == a && slots[base + DIGEST + 1] == b
-          && slots[base + DIGEST + 2] == c && slots[base + DIGEST + 3] == d;
+      return slots.get(slot, DIGEST) == a && slots.get(slot, DIGEST + 1) == b
+          && slots.get(slot, DIGEST + 2) == c && slots.get(slot, DIGEST + 3) == d;
     }
     return state > 0 && indexOf(records[state - 1].tokens, TokenHash.sha256Words(a, b, c, d)) >= 0;
   }
@@ -667,7 +655,6 @@ final class CompactLiveIndex implements LiveIndex {
     long w1 = hash.word(1);
     long w2 = hash.word(2);
     long w3 = hash.word(3);
-    long[] slots = this.slots;
     int[] cells = byDigest.cells;
     int hashCode = digestHash(w0);
     int at = SlotTable.start(cells, hashCode);
@@ -677,13 +664,16 @@ final class CompactLiveIndex implements LiveIndex {
       if (slot < 0) {
         continue;
       }
-      int base = base(slot);
-      int state = (int) slots[base + LINKS];
+      ByteBuffer chunk = slots.chunkOf(slot);
+      int base = SlotArena.at(slot, 0);
+      int state = (int) chunk.getLong(base + LINKS * Long.BYTES);
       if (state == PLAIN) {
-        long difference = (slots[base + DIGEST] ^ w0) | (slots[base + DIGEST + 1] ^ w1)
-            | (slots[base + DIGEST + 2] ^ w2) | (slots[base + DIGEST + 3] ^ w3);
+        long difference = (chunk.getLong(base + DIGEST * Long.BYTES) ^ w0)
+            | (chunk.getLong(base + (DIGEST + 1) * Long.BYTES) ^ w1)
+            | (chunk.getLong(base + (DIGEST + 2) * Long.BYTES) ^ w2)
+            | (chunk.getLong(base + (DIGEST + 3) * Long.BYTES) ^ w3);
         if (difference == 0) {
-          SessionRecord session = plainSession(slots, base);
+          SessionRecord session = plainSession(chunk, base);
           return new TokenEntry(TokenRecord.of(hash, session.id()), session);
         }
       } else if (state > 0) {
@@ -697,23 +687,29 @@ final class CompactLiveIndex implements LiveIndex {
     return null;
   }
 
-  private SessionRecord plainSession(long[] slots, int base) {
-    long texts = slots[base + TEXTS];
+  private SessionRecord plainSession(int slot) {
+    return plainSession(slots.chunkOf(slot), SlotArena.at(slot, 0));
+  }
+
+  /** The plain session whose slot starts at {@code base} in {@code chunk}. */
+  private SessionRecord plainSession(ByteBuffer chunk, int base) {
+    long texts = chunk.getLong(base + TEXTS * Long.BYTES);
     int label = (int) texts;
-    long created = slots[base + CREATED];
-    long lastUsed = slots[base + LAST_USED];
+    long created = chunk.getLong(base + CREATED * Long.BYTES);
+    long lastUsed = chunk.getLong(base + LAST_USED * Long.BYTES);
     Instant createdAt = instant(created);
-    Session session = new Session(SessionId.of(slots[base + ID_HIGH], slots[base + ID_LOW]),
+    Session session = new Session(SessionId.of(chunk.getLong(base + ID_HIGH * Long.BYTES),
+        chunk.getLong(base + ID_LOW * Long.BYTES)),
         this.texts.text((int) (texts >>> 32)), label < 0 ? null : this.texts.text(label),
         createdAt, lastUsed == created ? createdAt : instant(lastUsed),
-        instant(slots[base + EXPIRES]));
+        instant(chunk.getLong(base + EXPIRES * Long.BYTES)));
     return new SessionRecord(session, null, null, null);
   }
 
   private SessionRecord sessionAt(int slot) {
     int state = state(slot);
     return state == PLAIN
-        ? plainSession(slots, base(slot)) : records[state - 1].session;
+        ? plainSession(slot) : records[state - 1].session;
   }
 
   /** The session's records, made from its slot if it is plain. */
@@ -722,10 +718,9 @@ final class CompactLiveIndex implements LiveIndex {
     if (state != PLAIN) {
       return records[state - 1];
     }
-    int base = base(slot);
-    SessionRecord session = plainSession(slots, base);
-    TokenHash hash = TokenHash.sha256Words(slots[base + DIGEST], slots[base + DIGEST + 1],
-        slots[base + DIGEST + 2], slots[base + DIGEST + 3]);
+    SessionRecord session = plainSession(slot);
+    TokenHash hash = TokenHash.sha256Words(slots.get(slot, DIGEST), slots.get(slot, DIGEST + 1),
+        slots.get(slot, DIGEST + 2), slots.get(slot, DIGEST + 3));
     return new Records(session, new TokenRecord[] {TokenRecord.of(hash, session.id())});
   }
 
@@ -735,8 +730,7 @@ final class CompactLiveIndex implements LiveIndex {
     if (state == PLAIN) {
       setState(slot, newRecords(held));
       // The label now lives in the records; the pool drops its text at a purge if none uses it.
-      int base = base(slot);
-      slots[base + TEXTS] = pack((int) (slots[base + TEXTS] >>> 32), -1);
+      slots.set(slot, TEXTS, pack((int) (slots.get(slot, TEXTS) >>> 32), -1));
     } else {
       records[state - 1] = held;
     }
@@ -764,26 +758,19 @@ final class CompactLiveIndex implements LiveIndex {
         throw new IllegalStateException("the index holds at most " + MAX_SLOTS + " sessions");
       }
       slot = slotLimit++;
-      if (base(slot) == slots.length) {
-        resize((int) Math.min((long) MAX_SLOTS, 2L * slotLimit));
-      }
+      slots.ensureCapacity(slotLimit);
     }
     return slot;
   }
 
   /** Clears {@code slot} and keeps it for the next session. */
   private void freeSlot(int slot) {
-    Arrays.fill(slots, base(slot), base(slot) + SLOT_LONGS, 0L);
-    slots[base(slot) + LINKS] = pack(0, FREE);
+    slots.clear(slot);
+    slots.set(slot, LINKS, pack(0, FREE));
     if (freeSlotCount == freeSlots.length) {
       freeSlots = Arrays.copyOf(freeSlots, freeSlotCount * 2);
     }
     freeSlots[freeSlotCount++] = slot;
-  }
-
-  /** Moves the slots to an array of {@code capacity} slots. */
-  private void resize(int capacity) {
-    slots = Arrays.copyOf(slots, capacity * SLOT_LONGS);
   }
 
   private int newRecords(Records held) {
@@ -885,9 +872,7 @@ final class CompactLiveIndex implements LiveIndex {
     beginChange();
     try {
       int wanted = (int) Math.min(MAX_SLOTS, (long) slotLimit + Math.max(0, sessions));
-      if (base(wanted) > slots.length) {
-        resize(wanted);
-      }
+      slots.ensureCapacity(wanted);
       if (!byId.hasRoomFor(sessions)) {
         byId = idTable(SlotTable.tight(sessionCount + sessions));
       }
@@ -910,9 +895,7 @@ final class CompactLiveIndex implements LiveIndex {
       if (byDigest.isLooseFor(tokenCount)) {
         byDigest = digestTable(SlotTable.tight(tokenCount));
       }
-      if (slots.length > base(slotLimit + 1024)) {
-        resize(Math.max(16, slotLimit));
-      }
+      slots.trimTo(slotLimit);
       texts.trim();
       subjectHeads = Arrays.copyOf(subjectHeads, Math.max(16, texts.idLimit()));
     } finally {
@@ -1033,15 +1016,11 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private void setLinks(int slot, long links) {
-    slots[base(slot) + LINKS] = links;
+    slots.set(slot, LINKS, links);
   }
 
   private long longAt(int slot, int field) {
-    return slots[base(slot) + field];
-  }
-
-  private static int base(int slot) {
-    return slot * SLOT_LONGS;
+    return slots.get(slot, field);
   }
 
   private static long pack(int high, int low) {
