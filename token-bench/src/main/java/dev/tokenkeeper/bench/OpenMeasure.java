@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +21,9 @@ import java.util.Locale;
  * The Open group: how long a restart takes and what heap the live set costs. For each size a
  * store is filled with live records ({@link Durability#NONE}, compaction off, so the log holds
  * every save), then opened in a fresh JVM several times; then compacted once and opened again.
- * Each child JVM reports the time {@code build()} took and the heap in use after a full GC with
- * the store open, less the heap in use before it.
+ * Each child JVM reports the time {@code build()} took, and the heap in use after a full GC with
+ * the store open less the heap in use before it; and the same of the memory outside the heap
+ * (direct buffers, and mapped files counted whole), where the index keeps its slots.
  */
 final class OpenMeasure {
 
@@ -33,9 +35,9 @@ final class OpenMeasure {
   static void run(PrintStream out) throws IOException, InterruptedException {
     out.println();
     out.println("# Open: cold open in a fresh JVM, median of " + OPENS + " (each run listed)");
-    out.println("| live tokens | files | open ms | heap bytes / live token | disk bytes / live token"
-        + " | runs (ms) |");
-    out.println("|---|---|---|---|---|---|");
+    out.println("| live tokens | files | open ms | heap bytes / live token"
+        + " | off-heap bytes / live token | disk bytes / live token | runs (ms) |");
+    out.println("|---|---|---|---|---|---|---|");
     for (int size : SIZES) {
       Path dir = Fixtures.tempDirectory("open");
       try {
@@ -62,22 +64,26 @@ final class OpenMeasure {
       throws IOException, InterruptedException {
     long[] millis = new long[OPENS];
     long[] heap = new long[OPENS];
+    long[] offHeap = new long[OPENS];
     for (int i = 0; i < OPENS; i++) {
       long[] measured = child(dir, size);
       millis[i] = measured[0];
       heap[i] = measured[1];
+      offHeap[i] = measured[2];
     }
     long[] sortedMillis = millis.clone();
     Arrays.sort(sortedMillis);
     long[] sortedHeap = heap.clone();
     Arrays.sort(sortedHeap);
-    out.printf(Locale.ROOT, "| %,d | %s | %d | %d | %.1f | %s |%n", size, files,
-        sortedMillis[OPENS / 2], sortedHeap[OPENS / 2] / size,
+    long[] sortedOffHeap = offHeap.clone();
+    Arrays.sort(sortedOffHeap);
+    out.printf(Locale.ROOT, "| %,d | %s | %d | %d | %d | %.1f | %s |%n", size, files,
+        sortedMillis[OPENS / 2], sortedHeap[OPENS / 2] / size, sortedOffHeap[OPENS / 2] / size,
         (double) Fixtures.sizeOnDisk(dir) / size, Arrays.toString(millis));
     out.flush();
   }
 
-  /** Runs {@link #measureChild} in a fresh JVM; returns open millis and heap bytes. */
+  /** Runs {@link #measureChild} in a fresh JVM; returns open millis, heap and off-heap bytes. */
   private static long[] child(Path dir, int size) throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(java, "-cp",
@@ -94,13 +100,15 @@ final class OpenMeasure {
       throw new IllegalStateException("open child failed on " + dir);
     }
     String[] fields = line.trim().split(" ");
-    return new long[] {Long.parseLong(fields[0]), Long.parseLong(fields[1])};
+    return new long[] {Long.parseLong(fields[0]), Long.parseLong(fields[1]),
+        Long.parseLong(fields[2])};
   }
 
-  /** In the child JVM: opens once, prints {@code millis heapBytes}. */
+  /** In the child JVM: opens once, prints {@code millis heapBytes offHeapBytes}. */
   static void measureChild(Path dir, int expected) {
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     long before = usedAfterGc(memory);
+    long offHeapBefore = offHeap();
     long start = System.nanoTime();
     try (FileTokenStore store = FileTokenStore.builder().directory(dir)
         .compactionThreshold(Long.MAX_VALUE).build()) {
@@ -110,8 +118,17 @@ final class OpenMeasure {
         throw new IllegalStateException("expected " + expected + " live tokens, found " + live);
       }
       long after = usedAfterGc(memory);
-      System.out.println(millis + " " + (after - before));
+      System.out.println(millis + " " + (after - before) + " " + (offHeap() - offHeapBefore));
     }
+  }
+
+  /** Direct buffers and mapped files in use, mapped ones counted whole. */
+  private static long offHeap() {
+    long used = 0;
+    for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+      used += pool.getMemoryUsed();
+    }
+    return used;
   }
 
   private static long usedAfterGc(MemoryMXBean memory) {

@@ -7,11 +7,10 @@ import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
+import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,18 +48,18 @@ final class CompactLiveIndex implements LiveIndex {
   private static final int ID_HIGH = 0;
   private static final int ID_LOW = 1;
   private static final int DIGEST = 2;
-  private static final int CREATED = 6;
-  private static final int LAST_USED = 7;
-  private static final int EXPIRES = 8;
+  static final int CREATED = 6;
+  static final int LAST_USED = 7;
+  static final int EXPIRES = 8;
   /** Subject's text id (high half), label's text id or -1 (low half). */
-  private static final int TEXTS = 9;
+  static final int TEXTS = 9;
   /** Next slot of the same subject plus one (high half), {@link #PLAIN}, {@link #FREE} or the
    * index of the session's records plus one (low half). */
-  private static final int LINKS = 10;
-  private static final int PLAIN = 0;
-  private static final int FREE = -1;
+  static final int LINKS = 10;
+  static final int PLAIN = 0;
+  static final int FREE = -1;
 
-  private static final int MAX_SLOTS = SlotTable.MAX_SLOTS;
+  static final int MAX_SLOTS = SlotTable.MAX_SLOTS;
 
   /** Instants within about 285 years of 1970 fit a long of nanoseconds with room for a sentinel. */
   private static final long MAX_SECONDS = 9_000_000_000L;
@@ -88,7 +87,7 @@ final class CompactLiveIndex implements LiveIndex {
   private int freeRecordCount;
   private SlotTable byDigest = SlotTable.growing(16);
   private SlotTable byId = SlotTable.growing(16);
-  private final TextPool texts = new TextPool();
+  private TextPool texts = new TextPool();
   /** The first slot plus one of each subject's list, by the subject's text id. */
   private int[] subjectHeads = new int[64];
 
@@ -415,6 +414,49 @@ final class CompactLiveIndex implements LiveIndex {
   private static final int BLOCK_SESSION = 9 * Long.BYTES + 2 * Short.BYTES;
   private static final int NO_LABEL = 0xFFFF;
 
+  @Override
+  public synchronized void snapshot(ImageSink image, Consumer<SessionRecord> others)
+      throws IOException {
+    Objects.requireNonNull(image, "image");
+    Objects.requireNonNull(others, "others");
+    requireOpen();
+    // Each image's text table under a seed of its own, so none lives longer than a snapshot.
+    texts.reseed();
+    image.write(new IndexImage.Writer(new IndexImage.Layout(slots, slotLimit, freeSlots,
+        freeSlotCount, byDigest.cells, byId.cells, subjectHeads, texts.parts())));
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state > 0) {
+        others.accept(records[state - 1].session);
+      }
+    }
+  }
+
+  @Override
+  public synchronized void loadImage(LogEntry.Image image) throws IOException {
+    Objects.requireNonNull(image, "image");
+    requireOpen();
+    if (slotLimit != 0) {
+      throw new IllegalArgumentException("an image is loaded into an empty index only");
+    }
+    IndexImage.Parts parts = IndexImage.read(image.header(), image.source());
+    beginChange();
+    try {
+      slots = parts.slots();
+      slotLimit = parts.slotLimit();
+      freeSlotCount = parts.freeSlots().length;
+      freeSlots = Arrays.copyOf(parts.freeSlots(), Math.max(16, freeSlotCount));
+      byDigest = parts.byDigest();
+      byId = parts.byId();
+      subjectHeads = parts.subjectHeads();
+      texts = parts.texts();
+      sessionCount = parts.sessions();
+      tokenCount = parts.sessions();
+    } finally {
+      endChange();
+    }
+  }
+
   /**
    * {@inheritDoc}
    *
@@ -423,70 +465,6 @@ final class CompactLiveIndex implements LiveIndex {
    * [u16 subject][u16 label or 0xFFFF]}, instants in nanoseconds since the epoch and texts by
    * their index in the block's own list.
    */
-  @Override
-  public synchronized void snapshot(Consumer<byte[]> blocks, Consumer<SessionRecord> others) {
-    Objects.requireNonNull(blocks, "blocks");
-    Objects.requireNonNull(others, "others");
-    requireOpen();
-    int[] local = new int[texts.idLimit()];
-    int[] listed = new int[Frames.MAX_BLOCK / 2];
-    ByteBuffer textBytes = ByteBuffer.allocate(Frames.MAX_BLOCK);
-    ByteBuffer sessionBytes = ByteBuffer.allocate(Frames.MAX_BLOCK);
-    int textCount = 0;
-    int sessions = 0;
-    for (int slot = 0; slot < slotLimit; slot++) {
-      int state = state(slot);
-      if (state == FREE) {
-        continue;
-      }
-      if (state != PLAIN) {
-        others.accept(records[state - 1].session);
-        continue;
-      }
-      int subject = (int) (slots.get(slot, TEXTS) >>> 32);
-      int label = (int) slots.get(slot, TEXTS);
-      int need = BLOCK_SESSION + (local[subject] == 0 ? texts.copySize(subject) : 0)
-          + (label >= 0 && local[label] == 0 ? texts.copySize(label) : 0);
-      if (2 * Short.BYTES + textBytes.position() + sessionBytes.position() + need
-          > Frames.MAX_BLOCK) {
-        blocks.accept(block(textBytes, textCount, sessionBytes, sessions));
-        for (int i = 0; i < textCount; i++) {
-          local[listed[i]] = 0;
-        }
-        textCount = 0;
-        sessions = 0;
-      }
-      if (local[subject] == 0) {
-        texts.copyTo(subject, textBytes);
-        listed[textCount++] = subject;
-        local[subject] = textCount;
-      }
-      if (label >= 0 && local[label] == 0) {
-        texts.copyTo(label, textBytes);
-        listed[textCount++] = label;
-        local[label] = textCount;
-      }
-      for (int field = ID_HIGH; field <= EXPIRES; field++) {
-        sessionBytes.putLong(slots.get(slot, field));
-      }
-      sessionBytes.putShort((short) (local[subject] - 1));
-      sessionBytes.putShort((short) (label < 0 ? NO_LABEL : local[label] - 1));
-      sessions++;
-    }
-    if (sessions > 0) {
-      blocks.accept(block(textBytes, textCount, sessionBytes, sessions));
-    }
-  }
-
-  private static byte[] block(ByteBuffer texts, int textCount, ByteBuffer sessions, int count) {
-    ByteBuffer block = ByteBuffer.allocate(2 * Short.BYTES + texts.position() + sessions.position());
-    block.putShort((short) textCount).put(texts.flip()).putShort((short) count)
-        .put(sessions.flip());
-    texts.clear();
-    sessions.clear();
-    return block.array();
-  }
-
   @Override
   public synchronized void load(ByteBuffer block) {
     Objects.requireNonNull(block, "block");
@@ -542,22 +520,19 @@ final class CompactLiveIndex implements LiveIndex {
     if (subject >= localTexts.length || (label != NO_LABEL && label >= localTexts.length)) {
       throw new IllegalArgumentException("a session names a text the block does not hold");
     }
-    if (lastUsed < created || expires <= created || !fitsNanos(created) || !fitsNanos(lastUsed)
-        || !fitsNanos(expires)) {
+    if (!possibleInstants(created, lastUsed, expires)) {
       throw new IllegalArgumentException("session " + SessionId.of(high, low)
           + " has impossible instants");
     }
     if (subjectIds[subject] == 0) {
       // Pooled as the text the bytes decode to, checked as a Session checks it.
-      String text = text(localTexts[subject]);
-      new Session(TEXT_CHECK_ID, text, null, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+      String text = checkSubject(text(localTexts[subject]));
       subjectIds[subject] = texts.intern(text) + 1;
     }
     int labelId = -1;
     if (label != NO_LABEL) {
       if (labelIds[label] == 0) {
-        String text = text(localTexts[label]);
-        new Session(TEXT_CHECK_ID, "label", text, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+        String text = checkLabel(text(localTexts[label]));
         labelIds[label] = texts.intern(text) + 1;
       }
       labelId = labelIds[label] - 1;
@@ -597,20 +572,34 @@ final class CompactLiveIndex implements LiveIndex {
     tokenCount++;
   }
 
-  /** The text {@code utf8} spells; bytes that are not UTF-8 are refused, not read as U+FFFD. */
+  /**
+   * {@code subject}, if a session may have it as its subject.
+   *
+   * @throws IllegalArgumentException if not
+   */
+  static String checkSubject(String subject) {
+    new Session(TEXT_CHECK_ID, subject, null, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+    return subject;
+  }
+
+  /**
+   * {@code label}, if a session may have it as its label.
+   *
+   * @throws IllegalArgumentException if not
+   */
+  static String checkLabel(String label) {
+    new Session(TEXT_CHECK_ID, "label", label, Instant.EPOCH, Instant.EPOCH, TEXT_CHECK_END);
+    return label;
+  }
+
+  /** Whether a plain session may have these instants, in nanoseconds since the epoch. */
+  static boolean possibleInstants(long created, long lastUsed, long expires) {
+    return lastUsed >= created && expires > created && fitsNanos(created) && fitsNanos(lastUsed)
+        && fitsNanos(expires);
+  }
+
   private static String text(byte[] utf8) {
-    boolean ascii = true;
-    for (byte b : utf8) {
-      ascii &= b >= 0;
-    }
-    if (ascii) {
-      return new String(utf8, StandardCharsets.US_ASCII); // always well-formed; the common case
-    }
-    try {
-      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
-    } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException("a text of a block is not UTF-8", e);
-    }
+    return TextPool.decodeStrictly(utf8, 0, utf8.length);
   }
 
   /**
@@ -736,7 +725,8 @@ final class CompactLiveIndex implements LiveIndex {
     }
   }
 
-  private static boolean isPlain(SessionRecord session, List<TokenRecord> tokens) {
+  /** Whether a session keeps its fields in its slot alone: see the class comment. */
+  static boolean isPlain(SessionRecord session, List<TokenRecord> tokens) {
     if (session.isRevoked() || session.binding() != null || session.refreshHash() != null
         || tokens.size() != 1) {
       return false;
@@ -897,7 +887,9 @@ final class CompactLiveIndex implements LiveIndex {
       }
       slots.trimTo(slotLimit);
       texts.trim();
-      subjectHeads = Arrays.copyOf(subjectHeads, Math.max(16, texts.idLimit()));
+      if (subjectHeads.length != Math.max(16, texts.idLimit())) {
+        subjectHeads = Arrays.copyOf(subjectHeads, Math.max(16, texts.idLimit()));
+      }
     } finally {
       endChange();
     }
@@ -1023,7 +1015,7 @@ final class CompactLiveIndex implements LiveIndex {
     return slots.get(slot, field);
   }
 
-  private static long pack(int high, int low) {
+  static long pack(int high, int low) {
     return ((long) high << 32) | (low & 0xFFFF_FFFFL);
   }
 

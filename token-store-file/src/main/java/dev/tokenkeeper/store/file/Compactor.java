@@ -197,7 +197,8 @@ final class Compactor {
 
   private void readRetired(Path path, byte[] magic, StoreState into) throws IOException {
     try (Disk.File file = files.disk().open(path)) {
-      FrameReader.Outcome outcome = FrameReader.read(file, magic, null, entry -> {
+      // Copied, not mapped: the retired snapshot is deleted at the end, and its disk space with it.
+      FrameReader.Outcome outcome = FrameReader.read(file, magic, null, false, entry -> {
         if (!(entry instanceof LogEntry.End)) {
           into.apply(entry);
         }

@@ -51,6 +51,31 @@ interface Disk {
     /** The file's size in bytes. */
     long size() throws IOException;
 
+    /**
+     * {@code length} bytes from {@code position}, to read and change without changing the file:
+     * mapped copy-on-write where the file system allows, else copied.
+     *
+     * @throws java.io.EOFException if the file ends first
+     */
+    default ByteBuffer map(long position, int length) throws IOException {
+      return copy(position, length);
+    }
+
+    /**
+     * {@code length} bytes from {@code position}, copied into an array.
+     *
+     * @throws java.io.EOFException if the file ends first
+     */
+    default ByteBuffer copy(long position, int length) throws IOException {
+      ByteBuffer copy = ByteBuffer.allocate(length);
+      while (copy.hasRemaining()) {
+        if (read(copy, position + copy.position()) < 0) {
+          throw new java.io.EOFException("file ends before " + (position + length));
+        }
+      }
+      return copy.clear();
+    }
+
     /** Cuts the file to {@code size} bytes; later appends go there. */
     void truncate(long size) throws IOException;
   }

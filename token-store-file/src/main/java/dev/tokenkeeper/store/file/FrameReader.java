@@ -1,6 +1,7 @@
 package dev.tokenkeeper.store.file;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -60,15 +61,18 @@ final class FrameReader {
 
   /**
    * Reads every frame of {@code file}, handing each decoded entry to {@code sink}. The file's magic
-   * must be {@code magic} (the current format) or its format 1 form.
+   * must be {@code magic} (the current format) or its format 1 form. An image's sections are
+   * {@linkplain Disk.File#map mapped} if {@code mapImages}, else copied onto the heap: a mapping
+   * keeps a deleted file's disk space until the collector finds the mapping unreachable, so only
+   * the store's open, whose index lives as long as the store, maps.
    */
   static Outcome read(Disk.File file, byte[] magic, Map<String, String> strings,
-      Consumer<LogEntry> sink) throws IOException {
-    return new FrameReader(file).readAll(magic, strings, sink);
+      boolean mapImages, Consumer<LogEntry> sink) throws IOException {
+    return new FrameReader(file).readAll(magic, strings, mapImages, sink);
   }
 
-  private Outcome readAll(byte[] magic, Map<String, String> strings, Consumer<LogEntry> sink)
-      throws IOException {
+  private Outcome readAll(byte[] magic, Map<String, String> strings, boolean mapImages,
+      Consumer<LogEntry> sink) throws IOException {
     Outcome outcome = new Outcome();
     long size = file.size();
     if (size < Frames.HEADER || !fill(0, Frames.HEADER)) {
@@ -105,6 +109,22 @@ final class FrameReader {
         return outcome.stop(pos, "undecodable entry: " + e.getMessage(), true);
       }
       window.position(at + length);
+      long next = pos + Frames.HEADER + length;
+      if (entry instanceof LogEntry.Image image) {
+        // Its raw sections follow the record: read through the entry, then stepped over.
+        long raw = image.header().rawBytes();
+        if (raw > size - next) {
+          return outcome.stop(pos, "an image runs past the end of the file", true);
+        }
+        long start = next;
+        entry = new LogEntry.Image(image.header(), (offset, bytes) -> {
+          if (offset < 0 || bytes < 0 || offset + bytes > raw) {
+            throw new IllegalArgumentException("outside the image");
+          }
+          return mapImages ? file.map(start + offset, bytes) : file.copy(start + offset, bytes);
+        });
+        next += raw;
+      }
       if (entry instanceof LogEntry.Mark mark) {
         if (mark.durable() > pos) {
           // A genuine mark states only what was durable before it was written.
@@ -114,10 +134,14 @@ final class FrameReader {
         outcome.closed = mark.closed() && mark.durable() == pos;
       } else {
         outcome.closed = false;
-        sink.accept(entry);
+        try {
+          sink.accept(entry);
+        } catch (UncheckedIOException e) {
+          throw e.getCause(); // reading an image's sections failed
+        }
         outcome.entries++;
       }
-      pos += Frames.HEADER + length;
+      pos = next;
       outcome.end = pos;
     }
     return outcome;

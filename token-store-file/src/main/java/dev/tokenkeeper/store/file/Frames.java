@@ -44,13 +44,14 @@ final class Frames {
   static final int MAX_BODY = 16 * 1024;
 
   /**
-   * The current format, 4: sessions and tokens as records of their own (since 2), logs that
+   * The current format, 5: sessions and tokens as records of their own (since 2), logs that
    * carry their durable watermark in mark records (since 3), and snapshots that hold plain
-   * sessions in blocks laid out as the live index holds them ({@link LogEntry.PlainSessions}).
+   * sessions as an image of the live index's memory ({@link LogEntry.Image}); format 4 held them
+   * in blocks ({@link LogEntry.PlainSessions}), which are still read.
    */
-  static final int VERSION = 4;
-  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, 4};
-  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, 4};
+  static final int VERSION = 5;
+  static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, VERSION};
+  static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, VERSION};
 
   /** Most uses one touch frame holds, so that it stays far below {@link #MAX_BODY}. */
   static final int MAX_TOUCHES = 256;
@@ -70,6 +71,7 @@ final class Frames {
   private static final byte MARK = 11;
   private static final byte PLAIN_SESSIONS = 12;
   private static final byte SIZES = 13;
+  private static final byte IMAGE = 14;
   /** The most bytes a {@link LogEntry.PlainSessions} block may hold. */
   static final int MAX_BLOCK = MAX_BODY - 1;
   /** The size of a mark's whole frame. */
@@ -201,6 +203,15 @@ final class Frames {
       frame.put(SIZES);
       frame.putLong(sizes.sessions());
       frame.putLong(sizes.tokens());
+    } else if (entry instanceof LogEntry.Image image) {
+      frame.put(IMAGE);
+      int[] counts = image.header().counts();
+      int[] checksums = image.header().checksums();
+      for (int i = 0; i < counts.length; i++) {
+        frame.putInt(counts[i]).putInt(checksums[i]);
+      }
+      frame.putInt(image.header().deadTextBytes());
+      frame.putLong(image.header().textSeed());
     } else if (entry instanceof LogEntry.End end) {
       frame.put(END);
       frame.putLong(end.count());
@@ -265,6 +276,18 @@ final class Frames {
         throw new IllegalArgumentException("negative sizes: " + sessions + ", " + tokens);
       }
       return new LogEntry.Sizes(sessions, tokens);
+    }
+    if (type == IMAGE && version >= 5) {
+      int sections = IndexImage.Section.values().length;
+      int[] counts = new int[sections];
+      int[] checksums = new int[sections];
+      for (int i = 0; i < sections; i++) {
+        counts[i] = body.getInt();
+        checksums[i] = body.getInt();
+      }
+      int dead = body.getInt();
+      return new LogEntry.Image(new IndexImage.Header(counts, checksums, dead, body.getLong()),
+          null);
     }
     switch (type) {
       case CREATE: {

@@ -4,6 +4,7 @@ import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.core.TokenStore;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
@@ -35,15 +36,33 @@ interface LiveIndex extends TokenStore {
   /** Calls {@code action} for every session held, revoked and expired ones included. */
   void forEachSession(Consumer<SessionRecord> action);
 
-  /**
-   * Hands out every session held, as of one moment, for a snapshot: the plain ones packed into
-   * blocks of at most {@link Frames#MAX_BLOCK} bytes for {@link #load}, every other one as its
-   * record, whose tokens {@code records} may read with {@link #tokensOf} from the same thread.
-   */
-  void snapshot(Consumer<byte[]> blocks, Consumer<SessionRecord> records);
+  /** Takes a snapshot's image of the plain sessions, the first thing the snapshot holds. */
+  interface ImageSink {
+    void write(IndexImage.Writer image) throws IOException;
+  }
 
   /**
-   * Adds the sessions of a block {@link #snapshot} wrote.
+   * Writes every session held, as of one moment, for a snapshot, holding the index's lock
+   * throughout: the plain ones as one image to {@code image} ({@link IndexImage}), then every
+   * other one as its record to {@code records}, whose tokens {@code records} may read with
+   * {@link #tokensOf} from the same thread.
+   */
+  void snapshot(ImageSink image, Consumer<SessionRecord> records) throws IOException;
+
+  /**
+   * Makes this index, which must be empty, hold the sessions of an image {@link #snapshot}
+   * wrote: its slots mapped copy-on-write, the rest read in bulk, all checked as
+   * {@link IndexImage#read} says. The sessions written as records after it are then
+   * {@linkplain #create created}.
+   *
+   * @throws IllegalArgumentException if the index is not empty, or a checksum or the image's
+   *     structure does not hold; the index is then unchanged
+   */
+  void loadImage(LogEntry.Image image) throws IOException;
+
+  /**
+   * Adds the sessions of a block of plain sessions, as a format 4 snapshot holds them: see
+   * {@link CompactLiveIndex#load}.
    *
    * @throws IllegalArgumentException if the block is malformed or holds a session or token this
    *     index already holds; the sessions before the bad one stay added

@@ -84,6 +84,14 @@ sealed interface LogEntry {
   record PlainSessions(ByteBuffer block) implements LogEntry {}
 
   /**
+   * In a snapshot (format 5), first: the plain sessions as the live index holds them in memory
+   * ({@link IndexImage}), the header here, its raw sections right after this record in the file.
+   * When read, {@code source} reads those sections, until the entry's consumer returns; when
+   * decoded alone, it is null.
+   */
+  record Image(IndexImage.Header header, IndexImage.Source source) implements LogEntry {}
+
+  /**
    * In a snapshot (format 4), first: how many sessions and tokens it holds, so that open sizes
    * the live index once ({@link LiveIndex#expect}) instead of growing it a million times.
    */

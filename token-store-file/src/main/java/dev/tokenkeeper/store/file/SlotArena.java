@@ -6,13 +6,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The slots of a {@link CompactLiveIndex}: records of {@value #SLOT_LONGS} {@code long}s, kept
- * outside the Java heap in chunks of {@value #CHUNK_SLOTS} slots. Outside the heap, a snapshot's
- * image of them can be mapped copy-on-write ({@link #mapped}) instead of copied into fresh memory:
- * the pages come from the file's cache a few at a time, where each page of a new array is faulted
- * in and zeroed one by one (about a third of a second for the 88 MB of a million sessions on a
- * small virtual machine). Chunks are never moved once full, so growing copies at most the
- * first, small one.
+ * The slots of a {@link CompactLiveIndex}: records of {@value #SLOT_LONGS} {@code long}s in
+ * chunks of {@value #CHUNK_SLOTS} slots, each a {@link ByteBuffer}. A chunk is either a
+ * snapshot image's slots mapped copy-on-write ({@link #mapped}) or an array on the heap. Mapped,
+ * the pages come from the file's cache a few at a time and are copied only once written, where
+ * each page of a new array is faulted in and zeroed one by one (about a third of a second for
+ * the 88 MB of a million sessions on a small virtual machine). Chunks are never moved once full,
+ * so growing copies at most the first, small one; a full chunk is a humongous object the
+ * collector never copies.
  *
  * <p>Not thread-safe: written under the index's lock. Lookups read optimistically: a new chunk
  * is published through a volatile field, so a reader sees a buffer only once it is whole, and a
@@ -145,12 +146,7 @@ final class SlotArena {
     }
   }
 
-  /** Bytes held outside the heap (or mapped) for the slots. */
-  long bytes() {
-    return (long) capacity * SLOT_BYTES;
-  }
-
   private static ByteBuffer allocate(int slots) {
-    return ByteBuffer.allocateDirect(slots * SLOT_BYTES).order(ORDER);
+    return ByteBuffer.allocate(slots * SLOT_BYTES).order(ORDER);
   }
 }

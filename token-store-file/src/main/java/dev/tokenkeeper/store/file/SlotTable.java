@@ -26,6 +26,34 @@ final class SlotTable {
     cells = new int[Math.max(16, capacity)];
   }
 
+  private SlotTable(int[] cells, int used) {
+    this.cells = cells;
+    this.used = used;
+  }
+
+  /**
+   * A table over {@code cells} as an image holds them, after its owner checked each cell names
+   * a slot it holds.
+   *
+   * @throws IllegalArgumentException if a cell is neither empty, removed nor a slot, or no cell is
+   *     empty (a probe for a key not held would never end)
+   */
+  static SlotTable restore(int[] cells) {
+    int used = 0;
+    for (int cell : cells) {
+      if (cell < 0 && cell != REMOVED) {
+        throw new IllegalArgumentException("a table cell holds " + cell);
+      }
+      if (cell != EMPTY) {
+        used++;
+      }
+    }
+    if (used == cells.length) {
+      throw new IllegalArgumentException("a table of " + cells.length + " cells has none empty");
+    }
+    return new SlotTable(cells, used);
+  }
+
   /** A table for {@code expected} entries at a load of one half, with room to grow. */
   static SlotTable growing(int expected) {
     return new SlotTable(expected * 2);
@@ -52,7 +80,11 @@ final class SlotTable {
 
   /** The slot in a cell, or -1 for an empty or removed cell. */
   static int slotAt(int[] cells, int at) {
-    int cell = cells[at];
+    return slotIn(cells[at]);
+  }
+
+  /** The slot {@code cell} holds, or -1 if it is empty or removed. */
+  static int slotIn(int cell) {
     return cell > 0 ? (cell & SLOT_MASK) - 1 : -1;
   }
 

@@ -9,10 +9,10 @@ import java.nio.file.Path;
 /**
  * Writes {@code snapshot-N} of a store state atomically: into a temporary file, forced, renamed
  * over, and the directory forced, so a crash at any step leaves either no snapshot N or a
- * complete one. Plain sessions go in blocks of the live index's own layout, which open reads
- * straight back; every other session is one frame followed by one frame per token of it, so no
- * session nears the frame size limit however many tombstones it keeps; the legacy imports follow, then an
- * end record with the count. Frames are buffered into large appends. Used by compaction and by
+ * complete one. Plain sessions go first, as an image of the live index's memory
+ * ({@link IndexImage}), which open maps straight back; every other session is one frame followed
+ * by one frame per token of it, so no session nears the frame size limit however many tombstones
+ * it keeps; the legacy imports follow, then an end record with the count. Frames are buffered into large appends. Used by compaction and by
  * recovery; not thread-safe.
  */
 final class SnapshotWriter {
@@ -35,15 +35,14 @@ final class SnapshotWriter {
     try (Disk.File file = disk.create(tmp)) {
       SnapshotWriter writer = new SnapshotWriter(file);
       try {
-        writer.add(new LogEntry.Sizes(state.live.sessionCount(), state.live.tokenCount()));
-        state.live.snapshot(
-            block -> writer.add(new LogEntry.PlainSessions(ByteBuffer.wrap(block))),
-            session -> {
-              writer.add(new LogEntry.SessionState(session));
-              for (TokenRecord token : state.live.tokensOf(session.id())) {
-                writer.add(new LogEntry.TokenState(token));
-              }
-            });
+        // Tight tables in the image, so that the open reading it has nothing to rebuild.
+        state.live.trim();
+        state.live.snapshot(writer::addImage, session -> {
+          writer.add(new LogEntry.SessionState(session));
+          for (TokenRecord token : state.live.tokensOf(session.id())) {
+            writer.add(new LogEntry.TokenState(token));
+          }
+        });
       } catch (UncheckedIOException e) {
         throw e.getCause();
       }
@@ -69,6 +68,14 @@ final class SnapshotWriter {
     }
     buffer.put(frame);
     count++;
+  }
+
+  /** Adds the image's record, then its sections, raw. */
+  private void addImage(IndexImage.Writer image) throws IOException {
+    add(new LogEntry.Image(image.header(), null));
+    file.append(buffer.flip());
+    buffer.clear();
+    image.writeTo(file::append);
   }
 
   private void finish() throws IOException {

@@ -130,7 +130,7 @@ final class StoreScan {
     try (Disk.File file = files.disk().open(path)) {
       size = file.size();
       long bound = size;
-      outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, entry -> {
+      outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, true, entry -> {
         if (entry instanceof LogEntry.Sizes sizes) {
           // Every session and token takes more bytes on disk than these, so a count the file
           // could not hold is damage or forgery, and open never reserves more than the file holds.
@@ -143,6 +143,10 @@ final class StoreScan {
           } else {
             state.live.expect((int) sizes.sessions(), (int) sizes.tokens());
           }
+        }
+        if (entry instanceof LogEntry.Image && saves[0] != 0) {
+          state.inconsistent("an image that is not the snapshot's first record");
+          return;
         }
         if (entry instanceof LogEntry.End end) {
           declared[0] = end.count();
@@ -166,14 +170,16 @@ final class StoreScan {
   private void readLog(long generation, boolean newest) throws IOException {
     Path path = files.log(generation);
     try (Disk.File file = files.disk().open(path)) {
-      FrameReader.Outcome outcome = FrameReader.read(file, Frames.LOG_MAGIC, strings, entry -> {
-        if (entry instanceof LogEntry.PlainSessions || entry instanceof LogEntry.Sizes) {
-          state.inconsistent("a log holds a snapshot's " + entry.getClass().getSimpleName()
-              + " record");
-        } else {
-          state.apply(entry);
-        }
-      });
+      FrameReader.Outcome outcome = FrameReader.read(file, Frames.LOG_MAGIC, strings, false,
+          entry -> {
+            if (entry instanceof LogEntry.PlainSessions || entry instanceof LogEntry.Sizes
+                || entry instanceof LogEntry.Image) {
+              state.inconsistent("a log holds a snapshot's " + entry.getClass().getSimpleName()
+                  + " record");
+            } else {
+              state.apply(entry);
+            }
+          });
       noteFormat(path, outcome);
       entries += outcome.entries;
       if (newest) {

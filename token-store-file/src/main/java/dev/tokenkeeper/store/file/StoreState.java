@@ -2,6 +2,8 @@ package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,11 @@ final class StoreState {
   /** The first inconsistency between frames that each passed their checksum, or null. */
   private String inconsistency;
 
-  /** Applies one entry read from a log or a snapshot. */
+  /**
+   * Applies one entry read from a log or a snapshot.
+   *
+   * @throws UncheckedIOException if an image's sections cannot be read
+   */
   void apply(LogEntry entry) {
     if (entry instanceof LogEntry.V1 v1) {
       upgrade.apply(v1);
@@ -47,6 +53,16 @@ final class StoreState {
       return; // a sizing hint, taken by StoreScan where the file's size bounds it
     }
     finishSession();
+    if (entry instanceof LogEntry.Image image) {
+      try {
+        live.loadImage(image);
+      } catch (IllegalArgumentException e) {
+        inconsistent("the image of the sessions cannot be loaded: " + e.getMessage());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return;
+    }
     if (entry instanceof LogEntry.PlainSessions plain) {
       try {
         live.load(plain.block());

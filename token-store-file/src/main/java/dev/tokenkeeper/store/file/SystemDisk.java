@@ -158,6 +158,19 @@ final class SystemDisk implements Disk {
       return file.length();
     }
 
+    /**
+     * Maps copy-on-write ({@code MAP_PRIVATE}): the pages come from the file's cache, and a page
+     * written is copied first, so the file never changes. Through the file's channel, which an
+     * interrupt would close: only the store's own threads map (open and compaction).
+     */
+    @Override
+    public ByteBuffer map(long position, int length) throws IOException {
+      if (position + length > file.length()) {
+        throw new java.io.EOFException("file ends before " + (position + length));
+      }
+      return file.getChannel().map(FileChannel.MapMode.PRIVATE, position, length);
+    }
+
     @Override
     public void truncate(long size) throws IOException {
       file.setLength(size);

@@ -1,6 +1,10 @@
 package dev.tokenkeeper.store.file;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -14,13 +18,16 @@ import java.util.BitSet;
  * are half the array.
  *
  * <p>The table is probed with a hash keyed by a random seed, so subjects chosen to collide (user
- * names are an attacker's to pick) cannot line up a long probe. Not thread-safe: written under the
- * index's lock; {@link #text} may be called optimistically, as the index validates after it.
+ * names are an attacker's to pick) cannot line up a long probe. Each pool draws its own, and a
+ * snapshot's image is written under a fresh one ({@link #reseed}), which the store's files keep
+ * with the table. Not thread-safe: written under the index's lock; {@link #text} may be called
+ * optimistically, as the index validates after it.
  */
 final class TextPool {
 
-  private static final long SEED = new SecureRandom().nextLong();
+  private static final SecureRandom SEEDS = new SecureRandom();
 
+  private long seed = SEEDS.nextLong();
   private byte[] bytes = new byte[1024];
   private int end;
   private int dead;
@@ -82,6 +89,155 @@ final class TextPool {
     return true;
   }
 
+  /**
+   * A pool's arrays as they are, for an image ({@link IndexImage}), or as an image holds them:
+   * {@code end} bytes of texts, each a two-byte length then UTF-8, of which {@code dead} are
+   * dropped ones; where each of {@code ids} ids starts, or -1; {@code free} ids to give out again.
+   */
+  record Parts(byte[] bytes, int end, int dead, int[] offsets, int ids, int[] freeIds, int free,
+      long seed, int[] table) {}
+
+  /** This pool's arrays, not copied: read them before the pool changes. */
+  Parts parts() {
+    return new Parts(bytes, end, dead, offsets, ids, freeIds, free, seed, table.cells);
+  }
+
+  /** Draws a new seed and rebuilds the table under it. */
+  void reseed() {
+    seed = SEEDS.nextLong();
+    rebuildTable(SlotTable.tight(Math.max(16, size())));
+  }
+
+  /**
+   * A pool holding {@code parts}, as an image holds them, its table and seed included.
+   *
+   * @throws IllegalArgumentException if a text runs past the bytes, the free ids are not exactly
+   *     the unused ones, or the table does not name each text held exactly once
+   */
+  static TextPool restore(Parts parts) {
+    TextPool pool = new TextPool();
+    byte[] bytes = parts.bytes();
+    int end = parts.end();
+    int ids = parts.ids();
+    if (end > bytes.length || parts.dead() < 0 || parts.dead() > end
+        || ids > parts.offsets().length || parts.free() > parts.freeIds().length) {
+      throw new IllegalArgumentException("a text pool's sizes do not hold together");
+    }
+    pool.bytes = bytes;
+    pool.end = end;
+    pool.dead = parts.dead();
+    // Growth doubles these arrays, so an empty one must not stay empty.
+    pool.offsets = parts.offsets().length < 16 ? Arrays.copyOf(parts.offsets(), 16)
+        : parts.offsets();
+    pool.ids = ids;
+    pool.freeIds = Arrays.copyOf(parts.freeIds(), Math.max(16, parts.free()));
+    pool.free = parts.free();
+    int unused = 0;
+    for (int id = 0; id < ids; id++) {
+      int at = pool.offsets[id];
+      if (at == -1) {
+        unused++;
+      } else if (at < 0 || at > end - 2 || at + 2 + pool.length(at) > end) {
+        throw new IllegalArgumentException("text " + id + " runs past the pool's bytes");
+      }
+    }
+    BitSet listed = new BitSet(ids);
+    for (int i = 0; i < pool.free; i++) {
+      int id = pool.freeIds[i];
+      if (id < 0 || id >= ids || pool.offsets[id] != -1 || listed.get(id)) {
+        throw new IllegalArgumentException("free text id " + id + " is not an unused one");
+      }
+      listed.set(id);
+    }
+    if (unused != pool.free) {
+      throw new IllegalArgumentException(unused + " unused text ids, " + pool.free + " free");
+    }
+    BitSet named = new BitSet(ids);
+    for (int cell : parts.table()) {
+      int id = SlotTable.slotIn(cell);
+      if (id >= 0) {
+        if (id >= ids || pool.offsets[id] < 0 || named.get(id)) {
+          throw new IllegalArgumentException("the text table names text " + id
+              + ", not a held text named once");
+        }
+        named.set(id);
+      }
+    }
+    if (named.cardinality() != ids - unused) {
+      throw new IllegalArgumentException("the text table names " + named.cardinality()
+          + " texts of " + (ids - unused));
+    }
+    pool.table = SlotTable.restore(parts.table());
+    pool.seed = parts.seed();
+    return pool;
+  }
+
+  /** Printable ASCII that is not all spaces, for {@link #printableAscii}. */
+  static final int PRINTABLE = 1;
+  /** Printable ASCII, all spaces. */
+  static final int SPACES = 0;
+  /** Anything else: empty, too long, or other bytes. */
+  static final int OTHER = -1;
+
+  /**
+   * Whether the text of {@code id}, a held one, is 1 to {@code maxLength} bytes of printable
+   * ASCII (U+0020 to U+007E): {@link #PRINTABLE}, {@link #SPACES} or {@link #OTHER}. Read on its
+   * bytes, without decoding.
+   */
+  int printableAscii(int id, int maxLength) {
+    int at = offsets[id] + 2;
+    int length = length(offsets[id]);
+    if (length < 1 || length > maxLength) {
+      return OTHER;
+    }
+    boolean spaces = true;
+    for (int i = at; i < at + length; i++) {
+      byte b = bytes[i];
+      if (b < 0x20 || b > 0x7E) {
+        return OTHER;
+      }
+      spaces &= b == 0x20;
+    }
+    return spaces ? SPACES : PRINTABLE;
+  }
+
+  /** Whether {@code id} names a text held. */
+  boolean isHeld(int id) {
+    return id >= 0 && id < ids && offsets[id] >= 0;
+  }
+
+  /**
+   * The text of {@code id}, a held one, if its bytes are UTF-8, never read as U+FFFD.
+   *
+   * @throws IllegalArgumentException if they are not
+   */
+  String strictText(int id) {
+    int at = offsets[id];
+    return decodeStrictly(bytes, at + 2, length(at));
+  }
+
+  /**
+   * The text {@code length} bytes of {@code utf8} from {@code from} spell; bytes that are not
+   * UTF-8 are refused, not read as U+FFFD.
+   *
+   * @throws IllegalArgumentException if they are not UTF-8
+   */
+  static String decodeStrictly(byte[] utf8, int from, int length) {
+    boolean ascii = true;
+    for (int i = from; i < from + length; i++) {
+      ascii &= utf8[i] >= 0;
+    }
+    if (ascii) {
+      return new String(utf8, from, length, StandardCharsets.US_ASCII); // the common case
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8, from, length))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("a text is not UTF-8", e);
+    }
+  }
+
   /** The text of {@code id}. */
   String text(int id) {
     byte[] in = bytes;
@@ -135,20 +291,21 @@ final class TextPool {
   }
 
   private int find(byte[] utf8, int hash) {
+    return find(table, utf8, 0, utf8.length, hash);
+  }
+
+  /** The id in {@code table} of the text {@code length} bytes of {@code utf8} from {@code from}. */
+  private int find(SlotTable table, byte[] utf8, int from, int length, int hash) {
     int[] cells = table.cells;
     for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
       int id = SlotTable.candidate(cells, at, hash);
-      if (id >= 0 && matches(offsets[id], utf8)) {
+      if (id >= 0 && length(offsets[id]) == length && Arrays.equals(bytes, offsets[id] + 2,
+          offsets[id] + 2 + length, utf8, from, from + length)) {
         return id;
       }
     }
     return -1;
-  }
-
-  private boolean matches(int at, byte[] utf8) {
-    return length(at) == utf8.length
-        && Arrays.equals(bytes, at + 2, at + 2 + utf8.length, utf8, 0, utf8.length);
   }
 
   private int length(int at) {
@@ -189,8 +346,12 @@ final class TextPool {
 
   /** Gives back the room kept for growth. */
   void trim() {
-    bytes = Arrays.copyOf(bytes, Math.max(end, 16));
-    offsets = Arrays.copyOf(offsets, Math.max(ids, 16));
+    if (bytes.length != Math.max(end, 16)) {
+      bytes = Arrays.copyOf(bytes, Math.max(end, 16));
+    }
+    if (offsets.length != Math.max(ids, 16)) {
+      offsets = Arrays.copyOf(offsets, Math.max(ids, 16));
+    }
     if (table.isLooseFor(size())) {
       rebuildTable(SlotTable.tight(size()));
     }
@@ -210,13 +371,25 @@ final class TextPool {
     table = rebuilt;
   }
 
-  private static int hash(byte[] in, int from, int length) {
-    long h = SEED ^ length;
-    for (int i = from; i < from + length; i++) {
-      h = (h ^ (in[i] & 0xFF)) * 0x9E37_79B9_7F4A_7C15L;
+  /** A hash keyed by this pool's seed, eight bytes a step. */
+  private int hash(byte[] in, int from, int length) {
+    long h = seed ^ length;
+    int i = from;
+    for (int end = from + length - Long.BYTES; i <= end; i += Long.BYTES) {
+      h = (h ^ (long) LONGS.get(in, i)) * 0x9E37_79B9_7F4A_7C15L;
       h ^= h >>> 29;
     }
+    long tail = 0;
+    for (int shift = 0; i < from + length; i++, shift += 8) {
+      tail |= (in[i] & 0xFFL) << shift;
+    }
+    h = (h ^ tail) * 0x9E37_79B9_7F4A_7C15L;
+    h ^= h >>> 29;
+    h = (h ^ (h >>> 32)) * 0xD6E8_FEB8_6659_FD93L;
     h ^= h >>> 32;
     return (int) h;
   }
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 }

@@ -19,19 +19,19 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Opens a store written by the release before snapshot blocks (format 3), as it left it on disk:
- * the fixture in {@code src/test/resources/v3-store} was made by that release's code (commit
- * 0bc50e6, running {@code v3-store-generator.java.txt}): a snapshot and a log holding a legacy
- * import, issued, used, unused, non-ASCII, revoked, revoked-everywhere, paired and twice
- * refreshed sessions. The plaintexts it printed are in {@code v3-store.properties}; they open
- * nothing outside this test.
+ * Opens stores written by earlier releases, as they left them on disk: each fixture in
+ * {@code src/test/resources/vN-store} was made by the release writing format N (format 3 by
+ * commit 0bc50e6, format 4, snapshot blocks, by commit 5d11f0a), running the same generator
+ * ({@code vN-store-generator.java.txt}): a snapshot and a log holding a legacy import, issued,
+ * used, unused, non-ASCII, revoked, revoked-everywhere, paired and twice refreshed sessions. The
+ * plaintexts each printed are in {@code vN-store.properties}; they open nothing outside this test.
  */
-class V3StoreTest {
+class EarlierFormatStoreTest {
 
   private static final Client CLIENT = new Client("203.0.113.7", "Firefox");
   private static final List<String> FILES = List.of("snapshot-0000000002", "log-0000000002");
@@ -44,19 +44,16 @@ class V3StoreTest {
 
   private StoreFixture fixture;
 
-  @BeforeEach
-  void copyFixture() throws IOException {
-    fixture = StoreFixture.of("v3-store", FILES, tmp.resolve("store"));
-  }
-
-
-  @Test
-  void open_format3_keepsEverySession_andRewritesTheStoreInFormat4() throws IOException {
+  @ParameterizedTest
+  @ValueSource(strings = {"v3-store", "v4-store"})
+  void open_keepsEverySession_andRewritesTheStoreInTheCurrentFormat(String name)
+      throws IOException {
+    fixture = StoreFixture.of(name, FILES, tmp.resolve("store"));
     fixture.open().close();
     try (Stream<Path> files = Files.list(fixture.dir)) {
       for (Path file : files.filter(p -> !p.getFileName().toString().equals("LOCK")).toList()) {
         byte[] header = Arrays.copyOf(Files.readAllBytes(file), Frames.HEADER);
-        assertEquals(4, header[Frames.HEADER - 1], file + " is in format 4");
+        assertEquals(Frames.VERSION, header[Frames.HEADER - 1], file + " is in the current format");
         assertFalse(FILES.contains(file.getFileName().toString()), "old file left: " + file);
       }
     }
@@ -101,30 +98,23 @@ class V3StoreTest {
     }
   }
 
-  @Test
-  void open_format3_refreshesTheCurrentToken_andEachRotatedOneIsReuse() {
+  @ParameterizedTest
+  @ValueSource(strings = {"v3-store", "v4-store"})
+  void open_refreshesTheCurrentToken_andEachRotatedOneIsReuse(String name) throws IOException {
+    fixture = StoreFixture.of(name, FILES, tmp.resolve("store"));
     for (String old : List.of("rotated.oldRefresh", "rotated.middleRefresh")) {
       try (FileTokenStore store = fixture.open()) {
         TokenService service = fixture.service(store);
         assertEquals(AuthResult.Reason.REUSED, assertInstanceOf(RefreshResult.Rejected.class,
             service.refresh(fixture.token(old), CLIENT)).reason(), old + " is a rotated tombstone");
       }
-      try {
-        copyFixtureAgain();
-      } catch (IOException e) {
-        throw new AssertionError(e);
-      }
+      fixture = StoreFixture.of(name, FILES, tmp.resolve("store" + System.nanoTime()));
     }
     try (FileTokenStore store = fixture.open()) {
       TokenService service = fixture.service(store);
       assertTrue(service.refresh(fixture.token("pair.refresh"), CLIENT).isRefreshed());
       assertTrue(service.refresh(fixture.token("rotated.refresh"), CLIENT).isRefreshed());
     }
-  }
-
-  /** A reuse revokes the session: each reuse is tried on a fresh copy. */
-  private void copyFixtureAgain() throws IOException {
-    fixture = StoreFixture.of("v3-store", FILES, tmp.resolve("store" + System.nanoTime()));
   }
 
   private static AuthResult.Reason rejected(AuthResult result) {

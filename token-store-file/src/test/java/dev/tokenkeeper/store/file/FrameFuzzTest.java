@@ -120,7 +120,7 @@ class FrameFuzzTest {
       List<LogEntry> read = new ArrayList<>();
       FrameReader.Outcome outcome;
       try {
-        outcome = FrameReader.read(new BytesFile(damaged), Frames.LOG_MAGIC, null, read::add);
+        outcome = FrameReader.read(new BytesFile(damaged), Frames.LOG_MAGIC, null, false, read::add);
         FrameReader.isTornTail(new BytesFile(damaged), Math.max(0, outcome.damageAt));
         FrameReader.markAfter(new BytesFile(damaged), Math.max(0, outcome.damageAt));
       } catch (RuntimeException e) {
@@ -149,7 +149,7 @@ class FrameFuzzTest {
       }
       List<LogEntry> read = new ArrayList<>();
       FrameReader.Outcome outcome =
-          FrameReader.read(new BytesFile(bytes), Frames.LOG_MAGIC, null, read::add);
+          FrameReader.read(new BytesFile(bytes), Frames.LOG_MAGIC, null, false, read::add);
       assertEquals(List.of(), read, rerun(seed, i));
       assertTrue(bytes.length <= Frames.HEADER || !outcome.isClean(), rerun(seed, i));
     }

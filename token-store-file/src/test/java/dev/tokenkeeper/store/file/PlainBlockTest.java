@@ -21,9 +21,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Snapshot blocks of plain sessions ({@link LiveIndex#snapshot}, {@link LiveIndex#load}): what
- * one index writes, another reads back exactly, and a block that does not hold together is
- * refused with a typed error, never half-understood.
+ * The blocks of plain sessions of format 4 snapshots ({@link LiveIndex#load}), as that release
+ * wrote them ({@link FormatFourBlocks}): what one index held, another reads back exactly, and a
+ * block that does not hold together is refused with a typed error, never half-understood.
  */
 class PlainBlockTest {
 
@@ -65,9 +65,8 @@ class PlainBlockTest {
       tokens.add(own);
     }
 
-    List<byte[]> blocks = new ArrayList<>();
     LiveIndex read = LiveIndex.create();
-    written.snapshot(blocks::add, record ->
+    List<byte[]> blocks = FormatFourBlocks.of(written, record ->
         read.create(record, written.tokensOf(record.id())));
     for (byte[] block : blocks) {
       assertTrue(block.length <= Frames.MAX_BLOCK, "a block of " + block.length + " bytes");
@@ -95,8 +94,7 @@ class PlainBlockTest {
     SessionId id = SessionId.of(random.nextLong(), random.nextLong());
     written.create(SessionRecord.of(new Session(id, "user@example.com", "phone", T0, T0,
         T0.plusSeconds(60)), null, null), List.of(TokenRecord.of(hash(random), id)));
-    List<byte[]> blocks = new ArrayList<>();
-    written.snapshot(blocks::add, record -> {
+    List<byte[]> blocks = FormatFourBlocks.of(written, record -> {
       throw new AssertionError("only plain sessions were stored");
     });
     byte[] block = blocks.get(0);

@@ -1,0 +1,360 @@
+package dev.tokenkeeper.store.file;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The plain sessions of a {@link CompactLiveIndex} as memory holds them, for a snapshot (format
+ * 5): its slots, its two tables, its subjects' list heads and its text pool, each a section of
+ * little-endian words with a CRC32C of its own, written raw after the image's record
+ * ({@link LogEntry.Image}). Open maps the slots copy-on-write and reads the other sections in
+ * bulk: no session is decoded, hashed or probed for, which is what opens a million sessions in
+ * a fraction of a second. Sessions that are not plain are left out (their slots written free,
+ * their cells removed, their subjects' lists linked past them) and written as records after the
+ * image.
+ *
+ * <p>An image is trusted as far as its checksums: the writer keeps the tables and lists
+ * consistent with the slots, and CRC32C finds damage. What {@link #read} checks besides is that
+ * nothing an image holds can break a read: every reference in range and to a plain slot, no
+ * list that loops, instants and texts as {@link dev.tokenkeeper.core.Session} allows them, a free
+ * cell in each table. A forged image that passes those checks may still answer wrongly, as any
+ * forged record could.
+ */
+final class IndexImage {
+
+  /** The sections, in the order they follow the image's record, and their element sizes. */
+  enum Section {
+    SLOTS(SlotArena.SLOT_BYTES),
+    FREE_SLOTS(Integer.BYTES),
+    DIGEST_CELLS(Integer.BYTES),
+    ID_CELLS(Integer.BYTES),
+    SUBJECT_HEADS(Integer.BYTES),
+    TEXT_OFFSETS(Integer.BYTES),
+    FREE_TEXT_IDS(Integer.BYTES),
+    TEXT_TABLE(Integer.BYTES),
+    TEXT_BYTES(1);
+
+    final int width;
+
+    Section(int width) {
+      this.width = width;
+    }
+  }
+
+  private static final Section[] SECTIONS = Section.values();
+
+  /**
+   * The image's record: each section's element count and checksum, the bytes of dropped texts
+   * the pool has not reclaimed yet, and the seed its text table is hashed with.
+   */
+  record Header(int[] counts, int[] checksums, int deadTextBytes, long textSeed) {
+
+    Header {
+      counts = counts.clone();
+      checksums = checksums.clone();
+      if (counts.length != SECTIONS.length || checksums.length != SECTIONS.length) {
+        throw new IllegalArgumentException("an image has " + SECTIONS.length + " sections");
+      }
+      for (int count : counts) {
+        if (count < 0) {
+          throw new IllegalArgumentException("a section of an image counts " + count);
+        }
+      }
+      for (Section section : SECTIONS) {
+        if (section != Section.SLOTS
+            && (long) counts[section.ordinal()] * section.width > Integer.MAX_VALUE) {
+          throw new IllegalArgumentException("section " + section + " of an image is too large");
+        }
+      }
+    }
+
+    int count(Section section) {
+      return counts[section.ordinal()];
+    }
+
+    long bytes(Section section) {
+      return (long) count(section) * section.width;
+    }
+
+    /** Where {@code section} starts, from the end of the image's record. */
+    long offset(Section section) {
+      long offset = 0;
+      for (int i = 0; i < section.ordinal(); i++) {
+        offset += bytes(SECTIONS[i]);
+      }
+      return offset;
+    }
+
+    /** The bytes of every section together. */
+    long rawBytes() {
+      return offset(Section.TEXT_BYTES) + bytes(Section.TEXT_BYTES);
+    }
+
+    @Override
+    public int[] counts() {
+      return counts.clone();
+    }
+
+    @Override
+    public int[] checksums() {
+      return checksums.clone();
+    }
+  }
+
+  /** Where an image's raw sections are read from: {@code length} bytes from {@code offset}. */
+  interface Source {
+    ByteBuffer map(long offset, int length) throws IOException;
+  }
+
+  /** Where an image's raw sections are written, in order. */
+  interface Output {
+    void write(ByteBuffer bytes) throws IOException;
+  }
+
+  private IndexImage() {}
+
+  // ---- writing
+
+  /**
+   * What an index hands the writer: its arrays as they are, read under the index's lock until
+   * the image is written.
+   */
+  record Layout(SlotArena slots, int slotLimit, int[] freeSlots, int freeSlotCount,
+      int[] digestCells, int[] idCells, int[] subjectHeads, TextPool.Parts texts) {}
+
+  /** Writes {@code layout}'s plain sessions as an image: its record, then its sections. */
+  static final class Writer {
+    private final Layout layout;
+    private final int[] notPlain;
+
+    Writer(Layout layout) {
+      this.layout = layout;
+      int count = 0;
+      int[] found = new int[16];
+      for (int slot = 0; slot < layout.slotLimit; slot++) {
+        if (state(layout.slots, slot) > 0) {
+          if (count == found.length) {
+            found = java.util.Arrays.copyOf(found, count * 2);
+          }
+          found[count++] = slot;
+        }
+      }
+      notPlain = java.util.Arrays.copyOf(found, count);
+    }
+
+    /** The image's record: counts and checksums, found by writing every section to a CRC. */
+    Header header() throws IOException {
+      int[] counts = {layout.slotLimit, layout.freeSlotCount + notPlain.length,
+          layout.digestCells.length, layout.idCells.length, layout.subjectHeads.length,
+          layout.texts.ids(), layout.texts.free(), layout.texts.table().length,
+          layout.texts.end()};
+      int[] checksums = new int[SECTIONS.length];
+      for (Section section : SECTIONS) {
+        CRC32C crc = new CRC32C();
+        write(section, bytes -> crc.update(bytes));
+        checksums[section.ordinal()] = (int) crc.getValue();
+      }
+      return new Header(counts, checksums, layout.texts.dead(), layout.texts.seed());
+    }
+
+    /** Writes every section, in order, to {@code out}. */
+    void writeTo(Output out) throws IOException {
+      for (Section section : SECTIONS) {
+        write(section, out);
+      }
+    }
+
+    private void write(Section section, Output out) throws IOException {
+      Chunker chunker = new Chunker(out);
+      switch (section) {
+        case SLOTS -> writeSlots(chunker);
+        case FREE_SLOTS -> {
+          chunker.ints(layout.freeSlots, layout.freeSlotCount);
+          chunker.ints(notPlain, notPlain.length);
+        }
+        case DIGEST_CELLS -> writeCells(chunker, layout.digestCells);
+        case ID_CELLS -> writeCells(chunker, layout.idCells);
+        case SUBJECT_HEADS -> {
+          for (int head : layout.subjectHeads) {
+            chunker.putInt(nextPlain(head - 1) + 1);
+          }
+        }
+        case TEXT_OFFSETS -> chunker.ints(layout.texts.offsets(), layout.texts.ids());
+        case FREE_TEXT_IDS -> chunker.ints(layout.texts.freeIds(), layout.texts.free());
+        case TEXT_TABLE -> chunker.ints(layout.texts.table(), layout.texts.table().length);
+        case TEXT_BYTES -> chunker.bytes(layout.texts.bytes(), layout.texts.end());
+        default -> throw new AssertionError(section);
+      }
+      chunker.flush();
+    }
+
+    private void writeSlots(Chunker out) throws IOException {
+      SlotArena slots = layout.slots;
+      for (int slot = 0; slot < layout.slotLimit; slot++) {
+        if (state(slots, slot) == CompactLiveIndex.PLAIN) {
+          for (int field = 0; field < CompactLiveIndex.LINKS; field++) {
+            out.putLong(slots.get(slot, field));
+          }
+          int next = nextPlain(nextOf(slots, slot));
+          out.putLong(CompactLiveIndex.pack(next + 1, CompactLiveIndex.PLAIN));
+        } else {
+          for (int field = 0; field < CompactLiveIndex.LINKS; field++) {
+            out.putLong(0L);
+          }
+          out.putLong(CompactLiveIndex.pack(0, CompactLiveIndex.FREE));
+        }
+      }
+    }
+
+    private void writeCells(Chunker out, int[] cells) throws IOException {
+      for (int cell : cells) {
+        int slot = SlotTable.slotIn(cell);
+        out.putInt(slot >= 0 && state(layout.slots, slot) != CompactLiveIndex.PLAIN
+            ? SlotTable.REMOVED : cell);
+      }
+    }
+
+    /** The first plain slot from {@code slot} on along its subject's list, or -1. */
+    private int nextPlain(int slot) {
+      while (slot >= 0 && state(layout.slots, slot) != CompactLiveIndex.PLAIN) {
+        slot = nextOf(layout.slots, slot);
+      }
+      return slot;
+    }
+  }
+
+  /** Buffers little-endian words into large writes. */
+  private static final class Chunker {
+    private final Output out;
+    private final ByteBuffer buffer = ByteBuffer.allocate(1 << 16).order(SlotArena.ORDER);
+
+    Chunker(Output out) {
+      this.out = out;
+    }
+
+    void putLong(long value) throws IOException {
+      room(Long.BYTES).putLong(value);
+    }
+
+    void putInt(int value) throws IOException {
+      room(Integer.BYTES).putInt(value);
+    }
+
+    void ints(int[] values, int count) throws IOException {
+      for (int i = 0; i < count; i++) {
+        putInt(values[i]);
+      }
+    }
+
+    void bytes(byte[] values, int count) throws IOException {
+      for (int at = 0; at < count; ) {
+        int n = Math.min(count - at, room(1).remaining());
+        buffer.put(values, at, n);
+        at += n;
+      }
+    }
+
+    private ByteBuffer room(int bytes) throws IOException {
+      if (buffer.remaining() < bytes) {
+        flush();
+      }
+      return buffer;
+    }
+
+    void flush() throws IOException {
+      if (buffer.position() > 0) {
+        out.write(buffer.flip());
+        buffer.clear();
+      }
+    }
+  }
+
+  // ---- reading
+
+  /** An index's arrays read back from an image, checked; the slots are mapped, not copied. */
+  record Parts(SlotArena slots, int slotLimit, int[] freeSlots, SlotTable byDigest,
+      SlotTable byId, int[] subjectHeads, TextPool texts, int sessions) {}
+
+  /**
+   * Reads the image {@code header} describes from {@code source}: the slots mapped
+   * copy-on-write, every other section copied into arrays, each checked against its checksum,
+   * then checked as the class comment says.
+   *
+   * @throws IllegalArgumentException if a section's checksum does not match or the image does
+   *     not hold together
+   */
+  static Parts read(Header header, Source source) throws IOException {
+    try {
+      return readMapped(header, source);
+    } catch (InternalError e) {
+      // How a mapped page that cannot be read (an I/O error, a file cut short) surfaces.
+      throw new IOException("the image's pages cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  private static Parts readMapped(Header header, Source source) throws IOException {
+    int slotLimit = header.count(Section.SLOTS);
+    if (slotLimit > CompactLiveIndex.MAX_SLOTS) {
+      throw new IllegalArgumentException("an image of " + slotLimit + " slots");
+    }
+    List<ByteBuffer> regions = new ArrayList<>();
+    CRC32C crc = new CRC32C();
+    long slotsAt = header.offset(Section.SLOTS);
+    for (long done = 0; done < header.bytes(Section.SLOTS); done += SlotArena.CHUNK_BYTES) {
+      int length = (int) Math.min(SlotArena.CHUNK_BYTES, header.bytes(Section.SLOTS) - done);
+      ByteBuffer region = source.map(slotsAt + done, length);
+      crc.update(region.duplicate());
+      regions.add(region);
+    }
+    verify(header, Section.SLOTS, crc);
+    SlotArena slots = SlotArena.mapped(regions);
+    int[] freeSlots = ints(header, Section.FREE_SLOTS, source);
+    int[] digestCells = ints(header, Section.DIGEST_CELLS, source);
+    int[] idCells = ints(header, Section.ID_CELLS, source);
+    int[] subjectHeads = ints(header, Section.SUBJECT_HEADS, source);
+    int[] textOffsets = ints(header, Section.TEXT_OFFSETS, source);
+    int[] freeTextIds = ints(header, Section.FREE_TEXT_IDS, source);
+    int[] textTable = ints(header, Section.TEXT_TABLE, source);
+    ByteBuffer textRegion = section(header, Section.TEXT_BYTES, source);
+    byte[] textBytes = new byte[textRegion.remaining()];
+    textRegion.get(textBytes);
+    TextPool.Parts texts = new TextPool.Parts(textBytes, textBytes.length,
+        header.deadTextBytes(), textOffsets, textOffsets.length, freeTextIds, freeTextIds.length,
+        header.textSeed(), textTable);
+    return new ImageCheck(slots, slotLimit).check(freeSlots, digestCells, idCells, subjectHeads,
+        texts);
+  }
+
+  private static ByteBuffer section(Header header, Section section, Source source)
+      throws IOException {
+    ByteBuffer bytes = source.map(header.offset(section), (int) header.bytes(section));
+    CRC32C crc = new CRC32C();
+    crc.update(bytes.duplicate());
+    verify(header, section, crc);
+    return bytes.order(SlotArena.ORDER);
+  }
+
+  private static int[] ints(Header header, Section section, Source source) throws IOException {
+    int[] values = new int[header.count(section)];
+    section(header, section, source).asIntBuffer().get(values);
+    return values;
+  }
+
+  private static void verify(Header header, Section section, CRC32C crc) {
+    if ((int) crc.getValue() != header.checksums[section.ordinal()]) {
+      throw new IllegalArgumentException("checksum mismatch in section " + section
+          + " of the image");
+    }
+  }
+
+  static int state(SlotArena slots, int slot) {
+    return (int) slots.get(slot, CompactLiveIndex.LINKS);
+  }
+
+  static int nextOf(SlotArena slots, int slot) {
+    return (int) (slots.get(slot, CompactLiveIndex.LINKS) >>> 32) - 1;
+  }
+}

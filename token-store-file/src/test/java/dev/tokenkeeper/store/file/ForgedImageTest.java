@@ -1,0 +1,311 @@
+package dev.tokenkeeper.store.file;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.tokenkeeper.core.ClientBinding;
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
+import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.StoreCorruptedException;
+import dev.tokenkeeper.core.TokenHash;
+import dev.tokenkeeper.core.TokenRecord;
+import dev.tokenkeeper.store.file.IndexImage.Section;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Images of the live index ({@link IndexImage}) damaged or forged section by section: a changed
+ * byte fails its section's checksum, and a forgery with checksums made to match is refused if
+ * anything in it could break a read (a reference out of range or to a free slot, a list that
+ * loops, an impossible instant, a text a session may not have). Each is refused with a typed
+ * error and leaves the index empty; in a store, the open names the snapshot.
+ */
+class ForgedImageTest {
+
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  @TempDir
+  Path tmp;
+
+  /**
+   * Five plain sessions of two subjects (one purged, leaving a free slot and a dropped label),
+   * and a bound one, left out of the image.
+   */
+  private static ImageRoundTrip.Written written() {
+    LiveIndex index = LiveIndex.create();
+    for (int n = 1; n <= 6; n++) {
+      SessionId id = SessionId.of(n, n);
+      Instant expires = T0.plusSeconds(n == 3 ? 10 : 3600);
+      index.create(new SessionRecord(new Session(id, n % 2 == 0 ? "alice" : "b\u00f6b",
+          "label " + n, T0, T0, expires), n == 5 ? new ClientBinding("10.0.0.0/8", null) : null,
+          null, null), List.of(TokenRecord.of(hash(n), id)));
+    }
+    assertEquals(1, index.purgeExpired(T0.plusSeconds(20)));
+    return ImageRoundTrip.write(index);
+  }
+
+  private static TokenHash hash(int n) {
+    return TokenHash.sha256Words(n, n * 31L, n * 97L, 7);
+  }
+
+  @Test
+  void theImage_readsBack_everySession() {
+    LiveIndex read = ImageRoundTrip.read(written());
+    assertEquals(5, read.sessionCount());
+    assertEquals(3, read.findSessions("alice").size());
+    assertEquals(2, read.findSessions("b\u00f6b").size());
+    for (int n : new int[] {1, 2, 4, 5, 6}) {
+      assertEquals(SessionId.of(n, n), read.find(hash(n)).orElseThrow().session().id());
+    }
+    assertTrue(read.find(hash(3)).isEmpty());
+  }
+
+  @Test
+  void aChangedByteInAnySection_failsItsChecksum_andLeavesTheIndexEmpty() throws IOException {
+    ImageRoundTrip.Written written = written();
+    for (Section section : Section.values()) {
+      if (written.header().bytes(section) == 0) {
+        continue;
+      }
+      byte[] raw = written.raw().clone();
+      raw[(int) (written.header().offset(section) + written.header().bytes(section) / 2)] ^= 1;
+      LiveIndex index = LiveIndex.create();
+      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+          () -> index.loadImage(with(written, raw, written.header()).image()), section::name);
+      assertTrue(refused.getMessage().contains("checksum mismatch in section " + section),
+          refused.getMessage());
+      assertEquals(0, index.sessionCount());
+      index.loadImage(written.image()); // still empty: the good image loads
+      assertEquals(4, index.sessionCount(), "the four plain sessions");
+    }
+  }
+
+  @Test
+  void forgedSlots_areRefused() {
+    ImageRoundTrip.Written w = written();
+    int plain = firstSlot(w, CompactLiveIndex.PLAIN);
+    int free = firstSlot(w, CompactLiveIndex.FREE);
+    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.LINKS),
+        CompactLiveIndex.pack(0, 3))), "not plain");
+    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(free, CompactLiveIndex.LINKS),
+        CompactLiveIndex.pack(plain + 1, CompactLiveIndex.FREE))), "links on");
+    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.EXPIRES),
+        s.getLong(at(plain, CompactLiveIndex.CREATED)))), "impossible instants");
+    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.TEXTS),
+        CompactLiveIndex.pack(1_000, -1))), "names a text");
+    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.TEXTS),
+        CompactLiveIndex.pack(0, -7))), "names a text");
+  }
+
+  @Test
+  void aForgedFreeList_isRefused() {
+    ImageRoundTrip.Written w = written();
+    int plain = firstSlot(w, CompactLiveIndex.PLAIN);
+    assertRefused(forge(w, Section.FREE_SLOTS, s -> s.putInt(0, plain)), "not a free one");
+    assertRefused(forge(w, Section.FREE_SLOTS, s -> s.putInt(0, 1 << 20)), "not a free one");
+    assertRefused(forge(w, Section.FREE_SLOTS, s -> s.putInt(4, s.getInt(0))), "not a free one");
+  }
+
+  @Test
+  void aListThatLoops_orEntersAFreeSlot_isRefused() {
+    ImageRoundTrip.Written w = written();
+    int plain = firstSlot(w, CompactLiveIndex.PLAIN);
+    int free = firstSlot(w, CompactLiveIndex.FREE);
+    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.LINKS),
+        CompactLiveIndex.pack(plain + 1, CompactLiveIndex.PLAIN))), "entered once");
+    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.LINKS),
+        CompactLiveIndex.pack(free + 1, CompactLiveIndex.PLAIN))), "entered once");
+    assertRefused(forge(w, Section.SUBJECT_HEADS, s -> s.putInt(0, free + 1)), "entered once");
+    assertRefused(forge(w, Section.SUBJECT_HEADS, s -> s.putInt(0, 0)), "in no subject's list");
+  }
+
+  @Test
+  void forgedTables_areRefused() {
+    ImageRoundTrip.Written w = written();
+    int free = firstSlot(w, CompactLiveIndex.FREE);
+    for (Section table : List.of(Section.DIGEST_CELLS, Section.ID_CELLS)) {
+      assertRefused(forge(w, table, s -> s.putInt(firstCell(s), (free + 1) | 1 << 27)),
+          "not a plain one");
+      assertRefused(forge(w, table, s -> s.putInt(firstCell(s), 0)), "names 3 slots of 4");
+      assertRefused(forge(w, table, s -> s.putInt(firstEmpty(s), -5)), "holds -5");
+      assertRefused(forge(w, table, s -> {
+        while (firstEmpty(s) >= 0) {
+          s.putInt(firstEmpty(s), SlotTable.REMOVED);
+        }
+      }), "none empty");
+    }
+  }
+
+  @Test
+  void forgedTexts_areRefused() {
+    ImageRoundTrip.Written w = written();
+    int alice = textAt(w, "alice");
+    assertRefused(forge(w, Section.TEXT_BYTES, s -> s.put(alice + 2, (byte) 0xFF)), "not UTF-8");
+    assertRefused(forge(w, Section.TEXT_BYTES, s -> s.put(alice + 2, (byte) '\n')), "control characters");
+    assertRefused(forge(w, Section.TEXT_BYTES, s -> s.putShort(alice, (short) 0x7FFF)),
+        "runs past");
+    assertRefused(forge(w, Section.TEXT_OFFSETS, s -> s.putInt(0, -1)), "unused");
+    assertRefused(forge(w, Section.TEXT_OFFSETS, s -> s.putInt(0, 1 << 30)), "runs past");
+    assertRefused(forge(w, Section.TEXT_TABLE, s -> s.putInt(firstEmpty(s), s.getInt(
+        firstCell(s)))), "named once");
+    assertRefused(forge(w, Section.TEXT_TABLE, s -> s.putInt(firstCell(s), 0)), "texts of");
+    assertRefused(forge(w, Section.TEXT_TABLE, s -> s.putInt(firstEmpty(s), 1_000)),
+        "named once");
+  }
+
+  @Test
+  void aForgedImageInAStore_isRefusedNamingTheSnapshot() throws IOException {
+    ImageRoundTrip.Written w = written();
+    Path good = store(w);
+    try (FileTokenStore store = FileTokenStore.builder().directory(good).build()) {
+      assertEquals(3, store.findSessions("alice").size(), "the kit writes a store that opens");
+    }
+    int plain = firstSlot(w, CompactLiveIndex.PLAIN);
+    assertRefusedOpen(store(forge(w, Section.SLOTS, s -> s.putLong(
+        at(plain, CompactLiveIndex.LINKS), CompactLiveIndex.pack(plain + 1, 0)))), "a loop");
+    byte[] raw = w.raw().clone();
+    raw[0] ^= 1;
+    assertRefusedOpen(store(with(w, raw, w.header())), "a changed byte");
+    byte[] shorter = java.util.Arrays.copyOf(w.raw(), w.raw().length - 1);
+    assertRefusedOpen(store(with(w, shorter, w.header())), "an image cut short");
+  }
+
+  // ---- the forgery kit
+
+  private static int at(int slot, int field) {
+    return (slot * SlotArena.SLOT_LONGS + field) * Long.BYTES;
+  }
+
+  private static int firstSlot(ImageRoundTrip.Written w, int state) {
+    ByteBuffer slots = section(w.raw(), w.header(), Section.SLOTS);
+    for (int slot = 0; slot < w.header().count(Section.SLOTS); slot++) {
+      if ((int) slots.getLong(at(slot, CompactLiveIndex.LINKS)) == state) {
+        return slot;
+      }
+    }
+    throw new AssertionError("no slot in state " + state);
+  }
+
+  private static int firstCell(ByteBuffer cells) {
+    for (int at = 0; at < cells.limit(); at += 4) {
+      if (cells.getInt(at) > 0) {
+        return at;
+      }
+    }
+    throw new AssertionError("no cell names a slot");
+  }
+
+  private static int firstEmpty(ByteBuffer cells) {
+    for (int at = 0; at < cells.limit(); at += 4) {
+      if (cells.getInt(at) == SlotTable.EMPTY) {
+        return at;
+      }
+    }
+    return -1;
+  }
+
+  /** Where {@code text}'s length starts in the text bytes. */
+  private static int textAt(ImageRoundTrip.Written w, String text) {
+    byte[] bytes = section(w.raw(), w.header(), Section.TEXT_BYTES).array();
+    int from = (int) w.header().offset(Section.TEXT_BYTES);
+    byte[] wanted = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (int at = from; at + 2 + wanted.length <= bytes.length; at++) {
+      if (java.util.Arrays.equals(bytes, at + 2, at + 2 + wanted.length, wanted, 0,
+          wanted.length) && bytes[at + 1] == wanted.length) {
+        return at - from;
+      }
+    }
+    throw new AssertionError(text + " not in the pool");
+  }
+
+  /** The little-endian view of {@code section} in {@code raw}, positions from its start. */
+  private static ByteBuffer section(byte[] raw, IndexImage.Header header, Section section) {
+    return ByteBuffer.wrap(raw, (int) header.offset(section), (int) header.bytes(section))
+        .slice().order(SlotArena.ORDER);
+  }
+
+  /** {@code w} with {@code edit} made to {@code section} and the checksums made to match. */
+  private static ImageRoundTrip.Written forge(ImageRoundTrip.Written w, Section section,
+      Consumer<ByteBuffer> edit) {
+    byte[] raw = w.raw().clone();
+    edit.accept(section(raw, w.header(), section));
+    int[] checksums = w.header().checksums();
+    CRC32C crc = new CRC32C();
+    crc.update(raw, (int) w.header().offset(section), (int) w.header().bytes(section));
+    checksums[section.ordinal()] = (int) crc.getValue();
+    return with(w, raw, new IndexImage.Header(w.header().counts(), checksums,
+        w.header().deadTextBytes(), w.header().textSeed()));
+  }
+
+  private static ImageRoundTrip.Written with(ImageRoundTrip.Written w, byte[] raw,
+      IndexImage.Header header) {
+    return new ImageRoundTrip.Written(header, raw, w.others(), w.tokens());
+  }
+
+  private static void assertRefused(ImageRoundTrip.Written forged, String why) {
+    LiveIndex index = LiveIndex.create();
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> index.loadImage(forged.image()), why);
+    assertTrue(refused.getMessage().contains(why), why + ": " + refused.getMessage());
+    assertEquals(0, index.sessionCount(), why);
+  }
+
+  private int stores;
+
+  /** A store whose snapshot 2 holds {@code w}'s image and records, and an empty closed log 2. */
+  private Path store(ImageRoundTrip.Written w) throws IOException {
+    Path dir = tmp.resolve("store" + stores++);
+    Files.createDirectories(dir);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    bytes.writeBytes(Frames.SNAPSHOT_MAGIC);
+    bytes.writeBytes(frame(new LogEntry.Image(w.header(), null)));
+    bytes.writeBytes(w.raw());
+    int count = 1;
+    for (int i = 0; i < w.others().size(); i++) {
+      bytes.writeBytes(frame(new LogEntry.SessionState(w.others().get(i))));
+      count++;
+      for (TokenRecord token : w.tokens().get(i)) {
+        bytes.writeBytes(frame(new LogEntry.TokenState(token)));
+        count++;
+      }
+    }
+    bytes.writeBytes(frame(new LogEntry.End(count)));
+    Files.write(dir.resolve("snapshot-0000000002"), bytes.toByteArray());
+    bytes.reset();
+    bytes.writeBytes(Frames.LOG_MAGIC);
+    bytes.writeBytes(frame(new LogEntry.Mark(bytes.size(), true)));
+    Files.write(dir.resolve("log-0000000002"), bytes.toByteArray());
+    return dir;
+  }
+
+  private static byte[] frame(LogEntry entry) {
+    ByteBuffer frame = Frames.encode(entry);
+    byte[] out = new byte[frame.remaining()];
+    frame.get(out);
+    return out;
+  }
+
+  private static void assertRefusedOpen(Path dir, String why) {
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).build()) {
+      fail(why + ": opened with " + store.findSessions("alice").size() + " of alice's sessions");
+    } catch (Throwable thrown) {
+      StoreCorruptedException refused = assertInstanceOf(StoreCorruptedException.class, thrown,
+          why + ": " + thrown);
+      assertTrue(refused.file().endsWith("snapshot-0000000002"), why + ": names "
+          + refused.file());
+    }
+  }
+}
