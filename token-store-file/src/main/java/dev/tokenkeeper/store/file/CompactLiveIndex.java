@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -608,11 +609,11 @@ final class CompactLiveIndex implements LiveIndex {
    * digest ({@code a} to {@code d}) otherwise, whose own slot {@code self} is skipped.
    */
   private int freeCellFor(SlotTable table, int hash, long a, long b, long c, long d, int self) {
-    int[] cells = table.cells;
+    IntBuffer cells = table.cells;
     int free = -1;
     int at = SlotTable.start(cells, hash);
-    for (int probes = 0; probes < cells.length && cells[at] != SlotTable.EMPTY; probes++) {
-      if (cells[at] == SlotTable.REMOVED) {
+    for (int probes = 0; probes < cells.limit() && cells.get(at) != SlotTable.EMPTY; probes++) {
+      if (cells.get(at) == SlotTable.REMOVED) {
         free = free < 0 ? at : free;
       } else {
         int slot = SlotTable.candidate(cells, at, hash);
@@ -644,10 +645,10 @@ final class CompactLiveIndex implements LiveIndex {
     long w1 = hash.word(1);
     long w2 = hash.word(2);
     long w3 = hash.word(3);
-    int[] cells = byDigest.cells;
+    IntBuffer cells = byDigest.cells;
     int hashCode = digestHash(w0);
     int at = SlotTable.start(cells, hashCode);
-    for (int probes = 0; probes < cells.length && cells[at] != SlotTable.EMPTY; probes++) {
+    for (int probes = 0; probes < cells.limit() && cells.get(at) != SlotTable.EMPTY; probes++) {
       int slot = SlotTable.candidate(cells, at, hashCode);
       at = SlotTable.next(cells, at);
       if (slot < 0) {
@@ -929,8 +930,8 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private static void removeFromTable(SlotTable table, int hash, int slot) {
-    int[] cells = table.cells;
-    for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
+    IntBuffer cells = table.cells;
+    for (int at = SlotTable.start(cells, hash); cells.get(at) != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
       if (SlotTable.slotAt(cells, at) == slot) {
         table.removeAt(at);
@@ -945,9 +946,9 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private int slotOf(long high, long low) {
-    int[] cells = byId.cells;
+    IntBuffer cells = byId.cells;
     int hash = idHash(high, low);
-    for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
+    for (int at = SlotTable.start(cells, hash); cells.get(at) != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
       int slot = SlotTable.candidate(cells, at, hash);
       if (slot >= 0 && longAt(slot, ID_HIGH) == high && longAt(slot, ID_LOW) == low) {

@@ -2,6 +2,7 @@ package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.Session;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.util.BitSet;
 
 /**
@@ -30,8 +31,8 @@ final class ImageCheck {
    *
    * @throws IllegalArgumentException naming the first thing that does not hold together
    */
-  IndexImage.Parts check(int[] freeSlots, int[] digestCells, int[] idCells, int[] subjectHeads,
-      TextPool.Parts textParts) {
+  IndexImage.Parts check(int[] freeSlots, IntBuffer digestCells, IntBuffer idCells,
+      int[] subjectHeads, TextPool.Parts textParts) {
     TextPool texts = TextPool.restore(textParts);
     BitSet subjects = new BitSet();
     BitSet labels = new BitSet();
@@ -155,10 +156,10 @@ final class ImageCheck {
   }
 
   /** The table over {@code cells}, each naming a plain slot, one per plain slot in all. */
-  private SlotTable table(int[] cells, String key) {
+  private SlotTable table(IntBuffer cells, String key) {
     int named = 0;
-    for (int cell : cells) {
-      int slot = SlotTable.slotIn(cell);
+    for (int at = 0; at < cells.limit(); at++) {
+      int slot = SlotTable.slotIn(cells.get(at));
       if (slot >= 0) {
         if (slot >= slotLimit || !plain.get(slot)) {
           throw new IllegalArgumentException("a " + key + " cell names slot " + slot

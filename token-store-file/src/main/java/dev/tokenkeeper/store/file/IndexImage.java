@@ -2,6 +2,7 @@ package dev.tokenkeeper.store.file;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -123,7 +124,7 @@ final class IndexImage {
    * the image is written.
    */
   record Layout(SlotArena slots, int slotLimit, int[] freeSlots, int freeSlotCount,
-      int[] digestCells, int[] idCells, int[] subjectHeads, TextPool.Parts texts) {}
+      IntBuffer digestCells, IntBuffer idCells, int[] subjectHeads, TextPool.Parts texts) {}
 
   /** Writes {@code layout}'s plain sessions as an image: its record, then its sections. */
   static final class Writer {
@@ -148,8 +149,8 @@ final class IndexImage {
     /** The image's record: counts and checksums, found by writing every section to a CRC. */
     Header header() throws IOException {
       int[] counts = {layout.slotLimit, layout.freeSlotCount + notPlain.length,
-          layout.digestCells.length, layout.idCells.length, layout.subjectHeads.length,
-          layout.texts.ids(), layout.texts.free(), layout.texts.table().length,
+          layout.digestCells.limit(), layout.idCells.limit(), layout.subjectHeads.length,
+          layout.texts.ids(), layout.texts.free(), layout.texts.table().limit(),
           layout.texts.end()};
       int[] checksums = new int[SECTIONS.length];
       for (Section section : SECTIONS) {
@@ -175,8 +176,8 @@ final class IndexImage {
           chunker.ints(layout.freeSlots, layout.freeSlotCount);
           chunker.ints(notPlain, notPlain.length);
         }
-        case DIGEST_CELLS -> writeCells(chunker, layout.digestCells);
-        case ID_CELLS -> writeCells(chunker, layout.idCells);
+        case DIGEST_CELLS -> writeCells(chunker, layout.digestCells, true);
+        case ID_CELLS -> writeCells(chunker, layout.idCells, true);
         case SUBJECT_HEADS -> {
           for (int head : layout.subjectHeads) {
             chunker.putInt(nextPlain(head - 1) + 1);
@@ -184,7 +185,7 @@ final class IndexImage {
         }
         case TEXT_OFFSETS -> chunker.ints(layout.texts.offsets(), layout.texts.ids());
         case FREE_TEXT_IDS -> chunker.ints(layout.texts.freeIds(), layout.texts.free());
-        case TEXT_TABLE -> chunker.ints(layout.texts.table(), layout.texts.table().length);
+        case TEXT_TABLE -> writeCells(chunker, layout.texts.table(), false);
         case TEXT_BYTES -> chunker.bytes(layout.texts.bytes(), layout.texts.end());
         default -> throw new AssertionError(section);
       }
@@ -209,9 +210,11 @@ final class IndexImage {
       }
     }
 
-    private void writeCells(Chunker out, int[] cells) throws IOException {
-      for (int cell : cells) {
-        int slot = SlotTable.slotIn(cell);
+    /** A table's cells; those of slots left out removed, if they name {@code slots}. */
+    private void writeCells(Chunker out, IntBuffer cells, boolean slots) throws IOException {
+      for (int at = 0; at < cells.limit(); at++) {
+        int cell = cells.get(at);
+        int slot = slots ? SlotTable.slotIn(cell) : -1;
         out.putInt(slot >= 0 && state(layout.slots, slot) != CompactLiveIndex.PLAIN
             ? SlotTable.REMOVED : cell);
       }
@@ -312,12 +315,12 @@ final class IndexImage {
     verify(header, Section.SLOTS, crc);
     SlotArena slots = SlotArena.mapped(regions);
     int[] freeSlots = ints(header, Section.FREE_SLOTS, source);
-    int[] digestCells = ints(header, Section.DIGEST_CELLS, source);
-    int[] idCells = ints(header, Section.ID_CELLS, source);
+    IntBuffer digestCells = cells(header, Section.DIGEST_CELLS, source);
+    IntBuffer idCells = cells(header, Section.ID_CELLS, source);
     int[] subjectHeads = ints(header, Section.SUBJECT_HEADS, source);
     int[] textOffsets = ints(header, Section.TEXT_OFFSETS, source);
     int[] freeTextIds = ints(header, Section.FREE_TEXT_IDS, source);
-    int[] textTable = ints(header, Section.TEXT_TABLE, source);
+    IntBuffer textTable = cells(header, Section.TEXT_TABLE, source);
     ByteBuffer textRegion = section(header, Section.TEXT_BYTES, source);
     byte[] textBytes = new byte[textRegion.remaining()];
     textRegion.get(textBytes);
@@ -337,10 +340,24 @@ final class IndexImage {
     return bytes.order(SlotArena.ORDER);
   }
 
-  private static int[] ints(Header header, Section section, Source source) throws IOException {
-    int[] values = new int[header.count(section)];
-    section(header, section, source).asIntBuffer().get(values);
+  /**
+   * A table's cells: mapped, if {@code source} maps, as they are (they are copied only where
+   * written); else copied into an array, so that a table is one of two kinds of buffer.
+   */
+  private static IntBuffer cells(Header header, Section section, Source source)
+      throws IOException {
+    ByteBuffer bytes = section(header, section, source);
+    return bytes.isDirect() ? bytes.asIntBuffer() : IntBuffer.wrap(ints(bytes));
+  }
+
+  private static int[] ints(ByteBuffer bytes) {
+    int[] values = new int[bytes.remaining() / Integer.BYTES];
+    bytes.asIntBuffer().get(values);
     return values;
+  }
+
+  private static int[] ints(Header header, Section section, Source source) throws IOException {
+    return ints(section(header, section, source));
   }
 
   private static void verify(Header header, Section section, CRC32C crc) {

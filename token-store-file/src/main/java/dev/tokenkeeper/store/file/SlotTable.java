@@ -1,5 +1,7 @@
 package dev.tokenkeeper.store.file;
 
+import java.nio.IntBuffer;
+
 /**
  * An open-addressing hash table of {@code int} slot numbers, linear probing, for
  * {@link CompactLiveIndex}: the table holds no keys, only where each record lives, so the caller
@@ -19,14 +21,15 @@ final class SlotTable {
   /** The most slots a table can name: a cell holds a slot plus one in 27 bits. */
   static final int MAX_SLOTS = SLOT_MASK - 1;
 
-  final int[] cells;
+  /** On the heap, or mapped from a snapshot's image ({@link #restore}). */
+  final IntBuffer cells;
   private int used;
 
   private SlotTable(int capacity) {
-    cells = new int[Math.max(16, capacity)];
+    cells = IntBuffer.wrap(new int[Math.max(16, capacity)]);
   }
 
-  private SlotTable(int[] cells, int used) {
+  private SlotTable(IntBuffer cells, int used) {
     this.cells = cells;
     this.used = used;
   }
@@ -38,9 +41,10 @@ final class SlotTable {
    * @throws IllegalArgumentException if a cell is neither empty, removed nor a slot, or no cell is
    *     empty (a probe for a key not held would never end)
    */
-  static SlotTable restore(int[] cells) {
+  static SlotTable restore(IntBuffer cells) {
     int used = 0;
-    for (int cell : cells) {
+    for (int at = 0; at < cells.limit(); at++) {
+      int cell = cells.get(at);
       if (cell < 0 && cell != REMOVED) {
         throw new IllegalArgumentException("a table cell holds " + cell);
       }
@@ -48,8 +52,8 @@ final class SlotTable {
         used++;
       }
     }
-    if (used == cells.length) {
-      throw new IllegalArgumentException("a table of " + cells.length + " cells has none empty");
+    if (used == cells.limit()) {
+      throw new IllegalArgumentException("a table of " + cells.limit() + " cells has none empty");
     }
     return new SlotTable(cells, used);
   }
@@ -66,21 +70,21 @@ final class SlotTable {
 
   /** Whether this table is much larger than {@link #tight} would make it for {@code entries}. */
   boolean isLooseFor(int entries) {
-    return cells.length > 16 && cells.length > (long) entries * 7 / 4;
+    return cells.limit() > 16 && cells.limit() > (long) entries * 7 / 4;
   }
 
   /** Where the probe for {@code hash} starts (the hash's 32 bits scaled to the table). */
-  static int start(int[] cells, int hash) {
-    return (int) (((hash & 0xFFFF_FFFFL) * cells.length) >>> 32);
+  static int start(IntBuffer cells, int hash) {
+    return (int) (((hash & 0xFFFF_FFFFL) * cells.limit()) >>> 32);
   }
 
-  static int next(int[] cells, int at) {
-    return at + 1 == cells.length ? 0 : at + 1;
+  static int next(IntBuffer cells, int at) {
+    return at + 1 == cells.limit() ? 0 : at + 1;
   }
 
   /** The slot in a cell, or -1 for an empty or removed cell. */
-  static int slotAt(int[] cells, int at) {
-    return slotIn(cells[at]);
+  static int slotAt(IntBuffer cells, int at) {
+    return slotIn(cells.get(at));
   }
 
   /** The slot {@code cell} holds, or -1 if it is empty or removed. */
@@ -89,8 +93,8 @@ final class SlotTable {
   }
 
   /** The slot in a cell if its key's hash may be {@code hash} (its four bits agree), else -1. */
-  static int candidate(int[] cells, int at, int hash) {
-    int cell = cells[at];
+  static int candidate(IntBuffer cells, int at, int hash) {
+    int cell = cells.get(at);
     return cell > 0 && cell >>> SLOT_BITS == (hash & TAG_MASK) ? (cell & SLOT_MASK) - 1 : -1;
   }
 
@@ -103,16 +107,16 @@ final class SlotTable {
       throw new IllegalStateException("a slot table names at most " + MAX_SLOTS + " slots");
     }
     int at = start(cells, hash);
-    for (int probes = 0; cells[at] != EMPTY && cells[at] != REMOVED; probes++) {
-      if (probes == cells.length) {
+    for (int probes = 0; cells.get(at) != EMPTY && cells.get(at) != REMOVED; probes++) {
+      if (probes == cells.limit()) {
         throw new IllegalStateException("slot table is full");
       }
       at = next(cells, at);
     }
-    if (cells[at] == EMPTY) {
+    if (cells.get(at) == EMPTY) {
       used++;
     }
-    cells[at] = (hash & TAG_MASK) << SLOT_BITS | (slot + 1);
+    cells.put(at, (hash & TAG_MASK) << SLOT_BITS | (slot + 1));
   }
 
   /**
@@ -123,15 +127,15 @@ final class SlotTable {
     if (slot < 0 || slot >= MAX_SLOTS) {
       throw new IllegalStateException("a slot table names at most " + MAX_SLOTS + " slots");
     }
-    if (cells[at] == EMPTY) {
+    if (cells.get(at) == EMPTY) {
       used++;
     }
-    cells[at] = (hash & TAG_MASK) << SLOT_BITS | (slot + 1);
+    cells.put(at, (hash & TAG_MASK) << SLOT_BITS | (slot + 1));
   }
 
   /** Removes the cell at {@code at}, found by the caller's probe. */
   void removeAt(int at) {
-    cells[at] = REMOVED;
+    cells.put(at, REMOVED);
   }
 
   /**
@@ -139,6 +143,6 @@ final class SlotTable {
    * table; if not, the owner rebuilds it.
    */
   boolean hasRoomFor(int more) {
-    return (long) used + more < cells.length - cells.length / 4;
+    return (long) used + more < cells.limit() - cells.limit() / 4;
   }
 }

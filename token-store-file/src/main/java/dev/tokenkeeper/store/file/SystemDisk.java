@@ -53,7 +53,8 @@ final class SystemDisk implements Disk {
   public Disk.File create(Path file) throws IOException {
     Files.createFile(file, ownerOnlyFile(file.getFileSystem()));
     try {
-      return new UninterruptibleFile(new RandomAccessFile(file.toFile(), "rw"), 0);
+      return new UninterruptibleFile(new RandomAccessFile(file.toFile(), "rw"), 0,
+          isPosix(file.getFileSystem()));
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(file);
       throw e;
@@ -67,7 +68,7 @@ final class SystemDisk implements Disk {
       throw new NoSuchFileException(file.toString());
     }
     RandomAccessFile opened = new RandomAccessFile(file.toFile(), "rw");
-    return new UninterruptibleFile(opened, opened.length());
+    return new UninterruptibleFile(opened, opened.length(), isPosix(file.getFileSystem()));
   }
 
   @Override
@@ -104,10 +105,13 @@ final class SystemDisk implements Disk {
   private static final class UninterruptibleFile implements Disk.File {
     private final RandomAccessFile file;
     private long end;
+    /** Whether a mapped file can still be deleted: not on Windows, which compaction needs. */
+    private final boolean mappable;
 
-    UninterruptibleFile(RandomAccessFile file, long end) {
+    UninterruptibleFile(RandomAccessFile file, long end, boolean mappable) {
       this.file = file;
       this.end = end;
+      this.mappable = mappable;
     }
 
     @Override
@@ -161,10 +165,14 @@ final class SystemDisk implements Disk {
     /**
      * Maps copy-on-write ({@code MAP_PRIVATE}): the pages come from the file's cache, and a page
      * written is copied first, so the file never changes. Through the file's channel, which an
-     * interrupt would close: only the store's own threads map (open and compaction).
+     * interrupt would close: only the store's own threads map (the open). Copied instead where a
+     * mapped file cannot be deleted (file systems without POSIX permissions, as on Windows).
      */
     @Override
     public ByteBuffer map(long position, int length) throws IOException {
+      if (!mappable) {
+        return copy(position, length);
+      }
       if (position + length > file.length()) {
         throw new java.io.EOFException("file ends before " + (position + length));
       }

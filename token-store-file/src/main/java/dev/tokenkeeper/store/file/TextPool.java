@@ -3,6 +3,7 @@ package dev.tokenkeeper.store.file;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -95,7 +96,7 @@ final class TextPool {
    * dropped ones; where each of {@code ids} ids starts, or -1; {@code free} ids to give out again.
    */
   record Parts(byte[] bytes, int end, int dead, int[] offsets, int ids, int[] freeIds, int free,
-      long seed, int[] table) {}
+      long seed, IntBuffer table) {}
 
   /** This pool's arrays, not copied: read them before the pool changes. */
   Parts parts() {
@@ -153,8 +154,9 @@ final class TextPool {
       throw new IllegalArgumentException(unused + " unused text ids, " + pool.free + " free");
     }
     BitSet named = new BitSet(ids);
-    for (int cell : parts.table()) {
-      int id = SlotTable.slotIn(cell);
+    IntBuffer cells = parts.table();
+    for (int at = 0; at < cells.limit(); at++) {
+      int id = SlotTable.slotIn(cells.get(at));
       if (id >= 0) {
         if (id >= ids || pool.offsets[id] < 0 || named.get(id)) {
           throw new IllegalArgumentException("the text table names text " + id
@@ -296,8 +298,8 @@ final class TextPool {
 
   /** The id in {@code table} of the text {@code length} bytes of {@code utf8} from {@code from}. */
   private int find(SlotTable table, byte[] utf8, int from, int length, int hash) {
-    int[] cells = table.cells;
-    for (int at = SlotTable.start(cells, hash); cells[at] != SlotTable.EMPTY;
+    IntBuffer cells = table.cells;
+    for (int at = SlotTable.start(cells, hash); cells.get(at) != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
       int id = SlotTable.candidate(cells, at, hash);
       if (id >= 0 && length(offsets[id]) == length && Arrays.equals(bytes, offsets[id] + 2,
