@@ -359,6 +359,14 @@ public final class StoreTool {
       return "purge of what expired by " + purge.now();
     } else if (entry instanceof LogEntry.V1RevokeAll) {
       return "revoke of every session of one user";
+    } else if (entry instanceof LogEntry.Image image) {
+      return "image of " + image.header().count(IndexImage.Section.SLOTS) + " slots";
+    } else if (entry instanceof LogEntry.PlainSessions) {
+      return "block of plain sessions";
+    } else if (entry instanceof LogEntry.Sizes sizes) {
+      return "sizes: " + sizes.sessions() + " sessions, " + sizes.tokens() + " tokens";
+    } else if (entry instanceof LogEntry.Mark mark) {
+      return "mark: durable to " + mark.durable();
     }
     return "snapshot end";
   }

@@ -25,6 +25,39 @@ class CompactLiveIndexTextTest {
 
   private long next = 1;
 
+  /**
+   * An image's texts are checked by {@link ImageCheck#checkText}, which decides printable ASCII
+   * on its bytes: it must accept exactly what {@link Session} accepts, as subject and as label,
+   * for every ASCII character alone, between letters, repeated to the length limit and past it.
+   */
+  @Test
+  void imageTextCheck_agreesWithSession_onEveryAsciiText() {
+    TextPool pool = new TextPool();
+    for (char c = 0; c < 0x80; c++) {
+      for (String text : List.of(String.valueOf(c), "a" + c + "b", " " + c,
+          String.valueOf(c).repeat(Session.MAX_TEXT_LENGTH),
+          String.valueOf(c).repeat(Session.MAX_TEXT_LENGTH + 1), "x".repeat(300))) {
+        int id = pool.intern(text);
+        for (boolean subject : new boolean[] {true, false}) {
+          boolean session = accepts(() -> new Session(SessionId.of(1, 1), subject ? text : "s",
+              subject ? null : text, NOW, NOW, NOW.plusSeconds(1)));
+          boolean image = accepts(() -> ImageCheck.checkText(pool, id, subject));
+          assertEquals(session, image, (subject ? "subject " : "label ") + (int) c + " in "
+              + text.length() + " characters");
+        }
+      }
+    }
+  }
+
+  private static boolean accepts(Runnable check) {
+    try {
+      check.run();
+      return true;
+    } catch (IllegalArgumentException refused) {
+      return false;
+    }
+  }
+
   @Test
   void findSessions_ofATextHeldOnlyAsALabel_findsNothing() {
     CompactLiveIndex compact = new CompactLiveIndex();
