@@ -967,14 +967,15 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private void requireNew(SessionId id, List<TokenRecord> added) {
-    Set<TokenHash> seen = new HashSet<>();
+    // A set only where two tokens could repeat each other: most calls add one.
+    Set<TokenHash> seen = added.size() > 1 ? new HashSet<>() : null;
     for (TokenRecord token : added) {
       Objects.requireNonNull(token, "token");
       if (!token.sessionId().equals(id)) {
         throw new IllegalArgumentException(
             "token of session " + token.sessionId() + " added to session " + id);
       }
-      if (lookup(token.hash()) != null || !seen.add(token.hash())) {
+      if (lookup(token.hash()) != null || (seen != null && !seen.add(token.hash()))) {
         throw new IllegalArgumentException("a token is already stored under " + token.hash());
       }
     }

@@ -107,13 +107,15 @@ final class SlotTable {
       throw new IllegalStateException("a slot table names at most " + MAX_SLOTS + " slots");
     }
     int at = start(cells, hash);
-    for (int probes = 0; cells.get(at) != EMPTY && cells.get(at) != REMOVED; probes++) {
+    int cell = cells.get(at);
+    for (int probes = 0; cell != EMPTY && cell != REMOVED; probes++) {
       if (probes == cells.limit()) {
         throw new IllegalStateException("slot table is full");
       }
       at = next(cells, at);
+      cell = cells.get(at);
     }
-    if (cells.get(at) == EMPTY) {
+    if (cell == EMPTY) {
       used++;
     }
     cells.put(at, (hash & TAG_MASK) << SLOT_BITS | (slot + 1));
