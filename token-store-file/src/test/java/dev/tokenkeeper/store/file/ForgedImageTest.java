@@ -183,6 +183,86 @@ class ForgedImageTest {
     assertRefusedOpen(store(with(w, shorter, w.header())), "an image cut short");
   }
 
+  // ---- forgeries an open lets through, checked by what later calls do
+
+  /**
+   * Three sessions of alice (the first expires early) and three of bob, each labelled with a
+   * text of its own long enough that the pool holds more than 1 KiB of live text.
+   */
+  private static ImageRoundTrip.Written twoSubjects() {
+    LiveIndex index = LiveIndex.create();
+    for (int n = 1; n <= 6; n++) {
+      SessionId id = SessionId.of(n, n);
+      index.create(SessionRecord.of(new Session(id, n <= 3 ? "alice" : "bob",
+          ("device " + n + " ").repeat(27), T0, T0, T0.plusSeconds(n == 1 ? 10 : 3600)), null,
+          null), List.of(TokenRecord.of(hash(n), id)));
+    }
+    return ImageRoundTrip.write(index);
+  }
+
+  @Test
+  void subjectListsHeadedByAnotherSubject_areRefused_orServeWithoutThrowing() throws IOException {
+    // Every slot is still entered once, from a head that is a held text: only the subjects swap.
+    ImageRoundTrip.Written w = twoSubjects();
+    int alice = textId(w, "alice");
+    int bob = textId(w, "bob");
+    ImageRoundTrip.Written swapped = forge(w, Section.SUBJECT_HEADS, s -> {
+      int head = s.getInt(alice * 4);
+      s.putInt(alice * 4, s.getInt(bob * 4));
+      s.putInt(bob * 4, head);
+    });
+    assertRefusedOrServes(store(swapped), store -> {
+      assertEquals(1, store.purgeExpired(T0.plusSeconds(20)), "alice's first session ended");
+      store.findSessions("alice");
+      store.findSessions("bob");
+      store.revokeAll("bob", T0.plusSeconds(30));
+    });
+  }
+
+  @Test
+  void deadTextBytesBeyondTheDeadOnes_areRefused_orServeWithoutThrowing() throws IOException {
+    // The pool's count of dropped bytes is the header's word alone: no section's checksum covers
+    // it, and nothing compares it with the texts that are held.
+    ImageRoundTrip.Written w = twoSubjects();
+    IndexImage.Header h = w.header();
+    ImageRoundTrip.Written forged = with(w, w.raw(), new IndexImage.Header(h.counts(),
+        h.checksums(), (int) h.bytes(Section.TEXT_BYTES), h.textSeed()));
+    assertRefusedOrServes(store(forged), store -> {
+      assertEquals(1, store.purgeExpired(T0.plusSeconds(20)), "alice's first session ended");
+      assertEquals("alice", store.find(hash(2)).orElseThrow().session().subject());
+      assertEquals(3, store.findSessions("bob").size());
+    });
+  }
+
+  /** The id of {@code text} in the image's pool. */
+  private static int textId(ImageRoundTrip.Written w, String text) {
+    int at = textAt(w, text);
+    ByteBuffer offsets = section(w.raw(), w.header(), Section.TEXT_OFFSETS);
+    for (int id = 0; id < w.header().count(Section.TEXT_OFFSETS); id++) {
+      if (offsets.getInt(id * 4) == at) {
+        return id;
+      }
+    }
+    throw new AssertionError(text + " has no id");
+  }
+
+  /**
+   * Opens {@code dir}: refused naming the snapshot, or open, and then {@code calls} (each a
+   * public call a client can make) neither throw nor fail.
+   */
+  private static void assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
+    FileTokenStore store;
+    try {
+      store = FileTokenStore.builder().directory(dir).build();
+    } catch (StoreCorruptedException refused) {
+      assertTrue(refused.file().endsWith("snapshot-0000000002"), "names " + refused.file());
+      return;
+    }
+    try (store) {
+      calls.accept(store);
+    }
+  }
+
   // ---- the forgery kit
 
   private static int at(int slot, int field) {
