@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tokenkeeper.core.ClientBinding;
+import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
@@ -234,6 +235,44 @@ class ForgedImageTest {
     });
   }
 
+  @Test
+  void twoSlotsOfOneSessionId_areRefused_orTheStoreStillCompactsAndReopens() throws IOException {
+    // The tables still name each plain slot once, each cell where its old key put it: only the
+    // id of one slot was overwritten with another's.
+    ImageRoundTrip.Written w = twoSubjects();
+    int first = slotOf(w, SessionId.of(2, 2));
+    int second = slotOf(w, SessionId.of(3, 3));
+    Path dir = store(forge(w, Section.SLOTS, s -> {
+      s.putLong(at(second, 0), s.getLong(at(first, 0)));
+      s.putLong(at(second, 1), s.getLong(at(first, 1)));
+    }));
+    assertRefusedOrServes(dir, store -> {
+      for (int n = 100; n < 120; n++) {
+        // Enough sessions that the id table is rebuilt from the slots.
+        SessionId id = SessionId.of(n, n);
+        store.create(SessionRecord.of(new Session(id, "carol", null, T0, T0,
+            T0.plusSeconds(3600)), null, null), List.of(TokenRecord.of(hash(n), id)));
+      }
+      assertTrue(store.revokeSession(SessionId.of(2, 2), T0.plusSeconds(30)));
+      store.compact();
+      store.compact();
+    });
+    try (FileTokenStore reopened = openAt(dir)) {
+      assertTrue(reopened.findSession(SessionId.of(2, 2)).isPresent());
+    }
+  }
+
+  /** The slot of session {@code id} in the image. */
+  private static int slotOf(ImageRoundTrip.Written w, SessionId id) {
+    ByteBuffer slots = section(w.raw(), w.header(), Section.SLOTS);
+    for (int slot = 0; slot < w.header().count(Section.SLOTS); slot++) {
+      if (slots.getLong(at(slot, 0)) == id.high() && slots.getLong(at(slot, 1)) == id.low()) {
+        return slot;
+      }
+    }
+    throw new AssertionError(id + " is in no slot");
+  }
+
   /** The id of {@code text} in the image's pool. */
   private static int textId(ImageRoundTrip.Written w, String text) {
     int at = textAt(w, text);
@@ -246,6 +285,12 @@ class ForgedImageTest {
     throw new AssertionError(text + " has no id");
   }
 
+  /** Opens {@code dir} on a clock 20 seconds after the sessions were made. */
+  private static FileTokenStore openAt(Path dir) {
+    return FileTokenStore.builder().directory(dir).clock(new MutableClock(T0.plusSeconds(20)))
+        .build();
+  }
+
   /**
    * Opens {@code dir}: refused naming the snapshot, or open, and then {@code calls} (each a
    * public call a client can make) neither throw nor fail.
@@ -253,7 +298,7 @@ class ForgedImageTest {
   private static void assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
     FileTokenStore store;
     try {
-      store = FileTokenStore.builder().directory(dir).build();
+      store = openAt(dir);
     } catch (StoreCorruptedException refused) {
       assertTrue(refused.file().endsWith("snapshot-0000000002"), "names " + refused.file());
       return;
