@@ -198,6 +198,7 @@ class ForgedImageTest {
           ("device " + n + " ").repeat(27), T0, T0, T0.plusSeconds(n == 1 ? 10 : 3600)), null,
           null), List.of(TokenRecord.of(hash(n), id)));
     }
+    index.trim(); // as a snapshot is written: tight tables, which the open keeps as they are
     return ImageRoundTrip.write(index);
   }
 
@@ -260,6 +261,35 @@ class ForgedImageTest {
     try (FileTokenStore reopened = openAt(dir)) {
       assertTrue(reopened.findSession(SessionId.of(2, 2)).isPresent());
     }
+  }
+
+  @Test
+  void aSessionTheIdTableCannotReach_isRefused_orCanStillBeLoggedOut() throws IOException {
+    // Its id's cell moved past an empty cell its probe stops at, and a tombstone left behind:
+    // every count still holds.
+    ImageRoundTrip.Written w = twoSubjects();
+    int slot = slotOf(w, SessionId.of(4, 4));
+    Path dir = store(forge(w, Section.ID_CELLS, s -> {
+      int at = cellNaming(s, slot);
+      int last = s.limit() - 4;
+      assertEquals(SlotTable.EMPTY, s.getInt(last), "the last cell is empty");
+      s.putInt(last, s.getInt(at));
+      s.putInt(at, SlotTable.REMOVED);
+    }));
+    assertRefusedOrServes(dir, store -> {
+      assertTrue(store.find(hash(4)).isPresent(), "the session authenticates");
+      assertTrue(store.revokeSession(SessionId.of(4, 4), T0.plusSeconds(30)), "logged out");
+      assertTrue(store.find(hash(4)).orElseThrow().session().isRevoked(), "revoked");
+    });
+  }
+
+  private static int cellNaming(ByteBuffer cells, int slot) {
+    for (int at = 0; at < cells.limit(); at += 4) {
+      if (SlotTable.slotIn(cells.getInt(at)) == slot) {
+        return at;
+      }
+    }
+    throw new AssertionError("no cell names slot " + slot);
   }
 
   /** The slot of session {@code id} in the image. */
