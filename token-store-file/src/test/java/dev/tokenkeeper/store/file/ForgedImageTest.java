@@ -184,6 +184,28 @@ class ForgedImageTest {
     assertRefusedOpen(store(with(w, shorter, w.header())), "an image cut short");
   }
 
+  @Test
+  void headersWhoseCountsCannotBe_areRefusedNamingTheSnapshot() throws IOException {
+    ImageRoundTrip.Written w = written();
+    int[] counts = w.header().counts();
+    counts[Section.SLOTS.ordinal()] = Integer.MAX_VALUE;
+    assertRefusedOpen(store(withCounts(w, counts)), "2^31 slots");
+    counts = w.header().counts();
+    counts[Section.TEXT_BYTES.ordinal()] = Integer.MAX_VALUE;
+    assertRefusedOpen(store(withCounts(w, counts)), "2 GiB of texts");
+    counts = w.header().counts();
+    counts[Section.FREE_SLOTS.ordinal()] = 1 << 30;
+    int[] overflowing = counts;
+    assertThrows(IllegalArgumentException.class, () -> withCounts(w, overflowing),
+        "4 GiB of free slots");
+    assertRefusedOpen(store(withCounts(w, new int[Section.values().length])), "no sections");
+  }
+
+  private static ImageRoundTrip.Written withCounts(ImageRoundTrip.Written w, int[] counts) {
+    return with(w, w.raw(), new IndexImage.Header(counts, w.header().checksums(),
+        w.header().deadTextBytes(), w.header().textSeed()));
+  }
+
   // ---- forgeries an open lets through, checked by what later calls do
 
   /**
@@ -247,7 +269,7 @@ class ForgedImageTest {
       s.putLong(at(second, 0), s.getLong(at(first, 0)));
       s.putLong(at(second, 1), s.getLong(at(first, 1)));
     }));
-    assertRefusedOrServes(dir, store -> {
+    boolean served = assertRefusedOrServes(dir, store -> {
       for (int n = 100; n < 120; n++) {
         // Enough sessions that the id table is rebuilt from the slots.
         SessionId id = SessionId.of(n, n);
@@ -258,8 +280,10 @@ class ForgedImageTest {
       store.compact();
       store.compact();
     });
-    try (FileTokenStore reopened = openAt(dir)) {
-      assertTrue(reopened.findSession(SessionId.of(2, 2)).isPresent());
+    if (served) {
+      try (FileTokenStore reopened = openAt(dir)) {
+        assertTrue(reopened.findSession(SessionId.of(2, 2)).isPresent());
+      }
     }
   }
 
@@ -323,19 +347,20 @@ class ForgedImageTest {
 
   /**
    * Opens {@code dir}: refused naming the snapshot, or open, and then {@code calls} (each a
-   * public call a client can make) neither throw nor fail.
+   * public call a client can make) neither throw nor fail. Returns whether it opened.
    */
-  private static void assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
+  private static boolean assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
     FileTokenStore store;
     try {
       store = openAt(dir);
     } catch (StoreCorruptedException refused) {
       assertTrue(refused.file().endsWith("snapshot-0000000002"), "names " + refused.file());
-      return;
+      return false;
     }
     try (store) {
       calls.accept(store);
     }
+    return true;
   }
 
   // ---- the forgery kit
