@@ -14,6 +14,8 @@ import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,6 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real threads calling the compact index's lock-free {@link CompactLiveIndex#find} in tight loops
@@ -46,7 +49,7 @@ class CompactLiveIndexRaceTest {
   private static final int READERS = 2;
 
   private final long seed = TestSeed.of("CompactLiveIndexRaceTest");
-  private final CompactLiveIndex index = new CompactLiveIndex();
+  private CompactLiveIndex index = new CompactLiveIndex();
 
   /** Every hash ever issued, in order, for readers to pick from. */
   private final AtomicReferenceArray<TokenHash> issued = new AtomicReferenceArray<>(400_000);
@@ -71,14 +74,49 @@ class CompactLiveIndexRaceTest {
   }
 
   /**
-   * One writer making {@code changes} changes, keeping about {@code live} sessions, purging
-   * every {@code purgeEvery} changes; readers race it until it is done.
+   * The same race on an index opened from a snapshot's image, its slots and tables mapped
+   * copy-on-write from the file: more than a chunk of slots, the last one short, so the first
+   * new session moves that chunk to the heap under the readers, and the image's sessions are
+   * changed in their mapped pages, expire together and leave their slots to be reused.
    */
+  @Test
+  void find_onAMappedImage_underEveryKindOfChange_answersWhole(@TempDir Path dir)
+      throws Exception {
+    Random random = new Random(seed ^ 0x5EED);
+    List<SessionId> held = new ArrayList<>();
+    for (int n = 0; n < SlotArena.CHUNK_SLOTS + 4_000; n++) {
+      held.add(create(random, START));
+    }
+    ImageRoundTrip.Written image = ImageRoundTrip.write(index);
+    Path file = dir.resolve("image");
+    Files.write(file, image.raw());
+    CompactLiveIndex mapped = new CompactLiveIndex();
+    try (Disk.File opened = Disk.system().open(file)) {
+      mapped.loadImage(new LogEntry.Image(image.header(), opened::map));
+    }
+    for (int i = 0; i < image.others().size(); i++) {
+      mapped.create(image.others().get(i), image.tokens().get(i));
+    }
+    assertEquals(index.sessionCount(), mapped.sessionCount());
+    index = mapped;
+    race(60_000, 1500, 200, held);
+  }
+
   private void race(int changes, int live, int purgeEvery) throws Exception {
+    race(changes, live, purgeEvery, new ArrayList<>());
+  }
+
+  /**
+   * One writer making {@code changes} changes to the sessions {@code held} and those it creates,
+   * keeping about {@code live} sessions, purging every {@code purgeEvery} changes; readers race
+   * it until it is done.
+   */
+  private void race(int changes, int live, int purgeEvery, List<SessionId> held)
+      throws Exception {
     List<Integer> finds = Concurrently.run(READERS + 1, thread -> {
       if (thread == 0) {
         try {
-          write(new Random(seed), changes, live, purgeEvery);
+          write(new Random(seed), changes, live, purgeEvery, held);
         } finally {
           done.set(true);
         }
@@ -94,10 +132,10 @@ class CompactLiveIndexRaceTest {
 
   // ---- the writer
 
-  private void write(Random random, int changes, int live, int purgeEvery) {
+  private void write(Random random, int changes, int live, int purgeEvery,
+      List<SessionId> held) {
     Instant now = START;
     Duration step = Duration.ofSeconds(1).multipliedBy(600).dividedBy(live);
-    List<SessionId> held = new ArrayList<>();
     for (int change = 0; change < changes; change++) {
       now = now.plus(step);
       int pick = random.nextInt(100);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tokenkeeper.core.ClientBinding;
+import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
@@ -181,6 +182,185 @@ class ForgedImageTest {
     assertRefusedOpen(store(with(w, raw, w.header())), "a changed byte");
     byte[] shorter = java.util.Arrays.copyOf(w.raw(), w.raw().length - 1);
     assertRefusedOpen(store(with(w, shorter, w.header())), "an image cut short");
+  }
+
+  @Test
+  void headersWhoseCountsCannotBe_areRefusedNamingTheSnapshot() throws IOException {
+    ImageRoundTrip.Written w = written();
+    int[] counts = w.header().counts();
+    counts[Section.SLOTS.ordinal()] = Integer.MAX_VALUE;
+    assertRefusedOpen(store(withCounts(w, counts)), "2^31 slots");
+    counts = w.header().counts();
+    counts[Section.TEXT_BYTES.ordinal()] = Integer.MAX_VALUE;
+    assertRefusedOpen(store(withCounts(w, counts)), "2 GiB of texts");
+    counts = w.header().counts();
+    counts[Section.FREE_SLOTS.ordinal()] = 1 << 30;
+    int[] overflowing = counts;
+    assertThrows(IllegalArgumentException.class, () -> withCounts(w, overflowing),
+        "4 GiB of free slots");
+    assertRefusedOpen(store(withCounts(w, new int[Section.values().length])), "no sections");
+  }
+
+  private static ImageRoundTrip.Written withCounts(ImageRoundTrip.Written w, int[] counts) {
+    return with(w, w.raw(), new IndexImage.Header(counts, w.header().checksums(),
+        w.header().deadTextBytes(), w.header().textSeed()));
+  }
+
+  // ---- forgeries an open lets through, checked by what later calls do
+
+  /**
+   * Three sessions of alice (the first expires early) and three of bob, each labelled with a
+   * text of its own long enough that the pool holds more than 1 KiB of live text.
+   */
+  private static ImageRoundTrip.Written twoSubjects() {
+    LiveIndex index = LiveIndex.create();
+    for (int n = 1; n <= 6; n++) {
+      SessionId id = SessionId.of(n, n);
+      index.create(SessionRecord.of(new Session(id, n <= 3 ? "alice" : "bob",
+          ("device " + n + " ").repeat(27), T0, T0, T0.plusSeconds(n == 1 ? 10 : 3600)), null,
+          null), List.of(TokenRecord.of(hash(n), id)));
+    }
+    index.trim(); // as a snapshot is written: tight tables, which the open keeps as they are
+    return ImageRoundTrip.write(index);
+  }
+
+  @Test
+  void subjectListsHeadedByAnotherSubject_areRefused_orServeWithoutThrowing() throws IOException {
+    // Every slot is still entered once, from a head that is a held text: only the subjects swap.
+    ImageRoundTrip.Written w = twoSubjects();
+    int alice = textId(w, "alice");
+    int bob = textId(w, "bob");
+    ImageRoundTrip.Written swapped = forge(w, Section.SUBJECT_HEADS, s -> {
+      int head = s.getInt(alice * 4);
+      s.putInt(alice * 4, s.getInt(bob * 4));
+      s.putInt(bob * 4, head);
+    });
+    assertRefusedOrServes(store(swapped), store -> {
+      assertEquals(1, store.purgeExpired(T0.plusSeconds(20)), "alice's first session ended");
+      store.findSessions("alice");
+      store.findSessions("bob");
+      store.revokeAll("bob", T0.plusSeconds(30));
+    });
+  }
+
+  @Test
+  void deadTextBytesBeyondTheDeadOnes_areRefused_orServeWithoutThrowing() throws IOException {
+    // The pool's count of dropped bytes is the header's word alone: no section's checksum covers
+    // it, and nothing compares it with the texts that are held.
+    ImageRoundTrip.Written w = twoSubjects();
+    IndexImage.Header h = w.header();
+    ImageRoundTrip.Written forged = with(w, w.raw(), new IndexImage.Header(h.counts(),
+        h.checksums(), (int) h.bytes(Section.TEXT_BYTES), h.textSeed()));
+    assertRefusedOrServes(store(forged), store -> {
+      assertEquals(1, store.purgeExpired(T0.plusSeconds(20)), "alice's first session ended");
+      assertEquals("alice", store.find(hash(2)).orElseThrow().session().subject());
+      assertEquals(3, store.findSessions("bob").size());
+    });
+  }
+
+  @Test
+  void twoSlotsOfOneSessionId_areRefused_orTheStoreStillCompactsAndReopens() throws IOException {
+    // The tables still name each plain slot once, each cell where its old key put it: only the
+    // id of one slot was overwritten with another's.
+    ImageRoundTrip.Written w = twoSubjects();
+    int first = slotOf(w, SessionId.of(2, 2));
+    int second = slotOf(w, SessionId.of(3, 3));
+    Path dir = store(forge(w, Section.SLOTS, s -> {
+      s.putLong(at(second, 0), s.getLong(at(first, 0)));
+      s.putLong(at(second, 1), s.getLong(at(first, 1)));
+    }));
+    boolean served = assertRefusedOrServes(dir, store -> {
+      for (int n = 100; n < 120; n++) {
+        // Enough sessions that the id table is rebuilt from the slots.
+        SessionId id = SessionId.of(n, n);
+        store.create(SessionRecord.of(new Session(id, "carol", null, T0, T0,
+            T0.plusSeconds(3600)), null, null), List.of(TokenRecord.of(hash(n), id)));
+      }
+      assertTrue(store.revokeSession(SessionId.of(2, 2), T0.plusSeconds(30)));
+      store.compact();
+      store.compact();
+    });
+    if (served) {
+      try (FileTokenStore reopened = openAt(dir)) {
+        assertTrue(reopened.findSession(SessionId.of(2, 2)).isPresent());
+      }
+    }
+  }
+
+  @Test
+  void aSessionTheIdTableCannotReach_isRefused_orCanStillBeLoggedOut() throws IOException {
+    // Its id's cell moved past an empty cell its probe stops at, and a tombstone left behind:
+    // every count still holds.
+    ImageRoundTrip.Written w = twoSubjects();
+    int slot = slotOf(w, SessionId.of(4, 4));
+    Path dir = store(forge(w, Section.ID_CELLS, s -> {
+      int at = cellNaming(s, slot);
+      int last = s.limit() - 4;
+      assertEquals(SlotTable.EMPTY, s.getInt(last), "the last cell is empty");
+      s.putInt(last, s.getInt(at));
+      s.putInt(at, SlotTable.REMOVED);
+    }));
+    assertRefusedOrServes(dir, store -> {
+      assertTrue(store.find(hash(4)).isPresent(), "the session authenticates");
+      assertTrue(store.revokeSession(SessionId.of(4, 4), T0.plusSeconds(30)), "logged out");
+      assertTrue(store.find(hash(4)).orElseThrow().session().isRevoked(), "revoked");
+    });
+  }
+
+  private static int cellNaming(ByteBuffer cells, int slot) {
+    for (int at = 0; at < cells.limit(); at += 4) {
+      if (SlotTable.slotIn(cells.getInt(at)) == slot) {
+        return at;
+      }
+    }
+    throw new AssertionError("no cell names slot " + slot);
+  }
+
+  /** The slot of session {@code id} in the image. */
+  private static int slotOf(ImageRoundTrip.Written w, SessionId id) {
+    ByteBuffer slots = section(w.raw(), w.header(), Section.SLOTS);
+    for (int slot = 0; slot < w.header().count(Section.SLOTS); slot++) {
+      if (slots.getLong(at(slot, 0)) == id.high() && slots.getLong(at(slot, 1)) == id.low()) {
+        return slot;
+      }
+    }
+    throw new AssertionError(id + " is in no slot");
+  }
+
+  /** The id of {@code text} in the image's pool. */
+  private static int textId(ImageRoundTrip.Written w, String text) {
+    int at = textAt(w, text);
+    ByteBuffer offsets = section(w.raw(), w.header(), Section.TEXT_OFFSETS);
+    for (int id = 0; id < w.header().count(Section.TEXT_OFFSETS); id++) {
+      if (offsets.getInt(id * 4) == at) {
+        return id;
+      }
+    }
+    throw new AssertionError(text + " has no id");
+  }
+
+  /** Opens {@code dir} on a clock 20 seconds after the sessions were made. */
+  private static FileTokenStore openAt(Path dir) {
+    return FileTokenStore.builder().directory(dir).clock(new MutableClock(T0.plusSeconds(20)))
+        .build();
+  }
+
+  /**
+   * Opens {@code dir}: refused naming the snapshot, or open, and then {@code calls} (each a
+   * public call a client can make) neither throw nor fail. Returns whether it opened.
+   */
+  private static boolean assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
+    FileTokenStore store;
+    try {
+      store = openAt(dir);
+    } catch (StoreCorruptedException refused) {
+      assertTrue(refused.file().endsWith("snapshot-0000000002"), "names " + refused.file());
+      return false;
+    }
+    try (store) {
+      calls.accept(store);
+    }
+    return true;
   }
 
   // ---- the forgery kit

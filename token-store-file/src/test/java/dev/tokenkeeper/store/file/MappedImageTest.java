@@ -56,11 +56,7 @@ class MappedImageTest {
       }
       store.compact();
     }
-    Path snapshot;
-    try (var files = Files.list(dir)) {
-      snapshot = files.filter(p -> p.getFileName().toString().startsWith("snapshot-"))
-          .findFirst().orElseThrow();
-    }
+    Path snapshot = snapshot();
     byte[] before = Files.readAllBytes(snapshot);
     assertEquals(Frames.VERSION, before[Frames.HEADER - 1]);
 
@@ -93,6 +89,58 @@ class MappedImageTest {
       assertEquals(later, store.findSession(id(0)).orElseThrow().session().lastUsedAt());
       assertTrue(store.findSession(id(11)).orElseThrow().isRevoked());
       assertEquals(SESSIONS + 1, store.findSessions("user0").size() + 49 * (SESSIONS / 50));
+    }
+  }
+
+  @Test
+  void aMappedSnapshotDeletedByCompaction_keepsServingItsSessions() throws IOException {
+    try (FileTokenStore store = open()) {
+      for (int n = 0; n < SESSIONS; n++) {
+        store.create(SessionRecord.of(new Session(id(n), "user" + n % 50, "device " + n % 7, T0,
+            T0, T0.plusSeconds(n % 3 == 0 ? 60 : 3600)), null, null),
+            List.of(TokenRecord.of(hash(n), id(n))));
+      }
+      store.compact();
+    }
+    Instant later = T0.plusSeconds(600);
+    clock.set(later);
+    int revoked = 0;
+    try (FileTokenStore store = open()) {
+      Path mapped = snapshot();
+      store.compact(); // forgets every third session, and deletes the snapshot the store maps
+      assertFalse(Files.exists(mapped), "the mapped snapshot is deleted");
+      for (int n = 0; n < SESSIONS; n++) {
+        assertEquals(n % 3 != 0, store.find(hash(n)).isPresent(), "session " + n);
+        if (n % 3 == 1) {
+          store.touch(id(n), later, later.plusSeconds(7200));
+        } else if (n % 3 == 2) {
+          assertTrue(store.revokeSession(id(n), later));
+          revoked++;
+        }
+      }
+      for (int n = SESSIONS; n < 2 * SESSIONS; n++) {
+        store.create(SessionRecord.of(new Session(id(n), "user" + n % 50, null, later, later,
+            later.plusSeconds(7200)), null, null), List.of(TokenRecord.of(hash(n), id(n))));
+      }
+      clock.set(T0.plusSeconds(3600));
+      assertEquals(revoked, store.purgeExpired(clock.instant()), "the revoked ones expired");
+      store.compact();
+    }
+    try (FileTokenStore store = open()) {
+      for (int n = 0; n < 2 * SESSIONS; n++) {
+        boolean kept = n >= SESSIONS || n % 3 == 1;
+        assertEquals(kept, store.find(hash(n)).isPresent(), "session " + n);
+        if (kept) {
+          assertEquals(later, store.findSession(id(n)).orElseThrow().session().lastUsedAt());
+        }
+      }
+    }
+  }
+
+  private Path snapshot() throws IOException {
+    try (var files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("snapshot-")).findFirst()
+          .orElseThrow();
     }
   }
 }
