@@ -48,9 +48,9 @@ import java.util.function.Consumer;
  */
 final class CompactLiveIndex implements LiveIndex {
 
-  private static final int ID_HIGH = 0;
+  static final int ID_HIGH = 0;
   private static final int ID_LOW = 1;
-  private static final int DIGEST = 2;
+  static final int DIGEST = 2;
   static final int CREATED = 6;
   static final int LAST_USED = 7;
   static final int EXPIRES = 8;
@@ -1023,11 +1023,11 @@ final class CompactLiveIndex implements LiveIndex {
     return ((long) high << 32) | (low & 0xFFFF_FFFFL);
   }
 
-  private static int digestHash(long word) {
+  static int digestHash(long word) {
     return (int) (word ^ (word >>> 32));
   }
 
-  private static int idHash(long high, long low) {
+  static int idHash(long high, long low) {
     long mixed = high ^ low;
     return (int) (mixed ^ (mixed >>> 32));
   }

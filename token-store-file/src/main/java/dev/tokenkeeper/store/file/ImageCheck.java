@@ -4,6 +4,7 @@ import dev.tokenkeeper.core.Session;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.BitSet;
+import java.util.concurrent.FutureTask;
 
 /**
  * Checks that nothing an {@link IndexImage} holds can break a read of the index made from it:
@@ -37,18 +38,32 @@ final class ImageCheck {
     BitSet subjects = new BitSet();
     BitSet labels = new BitSet();
     checkSlots(texts, subjects, labels);
+    SlotTable digests = table(digestCells, "digest");
+    SlotTable ids = table(idCells, "id");
+    // A probe for each key reads a million cells at random: on a thread of its own, beside the
+    // checks that follow. Both only read the slots and tables.
+    FutureTask<SlotTable[]> tables = new FutureTask<>(() -> checkedTables(ids, digests));
+    StoreThreads.daemon("tokenkeeper-image-check").newThread(tables).start();
     checkFreeList(freeSlots);
     checkLists(subjectHeads, texts);
-    SlotTable byDigest = table(digestCells, "digest");
-    SlotTable byId = table(idCells, "id");
     for (int id = subjects.nextSetBit(0); id >= 0; id = subjects.nextSetBit(id + 1)) {
       checkText(texts, id, true);
     }
     for (int id = labels.nextSetBit(0); id >= 0; id = labels.nextSetBit(id + 1)) {
       checkText(texts, id, false);
     }
-    return new IndexImage.Parts(slots, slotLimit, freeSlots, byDigest, byId, subjectHeads, texts,
-        plainCount);
+    texts.checkTable();
+    SlotTable[] checked = StoreThreads.await(tables, IllegalArgumentException.class);
+    return new IndexImage.Parts(slots, slotLimit, freeSlots, checked[1], checked[0], subjectHeads,
+        texts, plainCount);
+  }
+
+  /** The id and digest tables, as they are if each key's probe finds its slot, else anew. */
+  private SlotTable[] checkedTables(SlotTable ids, SlotTable digests) {
+    if (ids.isWellSpread() && digests.isWellSpread() && probesFindEachSlot(ids, digests)) {
+      return new SlotTable[] {ids, digests};
+    }
+    return new SlotTable[] {rebuilt(CompactLiveIndex.ID_HIGH), rebuilt(CompactLiveIndex.DIGEST)};
   }
 
   /**
@@ -122,37 +137,191 @@ final class ImageCheck {
   }
 
   /**
-   * Every plain slot is entered exactly once, from a head or from the slot before it, and only
-   * plain slots are: a list that looped back would enter some slot twice.
+   * Every plain slot is entered exactly once, from its own subject's head or from a slot of the
+   * same subject before it, and only plain slots are: a list that looped back would enter some
+   * slot twice, and one that strayed into another subject's slots would enter one from the wrong
+   * subject. The subject each slot is entered from is noted in one pass and compared in the next,
+   * so no list is walked slot by slot.
    */
   private void checkLists(int[] subjectHeads, TextPool texts) {
-    BitSet entered = new BitSet(slotLimit);
+    int[] enteredFrom = new int[slotLimit]; // the entering subject's text id plus one
     for (int text = 0; text < subjectHeads.length; text++) {
       if (subjectHeads[text] != 0) {
         if (!texts.isHeld(text)) {
           throw new IllegalArgumentException("a list heads text " + text + ", which is not held");
         }
-        enter(subjectHeads[text] - 1, entered);
+        enter(subjectHeads[text] - 1, text, enteredFrom);
       }
     }
     for (int slot = plain.nextSetBit(0); slot >= 0; slot = plain.nextSetBit(slot + 1)) {
       int next = IndexImage.nextOf(slots, slot);
       if (next != -1) {
-        enter(next, entered);
+        enter(next, subjectOf(slot), enteredFrom);
       }
     }
-    if (entered.cardinality() != plainCount) {
-      throw new IllegalArgumentException((plainCount - entered.cardinality())
-          + " sessions are in no subject's list");
+    for (int slot = plain.nextSetBit(0); slot >= 0; slot = plain.nextSetBit(slot + 1)) {
+      if (enteredFrom[slot] != subjectOf(slot) + 1) {
+        throw new IllegalArgumentException(enteredFrom[slot] == 0
+            ? "slot " + slot + " is in no subject's list"
+            : "slot " + slot + " is in the list of another subject");
+      }
     }
   }
 
-  private void enter(int slot, BitSet entered) {
-    if (slot < 0 || slot >= slotLimit || !plain.get(slot) || entered.get(slot)) {
+  private void enter(int slot, int subject, int[] enteredFrom) {
+    if (slot < 0 || slot >= slotLimit || !plain.get(slot) || enteredFrom[slot] != 0) {
       throw new IllegalArgumentException("a subject's list enters slot " + slot
           + ", not a plain slot entered once");
     }
-    entered.set(slot);
+    enteredFrom[slot] = subject + 1;
+  }
+
+  private int subjectOf(int slot) {
+    return (int) (slots.get(slot, CompactLiveIndex.TEXTS) >>> 32);
+  }
+
+  /**
+   * Whether each plain slot is the first its own id's probe and its own digest's probe confirm,
+   * as a lookup would (its keys reachable, no slot before it holding the same), within a bounded
+   * number of steps in all. Probes that take longer say only that the keys cluster, which keys
+   * chosen by a test or a forger can: then the tables are built anew, which finds any key held
+   * twice.
+   *
+   * @throws IllegalArgumentException if a slot cannot be reached or another holds its key
+   */
+  private boolean probesFindEachSlot(SlotTable byId, SlotTable byDigest) {
+    long budget = PROBE_STEPS_PER_KEY * (2L * plainCount);
+    int[] batch = new int[BATCH];
+    int[] idCells = new int[BATCH];
+    int[] digestCells = new int[BATCH];
+    for (int slot = plain.nextSetBit(0); slot >= 0 && budget >= 0; ) {
+      int count = 0;
+      for (; count < BATCH && slot >= 0; count++, slot = plain.nextSetBit(slot + 1)) {
+        batch[count] = slot;
+      }
+      budget -= probeBatch(byId.cells, byDigest.cells, batch, count, idCells, digestCells, budget);
+    }
+    return budget >= 0;
+  }
+
+  /**
+   * The steps of the probes for {@code count} slots' ids and digests. A method of its own, so a
+   * fresh JVM compiles it after a few hundred batches rather than after tens of thousands of
+   * interpreted iterations of the loop around it.
+   */
+  private long probeBatch(IntBuffer ids, IntBuffer digests, int[] batch, int count,
+      int[] idCells, int[] digestCells, long budget) {
+    for (int i = 0; i < count; i++) {
+      idCells[i] = SlotTable.start(ids, hash(batch[i], CompactLiveIndex.ID_HIGH));
+      digestCells[i] = SlotTable.start(digests, hash(batch[i], CompactLiveIndex.DIGEST));
+    }
+    // The first cells of the batch's probes, read in a loop of their own: the reads do not
+    // depend on each other, so their cache misses overlap instead of following one another.
+    for (int i = 0; i < count; i++) {
+      idCells[i] = ids.get(idCells[i]);
+      digestCells[i] = digests.get(digestCells[i]);
+    }
+    long steps = 0;
+    for (int i = 0; i < count; i++) {
+      steps += firstCellHolds(idCells[i], batch[i], CompactLiveIndex.ID_HIGH) ? 1
+          : probe(ids, batch[i], CompactLiveIndex.ID_HIGH, budget - steps);
+      steps += firstCellHolds(digestCells[i], batch[i], CompactLiveIndex.DIGEST) ? 1
+          : probe(digests, batch[i], CompactLiveIndex.DIGEST, budget - steps);
+    }
+    return steps;
+  }
+
+  private static final int BATCH = 64;
+
+  /** Whether {@code cell}, the first of a probe's, names {@code slot} under its key's hash. */
+  private boolean firstCellHolds(int cell, int slot, int field) {
+    return SlotTable.slotIn(cell) == slot
+        && cell == SlotTable.cellFor(hash(slot, field), slot);
+  }
+
+  /**
+   * A table of every plain slot under its key at {@code field}, built as the index builds one.
+   *
+   * @throws IllegalArgumentException if two slots hold the same key
+   */
+  private SlotTable rebuilt(int field) {
+    SlotTable table = SlotTable.tight(plainCount);
+    boolean id = field == CompactLiveIndex.ID_HIGH;
+    // Keys that all collide cost steps in the square of their number: bounded, so that an image
+    // forged that way is refused in a fraction of a second rather than indexed for hours.
+    long budget = REBUILD_STEPS + PROBE_STEPS_PER_KEY * (long) plainCount;
+    for (int slot = plain.nextSetBit(0); slot >= 0; slot = plain.nextSetBit(slot + 1)) {
+      int hash = hash(slot, field);
+      int at = SlotTable.start(table.cells, hash);
+      while (table.cells.get(at) != SlotTable.EMPTY) {
+        int found = SlotTable.candidate(table.cells, at, hash);
+        if (found >= 0 && sameKey(found, slot, field, id)) {
+          throw duplicate(found, slot, id);
+        }
+        if (--budget < 0) {
+          throw new IllegalArgumentException("the slots' " + (id ? "session ids" : "tokens")
+              + " collide too often to index");
+        }
+        at = SlotTable.next(table.cells, at);
+      }
+      table.addAt(at, hash, slot);
+    }
+    return table;
+  }
+
+  /** Steps a rebuild may take beyond a probe's share per key: some 11,000 keys that all collide. */
+  private static final long REBUILD_STEPS = 64L << 20;
+
+  private int hash(int slot, int field) {
+    long a = slots.get(slot, field);
+    return field == CompactLiveIndex.ID_HIGH
+        ? CompactLiveIndex.idHash(a, slots.get(slot, field + 1)) : CompactLiveIndex.digestHash(a);
+  }
+
+  private static IllegalArgumentException duplicate(int one, int other, boolean id) {
+    return new IllegalArgumentException("slots " + one + " and " + other + " hold the same "
+        + (id ? "session id" : "token"));
+  }
+
+  /** A probe's average length far beyond any a table at three quarters' load comes near. */
+  private static final int PROBE_STEPS_PER_KEY = 32;
+
+  /**
+   * The steps of the probe for {@code slot}'s key at {@code field}, which must find it first, or
+   * more than {@code budget} once it has taken that many.
+   */
+  private long probe(IntBuffer cells, int slot, int field, long budget) {
+    boolean id = field == CompactLiveIndex.ID_HIGH;
+    int hash = hash(slot, field);
+    int at = SlotTable.start(cells, hash);
+    for (long steps = 1; steps <= cells.limit(); steps++) {
+      int found = SlotTable.candidate(cells, at, hash);
+      if (found == slot) {
+        return steps;
+      }
+      if (cells.get(at) == SlotTable.EMPTY) {
+        break;
+      }
+      if (found >= 0 && sameKey(found, slot, field, id)) {
+        throw duplicate(found, slot, id);
+      }
+      if (steps > budget) {
+        return steps;
+      }
+      at = SlotTable.next(cells, at);
+    }
+    throw new IllegalArgumentException("slot " + slot + " cannot be found by its "
+        + (id ? "session id" : "token"));
+  }
+
+  private boolean sameKey(int one, int other, int field, boolean id) {
+    int words = id ? 2 : 4;
+    for (int word = 0; word < words; word++) {
+      if (slots.get(one, field + word) != slots.get(other, field + word)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The table over {@code cells}, each naming a plain slot, one per plain slot in all. */

@@ -134,13 +134,21 @@ final class TextPool {
     pool.freeIds = Arrays.copyOf(parts.freeIds(), Math.max(16, parts.free()));
     pool.free = parts.free();
     int unused = 0;
+    long held = 0;
     for (int id = 0; id < ids; id++) {
       int at = pool.offsets[id];
       if (at == -1) {
         unused++;
       } else if (at < 0 || at > end - 2 || at + 2 + pool.length(at) > end) {
         throw new IllegalArgumentException("text " + id + " runs past the pool's bytes");
+      } else {
+        held += 2 + pool.length(at);
       }
+    }
+    // Reclaiming copies the texts held into an array of end - dead bytes and a half.
+    if (held != end - (long) parts.dead()) {
+      throw new IllegalArgumentException("a text pool holds " + held + " bytes of texts, not "
+          + (end - parts.dead()));
     }
     BitSet listed = new BitSet(ids);
     for (int i = 0; i < pool.free; i++) {
@@ -172,6 +180,73 @@ final class TextPool {
     pool.table = SlotTable.restore(parts.table());
     pool.seed = parts.seed();
     return pool;
+  }
+
+  /**
+   * Checks, after {@link #restore}, that the probe for each text held finds it first, as
+   * {@link #intern} would: a text the table could not reach would be pooled again under a new
+   * id, and its subject's sessions split between two lists. If the probes take too long in all
+   * (texts that cluster), or the table is too full, it is built anew under a new seed.
+   *
+   * @throws IllegalArgumentException if a text cannot be reached, or two ids hold the same text
+   */
+  void checkTable() {
+    long budget = 32L * size();
+    if (table.isWellSpread()) {
+      for (int id = 0; id < ids && budget >= 0; id++) {
+        if (offsets[id] >= 0) {
+          budget -= probe(table, id, budget, false);
+        }
+      }
+    }
+    if (budget < 0 || !table.isWellSpread()) {
+      seed = SEEDS.nextLong();
+      SlotTable rebuilt = SlotTable.tight(Math.max(16, size()));
+      for (int id = 0; id < ids; id++) {
+        if (offsets[id] >= 0) {
+          probe(rebuilt, id, Long.MAX_VALUE, true);
+        }
+      }
+      table = rebuilt;
+    }
+  }
+
+  /**
+   * The steps of the probe in {@code in} for held text {@code id}, which must find it first (or
+   * an empty cell, where it is then added, if {@code add}); more than {@code budget} once it has
+   * taken that many.
+   *
+   * @throws IllegalArgumentException if the probe finds another id holding the same text first,
+   *     or, unless it adds, none
+   */
+  private long probe(SlotTable in, int id, long budget, boolean add) {
+    IntBuffer cells = in.cells;
+    int at = offsets[id];
+    int length = length(at);
+    int hash = hash(bytes, at + 2, length);
+    int cell = SlotTable.start(cells, hash);
+    for (long steps = 1; steps <= cells.limit(); steps++) {
+      int found = SlotTable.candidate(cells, cell, hash);
+      if (found == id) {
+        return steps;
+      }
+      if (cells.get(cell) == SlotTable.EMPTY) {
+        if (add) {
+          in.addAt(cell, hash, id);
+          return steps;
+        }
+        break;
+      }
+      if (found >= 0 && length(offsets[found]) == length && Arrays.equals(bytes,
+          offsets[found] + 2, offsets[found] + 2 + length, bytes, at + 2, at + 2 + length)) {
+        throw new IllegalArgumentException("texts " + found + " and " + id + " are the same");
+      }
+      if (steps > budget) {
+        return steps;
+      }
+      cell = SlotTable.next(cells, cell);
+    }
+    throw new IllegalArgumentException("text " + id + " cannot be found in the text table");
   }
 
   /** Printable ASCII that is not all spaces, for {@link #printableAscii}. */

@@ -32,12 +32,13 @@ class MappedImageTest {
   @TempDir
   Path dir;
 
+  /** Spread as random ids and digests are (an odd multiplier keeps them distinct). */
   private static SessionId id(int n) {
-    return SessionId.of(n, -n);
+    return SessionId.of(n * 0x9E37_79B9_7F4A_7C15L, n * 0xC2B2_AE3D_27D4_EB4FL);
   }
 
   private static TokenHash hash(int n) {
-    return TokenHash.sha256Words(n, 3L * n, 5L * n, 7L * n);
+    return TokenHash.sha256Words(n * 0xD6E8_FEB8_6659_FD93L, 3L * n, 5L * n, 7L * n);
   }
 
   private final MutableClock clock = new MutableClock(T0);
