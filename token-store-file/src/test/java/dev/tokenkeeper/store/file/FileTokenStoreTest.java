@@ -39,6 +39,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.event.Level;
 
 class FileTokenStoreTest {
@@ -150,6 +152,37 @@ class FileTokenStoreTest {
       clock.set(session.expiresAt().plusSeconds(61));
       store.compact();
       assertEquals(Optional.empty(), store.find(first), "forgotten with its session");
+    }
+  }
+
+  /**
+   * A purge that forgets no session may still drop sealed pairs past their window in memory; the
+   * log must say so, or a reopen, after a crash or a clean close, replays the rotation and holds
+   * the pair again.
+   */
+  @ParameterizedTest(name = "crash={0}")
+  @ValueSource(booleans = {false, true})
+  void purgeThatDropsOnlySealedPairs_isLogged_soNoReopenBringsThemBack(boolean crash) {
+    TokenHash first;
+    FileTokenStore store = open();
+    try {
+      SessionRecord session = TokenStoreContract.createPair(store, "alice");
+      first = session.refreshHash();
+      assertTrue(store.rotate(TokenStoreContract.rotation(session, T0.plusSeconds(1))));
+      clock.advance(Duration.ofMinutes(1));
+      assertEquals(0, store.purgeExpired(clock.instant()), "no session has ended");
+      assertNull(store.find(first).orElseThrow().token().successor(), "dropped in memory");
+    } finally {
+      if (crash) {
+        store.abandon();
+      } else {
+        store.close();
+      }
+    }
+    try (FileTokenStore reopened = open()) {
+      TokenRecord tombstone = reopened.find(first).orElseThrow().token();
+      assertTrue(tombstone.isRotated());
+      assertNull(tombstone.successor(), "the reopened store holds what memory held");
     }
   }
 
