@@ -463,19 +463,21 @@ public final class FileTokenStore implements TokenStore {
   private record Purged(int count, long ticket) {}
 
   /**
-   * Forgets the sessions purgeable at {@code now} in memory and hands in a purge record saying so
-   * (always if {@code record}, else only if one was forgotten), after the pending {@code uses}:
-   * replay decides expiry from what the log says. Runs under {@link TouchBuffer#settled}.
+   * Forgets the sessions purgeable at {@code now} and the sealed pairs past their window in
+   * memory, and hands in a purge record saying so (always if {@code record}, else whenever memory
+   * changed, a sealed pair dropped alone included, since replay would otherwise bring it back),
+   * after the pending {@code uses}: replay decides expiry from what the log says. Runs under
+   * {@link TouchBuffer#settled}.
    */
   private Purged purge(List<ByteBuffer> uses, Instant now, boolean record) {
     if (!uses.isEmpty()) {
       commit.enqueue(uses);
     }
-    int count = live.purgeExpired(now);
-    if (count > 0 || record) {
+    LiveIndex.Forgotten forgotten = live.purge(now);
+    if (forgotten.any() || record) {
       commit.enqueue(Frames.encode(new LogEntry.Purge(now)));
     }
-    return new Purged(count, commit.enqueued());
+    return new Purged(forgotten.sessions(), commit.enqueued());
   }
 
   /** Hands in every pending use, in batched records; returns the last one's number, or -1. */
