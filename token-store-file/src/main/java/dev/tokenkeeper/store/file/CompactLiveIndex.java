@@ -365,11 +365,17 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   @Override
-  public synchronized int purgeExpired(Instant now) {
+  public int purgeExpired(Instant now) {
+    return purge(now).sessions();
+  }
+
+  @Override
+  public synchronized Forgotten purge(Instant now) {
     Objects.requireNonNull(now, "now");
     requireOpen();
     long nowNanos = nanosOrBeyond(now);
     BitSet leaving = new BitSet();
+    int withPairsDropped = 0;
     beginChange();
     try {
       for (int slot = 0; slot < slotLimit; slot++) {
@@ -391,6 +397,7 @@ final class CompactLiveIndex implements LiveIndex {
         TokenRecord[] kept = TokenRecord.withoutSuccessorsAt(current.tokens, now);
         if (kept != current.tokens) {
           records[state - 1] = new Records(current.session, kept);
+          withPairsDropped++;
         }
       }
       if (!leaving.isEmpty()) {
@@ -403,7 +410,7 @@ final class CompactLiveIndex implements LiveIndex {
     } finally {
       endChange();
     }
-    return leaving.cardinality();
+    return new Forgotten(leaving.cardinality(), withPairsDropped);
   }
 
   @Override

@@ -122,8 +122,9 @@ import org.slf4j.LoggerFactory;
  * time; held through a whole compaction), the touch buffer's {@code draining} (one flush of uses or
  * purge at a time), {@code changeLock} (memory changes and the handing in of
  * their records; held across I/O only while rotating and closing), the touch buffer's gate (a
- * purge holds it for writing from its flush of pending uses to its record; a use holds it for
- * reading, never with another lock), the group commit's own lock (never held across I/O: its head
+ * purge holds it for writing from its flush of pending uses to its record, a refresh from its
+ * session's pending use to its record; a use holds it for reading, never with another lock), the
+ * group commit's own lock (never held across I/O: its head
  * releases it while it writes and forces). The {@link LiveIndex}'s own locks are innermost and
  * never span I/O.
  *
@@ -234,28 +235,38 @@ public final class FileTokenStore implements TokenStore {
   }
 
   /**
-   * {@inheritDoc} One record holding the whole rotation (the sealed pair included); forced before
-   * it returns in {@code SYNC} mode. A rotation that lost to another waits in {@code SYNC} mode
-   * until the winner is durable, since its caller may hand out the winner's pair.
+   * {@inheritDoc} One record holding the whole rotation (the sealed pair included), after the
+   * session's last use if that was not written yet; forced before it returns in {@code SYNC}
+   * mode. A rotation that lost to another waits in {@code SYNC} mode until the winner is durable,
+   * since its caller may hand out the winner's pair.
    */
   @Override
   public boolean rotate(Rotation rotation) {
     Objects.requireNonNull(rotation, "rotation");
     ByteBuffer frame = Frames.encode(new LogEntry.Rotate(rotation));
-    boolean applied;
-    long ticket;
+    Rotated rotated;
     changeLock.lock();
     try {
       requireWritable();
-      applied = live.rotate(rotation);
-      ticket = applied ? commit.enqueue(frame) : commit.enqueued();
+      // Replay applies the rotation only to a session not expired at its instant, as memory
+      // did: a use that kept the session alive must be in the log before the rotation.
+      rotated = touches.settledFor(rotation.sessionId(), use -> {
+        if (!use.isEmpty()) {
+          commit.enqueue(use);
+        }
+        boolean applied = live.rotate(rotation);
+        return new Rotated(applied, applied ? commit.enqueue(frame) : commit.enqueued());
+      });
     } finally {
       changeLock.unlock();
     }
-    await(ticket, durability == Durability.SYNC);
+    await(rotated.ticket(), durability == Durability.SYNC);
     compactIfDue();
-    return applied;
+    return rotated.applied();
   }
+
+  /** Whether a rotation applied, and the number of the last record it waits for. */
+  private record Rotated(boolean applied, long ticket) {}
 
   /** {@inheritDoc} One record on disk, forced before it returns, in every mode. */
   @Override
@@ -463,19 +474,21 @@ public final class FileTokenStore implements TokenStore {
   private record Purged(int count, long ticket) {}
 
   /**
-   * Forgets the sessions purgeable at {@code now} in memory and hands in a purge record saying so
-   * (always if {@code record}, else only if one was forgotten), after the pending {@code uses}:
-   * replay decides expiry from what the log says. Runs under {@link TouchBuffer#settled}.
+   * Forgets the sessions purgeable at {@code now} and the sealed pairs past their window in
+   * memory, and hands in a purge record saying so (always if {@code record}, else whenever memory
+   * changed, a sealed pair dropped alone included, since replay would otherwise bring it back),
+   * after the pending {@code uses}: replay decides expiry from what the log says. Runs under
+   * {@link TouchBuffer#settled}.
    */
   private Purged purge(List<ByteBuffer> uses, Instant now, boolean record) {
     if (!uses.isEmpty()) {
       commit.enqueue(uses);
     }
-    int count = live.purgeExpired(now);
-    if (count > 0 || record) {
+    LiveIndex.Forgotten forgotten = live.purge(now);
+    if (forgotten.any() || record) {
       commit.enqueue(Frames.encode(new LogEntry.Purge(now)));
     }
-    return new Purged(count, commit.enqueued());
+    return new Purged(forgotten.sessions(), commit.enqueued());
   }
 
   /** Hands in every pending use, in batched records; returns the last one's number, or -1. */

@@ -33,6 +33,25 @@ interface LiveIndex extends TokenStore {
    */
   boolean touchIfLive(SessionId id, Instant lastUsedAt, Instant expiresAt);
 
+  /**
+   * What a {@link #purge} changed: the sessions it forgot, and the sessions it kept but whose
+   * sealed pairs past their window it dropped.
+   */
+  record Forgotten(int sessions, int withPairsDropped) {
+
+    /** Whether memory changed at all; a sealed pair dropped alone counts. */
+    boolean any() {
+      return sessions > 0 || withPairsDropped > 0;
+    }
+  }
+
+  /**
+   * Purges as {@link #purgeExpired} and says what it forgot. A purge that dropped only sealed
+   * pairs past their window changed memory too: the store must log it, or a replay of its log
+   * brings them back.
+   */
+  Forgotten purge(Instant now);
+
   /** Calls {@code action} for every session held, revoked and expired ones included. */
   void forEachSession(Consumer<SessionRecord> action);
 

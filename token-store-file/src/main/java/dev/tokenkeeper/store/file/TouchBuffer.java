@@ -27,13 +27,16 @@ import java.util.function.ToLongFunction;
  * chunks, taking the change lock only to hand each chunk in. The write itself is the group
  * commit's, off every lock a writer needs.
  *
- * <p>The one order that matters is against a purge, which decides from the log's times which
- * sessions expired: every use a purge saw in memory must be written before the purge's record.
- * So a purge runs {@link #settled}: no flush in flight, no use between its change in memory and
- * its note here, and the pending uses handed in first.
+ * <p>The orders that matter are against the records whose replay decides from the log's times
+ * whether a session has expired. Every use a purge saw in memory must be written before the
+ * purge's record, so a purge runs {@link #settled}: no flush in flight, no use between its change
+ * in memory and its note here, and the pending uses handed in first. A rotation applies only to a
+ * session not expired at its instant, so the use of its session that may not be written yet goes
+ * before its record ({@link #settledFor}); else replay could refuse an acknowledged rotation of a
+ * session that only that use kept alive.
  *
  * <p>Locks, in order: {@code draining} (one flush or purge at a time), the store's change lock,
- * {@code gate} (read-held by a use, write-held by a purge). Thread-safe.
+ * {@code gate} (read-held by a use, write-held by a purge or a rotation). Thread-safe.
  */
 final class TouchBuffer {
 
@@ -116,6 +119,26 @@ final class TouchBuffer {
   }
 
   /**
+   * Runs {@code step} for a change to session {@code id} alone, under the change lock, which the
+   * caller holds, with no use between its change in memory and its note here, handing it the
+   * record of {@code id}'s current last use and expiry if they may not be written yet (noted
+   * here, or a flush in flight may hold them unwritten), to be written before whatever
+   * {@code step} writes. Other sessions' uses stay pending.
+   */
+  <T> T settledFor(SessionId id, Function<List<ByteBuffer>, T> step) {
+    gate.writeLock().lock();
+    try {
+      // Under the change lock only a flush can hold draining; it may have taken id already.
+      boolean unwritten = touched.remove(id) | draining.isLocked();
+      LogEntry.Use use = unwritten ? use(id) : null;
+      return step.apply(use == null ? List.of()
+          : List.of(Frames.encode(new LogEntry.Touch(List.of(use)))));
+    } finally {
+      gate.writeLock().unlock();
+    }
+  }
+
+  /**
    * Takes noted sessions and returns up to {@code records} touch records of their current last
    * use and expiry, each of at most {@link Frames#MAX_TOUCHES} uses; gone and revoked sessions
    * are skipped.
@@ -126,11 +149,11 @@ final class TouchBuffer {
     for (Iterator<SessionId> it = touched.iterator(); it.hasNext() && frames.size() < records; ) {
       SessionId id = it.next();
       it.remove();
-      SessionRecord session = live.findSession(id).orElse(null);
-      if (session == null || session.isRevoked()) {
+      LogEntry.Use use = use(id);
+      if (use == null) {
         continue;
       }
-      uses.add(new LogEntry.Use(id, session.session().lastUsedAt(), session.expiresAt()));
+      uses.add(use);
       if (uses.size() == Frames.MAX_TOUCHES) {
         frames.add(Frames.encode(new LogEntry.Touch(uses)));
         uses.clear();
@@ -140,5 +163,14 @@ final class TouchBuffer {
       frames.add(Frames.encode(new LogEntry.Touch(uses)));
     }
     return frames;
+  }
+
+  /** Session {@code id}'s current last use and expiry; null if it is gone or revoked. */
+  private LogEntry.Use use(SessionId id) {
+    SessionRecord session = live.findSession(id).orElse(null);
+    if (session == null || session.isRevoked()) {
+      return null;
+    }
+    return new LogEntry.Use(id, session.session().lastUsedAt(), session.expiresAt());
   }
 }

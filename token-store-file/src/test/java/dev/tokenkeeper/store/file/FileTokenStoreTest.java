@@ -36,9 +36,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.event.Level;
 
 class FileTokenStoreTest {
@@ -150,6 +153,66 @@ class FileTokenStoreTest {
       clock.set(session.expiresAt().plusSeconds(61));
       store.compact();
       assertEquals(Optional.empty(), store.find(first), "forgotten with its session");
+    }
+  }
+
+  /**
+   * A purge that forgets no session may still drop sealed pairs past their window in memory; the
+   * log must say so, or a reopen, after a crash or a clean close, replays the rotation and holds
+   * the pair again.
+   */
+  @ParameterizedTest(name = "crash={0}")
+  @ValueSource(booleans = {false, true})
+  void purgeThatDropsOnlySealedPairs_isLogged_soNoReopenBringsThemBack(boolean crash) {
+    TokenHash first = endedByCrashOrClose(crash, store -> {
+      SessionRecord session = TokenStoreContract.createPair(store, "alice");
+      assertTrue(store.rotate(TokenStoreContract.rotation(session, T0.plusSeconds(1))));
+      clock.advance(Duration.ofMinutes(1));
+      assertEquals(0, store.purgeExpired(clock.instant()), "no session has ended");
+      TokenRecord tombstone = store.find(session.refreshHash()).orElseThrow().token();
+      assertNull(tombstone.successor(), "dropped in memory");
+      return tombstone.hash();
+    });
+    try (FileTokenStore reopened = open()) {
+      TokenRecord tombstone = reopened.find(first).orElseThrow().token();
+      assertTrue(tombstone.isRotated());
+      assertNull(tombstone.successor(), "the reopened store holds what memory held");
+    }
+  }
+
+  /**
+   * A refresh of a session that only a use not yet written keeps alive: replay decides the
+   * rotation again, so the use must be in the log before it, whether the store then closes
+   * cleanly or crashes.
+   */
+  @ParameterizedTest(name = "crash={0}")
+  @ValueSource(booleans = {false, true})
+  void rotationOfASessionExtendedByAnUnwrittenUse_survivesAReopen(boolean crash) {
+    SessionRecord rotated = endedByCrashOrClose(crash, store -> {
+      SessionRecord created = TokenStoreContract.createPair(store, "alice");
+      store.touch(created.id(), T0.plus(Duration.ofMinutes(30)), T0.plus(Duration.ofHours(2)));
+      SessionRecord touched = store.findSession(created.id()).orElseThrow();
+      assertTrue(store.rotate(TokenStoreContract.rotation(touched,
+          T0.plus(Duration.ofMinutes(90)))), "live by its use, though past its first expiry");
+      return store.findSession(created.id()).orElseThrow();
+    });
+    try (FileTokenStore reopened = open()) {
+      assertEquals(Optional.of(rotated), reopened.findSession(rotated.id()),
+          "the acknowledged rotation, with its new current refresh token");
+    }
+  }
+
+  /** Runs {@code work} on an open store, then abandons it (a crash) or closes it cleanly. */
+  private <T> T endedByCrashOrClose(boolean crash, Function<FileTokenStore, T> work) {
+    FileTokenStore store = open();
+    try {
+      return work.apply(store);
+    } finally {
+      if (crash) {
+        store.abandon();
+      } else {
+        store.close();
+      }
     }
   }
 
