@@ -7,12 +7,14 @@ import java.util.BitSet;
 import java.util.concurrent.FutureTask;
 
 /**
- * Checks that nothing an {@link IndexImage} holds can break a read of the index made from it:
+ * Checks that an {@link IndexImage}'s parts hold together before an index is made from them:
  * every slot free or a plain session with possible instants and held texts, the free list
- * exactly the free slots, every cell empty, removed or naming a plain slot, every subject's list
- * entered once per slot (so no list loops) and through plain slots only, each text as a session
- * allows it. Two passes over the slots, in order, and one over each table: no session is probed
- * for. Not thread-safe; used once.
+ * exactly the free slots, every cell empty, removed or naming a plain slot, each slot entered
+ * once, from its own subject's list (so no list loops or strays), each text as a session allows
+ * it, and each slot the first its own id's and token's probes confirm (each text likewise in the
+ * text table), so every key is reachable and none is held twice. Passes over the slots go in
+ * order; the probes, a read at random per key, run on a thread of their own. Not thread-safe;
+ * used once.
  */
 final class ImageCheck {
 

@@ -17,12 +17,11 @@ import java.util.zip.CRC32C;
  * their cells removed, their subjects' lists linked past them) and written as records after the
  * image.
  *
- * <p>An image is trusted as far as its checksums: the writer keeps the tables and lists
- * consistent with the slots, and CRC32C finds damage. What {@link #read} checks besides is that
- * nothing an image holds can break a read: every reference in range and to a plain slot, no
- * list that loops, instants and texts as {@link dev.tokenkeeper.core.Session} allows them, a free
- * cell in each table. A forged image that passes those checks may still answer wrongly, as any
- * forged record could.
+ * <p>CRC32C finds damage. Beyond the checksums, {@link #read} refuses an image whose parts do not
+ * hold together ({@link ImageCheck}): nothing in it can break a read, every session is found by
+ * its id and by its token, no id, token or text is held twice, and each subject's list holds
+ * exactly its sessions. What a forged image can still do is what any forged record can: hold
+ * sessions nobody was issued.
  */
 final class IndexImage {
 
