@@ -5,15 +5,16 @@ import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
 
 /**
  * The plain sessions of a {@link CompactLiveIndex} as memory holds them, for a snapshot (format
  * 5): its slots, its two tables, its subjects' list heads and its text pool, each a section of
  * little-endian words with a CRC32C of its own, written raw after the image's record
- * ({@link LogEntry.Image}). Open maps the slots copy-on-write and reads the other sections in
- * bulk: no session is decoded, hashed or probed for, which is what opens a million sessions in
- * a fraction of a second. Sessions that are not plain are left out (their slots written free,
+ * ({@link LogEntry.Image}). Open maps the slots and tables copy-on-write and reads the text pool
+ * in bulk: no session is decoded or inserted one by one, which is what opens a million sessions
+ * in well under a second. Sessions that are not plain are left out (their slots written free,
  * their cells removed, their subjects' lists linked past them) and written as records after the
  * image.
  *
@@ -132,17 +133,8 @@ final class IndexImage {
 
     Writer(Layout layout) {
       this.layout = layout;
-      int count = 0;
-      int[] found = new int[16];
-      for (int slot = 0; slot < layout.slotLimit; slot++) {
-        if (state(layout.slots, slot) > 0) {
-          if (count == found.length) {
-            found = java.util.Arrays.copyOf(found, count * 2);
-          }
-          found[count++] = slot;
-        }
-      }
-      notPlain = java.util.Arrays.copyOf(found, count);
+      this.notPlain = IntStream.range(0, layout.slotLimit)
+          .filter(slot -> state(layout.slots, slot) > 0).toArray();
     }
 
     /** The image's record: counts and checksums, found by writing every section to a CRC. */
@@ -175,8 +167,8 @@ final class IndexImage {
           chunker.ints(layout.freeSlots, layout.freeSlotCount);
           chunker.ints(notPlain, notPlain.length);
         }
-        case DIGEST_CELLS -> writeCells(chunker, layout.digestCells, true);
-        case ID_CELLS -> writeCells(chunker, layout.idCells, true);
+        case DIGEST_CELLS -> writeCells(chunker, layout.digestCells);
+        case ID_CELLS -> writeCells(chunker, layout.idCells);
         case SUBJECT_HEADS -> {
           for (int head : layout.subjectHeads) {
             chunker.putInt(nextPlain(head - 1) + 1);
@@ -184,7 +176,7 @@ final class IndexImage {
         }
         case TEXT_OFFSETS -> chunker.ints(layout.texts.offsets(), layout.texts.ids());
         case FREE_TEXT_IDS -> chunker.ints(layout.texts.freeIds(), layout.texts.free());
-        case TEXT_TABLE -> writeCells(chunker, layout.texts.table(), false);
+        case TEXT_TABLE -> chunker.ints(layout.texts.table());
         case TEXT_BYTES -> chunker.bytes(layout.texts.bytes(), layout.texts.end());
         default -> throw new AssertionError(section);
       }
@@ -209,11 +201,11 @@ final class IndexImage {
       }
     }
 
-    /** A table's cells; those of slots left out removed, if they name {@code slots}. */
-    private void writeCells(Chunker out, IntBuffer cells, boolean slots) throws IOException {
+    /** A slot table's cells, those of the slots left out removed. */
+    private void writeCells(Chunker out, IntBuffer cells) throws IOException {
       for (int at = 0; at < cells.limit(); at++) {
         int cell = cells.get(at);
-        int slot = slots ? SlotTable.slotIn(cell) : -1;
+        int slot = SlotTable.slotIn(cell);
         out.putInt(slot >= 0 && state(layout.slots, slot) != CompactLiveIndex.PLAIN
             ? SlotTable.REMOVED : cell);
       }
@@ -251,6 +243,12 @@ final class IndexImage {
       }
     }
 
+    void ints(IntBuffer values) throws IOException {
+      for (int i = 0; i < values.limit(); i++) {
+        putInt(values.get(i));
+      }
+    }
+
     void bytes(byte[] values, int count) throws IOException {
       for (int at = 0; at < count; ) {
         int n = Math.min(count - at, room(1).remaining());
@@ -281,9 +279,9 @@ final class IndexImage {
       SlotTable byId, int[] subjectHeads, TextPool texts, int sessions) {}
 
   /**
-   * Reads the image {@code header} describes from {@code source}: the slots mapped
-   * copy-on-write, every other section copied into arrays, each checked against its checksum,
-   * then checked as the class comment says.
+   * Reads the image {@code header} describes from {@code source}: the slots and tables mapped
+   * copy-on-write where the source maps, every other section copied into arrays, each checked
+   * against its checksum, then checked as the class comment says.
    *
    * @throws IllegalArgumentException if a section's checksum does not match or the image does
    *     not hold together

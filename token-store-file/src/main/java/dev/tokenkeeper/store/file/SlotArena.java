@@ -26,8 +26,8 @@ final class SlotArena {
   /**
    * A chunk on the heap is an array of just under 4 MiB (with its header): the collector keeps
    * a large array in whole regions of 1 to 32 MiB, and one just over a power of two would waste
-   * nearly a region (65,536-slot chunks took 172 bytes of heap a session at a million, not 126). A constant, so
-   * dividing by it costs a multiplication.
+   * nearly a region (65,536-slot chunks took 172 bytes of heap a session at a million, not
+   * 126). A constant, so dividing by it costs a multiplication.
    */
   static final int CHUNK_SLOTS = (4 * 1024 * 1024 - 32) / SLOT_BYTES;
   static final int CHUNK_BYTES = CHUNK_SLOTS * SLOT_BYTES;
