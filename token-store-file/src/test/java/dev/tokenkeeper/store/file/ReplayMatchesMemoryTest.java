@@ -4,7 +4,9 @@ import static dev.tokenkeeper.core.StoreHarness.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenEntry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -38,6 +40,26 @@ class ReplayMatchesMemoryTest {
     try (FileTokenStore reopened = FileTokenStore.open(dir)) {
       assertEquals(inMemory, reopened.findSession(issued.session().id()),
           "the reopened store holds the session as memory held it at close");
+    }
+  }
+
+  @Test
+  void aLoggedOutSessionMemoryStillKnows_isStillKnownAfterACompactionAndAReopen() {
+    Issued issued;
+    Optional<TokenEntry> inMemory;
+    MutableClock clock = new MutableClock(T0.plusSeconds(1200));
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock)
+        .touchPersistInterval(Duration.ofHours(1)).build()) {
+      issued = Issued.create(store, "alice", Duration.ofMinutes(10));
+      store.touch(issued.session().id(), T0.plusSeconds(60), T0.plusSeconds(3600));
+      assertTrue(issued.revoke(store, T0.plusSeconds(90)), "logged out");
+      store.compact(); // forgets what has ended at T0 + 20 min; memory's session ends at T0 + 1 h
+      inMemory = store.find(issued.hash());
+      assertTrue(inMemory.isPresent(), "memory still knows the revoked token");
+    }
+    try (FileTokenStore reopened = FileTokenStore.builder().directory(dir).clock(clock).build()) {
+      assertEquals(inMemory, reopened.find(issued.hash()),
+          "the reopened store knows the revoked token as memory did");
     }
   }
 }
