@@ -250,10 +250,8 @@ public final class FileTokenStore implements TokenStore {
       requireWritable();
       // Replay applies the rotation only to a session not expired at its instant, as memory
       // did: a use that kept the session alive must be in the log before the rotation.
-      rotated = touches.settledFor(rotation.sessionId(), use -> {
-        if (!use.isEmpty()) {
-          commit.enqueue(use);
-        }
+      rotated = touches.settledFor(List.of(rotation.sessionId()), uses -> {
+        enqueueUses(uses);
         boolean applied = live.rotate(rotation);
         return new Rotated(applied, applied ? commit.enqueue(frame) : commit.enqueued());
       });
@@ -265,6 +263,19 @@ public final class FileTokenStore implements TokenStore {
     return rotated.applied();
   }
 
+  /**
+   * How many sessions a logout revoked, and the number of the last record it waits for. Their
+   * pending uses go first (see {@link TouchBuffer}).
+   */
+  private record Revoked(int count, long ticket) {}
+
+  /** Hands in the pending uses a change found under {@link TouchBuffer#settledFor}. */
+  private void enqueueUses(List<ByteBuffer> uses) {
+    if (!uses.isEmpty()) {
+      commit.enqueue(uses);
+    }
+  }
+
   /** Whether a rotation applied, and the number of the last record it waits for. */
   private record Rotated(boolean applied, long ticket) {}
 
@@ -274,20 +285,22 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(at, "at");
     ByteBuffer frame = Frames.encode(new LogEntry.RevokeSession(id, at));
-    boolean revoked;
-    long ticket;
+    Revoked revoked;
     changeLock.lock();
     try {
       requireWritable();
-      revoked = live.revokeSession(id, at);
-      // If another thread's revoke got there first, wait for it too before answering.
-      ticket = revoked ? commit.enqueue(frame) : commit.enqueued();
+      revoked = touches.settledFor(List.of(id), uses -> {
+        boolean any = live.revokeSession(id, at);
+        enqueueUses(uses);
+        // If another thread's revoke got there first, wait for it too before answering.
+        return new Revoked(any ? 1 : 0, any ? commit.enqueue(frame) : commit.enqueued());
+      });
     } finally {
       changeLock.unlock();
     }
-    commit.awaitDurable(ticket);
+    commit.awaitDurable(revoked.ticket());
     compactIfDue();
-    return revoked;
+    return revoked.count() > 0;
   }
 
   /** {@inheritDoc} One record on disk, forced before it returns, in every mode. */
@@ -296,20 +309,22 @@ public final class FileTokenStore implements TokenStore {
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(at, "at");
     ByteBuffer frame = Frames.encode(new LogEntry.RevokeAll(subject, at));
-    int count;
-    long ticket;
+    Revoked revoked;
     changeLock.lock();
     try {
       requireWritable();
-      boolean any = !live.findSessions(subject).isEmpty();
-      count = live.revokeAll(subject, at);
-      ticket = any ? commit.enqueue(frame) : commit.enqueued();
+      List<SessionId> ids = live.findSessions(subject).stream().map(SessionRecord::id).toList();
+      revoked = touches.settledFor(ids, uses -> {
+        int count = live.revokeAll(subject, at);
+        enqueueUses(uses);
+        return new Revoked(count, ids.isEmpty() ? commit.enqueued() : commit.enqueue(frame));
+      });
     } finally {
       changeLock.unlock();
     }
-    commit.awaitDurable(ticket);
+    commit.awaitDurable(revoked.ticket());
     compactIfDue();
-    return count;
+    return revoked.count();
   }
 
   /**

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,10 +34,12 @@ import java.util.function.ToLongFunction;
  * in memory and its note here, and the pending uses handed in first. A rotation applies only to a
  * session not expired at its instant, so the use of its session that may not be written yet goes
  * before its record ({@link #settledFor}); else replay could refuse an acknowledged rotation of a
- * session that only that use kept alive.
+ * session that only that use kept alive. A logout writes its sessions' pending uses first too:
+ * a revoked session's use is never written later, and replay would give its tombstone the
+ * earlier expiry, forgotten sooner than memory forgets it.
  *
  * <p>Locks, in order: {@code draining} (one flush or purge at a time), the store's change lock,
- * {@code gate} (read-held by a use, write-held by a purge or a rotation). Thread-safe.
+ * {@code gate} (read-held by a use, write-held by a purge, a rotation or a logout). Thread-safe.
  */
 final class TouchBuffer {
 
@@ -119,20 +122,33 @@ final class TouchBuffer {
   }
 
   /**
-   * Runs {@code step} for a change to session {@code id} alone, under the change lock, which the
+   * Runs {@code step} for a change to sessions {@code ids} alone, under the change lock, which the
    * caller holds, with no use between its change in memory and its note here, handing it the
-   * record of {@code id}'s current last use and expiry if they may not be written yet (noted
-   * here, or a flush in flight may hold them unwritten), to be written before whatever
-   * {@code step} writes. Other sessions' uses stay pending.
+   * records of their current last use and expiry where they may not be written yet (noted here,
+   * or a flush in flight may hold them unwritten), to be written before whatever {@code step}
+   * writes. Other sessions' uses stay pending.
    */
-  <T> T settledFor(SessionId id, Function<List<ByteBuffer>, T> step) {
+  <T> T settledFor(Collection<SessionId> ids, Function<List<ByteBuffer>, T> step) {
     gate.writeLock().lock();
     try {
-      // Under the change lock only a flush can hold draining; it may have taken id already.
-      boolean unwritten = touched.remove(id) | draining.isLocked();
-      LogEntry.Use use = unwritten ? use(id) : null;
-      return step.apply(use == null ? List.of()
-          : List.of(Frames.encode(new LogEntry.Touch(List.of(use)))));
+      // Under the change lock only a flush can hold draining; it may have taken an id already.
+      boolean flushing = draining.isLocked();
+      List<LogEntry.Use> uses = new ArrayList<>();
+      List<ByteBuffer> records = new ArrayList<>();
+      for (SessionId id : ids) {
+        LogEntry.Use use = touched.remove(id) | flushing ? use(id) : null;
+        if (use != null) {
+          uses.add(use);
+        }
+        if (uses.size() == Frames.MAX_TOUCHES) {
+          records.add(Frames.encode(new LogEntry.Touch(List.copyOf(uses))));
+          uses.clear();
+        }
+      }
+      if (!uses.isEmpty()) {
+        records.add(Frames.encode(new LogEntry.Touch(uses)));
+      }
+      return step.apply(records);
     } finally {
       gate.writeLock().unlock();
     }
