@@ -122,8 +122,9 @@ import org.slf4j.LoggerFactory;
  * time; held through a whole compaction), the touch buffer's {@code draining} (one flush of uses or
  * purge at a time), {@code changeLock} (memory changes and the handing in of
  * their records; held across I/O only while rotating and closing), the touch buffer's gate (a
- * purge holds it for writing from its flush of pending uses to its record, a refresh from its
- * session's pending use to its record; a use holds it for reading, never with another lock), the
+ * purge holds it for writing from its flush of pending uses to its record, a refresh or logout
+ * from its sessions' pending uses to its record; a use holds it for reading, never with another
+ * lock), the
  * group commit's own lock (never held across I/O: its head
  * releases it while it writes and forces). The {@link LiveIndex}'s own locks are innermost and
  * never span I/O.

@@ -20,7 +20,7 @@ import java.util.function.ToLongFunction;
  * The sessions whose last use or sliding expiry changed in memory since they were last written:
  * a use is applied to the live index at once and written lazily, coalesced, many sessions to a
  * record. Losing a use to a crash only makes a session look older or end sooner, never undoes a
- * revoke; a revoked session's use is never written.
+ * revoke; a session's use not written by its logout is never written after it.
  *
  * <p>A flush builds its records off the store's change lock, reading each session's current
  * times (they only move forward, in memory and on replay alike, so a record built a moment

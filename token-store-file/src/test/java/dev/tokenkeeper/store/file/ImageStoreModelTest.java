@@ -129,9 +129,9 @@ class ImageStoreModelTest {
   }
 
   /**
-   * Writes the uses not written yet, by a purge that forgets nothing: a use still in memory when
-   * its session is revoked is dropped, not written (as designed: a revoked session's last use
-   * serves nobody), and the reference store would keep it.
+   * Writes the uses not written yet, by a purge that forgets nothing, before a logout. A logout
+   * now writes its own sessions' pending uses (ReplayMatchesMemoryTest holds it to that); this
+   * also puts every other session's on disk at that point of the history.
    */
   private void settleUses() {
     assertEquals(0, store.purgeExpired(Instant.EPOCH), this::where);
