@@ -9,12 +9,12 @@ import java.util.concurrent.FutureTask;
 /**
  * Checks that an {@link IndexImage}'s parts hold together before an index is made from them:
  * every slot free or a plain session with possible instants and held texts, the free list
- * exactly the free slots, every cell empty, removed or naming a plain slot, each slot entered
- * once, from its own subject's list (so no list loops or strays), each text as a session allows
- * it, and each slot the first its own id's and token's probes confirm (each text likewise in the
- * text table), so every key is reachable and none is held twice. Passes over the slots go in
- * order; the probes, a read at random per key, run on a thread of their own. Not thread-safe;
- * used once.
+ * exactly the free slots, every cell empty, removed or naming a plain slot, each text as a
+ * session allows it, and each slot the first its own id's and token's probes confirm (each text
+ * likewise in the text table), so every key is reachable and none is held twice. Each subject's
+ * list must hold exactly its slots, ascending, or the lists are rebuilt from the slots. Passes
+ * over the slots go in order; the probes, a read at random per key, run on a thread of their
+ * own. Not thread-safe; used once.
  */
 final class ImageCheck {
 
@@ -22,6 +22,14 @@ final class ImageCheck {
   private final int slotLimit;
   private final BitSet plain;
   private int plainCount;
+  /** The subjects' list heads as the image holds them, or as rebuilt. */
+  private int[] heads;
+  /**
+   * By subject text id, the slot plus one its list must enter next: 0 before its first slot,
+   * {@link #ENDED} past its last. Null once a list is found out of order.
+   */
+  private int[] expected;
+  private static final int ENDED = -1;
 
   ImageCheck(SlotArena slots, int slotLimit) {
     this.slots = slots;
@@ -39,7 +47,12 @@ final class ImageCheck {
     TextPool texts = TextPool.restore(textParts);
     BitSet subjects = new BitSet();
     BitSet labels = new BitSet();
+    heads = subjectHeads;
+    expected = new int[texts.idLimit()];
     checkSlots(texts, subjects, labels);
+    if (!listsEnded()) {
+      rebuildLists(texts);
+    }
     SlotTable digests = table(digestCells, "digest");
     SlotTable ids = table(idCells, "id");
     // A probe for each key reads a million cells at random: on a thread of its own, beside the
@@ -47,7 +60,6 @@ final class ImageCheck {
     FutureTask<SlotTable[]> tables = new FutureTask<>(() -> checkedTables(ids, digests));
     StoreThreads.daemon("tokenkeeper-image-check").newThread(tables).start();
     checkFreeList(freeSlots);
-    checkLists(subjectHeads, texts);
     for (int id = subjects.nextSetBit(0); id >= 0; id = subjects.nextSetBit(id + 1)) {
       checkText(texts, id, true);
     }
@@ -56,7 +68,7 @@ final class ImageCheck {
     }
     texts.checkTable();
     SlotTable[] checked = StoreThreads.await(tables, IllegalArgumentException.class);
-    return new IndexImage.Parts(slots, slotLimit, freeSlots, checked[1], checked[0], subjectHeads,
+    return new IndexImage.Parts(slots, slotLimit, freeSlots, checked[1], checked[0], heads,
         texts, plainCount);
   }
 
@@ -121,6 +133,59 @@ final class ImageCheck {
       }
       plain.set(slot);
       plainCount++;
+      if (expected != null && !followsList(slot, subject, (int) (links >>> 32) - 1)) {
+        expected = null;
+      }
+    }
+  }
+
+  /**
+   * Whether plain {@code slot} of {@code subject}, linking on to {@code next}, is where its
+   * subject's list must be as the slots are passed in order: its head if the list has not
+   * started, else the slot the list's previous one named; linking on to a later slot or none.
+   * Lists so found hold exactly their subjects' slots, each once and ascending, so none loops or
+   * strays; an image writes them so ({@link IndexImage.Writer}).
+   */
+  private boolean followsList(int slot, int subject, int next) {
+    int expect = expected[subject];
+    int head = subject < heads.length ? heads[subject] : 0;
+    if ((expect == 0 ? head : expect) != slot + 1 || (next != -1 && next <= slot)) {
+      return false;
+    }
+    expected[subject] = next == -1 ? ENDED : next + 1;
+    return true;
+  }
+
+  /** Whether each list followed its slots to its end, and no head names a list of none. */
+  private boolean listsEnded() {
+    if (expected == null) {
+      return false;
+    }
+    for (int subject = 0; subject < heads.length; subject++) {
+      if (heads[subject] != 0 && (subject >= expected.length || expected[subject] != ENDED)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Links each subject's plain slots into a list anew, ascending: lists are derived from the
+   * slots, as tables are, so lists that did not follow them (from an image written before lists
+   * were written in order, or a forged one) are rebuilt rather than refused. Only slots whose
+   * link changes are written, so a mapped image copies only their pages.
+   */
+  private void rebuildLists(TextPool texts) {
+    heads = new int[Math.max(16, texts.idLimit())];
+    for (int slot = slotLimit - 1; slot >= 0; slot--) {
+      if (plain.get(slot)) {
+        int subject = IndexImage.subjectOf(slots, slot);
+        long links = CompactLiveIndex.pack(heads[subject], CompactLiveIndex.PLAIN);
+        if (slots.get(slot, CompactLiveIndex.LINKS) != links) {
+          slots.set(slot, CompactLiveIndex.LINKS, links);
+        }
+        heads[subject] = slot + 1;
+      }
     }
   }
 
@@ -136,50 +201,6 @@ final class ImageCheck {
       throw new IllegalArgumentException(freeSlots.length + " free slots listed of "
           + (slotLimit - plainCount));
     }
-  }
-
-  /**
-   * Every plain slot is entered exactly once, from its own subject's head or from a slot of the
-   * same subject before it, and only plain slots are: a list that looped back would enter some
-   * slot twice, and one that strayed into another subject's slots would enter one from the wrong
-   * subject. The subject each slot is entered from is noted in one pass and compared in the next,
-   * so no list is walked slot by slot.
-   */
-  private void checkLists(int[] subjectHeads, TextPool texts) {
-    int[] enteredFrom = new int[slotLimit]; // the entering subject's text id plus one
-    for (int text = 0; text < subjectHeads.length; text++) {
-      if (subjectHeads[text] != 0) {
-        if (!texts.isHeld(text)) {
-          throw new IllegalArgumentException("a list heads text " + text + ", which is not held");
-        }
-        enter(subjectHeads[text] - 1, text, enteredFrom);
-      }
-    }
-    for (int slot = plain.nextSetBit(0); slot >= 0; slot = plain.nextSetBit(slot + 1)) {
-      int next = IndexImage.nextOf(slots, slot);
-      if (next != -1) {
-        enter(next, subjectOf(slot), enteredFrom);
-      }
-    }
-    for (int slot = plain.nextSetBit(0); slot >= 0; slot = plain.nextSetBit(slot + 1)) {
-      if (enteredFrom[slot] != subjectOf(slot) + 1) {
-        throw new IllegalArgumentException(enteredFrom[slot] == 0
-            ? "slot " + slot + " is in no subject's list"
-            : "slot " + slot + " is in the list of another subject");
-      }
-    }
-  }
-
-  private void enter(int slot, int subject, int[] enteredFrom) {
-    if (slot < 0 || slot >= slotLimit || !plain.get(slot) || enteredFrom[slot] != 0) {
-      throw new IllegalArgumentException("a subject's list enters slot " + slot
-          + ", not a plain slot entered once");
-    }
-    enteredFrom[slot] = subject + 1;
-  }
-
-  private int subjectOf(int slot) {
-    return (int) (slots.get(slot, CompactLiveIndex.TEXTS) >>> 32);
   }
 
   /**

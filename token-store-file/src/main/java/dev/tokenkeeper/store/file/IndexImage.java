@@ -15,8 +15,8 @@ import java.util.zip.CRC32C;
  * ({@link LogEntry.Image}). Open maps the slots and tables copy-on-write and reads the text pool
  * in bulk: no session is decoded or inserted one by one, which is what opens a million sessions
  * in well under a second. Sessions that are not plain are left out (their slots written free,
- * their cells removed, their subjects' lists linked past them) and written as records after the
- * image.
+ * their cells removed) and written as records after the image. Each subject's list is written
+ * in ascending slot order.
  *
  * <p>CRC32C finds damage. Beyond the checksums, {@link #read} refuses an image whose parts do not
  * hold together ({@link ImageCheck}): nothing in it can break a read, every session is found by
@@ -130,11 +130,26 @@ final class IndexImage {
   static final class Writer {
     private final Layout layout;
     private final int[] notPlain;
+    /** Each plain slot's successor in its subject's list as written, plus one; 0 for none. */
+    private final int[] nextUp;
+    /** Each subject's first plain slot plus one, by its text id; 0 for none. */
+    private final int[] headsUp;
 
     Writer(Layout layout) {
       this.layout = layout;
       this.notPlain = IntStream.range(0, layout.slotLimit)
           .filter(slot -> state(layout.slots, slot) > 0).toArray();
+      // Each list written in ascending slot order, whatever order memory links it in, so an
+      // open checks every list in the one pass it makes over the slots (ImageCheck).
+      this.nextUp = new int[layout.slotLimit];
+      this.headsUp = new int[layout.subjectHeads.length];
+      for (int slot = layout.slotLimit - 1; slot >= 0; slot--) {
+        if (state(layout.slots, slot) == CompactLiveIndex.PLAIN) {
+          int subject = subjectOf(layout.slots, slot);
+          nextUp[slot] = headsUp[subject];
+          headsUp[subject] = slot + 1;
+        }
+      }
     }
 
     /** The image's record: counts and checksums, found by writing every section to a CRC. */
@@ -169,11 +184,7 @@ final class IndexImage {
         }
         case DIGEST_CELLS -> writeCells(chunker, layout.digestCells);
         case ID_CELLS -> writeCells(chunker, layout.idCells);
-        case SUBJECT_HEADS -> {
-          for (int head : layout.subjectHeads) {
-            chunker.putInt(nextPlain(head - 1) + 1);
-          }
-        }
+        case SUBJECT_HEADS -> chunker.ints(headsUp, headsUp.length);
         case TEXT_OFFSETS -> chunker.ints(layout.texts.offsets(), layout.texts.ids());
         case FREE_TEXT_IDS -> chunker.ints(layout.texts.freeIds(), layout.texts.free());
         case TEXT_TABLE -> chunker.ints(layout.texts.table());
@@ -190,8 +201,7 @@ final class IndexImage {
           for (int field = 0; field < CompactLiveIndex.LINKS; field++) {
             out.putLong(slots.get(slot, field));
           }
-          int next = nextPlain(nextOf(slots, slot));
-          out.putLong(CompactLiveIndex.pack(next + 1, CompactLiveIndex.PLAIN));
+          out.putLong(CompactLiveIndex.pack(nextUp[slot], CompactLiveIndex.PLAIN));
         } else {
           for (int field = 0; field < CompactLiveIndex.LINKS; field++) {
             out.putLong(0L);
@@ -209,14 +219,6 @@ final class IndexImage {
         out.putInt(slot >= 0 && state(layout.slots, slot) != CompactLiveIndex.PLAIN
             ? SlotTable.REMOVED : cell);
       }
-    }
-
-    /** The first plain slot from {@code slot} on along its subject's list, or -1. */
-    private int nextPlain(int slot) {
-      while (slot >= 0 && state(layout.slots, slot) != CompactLiveIndex.PLAIN) {
-        slot = nextOf(layout.slots, slot);
-      }
-      return slot;
     }
   }
 
@@ -368,7 +370,7 @@ final class IndexImage {
     return (int) slots.get(slot, CompactLiveIndex.LINKS);
   }
 
-  static int nextOf(SlotArena slots, int slot) {
-    return (int) (slots.get(slot, CompactLiveIndex.LINKS) >>> 32) - 1;
+  static int subjectOf(SlotArena slots, int slot) {
+    return (int) (slots.get(slot, CompactLiveIndex.TEXTS) >>> 32);
   }
 }

@@ -146,16 +146,33 @@ class ForgedImageTest {
   }
 
   @Test
-  void aListThatLoops_orEntersAFreeSlot_isRefused() {
+  void listsThatLoop_strayOrAreHeadedWrongly_areRebuiltFromTheSlots() {
+    // Lists are derived from the slots' subjects, as tables from their keys: each forgery opens
+    // with every session in its own subject's list, and only there.
     ImageRoundTrip.Written w = written();
     int plain = firstSlot(w, CompactLiveIndex.PLAIN);
     int free = firstSlot(w, CompactLiveIndex.FREE);
-    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.LINKS),
-        CompactLiveIndex.pack(plain + 1, CompactLiveIndex.PLAIN))), "entered once");
-    assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.LINKS),
-        CompactLiveIndex.pack(free + 1, CompactLiveIndex.PLAIN))), "entered once");
-    assertRefused(forge(w, Section.SUBJECT_HEADS, s -> s.putInt(0, free + 1)), "entered once");
-    assertRefused(forge(w, Section.SUBJECT_HEADS, s -> s.putInt(0, 0)), "in no subject's list");
+    assertListsRebuilt(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.LINKS),
+        CompactLiveIndex.pack(plain + 1, CompactLiveIndex.PLAIN))), "a loop");
+    assertListsRebuilt(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.LINKS),
+        CompactLiveIndex.pack(free + 1, CompactLiveIndex.PLAIN))), "into a free slot");
+    assertListsRebuilt(forge(w, Section.SUBJECT_HEADS, s -> s.putInt(0, free + 1)),
+        "a head naming a free slot");
+    assertListsRebuilt(forge(w, Section.SUBJECT_HEADS, s -> s.putInt(0, 0)), "a list unheaded");
+    assertListsRebuilt(forge(w, Section.SUBJECT_HEADS, s -> s.putInt(4, s.getInt(0))),
+        "a list headed twice");
+  }
+
+  private static void assertListsRebuilt(ImageRoundTrip.Written forged, String why) {
+    LiveIndex read = ImageRoundTrip.read(forged);
+    List<SessionRecord> alice = read.findSessions("alice");
+    List<SessionRecord> bob = read.findSessions("b\u00f6b");
+    assertEquals(3, alice.size(), why);
+    assertEquals(2, bob.size(), why);
+    assertTrue(alice.stream().allMatch(s -> s.subject().equals("alice")), why);
+    assertEquals(5, java.util.stream.Stream.concat(alice.stream(), bob.stream())
+        .map(SessionRecord::id).distinct().count(), why);
+    assertEquals(3, read.revokeAll("alice", T0.plusSeconds(30)), why);
   }
 
   @Test
@@ -201,7 +218,7 @@ class ForgedImageTest {
     }
     int plain = firstSlot(w, CompactLiveIndex.PLAIN);
     assertRefusedOpen(store(forge(w, Section.SLOTS, s -> s.putLong(
-        at(plain, CompactLiveIndex.LINKS), CompactLiveIndex.pack(plain + 1, 0)))), "a loop");
+        at(plain, CompactLiveIndex.LINKS), CompactLiveIndex.pack(0, 7)))), "a slot not plain");
     byte[] raw = w.raw().clone();
     raw[0] ^= 1;
     assertRefusedOpen(store(with(w, raw, w.header())), "a changed byte");
@@ -265,6 +282,31 @@ class ForgedImageTest {
       store.findSessions("alice");
       store.findSessions("bob");
       store.revokeAll("bob", T0.plusSeconds(30));
+    });
+  }
+
+  @Test
+  void aListCutIntoALoopNoHeadReaches_isRefused_orLogsOutEverySession() throws IOException {
+    // bob's list is head, 4, 5, 6. Cut after 4, and 6 links back to 5: each slot is still entered
+    // once, from a slot of its own subject, yet no walk from bob's head reaches 5 or 6.
+    ImageRoundTrip.Written w = twoSubjects();
+    int four = slotOf(w, SessionId.of(4, 4));
+    int five = slotOf(w, SessionId.of(5, 5));
+    int six = slotOf(w, SessionId.of(6, 6));
+    int bob = textId(w, "bob");
+    Path dir = store(forge(forge(w, Section.SLOTS, s -> {
+      s.putLong(at(four, CompactLiveIndex.LINKS), CompactLiveIndex.pack(0, CompactLiveIndex.PLAIN));
+      s.putLong(at(five, CompactLiveIndex.LINKS),
+          CompactLiveIndex.pack(six + 1, CompactLiveIndex.PLAIN));
+      s.putLong(at(six, CompactLiveIndex.LINKS),
+          CompactLiveIndex.pack(five + 1, CompactLiveIndex.PLAIN));
+    }), Section.SUBJECT_HEADS, h -> h.putInt(bob * 4, four + 1)));
+    assertRefusedOrServes(dir, store -> {
+      assertEquals(3, store.findSessions("bob").size(), "bob's devices");
+      assertEquals(3, store.revokeAll("bob", T0.plusSeconds(30)), "logged out everywhere");
+      for (int n = 4; n <= 6; n++) {
+        assertTrue(store.find(hash(n)).orElseThrow().session().isRevoked(), "session " + n);
+      }
     });
   }
 
