@@ -594,10 +594,10 @@ public final class FileTokenStore implements TokenStore {
             .run(builder.legacyFile);
       }
       store.start(builder);
-      LOG.info("Opened token store {}: {} live sessions loaded ({} sessions, {} tokens stored; "
-          + "{} records read) in {} ms", store.directory, store.liveCount(),
-          store.live.sessionCount(), store.live.tokenCount(), recovery.scan.entries,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+      // Sessions stored, not live ones: counting those would pass over every session.
+      LOG.info("Opened token store {}: {} sessions loaded ({} tokens; {} records read) in {} ms",
+          store.directory, store.live.sessionCount(), store.live.tokenCount(),
+          recovery.scan.entries, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       return store;
     } catch (IOException | RuntimeException | Error e) {
       // Whatever failed (an Error included), the directory's lock and log are released, so the
@@ -894,7 +894,7 @@ public final class FileTokenStore implements TokenStore {
 
     /**
      * Opens the store: locks the directory, loads it (upgrading a format 1 store in place),
-     * imports the legacy file if given, and logs one INFO line with the live sessions loaded,
+     * imports the legacy file if given, and logs one INFO line with the sessions loaded,
      * from where, and how long it took.
      *
      * @throws IllegalStateException if no directory was set

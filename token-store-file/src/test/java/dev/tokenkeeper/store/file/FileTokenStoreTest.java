@@ -361,7 +361,7 @@ class FileTokenStoreTest {
     open().close();
     List<String> lines = CapturedLogs.texts(Level.INFO, "Opened token store " + dir());
     assertEquals(2, lines.size(), lines.toString());
-    assertTrue(lines.get(1).contains("2 live sessions") && lines.get(1).contains(" ms"),
+    assertTrue(lines.get(1).contains("2 sessions loaded") && lines.get(1).contains(" ms"),
         lines.get(1));
   }
 
