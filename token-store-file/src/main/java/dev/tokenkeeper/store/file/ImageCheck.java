@@ -3,8 +3,14 @@ package dev.tokenkeeper.store.file;
 import dev.tokenkeeper.core.Session;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.FutureTask;
+import java.util.function.Supplier;
 
 /**
  * Checks that an {@link IndexImage}'s parts hold together before an index is made from them:
@@ -38,46 +44,139 @@ final class ImageCheck {
   }
 
   /**
-   * The parts of an index, once they pass.
+   * The parts of an index, once they pass. Three parts of the work need not wait for each other
+   * and run on three threads: the text pool (copied to the heap, checked and probed); each key's
+   * probe, then the tables once the plain slots are known; and, on the caller's, the pass over
+   * the slots, then their checksum.
    *
-   * @throws IllegalArgumentException naming the first thing that does not hold together
+   * @param slotsChecksum checks the slots' checksum, throwing if it does not match
+   * @param textOffsets the text pool's offsets, as {@code textParts} will hold them
+   * @param textParts the text pool, read when called
+   * @throws IllegalArgumentException naming the first thing that does not hold together; a
+   *     checksum that does not match before anything else
    */
-  IndexImage.Parts check(int[] freeSlots, IntBuffer digestCells, IntBuffer idCells,
-      int[] subjectHeads, TextPool.Parts textParts) {
-    TextPool texts = TextPool.restore(textParts);
-    BitSet subjects = new BitSet();
-    BitSet labels = new BitSet();
-    heads = subjectHeads;
-    expected = new int[texts.idLimit()];
-    checkSlots(texts, subjects, labels);
-    if (!listsEnded()) {
-      rebuildLists(texts);
+  IndexImage.Parts check(Runnable slotsChecksum, int[] freeSlots, IntBuffer digestCells,
+      IntBuffer idCells, int[] subjectHeads, int[] textOffsets,
+      Supplier<TextPool.Parts> textParts) {
+    FutureTask<CheckedTexts> texts = new FutureTask<>(() -> checkTexts(textParts.get()));
+    StoreThreads.daemon("tokenkeeper-image-texts").newThread(texts).start();
+    CompletableFuture<Void> passed = new CompletableFuture<>();
+    FutureTask<SlotTable[]> tables = new FutureTask<>(
+        () -> keyTables(idCells, digestCells, passed));
+    StoreThreads.daemon("tokenkeeper-image-keys").newThread(tables).start();
+    boolean summed = false;
+    try {
+      BitSet subjects = new BitSet();
+      BitSet labels = new BitSet();
+      heads = subjectHeads;
+      expected = new int[textOffsets.length];
+      checkSlots(textOffsets, subjects, labels);
+      passed.complete(null);
+      checkFreeList(freeSlots);
+      summed = true;
+      slotsChecksum.run();
+      if (!listsEnded()) {
+        rebuildLists(textOffsets.length);
+      }
+      CheckedTexts checked = StoreThreads.await(texts, IllegalArgumentException.class);
+      checked.allow(subjects, labels);
+      SlotTable[] keys = StoreThreads.await(tables, IllegalArgumentException.class);
+      return new IndexImage.Parts(slots, slotLimit, freeSlots, keys[1], keys[0], heads,
+          checked.pool, plainCount);
+    } catch (RuntimeException | Error e) {
+      passed.completeExceptionally(e);
+      if (!summed) {
+        // A changed byte is damage before it is a forgery: a checksum that fails names it.
+        slotsChecksum.run();
+      }
+      throw e;
     }
-    SlotTable digests = table(digestCells, "digest");
-    SlotTable ids = table(idCells, "id");
-    // A probe for each key reads a million cells at random: on a thread of its own, beside the
-    // checks that follow. Both only read the slots and tables.
-    FutureTask<SlotTable[]> tables = new FutureTask<>(() -> checkedTables(ids, digests));
-    StoreThreads.daemon("tokenkeeper-image-check").newThread(tables).start();
-    checkFreeList(freeSlots);
-    for (int id = subjects.nextSetBit(0); id >= 0; id = subjects.nextSetBit(id + 1)) {
-      checkText(texts, id, true);
-    }
-    for (int id = labels.nextSetBit(0); id >= 0; id = labels.nextSetBit(id + 1)) {
-      checkText(texts, id, false);
-    }
-    texts.checkTable();
-    SlotTable[] checked = StoreThreads.await(tables, IllegalArgumentException.class);
-    return new IndexImage.Parts(slots, slotLimit, freeSlots, checked[1], checked[0], heads,
-        texts, plainCount);
   }
 
-  /** The id and digest tables, as they are if each key's probe finds its slot, else anew. */
-  private SlotTable[] checkedTables(SlotTable ids, SlotTable digests) {
-    if (ids.isWellSpread() && digests.isWellSpread() && probesFindEachSlot(ids, digests)) {
-      return new SlotTable[] {ids, digests};
+  /**
+   * The id and digest tables: each as it is if each key's probe finds its slot, else built
+   * anew. The probes read each slot's state themselves, so they start before the pass over the
+   * slots has found the plain ones; the cells are checked once it has ({@code passed}), and said
+   * wrong before any probe is.
+   */
+  private SlotTable[] keyTables(IntBuffer idCells, IntBuffer digestCells,
+      CompletableFuture<Void> passed) {
+    long[] steps = null;
+    IllegalArgumentException probeFailure = null;
+    try {
+      steps = probeSteps(idCells, digestCells, passed);
+    } catch (IllegalArgumentException e) {
+      probeFailure = e;
     }
-    return new SlotTable[] {rebuilt(CompactLiveIndex.ID_HIGH), rebuilt(CompactLiveIndex.DIGEST)};
+    StoreThreads.await(passed, IllegalArgumentException.class);
+    SlotTable ids = table(idCells, "id");
+    SlotTable digests = table(digestCells, "digest");
+    if (probeFailure != null && ids.isWellSpread() && digests.isWellSpread()) {
+      throw probeFailure;
+    }
+    // Keys that cluster are indexed anew: a rebuild finds any key held twice.
+    boolean idsFound = steps != null && steps[0] <= PROBE_STEPS_PER_KEY * (long) slotLimit;
+    boolean digestsFound = steps != null && steps[1] <= PROBE_STEPS_PER_KEY * (long) slotLimit;
+    return new SlotTable[] {
+        idsFound && ids.isWellSpread() ? ids : rebuilt(CompactLiveIndex.ID_HIGH),
+        digestsFound && digests.isWellSpread() ? digests : rebuilt(CompactLiveIndex.DIGEST)};
+  }
+
+  /**
+   * A text pool as an image holds it; the texts a session may not have as a subject or as a
+   * label, by id, each with why (whether any is one is known only once the slots are passed);
+   * and why its table's probes fail, if they do.
+   */
+  private record CheckedTexts(TextPool pool, Map<Integer, IllegalArgumentException> notSubjects,
+      Map<Integer, IllegalArgumentException> notLabels, IllegalArgumentException tableFailure) {
+
+    /** Checks that no text is used as what it may not be, then that the table finds each. */
+    void allow(BitSet subjects, BitSet labels) {
+      refuseAny(notSubjects, subjects);
+      refuseAny(notLabels, labels);
+      if (tableFailure != null) {
+        throw tableFailure;
+      }
+    }
+
+    private static void refuseAny(Map<Integer, IllegalArgumentException> refused, BitSet used) {
+      for (Map.Entry<Integer, IllegalArgumentException> text : refused.entrySet()) {
+        if (used.get(text.getKey())) {
+          throw text.getValue();
+        }
+      }
+    }
+  }
+
+  private static CheckedTexts checkTexts(TextPool.Parts parts) {
+    TextPool texts = TextPool.restore(parts);
+    Map<Integer, IllegalArgumentException> notSubjects = new TreeMap<>();
+    Map<Integer, IllegalArgumentException> notLabels = new TreeMap<>();
+    for (int id = 0; id < texts.idLimit(); id++) {
+      if (texts.isHeld(id)
+          && texts.printableAscii(id, Session.MAX_TEXT_LENGTH) != TextPool.PRINTABLE) {
+        int text = id;
+        refusal(texts, text, true).ifPresent(e -> notSubjects.put(text, e));
+        refusal(texts, text, false).ifPresent(e -> notLabels.put(text, e));
+      }
+    }
+    try {
+      texts.checkTable();
+    } catch (IllegalArgumentException e) {
+      // A text changed so that a session may not have it fails its probe too: said first.
+      return new CheckedTexts(texts, notSubjects, notLabels, e);
+    }
+    return new CheckedTexts(texts, notSubjects, notLabels, null);
+  }
+
+  private static Optional<IllegalArgumentException> refusal(TextPool texts, int id,
+      boolean subject) {
+    try {
+      checkText(texts, id, subject);
+      return Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e);
+    }
   }
 
   /**
@@ -100,43 +199,58 @@ final class ImageCheck {
     }
   }
 
-  private void checkSlots(TextPool texts, BitSet subjects, BitSet labels) {
-    for (int slot = 0; slot < slotLimit; slot++) {
-      ByteBuffer chunk = slots.chunkOf(slot);
-      int base = SlotArena.at(slot, 0);
-      long links = chunk.getLong(base + CompactLiveIndex.LINKS * Long.BYTES);
-      int state = (int) links;
-      if (state == CompactLiveIndex.FREE) {
-        if (links != CompactLiveIndex.pack(0, CompactLiveIndex.FREE)) {
-          throw new IllegalArgumentException("free slot " + slot + " links on");
-        }
-        continue;
-      }
-      if (state != CompactLiveIndex.PLAIN) {
-        throw new IllegalArgumentException("slot " + slot + " of an image is not plain");
-      }
-      if (!CompactLiveIndex.possibleInstants(
-          chunk.getLong(base + CompactLiveIndex.CREATED * Long.BYTES),
-          chunk.getLong(base + CompactLiveIndex.LAST_USED * Long.BYTES),
-          chunk.getLong(base + CompactLiveIndex.EXPIRES * Long.BYTES))) {
-        throw new IllegalArgumentException("slot " + slot + " has impossible instants");
-      }
-      long ids = chunk.getLong(base + CompactLiveIndex.TEXTS * Long.BYTES);
-      int subject = (int) (ids >>> 32);
-      int label = (int) ids;
-      if (!texts.isHeld(subject) || (label != -1 && !texts.isHeld(label))) {
-        throw new IllegalArgumentException("slot " + slot + " names a text the pool does not hold");
-      }
-      subjects.set(subject);
-      if (label != -1) {
-        labels.set(label);
-      }
-      plain.set(slot);
-      plainCount++;
-      if (expected != null && !followsList(slot, subject, (int) (links >>> 32) - 1)) {
-        expected = null;
+  private void checkSlots(int[] textOffsets, BitSet subjects, BitSet labels) {
+    long[] block = new long[BLOCK * SlotArena.SLOT_LONGS];
+    for (int first = 0; first < slotLimit; first += BLOCK) {
+      int count = Math.min(BLOCK, slotLimit - first);
+      slots.read(first, count, block);
+      for (int i = 0; i < count; i++) {
+        checkSlot(first + i, block, i * SlotArena.SLOT_LONGS, textOffsets, subjects, labels);
       }
     }
+  }
+
+  /** Checks {@code slot}, read into {@code block} from {@code base} on. */
+  private void checkSlot(int slot, long[] block, int base, int[] textOffsets, BitSet subjects,
+      BitSet labels) {
+    long links = block[base + CompactLiveIndex.LINKS];
+    int state = (int) links;
+    if (state == CompactLiveIndex.FREE) {
+      if (links != CompactLiveIndex.pack(0, CompactLiveIndex.FREE)) {
+        throw new IllegalArgumentException("free slot " + slot + " links on");
+      }
+      return;
+    }
+    if (state != CompactLiveIndex.PLAIN) {
+      throw new IllegalArgumentException("slot " + slot + " of an image is not plain");
+    }
+    if (!CompactLiveIndex.possibleInstants(block[base + CompactLiveIndex.CREATED],
+        block[base + CompactLiveIndex.LAST_USED], block[base + CompactLiveIndex.EXPIRES])) {
+      throw new IllegalArgumentException("slot " + slot + " has impossible instants");
+    }
+    long ids = block[base + CompactLiveIndex.TEXTS];
+    int subject = (int) (ids >>> 32);
+    int label = (int) ids;
+    if (!isHeld(textOffsets, subject) || (label != -1 && !isHeld(textOffsets, label))) {
+      throw new IllegalArgumentException("slot " + slot + " names a text the pool does not hold");
+    }
+    subjects.set(subject);
+    if (label != -1) {
+      labels.set(label);
+    }
+    plain.set(slot);
+    plainCount++;
+    if (expected != null && !followsList(slot, subject, (int) (links >>> 32) - 1)) {
+      expected = null;
+    }
+  }
+
+  /** Slots read at a time by a pass over them: some 5.5 KiB, well within the first cache. */
+  private static final int BLOCK = 64;
+
+  /** Whether {@code id} names a text held, by the offsets the pool will hold. */
+  private static boolean isHeld(int[] textOffsets, int id) {
+    return id >= 0 && id < textOffsets.length && textOffsets[id] >= 0;
   }
 
   /**
@@ -175,8 +289,8 @@ final class ImageCheck {
    * were written in order, or a forged one) are rebuilt rather than refused. Only slots whose
    * link changes are written, so a mapped image copies only their pages.
    */
-  private void rebuildLists(TextPool texts) {
-    heads = new int[Math.max(16, texts.idLimit())];
+  private void rebuildLists(int textIds) {
+    heads = new int[Math.max(16, textIds)];
     for (int slot = slotLimit - 1; slot >= 0; slot--) {
       if (plain.get(slot)) {
         int subject = IndexImage.subjectOf(slots, slot);
@@ -204,62 +318,81 @@ final class ImageCheck {
   }
 
   /**
-   * Whether each plain slot is the first its own id's probe and its own digest's probe confirm,
-   * as a lookup would (its keys reachable, no slot before it holding the same), within a bounded
-   * number of steps in all. Probes that take longer say only that the keys cluster, which keys
-   * chosen by a test or a forger can: then the tables are built anew, which finds any key held
-   * twice.
+   * The steps the probes for each plain slot's session id and token take in all, each of which
+   * must find its slot first, as a lookup would (its key reachable, no slot before it holding
+   * the same); once a table's steps pass {@link #PROBE_STEPS_PER_KEY} a key, its probes stop.
+   * Probes that take longer say only that the keys cluster, which keys chosen by a test or a
+   * forger can: then the table is built anew, which finds any key held twice.
    *
+   * @return the steps of the id table's probes, then the digest table's
    * @throws IllegalArgumentException if a slot cannot be reached or another holds its key
    */
-  private boolean probesFindEachSlot(SlotTable byId, SlotTable byDigest) {
-    long budget = PROBE_STEPS_PER_KEY * (2L * plainCount);
-    int[] batch = new int[BATCH];
-    int[] idCells = new int[BATCH];
-    int[] digestCells = new int[BATCH];
-    for (int slot = plain.nextSetBit(0); slot >= 0 && budget >= 0; ) {
-      int count = 0;
-      for (; count < BATCH && slot >= 0; count++, slot = plain.nextSetBit(slot + 1)) {
-        batch[count] = slot;
+  private long[] probeSteps(IntBuffer ids, IntBuffer digests, CompletableFuture<Void> passed) {
+    long budget = PROBE_STEPS_PER_KEY * (long) slotLimit;
+    long[] steps = new long[2];
+    if (ids.limit() == 0 || digests.limit() == 0) {
+      Arrays.fill(steps, budget + 1); // refused by the tables' own checks
+      return steps;
+    }
+    long[] block = new long[BLOCK * SlotArena.SLOT_LONGS];
+    Probes probes = new Probes();
+    // Stops early once the pass over the slots failed: the open is refused.
+    for (int first = 0; first < slotLimit && (steps[0] <= budget || steps[1] <= budget)
+        && !passed.isCompletedExceptionally(); first += BLOCK) {
+      int count = Math.min(BLOCK, slotLimit - first);
+      slots.read(first, count, block);
+      probes.take(block, first, count);
+      if (steps[0] <= budget) {
+        steps[0] += probes.stepsIn(ids, CompactLiveIndex.ID_HIGH, probes.idHashes,
+            budget - steps[0]);
       }
-      budget -= probeBatch(byId.cells, byDigest.cells, batch, count, idCells, digestCells, budget);
-    }
-    return budget >= 0;
-  }
-
-  /**
-   * The steps of the probes for {@code count} slots' ids and digests. A method of its own, so a
-   * fresh JVM compiles it after a few hundred batches rather than after tens of thousands of
-   * interpreted iterations of the loop around it.
-   */
-  private long probeBatch(IntBuffer ids, IntBuffer digests, int[] batch, int count,
-      int[] idCells, int[] digestCells, long budget) {
-    for (int i = 0; i < count; i++) {
-      idCells[i] = SlotTable.start(ids, hash(batch[i], CompactLiveIndex.ID_HIGH));
-      digestCells[i] = SlotTable.start(digests, hash(batch[i], CompactLiveIndex.DIGEST));
-    }
-    // The first cells of the batch's probes, read in a loop of their own: the reads do not
-    // depend on each other, so their cache misses overlap instead of following one another.
-    for (int i = 0; i < count; i++) {
-      idCells[i] = ids.get(idCells[i]);
-      digestCells[i] = digests.get(digestCells[i]);
-    }
-    long steps = 0;
-    for (int i = 0; i < count; i++) {
-      steps += firstCellHolds(idCells[i], batch[i], CompactLiveIndex.ID_HIGH) ? 1
-          : probe(ids, batch[i], CompactLiveIndex.ID_HIGH, budget - steps);
-      steps += firstCellHolds(digestCells[i], batch[i], CompactLiveIndex.DIGEST) ? 1
-          : probe(digests, batch[i], CompactLiveIndex.DIGEST, budget - steps);
+      if (steps[1] <= budget) {
+        steps[1] += probes.stepsIn(digests, CompactLiveIndex.DIGEST, probes.digestHashes,
+            budget - steps[1]);
+      }
     }
     return steps;
   }
 
-  private static final int BATCH = 64;
+  /** The plain slots of a block and their keys' hashes, probed for table by table. */
+  private final class Probes {
+    final int[] slots = new int[BLOCK];
+    final int[] idHashes = new int[BLOCK];
+    final int[] digestHashes = new int[BLOCK];
+    final int[] firstCells = new int[BLOCK];
+    int count;
 
-  /** Whether {@code cell}, the first of a probe's, names {@code slot} under its key's hash. */
-  private boolean firstCellHolds(int cell, int slot, int field) {
-    return SlotTable.slotIn(cell) == slot
-        && cell == SlotTable.cellFor(hash(slot, field), slot);
+    void take(long[] block, int first, int blockSlots) {
+      count = 0;
+      for (int i = 0; i < blockSlots; i++) {
+        int base = i * SlotArena.SLOT_LONGS;
+        if ((int) block[base + CompactLiveIndex.LINKS] == CompactLiveIndex.PLAIN) {
+          slots[count] = first + i;
+          idHashes[count] = CompactLiveIndex.idHash(block[base + CompactLiveIndex.ID_HIGH],
+              block[base + CompactLiveIndex.ID_HIGH + 1]);
+          digestHashes[count++] = CompactLiveIndex.digestHash(block[base + CompactLiveIndex.DIGEST]);
+        }
+      }
+    }
+
+    /**
+     * The steps of the probes in {@code cells} for the slots taken, under {@code hashes}. A
+     * method of its own, so a fresh JVM compiles it after a few hundred blocks rather than after
+     * tens of thousands of interpreted iterations of the loop around it.
+     */
+    long stepsIn(IntBuffer cells, int field, int[] hashes, long budget) {
+      // The first cells, read in a loop of their own: the reads do not depend on each other, so
+      // their cache misses overlap instead of following one another.
+      for (int i = 0; i < count; i++) {
+        firstCells[i] = cells.get(SlotTable.start(cells, hashes[i]));
+      }
+      long steps = 0;
+      for (int i = 0; i < count; i++) {
+        steps += firstCells[i] == SlotTable.cellFor(hashes[i], slots[i])
+            ? 1 : probe(cells, slots[i], hashes[i], field, budget - steps);
+      }
+      return steps;
+    }
   }
 
   /**
@@ -313,9 +446,8 @@ final class ImageCheck {
    * The steps of the probe for {@code slot}'s key at {@code field}, which must find it first, or
    * more than {@code budget} once it has taken that many.
    */
-  private long probe(IntBuffer cells, int slot, int field, long budget) {
+  private long probe(IntBuffer cells, int slot, int hash, int field, long budget) {
     boolean id = field == CompactLiveIndex.ID_HIGH;
-    int hash = hash(slot, field);
     int at = SlotTable.start(cells, hash);
     for (long steps = 1; steps <= cells.limit(); steps++) {
       int found = SlotTable.candidate(cells, at, hash);
@@ -324,6 +456,10 @@ final class ImageCheck {
       }
       if (cells.get(at) == SlotTable.EMPTY) {
         break;
+      }
+      if (found >= slotLimit) {
+        throw new IllegalArgumentException("a table cell names slot " + found + " of "
+            + slotLimit);
       }
       if (found >= 0 && sameKey(found, slot, field, id)) {
         throw duplicate(found, slot, id);
@@ -349,21 +485,15 @@ final class ImageCheck {
 
   /** The table over {@code cells}, each naming a plain slot, one per plain slot in all. */
   private SlotTable table(IntBuffer cells, String key) {
-    int named = 0;
-    for (int at = 0; at < cells.limit(); at++) {
-      int slot = SlotTable.slotIn(cells.get(at));
-      if (slot >= 0) {
-        if (slot >= slotLimit || !plain.get(slot)) {
-          throw new IllegalArgumentException("a " + key + " cell names slot " + slot
-              + ", not a plain one");
-        }
-        named++;
-      }
+    SlotTable table = SlotTable.restore(cells, plain, null);
+    if (table.stray() >= 0) {
+      throw new IllegalArgumentException("a " + key + " cell names slot " + table.stray()
+          + ", not a plain one");
     }
-    if (named != plainCount) {
-      throw new IllegalArgumentException("the " + key + " table names " + named + " slots of "
-          + plainCount);
+    if (table.named() != plainCount) {
+      throw new IllegalArgumentException("the " + key + " table names " + table.named()
+          + " slots of " + plainCount);
     }
-    return SlotTable.restore(cells);
+    return table;
   }
 }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
 
@@ -303,15 +304,18 @@ final class IndexImage {
       throw new IllegalArgumentException("an image of " + slotLimit + " slots");
     }
     List<ByteBuffer> regions = new ArrayList<>();
-    CRC32C crc = new CRC32C();
     long slotsAt = header.offset(Section.SLOTS);
     for (long done = 0; done < header.bytes(Section.SLOTS); done += SlotArena.CHUNK_BYTES) {
       int length = (int) Math.min(SlotArena.CHUNK_BYTES, header.bytes(Section.SLOTS) - done);
-      ByteBuffer region = source.map(slotsAt + done, length);
-      crc.update(region.duplicate());
-      regions.add(region);
+      regions.add(source.map(slotsAt + done, length));
     }
-    verify(header, Section.SLOTS, crc);
+    Runnable slotsChecksum = () -> {
+      CRC32C crc = new CRC32C();
+      for (ByteBuffer region : regions) {
+        crc.update(region.duplicate());
+      }
+      verify(header, Section.SLOTS, crc);
+    };
     SlotArena slots = SlotArena.mapped(regions);
     int[] freeSlots = ints(header, Section.FREE_SLOTS, source);
     IntBuffer digestCells = cells(header, Section.DIGEST_CELLS, source);
@@ -321,13 +325,14 @@ final class IndexImage {
     int[] freeTextIds = ints(header, Section.FREE_TEXT_IDS, source);
     IntBuffer textTable = cells(header, Section.TEXT_TABLE, source);
     ByteBuffer textRegion = section(header, Section.TEXT_BYTES, source);
-    byte[] textBytes = new byte[textRegion.remaining()];
-    textRegion.get(textBytes);
-    TextPool.Parts texts = new TextPool.Parts(textBytes, textBytes.length,
-        header.deadTextBytes(), textOffsets, textOffsets.length, freeTextIds, freeTextIds.length,
-        header.textSeed(), textTable);
-    return new ImageCheck(slots, slotLimit).check(freeSlots, digestCells, idCells, subjectHeads,
-        texts);
+    Supplier<TextPool.Parts> texts = () -> {
+      byte[] textBytes = new byte[textRegion.remaining()];
+      textRegion.duplicate().get(textBytes);
+      return new TextPool.Parts(textBytes, textBytes.length, header.deadTextBytes(), textOffsets,
+          textOffsets.length, freeTextIds, freeTextIds.length, header.textSeed(), textTable);
+    };
+    return new ImageCheck(slots, slotLimit).check(slotsChecksum, freeSlots, digestCells, idCells,
+        subjectHeads, textOffsets, texts);
   }
 
   private static ByteBuffer section(Header header, Section section, Source source)

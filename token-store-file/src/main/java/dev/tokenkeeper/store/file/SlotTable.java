@@ -1,6 +1,7 @@
 package dev.tokenkeeper.store.file;
 
 import java.nio.IntBuffer;
+import java.util.BitSet;
 
 /**
  * An open-addressing hash table of {@code int} slot numbers, linear probing, for
@@ -24,6 +25,9 @@ final class SlotTable {
   /** On the heap, or mapped from a snapshot's image ({@link #restore}). */
   final IntBuffer cells;
   private int used;
+  private boolean wellSpread;
+  private int named;
+  private int stray = -1;
 
   private SlotTable(int capacity) {
     cells = IntBuffer.wrap(new int[Math.max(16, capacity)]);
@@ -42,51 +46,76 @@ final class SlotTable {
   static final int MAX_RUN = 4096;
 
   /**
-   * A table over {@code cells} as an image holds them, after its owner checked each cell names
-   * a slot it holds.
+   * A table over {@code cells} as an image holds them, read in one pass that counts the cells
+   * naming a slot ({@link #named}), notes the first that names one not in {@code allowed} or,
+   * if {@code seen} is given, one named before ({@link #stray}), and notes whether the table is
+   * {@linkplain #isWellSpread well spread}.
    *
    * @throws IllegalArgumentException if a cell is neither empty, removed nor a slot, or no cell is
    *     empty (a probe for a key not held would never end)
    */
-  static SlotTable restore(IntBuffer cells) {
+  static SlotTable restore(IntBuffer cells, BitSet allowed, BitSet seen) {
+    int length = cells.limit();
     int used = 0;
-    for (int at = 0; at < cells.limit(); at++) {
+    int named = 0;
+    int stray = -1;
+    int run = 0;
+    int firstRun = -1;
+    int longestRun = 0;
+    for (int at = 0; at < length; at++) {
       int cell = cells.get(at);
+      if (cell == EMPTY) {
+        if (firstRun < 0) {
+          firstRun = run;
+        }
+        run = 0;
+        continue;
+      }
       if (cell < 0 && cell != REMOVED) {
         throw new IllegalArgumentException("a table cell holds " + cell);
       }
-      if (cell != EMPTY) {
-        used++;
+      used++;
+      longestRun = Math.max(longestRun, ++run);
+      if (cell != REMOVED) {
+        int slot = slotIn(cell);
+        named++;
+        if (stray < 0 && (!allowed.get(slot) || (seen != null && seen.get(slot)))) {
+          stray = slot;
+        }
+        if (seen != null) {
+          seen.set(slot);
+        }
       }
     }
-    if (used == cells.limit()) {
-      throw new IllegalArgumentException("a table of " + cells.limit() + " cells has none empty");
+    if (firstRun < 0) {
+      throw new IllegalArgumentException("a table of " + length + " cells has none empty");
     }
-    return new SlotTable(cells, used);
+    // The run at the end goes on at the start.
+    longestRun = Math.max(longestRun, run + firstRun);
+    SlotTable table = new SlotTable(cells, used);
+    table.named = named;
+    table.stray = stray;
+    table.wellSpread = used < length - length / 4 && longestRun <= MAX_RUN;
+    return table;
+  }
+
+  /** How many cells name a slot, as {@link #restore} read them. */
+  int named() {
+    return named;
+  }
+
+  /** The first slot a cell names that {@link #restore} was not to allow, or -1. */
+  int stray() {
+    return stray;
   }
 
   /**
-   * Whether this table is no fuller than {@link #hasRoomFor} lets one grow and holds no run of
-   * cells without an empty one longer than {@link #MAX_RUN}: else its owner builds it anew.
+   * Whether this table, as {@link #restore} read it, is no fuller than {@link #hasRoomFor} lets
+   * one grow and holds no run of cells without an empty one longer than {@link #MAX_RUN}: else
+   * its owner builds it anew.
    */
   boolean isWellSpread() {
-    int length = cells.limit();
-    if (used >= length - length / 4) {
-      return false;
-    }
-    int at = 0;
-    while (cells.get(at) != EMPTY) {
-      at++;
-    }
-    int run = 0;
-    for (int step = 1; step <= length; step++) {
-      at = next(cells, at);
-      run = cells.get(at) == EMPTY ? 0 : run + 1;
-      if (run > MAX_RUN) {
-        return false;
-      }
-    }
-    return true;
+    return wellSpread;
   }
 
   /** A table for {@code expected} entries at a load of one half, with room to grow. */

@@ -135,6 +135,7 @@ final class TextPool {
     pool.free = parts.free();
     int unused = 0;
     long held = 0;
+    BitSet heldIds = new BitSet(ids);
     for (int id = 0; id < ids; id++) {
       int at = pool.offsets[id];
       if (at == -1) {
@@ -143,6 +144,7 @@ final class TextPool {
         throw new IllegalArgumentException("text " + id + " runs past the pool's bytes");
       } else {
         held += 2 + pool.length(at);
+        heldIds.set(id);
       }
     }
     // Reclaiming copies the texts held into an array of end - dead bytes and a half.
@@ -161,23 +163,15 @@ final class TextPool {
     if (unused != pool.free) {
       throw new IllegalArgumentException(unused + " unused text ids, " + pool.free + " free");
     }
-    BitSet named = new BitSet(ids);
-    IntBuffer cells = parts.table();
-    for (int at = 0; at < cells.limit(); at++) {
-      int id = SlotTable.slotIn(cells.get(at));
-      if (id >= 0) {
-        if (id >= ids || pool.offsets[id] < 0 || named.get(id)) {
-          throw new IllegalArgumentException("the text table names text " + id
-              + ", not a held text named once");
-        }
-        named.set(id);
-      }
+    pool.table = SlotTable.restore(parts.table(), heldIds, new BitSet(ids));
+    if (pool.table.stray() >= 0) {
+      throw new IllegalArgumentException("the text table names text " + pool.table.stray()
+          + ", not a held text named once");
     }
-    if (named.cardinality() != ids - unused) {
-      throw new IllegalArgumentException("the text table names " + named.cardinality()
+    if (pool.table.named() != ids - unused) {
+      throw new IllegalArgumentException("the text table names " + pool.table.named()
           + " texts of " + (ids - unused));
     }
-    pool.table = SlotTable.restore(parts.table());
     pool.seed = parts.seed();
     return pool;
   }

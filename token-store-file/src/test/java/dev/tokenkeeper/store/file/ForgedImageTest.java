@@ -200,7 +200,9 @@ class ForgedImageTest {
     assertRefused(forge(w, Section.TEXT_BYTES, s -> s.put(alice + 2, (byte) '\n')), "control characters");
     assertRefused(forge(w, Section.TEXT_BYTES, s -> s.putShort(alice, (short) 0x7FFF)),
         "runs past");
-    assertRefused(forge(w, Section.TEXT_OFFSETS, s -> s.putInt(0, -1)), "bytes of texts");
+    assertRefused(forge(w, Section.TEXT_OFFSETS, s -> s.putInt(0, -1)), "does not hold");
+    assertRefused(forge(w, Section.TEXT_OFFSETS, s -> s.putInt(0, s.getInt(4))),
+        "bytes of texts");
     assertRefused(forge(w, Section.TEXT_OFFSETS, s -> s.putInt(0, 1 << 30)), "runs past");
     assertRefused(forge(w, Section.TEXT_TABLE, s -> s.putInt(firstEmpty(s), s.getInt(
         firstCell(s)))), "named once");
