@@ -23,7 +23,8 @@ import java.util.Locale;
  * every save), then opened in a fresh JVM several times; then compacted once and opened again.
  * Each child JVM reports the time {@code build()} took, and the heap in use after a full GC with
  * the store open less the heap in use before it; and the same of the memory outside the heap
- * (direct buffers, and mapped files counted whole), where the index keeps its slots.
+ * (direct buffers, and mapped files counted whole), where the index keeps its slots. A child
+ * starts with the initial heap a JVM here starts with, and keeps it through those GCs.
  */
 final class OpenMeasure {
 
@@ -86,7 +87,11 @@ final class OpenMeasure {
   /** Runs {@link #measureChild} in a fresh JVM; returns open millis, heap and off-heap bytes. */
   private static long[] child(Path dir, int size) throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "-cp",
+    // The full GCs the child takes for its heap baseline would shrink its heap to a few MB, and
+    // the open would then run young collections a starting server does not: -Xms keeps the
+    // heap a JVM on this machine starts with (this JVM's initial size, unless set).
+    long initialHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getInit();
+    List<String> command = new ArrayList<>(List.of(java, "-Xms" + initialHeap, "-cp",
         System.getProperty("java.class.path"), BenchMain.class.getName(), "open-child",
         dir.toString(), Integer.toString(size)));
     Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)

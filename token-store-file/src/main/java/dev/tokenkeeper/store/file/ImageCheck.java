@@ -50,19 +50,28 @@ final class ImageCheck {
    * the slots, then their checksum.
    *
    * @param slotsChecksum checks the slots' checksum, throwing if it does not match
+   * @param tablesChecksum checks the id and digest tables' checksums likewise
    * @param textOffsets the text pool's offsets, as {@code textParts} will hold them
-   * @param textParts the text pool, read when called
+   * @param textParts the text pool, read when called, its checksums checked first
    * @throws IllegalArgumentException naming the first thing that does not hold together; a
    *     checksum that does not match before anything else
    */
-  IndexImage.Parts check(Runnable slotsChecksum, int[] freeSlots, IntBuffer digestCells,
-      IntBuffer idCells, int[] subjectHeads, int[] textOffsets,
+  IndexImage.Parts check(Runnable slotsChecksum, Runnable tablesChecksum, int[] freeSlots,
+      IntBuffer digestCells, IntBuffer idCells, int[] subjectHeads, int[] textOffsets,
       Supplier<TextPool.Parts> textParts) {
-    FutureTask<CheckedTexts> texts = new FutureTask<>(() -> checkTexts(textParts.get()));
+    CompletableFuture<Void> textsSummed = new CompletableFuture<>();
+    FutureTask<CheckedTexts> texts = new FutureTask<>(
+        () -> checkTexts(summed(textParts::get, textsSummed)));
     StoreThreads.daemon("tokenkeeper-image-texts").newThread(texts).start();
     CompletableFuture<Void> passed = new CompletableFuture<>();
-    FutureTask<SlotTable[]> tables = new FutureTask<>(
-        () -> keyTables(idCells, digestCells, passed));
+    CompletableFuture<Void> tablesSummed = new CompletableFuture<>();
+    FutureTask<SlotTable[]> tables = new FutureTask<>(() -> {
+      summed(() -> {
+        tablesChecksum.run();
+        return null;
+      }, tablesSummed);
+      return keyTables(idCells, digestCells, passed);
+    });
     StoreThreads.daemon("tokenkeeper-image-keys").newThread(tables).start();
     boolean summed = false;
     try {
@@ -85,10 +94,24 @@ final class ImageCheck {
           checked.pool, plainCount);
     } catch (RuntimeException | Error e) {
       passed.completeExceptionally(e);
+      // A changed byte is damage before it is a forgery: a checksum that fails names it.
       if (!summed) {
-        // A changed byte is damage before it is a forgery: a checksum that fails names it.
         slotsChecksum.run();
       }
+      StoreThreads.await(tablesSummed, IllegalArgumentException.class);
+      StoreThreads.await(textsSummed, IllegalArgumentException.class);
+      throw e;
+    }
+  }
+
+  /** What {@code read} returns, once it has; {@code summed} completes as it does. */
+  private static <T> T summed(Supplier<T> read, CompletableFuture<Void> summed) {
+    try {
+      T value = read.get();
+      summed.complete(null);
+      return value;
+    } catch (RuntimeException | Error e) {
+      summed.completeExceptionally(e);
       throw e;
     }
   }

@@ -317,40 +317,50 @@ final class IndexImage {
       verify(header, Section.SLOTS, crc);
     };
     SlotArena slots = SlotArena.mapped(regions);
-    int[] freeSlots = ints(header, Section.FREE_SLOTS, source);
-    IntBuffer digestCells = cells(header, Section.DIGEST_CELLS, source);
-    IntBuffer idCells = cells(header, Section.ID_CELLS, source);
-    int[] subjectHeads = ints(header, Section.SUBJECT_HEADS, source);
-    int[] textOffsets = ints(header, Section.TEXT_OFFSETS, source);
-    int[] freeTextIds = ints(header, Section.FREE_TEXT_IDS, source);
-    IntBuffer textTable = cells(header, Section.TEXT_TABLE, source);
-    ByteBuffer textRegion = section(header, Section.TEXT_BYTES, source);
+    int[] freeSlots = ints(section(header, Section.FREE_SLOTS, source));
+    int[] subjectHeads = ints(section(header, Section.SUBJECT_HEADS, source));
+    int[] textOffsets = ints(section(header, Section.TEXT_OFFSETS, source));
+    int[] freeTextIds = ints(section(header, Section.FREE_TEXT_IDS, source));
+    // The larger sections' checksums are read by the threads that use them (ImageCheck).
+    ByteBuffer digestBytes = unchecked(header, Section.DIGEST_CELLS, source);
+    ByteBuffer idBytes = unchecked(header, Section.ID_CELLS, source);
+    Runnable tablesChecksum = () -> {
+      verify(header, Section.DIGEST_CELLS, digestBytes);
+      verify(header, Section.ID_CELLS, idBytes);
+    };
+    ByteBuffer textTableBytes = unchecked(header, Section.TEXT_TABLE, source);
+    ByteBuffer textRegion = unchecked(header, Section.TEXT_BYTES, source);
     Supplier<TextPool.Parts> texts = () -> {
+      verify(header, Section.TEXT_TABLE, textTableBytes);
+      verify(header, Section.TEXT_BYTES, textRegion);
       byte[] textBytes = new byte[textRegion.remaining()];
       textRegion.duplicate().get(textBytes);
       return new TextPool.Parts(textBytes, textBytes.length, header.deadTextBytes(), textOffsets,
-          textOffsets.length, freeTextIds, freeTextIds.length, header.textSeed(), textTable);
+          textOffsets.length, freeTextIds, freeTextIds.length, header.textSeed(),
+          cells(textTableBytes));
     };
-    return new ImageCheck(slots, slotLimit).check(slotsChecksum, freeSlots, digestCells, idCells,
-        subjectHeads, textOffsets, texts);
+    return new ImageCheck(slots, slotLimit).check(slotsChecksum, tablesChecksum, freeSlots,
+        cells(digestBytes), cells(idBytes), subjectHeads, textOffsets, texts);
+  }
+
+  /** A section as it is, its checksum not yet read. */
+  private static ByteBuffer unchecked(Header header, Section section, Source source)
+      throws IOException {
+    return source.map(header.offset(section), (int) header.bytes(section)).order(SlotArena.ORDER);
   }
 
   private static ByteBuffer section(Header header, Section section, Source source)
       throws IOException {
-    ByteBuffer bytes = source.map(header.offset(section), (int) header.bytes(section));
-    CRC32C crc = new CRC32C();
-    crc.update(bytes.duplicate());
-    verify(header, section, crc);
-    return bytes.order(SlotArena.ORDER);
+    ByteBuffer bytes = unchecked(header, section, source);
+    verify(header, section, bytes);
+    return bytes;
   }
 
   /**
-   * A table's cells: mapped, if {@code source} maps, as they are (they are copied only where
+   * A table's cells: mapped, if the source maps, as they are (they are copied only where
    * written); else copied into an array, so that a table is one of two kinds of buffer.
    */
-  private static IntBuffer cells(Header header, Section section, Source source)
-      throws IOException {
-    ByteBuffer bytes = section(header, section, source);
+  private static IntBuffer cells(ByteBuffer bytes) {
     return bytes.isDirect() ? bytes.asIntBuffer() : IntBuffer.wrap(ints(bytes));
   }
 
@@ -360,8 +370,10 @@ final class IndexImage {
     return values;
   }
 
-  private static int[] ints(Header header, Section section, Source source) throws IOException {
-    return ints(section(header, section, source));
+  private static void verify(Header header, Section section, ByteBuffer bytes) {
+    CRC32C crc = new CRC32C();
+    crc.update(bytes.duplicate());
+    verify(header, section, crc);
   }
 
   private static void verify(Header header, Section section, CRC32C crc) {
