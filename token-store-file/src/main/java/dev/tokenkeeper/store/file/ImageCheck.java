@@ -3,13 +3,13 @@ package dev.tokenkeeper.store.file;
 import dev.tokenkeeper.core.Session;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.FutureTask;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -45,9 +45,9 @@ final class ImageCheck {
 
   /**
    * The parts of an index, once they pass. Three parts of the work need not wait for each other
-   * and run on three threads: the text pool (copied to the heap, checked and probed); each key's
-   * probe, then the tables once the plain slots are known; and, on the caller's, the pass over
-   * the slots, then their checksum.
+   * and run on three threads: the text pool (copied to the heap, checked and probed); the keys'
+   * probes ({@link KeyProbes}), then the tables' cells once the plain slots are known; and, on
+   * the caller's, the pass over the slots, their checksum, then a share of the probes.
    *
    * @param slotsChecksum checks the slots' checksum, throwing if it does not match
    * @param tablesChecksum checks the id and digest tables' checksums likewise
@@ -65,12 +65,17 @@ final class ImageCheck {
     StoreThreads.daemon("tokenkeeper-image-texts").newThread(texts).start();
     CompletableFuture<Void> passed = new CompletableFuture<>();
     CompletableFuture<Void> tablesSummed = new CompletableFuture<>();
+    KeyProbes probes = new KeyProbes(slots, slotLimit, idCells, digestCells);
+    // Stops the probes early once the slot pass failed: the open is refused.
+    BooleanSupplier refused = passed::isCompletedExceptionally;
     FutureTask<SlotTable[]> tables = new FutureTask<>(() -> {
       summed(() -> {
         tablesChecksum.run();
         return null;
       }, tablesSummed);
-      return keyTables(idCells, digestCells, passed);
+      probes.work(refused);
+      StoreThreads.await(passed, IllegalArgumentException.class);
+      return new SlotTable[] {table(idCells, "id"), table(digestCells, "digest")};
     });
     StoreThreads.daemon("tokenkeeper-image-keys").newThread(tables).start();
     boolean summed = false;
@@ -87,9 +92,11 @@ final class ImageCheck {
       if (!listsEnded()) {
         rebuildLists(textOffsets.length);
       }
+      probes.work(refused);
       CheckedTexts checked = StoreThreads.await(texts, IllegalArgumentException.class);
       checked.allow(subjects, labels);
-      SlotTable[] keys = StoreThreads.await(tables, IllegalArgumentException.class);
+      SlotTable[] keys = keyTables(StoreThreads.await(tables, IllegalArgumentException.class),
+          probes);
       return new IndexImage.Parts(slots, slotLimit, freeSlots, keys[1], keys[0], heads,
           checked.pool, plainCount);
     } catch (RuntimeException | Error e) {
@@ -117,32 +124,20 @@ final class ImageCheck {
   }
 
   /**
-   * The id and digest tables: each as it is if each key's probe finds its slot, else built
-   * anew. The probes read each slot's state themselves, so they start before the pass over the
-   * slots has found the plain ones; the cells are checked once it has ({@code passed}), and said
-   * wrong before any probe is.
+   * The id and digest tables, {@code scanned} (their cells checked), each as it is if each
+   * key's probe found its slot, else built anew. A probe's finding is said after the cells'.
    */
-  private SlotTable[] keyTables(IntBuffer idCells, IntBuffer digestCells,
-      CompletableFuture<Void> passed) {
-    long[] steps = null;
-    IllegalArgumentException probeFailure = null;
-    try {
-      steps = probeSteps(idCells, digestCells, passed);
-    } catch (IllegalArgumentException e) {
-      probeFailure = e;
-    }
-    StoreThreads.await(passed, IllegalArgumentException.class);
-    SlotTable ids = table(idCells, "id");
-    SlotTable digests = table(digestCells, "digest");
-    if (probeFailure != null && ids.isWellSpread() && digests.isWellSpread()) {
-      throw probeFailure;
+  private SlotTable[] keyTables(SlotTable[] scanned, KeyProbes probes) {
+    SlotTable ids = scanned[0];
+    SlotTable digests = scanned[1];
+    if (probes.failure() != null && ids.isWellSpread() && digests.isWellSpread()) {
+      throw probes.failure();
     }
     // Keys that cluster are indexed anew: a rebuild finds any key held twice.
-    boolean idsFound = steps != null && steps[0] <= PROBE_STEPS_PER_KEY * (long) slotLimit;
-    boolean digestsFound = steps != null && steps[1] <= PROBE_STEPS_PER_KEY * (long) slotLimit;
     return new SlotTable[] {
-        idsFound && ids.isWellSpread() ? ids : rebuilt(CompactLiveIndex.ID_HIGH),
-        digestsFound && digests.isWellSpread() ? digests : rebuilt(CompactLiveIndex.DIGEST)};
+        probes.idsFound() && ids.isWellSpread() ? ids : rebuilt(CompactLiveIndex.ID_HIGH),
+        probes.digestsFound() && digests.isWellSpread()
+            ? digests : rebuilt(CompactLiveIndex.DIGEST)};
   }
 
   /**
@@ -341,84 +336,6 @@ final class ImageCheck {
   }
 
   /**
-   * The steps the probes for each plain slot's session id and token take in all, each of which
-   * must find its slot first, as a lookup would (its key reachable, no slot before it holding
-   * the same); once a table's steps pass {@link #PROBE_STEPS_PER_KEY} a key, its probes stop.
-   * Probes that take longer say only that the keys cluster, which keys chosen by a test or a
-   * forger can: then the table is built anew, which finds any key held twice.
-   *
-   * @return the steps of the id table's probes, then the digest table's
-   * @throws IllegalArgumentException if a slot cannot be reached or another holds its key
-   */
-  private long[] probeSteps(IntBuffer ids, IntBuffer digests, CompletableFuture<Void> passed) {
-    long budget = PROBE_STEPS_PER_KEY * (long) slotLimit;
-    long[] steps = new long[2];
-    if (ids.limit() == 0 || digests.limit() == 0) {
-      Arrays.fill(steps, budget + 1); // refused by the tables' own checks
-      return steps;
-    }
-    long[] block = new long[BLOCK * SlotArena.SLOT_LONGS];
-    Probes probes = new Probes();
-    // Stops early once the pass over the slots failed: the open is refused.
-    for (int first = 0; first < slotLimit && (steps[0] <= budget || steps[1] <= budget)
-        && !passed.isCompletedExceptionally(); first += BLOCK) {
-      int count = Math.min(BLOCK, slotLimit - first);
-      slots.read(first, count, block);
-      probes.take(block, first, count);
-      if (steps[0] <= budget) {
-        steps[0] += probes.stepsIn(ids, CompactLiveIndex.ID_HIGH, probes.idHashes,
-            budget - steps[0]);
-      }
-      if (steps[1] <= budget) {
-        steps[1] += probes.stepsIn(digests, CompactLiveIndex.DIGEST, probes.digestHashes,
-            budget - steps[1]);
-      }
-    }
-    return steps;
-  }
-
-  /** The plain slots of a block and their keys' hashes, probed for table by table. */
-  private final class Probes {
-    final int[] slots = new int[BLOCK];
-    final int[] idHashes = new int[BLOCK];
-    final int[] digestHashes = new int[BLOCK];
-    final int[] firstCells = new int[BLOCK];
-    int count;
-
-    void take(long[] block, int first, int blockSlots) {
-      count = 0;
-      for (int i = 0; i < blockSlots; i++) {
-        int base = i * SlotArena.SLOT_LONGS;
-        if ((int) block[base + CompactLiveIndex.LINKS] == CompactLiveIndex.PLAIN) {
-          slots[count] = first + i;
-          idHashes[count] = CompactLiveIndex.idHash(block[base + CompactLiveIndex.ID_HIGH],
-              block[base + CompactLiveIndex.ID_HIGH + 1]);
-          digestHashes[count++] = CompactLiveIndex.digestHash(block[base + CompactLiveIndex.DIGEST]);
-        }
-      }
-    }
-
-    /**
-     * The steps of the probes in {@code cells} for the slots taken, under {@code hashes}. A
-     * method of its own, so a fresh JVM compiles it after a few hundred blocks rather than after
-     * tens of thousands of interpreted iterations of the loop around it.
-     */
-    long stepsIn(IntBuffer cells, int field, int[] hashes, long budget) {
-      // The first cells, read in a loop of their own: the reads do not depend on each other, so
-      // their cache misses overlap instead of following one another.
-      for (int i = 0; i < count; i++) {
-        firstCells[i] = cells.get(SlotTable.start(cells, hashes[i]));
-      }
-      long steps = 0;
-      for (int i = 0; i < count; i++) {
-        steps += firstCells[i] == SlotTable.cellFor(hashes[i], slots[i])
-            ? 1 : probe(cells, slots[i], hashes[i], field, budget - steps);
-      }
-      return steps;
-    }
-  }
-
-  /**
    * A table of every plain slot under its key at {@code field}, built as the index builds one.
    *
    * @throws IllegalArgumentException if two slots hold the same key
@@ -428,14 +345,14 @@ final class ImageCheck {
     boolean id = field == CompactLiveIndex.ID_HIGH;
     // Keys that all collide cost steps in the square of their number: bounded, so that an image
     // forged that way is refused in a fraction of a second rather than indexed for hours.
-    long budget = REBUILD_STEPS + PROBE_STEPS_PER_KEY * (long) plainCount;
+    long budget = REBUILD_STEPS + KeyProbes.STEPS_PER_KEY * (long) plainCount;
     for (int slot = plain.nextSetBit(0); slot >= 0; slot = plain.nextSetBit(slot + 1)) {
       int hash = hash(slot, field);
       int at = SlotTable.start(table.cells, hash);
       while (table.cells.get(at) != SlotTable.EMPTY) {
         int found = SlotTable.candidate(table.cells, at, hash);
-        if (found >= 0 && sameKey(found, slot, field, id)) {
-          throw duplicate(found, slot, id);
+        if (found >= 0 && KeyProbes.sameKey(slots, found, slot, field)) {
+          throw KeyProbes.duplicate(found, slot, id);
         }
         if (--budget < 0) {
           throw new IllegalArgumentException("the slots' " + (id ? "session ids" : "tokens")
@@ -455,55 +372,6 @@ final class ImageCheck {
     long a = slots.get(slot, field);
     return field == CompactLiveIndex.ID_HIGH
         ? CompactLiveIndex.idHash(a, slots.get(slot, field + 1)) : CompactLiveIndex.digestHash(a);
-  }
-
-  private static IllegalArgumentException duplicate(int one, int other, boolean id) {
-    return new IllegalArgumentException("slots " + one + " and " + other + " hold the same "
-        + (id ? "session id" : "token"));
-  }
-
-  /** A probe's average length far beyond any a table at three quarters' load comes near. */
-  private static final int PROBE_STEPS_PER_KEY = 32;
-
-  /**
-   * The steps of the probe for {@code slot}'s key at {@code field}, which must find it first, or
-   * more than {@code budget} once it has taken that many.
-   */
-  private long probe(IntBuffer cells, int slot, int hash, int field, long budget) {
-    boolean id = field == CompactLiveIndex.ID_HIGH;
-    int at = SlotTable.start(cells, hash);
-    for (long steps = 1; steps <= cells.limit(); steps++) {
-      int found = SlotTable.candidate(cells, at, hash);
-      if (found == slot) {
-        return steps;
-      }
-      if (cells.get(at) == SlotTable.EMPTY) {
-        break;
-      }
-      if (found >= slotLimit) {
-        throw new IllegalArgumentException("a table cell names slot " + found + " of "
-            + slotLimit);
-      }
-      if (found >= 0 && sameKey(found, slot, field, id)) {
-        throw duplicate(found, slot, id);
-      }
-      if (steps > budget) {
-        return steps;
-      }
-      at = SlotTable.next(cells, at);
-    }
-    throw new IllegalArgumentException("slot " + slot + " cannot be found by its "
-        + (id ? "session id" : "token"));
-  }
-
-  private boolean sameKey(int one, int other, int field, boolean id) {
-    int words = id ? 2 : 4;
-    for (int word = 0; word < words; word++) {
-      if (slots.get(one, field + word) != slots.get(other, field + word)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** The table over {@code cells}, each naming a plain slot, one per plain slot in all. */
