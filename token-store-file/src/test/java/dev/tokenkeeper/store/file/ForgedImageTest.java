@@ -163,6 +163,30 @@ class ForgedImageTest {
         "a list headed twice");
   }
 
+  @Test
+  void listsInDescendingSlotOrder_asImagesWereFirstWritten_openRebuilt() throws IOException {
+    // An image written before lists were written ascending linked each subject's newest
+    // session first, as memory does.
+    ImageRoundTrip.Written w = twoSubjects();
+    int[] bobs = {slotOf(w, SessionId.of(4, 4)), slotOf(w, SessionId.of(5, 5)),
+        slotOf(w, SessionId.of(6, 6))};
+    int bob = textId(w, "bob");
+    ImageRoundTrip.Written descending = forge(forge(w, Section.SLOTS, s -> {
+      for (int i = 0; i < bobs.length; i++) {
+        s.putLong(at(bobs[i], CompactLiveIndex.LINKS), CompactLiveIndex.pack(
+            i == 0 ? 0 : bobs[i - 1] + 1, CompactLiveIndex.PLAIN));
+      }
+    }), Section.SUBJECT_HEADS, h -> h.putInt(bob * 4, bobs[bobs.length - 1] + 1));
+    LiveIndex read = ImageRoundTrip.read(descending);
+    assertEquals(3, read.findSessions("bob").size());
+    assertEquals(3, read.findSessions("alice").size());
+    assertTrue(assertRefusedOrServes(store(descending), store -> {
+      assertEquals(3, store.findSessions("bob").size(), "bob's devices");
+      store.compact();
+      assertEquals(3, store.revokeAll("bob", T0.plusSeconds(30)), "logged out everywhere");
+    }), "an image of an earlier writer opens");
+  }
+
   private static void assertListsRebuilt(ImageRoundTrip.Written forged, String why) {
     LiveIndex read = ImageRoundTrip.read(forged);
     List<SessionRecord> alice = read.findSessions("alice");
