@@ -167,24 +167,17 @@ final class ImageCheck {
   }
 
   private static CheckedTexts checkTexts(TextPool.Parts parts) {
-    TextPool texts = TextPool.restore(parts);
+    TextPool.Restored restored = TextPool.restore(parts, Session.MAX_TEXT_LENGTH);
+    TextPool texts = restored.pool();
     Map<Integer, IllegalArgumentException> notSubjects = new TreeMap<>();
     Map<Integer, IllegalArgumentException> notLabels = new TreeMap<>();
-    for (int id = 0; id < texts.idLimit(); id++) {
-      if (texts.isHeld(id)
-          && texts.printableAscii(id, Session.MAX_TEXT_LENGTH) != TextPool.PRINTABLE) {
-        int text = id;
-        refusal(texts, text, true).ifPresent(e -> notSubjects.put(text, e));
-        refusal(texts, text, false).ifPresent(e -> notLabels.put(text, e));
-      }
+    BitSet unusual = restored.notPrintable();
+    for (int id = unusual.nextSetBit(0); id >= 0; id = unusual.nextSetBit(id + 1)) {
+      int text = id;
+      refusal(texts, text, true).ifPresent(e -> notSubjects.put(text, e));
+      refusal(texts, text, false).ifPresent(e -> notLabels.put(text, e));
     }
-    try {
-      texts.checkTable();
-    } catch (IllegalArgumentException e) {
-      // A text changed so that a session may not have it fails its probe too: said first.
-      return new CheckedTexts(texts, notSubjects, notLabels, e);
-    }
-    return new CheckedTexts(texts, notSubjects, notLabels, null);
+    return new CheckedTexts(texts, notSubjects, notLabels, restored.tableFailure());
   }
 
   private static Optional<IllegalArgumentException> refusal(TextPool texts, int id,

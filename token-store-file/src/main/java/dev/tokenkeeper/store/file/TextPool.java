@@ -110,12 +110,24 @@ final class TextPool {
   }
 
   /**
-   * A pool holding {@code parts}, as an image holds them, its table and seed included.
+   * A pool as an image holds it ({@link #restore}); the held texts that are not 1 to a given
+   * length of printable ASCII, which their users must check further; and why the probe of a
+   * held text in the table failed, if one did, said after everything else.
+   */
+  record Restored(TextPool pool, BitSet notPrintable, IllegalArgumentException tableFailure) {}
+
+  /**
+   * A pool holding {@code parts}, as an image holds them, its table and seed included, read in
+   * one pass over the texts held: each in range, its bytes classified ({@link #printableAscii}
+   * up to {@code maxLength}), and found first by its probe in the table, as {@link #intern}
+   * would (a text the table could not reach would be pooled again under a new id, and its
+   * subject's sessions split between two lists). If the probes take too long in all (texts that
+   * cluster), or the table is too full, the table is built anew under a new seed.
    *
    * @throws IllegalArgumentException if a text runs past the bytes, the free ids are not exactly
    *     the unused ones, or the table does not name each text held exactly once
    */
-  static TextPool restore(Parts parts) {
+  static Restored restore(Parts parts, int maxLength) {
     TextPool pool = new TextPool();
     byte[] bytes = parts.bytes();
     int end = parts.end();
@@ -133,18 +145,41 @@ final class TextPool {
     pool.ids = ids;
     pool.freeIds = Arrays.copyOf(parts.freeIds(), Math.max(16, parts.free()));
     pool.free = parts.free();
+    pool.seed = parts.seed();
+    BitSet anyId = new BitSet(ids);
+    anyId.set(0, ids);
+    BitSet named = new BitSet(ids);
+    pool.table = SlotTable.restore(parts.table(), anyId, named);
+    if (pool.table.stray() >= 0) {
+      throw notNamedOnce(pool.table.stray());
+    }
     int unused = 0;
     long held = 0;
-    BitSet heldIds = new BitSet(ids);
+    BitSet notPrintable = new BitSet();
+    IllegalArgumentException tableFailure = null;
+    long budget = pool.table.isWellSpread() ? 32L * pool.table.named() : -1;
     for (int id = 0; id < ids; id++) {
       int at = pool.offsets[id];
       if (at == -1) {
         unused++;
-      } else if (at < 0 || at > end - 2 || at + 2 + pool.length(at) > end) {
+        if (named.get(id)) {
+          throw notNamedOnce(id);
+        }
+        continue;
+      }
+      if (at < 0 || at > end - 2 || at + 2 + pool.length(at) > end) {
         throw new IllegalArgumentException("text " + id + " runs past the pool's bytes");
-      } else {
-        held += 2 + pool.length(at);
-        heldIds.set(id);
+      }
+      held += 2 + pool.length(at);
+      if (pool.printableAscii(id, maxLength) != PRINTABLE) {
+        notPrintable.set(id);
+      }
+      if (budget >= 0 && tableFailure == null) {
+        try {
+          budget -= pool.probe(pool.table, id, budget, false);
+        } catch (IllegalArgumentException e) {
+          tableFailure = e;
+        }
       }
     }
     // Reclaiming copies the texts held into an array of end - dead bytes and a half.
@@ -163,46 +198,31 @@ final class TextPool {
     if (unused != pool.free) {
       throw new IllegalArgumentException(unused + " unused text ids, " + pool.free + " free");
     }
-    pool.table = SlotTable.restore(parts.table(), heldIds, new BitSet(ids));
-    if (pool.table.stray() >= 0) {
-      throw new IllegalArgumentException("the text table names text " + pool.table.stray()
-          + ", not a held text named once");
-    }
     if (pool.table.named() != ids - unused) {
       throw new IllegalArgumentException("the text table names " + pool.table.named()
           + " texts of " + (ids - unused));
     }
-    pool.seed = parts.seed();
-    return pool;
+    if (budget < 0 && tableFailure == null) {
+      // Each text is added where its probe ends, which meets any text held twice first.
+      pool.seed = SEEDS.nextLong();
+      SlotTable rebuilt = SlotTable.tight(Math.max(16, pool.size()));
+      try {
+        for (int id = 0; id < ids; id++) {
+          if (pool.offsets[id] >= 0) {
+            pool.probe(rebuilt, id, Long.MAX_VALUE, true);
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        tableFailure = e;
+      }
+      pool.table = rebuilt;
+    }
+    return new Restored(pool, notPrintable, tableFailure);
   }
 
-  /**
-   * Checks, after {@link #restore}, that the probe for each text held finds it first, as
-   * {@link #intern} would: a text the table could not reach would be pooled again under a new
-   * id, and its subject's sessions split between two lists. If the probes take too long in all
-   * (texts that cluster), or the table is too full, it is built anew under a new seed.
-   *
-   * @throws IllegalArgumentException if a text cannot be reached, or two ids hold the same text
-   */
-  void checkTable() {
-    long budget = 32L * size();
-    if (table.isWellSpread()) {
-      for (int id = 0; id < ids && budget >= 0; id++) {
-        if (offsets[id] >= 0) {
-          budget -= probe(table, id, budget, false);
-        }
-      }
-    }
-    if (budget < 0 || !table.isWellSpread()) {
-      seed = SEEDS.nextLong();
-      SlotTable rebuilt = SlotTable.tight(Math.max(16, size()));
-      for (int id = 0; id < ids; id++) {
-        if (offsets[id] >= 0) {
-          probe(rebuilt, id, Long.MAX_VALUE, true);
-        }
-      }
-      table = rebuilt;
-    }
+  private static IllegalArgumentException notNamedOnce(int id) {
+    return new IllegalArgumentException("the text table names text " + id
+        + ", not a held text named once");
   }
 
   /**
