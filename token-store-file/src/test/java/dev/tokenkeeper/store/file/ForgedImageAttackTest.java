@@ -1,30 +1,36 @@
 package dev.tokenkeeper.store.file;
 
+import static dev.tokenkeeper.store.file.ForgedImageTest.assertRefusedOpen;
+import static dev.tokenkeeper.store.file.ForgedImageTest.assertRefusedOrServes;
+import static dev.tokenkeeper.store.file.ForgedImageTest.at;
+import static dev.tokenkeeper.store.file.ForgedImageTest.firstEmpty;
+import static dev.tokenkeeper.store.file.ForgedImageTest.firstSlot;
+import static dev.tokenkeeper.store.file.ForgedImageTest.forge;
+import static dev.tokenkeeper.store.file.ForgedImageTest.hash;
+import static dev.tokenkeeper.store.file.ForgedImageTest.openAt;
+import static dev.tokenkeeper.store.file.ForgedImageTest.slotOf;
+import static dev.tokenkeeper.store.file.ForgedImageTest.textAt;
+import static dev.tokenkeeper.store.file.ForgedImageTest.textId;
+import static dev.tokenkeeper.store.file.ForgedImageTest.twoSubjects;
+import static dev.tokenkeeper.store.file.ForgedImageTest.with;
+import static dev.tokenkeeper.store.file.ForgedImageTest.written;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tokenkeeper.core.ClientBinding;
-import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
-import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import dev.tokenkeeper.store.file.IndexImage.Section;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.function.Consumer;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,14 +40,14 @@ import org.junit.jupiter.api.io.TempDir;
  * through or fail untyped: a table cell that names no slot at all, lists that hold the wrong
  * slots, a list rebuilt while the keys are still probed on another thread, a failure on one
  * thread while another still runs, damage beside a forgery, and free slots full of another
- * session's keys. Each is either refused at open with {@link StoreCorruptedException} naming the
- * snapshot, or serves every later call as the honest store would.
+ * session's keys. Each is either refused at open with
+ * {@link dev.tokenkeeper.core.StoreCorruptedException} naming the snapshot, or serves every
+ * later call as the honest store would.
  */
 @Timeout(120) // a guard against a hang, not a measure of speed
 class ForgedImageAttackTest {
 
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-  private static final String SNAPSHOT = "snapshot-0000000002";
   /** A cell with a hash tag but slot bits of zero: it names "slot -1". */
   private static final int CELL_NAMING_NO_SLOT = 1 << 27;
 
@@ -254,185 +260,11 @@ class ForgedImageAttackTest {
     }
   }
 
-  // ---- the kit (as ForgedImageTest's)
-
-  /** Five plain sessions of two subjects, one purged, and a bound one left out of the image. */
-  private static ImageRoundTrip.Written written() {
-    LiveIndex index = LiveIndex.create();
-    for (int n = 1; n <= 6; n++) {
-      SessionId id = SessionId.of(n, n);
-      Instant expires = T0.plusSeconds(n == 3 ? 10 : 3600);
-      index.create(new SessionRecord(new Session(id, n % 2 == 0 ? "alice" : "b\u00f6b",
-          "label " + n, T0, T0, expires), n == 5 ? new ClientBinding("10.0.0.0/8", null) : null,
-          null, null), List.of(TokenRecord.of(hash(n), id)));
-    }
-    assertEquals(1, index.purgeExpired(T0.plusSeconds(20)));
-    return ImageRoundTrip.write(index);
-  }
-
-  /** Three sessions of alice (the first expires early) and three of bob, each labelled. */
-  private static ImageRoundTrip.Written twoSubjects() {
-    LiveIndex index = LiveIndex.create();
-    for (int n = 1; n <= 6; n++) {
-      SessionId id = SessionId.of(n, n);
-      index.create(SessionRecord.of(new Session(id, n <= 3 ? "alice" : "bob",
-          ("device " + n + " ").repeat(27), T0, T0, T0.plusSeconds(n == 1 ? 10 : 3600)), null,
-          null), List.of(TokenRecord.of(hash(n), id)));
-    }
-    index.trim();
-    return ImageRoundTrip.write(index);
-  }
-
-  private static TokenHash hash(int n) {
-    return TokenHash.sha256Words(n, n * 31L, n * 97L, 7);
-  }
-
-  private static int at(int slot, int field) {
-    return (slot * SlotArena.SLOT_LONGS + field) * Long.BYTES;
-  }
-
-  private static int firstSlot(ImageRoundTrip.Written w, int state) {
-    ByteBuffer slots = section(w.raw(), w.header(), Section.SLOTS);
-    for (int slot = 0; slot < w.header().count(Section.SLOTS); slot++) {
-      if ((int) slots.getLong(at(slot, CompactLiveIndex.LINKS)) == state) {
-        return slot;
-      }
-    }
-    throw new AssertionError("no slot in state " + state);
-  }
-
-  private static int slotOf(ImageRoundTrip.Written w, SessionId id) {
-    ByteBuffer slots = section(w.raw(), w.header(), Section.SLOTS);
-    for (int slot = 0; slot < w.header().count(Section.SLOTS); slot++) {
-      if (slots.getLong(at(slot, 0)) == id.high() && slots.getLong(at(slot, 1)) == id.low()
-          && (int) slots.getLong(at(slot, CompactLiveIndex.LINKS)) == CompactLiveIndex.PLAIN) {
-        return slot;
-      }
-    }
-    throw new AssertionError(id + " is in no slot");
-  }
-
-  private static int firstEmpty(ByteBuffer cells) {
-    for (int at = 0; at < cells.limit(); at += 4) {
-      if (cells.getInt(at) == SlotTable.EMPTY) {
-        return at;
-      }
-    }
-    throw new AssertionError("no empty cell");
-  }
-
-  private static int textAt(ImageRoundTrip.Written w, String text) {
-    ByteBuffer bytes = section(w.raw(), w.header(), Section.TEXT_BYTES);
-    byte[] wanted = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    for (int at = 0; at + 2 + wanted.length <= bytes.limit(); at++) {
-      boolean same = bytes.get(at) == (byte) (wanted.length >>> 8)
-          && bytes.get(at + 1) == (byte) wanted.length;
-      for (int i = 0; same && i < wanted.length; i++) {
-        same = bytes.get(at + 2 + i) == wanted[i];
-      }
-      if (same) {
-        return at;
-      }
-    }
-    throw new AssertionError(text + " not in the pool");
-  }
-
-  private static int textId(ImageRoundTrip.Written w, String text) {
-    int at = textAt(w, text);
-    ByteBuffer offsets = section(w.raw(), w.header(), Section.TEXT_OFFSETS);
-    for (int id = 0; id < w.header().count(Section.TEXT_OFFSETS); id++) {
-      if (offsets.getInt(id * 4) == at) {
-        return id;
-      }
-    }
-    throw new AssertionError(text + " has no id");
-  }
-
-  private static ByteBuffer section(byte[] raw, IndexImage.Header header, Section section) {
-    return ByteBuffer.wrap(raw, (int) header.offset(section), (int) header.bytes(section))
-        .slice().order(SlotArena.ORDER);
-  }
-
-  /** {@code w} with {@code edit} made to {@code section} and its checksum made to match. */
-  private static ImageRoundTrip.Written forge(ImageRoundTrip.Written w, Section section,
-      Consumer<ByteBuffer> edit) {
-    byte[] raw = w.raw().clone();
-    edit.accept(section(raw, w.header(), section));
-    int[] checksums = w.header().checksums();
-    CRC32C crc = new CRC32C();
-    crc.update(raw, (int) w.header().offset(section), (int) w.header().bytes(section));
-    checksums[section.ordinal()] = (int) crc.getValue();
-    return with(w, raw, new IndexImage.Header(w.header().counts(), checksums,
-        w.header().deadTextBytes(), w.header().textSeed()));
-  }
-
-  private static ImageRoundTrip.Written with(ImageRoundTrip.Written w, byte[] raw,
-      IndexImage.Header header) {
-    return new ImageRoundTrip.Written(header, raw, w.others(), w.tokens());
-  }
+  // ---- the kit: ForgedImageTest's
 
   private int stores;
 
-  /** A store whose snapshot 2 holds {@code w}'s image and records, and an empty closed log 2. */
   private Path store(ImageRoundTrip.Written w) throws IOException {
-    Path dir = tmp.resolve("store" + stores++);
-    Files.createDirectories(dir);
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    bytes.writeBytes(Frames.SNAPSHOT_MAGIC);
-    bytes.writeBytes(frame(new LogEntry.Image(w.header(), null)));
-    bytes.writeBytes(w.raw());
-    int count = 1;
-    for (int i = 0; i < w.others().size(); i++) {
-      bytes.writeBytes(frame(new LogEntry.SessionState(w.others().get(i))));
-      count++;
-      for (TokenRecord token : w.tokens().get(i)) {
-        bytes.writeBytes(frame(new LogEntry.TokenState(token)));
-        count++;
-      }
-    }
-    bytes.writeBytes(frame(new LogEntry.End(count)));
-    Files.write(dir.resolve(SNAPSHOT), bytes.toByteArray());
-    bytes.reset();
-    bytes.writeBytes(Frames.LOG_MAGIC);
-    bytes.writeBytes(frame(new LogEntry.Mark(bytes.size(), true)));
-    Files.write(dir.resolve("log-0000000002"), bytes.toByteArray());
-    return dir;
-  }
-
-  private static byte[] frame(LogEntry entry) {
-    ByteBuffer frame = Frames.encode(entry);
-    byte[] out = new byte[frame.remaining()];
-    frame.get(out);
-    return out;
-  }
-
-  private static FileTokenStore openAt(Path dir) {
-    return FileTokenStore.builder().directory(dir).clock(new MutableClock(T0.plusSeconds(20)))
-        .build();
-  }
-
-  /** Refused naming the snapshot, or open and {@code calls} pass; whether it opened. */
-  private static boolean assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
-    FileTokenStore store;
-    try {
-      store = openAt(dir);
-    } catch (StoreCorruptedException refused) {
-      assertTrue(refused.file().endsWith(SNAPSHOT), "names " + refused.file());
-      return false;
-    }
-    try (store) {
-      calls.accept(store);
-    }
-    return true;
-  }
-
-  private static void assertRefusedOpen(Path dir, String why) {
-    try (FileTokenStore store = openAt(dir)) {
-      fail(why + ": opened with " + store.findSessions("alice").size() + " of alice's sessions");
-    } catch (Throwable thrown) {
-      StoreCorruptedException refused = assertInstanceOf(StoreCorruptedException.class, thrown,
-          why + ": " + thrown);
-      assertTrue(refused.file().endsWith(SNAPSHOT), why + ": names " + refused.file());
-    }
+    return ForgedImageTest.store(tmp.resolve("store" + stores++), w);
   }
 }

@@ -45,7 +45,7 @@ class ForgedImageTest {
    * Five plain sessions of two subjects (one purged, leaving a free slot and a dropped label),
    * and a bound one, left out of the image.
    */
-  private static ImageRoundTrip.Written written() {
+  static ImageRoundTrip.Written written() {
     LiveIndex index = LiveIndex.create();
     for (int n = 1; n <= 6; n++) {
       SessionId id = SessionId.of(n, n);
@@ -58,7 +58,7 @@ class ForgedImageTest {
     return ImageRoundTrip.write(index);
   }
 
-  private static TokenHash hash(int n) {
+  static TokenHash hash(int n) {
     return TokenHash.sha256Words(n, n * 31L, n * 97L, 7);
   }
 
@@ -280,7 +280,7 @@ class ForgedImageTest {
    * Three sessions of alice (the first expires early) and three of bob, each labelled with a
    * text of its own long enough that the pool holds more than 1 KiB of live text.
    */
-  private static ImageRoundTrip.Written twoSubjects() {
+  static ImageRoundTrip.Written twoSubjects() {
     LiveIndex index = LiveIndex.create();
     for (int n = 1; n <= 6; n++) {
       SessionId id = SessionId.of(n, n);
@@ -410,7 +410,7 @@ class ForgedImageTest {
   }
 
   /** The slot of session {@code id} in the image. */
-  private static int slotOf(ImageRoundTrip.Written w, SessionId id) {
+  static int slotOf(ImageRoundTrip.Written w, SessionId id) {
     ByteBuffer slots = section(w.raw(), w.header(), Section.SLOTS);
     for (int slot = 0; slot < w.header().count(Section.SLOTS); slot++) {
       if (slots.getLong(at(slot, 0)) == id.high() && slots.getLong(at(slot, 1)) == id.low()) {
@@ -421,7 +421,7 @@ class ForgedImageTest {
   }
 
   /** The id of {@code text} in the image's pool. */
-  private static int textId(ImageRoundTrip.Written w, String text) {
+  static int textId(ImageRoundTrip.Written w, String text) {
     int at = textAt(w, text);
     ByteBuffer offsets = section(w.raw(), w.header(), Section.TEXT_OFFSETS);
     for (int id = 0; id < w.header().count(Section.TEXT_OFFSETS); id++) {
@@ -433,7 +433,7 @@ class ForgedImageTest {
   }
 
   /** Opens {@code dir} on a clock 20 seconds after the sessions were made. */
-  private static FileTokenStore openAt(Path dir) {
+  static FileTokenStore openAt(Path dir) {
     return FileTokenStore.builder().directory(dir).clock(new MutableClock(T0.plusSeconds(20)))
         .build();
   }
@@ -442,7 +442,7 @@ class ForgedImageTest {
    * Opens {@code dir}: refused naming the snapshot, or open, and then {@code calls} (each a
    * public call a client can make) neither throw nor fail. Returns whether it opened.
    */
-  private static boolean assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
+  static boolean assertRefusedOrServes(Path dir, Consumer<FileTokenStore> calls) {
     FileTokenStore store;
     try {
       store = openAt(dir);
@@ -458,11 +458,11 @@ class ForgedImageTest {
 
   // ---- the forgery kit
 
-  private static int at(int slot, int field) {
+  static int at(int slot, int field) {
     return (slot * SlotArena.SLOT_LONGS + field) * Long.BYTES;
   }
 
-  private static int firstSlot(ImageRoundTrip.Written w, int state) {
+  static int firstSlot(ImageRoundTrip.Written w, int state) {
     ByteBuffer slots = section(w.raw(), w.header(), Section.SLOTS);
     for (int slot = 0; slot < w.header().count(Section.SLOTS); slot++) {
       if ((int) slots.getLong(at(slot, CompactLiveIndex.LINKS)) == state) {
@@ -481,7 +481,7 @@ class ForgedImageTest {
     throw new AssertionError("no cell names a slot");
   }
 
-  private static int firstEmpty(ByteBuffer cells) {
+  static int firstEmpty(ByteBuffer cells) {
     for (int at = 0; at < cells.limit(); at += 4) {
       if (cells.getInt(at) == SlotTable.EMPTY) {
         return at;
@@ -491,13 +491,14 @@ class ForgedImageTest {
   }
 
   /** Where {@code text}'s length starts in the text bytes. */
-  private static int textAt(ImageRoundTrip.Written w, String text) {
+  static int textAt(ImageRoundTrip.Written w, String text) {
     byte[] bytes = section(w.raw(), w.header(), Section.TEXT_BYTES).array();
     int from = (int) w.header().offset(Section.TEXT_BYTES);
     byte[] wanted = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     for (int at = from; at + 2 + wanted.length <= bytes.length; at++) {
       if (java.util.Arrays.equals(bytes, at + 2, at + 2 + wanted.length, wanted, 0,
-          wanted.length) && bytes[at + 1] == wanted.length) {
+          wanted.length) && bytes[at] == (byte) (wanted.length >>> 8)
+          && bytes[at + 1] == (byte) wanted.length) {
         return at - from;
       }
     }
@@ -505,13 +506,13 @@ class ForgedImageTest {
   }
 
   /** The little-endian view of {@code section} in {@code raw}, positions from its start. */
-  private static ByteBuffer section(byte[] raw, IndexImage.Header header, Section section) {
+  static ByteBuffer section(byte[] raw, IndexImage.Header header, Section section) {
     return ByteBuffer.wrap(raw, (int) header.offset(section), (int) header.bytes(section))
         .slice().order(SlotArena.ORDER);
   }
 
   /** {@code w} with {@code edit} made to {@code section} and the checksums made to match. */
-  private static ImageRoundTrip.Written forge(ImageRoundTrip.Written w, Section section,
+  static ImageRoundTrip.Written forge(ImageRoundTrip.Written w, Section section,
       Consumer<ByteBuffer> edit) {
     byte[] raw = w.raw().clone();
     edit.accept(section(raw, w.header(), section));
@@ -523,7 +524,7 @@ class ForgedImageTest {
         w.header().deadTextBytes(), w.header().textSeed()));
   }
 
-  private static ImageRoundTrip.Written with(ImageRoundTrip.Written w, byte[] raw,
+  static ImageRoundTrip.Written with(ImageRoundTrip.Written w, byte[] raw,
       IndexImage.Header header) {
     return new ImageRoundTrip.Written(header, raw, w.others(), w.tokens());
   }
@@ -540,7 +541,11 @@ class ForgedImageTest {
 
   /** A store whose snapshot 2 holds {@code w}'s image and records, and an empty closed log 2. */
   private Path store(ImageRoundTrip.Written w) throws IOException {
-    Path dir = tmp.resolve("store" + stores++);
+    return store(tmp.resolve("store" + stores++), w);
+  }
+
+  /** Writes {@code w} to {@code dir} as {@link #store(ImageRoundTrip.Written)} does. */
+  static Path store(Path dir, ImageRoundTrip.Written w) throws IOException {
     Files.createDirectories(dir);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     bytes.writeBytes(Frames.SNAPSHOT_MAGIC);
@@ -564,14 +569,14 @@ class ForgedImageTest {
     return dir;
   }
 
-  private static byte[] frame(LogEntry entry) {
+  static byte[] frame(LogEntry entry) {
     ByteBuffer frame = Frames.encode(entry);
     byte[] out = new byte[frame.remaining()];
     frame.get(out);
     return out;
   }
 
-  private static void assertRefusedOpen(Path dir, String why) {
+  static void assertRefusedOpen(Path dir, String why) {
     try (FileTokenStore store = FileTokenStore.builder().directory(dir).build()) {
       fail(why + ": opened with " + store.findSessions("alice").size() + " of alice's sessions");
     } catch (Throwable thrown) {
