@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -66,8 +67,9 @@ final class ImageCheck {
     CompletableFuture<Void> passed = new CompletableFuture<>();
     CompletableFuture<Void> tablesSummed = new CompletableFuture<>();
     KeyProbes probes = new KeyProbes(slots, slotLimit, idCells, digestCells);
-    // Stops the probes early once the slot pass failed: the open is refused.
-    BooleanSupplier refused = passed::isCompletedExceptionally;
+    // Stops the probes early once the open is refused.
+    AtomicBoolean failed = new AtomicBoolean();
+    BooleanSupplier refused = failed::get;
     FutureTask<SlotTable[]> tables = new FutureTask<>(() -> {
       summed(() -> {
         tablesChecksum.run();
@@ -100,6 +102,7 @@ final class ImageCheck {
       return new IndexImage.Parts(slots, slotLimit, freeSlots, keys[1], keys[0], heads,
           checked.pool, plainCount);
     } catch (RuntimeException | Error e) {
+      failed.set(true);
       passed.completeExceptionally(e);
       // A changed byte is damage before it is a forgery: a checksum that fails names it.
       if (!summed) {

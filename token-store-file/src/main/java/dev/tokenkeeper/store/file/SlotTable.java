@@ -78,6 +78,10 @@ final class SlotTable {
       longestRun = Math.max(longestRun, ++run);
       if (cell != REMOVED) {
         int slot = slotIn(cell);
+        if (slot < 0) {
+          // A hash's tag and no slot: no table writes such a cell.
+          throw new IllegalArgumentException("a table cell holds " + cell);
+        }
         named++;
         if (stray < 0 && (!allowed.get(slot) || (seen != null && seen.get(slot)))) {
           stray = slot;
