@@ -215,12 +215,20 @@ final class ImageCheck {
 
   private void checkSlots(int[] textOffsets, BitSet subjects, BitSet labels) {
     long[] block = new long[BLOCK * SlotArena.SLOT_LONGS];
-    for (int first = 0; first < slotLimit; first += BLOCK) {
-      int count = Math.min(BLOCK, slotLimit - first);
-      slots.read(first, count, block);
-      for (int i = 0; i < count; i++) {
-        checkSlot(first + i, block, i * SlotArena.SLOT_LONGS, textOffsets, subjects, labels);
-      }
+    // Whole blocks, then the rest: a loop whose last round differed would be compiled for the
+    // others and sent back to the interpreter by the last.
+    int whole = slotLimit - slotLimit % BLOCK;
+    for (int first = 0; first < whole; first += BLOCK) {
+      checkBlock(first, BLOCK, block, textOffsets, subjects, labels);
+    }
+    checkBlock(whole, slotLimit - whole, block, textOffsets, subjects, labels);
+  }
+
+  private void checkBlock(int first, int count, long[] block, int[] textOffsets,
+      BitSet subjects, BitSet labels) {
+    slots.read(first, count, block);
+    for (int i = 0; i < count; i++) {
+      checkSlot(first + i, block, i * SlotArena.SLOT_LONGS, textOffsets, subjects, labels);
     }
   }
 
@@ -372,10 +380,10 @@ final class ImageCheck {
 
   /** The table over {@code cells}, each naming a plain slot, one per plain slot in all. */
   private SlotTable table(IntBuffer cells, String key) {
-    SlotTable table = SlotTable.restore(cells, plain, null);
+    SlotTable table = SlotTable.restore(cells, plain, new BitSet(slotLimit));
     if (table.stray() >= 0) {
       throw new IllegalArgumentException("a " + key + " cell names slot " + table.stray()
-          + ", not a plain one");
+          + ", not a plain one named once");
     }
     if (table.named() != plainCount) {
       throw new IllegalArgumentException("the " + key + " table names " + table.named()

@@ -47,27 +47,31 @@ final class SlotTable {
 
   /**
    * A table over {@code cells} as an image holds them, read in one pass that counts the cells
-   * naming a slot ({@link #named}), notes the first that names one not in {@code allowed} or,
-   * if {@code seen} is given, one named before ({@link #stray}), and notes whether the table is
-   * {@linkplain #isWellSpread well spread}.
+   * naming a slot ({@link #named}), notes the first that names one not in {@code allowed} or
+   * one named before ({@link #stray}), marking each in {@code seen}, and notes whether the table
+   * is {@linkplain #isWellSpread well spread}.
    *
    * @throws IllegalArgumentException if a cell is neither empty, removed nor a slot, or no cell is
    *     empty (a probe for a key not held would never end)
    */
   static SlotTable restore(IntBuffer cells, BitSet allowed, BitSet seen) {
     int length = cells.limit();
+    // The run before the first empty cell goes on from the run at the end.
+    int firstRun = 0;
+    while (firstRun < length && cells.get(firstRun) != EMPTY) {
+      firstRun++;
+    }
+    if (firstRun == length) {
+      throw new IllegalArgumentException("a table of " + length + " cells has none empty");
+    }
     int used = 0;
     int named = 0;
     int stray = -1;
     int run = 0;
-    int firstRun = -1;
     int longestRun = 0;
     for (int at = 0; at < length; at++) {
       int cell = cells.get(at);
       if (cell == EMPTY) {
-        if (firstRun < 0) {
-          firstRun = run;
-        }
         run = 0;
         continue;
       }
@@ -83,18 +87,12 @@ final class SlotTable {
           throw new IllegalArgumentException("a table cell holds " + cell);
         }
         named++;
-        if (stray < 0 && (!allowed.get(slot) || (seen != null && seen.get(slot)))) {
+        if (stray < 0 && (!allowed.get(slot) || seen.get(slot))) {
           stray = slot;
         }
-        if (seen != null) {
-          seen.set(slot);
-        }
+        seen.set(slot);
       }
     }
-    if (firstRun < 0) {
-      throw new IllegalArgumentException("a table of " + length + " cells has none empty");
-    }
-    // The run at the end goes on at the start.
     longestRun = Math.max(longestRun, run + firstRun);
     SlotTable table = new SlotTable(cells, used);
     table.named = named;
@@ -142,8 +140,15 @@ final class SlotTable {
     return (int) (((hash & 0xFFFF_FFFFL) * cells.limit()) >>> 32);
   }
 
+  /**
+   * The cell after {@code at}, the first after the last. Without a branch: a probe wraps so
+   * rarely that the JIT would compile the branch away, and a probe that then wraps would send
+   * every loop that inlined this back to the interpreter to be compiled anew.
+   */
   static int next(IntBuffer cells, int at) {
-    return at + 1 == cells.limit() ? 0 : at + 1;
+    int next = at + 1;
+    int limit = cells.limit();
+    return next - (limit & ((limit - 1 - next) >> 31));
   }
 
   /** The slot in a cell, or -1 for an empty or removed cell. */
