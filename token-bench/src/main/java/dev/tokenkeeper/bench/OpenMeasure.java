@@ -67,6 +67,9 @@ final class OpenMeasure {
     long[] heap = new long[OPENS];
     long[] offHeap = new long[OPENS];
     for (int i = 0; i < OPENS; i++) {
+      // This JVM filled and compacted the store: its collector must not still be at work on
+      // the two cores while a child opens.
+      System.gc();
       long[] measured = child(dir, size);
       millis[i] = measured[0];
       heap[i] = measured[1];
