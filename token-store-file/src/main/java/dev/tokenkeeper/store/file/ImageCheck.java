@@ -20,8 +20,8 @@ import java.util.function.Supplier;
  * session allows it, and each slot the first its own id's and token's probes confirm (each text
  * likewise in the text table), so every key is reachable and none is held twice. Each subject's
  * list must hold exactly its slots, ascending, or the lists are rebuilt from the slots. Passes
- * over the slots go in order; the probes, a read at random per key, run on a thread of their
- * own. Not thread-safe; used once.
+ * over the slots go in order; the probes, a read at random per key, are shared among threads
+ * ({@link KeyProbes}). Not thread-safe; used once, by one thread, which starts the others.
  */
 final class ImageCheck {
 
