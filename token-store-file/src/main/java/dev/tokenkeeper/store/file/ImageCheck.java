@@ -1,7 +1,6 @@
 package dev.tokenkeeper.store.file;
 
 import dev.tokenkeeper.core.Session;
-import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.BitSet;
 import java.util.Map;

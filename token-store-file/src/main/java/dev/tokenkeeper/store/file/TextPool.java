@@ -117,10 +117,10 @@ final class TextPool {
   record Restored(TextPool pool, BitSet notPrintable, IllegalArgumentException tableFailure) {}
 
   /**
-   * A pool holding {@code parts}, as an image holds them, its table and seed included, read in
-   * one pass over the texts held: each in range, its bytes classified ({@link #printableAscii}
-   * up to {@code maxLength}), and found first by its probe in the table, as {@link #intern}
-   * would (a text the table could not reach would be pooled again under a new id, and its
+   * A pool holding {@code parts}, as an image holds them, its table and seed included: each
+   * text held in range, its bytes classified ({@link #printableAscii} up to {@code maxLength}),
+   * and, once all are known to be in range, each found first by its probe in the table, as
+   * {@link #intern} would (a text the table could not reach would be pooled again under a new id, and its
    * subject's sessions split between two lists). If the probes take too long in all (texts that
    * cluster), or the table is too full, the table is built anew under a new seed.
    *
@@ -156,8 +156,6 @@ final class TextPool {
     int unused = 0;
     long held = 0;
     BitSet notPrintable = new BitSet();
-    IllegalArgumentException tableFailure = null;
-    long budget = pool.table.isWellSpread() ? 32L * pool.table.named() : -1;
     for (int id = 0; id < ids; id++) {
       int at = pool.offsets[id];
       if (at == -1) {
@@ -173,13 +171,6 @@ final class TextPool {
       held += 2 + pool.length(at);
       if (pool.printableAscii(id, maxLength) != PRINTABLE) {
         notPrintable.set(id);
-      }
-      if (budget >= 0 && tableFailure == null) {
-        try {
-          budget -= pool.probe(pool.table, id, budget, false);
-        } catch (IllegalArgumentException e) {
-          tableFailure = e;
-        }
       }
     }
     // Reclaiming copies the texts held into an array of end - dead bytes and a half.
@@ -201,6 +192,20 @@ final class TextPool {
     if (pool.table.named() != ids - unused) {
       throw new IllegalArgumentException("the text table names " + pool.table.named()
           + " texts of " + (ids - unused));
+    }
+    // Probed only now: a probe compares its text with the texts it passes, whose offsets must
+    // all have been checked first.
+    IllegalArgumentException tableFailure = null;
+    long budget = pool.table.isWellSpread() ? 32L * pool.table.named() : -1;
+    for (int id = 0; id < ids && budget >= 0; id++) {
+      if (pool.offsets[id] >= 0) {
+        try {
+          budget -= pool.probe(pool.table, id, budget, false);
+        } catch (IllegalArgumentException e) {
+          tableFailure = e;
+          break;
+        }
+      }
     }
     if (budget < 0 && tableFailure == null) {
       // Each text is added where its probe ends, which meets any text held twice first.
