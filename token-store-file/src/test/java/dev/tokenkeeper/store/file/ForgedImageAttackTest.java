@@ -34,6 +34,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Forged images of the live index, each aimed at one way the checks at open could let a forger
@@ -56,25 +58,12 @@ class ForgedImageAttackTest {
 
   // ---- a cell that names no slot: its slot bits are zero, its tag is not
 
-  @Test
-  void aDigestCellWithATagButNoSlot_isRefusedNamingTheSnapshot() throws IOException {
+  @ParameterizedTest
+  @EnumSource(value = Section.class, names = {"DIGEST_CELLS", "ID_CELLS", "TEXT_TABLE"})
+  void aTableCellWithATagButNoSlot_isRefusedNamingTheSnapshot(Section table) throws IOException {
     ImageRoundTrip.Written w = twoSubjects();
-    assertRefusedOpen(store(forge(w, Section.DIGEST_CELLS,
-        s -> s.putInt(firstEmpty(s), CELL_NAMING_NO_SLOT))), "a digest cell naming slot -1");
-  }
-
-  @Test
-  void anIdCellWithATagButNoSlot_isRefusedNamingTheSnapshot() throws IOException {
-    ImageRoundTrip.Written w = twoSubjects();
-    assertRefusedOpen(store(forge(w, Section.ID_CELLS,
-        s -> s.putInt(firstEmpty(s), CELL_NAMING_NO_SLOT))), "an id cell naming slot -1");
-  }
-
-  @Test
-  void aTextTableCellWithATagButNoText_isRefusedNamingTheSnapshot() throws IOException {
-    ImageRoundTrip.Written w = twoSubjects();
-    assertRefusedOpen(store(forge(w, Section.TEXT_TABLE,
-        s -> s.putInt(firstEmpty(s), CELL_NAMING_NO_SLOT))), "a text cell naming text -1");
+    assertRefusedOpen(store(forge(w, table, s -> s.putInt(firstEmpty(s), CELL_NAMING_NO_SLOT))),
+        "a " + table + " cell naming no slot");
   }
 
   @Test
