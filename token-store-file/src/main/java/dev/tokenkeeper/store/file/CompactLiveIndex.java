@@ -88,6 +88,10 @@ final class CompactLiveIndex implements LiveIndex {
   private int recordsLimit;
   private int[] freeRecords = new int[16];
   private int freeRecordCount;
+  /**
+   * Carries beside each cell where its session's subject starts in {@link #texts}, plus one (0
+   * if not known yet): see {@link #lookup}.
+   */
   private SlotTable byDigest = SlotTable.growing(16);
   private SlotTable byId = SlotTable.growing(16);
   private TextPool texts = new TextPool();
@@ -100,7 +104,9 @@ final class CompactLiveIndex implements LiveIndex {
   private volatile int tokenCount;
   private volatile boolean closed;
 
-  CompactLiveIndex() {}
+  CompactLiveIndex() {
+    byDigest.startPayload();
+  }
 
   // ---- reads
 
@@ -108,6 +114,9 @@ final class CompactLiveIndex implements LiveIndex {
   public Optional<TokenEntry> find(TokenHash hash) {
     Objects.requireNonNull(hash, "hash");
     requireOpen();
+    if (byDigest.payload() == null) {
+      startSubjectMarks();
+    }
     for (int tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
       long before = sequence;
       if ((before & 1) != 0) {
@@ -115,7 +124,7 @@ final class CompactLiveIndex implements LiveIndex {
         continue;
       }
       try {
-        TokenEntry found = lookup(hash);
+        TokenEntry found = lookup(hash, before);
         VarHandle.loadLoadFence();
         if (sequence == before) {
           return Optional.ofNullable(found);
@@ -129,8 +138,17 @@ final class CompactLiveIndex implements LiveIndex {
       }
     }
     synchronized (this) {
-      return Optional.ofNullable(lookup(hash));
+      return Optional.ofNullable(lookup(hash, sequence));
     }
+  }
+
+  /**
+   * Starts the marks beside the digest table's cells, all unknown: a table read from an image
+   * has none, and a million of them are some 6 MB of fresh pages, which cost an open tens of
+   * milliseconds here. The first lookups learn them instead.
+   */
+  private synchronized void startSubjectMarks() {
+    byDigest.startPayload();
   }
 
   @Override
@@ -575,7 +593,7 @@ final class CompactLiveIndex implements LiveIndex {
           : "a token is already stored under " + TokenHash.sha256Words(w0, w1, w2, w3));
     }
     byId.addAt(idAt, idHash(high, low), slot);
-    byDigest.addAt(digestAt, digestHash(w0), slot);
+    byDigest.addAt(digestAt, digestHash(w0), slot, texts.startOf(subjectId) + 1);
     slots.set(slot, LINKS, pack(subjectHeads[subjectId], PLAIN));
     subjectHeads[subjectId] = slot + 1;
     sessionCount++;
@@ -649,20 +667,36 @@ final class CompactLiveIndex implements LiveIndex {
 
   // ---- the layout
 
-  private TokenEntry lookup(TokenHash hash) {
+  /**
+   * The entry of {@code hash}, read as of {@code before}, the sequence the caller validates after.
+   *
+   * <p>A lookup among a million sessions is mostly waiting for memory: the table's cell, then the
+   * slot it names, then the subject's bytes. The digest table carries beside each cell where the
+   * subject of the session it names starts (its <i>mark</i>), so the subject's bytes are fetched
+   * at once with the slot rather than after it. A mark not known yet (0: a table read from an
+   * image starts with none) is read from the slot's subject id instead, then learned once nothing
+   * has changed since {@code before}; every change sets the marks of the cells it touches.
+   */
+  private TokenEntry lookup(TokenHash hash, long before) {
     long w0 = hash.word(0);
     long w1 = hash.word(1);
     long w2 = hash.word(2);
     long w3 = hash.word(3);
-    IntBuffer cells = byDigest.cells;
+    SlotTable table = byDigest;
+    IntBuffer cells = table.cells;
+    int[] marks = table.payload();
     int hashCode = digestHash(w0);
     int at = SlotTable.start(cells, hashCode);
     for (int probes = 0; probes < cells.limit() && cells.get(at) != SlotTable.EMPTY; probes++) {
       int slot = SlotTable.candidate(cells, at, hashCode);
+      int cell = at;
+      int mark = marks == null ? 0 : marks[at];
       at = SlotTable.next(cells, at);
       if (slot < 0) {
         continue;
       }
+      // Read now, so the subject's bytes are on their way while the slot is.
+      int markedLength = mark == 0 ? 0 : texts.lengthAt(mark - 1);
       ByteBuffer chunk = slots.chunkOf(slot);
       int base = SlotArena.at(slot, 0);
       int state = (int) chunk.getLong(base + LINKS * Long.BYTES);
@@ -672,7 +706,18 @@ final class CompactLiveIndex implements LiveIndex {
             | (chunk.getLong(base + (DIGEST + 2) * Long.BYTES) ^ w2)
             | (chunk.getLong(base + (DIGEST + 3) * Long.BYTES) ^ w3);
         if (difference == 0) {
-          SessionRecord session = plainSession(chunk, base);
+          String subject;
+          if (mark != 0) {
+            subject = texts.textAt(mark - 1, markedLength);
+          } else {
+            int start = texts.startOf((int) (chunk.getLong(base + TEXTS * Long.BYTES) >>> 32));
+            subject = texts.textAt(start, texts.lengthAt(start));
+            VarHandle.loadLoadFence();
+            if (marks != null && sequence == before) {
+              SlotTable.learn(marks, cell, start + 1);
+            }
+          }
+          SessionRecord session = plainSession(chunk, base, subject);
           return new TokenEntry(TokenRecord.of(hash, session.id()), session);
         }
       } else if (state > 0) {
@@ -687,11 +732,14 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private SessionRecord plainSession(int slot) {
-    return plainSession(slots.chunkOf(slot), SlotArena.at(slot, 0));
+    ByteBuffer chunk = slots.chunkOf(slot);
+    int base = SlotArena.at(slot, 0);
+    return plainSession(chunk, base,
+        texts.text((int) (chunk.getLong(base + TEXTS * Long.BYTES) >>> 32)));
   }
 
-  /** The plain session whose slot starts at {@code base} in {@code chunk}. */
-  private SessionRecord plainSession(ByteBuffer chunk, int base) {
+  /** The plain session whose slot starts at {@code base} in {@code chunk}, of {@code subject}. */
+  private SessionRecord plainSession(ByteBuffer chunk, int base, String subject) {
     long texts = chunk.getLong(base + TEXTS * Long.BYTES);
     int label = (int) texts;
     long created = chunk.getLong(base + CREATED * Long.BYTES);
@@ -699,7 +747,7 @@ final class CompactLiveIndex implements LiveIndex {
     Instant createdAt = instant(created);
     Session session = new Session(SessionId.of(chunk.getLong(base + ID_HIGH * Long.BYTES),
         chunk.getLong(base + ID_LOW * Long.BYTES)),
-        this.texts.text((int) (texts >>> 32)), label < 0 ? null : this.texts.text(label),
+        subject, label < 0 ? null : this.texts.text(label),
         createdAt, lastUsed == created ? createdAt : instant(lastUsed),
         instant(chunk.getLong(base + EXPIRES * Long.BYTES)));
     return new SessionRecord(session, null, null, null);
@@ -853,7 +901,39 @@ final class CompactLiveIndex implements LiveIndex {
         }
       }
     }
-    texts.retainOnly(used);
+    if (texts.retainOnly(used)) {
+      carrySubjectMarks();
+    }
+  }
+
+  /** Sets the mark beside each digest cell anew ({@link #lookup}): the texts moved. */
+  private void carrySubjectMarks() {
+    if (byDigest.payload() == null) {
+      return;
+    }
+    for (int slot = 0; slot < slotLimit; slot++) {
+      int state = state(slot);
+      if (state == PLAIN) {
+        carrySubjectMark(digestHash(longAt(slot, DIGEST)), slot);
+      } else if (state > 0) {
+        for (TokenRecord token : records[state - 1].tokens) {
+          carrySubjectMark(digestHash(token.hash().word(0)), slot);
+        }
+      }
+    }
+  }
+
+  private void carrySubjectMark(int hash, int slot) {
+    int at = byDigest.cellOf(hash, slot);
+    if (at < 0) {
+      throw new IllegalStateException("slot " + slot + " is not in the digest table");
+    }
+    byDigest.carry(at, subjectMark(slot));
+  }
+
+  /** The mark of a digest cell naming {@code slot}: where its subject starts, plus one. */
+  private int subjectMark(int slot) {
+    return texts.startOf((int) (longAt(slot, TEXTS) >>> 32)) + 1;
   }
 
   /** Rebuilds the tables now if the sessions and tokens about to be added would crowd them. */
@@ -915,13 +995,14 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private SlotTable digestTable(SlotTable table) {
+    table.startPayload();
     for (int slot = 0; slot < slotLimit; slot++) {
       int state = state(slot);
       if (state == PLAIN) {
-        table.add(digestHash(longAt(slot, DIGEST)), slot);
+        table.add(digestHash(longAt(slot, DIGEST)), slot, subjectMark(slot));
       } else if (state > 0) {
         for (TokenRecord token : records[state - 1].tokens) {
-          table.add(digestHash(token.hash().word(0)), slot);
+          table.add(digestHash(token.hash().word(0)), slot, subjectMark(slot));
         }
       }
     }
@@ -934,7 +1015,7 @@ final class CompactLiveIndex implements LiveIndex {
       byId.add(idHash(id.high(), id.low()), slot);
     }
     for (TokenRecord token : tokens) {
-      byDigest.add(digestHash(token.hash().word(0)), slot);
+      byDigest.add(digestHash(token.hash().word(0)), slot, subjectMark(slot));
     }
   }
 
@@ -969,7 +1050,7 @@ final class CompactLiveIndex implements LiveIndex {
 
   /** The slot of the session holding token {@code hash}, or -1. */
   private int slotOf(TokenHash hash) {
-    TokenEntry entry = lookup(hash);
+    TokenEntry entry = lookup(hash, sequence);
     return entry == null ? -1 : slotOf(entry.session().id());
   }
 
@@ -982,7 +1063,7 @@ final class CompactLiveIndex implements LiveIndex {
         throw new IllegalArgumentException(
             "token of session " + token.sessionId() + " added to session " + id);
       }
-      if (lookup(token.hash()) != null || (seen != null && !seen.add(token.hash()))) {
+      if (lookup(token.hash(), sequence) != null || (seen != null && !seen.add(token.hash()))) {
         throw new IllegalArgumentException("a token is already stored under " + token.hash());
       }
     }

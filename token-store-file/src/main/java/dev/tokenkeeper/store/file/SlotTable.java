@@ -1,5 +1,7 @@
 package dev.tokenkeeper.store.file;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.IntBuffer;
 import java.util.BitSet;
 
@@ -24,6 +26,17 @@ final class SlotTable {
 
   /** On the heap, or mapped from a snapshot's image ({@link #restore}). */
   final IntBuffer cells;
+  /**
+   * Beside each cell, a value its owner keeps for the slot the cell names, 0 for none yet; null
+   * until the owner {@linkplain #startPayload starts} one. Read with the cell, it can name what a
+   * lookup needs next, so that fetching that overlaps fetching the slot instead of following it.
+   */
+  private volatile int[] payload;
+
+  /** Made on first use, so opening an image, which sets no payload, does not make it. */
+  private static final class Payloads {
+    static final VarHandle ELEMENT = MethodHandles.arrayElementVarHandle(int[].class);
+  }
   private int used;
   private boolean wellSpread;
   private int named;
@@ -120,6 +133,39 @@ final class SlotTable {
     return wellSpread;
   }
 
+  /** The payload beside the cells, or null if none is kept (yet). */
+  int[] payload() {
+    return payload;
+  }
+
+  /** Keeps a payload from now on, 0 beside every cell, if none is kept yet. */
+  void startPayload() {
+    if (payload == null) {
+      payload = new int[cells.limit()];
+    }
+  }
+
+  /**
+   * Sets the payload beside cell {@code at}, if one is kept. Its owner sets it under its lock,
+   * while readers may {@linkplain #learn learn} one without it: both as single atomic writes.
+   */
+  void carry(int at, int value) {
+    int[] values = payload;
+    if (values != null) {
+      Payloads.ELEMENT.setVolatile(values, at, value);
+    }
+  }
+
+  /**
+   * Sets the payload beside cell {@code at} of {@code values} to {@code value} if it is still 0:
+   * for a reader that worked out the value without the owner's lock and checked, after, that
+   * nothing changed meanwhile. A change since sets the payload of every cell it touches to a value
+   * not 0, so this then sets nothing.
+   */
+  static void learn(int[] values, int at, int value) {
+    Payloads.ELEMENT.compareAndSet(values, at, 0, value);
+  }
+
   /** A table for {@code expected} entries at a load of one half, with room to grow. */
   static SlotTable growing(int expected) {
     return new SlotTable(expected * 2);
@@ -172,6 +218,11 @@ final class SlotTable {
    * that the table {@linkplain #hasRoomFor has room}.
    */
   void add(int hash, int slot) {
+    add(hash, slot, 0);
+  }
+
+  /** Adds {@code slot} as {@link #add(int, int)} does, {@code value} its payload. */
+  void add(int hash, int slot, int value) {
     if (slot < 0 || slot >= MAX_SLOTS) {
       throw new IllegalStateException("a slot table names at most " + MAX_SLOTS + " slots");
     }
@@ -188,6 +239,7 @@ final class SlotTable {
       used++;
     }
     cells.put(at, cellFor(hash, slot));
+    carry(at, value);
   }
 
   /**
@@ -195,6 +247,11 @@ final class SlotTable {
    * probe for {@code hash} found before any cell holding the same key.
    */
   void addAt(int at, int hash, int slot) {
+    addAt(at, hash, slot, 0);
+  }
+
+  /** Puts {@code slot} in cell {@code at} as {@link #addAt(int, int, int)} does, with {@code value}. */
+  void addAt(int at, int hash, int slot, int value) {
     if (slot < 0 || slot >= MAX_SLOTS) {
       throw new IllegalStateException("a slot table names at most " + MAX_SLOTS + " slots");
     }
@@ -202,6 +259,17 @@ final class SlotTable {
       used++;
     }
     cells.put(at, cellFor(hash, slot));
+    carry(at, value);
+  }
+
+  /** The cell that names {@code slot} under {@code hash}, or -1 if none does. */
+  int cellOf(int hash, int slot) {
+    for (int at = start(cells, hash); cells.get(at) != EMPTY; at = next(cells, at)) {
+      if (slotAt(cells, at) == slot) {
+        return at;
+      }
+    }
+    return -1;
   }
 
   /** The cell that names {@code slot} under {@code hash}. */

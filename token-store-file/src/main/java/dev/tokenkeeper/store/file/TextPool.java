@@ -336,10 +336,27 @@ final class TextPool {
 
   /** The text of {@code id}. */
   String text(int id) {
-    byte[] in = bytes;
     int at = offsets[id];
-    int length = ((in[at] & 0xFF) << 8) | (in[at + 1] & 0xFF);
-    return new String(in, at + 2, length, StandardCharsets.UTF_8);
+    return textAt(at, lengthAt(at));
+  }
+
+  /**
+   * Where the text of {@code id} starts, for {@link #lengthAt} and {@link #textAt}: it stays
+   * there until {@link #retainOnly} says texts moved.
+   */
+  int startOf(int id) {
+    return offsets[id];
+  }
+
+  /** The length in bytes of the text that starts at {@code start}. */
+  int lengthAt(int start) {
+    byte[] in = bytes;
+    return ((in[start] & 0xFF) << 8) | (in[start + 1] & 0xFF);
+  }
+
+  /** The text that starts at {@code start}, {@code length} bytes long. */
+  String textAt(int start, int length) {
+    return new String(bytes, start + 2, length, StandardCharsets.UTF_8);
   }
 
   /** Writes the text of {@code id} to {@code out} as a two-byte length and its UTF-8 bytes. */
@@ -363,8 +380,11 @@ final class TextPool {
     return ids;
   }
 
-  /** Drops every text whose id is not in {@code kept}; their ids may be given out again. */
-  void retainOnly(BitSet kept) {
+  /**
+   * Drops every text whose id is not in {@code kept}; their ids may be given out again. Returns
+   * whether the texts kept moved ({@link #startOf} changed), their bytes packed anew.
+   */
+  boolean retainOnly(BitSet kept) {
     boolean dropped = false;
     for (int id = 0; id < ids; id++) {
       if (offsets[id] >= 0 && !kept.get(id)) {
@@ -378,12 +398,14 @@ final class TextPool {
       }
     }
     if (!dropped) {
-      return;
+      return false;
     }
-    if (dead > end / 2) {
+    boolean moved = dead > end / 2;
+    if (moved) {
       reclaim();
     }
     rebuildTable(size());
+    return moved;
   }
 
   private int find(byte[] utf8, int hash) {

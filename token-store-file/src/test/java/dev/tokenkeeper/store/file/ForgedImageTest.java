@@ -77,7 +77,7 @@ class ForgedImageTest {
   /**
    * Keys whose hashes all collide (as no digest or random session id does, but a caller of the
    * SPI may choose) make long probes: the image's tables are then built anew at open, not
-   * refused, and every session is found as before.
+   * refused, and every session is found as before, with its own subject.
    */
   @Test
   void keysThatCollide_openWithTheirTablesBuiltAnew() {
@@ -92,8 +92,10 @@ class ForgedImageTest {
     assertEquals(600, read.sessionCount());
     for (int n = 1; n <= 600; n++) {
       SessionId id = SessionId.of(n, n);
-      assertEquals(id, read.find(TokenHash.sha256Words(7L << 32 | 7L, n, n, n)).orElseThrow()
-          .session().id());
+      Session found = read.find(TokenHash.sha256Words(7L << 32 | 7L, n, n, n)).orElseThrow()
+          .session().session();
+      assertEquals(id, found.id());
+      assertEquals("user" + n % 3, found.subject(), "the subject of session " + n);
       assertTrue(read.revokeSession(id, T0.plusSeconds(1)), "session " + n + " is found by id");
     }
     assertEquals(200, read.findSessions("user1").size());
