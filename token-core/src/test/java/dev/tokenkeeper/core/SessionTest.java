@@ -54,6 +54,75 @@ class SessionTest {
         () -> new Session(ID, "alice", null, T0, T0, T0));
   }
 
+  /**
+   * Every text of up to four characters from an alphabet of each kind the rules tell apart
+   * (printable ASCII, space, tab, newline, DEL, a C1 control, a letter beyond ASCII, a wide
+   * space, lone and paired surrogates) is accepted or refused, as a subject and as a label,
+   * exactly as the rules read one character at a time decide: the printable run's fast loop
+   * changes no answer.
+   */
+  @Test
+  void textRules_decideAsTheRulesReadOneCharacterAtATime() {
+    String[] alphabet = {"a", " ", "\t", "\n", "\u007f", "\u0085", "\u00e9", "\u2003", "\ud83d",
+        "\ude00", "\ud83d\ude00", "~"};
+    int[] digits = new int[5];
+    for (int length = 1; length <= 4; length++) {
+      java.util.Arrays.fill(digits, 0);
+      do {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+          text.append(alphabet[digits[i]]);
+        }
+        String value = text.toString();
+        assertEquals(reference(value, true), accepts(() -> session(value, null)),
+            "subject " + value.chars().mapToObj(Integer::toHexString).toList());
+        assertEquals(reference(value, false), accepts(() -> session("alice", value)),
+            "label " + value.chars().mapToObj(Integer::toHexString).toList());
+      } while (next(digits, length, alphabet.length));
+    }
+  }
+
+  private static boolean next(int[] digits, int length, int base) {
+    for (int i = 0; i < length; i++) {
+      if (++digits[i] < base) {
+        return true;
+      }
+      digits[i] = 0;
+    }
+    return false;
+  }
+
+  private static boolean accepts(Runnable make) {
+    try {
+      make.run();
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** The text rules, one character at a time, for a text of 1 to 256 characters. */
+  private static boolean reference(String value, boolean subject) {
+    boolean blank = true;
+    boolean unpaired = false;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)) {
+        return false;
+      } else if (Character.isHighSurrogate(c) && i + 1 < value.length()
+          && Character.isLowSurrogate(value.charAt(i + 1))) {
+        blank = false;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        unpaired = true;
+        blank = false;
+      } else if (!Character.isWhitespace(c)) {
+        blank = false;
+      }
+    }
+    return !(subject && (unpaired || blank));
+  }
+
   @Test
   void sessionId_parse_refusesWrongShape() {
     assertThrows(IllegalArgumentException.class, () -> SessionId.parse("short"));
