@@ -54,10 +54,12 @@ public class AuthenticateBenchmark {
     int liveTokens;
 
     Fixtures.Filled filled;
+    Presented sample;
 
     @Setup(Level.Trial)
     public void fill() {
       filled = Fixtures.filled("authenticate", liveTokens, Durability.SYNC);
+      sample = Presented.of(filled.sample());
     }
 
     @TearDown(Level.Trial)
@@ -77,12 +79,12 @@ public class AuthenticateBenchmark {
     int liveTokens;
 
     ConcurrentHashMap<String, Session> map;
-    String[] sample;
+    Presented sample;
 
     @Setup(Level.Trial)
     public void fill() {
       map = new ConcurrentHashMap<>();
-      sample = fillMap(liveTokens, "", token -> map.put(token, SESSION));
+      sample = Presented.of(fillMap(liveTokens, "", token -> map.put(token, SESSION)));
     }
   }
 
@@ -96,17 +98,18 @@ public class AuthenticateBenchmark {
     int liveTokens;
 
     ConcurrentHashMap<TokenHash, Session> map;
-    String[] sample;
+    Presented sample;
 
     @Setup(Level.Trial)
     public void fill() {
       map = new ConcurrentHashMap<>();
       // Shaped as tokens are (prefix, 43 characters, 6 more), so the hash covers as many bytes.
-      sample = fillMap(liveTokens, "tk_", token -> map.put(TokenHash.sha256(token + "000000"),
-          SESSION));
-      for (int i = 0; i < sample.length; i++) {
-        sample[i] = sample[i] + "000000";
+      String[] tokens = fillMap(liveTokens, "tk_",
+          token -> map.put(TokenHash.sha256(token + "000000"), SESSION));
+      for (int i = 0; i < tokens.length; i++) {
+        tokens[i] = tokens[i] + "000000";
       }
+      sample = Presented.of(tokens);
     }
   }
 
@@ -116,8 +119,8 @@ public class AuthenticateBenchmark {
 
   /**
    * Puts {@code liveTokens} random tokens ({@code prefix} and 43 base64url characters) through
-   * {@code put}; returns copies of a sample of them spread over the whole map, not only its
-   * first entries.
+   * {@code put}; returns a sample of them spread over the whole map, not only its first
+   * entries.
    */
   private static String[] fillMap(int liveTokens, String prefix, Consumer<String> put) {
     SecureRandom random = new SecureRandom();
@@ -130,7 +133,7 @@ public class AuthenticateBenchmark {
       put.accept(token);
       long slot = (long) i * sampleSize / liveTokens;
       if ((long) (i + 1) * sampleSize / liveTokens != slot || i == liveTokens - 1) {
-        sample[(int) slot] = new String(token.toCharArray());
+        sample[(int) slot] = token;
       }
     }
     return sample;
@@ -140,7 +143,7 @@ public class AuthenticateBenchmark {
   @State(Scope.Benchmark)
   public static class Jwt {
     MACVerifier verifier;
-    String[] sample;
+    Presented sample;
 
     @Setup(Level.Trial)
     public void sign() throws JOSEException {
@@ -149,8 +152,8 @@ public class AuthenticateBenchmark {
       MACSigner signer = new MACSigner(secret);
       verifier = new MACVerifier(secret);
       Instant now = Instant.now();
-      sample = new String[1024];
-      for (int i = 0; i < sample.length; i++) {
+      String[] tokens = new String[1024];
+      for (int i = 0; i < tokens.length; i++) {
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
             .subject(Fixtures.subject(i))
             .jwtID(UUID.randomUUID().toString())
@@ -159,8 +162,9 @@ public class AuthenticateBenchmark {
             .build();
         SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
         jwt.sign(signer);
-        sample[i] = jwt.serialize();
+        tokens[i] = jwt.serialize();
       }
+      sample = Presented.of(tokens);
     }
   }
 
@@ -171,35 +175,37 @@ public class AuthenticateBenchmark {
   @State(Scope.Benchmark)
   public static class Garbage {
     TokenService tokens;
-    String[] sample;
-    String[] unknown;
+    Presented sample;
+    Presented unknown;
 
     @Setup(Level.Trial)
     public void make() {
       tokens = TokenService.builder().store(new InMemoryTokenStore()).build();
       String good = tokens.issue("user@example.com").plaintext();
-      sample = new String[1024];
-      for (int i = 0; i < sample.length; i++) {
-        sample[i] = good.substring(0, good.length() - 4) + String.format("%04d", i) + "!";
+      String[] garbage = new String[1024];
+      for (int i = 0; i < garbage.length; i++) {
+        garbage[i] = good.substring(0, good.length() - 4) + String.format("%04d", i) + "!";
       }
+      sample = Presented.of(garbage);
       TokenService elsewhere = TokenService.builder().store(new InMemoryTokenStore()).build();
-      unknown = new String[1024];
-      for (int i = 0; i < unknown.length; i++) {
-        unknown[i] = elsewhere.issue("user@example.com").plaintext();
+      String[] neverIssued = new String[1024];
+      for (int i = 0; i < neverIssued.length; i++) {
+        neverIssued[i] = elsewhere.issue("user@example.com").plaintext();
       }
+      unknown = Presented.of(neverIssued);
     }
   }
 
-  /** Each thread walks the samples on its own. */
+  /** Each thread walks the samples on its own, presenting a new copy of each token. */
   @State(Scope.Thread)
   public static class Cursor {
     int next;
 
-    String next(String[] sample) {
-      if (next >= sample.length) {
+    String next(Presented sample) {
+      if (next >= sample.size()) {
         next = 0;
       }
-      return sample[next++];
+      return sample.copy(next++);
     }
   }
 
@@ -268,7 +274,7 @@ public class AuthenticateBenchmark {
   }
 
   private static AuthResult authenticate(FileStore store, Cursor cursor) {
-    AuthResult result = store.filled.tokens().authenticate(cursor.next(store.filled.sample()));
+    AuthResult result = store.filled.tokens().authenticate(cursor.next(store.sample));
     if (!result.isAuthenticated()) {
       throw new AssertionError("a live token was refused: " + result);
     }

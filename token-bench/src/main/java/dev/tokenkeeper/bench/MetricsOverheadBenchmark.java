@@ -41,22 +41,25 @@ public class MetricsOverheadBenchmark {
     int liveTokens;
 
     Fixtures.Filled filled;
+    Presented sample;
     TokenService tokens;
     TokenService scratch;
-    String[] garbage;
+    Presented garbage;
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     final LongAdder heard = new LongAdder();
 
     @Setup(Level.Trial)
     public void build() {
       filled = Fixtures.filled("observed", liveTokens, Durability.SYNC);
+      sample = Presented.of(filled.sample());
       tokens = observe.service(filled.store(), registry, heard);
       scratch = observe.service(new InMemoryTokenStore(), registry, heard);
       String good = scratch.issue("user@example.com").plaintext();
-      garbage = new String[1024];
-      for (int i = 0; i < garbage.length; i++) {
-        garbage[i] = good.substring(0, good.length() - 4) + String.format("%04d", i) + "!";
+      String[] refused = new String[1024];
+      for (int i = 0; i < refused.length; i++) {
+        refused[i] = good.substring(0, good.length() - 4) + String.format("%04d", i) + "!";
       }
+      garbage = Presented.of(refused);
     }
 
     @TearDown(Level.Trial)
@@ -78,7 +81,7 @@ public class MetricsOverheadBenchmark {
   @Benchmark
   @Threads(1)
   public AuthResult authenticate(Observed observed, AuthenticateBenchmark.Cursor cursor) {
-    AuthResult result = observed.tokens.authenticate(cursor.next(observed.filled.sample()));
+    AuthResult result = observed.tokens.authenticate(cursor.next(observed.sample));
     if (!result.isAuthenticated()) {
       throw new AssertionError("a live token was refused: " + result);
     }
