@@ -1,5 +1,6 @@
 package dev.tokenkeeper.bench;
 
+import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.store.file.Durability;
 import dev.tokenkeeper.store.file.FileTokenStore;
 import java.io.BufferedReader;
@@ -22,9 +23,10 @@ import java.util.Locale;
  * store is filled with live records ({@link Durability#NONE}, compaction off, so the log holds
  * every save), then opened in a fresh JVM several times; then compacted once and opened again.
  * Each child JVM reports the time {@code build()} took, and the heap in use after a full GC with
- * the store open less the heap in use before it; and the same of the memory outside the heap
- * (direct buffers, and mapped files counted whole), where the index keeps its slots. A child
- * starts with the initial heap a JVM here starts with, and keeps it through those GCs.
+ * the store open and looked up once less the heap in use before it; and the same of the memory
+ * outside the heap (direct buffers, and mapped files counted whole), where the index keeps its
+ * slots. A child starts with the initial heap a JVM here starts with, and keeps it through
+ * those GCs.
  */
 final class OpenMeasure {
 
@@ -125,6 +127,9 @@ final class OpenMeasure {
       if (live != expected) {
         throw new IllegalStateException("expected " + expected + " live tokens, found " + live);
       }
+      // The heap a serving store holds: the first lookup makes what lookups keep (the marks
+      // beside a snapshot's digest table).
+      store.find(TokenHash.sha256("tk_not-a-token-of-this-store"));
       long after = usedAfterGc(memory);
       System.out.println(millis + " " + (after - before) + " " + (offHeap() - offHeapBefore));
     }
