@@ -213,7 +213,7 @@ public final class BearerTokenFilter implements Filter {
     HttpServletResponse response = (HttpServletResponse) servletResponse;
     Settings current = settings;
     if (current == null) {
-      Refusal.NOT_CONFIGURED.send(response, DEFAULT_REALM);
+      Refusal.NOT_CONFIGURED.send(request, response, DEFAULT_REALM);
       return;
     }
     String client = current.proxies().clientAddress(request);
@@ -225,7 +225,7 @@ public final class BearerTokenFilter implements Filter {
     String bucket = AddressGroup.of(client);
     long retryAfter = current.limiter().retryAfterSeconds(bucket, current.clock().instant());
     if (retryAfter > 0) {
-      refuseLimited(current, response, retryAfter);
+      refuseLimited(current, request, response, retryAfter);
       return;
     }
     Credentials credentials =
@@ -237,18 +237,18 @@ public final class BearerTokenFilter implements Filter {
         // Not counted: the address is the victim's browser, which another page made send this.
         LOG.debug("refused a cross-origin {} carried by the access cookie from {}",
             request.getMethod(), client);
-        Refusal.CROSS_ORIGIN.send(response, current.realm());
+        Refusal.CROSS_ORIGIN.send(request, response, current.realm());
         return;
       }
     }
     if (credentials.kind() == Credentials.Kind.NONE) {
-      Refusal.NO_CREDENTIALS.send(response, current.realm());
+      Refusal.NO_CREDENTIALS.send(request, response, current.realm());
       return;
     }
     // Reserve the failure before the lookup: parallel guesses cannot all pass one check.
     WindowLimiter.Permit failure = current.limiter().acquire(bucket, current.clock().instant());
     if (failure == null) {
-      refuseLimited(current, response,
+      refuseLimited(current, request, response,
           current.limiter().retryAfterSeconds(bucket, current.clock().instant()));
       return;
     }
@@ -256,10 +256,10 @@ public final class BearerTokenFilter implements Filter {
       case INVALID_REQUEST:
         keepFailure(current, client, failure);
         LOG.debug("refused a request from {}: {}", client, credentials.problem());
-        Refusal.invalidRequest(credentials.problem()).send(response, current.realm());
+        Refusal.invalidRequest(credentials.problem()).send(request, response, current.realm());
         return;
       case INVALID_TOKEN:
-        refuseToken(current, response, client, failure, credentials.token(),
+        refuseToken(current, request, response, client, failure, credentials.token(),
             "not an RFC 6750 b64token");
         return;
       case TOKEN:
@@ -298,14 +298,14 @@ public final class BearerTokenFilter implements Filter {
       current.limiter().release(bucket, failure);
       logStoreFailure(current, token, client, e);
       response.setHeader("Retry-After", Long.toString(OUTAGE_RETRY_AFTER_SECONDS));
-      Refusal.UNAVAILABLE.send(response, current.realm());
+      Refusal.UNAVAILABLE.send(request, response, current.realm());
       return;
     } catch (RuntimeException e) {
       // Anything else is a bug, not an outage: fail closed all the same, and say so every time.
       current.limiter().release(bucket, failure);
       LOG.error("bug: the token service threw checking bearer token {} from {}; answering 500",
           fingerprint(token), client, e);
-      Refusal.SERVER_ERROR.send(response, current.realm());
+      Refusal.SERVER_ERROR.send(request, response, current.realm());
       return;
     }
     if (result instanceof AuthResult.Authenticated) {
@@ -316,7 +316,7 @@ public final class BearerTokenFilter implements Filter {
         Instant now = current.clock().instant();
         // Counted and checked in one step, so parallel requests cannot overshoot the limit.
         if (perSession.acquire(session.id().value(), now) == null) {
-          refuseLimited(current, response, Refusal.RATE_LIMITED,
+          refuseLimited(current, request, response, Refusal.RATE_LIMITED,
               perSession.retryAfterSeconds(session.id().value(), now));
           return;
         }
@@ -339,14 +339,15 @@ public final class BearerTokenFilter implements Filter {
       LOG.warn("bearer token {} presented by {} does not match the client it is bound to",
           fingerprint(token), client);
     }
-    refuseToken(current, response, client, failure, token, reason.name());
+    refuseToken(current, request, response, client, failure, token, reason.name());
   }
 
-  private static void refuseToken(Settings current, HttpServletResponse response, String client,
-      WindowLimiter.Permit failure, String token, String reason) throws IOException {
+  private static void refuseToken(Settings current, HttpServletRequest request,
+      HttpServletResponse response, String client, WindowLimiter.Permit failure, String token,
+      String reason) throws IOException {
     LOG.debug("refused bearer token {} from {}: {}", fingerprint(token), client, reason);
     keepFailure(current, client, failure);
-    Refusal.INVALID_TOKEN.send(response, current.realm());
+    Refusal.INVALID_TOKEN.send(request, response, current.realm());
   }
 
   /** The reserved failure stands; says so once when it was the address's last. */
@@ -358,15 +359,15 @@ public final class BearerTokenFilter implements Filter {
     }
   }
 
-  private static void refuseLimited(Settings current, HttpServletResponse response,
-      long retryAfter) throws IOException {
-    refuseLimited(current, response, Refusal.TOO_MANY_FAILURES, retryAfter);
+  private static void refuseLimited(Settings current, HttpServletRequest request,
+      HttpServletResponse response, long retryAfter) throws IOException {
+    refuseLimited(current, request, response, Refusal.TOO_MANY_FAILURES, retryAfter);
   }
 
-  private static void refuseLimited(Settings current, HttpServletResponse response,
-      Refusal refusal, long retryAfter) throws IOException {
+  private static void refuseLimited(Settings current, HttpServletRequest request,
+      HttpServletResponse response, Refusal refusal, long retryAfter) throws IOException {
     response.setHeader("Retry-After", Long.toString(Math.max(1, retryAfter)));
-    refusal.send(response, current.realm());
+    refusal.send(request, response, current.realm());
   }
 
   /**

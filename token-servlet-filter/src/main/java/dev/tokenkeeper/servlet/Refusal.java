@@ -1,5 +1,6 @@
 package dev.tokenkeeper.servlet;
 
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -75,8 +76,17 @@ record Refusal(int status, String error, String description, ChallengeKind chall
     return new Refusal(400, "invalid_request", description, ChallengeKind.WITH_ERROR);
   }
 
-  /** Writes this refusal; {@code realm} names the protection space in the challenge. */
-  void send(HttpServletResponse response, String realm) throws IOException {
+  /**
+   * Writes this refusal of {@code request}; {@code realm} names the protection space in the
+   * challenge. A request that carries a body, unread, is answered with {@code Connection: close}:
+   * the body is not worth reading, and a container that cannot skip it closes the connection
+   * after the answer, which a client not told so may pick up again for its next request.
+   */
+  void send(HttpServletRequest request, HttpServletResponse response, String realm)
+      throws IOException {
+    if (request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null) {
+      response.setHeader("Connection", "close");
+    }
     response.setStatus(status);
     response.setHeader("Cache-Control", "no-store");
     response.setHeader("X-Content-Type-Options", "nosniff");

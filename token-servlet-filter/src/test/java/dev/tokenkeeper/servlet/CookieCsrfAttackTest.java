@@ -121,6 +121,25 @@ class CookieCsrfAttackTest {
     assertFalse(head(answer).toLowerCase().contains("www-authenticate"), what);
   }
 
+  /**
+   * A refused request whose body the filter never reads is answered with {@code Connection:
+   * close}, and the connection closes after the answer, though the client asked to keep it: a
+   * client left to reuse it would send its next request into a connection the container may
+   * close as it skips the unread body.
+   */
+  @Test
+  void aRefusalOfARequestWithABody_closesItsConnection_andSaysSo() throws Exception {
+    for (String cookie : List.of("Cookie: " + COOKIE + "=" + alice, "X-No-Credentials: 1")) {
+      String answer = exchange(port, "POST /api/x HTTP/1.1\r\nHost: 127.0.0.1:" + port
+          + "\r\nConnection: keep-alive\r\n" + cookie + "\r\nOrigin: https://evil.example\r\n"
+          + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\n"
+          + "title=pwned");
+      assertTrue(status(answer) == 403 || status(answer) == 401, answer);
+      assertTrue(head(answer).toLowerCase().contains("\r\nconnection: close"), answer);
+      assertFalse(answer.contains("<<no close within"), answer);
+    }
+  }
+
   // ---------------------------------------------------------------- methods
 
   @Test
