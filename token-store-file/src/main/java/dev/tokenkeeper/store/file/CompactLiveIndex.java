@@ -906,29 +906,23 @@ final class CompactLiveIndex implements LiveIndex {
     }
   }
 
-  /** Sets the mark beside each digest cell anew ({@link #lookup}): the texts moved. */
+  /**
+   * Sets the mark beside each digest cell anew ({@link #lookup}): the texts moved. Walks the cells
+   * rather than each session's tokens: a session kept as records has a cell per token, and a
+   * probe for one of them may pass another cell of the same session first.
+   */
   private void carrySubjectMarks() {
-    if (byDigest.payload() == null) {
+    SlotTable table = byDigest;
+    if (table.payload() == null) {
       return;
     }
-    for (int slot = 0; slot < slotLimit; slot++) {
-      int state = state(slot);
-      if (state == PLAIN) {
-        carrySubjectMark(digestHash(longAt(slot, DIGEST)), slot);
-      } else if (state > 0) {
-        for (TokenRecord token : records[state - 1].tokens) {
-          carrySubjectMark(digestHash(token.hash().word(0)), slot);
-        }
+    IntBuffer cells = table.cells;
+    for (int at = 0; at < cells.limit(); at++) {
+      int slot = SlotTable.slotAt(cells, at);
+      if (slot >= 0) {
+        table.carry(at, subjectMark(slot));
       }
     }
-  }
-
-  private void carrySubjectMark(int hash, int slot) {
-    int at = byDigest.cellOf(hash, slot);
-    if (at < 0) {
-      throw new IllegalStateException("slot " + slot + " is not in the digest table");
-    }
-    byDigest.carry(at, subjectMark(slot));
   }
 
   /** The mark of a digest cell naming {@code slot}: where its subject starts, plus one. */

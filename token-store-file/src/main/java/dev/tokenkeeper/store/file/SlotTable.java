@@ -262,16 +262,6 @@ final class SlotTable {
     carry(at, value);
   }
 
-  /** The cell that names {@code slot} under {@code hash}, or -1 if none does. */
-  int cellOf(int hash, int slot) {
-    for (int at = start(cells, hash); cells.get(at) != EMPTY; at = next(cells, at)) {
-      if (slotAt(cells, at) == slot) {
-        return at;
-      }
-    }
-    return -1;
-  }
-
   /** The cell that names {@code slot} under {@code hash}. */
   static int cellFor(int hash, int slot) {
     return (hash & TAG_MASK) << SLOT_BITS | (slot + 1);

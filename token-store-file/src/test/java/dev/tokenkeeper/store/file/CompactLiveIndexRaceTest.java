@@ -14,7 +14,6 @@ import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,8 +26,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,12 +49,8 @@ class CompactLiveIndexRaceTest {
   private final long seed = TestSeed.of("CompactLiveIndexRaceTest");
   private CompactLiveIndex index = new CompactLiveIndex();
 
-  /** Every hash ever issued, in order, for readers to pick from. */
-  private final AtomicReferenceArray<TokenHash> issued = new AtomicReferenceArray<>(400_000);
-  private final AtomicInteger issuedCount = new AtomicInteger();
-  private final Map<TokenHash, SessionId> owner = new ConcurrentHashMap<>();
-  /** Hashes whose session is stored and stays stored until the hash leaves this set. */
-  private final Set<TokenHash> stable = ConcurrentHashMap.newKeySet();
+  /** Every hash ever issued, for readers to pick from, and which stay stored for now. */
+  private final IssuedTokens issued = new IssuedTokens(400_000);
   /** Hashes whose session was purged: never found again. */
   private final Set<TokenHash> gone = ConcurrentHashMap.newKeySet();
   /** Sessions whose revoke has returned. */
@@ -87,16 +81,7 @@ class CompactLiveIndexRaceTest {
     for (int n = 0; n < SlotArena.CHUNK_SLOTS + 4_000; n++) {
       held.add(create(random, START));
     }
-    ImageRoundTrip.Written image = ImageRoundTrip.write(index);
-    Path file = dir.resolve("image");
-    Files.write(file, image.raw());
-    CompactLiveIndex mapped = new CompactLiveIndex();
-    try (Disk.File opened = Disk.system().open(file)) {
-      mapped.loadImage(new LogEntry.Image(image.header(), opened::map));
-    }
-    for (int i = 0; i < image.others().size(); i++) {
-      mapped.create(image.others().get(i), image.tokens().get(i));
-    }
+    CompactLiveIndex mapped = ImageRoundTrip.mapped(index, dir.resolve("image"));
     assertEquals(index.sessionCount(), mapped.sessionCount());
     index = mapped;
     race(60_000, 1500, 200, held);
@@ -172,19 +157,19 @@ class CompactLiveIndexRaceTest {
     List<TokenRecord> tokens = new ArrayList<>();
     SessionRecord record;
     if (kind < 6) {
-      tokens.add(TokenRecord.of(newHash(random, id), id));
+      tokens.add(TokenRecord.of(issued.newHash(random, id), id));
       record = SessionRecord.of(session, null, null);
     } else if (kind < 9) {
-      TokenHash refresh = newHash(random, id);
-      tokens.add(TokenRecord.expiring(newHash(random, id), id, now.plusSeconds(300)));
+      TokenHash refresh = issued.newHash(random, id);
+      tokens.add(TokenRecord.expiring(issued.newHash(random, id), id, now.plusSeconds(300)));
       tokens.add(TokenRecord.of(refresh, id));
       record = SessionRecord.of(session, null, refresh);
     } else {
-      tokens.add(TokenRecord.of(newHash(random, id), id));
+      tokens.add(TokenRecord.of(issued.newHash(random, id), id));
       record = SessionRecord.of(session, new ClientBinding("10.1.0.0/16", null), null);
     }
     index.create(record, tokens);
-    publish(tokens);
+    issued.publish(tokens);
     return id;
   }
 
@@ -197,12 +182,13 @@ class CompactLiveIndexRaceTest {
     TokenHash rotated = current != null ? current : index.tokensOf(id).get(0).hash();
     byte[] sealed = new byte[48];
     random.nextBytes(sealed);
-    TokenRecord refresh = TokenRecord.of(newHash(random, id), id);
-    TokenRecord access = TokenRecord.expiring(newHash(random, id), id, now.plusSeconds(300));
+    TokenRecord refresh = TokenRecord.of(issued.newHash(random, id), id);
+    TokenRecord access =
+        TokenRecord.expiring(issued.newHash(random, id), id, now.plusSeconds(300));
     Rotation rotation = new Rotation(id, current, rotated, now,
         SealedSuccessor.of(sealed, now.plusSeconds(30)), refresh, access, now.plus(idleOf(id)));
     if (index.rotate(rotation)) {
-      publish(List.of(refresh, access));
+      issued.publish(List.of(refresh, access));
     }
   }
 
@@ -216,25 +202,10 @@ class CompactLiveIndexRaceTest {
         index.tokensOf(id).forEach(t -> leavingTokens.add(t.hash()));
       }
     }
-    stable.removeAll(leavingTokens);
+    issued.leaving(leavingTokens);
     assertEquals(leaving.size(), index.purgeExpired(now), "sessions purged at " + now);
     gone.addAll(leavingTokens);
     held.removeAll(new HashSet<>(leaving));
-  }
-
-  private TokenHash newHash(Random random, SessionId id) {
-    TokenHash hash = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
-        random.nextLong(), random.nextLong());
-    owner.put(hash, id);
-    return hash;
-  }
-
-  private void publish(List<TokenRecord> tokens) {
-    for (TokenRecord token : tokens) {
-      stable.add(token.hash());
-      issued.set(issuedCount.get(), token.hash());
-      issuedCount.incrementAndGet();
-    }
   }
 
   // ---- the readers
@@ -243,31 +214,23 @@ class CompactLiveIndexRaceTest {
     Map<SessionId, Boolean> seenRevoked = new ConcurrentHashMap<>();
     int finds = 0;
     while (!done.get()) {
-      int count = issuedCount.get();
-      if (count == 0) {
+      TokenHash hash = issued.pick(random, 64);
+      if (hash == null) {
         Thread.onSpinWait();
         continue;
       }
-      // Mostly recent tokens, whose sessions are being changed and purged right now.
-      int at = random.nextInt(4) == 0 ? random.nextInt(count)
-          : Math.max(0, count - 1 - random.nextInt(Math.min(count, 64)));
-      TokenHash hash = issued.get(at);
-      boolean wasStable = stable.contains(hash);
       boolean wasGone = gone.contains(hash);
-      SessionId expectedId = owner.get(hash);
+      SessionId expectedId = issued.owner(hash);
       boolean wasRevoked = revoked.contains(expectedId);
-      Optional<TokenEntry> found = index.find(hash);
+      Supplier<String> what = () -> hash + " of " + expectedId + ", " + TestSeed.replay(seed);
+      Optional<TokenEntry> found = issued.find(hash, index::find, what);
       finds++;
-      String what = hash + " of " + expectedId + ", " + TestSeed.replay(seed);
       if (found.isEmpty()) {
-        if (wasStable && stable.contains(hash)) {
-          throw new AssertionError("a stored token reported unknown: " + what);
-        }
         continue;
       }
       TokenEntry entry = found.get();
       if (wasGone) {
-        throw new AssertionError("a purged token found: " + what + " -> " + entry);
+        throw new AssertionError("a purged token found: " + what.get() + " -> " + entry);
       }
       SessionRecord session = entry.session();
       if (!entry.token().hash().equals(hash) || !session.id().equals(expectedId)
@@ -275,12 +238,13 @@ class CompactLiveIndexRaceTest {
           || !java.util.Objects.equals(session.session().label(), labelOf(expectedId))
           || !Duration.between(session.session().lastUsedAt(), session.expiresAt())
               .equals(idleOf(expectedId))) {
-        throw new AssertionError("a torn answer for " + what + ": " + entry);
+        throw new AssertionError("a torn answer for " + what.get() + ": " + entry);
       }
       if (session.isRevoked()) {
         seenRevoked.put(expectedId, true);
       } else if (wasRevoked || seenRevoked.containsKey(expectedId)) {
-        throw new AssertionError("a revoked session found unrevoked: " + what + " -> " + entry);
+        throw new AssertionError(
+            "a revoked session found unrevoked: " + what.get() + " -> " + entry);
       }
     }
     return finds;

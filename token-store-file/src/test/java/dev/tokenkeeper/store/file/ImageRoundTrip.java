@@ -6,6 +6,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -63,6 +65,23 @@ final class ImageRoundTrip {
       read.loadImage(written.image());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    for (int i = 0; i < written.others().size(); i++) {
+      read.create(written.others().get(i), written.tokens().get(i));
+    }
+    return read;
+  }
+
+  /**
+   * {@code index} written to {@code file} and read back as open reads a snapshot: its slots and
+   * tables mapped copy-on-write from the file.
+   */
+  static CompactLiveIndex mapped(LiveIndex index, Path file) throws IOException {
+    Written written = write(index);
+    Files.write(file, written.raw());
+    CompactLiveIndex read = new CompactLiveIndex();
+    try (Disk.File opened = Disk.system().open(file)) {
+      read.loadImage(new LogEntry.Image(written.header(), opened::map));
     }
     for (int i = 0; i < written.others().size(); i++) {
       read.create(written.others().get(i), written.tokens().get(i));
