@@ -115,7 +115,10 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(hash, "hash");
     requireOpen();
     if (byDigest.payload() == null) {
-      startSubjectMarks();
+      // A table read from an image has no marks: 6 MB of fresh pages at a million would cost an
+      // open tens of milliseconds here. The first lookup starts them, all unknown, for lookups
+      // to learn.
+      byDigest.startPayload();
     }
     for (int tries = 0; tries < OPTIMISTIC_TRIES; tries++) {
       long before = sequence;
@@ -140,15 +143,6 @@ final class CompactLiveIndex implements LiveIndex {
     synchronized (this) {
       return Optional.ofNullable(lookup(hash, sequence));
     }
-  }
-
-  /**
-   * Starts the marks beside the digest table's cells, all unknown: a table read from an image
-   * has none, and a million of them are some 6 MB of fresh pages, which cost an open tens of
-   * milliseconds here. The first lookups learn them instead.
-   */
-  private synchronized void startSubjectMarks() {
-    byDigest.startPayload();
   }
 
   @Override
@@ -695,8 +689,9 @@ final class CompactLiveIndex implements LiveIndex {
       if (slot < 0) {
         continue;
       }
-      // Read now, so the subject's bytes are on their way while the slot is.
-      int markedLength = mark == 0 ? 0 : texts.lengthAt(mark - 1);
+      // Read now, so the subject's bytes are on their way while the slot is. The slot may not be
+      // plain, and its mark then is not used: read it so that no mark can make this throw.
+      int markedLength = mark == 0 ? 0 : texts.lengthOrZeroAt(mark - 1);
       ByteBuffer chunk = slots.chunkOf(slot);
       int base = SlotArena.at(slot, 0);
       int state = (int) chunk.getLong(base + LINKS * Long.BYTES);

@@ -33,9 +33,18 @@ final class SlotTable {
    */
   private volatile int[] payload;
 
-  /** Made on first use, so opening an image, which sets no payload, does not make it. */
+  /** Made on first use, so opening an image, which sets no payload, does not make them. */
   private static final class Payloads {
     static final VarHandle ELEMENT = MethodHandles.arrayElementVarHandle(int[].class);
+    static final VarHandle FIELD;
+
+    static {
+      try {
+        FIELD = MethodHandles.lookup().findVarHandle(SlotTable.class, "payload", int[].class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
   }
   private int used;
   private boolean wellSpread;
@@ -138,10 +147,13 @@ final class SlotTable {
     return payload;
   }
 
-  /** Keeps a payload from now on, 0 beside every cell, if none is kept yet. */
+  /**
+   * Keeps a payload from now on, 0 beside every cell, if none is kept yet. Safe without the
+   * owner's lock: of racing calls one payload wins, and 0 must be a value that is never wrong.
+   */
   void startPayload() {
     if (payload == null) {
-      payload = new int[cells.limit()];
+      Payloads.FIELD.compareAndSet(this, null, new int[cells.limit()]);
     }
   }
 

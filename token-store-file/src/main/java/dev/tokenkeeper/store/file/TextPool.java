@@ -354,6 +354,13 @@ final class TextPool {
     return ((in[start] & 0xFF) << 8) | (in[start + 1] & 0xFF);
   }
 
+  /** {@link #lengthAt}, or 0 if {@code start} is not within the texts' bytes. */
+  int lengthOrZeroAt(int start) {
+    byte[] in = bytes;
+    return start >= 0 && start < in.length - 1
+        ? ((in[start] & 0xFF) << 8) | (in[start + 1] & 0xFF) : 0;
+  }
+
   /** The text that starts at {@code start}, {@code length} bytes long. */
   String textAt(int start, int length) {
     return new String(bytes, start + 2, length, StandardCharsets.UTF_8);
