@@ -282,7 +282,7 @@ public class AuthenticateBenchmark {
   }
 
   /** What a JWT resource server does per request: parse, check the signature, check expiry. */
-  private static boolean verify(Jwt jwt, Cursor cursor) throws ParseException, JOSEException {
+  static boolean verify(Jwt jwt, Cursor cursor) throws ParseException, JOSEException {
     SignedJWT parsed = SignedJWT.parse(cursor.next(jwt.sample));
     if (!parsed.verify(jwt.verifier)) {
       throw new AssertionError("signature refused");
