@@ -74,12 +74,47 @@ class SessionTest {
           text.append(alphabet[digits[i]]);
         }
         String value = text.toString();
-        assertEquals(reference(value, true), accepts(() -> session(value, null)),
-            "subject " + value.chars().mapToObj(Integer::toHexString).toList());
-        assertEquals(reference(value, false), accepts(() -> session("alice", value)),
-            "label " + value.chars().mapToObj(Integer::toHexString).toList());
+        assertDecidesAsTheRules(value, "");
       } while (next(digits, length, alphabet.length));
     }
+  }
+
+  /**
+   * Seeded texts of 1 to 257 characters, a printable run (of spaces alone, mostly spaces or any)
+   * and then up to three characters of each kind, are refused with the same message, or accepted, as the rules
+   * read one character at a time decide: the run's end may lie anywhere, also past the limit.
+   */
+  @Test
+  void longTextRules_decideAsTheRulesReadOneCharacterAtATime() {
+    long seed = TestSeed.of("SessionTest.longTexts");
+    java.util.Random random = new java.util.Random(seed);
+    String[] tails = {"a", " ", "\t", "\n", "\u007f", "\u0085", "\u00a0", "\u2028", "\u3000",
+        "\u00e9", "\ud83d", "\ude00", "\ud83d\ude00"};
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder text = new StringBuilder();
+      int run = random.nextInt(Session.MAX_TEXT_LENGTH + 2);
+      // One in three runs is spaces alone, one in three mostly spaces.
+      int spaces = random.nextInt(3);
+      for (int i = 0; i < run; i++) {
+        text.append(spaces == 0 || (spaces == 1 && random.nextInt(8) > 0) ? ' '
+            : (char) (' ' + random.nextInt(95)));
+      }
+      for (int i = random.nextInt(4); i > 0; i--) {
+        text.append(tails[random.nextInt(tails.length)]);
+      }
+      if (text.isEmpty() || text.length() > Session.MAX_TEXT_LENGTH + 1) {
+        continue;
+      }
+      assertDecidesAsTheRules(text.toString(), ", " + TestSeed.replay(seed));
+    }
+  }
+
+  private static void assertDecidesAsTheRules(String value, String replay) {
+    String shown = value.chars().mapToObj(Integer::toHexString).toList() + replay;
+    assertEquals(reference("subject", value, true), refusal(() -> session(value, null)),
+        "subject " + shown);
+    assertEquals(reference("label", value, false), refusal(() -> session("alice", value)),
+        "label " + shown);
   }
 
   private static boolean next(int[] digits, int length, int base) {
@@ -92,23 +127,27 @@ class SessionTest {
     return false;
   }
 
-  private static boolean accepts(Runnable make) {
+  /** The message {@code make} is refused with, or null if it is accepted. */
+  private static String refusal(Runnable make) {
     try {
       make.run();
-      return true;
+      return null;
     } catch (IllegalArgumentException e) {
-      return false;
+      return e.getMessage();
     }
   }
 
-  /** The text rules, one character at a time, for a text of 1 to 256 characters. */
-  private static boolean reference(String value, boolean subject) {
+  /** The text rules, one character at a time: the refusal's message, or null to accept. */
+  private static String reference(String name, String value, boolean subject) {
+    if (value.isEmpty() || value.length() > Session.MAX_TEXT_LENGTH) {
+      return name + " must be 1 to 256 characters: " + value.length();
+    }
     boolean blank = true;
     boolean unpaired = false;
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (Character.isISOControl(c)) {
-        return false;
+        return name + " must not contain control characters";
       } else if (Character.isHighSurrogate(c) && i + 1 < value.length()
           && Character.isLowSurrogate(value.charAt(i + 1))) {
         blank = false;
@@ -120,7 +159,8 @@ class SessionTest {
         blank = false;
       }
     }
-    return !(subject && (unpaired || blank));
+    return subject && unpaired ? name + " must not contain unpaired surrogates"
+        : subject && blank ? name + " must not be blank" : null;
   }
 
   @Test
