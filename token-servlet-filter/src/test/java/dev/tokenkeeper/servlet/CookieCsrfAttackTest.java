@@ -140,6 +140,36 @@ class CookieCsrfAttackTest {
     }
   }
 
+  /**
+   * A refused chunked request says {@code Connection: close} and closes too, whether its body
+   * follows at once or waits for {@code 100 Continue}; a refused request with
+   * {@code Content-Length: 0} keeps its connection, and the request pipelined behind it is
+   * answered on it, after the refusal and apart from it.
+   */
+  @Test
+  void aChunkedRefusalCloses_whileARefusalWithoutABodyKeepsItsConnectionForTheNext()
+      throws Exception {
+    String host = "Host: 127.0.0.1:" + port + "\r\n";
+    for (String chunked : List.of("Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        "Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")) {
+      String answer = exchange(port, "POST /api/x HTTP/1.1\r\n" + host + chunked);
+      assertEquals(401, status(answer), answer);
+      assertTrue(head(answer).toLowerCase().contains("\r\nconnection: close"), answer);
+      assertTrue(body(answer).startsWith("{\"error\":\"unauthorized\""), answer);
+      assertFalse(answer.contains("<<no close within"), answer);
+    }
+    String both = exchange(port, "POST /api/x HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n"
+        + "GET /api/y HTTP/1.1\r\n" + host + "Authorization: Bearer " + alice
+        + "\r\nConnection: close\r\n\r\n");
+    assertEquals(401, status(both), both);
+    assertFalse(head(both).toLowerCase().contains("connection: close"), both);
+    int second = both.indexOf("HTTP/1.1 ", 1);
+    assertTrue(second > 0, both);
+    String next = both.substring(second);
+    assertEquals(200, status(next), both);
+    assertTrue(body(next).contains("remoteUser=alice"), both);
+  }
+
   // ---------------------------------------------------------------- methods
 
   @Test
