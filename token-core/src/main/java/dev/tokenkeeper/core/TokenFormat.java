@@ -82,31 +82,33 @@ final class TokenFormat {
     if (presented == null || presented.length() != kind.length) {
       return false;
     }
-    int bodyEnd = prefix.length() + BODY_LENGTH;
-    // The ASCII bytes the checksum covers, gathered while the characters are checked.
-    byte[] head = new byte[bodyEnd];
-    for (int i = 0; i < prefix.length(); i++) {
-      char c = presented.charAt(i);
-      if (c != prefix.charAt(i)) {
-        return false;
-      }
-      head[i] = (byte) c;
+    // One bulk copy, then a loop over bytes: a character outside ISO-8859-1 becomes '?', and
+    // one above ASCII a negative byte, neither of which any position of a token admits.
+    byte[] bytes = presented.toString().getBytes(StandardCharsets.ISO_8859_1);
+    if (bytes.length != kind.length) {
+      return false; // a CharSequence whose text is not as long as it said
     }
-    for (int i = prefix.length(); i < bodyEnd; i++) {
-      char c = presented.charAt(i);
-      if (!isBase64UrlChar(c)) {
+    for (int i = 0; i < prefix.length(); i++) {
+      if (bytes[i] != prefix.charAt(i)) {
         return false;
       }
-      head[i] = (byte) c;
+    }
+    int bodyEnd = prefix.length() + BODY_LENGTH;
+    for (int i = prefix.length(); i < bodyEnd; i++) {
+      if (!isBase64UrlByte(bytes[i])) {
+        return false;
+      }
     }
     // 43 base64url characters carry 258 bits; the last character's low 2 bits must be zero for the
     // text to be the canonical encoding of 32 bytes, so one secret has exactly one spelling.
-    if ((base64UrlValue(presented.charAt(bodyEnd - 1)) & 0b11) != 0) {
+    if ((BASE64URL[bytes[bodyEnd - 1]] & 0b11) != 0) {
       return false;
     }
-    long value = crc(head);
+    CRC32 crc = new CRC32();
+    crc.update(bytes, 0, bodyEnd);
+    long value = crc.getValue();
     for (int i = CHECKSUM_LENGTH - 1; i >= 0; i--) {
-      if (presented.charAt(bodyEnd + i) != BASE62[(int) (value % 62)]) {
+      if (bytes[bodyEnd + i] != BASE62[(int) (value % 62)]) {
         return false;
       }
       value /= 62;
@@ -135,8 +137,8 @@ final class TokenFormat {
     return c < BASE64URL.length && BASE64URL[c] >= 0;
   }
 
-  private static int base64UrlValue(char c) {
-    return BASE64URL[c];
+  private static boolean isBase64UrlByte(byte b) {
+    return b >= 0 && BASE64URL[b] >= 0;
   }
 
   static String checksum(String head) {

@@ -111,4 +111,35 @@ class TokenFormatTest {
   void checksum_differsForDifferentBodies() {
     assertNotEquals(TokenFormat.checksum("tk_a"), TokenFormat.checksum("tk_b"));
   }
+
+  /** A text that says one length and holds another is refused, not read past its end. */
+  @Test
+  void isWellFormed_ofACharSequenceWhoseTextIsNotAsLongAsItSays_isFalse() {
+    String token = TokenFormat.generate(RANDOM);
+    for (String text : new String[] {token.substring(0, 20), token + "AAAA"}) {
+      CharSequence lying = new CharSequence() {
+        @Override
+        public int length() {
+          return token.length();
+        }
+
+        @Override
+        public char charAt(int index) {
+          return token.charAt(index);
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+          return token.subSequence(start, end);
+        }
+
+        @Override
+        public String toString() {
+          return text;
+        }
+      };
+      assertFalse(TokenFormat.isWellFormed(lying, TokenFormat.Kind.ACCESS));
+    }
+    assertTrue(TokenFormat.isWellFormed(token, TokenFormat.Kind.ACCESS));
+  }
 }
