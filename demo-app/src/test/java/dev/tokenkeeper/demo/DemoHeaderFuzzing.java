@@ -139,6 +139,9 @@ abstract class DemoHeaderFuzzing {
     int at = random.nextInt(line.length() + 1);
     switch (random.nextInt(9)) {
       case 0: {
+        if (line.isEmpty()) {
+          return line; // an earlier mutation cut it to nothing: no letter to flip
+        }
         char c = line.charAt(Math.min(at, line.length() - 1));
         char flipped = Character.isUpperCase(c) ? Character.toLowerCase(c)
             : Character.toUpperCase(c);
