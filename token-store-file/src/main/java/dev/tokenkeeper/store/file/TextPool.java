@@ -165,10 +165,10 @@ final class TextPool {
         }
         continue;
       }
-      if (at < 0 || at > end - 2 || at + 2 + pool.length(at) > end) {
+      if (at < 0 || at > end - 2 || at + 2 + pool.lengthAt(at) > end) {
         throw new IllegalArgumentException("text " + id + " runs past the pool's bytes");
       }
-      held += 2 + pool.length(at);
+      held += 2 + pool.lengthAt(at);
       if (pool.printableAscii(id, maxLength) != PRINTABLE) {
         notPrintable.set(id);
       }
@@ -241,7 +241,7 @@ final class TextPool {
   private long probe(SlotTable in, int id, long budget, boolean add) {
     IntBuffer cells = in.cells;
     int at = offsets[id];
-    int length = length(at);
+    int length = lengthAt(at);
     int hash = hash(bytes, at + 2, length);
     int cell = SlotTable.start(cells, hash);
     for (long steps = 1; steps <= cells.limit(); steps++) {
@@ -256,7 +256,7 @@ final class TextPool {
         }
         break;
       }
-      if (found >= 0 && length(offsets[found]) == length && Arrays.equals(bytes,
+      if (found >= 0 && lengthAt(offsets[found]) == length && Arrays.equals(bytes,
           offsets[found] + 2, offsets[found] + 2 + length, bytes, at + 2, at + 2 + length)) {
         throw new IllegalArgumentException("texts " + found + " and " + id + " are the same");
       }
@@ -282,7 +282,7 @@ final class TextPool {
    */
   int printableAscii(int id, int maxLength) {
     int at = offsets[id] + 2;
-    int length = length(offsets[id]);
+    int length = lengthAt(offsets[id]);
     if (length < 1 || length > maxLength) {
       return OTHER;
     }
@@ -309,7 +309,7 @@ final class TextPool {
    */
   String strictText(int id) {
     int at = offsets[id];
-    return decodeStrictly(bytes, at + 2, length(at));
+    return decodeStrictly(bytes, at + 2, lengthAt(at));
   }
 
   /**
@@ -369,12 +369,12 @@ final class TextPool {
   /** Writes the text of {@code id} to {@code out} as a two-byte length and its UTF-8 bytes. */
   void copyTo(int id, ByteBuffer out) {
     int at = offsets[id];
-    out.put(bytes, at, 2 + length(at));
+    out.put(bytes, at, 2 + lengthAt(at));
   }
 
   /** How many bytes {@link #copyTo} writes for {@code id}. */
   int copySize(int id) {
-    return 2 + length(offsets[id]);
+    return 2 + lengthAt(offsets[id]);
   }
 
   /** How many ids are in use. */
@@ -395,7 +395,7 @@ final class TextPool {
     boolean dropped = false;
     for (int id = 0; id < ids; id++) {
       if (offsets[id] >= 0 && !kept.get(id)) {
-        dead += 2 + length(offsets[id]);
+        dead += 2 + lengthAt(offsets[id]);
         offsets[id] = -1;
         if (free == freeIds.length) {
           freeIds = Arrays.copyOf(freeIds, free * 2);
@@ -425,16 +425,12 @@ final class TextPool {
     for (int at = SlotTable.start(cells, hash); cells.get(at) != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
       int id = SlotTable.candidate(cells, at, hash);
-      if (id >= 0 && length(offsets[id]) == length && Arrays.equals(bytes, offsets[id] + 2,
+      if (id >= 0 && lengthAt(offsets[id]) == length && Arrays.equals(bytes, offsets[id] + 2,
           offsets[id] + 2 + length, utf8, from, from + length)) {
         return id;
       }
     }
     return -1;
-  }
-
-  private int length(int at) {
-    return ((bytes[at] & 0xFF) << 8) | (bytes[at + 1] & 0xFF);
   }
 
   private int append(byte[] utf8) {
@@ -458,7 +454,7 @@ final class TextPool {
     int at = 0;
     for (int id = 0; id < ids; id++) {
       if (offsets[id] >= 0) {
-        int size = 2 + length(offsets[id]);
+        int size = 2 + lengthAt(offsets[id]);
         System.arraycopy(bytes, offsets[id], packed, at, size);
         offsets[id] = at;
         at += size;
@@ -490,7 +486,7 @@ final class TextPool {
     for (int id = 0; id < ids; id++) {
       int at = offsets[id];
       if (at >= 0) {
-        rebuilt.add(hash(bytes, at + 2, length(at)), id);
+        rebuilt.add(hash(bytes, at + 2, lengthAt(at)), id);
       }
     }
     table = rebuilt;
