@@ -78,15 +78,37 @@ final class TokenFormat {
 
   /** Whether {@code presented} is a well-formed token of {@code kind}; never throws. */
   static boolean isWellFormed(CharSequence presented, Kind kind) {
-    String prefix = kind.prefix;
-    if (presented == null || presented.length() != kind.length) {
-      return false;
+    return presented != null && presented.length() == kind.length
+        && isWellFormed(bytesOf(presented), kind);
+  }
+
+  /**
+   * The characters of {@code presented} as one byte each, if it is as long as a token of some
+   * kind or a legacy one; else null. One bulk copy, which every check of its form
+   * ({@link #isWellFormed(byte[], Kind)}) and its hash ({@link TokenHash#sha256OfAscii}) then
+   * read: a character outside ISO-8859-1 becomes '?', and one above ASCII a negative byte,
+   * neither of which any position of a token admits.
+   */
+  static byte[] bytesOf(CharSequence presented) {
+    if (presented == null) {
+      return null;
     }
-    // One bulk copy, then a loop over bytes: a character outside ISO-8859-1 becomes '?', and
-    // one above ASCII a negative byte, neither of which any position of a token admits.
-    byte[] bytes = presented.toString().getBytes(StandardCharsets.ISO_8859_1);
-    if (bytes.length != kind.length) {
-      return false; // a CharSequence whose text is not as long as it said
+    int length = presented.length();
+    if (length != Kind.ACCESS.length && length != Kind.PAIRED_ACCESS.length
+        && length != Kind.REFRESH.length && length != BODY_LENGTH) {
+      return null;
+    }
+    return presented.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /**
+   * Whether {@code bytes}, from {@link #bytesOf}, are a well-formed token of {@code kind}; never
+   * throws.
+   */
+  static boolean isWellFormed(byte[] bytes, Kind kind) {
+    String prefix = kind.prefix;
+    if (bytes == null || bytes.length != kind.length) {
+      return false; // also a CharSequence whose text is not as long as it said
     }
     for (int i = 0; i < prefix.length(); i++) {
       if (bytes[i] != prefix.charAt(i)) {

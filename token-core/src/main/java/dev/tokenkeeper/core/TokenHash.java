@@ -103,6 +103,15 @@ public final class TokenHash {
     return new TokenHash(SHA256, digest);
   }
 
+  /**
+   * {@link #sha256} of a token whose characters are all ASCII, from their bytes as
+   * {@link TokenFormat#bytesOf} copied them: for such a token they are its UTF-8 bytes, so the
+   * request path copies the token once for its format check and its hash.
+   */
+  static TokenHash sha256OfAscii(byte[] ascii) {
+    return new TokenHash(SHA256, SHA_256.get().digest(ascii));
+  }
+
   private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
     try {
       return MessageDigest.getInstance("SHA-256");

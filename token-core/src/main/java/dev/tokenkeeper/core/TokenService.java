@@ -243,12 +243,14 @@ public final class TokenService {
   }
 
   private AuthResult check(String presented, Client client) {
-    boolean single = TokenFormat.isWellFormed(presented, TokenFormat.Kind.ACCESS)
+    byte[] bytes = TokenFormat.bytesOf(presented);
+    boolean single = TokenFormat.isWellFormed(bytes, TokenFormat.Kind.ACCESS)
         || (acceptLegacy && TokenFormat.isLegacy(presented));
-    if (!single && !TokenFormat.isWellFormed(presented, TokenFormat.Kind.PAIRED_ACCESS)) {
+    if (!single && !TokenFormat.isWellFormed(bytes, TokenFormat.Kind.PAIRED_ACCESS)) {
       return refused(AuthResult.Reason.MALFORMED, null, null);
     }
-    TokenHash hash = TokenHash.sha256(presented);
+    // Either form admits ASCII alone.
+    TokenHash hash = TokenHash.sha256OfAscii(bytes);
     Optional<TokenEntry> found = store.find(hash);
     if (found.isEmpty()) {
       return refused(AuthResult.Reason.UNKNOWN, hash, null);

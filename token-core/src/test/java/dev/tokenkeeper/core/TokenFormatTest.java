@@ -107,6 +107,36 @@ class TokenFormatTest {
     assertFalse(TokenFormat.isWellFormed(null));
   }
 
+  /**
+   * The request path hashes the bytes its format check copied: for every token a check passes,
+   * that must be the hash of the token itself, or no issued token would ever be found.
+   */
+  @Test
+  void sha256OfAscii_ofTheBytesAFormatCheckPassed_isTheTokensHash() {
+    for (TokenFormat.Kind kind : TokenFormat.Kind.values()) {
+      for (int i = 0; i < 50; i++) {
+        String token = TokenFormat.generate(kind, RANDOM);
+        byte[] bytes = TokenFormat.bytesOf(token);
+        assertTrue(TokenFormat.isWellFormed(bytes, kind), token);
+        assertEquals(TokenHash.sha256(token), TokenHash.sha256OfAscii(bytes), token);
+      }
+    }
+    String legacy = TokenFormat.generate(RANDOM).substring(3, 3 + TokenFormat.BODY_LENGTH);
+    assertTrue(TokenFormat.isLegacy(legacy));
+    assertEquals(TokenHash.sha256(legacy), TokenHash.sha256OfAscii(TokenFormat.bytesOf(legacy)));
+  }
+
+  /** Only a text as long as some token is copied: a long header costs no copy of its bytes. */
+  @Test
+  void bytesOf_aTextOfNoTokensLength_isNull() {
+    String token = TokenFormat.generate(RANDOM);
+    assertEquals(null, TokenFormat.bytesOf(null));
+    assertEquals(null, TokenFormat.bytesOf(""));
+    assertEquals(null, TokenFormat.bytesOf(token + "AA"));
+    assertEquals(null, TokenFormat.bytesOf("x".repeat(8192)));
+    assertFalse(TokenFormat.isWellFormed((byte[]) null, TokenFormat.Kind.ACCESS));
+  }
+
   @Test
   void checksum_differsForDifferentBodies() {
     assertNotEquals(TokenFormat.checksum("tk_a"), TokenFormat.checksum("tk_b"));
