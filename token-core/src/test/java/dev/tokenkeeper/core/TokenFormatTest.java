@@ -57,6 +57,54 @@ class TokenFormatTest {
     assertEquals(0, accepted);
   }
 
+  /**
+   * Every character a position could hold in place of its own, not only the alphabet's: control
+   * characters, every byte above ASCII (whose low seven bits may name a good character) and
+   * characters beyond ISO-8859-1, in the prefix, the body and the checksum alike, for each kind.
+   */
+  @Test
+  void isWellFormed_anySingleCharacterReplaced_isRefused() {
+    for (TokenFormat.Kind kind : TokenFormat.Kind.values()) {
+      String token = TokenFormat.generate(kind, RANDOM);
+      for (int i = 0; i < token.length(); i++) {
+        for (char c = 0; c < 0x200; c++) {
+          if (c != token.charAt(i)) {
+            String changed = token.substring(0, i) + c + token.substring(i + 1);
+            assertFalse(TokenFormat.isWellFormed(changed, kind), changed);
+          }
+        }
+        for (char c : new char[] {'\uD83D', '\uFFFD', '\uFFFF', (char) (token.charAt(i) + 0x100)}) {
+          String changed = token.substring(0, i) + c + token.substring(i + 1);
+          assertFalse(TokenFormat.isWellFormed(changed, kind), changed);
+        }
+      }
+      assertTrue(TokenFormat.isWellFormed(token, kind));
+    }
+  }
+
+  /**
+   * A forger can compute a checksum over any bytes: a body character above ASCII whose low seven
+   * bits name a good one, under a checksum that matches its bytes, is still refused.
+   */
+  @Test
+  void isWellFormed_bodyAboveAsciiUnderAMatchingChecksum_isRefused() {
+    String token = TokenFormat.generate(RANDOM);
+    for (int i = TokenFormat.PREFIX.length(); i < TokenFormat.PREFIX.length() + TokenFormat.BODY_LENGTH; i++) {
+      String head = token.substring(0, i) + (char) (token.charAt(i) | 0x80)
+          + token.substring(i + 1, TokenFormat.PREFIX.length() + TokenFormat.BODY_LENGTH);
+      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+      crc.update(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      long value = crc.getValue();
+      String digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+      char[] checksum = new char[TokenFormat.CHECKSUM_LENGTH];
+      for (int d = checksum.length - 1; d >= 0; d--) {
+        checksum[d] = digits.charAt((int) (value % 62));
+        value /= 62;
+      }
+      assertFalse(TokenFormat.isWellFormed(head + new String(checksum)), head);
+    }
+  }
+
   @Test
   void isWellFormed_swappedNeighbours_isRefused() {
     String token = TokenFormat.generate(RANDOM);
