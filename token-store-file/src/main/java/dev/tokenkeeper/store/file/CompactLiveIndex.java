@@ -107,6 +107,13 @@ final class CompactLiveIndex implements LiveIndex {
    * session.
    */
   private final int[] foundSlots = new int[FOUND_HINTS];
+  /**
+   * One bit a slot: its session's last use changed in memory and is not written yet. A bit set
+   * beside the slots, not a set of ids: noting a use then costs a touch no allocation and no
+   * cache miss, where a concurrent set of a million ids cost it hundreds of nanoseconds.
+   */
+  private long[] unwritten = new long[1];
+  private volatile int unwrittenCount;
 
   /** Odd while a change is being made. */
   private volatile long sequence;
@@ -370,6 +377,7 @@ final class CompactLiveIndex implements LiveIndex {
       slots.set(slot, LAST_USED, used);
       slots.set(slot, EXPIRES, expires);
       endChange();
+      noteUnwritten(slot);
       return true;
     }
     Records current = recordsAt(slot);
@@ -383,6 +391,62 @@ final class CompactLiveIndex implements LiveIndex {
     } finally {
       endChange();
     }
+    noteUnwritten(slot);
+    return true;
+  }
+
+  @Override
+  public synchronized List<LogEntry.Use> takeUnwritten(int max) {
+    requireOpen();
+    List<LogEntry.Use> uses = new ArrayList<>(Math.min(max, unwrittenCount));
+    for (int word = 0; word < unwritten.length && uses.size() < max; word++) {
+      while (unwritten[word] != 0 && uses.size() < max) {
+        int slot = (word << 6) + Long.numberOfTrailingZeros(unwritten[word]);
+        clearUnwritten(slot);
+        SessionRecord session = sessionAt(slot);
+        if (!session.isRevoked()) {
+          uses.add(new LogEntry.Use(session.id(), session.session().lastUsedAt(),
+              session.expiresAt()));
+        }
+      }
+    }
+    return uses;
+  }
+
+  @Override
+  public synchronized boolean forgetUnwritten(SessionId id) {
+    Objects.requireNonNull(id, "id");
+    requireOpen();
+    int slot = slotOf(id);
+    return slot >= 0 && clearUnwritten(slot);
+  }
+
+  @Override
+  public int unwrittenCount() {
+    return unwrittenCount;
+  }
+
+  private void noteUnwritten(int slot) {
+    int word = slot >>> 6;
+    if (word >= unwritten.length) {
+      unwritten = Arrays.copyOf(unwritten, Math.max(word + 1, unwritten.length * 2));
+    }
+    long bit = 1L << slot;
+    if ((unwritten[word] & bit) == 0) {
+      unwritten[word] |= bit;
+      unwrittenCount = unwrittenCount + 1;
+    }
+  }
+
+  /** Clears {@code slot}'s unwritten use; says whether it had one. */
+  private boolean clearUnwritten(int slot) {
+    int word = slot >>> 6;
+    long bit = 1L << slot;
+    if (word >= unwritten.length || (unwritten[word] & bit) == 0) {
+      return false;
+    }
+    unwritten[word] &= ~bit;
+    unwrittenCount = unwrittenCount - 1;
     return true;
   }
 
@@ -819,6 +883,7 @@ final class CompactLiveIndex implements LiveIndex {
 
   /** Clears {@code slot} and keeps it for the next session. */
   private void freeSlot(int slot) {
+    clearUnwritten(slot); // the next session in the slot has written nothing yet
     slots.clear(slot);
     slots.set(slot, LINKS, pack(0, FREE));
     if (freeSlotCount == freeSlots.length) {

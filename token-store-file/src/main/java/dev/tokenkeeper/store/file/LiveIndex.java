@@ -29,9 +29,24 @@ interface LiveIndex extends TokenStore {
 
   /**
    * Moves session {@code id}'s last use and expiry forward, as {@link #touch}, and says whether
-   * anything changed; a revoked or unknown session never changes.
+   * anything changed; a revoked or unknown session never changes. A session that changed is kept
+   * as one with an unwritten use, in the same step, until {@link #takeUnwritten} or
+   * {@link #forgetUnwritten} takes it or the session leaves.
    */
   boolean touchIfLive(SessionId id, Instant lastUsedAt, Instant expiresAt);
+
+  /**
+   * Takes up to {@code max} sessions with unwritten uses and returns each one's current last use
+   * and expiry, as of one moment; fewer only when no more are kept. Revoked sessions are taken
+   * and skipped.
+   */
+  List<LogEntry.Use> takeUnwritten(int max);
+
+  /** Takes session {@code id} from those with unwritten uses; says whether it was one of them. */
+  boolean forgetUnwritten(SessionId id);
+
+  /** How many sessions have unwritten uses. */
+  int unwrittenCount();
 
   /**
    * What a {@link #purge} changed: the sessions it forgot, and the sessions it kept but whose

@@ -5,11 +5,8 @@ import dev.tokenkeeper.core.SessionRecord;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -19,7 +16,8 @@ import java.util.function.ToLongFunction;
 /**
  * The sessions whose last use or sliding expiry changed in memory since they were last written:
  * a use is applied to the live index at once and written lazily, coalesced, many sessions to a
- * record. Losing a use to a crash only makes a session look older or end sooner, never undoes a
+ * record. The index notes which sessions have unwritten uses in the same step as it applies one
+ * ({@link LiveIndex#touchIfLive}), so no use is ever applied and not yet noted. Losing a use to a crash only makes a session look older or end sooner, never undoes a
  * revoke; a session's use not written by its logout is never written after it.
  *
  * <p>A flush builds its records off the store's change lock, reading each session's current
@@ -30,8 +28,8 @@ import java.util.function.ToLongFunction;
  *
  * <p>The orders that matter are against the records whose replay decides from the log's times
  * whether a session has expired. Every use a purge saw in memory must be written before the
- * purge's record, so a purge runs {@link #settled}: no flush in flight, no use between its change
- * in memory and its note here, and the pending uses handed in first. A rotation applies only to a
+ * purge's record, so a purge runs {@link #settled}: no flush in flight, no use applied while it
+ * runs, and the pending uses handed in first. A rotation applies only to a
  * session not expired at its instant, so the use of its session that may not be written yet goes
  * before its record ({@link #settledFor}); else replay could refuse an acknowledged rotation of a
  * session that only that use kept alive. A logout writes its sessions' pending uses first too:
@@ -48,7 +46,6 @@ final class TouchBuffer {
 
   private final LiveIndex live;
   private final Lock changeLock;
-  private final Set<SessionId> touched = ConcurrentHashMap.newKeySet();
   private final ReentrantLock draining = new ReentrantLock();
   private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
 
@@ -57,13 +54,14 @@ final class TouchBuffer {
     this.changeLock = changeLock;
   }
 
-  /** Applies a use to the live index and notes the session if anything changed. */
+  /**
+   * Applies a use to the live index, which notes the session as one with an unwritten use if
+   * anything changed.
+   */
   void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
     gate.readLock().lock();
     try {
-      if (live.touchIfLive(id, lastUsedAt, expiresAt)) {
-        touched.add(id);
-      }
+      live.touchIfLive(id, lastUsedAt, expiresAt);
     } finally {
       gate.readLock().unlock();
     }
@@ -71,7 +69,7 @@ final class TouchBuffer {
 
   /** How many sessions have uses not yet handed in. */
   int backlog() {
-    return touched.size();
+    return live.unwrittenCount();
   }
 
   /**
@@ -98,9 +96,9 @@ final class TouchBuffer {
   }
 
   /**
-   * Runs {@code step} under the change lock with no flush in flight and no use between its change
-   * in memory and its note here, handing it the records of every pending use first, to be written
-   * before whatever {@code step} writes.
+   * Runs {@code step} under the change lock with no flush in flight and no use applied while it
+   * runs, handing it the records of every pending use first, to be written before whatever
+   * {@code step} writes.
    */
   <T> T settled(Function<List<ByteBuffer>, T> step) {
     draining.lock();
@@ -123,10 +121,9 @@ final class TouchBuffer {
 
   /**
    * Runs {@code step} for a change to sessions {@code ids} alone, under the change lock, which the
-   * caller holds, with no use between its change in memory and its note here, handing it the
-   * records of their current last use and expiry where they may not be written yet (noted here,
-   * or a flush in flight may hold them unwritten), to be written before whatever {@code step}
-   * writes. Other sessions' uses stay pending.
+   * caller holds, with no use applied while it runs, handing it the records of their current
+   * last use and expiry where they may not be written yet (noted in the index, or a flush in
+   * flight may hold them unwritten), to be written before whatever {@code step} writes. Other sessions' uses stay pending.
    */
   <T> T settledFor(Collection<SessionId> ids, Function<List<ByteBuffer>, T> step) {
     gate.writeLock().lock();
@@ -136,7 +133,7 @@ final class TouchBuffer {
       List<LogEntry.Use> uses = new ArrayList<>();
       List<ByteBuffer> records = new ArrayList<>();
       for (SessionId id : ids) {
-        LogEntry.Use use = touched.remove(id) | flushing ? use(id) : null;
+        LogEntry.Use use = live.forgetUnwritten(id) | flushing ? use(id) : null;
         if (use != null) {
           uses.add(use);
         }
@@ -155,27 +152,18 @@ final class TouchBuffer {
   }
 
   /**
-   * Takes noted sessions and returns up to {@code records} touch records of their current last
-   * use and expiry, each of at most {@link Frames#MAX_TOUCHES} uses; gone and revoked sessions
-   * are skipped.
+   * Takes sessions with unwritten uses and returns up to {@code records} touch records of their
+   * current last use and expiry, each of at most {@link Frames#MAX_TOUCHES} uses; revoked
+   * sessions are skipped. The index's lock is held for one record's sessions at a time, so
+   * requests touching sessions wait for no more than that.
    */
   private List<ByteBuffer> drain(int records) {
     List<ByteBuffer> frames = new ArrayList<>();
-    List<LogEntry.Use> uses = new ArrayList<>();
-    for (Iterator<SessionId> it = touched.iterator(); it.hasNext() && frames.size() < records; ) {
-      SessionId id = it.next();
-      it.remove();
-      LogEntry.Use use = use(id);
-      if (use == null) {
-        continue;
+    while (frames.size() < records) {
+      List<LogEntry.Use> uses = live.takeUnwritten(Frames.MAX_TOUCHES);
+      if (uses.isEmpty()) {
+        break;
       }
-      uses.add(use);
-      if (uses.size() == Frames.MAX_TOUCHES) {
-        frames.add(Frames.encode(new LogEntry.Touch(uses)));
-        uses.clear();
-      }
-    }
-    if (!uses.isEmpty()) {
       frames.add(Frames.encode(new LogEntry.Touch(uses)));
     }
     return frames;
