@@ -69,8 +69,14 @@ final class CompactLiveIndex implements LiveIndex {
 
   private static final int OPTIMISTIC_TRIES = 4;
 
+  /** Entries of {@link #decodedLabels}. */
+  private static final int DECODED_LABELS = 1 << 8;
+
   /** Entries of {@link #foundSlots}: 16 KiB, which stays in a core's cache. */
   private static final int FOUND_HINTS = 1 << 12;
+
+  /** The text of label {@code id} in generation {@code generation} of {@code pool}. Immutable. */
+  private record DecodedLabel(TextPool pool, long generation, int id, String text) {}
 
   /** A session kept as records. Immutable; replaced whole by each change. */
   private static final class Records {
@@ -107,6 +113,13 @@ final class CompactLiveIndex implements LiveIndex {
    * session.
    */
   private final int[] foundSlots = new int[FOUND_HINTS];
+  /**
+   * Labels lookups decoded lately, by text id. Many sessions share a label (a browser's
+   * User-Agent), and decoding one cost a lookup more than a tenth of its work. Written by lookups
+   * without a lock, but only once their read has validated, so an entry always holds the text its
+   * id named in that generation of that pool; a lookup uses one only for the same three.
+   */
+  private final DecodedLabel[] decodedLabels = new DecodedLabel[DECODED_LABELS];
   /**
    * One bit a slot: its session's last use changed in memory and is not written yet. A bit set
    * beside the slots, not a set of ids: noting a use then costs a touch no allocation and no
@@ -753,6 +766,7 @@ final class CompactLiveIndex implements LiveIndex {
     SlotTable table = byDigest;
     IntBuffer cells = table.cells;
     int[] marks = table.payload();
+    TextPool pool = texts;
     int hashCode = digestHash(w0);
     int at = SlotTable.start(cells, hashCode);
     for (int probes = 0; probes < cells.limit() && cells.get(at) != SlotTable.EMPTY; probes++) {
@@ -765,7 +779,7 @@ final class CompactLiveIndex implements LiveIndex {
       }
       // Read now, so the subject's bytes are on their way while the slot is. The slot may not be
       // plain, and its mark then is not used: read it so that no mark can make this throw.
-      int markedLength = mark == 0 ? 0 : texts.lengthOrZeroAt(mark - 1);
+      int markedLength = mark == 0 ? 0 : pool.lengthOrZeroAt(mark - 1);
       ByteBuffer chunk = slots.chunkOf(slot);
       int base = SlotArena.at(slot, 0);
       int state = (int) chunk.getLong(base + LINKS * Long.BYTES);
@@ -777,16 +791,33 @@ final class CompactLiveIndex implements LiveIndex {
         if (difference == 0) {
           String subject;
           if (mark != 0) {
-            subject = texts.textAt(mark - 1, markedLength);
+            subject = pool.textAt(mark - 1, markedLength);
           } else {
-            int start = texts.startOf((int) (chunk.getLong(base + TEXTS * Long.BYTES) >>> 32));
-            subject = texts.textAt(start, texts.lengthAt(start));
+            int start = pool.startOf((int) (chunk.getLong(base + TEXTS * Long.BYTES) >>> 32));
+            subject = pool.textAt(start, pool.lengthAt(start));
             VarHandle.loadLoadFence();
             if (marks != null && sequence == before) {
               SlotTable.learn(marks, cell, start + 1);
             }
           }
-          SessionRecord session = plainSession(chunk, base, subject);
+          int labelId = (int) chunk.getLong(base + TEXTS * Long.BYTES);
+          String label = null;
+          if (labelId >= 0) {
+            long generation = pool.generation();
+            DecodedLabel seen = decodedLabels[labelId & (DECODED_LABELS - 1)];
+            if (seen != null && seen.id == labelId && seen.pool == pool
+                && seen.generation == generation) {
+              label = seen.text;
+            } else {
+              label = pool.text(labelId);
+              VarHandle.loadLoadFence();
+              if (sequence == before) {
+                decodedLabels[labelId & (DECODED_LABELS - 1)] =
+                    new DecodedLabel(pool, generation, labelId, label);
+              }
+            }
+          }
+          SessionRecord session = plainSession(chunk, base, subject, label);
           foundSlots[foundHint(session.id())] = slot + 1;
           return new TokenEntry(TokenRecord.of(hash, session.id()), session);
         }
@@ -804,21 +835,24 @@ final class CompactLiveIndex implements LiveIndex {
   private SessionRecord plainSession(int slot) {
     ByteBuffer chunk = slots.chunkOf(slot);
     int base = SlotArena.at(slot, 0);
-    return plainSession(chunk, base,
-        texts.text((int) (chunk.getLong(base + TEXTS * Long.BYTES) >>> 32)));
-  }
-
-  /** The plain session whose slot starts at {@code base} in {@code chunk}, of {@code subject}. */
-  private SessionRecord plainSession(ByteBuffer chunk, int base, String subject) {
     long texts = chunk.getLong(base + TEXTS * Long.BYTES);
     int label = (int) texts;
+    return plainSession(chunk, base, this.texts.text((int) (texts >>> 32)),
+        label < 0 ? null : this.texts.text(label));
+  }
+
+  /**
+   * The plain session whose slot starts at {@code base} in {@code chunk}, of {@code subject} and
+   * {@code label}, its texts.
+   */
+  private static SessionRecord plainSession(ByteBuffer chunk, int base, String subject,
+      String label) {
     long created = chunk.getLong(base + CREATED * Long.BYTES);
     long lastUsed = chunk.getLong(base + LAST_USED * Long.BYTES);
     Instant createdAt = instant(created);
     Session session = new Session(SessionId.of(chunk.getLong(base + ID_HIGH * Long.BYTES),
         chunk.getLong(base + ID_LOW * Long.BYTES)),
-        subject, label < 0 ? null : this.texts.text(label),
-        createdAt, lastUsed == created ? createdAt : instant(lastUsed),
+        subject, label, createdAt, lastUsed == created ? createdAt : instant(lastUsed),
         instant(chunk.getLong(base + EXPIRES * Long.BYTES)));
     return new SessionRecord(session, null, null, null);
   }

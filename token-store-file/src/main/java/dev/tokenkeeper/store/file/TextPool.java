@@ -38,6 +38,8 @@ final class TextPool {
   private int[] freeIds = new int[16];
   private int free;
   private SlotTable table = SlotTable.growing(16);
+  /** Counts the calls of {@link #retainOnly} that dropped a text: an id names one text between. */
+  private long generation;
 
   /** The id of {@code text}, added if it is new; it must {@linkplain #holds hold} as itself. */
   int intern(String text) {
@@ -382,6 +384,14 @@ final class TextPool {
     return ids - free;
   }
 
+  /**
+   * Which span of this pool's life it is in: within one, each id in use names one text, since
+   * only {@link #retainOnly} frees ids for other texts, and it starts the next.
+   */
+  long generation() {
+    return generation;
+  }
+
   /** The largest id in use plus one: ids are below it. */
   int idLimit() {
     return ids;
@@ -407,6 +417,7 @@ final class TextPool {
     if (!dropped) {
       return false;
     }
+    generation++;
     boolean moved = dead > end / 2;
     if (moved) {
       reclaim();
