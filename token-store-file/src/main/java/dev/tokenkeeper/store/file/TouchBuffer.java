@@ -128,12 +128,14 @@ final class TouchBuffer {
   <T> T settledFor(Collection<SessionId> ids, Function<List<ByteBuffer>, T> step) {
     gate.writeLock().lock();
     try {
-      // Under the change lock only a flush can hold draining; it may have taken an id already.
-      boolean flushing = draining.isLocked();
       List<LogEntry.Use> uses = new ArrayList<>();
       List<ByteBuffer> records = new ArrayList<>();
       for (SessionId id : ids) {
-        LogEntry.Use use = live.forgetUnwritten(id) | flushing ? use(id) : null;
+        // A flush may have taken the note first, even one that started after this call: it holds
+        // draining until it hands its records in, which takes the change lock the caller holds.
+        // So asked after the note is forgotten, draining says whether a flush may hold the use.
+        boolean noted = live.forgetUnwritten(id);
+        LogEntry.Use use = noted || draining.isLocked() ? use(id) : null;
         if (use != null) {
           uses.add(use);
         }
