@@ -365,38 +365,48 @@ final class CompactLiveIndex implements LiveIndex {
     return count;
   }
 
+  /** {@inheritDoc} Replay's: the use is written already, so the session is not noted. */
   @Override
-  public void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
-    touchIfLive(id, lastUsedAt, expiresAt);
+  public synchronized void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    moveForward(id, lastUsedAt, expiresAt);
   }
 
   @Override
   public synchronized boolean touchIfLive(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    int slot = moveForward(id, lastUsedAt, expiresAt);
+    if (slot < 0) {
+      return false;
+    }
+    noteUnwritten(slot);
+    return true;
+  }
+
+  /** Moves session {@code id}'s last use and expiry forward: its slot if they changed, else -1. */
+  private int moveForward(SessionId id, Instant lastUsedAt, Instant expiresAt) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireOpen();
     int slot = slotFound(id);
     if (slot < 0) {
-      return false;
+      return -1;
     }
     if (state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)) {
       long used = Math.max(slots.get(slot, LAST_USED), nanos(lastUsedAt));
       long expires = Math.max(slots.get(slot, EXPIRES), nanos(expiresAt));
       if (used == slots.get(slot, LAST_USED) && expires == slots.get(slot, EXPIRES)) {
-        return false;
+        return -1;
       }
       beginChange();
       slots.set(slot, LAST_USED, used);
       slots.set(slot, EXPIRES, expires);
       endChange();
-      noteUnwritten(slot);
-      return true;
+      return slot;
     }
     Records current = recordsAt(slot);
     SessionRecord touched = current.session.touchedAt(lastUsedAt, expiresAt);
     if (touched == current.session) {
-      return false;
+      return -1;
     }
     beginChange();
     try {
@@ -404,8 +414,7 @@ final class CompactLiveIndex implements LiveIndex {
     } finally {
       endChange();
     }
-    noteUnwritten(slot);
-    return true;
+    return slot;
   }
 
   @Override

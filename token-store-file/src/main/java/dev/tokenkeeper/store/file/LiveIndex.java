@@ -31,7 +31,8 @@ interface LiveIndex extends TokenStore {
    * Moves session {@code id}'s last use and expiry forward, as {@link #touch}, and says whether
    * anything changed; a revoked or unknown session never changes. A session that changed is kept
    * as one with an unwritten use, in the same step, until {@link #takeUnwritten} or
-   * {@link #forgetUnwritten} takes it or the session leaves.
+   * {@link #forgetUnwritten} takes it or the session leaves. {@link #touch} itself, replay's way
+   * of applying a use the log holds already, notes nothing.
    */
   boolean touchIfLive(SessionId id, Instant lastUsedAt, Instant expiresAt);
 
