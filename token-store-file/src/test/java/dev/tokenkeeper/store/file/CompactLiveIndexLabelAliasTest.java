@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tokenkeeper.core.Concurrently;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
-import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,19 +33,18 @@ class CompactLiveIndexLabelAliasTest {
   private static final int LASTING = 700;
   private static final int ROUNDS = 1_500;
 
-  private record Held(TokenHash token, SessionId id, String subject, String label) {}
-
   @Test
   void moreLabelsThanEntries_idsReused_eachLookupReadsItsOwnTexts() throws Exception {
     long seed = TestSeed.of("CompactLiveIndexLabelAliasTest");
     String replay = TestSeed.replay(seed);
     Random random = new Random(seed);
     CompactLiveIndex index = new CompactLiveIndex();
-    List<Held> lasting = new ArrayList<>();
+    List<Issued> lasting = new ArrayList<>();
     for (int i = 0; i < LASTING; i++) {
-      lasting.add(create(index, random, "user " + (i % 50), "lasting device " + i, T0, END));
+      lasting.add(
+          Issued.create(index, random, "user " + (i % 50), "lasting device " + i, T0, END));
     }
-    AtomicReference<List<Held>> brief = new AtomicReference<>(List.of());
+    AtomicReference<List<Issued>> brief = new AtomicReference<>(List.of());
     AtomicBoolean done = new AtomicBoolean();
     LongAdder checked = new LongAdder();
     long[] seeds = random.longs(3).toArray();
@@ -56,10 +53,10 @@ class CompactLiveIndexLabelAliasTest {
       if (thread < 2) {
         try {
           while (!done.get()) {
-            List<Held> now = brief.get();
-            Held held = now.isEmpty() || mine.nextBoolean()
+            List<Issued> now = brief.get();
+            Issued held = now.isEmpty() || mine.nextBoolean()
                 ? lasting.get(mine.nextInt(LASTING)) : now.get(mine.nextInt(now.size()));
-            Optional<TokenEntry> found = index.find(held.token());
+            Optional<TokenEntry> found = index.find(held.hash());
             if (found.isPresent()) { // a short session may have been purged since it was listed
               Session session = found.get().session().session();
               assertEquals(held.id(), session.id(), replay);
@@ -79,22 +76,22 @@ class CompactLiveIndexLabelAliasTest {
         Instant now = T0;
         for (int round = 0; round < ROUNDS && !done.get(); round++) {
           now = now.plusSeconds(1);
-          List<Held> next = new ArrayList<>();
-          for (Held held : brief.get()) {
-            if (index.find(held.token()).isPresent()) {
+          List<Issued> next = new ArrayList<>();
+          for (Issued held : brief.get()) {
+            if (index.find(held.hash()).isPresent()) {
               next.add(held);
             }
           }
           for (int n = 0; n < 4; n++) {
             // Labels of a round each: dropped at the purge two rounds on, their ids given out anew.
-            next.add(create(index, mine, "brief " + mine.nextInt(300),
+            next.add(Issued.create(index, mine, "brief " + mine.nextInt(300),
                 "round " + round + " tab " + n + " " + "y".repeat(mine.nextInt(80)), now,
                 now.plusSeconds(1 + mine.nextInt(2))));
           }
           brief.set(List.copyOf(next));
           if (mine.nextInt(10) == 0) {
             // Its label leaves the slot for records; the text stays pooled until a purge.
-            Held target = next.get(mine.nextInt(next.size()));
+            Issued target = next.get(mine.nextInt(next.size()));
             index.revokeSession(target.id(), now);
           }
           index.purgeExpired(now);
@@ -106,15 +103,5 @@ class CompactLiveIndexLabelAliasTest {
     });
     System.out.println("CompactLiveIndexLabelAliasTest: lookups checked " + checked.sum());
     assertTrue(checked.sum() > 0, replay);
-  }
-
-  private static Held create(CompactLiveIndex index, Random random, String subject, String label,
-      Instant at, Instant expires) {
-    SessionId id = SessionId.of(random.nextLong(), random.nextLong());
-    TokenHash token = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
-        random.nextLong(), random.nextLong());
-    index.create(SessionRecord.of(new Session(id, subject, label, at, at, expires), null, null),
-        List.of(TokenRecord.of(token, id)));
-    return new Held(token, id, subject, label);
   }
 }

@@ -1,5 +1,7 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.Session;
+import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
@@ -19,6 +21,22 @@ record Issued(SessionRecord session, TokenRecord token) {
   static Issued create(TokenStore store, String subject, Duration ttl) {
     SessionRecord session = TokenStoreContract.session(subject, ttl);
     TokenRecord token = TokenStoreContract.token(session.id());
+    store.create(session, List.of(token));
+    return new Issued(session, token);
+  }
+
+  /**
+   * Creates a plain session of {@code subject} and {@code label} (or null) from {@code at} to
+   * {@code expires}, its id and token drawn from {@code random}, so a seed replays them.
+   */
+  static Issued create(TokenStore store, Random random, String subject, String label,
+      Instant at, Instant expires) {
+    SessionId id = SessionId.of(random.nextLong(), random.nextLong());
+    TokenHash hash = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
+        random.nextLong(), random.nextLong());
+    SessionRecord session =
+        SessionRecord.of(new Session(id, subject, label, at, at, expires), null, null);
+    TokenRecord token = TokenRecord.of(hash, id);
     store.create(session, List.of(token));
     return new Issued(session, token);
   }
@@ -49,6 +67,19 @@ record Issued(SessionRecord session, TokenRecord token) {
 
   TokenHash hash() {
     return token.hash();
+  }
+
+  SessionId id() {
+    return session.id();
+  }
+
+  /** The subject and label a lookup of the session must return. */
+  String subject() {
+    return session.session().subject();
+  }
+
+  String label() {
+    return session.session().label();
   }
 
   boolean revoke(TokenStore store, Instant at) {

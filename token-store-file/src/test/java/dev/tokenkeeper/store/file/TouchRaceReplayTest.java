@@ -12,7 +12,6 @@ import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
-import dev.tokenkeeper.core.TokenRecord;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,11 +59,9 @@ class TouchRaceReplayTest {
   @TempDir
   Path tmp;
 
-  private record Held(SessionId id, TokenHash token, String subject, String label) {}
-
   @ParameterizedTest
   @EnumSource(Ending.class)
-  void usesRacingLookupsPurgesAndLogouts_landOnTheirOwnSessions_andReplayAsMemoryHeldThem(
+  void usesRacingLookupsPurgesAndLogouts_landOnTheirOwnSessions_andReplayAsMemoryIssuedThem(
       Ending ending) throws Exception {
     long seed = TestSeed.of("TouchRaceReplayTest " + ending);
     String replay = TestSeed.replay(seed);
@@ -74,9 +71,9 @@ class TouchRaceReplayTest {
     MutableClock clock = new MutableClock(T0);
     FileTokenStore store = open(dir, disk, clock);
 
-    List<Held> lasting = new ArrayList<>();
+    List<Issued> lasting = new ArrayList<>();
     for (int i = 0; i < LASTING; i++) {
-      lasting.add(create(store, random, "user" + (i % 8), "device " + i, T0, END));
+      lasting.add(Issued.create(store, random, "user" + (i % 8), "device " + i, T0, END));
     }
     Map<SessionId, Instant> latestUse = new ConcurrentHashMap<>();
     Map<SessionId, SessionRecord> atLogout = new ConcurrentHashMap<>();
@@ -91,8 +88,8 @@ class TouchRaceReplayTest {
       if (thread < 2) {
         try {
           while (!done.get()) {
-            Held held = lasting.get(mine.nextInt(LASTING));
-            Optional<TokenEntry> found = store.find(held.token());
+            Issued held = lasting.get(mine.nextInt(LASTING));
+            Optional<TokenEntry> found = store.find(held.hash());
             assertTrue(found.isPresent(), replay);
             Session session = found.get().session().session();
             assertEquals(held.id(), session.id(), replay);
@@ -114,7 +111,7 @@ class TouchRaceReplayTest {
           clock.set(now);
           // A short session, which its use keeps alive past the purge just after: that use must
           // be written before the purge's record, or replay drops what memory kept.
-          Held shortOne = create(store, mine, "brief" + mine.nextInt(4),
+          Issued shortOne = Issued.create(store, mine, "brief" + mine.nextInt(4),
               mine.nextInt(3) == 0 ? "brief label " + round : "shared " + mine.nextInt(3),
               now, now.plusSeconds(1));
           brief.add(shortOne.id());
@@ -125,7 +122,7 @@ class TouchRaceReplayTest {
           store.purgeExpired(now.plusSeconds(2));
           lastPurge[0] = now.plusSeconds(2);
           if (mine.nextInt(40) == 0) {
-            Held target = lasting.get(mine.nextInt(LASTING));
+            Issued target = lasting.get(mine.nextInt(LASTING));
             if (store.revokeSession(target.id(), now)) {
               atLogout.put(target.id(), store.findSession(target.id()).orElseThrow());
             }
@@ -137,7 +134,7 @@ class TouchRaceReplayTest {
       return null;
     });
 
-    for (Held held : lasting) {
+    for (Issued held : lasting) {
       SessionRecord now = store.findSession(held.id()).orElseThrow();
       if (atLogout.containsKey(held.id())) {
         assertEquals(atLogout.get(held.id()), now, "a logged out session changed: " + replay);
@@ -156,19 +153,19 @@ class TouchRaceReplayTest {
     }
     // Leaves some uses unwritten, and one short session whose use kept it past a purge.
     Instant after = beyond.plusSeconds(1);
-    Held last = create(store, random, "brief0", "shared 0", after, after.plusSeconds(1));
+    Issued last = Issued.create(store, random, "brief0", "shared 0", after, after.plusSeconds(1));
     brief.add(last.id());
     store.touch(last.id(), after.plusMillis(500), after.plusSeconds(3));
-    for (Held held : lasting.subList(0, 8)) {
+    for (Issued held : lasting.subList(0, 8)) {
       store.touch(held.id(), after, END);
     }
     // One the purge forgets, so that it writes its record, after which replay would drop `last`.
-    Held gone = create(store, random, "brief1", null, after, after.plusSeconds(1));
+    Issued gone = Issued.create(store, random, "brief1", null, after, after.plusSeconds(1));
     brief.add(gone.id());
     assertEquals(1, store.purgeExpired(after.plusSeconds(2)), replay);
 
     Map<SessionId, Optional<SessionRecord>> memory = new HashMap<>();
-    for (Held held : lasting) {
+    for (Issued held : lasting) {
       memory.put(held.id(), store.findSession(held.id()));
     }
     for (SessionId id : brief) {
@@ -200,16 +197,6 @@ class TouchRaceReplayTest {
       }
       assertEquals(liveInMemory, reopened.liveCount(), "sessions came back or went: " + replay);
     }
-  }
-
-  private static Held create(FileTokenStore store, Random random, String subject, String label,
-      Instant at, Instant expires) {
-    SessionId id = SessionId.of(random.nextLong(), random.nextLong());
-    TokenHash token = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
-        random.nextLong(), random.nextLong());
-    store.create(SessionRecord.of(new Session(id, subject, label, at, at, expires), null, null),
-        List.of(TokenRecord.of(token, id)));
-    return new Held(id, token, subject, label);
   }
 
   private static FileTokenStore open(Path dir, PowerCutDisk disk, MutableClock clock) {
