@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.Concurrently;
 import dev.tokenkeeper.core.Session;
-import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenEntry;
-import dev.tokenkeeper.core.TokenHash;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -11,7 +11,6 @@ import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenEntry;
-import dev.tokenkeeper.core.TokenHash;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
