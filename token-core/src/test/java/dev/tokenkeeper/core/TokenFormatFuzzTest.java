@@ -172,7 +172,7 @@ class TokenFormatFuzzTest {
   }
 
   /** The format read another way: decode the body and re-encode it, recompute the CRC. */
-  private static boolean reference(String text, TokenFormat.Kind kind) {
+  static boolean reference(String text, TokenFormat.Kind kind) {
     if (text == null || text.length() != kind.length || !text.startsWith(kind.prefix)) {
       return false;
     }
@@ -201,7 +201,7 @@ class TokenFormatFuzzTest {
     return new String(out);
   }
 
-  private static boolean referenceLegacy(String text) {
+  static boolean referenceLegacy(String text) {
     return text.length() == 43 && allB64Url(text);
   }
 }
