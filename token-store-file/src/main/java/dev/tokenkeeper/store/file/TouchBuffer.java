@@ -17,8 +17,9 @@ import java.util.function.ToLongFunction;
  * The sessions whose last use or sliding expiry changed in memory since they were last written:
  * a use is applied to the live index at once and written lazily, coalesced, many sessions to a
  * record. The index notes which sessions have unwritten uses in the same step as it applies one
- * ({@link LiveIndex#touchIfLive}), so no use is ever applied and not yet noted. Losing a use to a crash only makes a session look older or end sooner, never undoes a
- * revoke; a session's use not written by its logout is never written after it.
+ * ({@link LiveIndex#touchIfLive}), so no use is ever applied and not yet noted. Losing a use to
+ * a crash only makes a session look older or end sooner, never undoes a revoke; a session's use
+ * not written by its logout is never written after it.
  *
  * <p>A flush builds its records off the store's change lock, reading each session's current
  * times (they only move forward, in memory and on replay alike, so a record built a moment
@@ -123,7 +124,8 @@ final class TouchBuffer {
    * Runs {@code step} for a change to sessions {@code ids} alone, under the change lock, which the
    * caller holds, with no use applied while it runs, handing it the records of their current
    * last use and expiry where they may not be written yet (noted in the index, or a flush in
-   * flight may hold them unwritten), to be written before whatever {@code step} writes. Other sessions' uses stay pending.
+   * flight may hold them unwritten), to be written before whatever {@code step} writes. Other
+   * sessions' uses stay pending.
    */
   <T> T settledFor(Collection<SessionId> ids, Function<List<ByteBuffer>, T> step) {
     gate.writeLock().lock();
