@@ -150,9 +150,7 @@ final class TokenFormat {
       }
       presented = presented * 62 + digit;
     }
-    CRC32 crc = new CRC32();
-    crc.update(bytes, 0, bodyEnd);
-    return presented == crc.getValue();
+    return presented == crc(bytes, bodyEnd);
   }
 
   /**
@@ -177,7 +175,8 @@ final class TokenFormat {
   }
 
   static String checksum(String head) {
-    long value = crc(head.getBytes(StandardCharsets.US_ASCII));
+    byte[] ascii = head.getBytes(StandardCharsets.US_ASCII);
+    long value = crc(ascii, ascii.length);
     char[] out = new char[CHECKSUM_LENGTH];
     for (int i = CHECKSUM_LENGTH - 1; i >= 0; i--) {
       out[i] = BASE62[(int) (value % 62)];
@@ -186,9 +185,10 @@ final class TokenFormat {
     return new String(out);
   }
 
-  private static long crc(byte[] head) {
+  /** The CRC32 of the first {@code length} bytes of {@code bytes}. */
+  private static long crc(byte[] bytes, int length) {
     CRC32 crc = new CRC32();
-    crc.update(head, 0, head.length);
+    crc.update(bytes, 0, length);
     return crc.getValue();
   }
 }

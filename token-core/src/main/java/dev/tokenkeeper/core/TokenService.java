@@ -249,7 +249,7 @@ public final class TokenService {
     if (!single && !TokenFormat.isWellFormed(bytes, TokenFormat.Kind.PAIRED_ACCESS)) {
       return refused(AuthResult.Reason.MALFORMED, null, null);
     }
-    // Either form admits ASCII alone.
+    // Every form a check passed admits ASCII alone, so these bytes are the token's UTF-8.
     TokenHash hash = TokenHash.sha256OfAscii(bytes);
     Optional<TokenEntry> found = store.find(hash);
     if (found.isEmpty()) {
