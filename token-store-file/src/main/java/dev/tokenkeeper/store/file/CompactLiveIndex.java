@@ -809,24 +809,9 @@ final class CompactLiveIndex implements LiveIndex {
               SlotTable.learn(marks, cell, start + 1);
             }
           }
-          int labelId = (int) chunk.getLong(base + TEXTS * Long.BYTES);
-          String label = null;
-          if (labelId >= 0) {
-            long generation = pool.generation();
-            DecodedLabel seen = decodedLabels[labelId & (DECODED_LABELS - 1)];
-            if (seen != null && seen.id == labelId && seen.pool == pool
-                && seen.generation == generation) {
-              label = seen.text;
-            } else {
-              label = pool.text(labelId);
-              VarHandle.loadLoadFence();
-              if (sequence == before) {
-                decodedLabels[labelId & (DECODED_LABELS - 1)] =
-                    new DecodedLabel(pool, generation, labelId, label);
-              }
-            }
-          }
-          SessionRecord session = plainSession(chunk, base, subject, label);
+          int label = (int) chunk.getLong(base + TEXTS * Long.BYTES);
+          SessionRecord session = plainSession(chunk, base, subject,
+              label < 0 ? null : label(pool, label, before));
           foundSlots[foundHint(session.id())] = slot + 1;
           return new TokenEntry(TokenRecord.of(hash, session.id()), session);
         }
@@ -839,6 +824,26 @@ final class CompactLiveIndex implements LiveIndex {
       }
     }
     return null;
+  }
+
+  /**
+   * The text of label {@code id} in {@code pool}, from {@link #decodedLabels} if a lookup decoded
+   * it in the pool's current generation; else decoded, and kept once nothing has changed since
+   * {@code before}, the sequence the caller's read began at.
+   */
+  private String label(TextPool pool, int id, long before) {
+    long generation = pool.generation();
+    int entry = id & (DECODED_LABELS - 1);
+    DecodedLabel seen = decodedLabels[entry];
+    if (seen != null && seen.id == id && seen.pool == pool && seen.generation == generation) {
+      return seen.text;
+    }
+    String text = pool.text(id);
+    VarHandle.loadLoadFence();
+    if (sequence == before) {
+      decodedLabels[entry] = new DecodedLabel(pool, generation, id, text);
+    }
+    return text;
   }
 
   private SessionRecord plainSession(int slot) {
