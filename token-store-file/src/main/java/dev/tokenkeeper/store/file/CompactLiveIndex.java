@@ -33,8 +33,9 @@ import java.util.function.Consumer;
  * <p><b>Layout.</b> Each session is one slot of eleven {@code long}s in a {@link SlotArena}: its
  * id, its token's digest, its instants as nanoseconds since the epoch, the ids of its
  * subject and label in a shared {@link TextPool}, the next session of the same subject, and its
- * state. Two {@link SlotTable}s map a digest and a session id to the slot; each candidate is
- * confirmed on the full 32-byte digest or 16-byte id. A session that is not <i>plain</i> (one
+ * state. Two {@link SlotTable}s map a digest and a session id to the slot, each placing keys by a
+ * {@link KeyHash} drawn when it is built; each candidate is confirmed on the full 32-byte digest
+ * or 16-byte id. A session that is not <i>plain</i> (one
  * token issued alone, never revoked, unbound, its instants within a long of nanoseconds, its
  * label one the pool {@linkplain TextPool#holds holds}) keeps
  * its records as objects, as {@link dev.tokenkeeper.core.InMemoryTokenStore} does, reached from
@@ -101,8 +102,8 @@ final class CompactLiveIndex implements LiveIndex {
    * Carries beside each cell where its session's subject starts in {@link #texts}, plus one (0
    * if not known yet): see {@link #lookup}.
    */
-  private SlotTable byDigest = SlotTable.growing(16);
-  private SlotTable byId = SlotTable.growing(16);
+  private SlotTable byDigest = SlotTable.growing(16, KeyHash.fresh());
+  private SlotTable byId = SlotTable.growing(16, KeyHash.fresh());
   private TextPool texts = new TextPool();
   /** The first slot plus one of each subject's list, by the subject's text id. */
   private int[] subjectHeads = new int[64];
@@ -541,7 +542,7 @@ final class CompactLiveIndex implements LiveIndex {
     // Each image's text table under a seed of its own, so none lives longer than a snapshot.
     texts.reseed();
     image.write(new IndexImage.Writer(new IndexImage.Layout(slots, slotLimit, freeSlots,
-        freeSlotCount, byDigest.cells, byId.cells, subjectHeads, texts.parts())));
+        freeSlotCount, byDigest, byId, subjectHeads, texts.parts())));
     for (int slot = 0; slot < slotLimit; slot++) {
       int state = state(slot);
       if (state > 0) {
@@ -570,6 +571,13 @@ final class CompactLiveIndex implements LiveIndex {
       texts = parts.texts();
       sessionCount = parts.sessions();
       tokenCount = parts.sessions();
+      // A format 5 image placed its keys by an unkeyed hash: index them anew under keyed ones.
+      if (!byId.keys.isKeyed()) {
+        byId = idTable(SlotTable.tight(sessionCount, KeyHash.fresh()));
+      }
+      if (!byDigest.keys.isKeyed()) {
+        byDigest = digestTable(SlotTable.tight(tokenCount, KeyHash.fresh()));
+      }
     } finally {
       endChange();
     }
@@ -673,8 +681,10 @@ final class CompactLiveIndex implements LiveIndex {
     slots.set(slot, TEXTS, pack(subjectId, labelId));
     slots.set(slot, LINKS, pack(0, PLAIN));
     // One probe per table both looks for the key and finds where it goes.
-    int idAt = freeCellFor(byId, idHash(high, low), high, low, -1, 0, -1);
-    int digestAt = idAt < 0 ? -1 : freeCellFor(byDigest, digestHash(w0), w0, w1, w2, w3, slot);
+    int idHash = byId.keys.id(high, low);
+    int digestHash = byDigest.keys.digest(w0, w1, w2, w3);
+    int idAt = freeCellFor(byId, idHash, high, low, -1, 0, -1);
+    int digestAt = idAt < 0 ? -1 : freeCellFor(byDigest, digestHash, w0, w1, w2, w3, slot);
     if (digestAt < 0) {
       slots.set(slot, LINKS, pack(0, FREE));
       freeSlot(slot);
@@ -682,8 +692,8 @@ final class CompactLiveIndex implements LiveIndex {
           ? "a session is already stored under " + SessionId.of(high, low)
           : "a token is already stored under " + TokenHash.sha256Words(w0, w1, w2, w3));
     }
-    byId.addAt(idAt, idHash(high, low), slot);
-    byDigest.addAt(digestAt, digestHash(w0), slot, texts.startOf(subjectId) + 1);
+    byId.addAt(idAt, idHash, slot);
+    byDigest.addAt(digestAt, digestHash, slot, texts.startOf(subjectId) + 1);
     slots.set(slot, LINKS, pack(subjectHeads[subjectId], PLAIN));
     subjectHeads[subjectId] = slot + 1;
     sessionCount++;
@@ -776,7 +786,7 @@ final class CompactLiveIndex implements LiveIndex {
     IntBuffer cells = table.cells;
     int[] marks = table.payload();
     TextPool pool = texts;
-    int hashCode = digestHash(w0);
+    int hashCode = table.keys.digest(w0, w1, w2, w3);
     int at = SlotTable.start(cells, hashCode);
     for (int probes = 0; probes < cells.limit() && cells.get(at) != SlotTable.EMPTY; probes++) {
       int slot = SlotTable.candidate(cells, at, hashCode);
@@ -959,9 +969,9 @@ final class CompactLiveIndex implements LiveIndex {
     int state = state(slot);
     Records held = recordsAt(slot);
     SessionId id = held.session.id();
-    removeFromTable(byId, idHash(id.high(), id.low()), slot);
+    removeFromTable(byId, byId.keys.id(id.high(), id.low()), slot);
     for (TokenRecord token : held.tokens) {
-      removeFromTable(byDigest, digestHash(token.hash().word(0)), slot);
+      removeFromTable(byDigest, hashOf(byDigest, token.hash()), slot);
     }
     if (state > 0) {
       records[state - 1] = null;
@@ -1052,10 +1062,10 @@ final class CompactLiveIndex implements LiveIndex {
   /** Rebuilds the tables now if the sessions and tokens about to be added would crowd them. */
   private void makeRoom(int sessions, int tokens) {
     if (!byId.hasRoomFor(sessions)) {
-      byId = idTable(SlotTable.growing(sessionCount + sessions));
+      byId = idTable(SlotTable.growing(sessionCount + sessions, KeyHash.fresh()));
     }
     if (!byDigest.hasRoomFor(tokens)) {
-      byDigest = digestTable(SlotTable.growing(tokenCount + tokens));
+      byDigest = digestTable(SlotTable.growing(tokenCount + tokens, KeyHash.fresh()));
     }
   }
 
@@ -1067,10 +1077,10 @@ final class CompactLiveIndex implements LiveIndex {
       int wanted = (int) Math.min(MAX_SLOTS, (long) slotLimit + Math.max(0, sessions));
       slots.ensureCapacity(wanted);
       if (!byId.hasRoomFor(sessions)) {
-        byId = idTable(SlotTable.tight(sessionCount + sessions));
+        byId = idTable(SlotTable.tight(sessionCount + sessions, KeyHash.fresh()));
       }
       if (!byDigest.hasRoomFor(tokens)) {
-        byDigest = digestTable(SlotTable.tight(tokenCount + tokens));
+        byDigest = digestTable(SlotTable.tight(tokenCount + tokens, KeyHash.fresh()));
       }
     } finally {
       endChange();
@@ -1083,10 +1093,10 @@ final class CompactLiveIndex implements LiveIndex {
     beginChange();
     try {
       if (byId.isLooseFor(sessionCount)) {
-        byId = idTable(SlotTable.tight(sessionCount));
+        byId = idTable(SlotTable.tight(sessionCount, KeyHash.fresh()));
       }
       if (byDigest.isLooseFor(tokenCount)) {
-        byDigest = digestTable(SlotTable.tight(tokenCount));
+        byDigest = digestTable(SlotTable.tight(tokenCount, KeyHash.fresh()));
       }
       slots.trimTo(slotLimit);
       texts.trim();
@@ -1101,7 +1111,7 @@ final class CompactLiveIndex implements LiveIndex {
   private SlotTable idTable(SlotTable table) {
     for (int slot = 0; slot < slotLimit; slot++) {
       if (state(slot) != FREE) {
-        table.add(idHash(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
+        table.add(table.keys.id(longAt(slot, ID_HIGH), longAt(slot, ID_LOW)), slot);
       }
     }
     return table;
@@ -1112,10 +1122,11 @@ final class CompactLiveIndex implements LiveIndex {
     for (int slot = 0; slot < slotLimit; slot++) {
       int state = state(slot);
       if (state == PLAIN) {
-        table.add(digestHash(longAt(slot, DIGEST)), slot, subjectMark(slot));
+        table.add(table.keys.digest(longAt(slot, DIGEST), longAt(slot, DIGEST + 1),
+            longAt(slot, DIGEST + 2), longAt(slot, DIGEST + 3)), slot, subjectMark(slot));
       } else if (state > 0) {
         for (TokenRecord token : records[state - 1].tokens) {
-          table.add(digestHash(token.hash().word(0)), slot, subjectMark(slot));
+          table.add(hashOf(table, token.hash()), slot, subjectMark(slot));
         }
       }
     }
@@ -1125,10 +1136,10 @@ final class CompactLiveIndex implements LiveIndex {
   /** Indexes {@code slot} under {@code id} (unless null) and each of {@code tokens}. */
   private void addToTables(int slot, SessionId id, List<TokenRecord> tokens) {
     if (id != null) {
-      byId.add(idHash(id.high(), id.low()), slot);
+      byId.add(byId.keys.id(id.high(), id.low()), slot);
     }
     for (TokenRecord token : tokens) {
-      byDigest.add(digestHash(token.hash().word(0)), slot, subjectMark(slot));
+      byDigest.add(hashOf(byDigest, token.hash()), slot, subjectMark(slot));
     }
   }
 
@@ -1154,7 +1165,8 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private static int foundHint(SessionId id) {
-    return idHash(id.high(), id.low()) & (FOUND_HINTS - 1);
+    long mixed = id.high() ^ id.low();
+    return (int) (mixed ^ (mixed >>> 32)) & (FOUND_HINTS - 1);
   }
 
   /** The slot of session {@code id}, or -1. */
@@ -1163,8 +1175,9 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private int slotOf(long high, long low) {
-    IntBuffer cells = byId.cells;
-    int hash = idHash(high, low);
+    SlotTable table = byId;
+    IntBuffer cells = table.cells;
+    int hash = table.keys.id(high, low);
     for (int at = SlotTable.start(cells, hash); cells.get(at) != SlotTable.EMPTY;
         at = SlotTable.next(cells, at)) {
       int slot = SlotTable.candidate(cells, at, hash);
@@ -1238,13 +1251,9 @@ final class CompactLiveIndex implements LiveIndex {
     return ((long) high << 32) | (low & 0xFFFF_FFFFL);
   }
 
-  static int digestHash(long word) {
-    return (int) (word ^ (word >>> 32));
-  }
-
-  static int idHash(long high, long low) {
-    long mixed = high ^ low;
-    return (int) (mixed ^ (mixed >>> 32));
+  /** Where {@code table} places token {@code hash}. */
+  private static int hashOf(SlotTable table, TokenHash hash) {
+    return table.keys.digest(hash.word(0), hash.word(1), hash.word(2), hash.word(3));
   }
 
   private static boolean fits(Instant instant) {

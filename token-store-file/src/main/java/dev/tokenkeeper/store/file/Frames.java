@@ -44,12 +44,13 @@ final class Frames {
   static final int MAX_BODY = 16 * 1024;
 
   /**
-   * The current format, 5: sessions and tokens as records of their own (since 2), logs that
-   * carry their durable watermark in mark records (since 3), and snapshots that hold plain
-   * sessions as an image of the live index's memory ({@link LogEntry.Image}); format 4 held them
-   * in blocks ({@link LogEntry.PlainSessions}), which are still read.
+   * The current format, 6: sessions and tokens as records of their own (since 2), logs that
+   * carry their durable watermark in mark records (since 3), snapshots that hold plain sessions
+   * as an image of the live index's memory ({@link LogEntry.Image}, since 5; format 4 held them
+   * in blocks, {@link LogEntry.PlainSessions}, which are still read), and images whose digest
+   * and id tables place keys by a keyed hash, its seeds in the image's record (since 6).
    */
-  static final int VERSION = 5;
+  static final int VERSION = 6;
   static final byte[] LOG_MAGIC = {'T', 'K', 'L', 'O', 'G', 0, 0, VERSION};
   static final byte[] SNAPSHOT_MAGIC = {'T', 'K', 'S', 'N', 'P', 0, 0, VERSION};
 
@@ -212,6 +213,8 @@ final class Frames {
       }
       frame.putInt(image.header().deadTextBytes());
       frame.putLong(image.header().textSeed());
+      frame.putLong(image.header().digestKeys().seed());
+      frame.putLong(image.header().idKeys().seed());
     } else if (entry instanceof LogEntry.End end) {
       frame.put(END);
       frame.putLong(end.count());
@@ -286,8 +289,11 @@ final class Frames {
         checksums[i] = body.getInt();
       }
       int dead = body.getInt();
-      return new LogEntry.Image(new IndexImage.Header(counts, checksums, dead, body.getLong()),
-          null);
+      long textSeed = body.getLong();
+      KeyHash digestKeys = version >= 6 ? KeyHash.of(body.getLong()) : KeyHash.FORMAT_5;
+      KeyHash idKeys = version >= 6 ? KeyHash.of(body.getLong()) : KeyHash.FORMAT_5;
+      return new LogEntry.Image(
+          new IndexImage.Header(counts, checksums, dead, textSeed, digestKeys, idKeys), null);
     }
     switch (type) {
       case CREATE: {

@@ -25,6 +25,8 @@ import java.util.function.Supplier;
 final class ImageCheck {
 
   private final SlotArena slots;
+  private final KeyHash digestKeys;
+  private final KeyHash idKeys;
   private final int slotLimit;
   private final BitSet plain;
   private int plainCount;
@@ -37,9 +39,12 @@ final class ImageCheck {
   private int[] expected;
   private static final int ENDED = -1;
 
-  ImageCheck(SlotArena slots, int slotLimit) {
+  /** Checks an image whose digest and id tables place keys by {@code digestKeys} and {@code idKeys}. */
+  ImageCheck(SlotArena slots, int slotLimit, KeyHash digestKeys, KeyHash idKeys) {
     this.slots = slots;
     this.slotLimit = slotLimit;
+    this.digestKeys = digestKeys;
+    this.idKeys = idKeys;
     this.plain = new BitSet(slotLimit);
   }
 
@@ -65,7 +70,7 @@ final class ImageCheck {
     StoreThreads.daemon("tokenkeeper-image-texts").newThread(texts).start();
     CompletableFuture<Void> passed = new CompletableFuture<>();
     CompletableFuture<Void> tablesSummed = new CompletableFuture<>();
-    KeyProbes probes = new KeyProbes(slots, slotLimit, idCells, digestCells);
+    KeyProbes probes = new KeyProbes(slots, slotLimit, idCells, idKeys, digestCells, digestKeys);
     // Stops the probes early once the open is refused.
     AtomicBoolean failed = new AtomicBoolean();
     BooleanSupplier refused = failed::get;
@@ -76,7 +81,7 @@ final class ImageCheck {
       }, tablesSummed);
       probes.work(refused);
       StoreThreads.await(passed, IllegalArgumentException.class);
-      return new SlotTable[] {table(idCells, "id"), table(digestCells, "digest")};
+      return new SlotTable[] {table(idCells, idKeys, "id"), table(digestCells, digestKeys, "digest")};
     });
     StoreThreads.daemon("tokenkeeper-image-keys").newThread(tables).start();
     boolean summed = false;
@@ -344,13 +349,14 @@ final class ImageCheck {
    * @throws IllegalArgumentException if two slots hold the same key
    */
   private SlotTable rebuilt(int field) {
-    SlotTable table = SlotTable.tight(plainCount);
+    // Under a hash keyed anew: keys that an image's hash lines up need not line up under it.
+    SlotTable table = SlotTable.tight(plainCount, KeyHash.fresh());
     boolean id = field == CompactLiveIndex.ID_HIGH;
     // Keys that all collide cost steps in the square of their number: bounded, so that an image
     // forged that way is refused in a fraction of a second rather than indexed for hours.
     long budget = REBUILD_STEPS + KeyProbes.STEPS_PER_KEY * (long) plainCount;
     for (int slot = plain.nextSetBit(0); slot >= 0; slot = plain.nextSetBit(slot + 1)) {
-      int hash = hash(slot, field);
+      int hash = hash(table.keys, slot, field);
       int at = SlotTable.start(table.cells, hash);
       while (table.cells.get(at) != SlotTable.EMPTY) {
         int found = SlotTable.candidate(table.cells, at, hash);
@@ -371,15 +377,16 @@ final class ImageCheck {
   /** Steps a rebuild may take beyond a probe's share per key: some 11,000 keys that all collide. */
   private static final long REBUILD_STEPS = 64L << 20;
 
-  private int hash(int slot, int field) {
+  private int hash(KeyHash keys, int slot, int field) {
     long a = slots.get(slot, field);
-    return field == CompactLiveIndex.ID_HIGH
-        ? CompactLiveIndex.idHash(a, slots.get(slot, field + 1)) : CompactLiveIndex.digestHash(a);
+    long b = slots.get(slot, field + 1);
+    return field == CompactLiveIndex.ID_HIGH ? keys.id(a, b)
+        : keys.digest(a, b, slots.get(slot, field + 2), slots.get(slot, field + 3));
   }
 
   /** The table over {@code cells}, each naming a plain slot, one per plain slot in all. */
-  private SlotTable table(IntBuffer cells, String key) {
-    SlotTable table = SlotTable.restore(cells, plain, new BitSet(slotLimit));
+  private SlotTable table(IntBuffer cells, KeyHash keys, String key) {
+    SlotTable table = SlotTable.restore(cells, plain, new BitSet(slotLimit), keys);
     if (table.stray() >= 0) {
       throw new IllegalArgumentException("a " + key + " cell names slot " + table.stray()
           + ", not a plain one named once");

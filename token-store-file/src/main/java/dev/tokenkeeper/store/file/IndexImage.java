@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
@@ -50,11 +51,15 @@ final class IndexImage {
 
   /**
    * The image's record: each section's element count and checksum, the bytes of dropped texts
-   * the pool has not reclaimed yet, and the seed its text table is hashed with.
+   * the pool has not reclaimed yet, the seed its text table is hashed with, and the hashes its
+   * digest and id tables place their keys by ({@link KeyHash#FORMAT_5}'s in a format 5 image).
    */
-  record Header(int[] counts, int[] checksums, int deadTextBytes, long textSeed) {
+  record Header(int[] counts, int[] checksums, int deadTextBytes, long textSeed,
+      KeyHash digestKeys, KeyHash idKeys) {
 
     Header {
+      Objects.requireNonNull(digestKeys, "digestKeys");
+      Objects.requireNonNull(idKeys, "idKeys");
       counts = counts.clone();
       checksums = checksums.clone();
       if (counts.length != SECTIONS.length || checksums.length != SECTIONS.length) {
@@ -125,7 +130,7 @@ final class IndexImage {
    * the image is written.
    */
   record Layout(SlotArena slots, int slotLimit, int[] freeSlots, int freeSlotCount,
-      IntBuffer digestCells, IntBuffer idCells, int[] subjectHeads, TextPool.Parts texts) {}
+      SlotTable byDigest, SlotTable byId, int[] subjectHeads, TextPool.Parts texts) {}
 
   /** Writes {@code layout}'s plain sessions as an image: its record, then its sections. */
   static final class Writer {
@@ -156,7 +161,7 @@ final class IndexImage {
     /** The image's record: counts and checksums, found by writing every section to a CRC. */
     Header header() throws IOException {
       int[] counts = {layout.slotLimit, layout.freeSlotCount + notPlain.length,
-          layout.digestCells.limit(), layout.idCells.limit(), layout.subjectHeads.length,
+          layout.byDigest.cells.limit(), layout.byId.cells.limit(), layout.subjectHeads.length,
           layout.texts.ids(), layout.texts.free(), layout.texts.table().limit(),
           layout.texts.end()};
       int[] checksums = new int[SECTIONS.length];
@@ -165,7 +170,8 @@ final class IndexImage {
         write(section, bytes -> crc.update(bytes));
         checksums[section.ordinal()] = (int) crc.getValue();
       }
-      return new Header(counts, checksums, layout.texts.dead(), layout.texts.seed());
+      return new Header(counts, checksums, layout.texts.dead(), layout.texts.seed(),
+          layout.byDigest.keys, layout.byId.keys);
     }
 
     /** Writes every section, in order, to {@code out}. */
@@ -183,8 +189,8 @@ final class IndexImage {
           chunker.ints(layout.freeSlots, layout.freeSlotCount);
           chunker.ints(notPlain, notPlain.length);
         }
-        case DIGEST_CELLS -> writeCells(chunker, layout.digestCells);
-        case ID_CELLS -> writeCells(chunker, layout.idCells);
+        case DIGEST_CELLS -> writeCells(chunker, layout.byDigest.cells);
+        case ID_CELLS -> writeCells(chunker, layout.byId.cells);
         case SUBJECT_HEADS -> chunker.ints(headsUp, headsUp.length);
         case TEXT_OFFSETS -> chunker.ints(layout.texts.offsets(), layout.texts.ids());
         case FREE_TEXT_IDS -> chunker.ints(layout.texts.freeIds(), layout.texts.free());
@@ -339,7 +345,7 @@ final class IndexImage {
           textOffsets.length, freeTextIds, freeTextIds.length, header.textSeed(),
           cells(textTableBytes));
     };
-    return new ImageCheck(slots, slotLimit).check(slotsChecksum, tablesChecksum, freeSlots,
+    return new ImageCheck(slots, slotLimit, header.digestKeys(), header.idKeys()).check(slotsChecksum, tablesChecksum, freeSlots,
         cells(digestBytes), cells(idBytes), subjectHeads, textOffsets, texts);
   }
 

@@ -31,17 +31,23 @@ final class KeyProbes {
   private final int slotLimit;
   private final IntBuffer ids;
   private final IntBuffer digests;
+  private final KeyHash idKeys;
+  private final KeyHash digestKeys;
   private final long budget;
   private final AtomicInteger nextRun = new AtomicInteger();
   private final AtomicLong idSteps = new AtomicLong();
   private final AtomicLong digestSteps = new AtomicLong();
   private final AtomicReference<IllegalArgumentException> failure = new AtomicReference<>();
 
-  KeyProbes(SlotArena slots, int slotLimit, IntBuffer ids, IntBuffer digests) {
+  /** Probes {@code ids} under {@code idKeys} and {@code digests} under {@code digestKeys}. */
+  KeyProbes(SlotArena slots, int slotLimit, IntBuffer ids, KeyHash idKeys, IntBuffer digests,
+      KeyHash digestKeys) {
     this.slots = slots;
     this.slotLimit = slotLimit;
     this.ids = ids;
     this.digests = digests;
+    this.idKeys = idKeys;
+    this.digestKeys = digestKeys;
     this.budget = STEPS_PER_KEY * (long) slotLimit;
     if (ids.limit() == 0 || digests.limit() == 0) {
       // A table with no cell is refused by its own check; nothing to probe.
@@ -118,9 +124,11 @@ final class KeyProbes {
         int base = i * SlotArena.SLOT_LONGS;
         if ((int) block[base + CompactLiveIndex.LINKS] == CompactLiveIndex.PLAIN) {
           slotsTaken[count] = first + i;
-          idHashes[count] = CompactLiveIndex.idHash(block[base + CompactLiveIndex.ID_HIGH],
+          idHashes[count] = idKeys.id(block[base + CompactLiveIndex.ID_HIGH],
               block[base + CompactLiveIndex.ID_HIGH + 1]);
-          digestHashes[count++] = CompactLiveIndex.digestHash(block[base + CompactLiveIndex.DIGEST]);
+          int digest = base + CompactLiveIndex.DIGEST;
+          digestHashes[count++] = digestKeys.digest(block[digest], block[digest + 1],
+              block[digest + 2], block[digest + 3]);
         }
       }
     }

@@ -27,6 +27,11 @@ final class SlotTable {
   /** On the heap, or mapped from a snapshot's image ({@link #restore}). */
   final IntBuffer cells;
   /**
+   * The hash its keys are placed by, for a table of digests or session ids; null for a table
+   * whose owner keys its own hash (the text pool's).
+   */
+  final KeyHash keys;
+  /**
    * Beside each cell, a value its owner keeps for the slot the cell names, 0 for none yet; null
    * until the owner {@linkplain #startPayload starts} one. Read with the cell, it can name what a
    * lookup needs next, so that fetching that overlaps fetching the slot instead of following it.
@@ -51,13 +56,15 @@ final class SlotTable {
   private int named;
   private int stray = -1;
 
-  private SlotTable(int capacity) {
+  private SlotTable(int capacity, KeyHash keys) {
     cells = IntBuffer.wrap(new int[Math.max(16, capacity)]);
+    this.keys = keys;
   }
 
-  private SlotTable(IntBuffer cells, int used) {
+  private SlotTable(IntBuffer cells, int used, KeyHash keys) {
     this.cells = cells;
     this.used = used;
+    this.keys = keys;
   }
 
   /**
@@ -77,6 +84,11 @@ final class SlotTable {
    *     empty (a probe for a key not held would never end)
    */
   static SlotTable restore(IntBuffer cells, BitSet allowed, BitSet seen) {
+    return restore(cells, allowed, seen, null);
+  }
+
+  /** {@link #restore(IntBuffer, BitSet, BitSet)}, for a table whose keys {@code keys} placed. */
+  static SlotTable restore(IntBuffer cells, BitSet allowed, BitSet seen, KeyHash keys) {
     int length = cells.limit();
     // The run before the first empty cell goes on from the run at the end.
     int firstRun = 0;
@@ -116,7 +128,7 @@ final class SlotTable {
       }
     }
     longestRun = Math.max(longestRun, run + firstRun);
-    SlotTable table = new SlotTable(cells, used);
+    SlotTable table = new SlotTable(cells, used, keys);
     table.named = named;
     table.stray = stray;
     table.wellSpread = used < length - length / 4 && longestRun <= MAX_RUN;
@@ -180,12 +192,22 @@ final class SlotTable {
 
   /** A table for {@code expected} entries at a load of one half, with room to grow. */
   static SlotTable growing(int expected) {
-    return new SlotTable(expected * 2);
+    return growing(expected, null);
+  }
+
+  /** {@link #growing(int)}, its keys placed by {@code keys}. */
+  static SlotTable growing(int expected, KeyHash keys) {
+    return new SlotTable(expected * 2, keys);
   }
 
   /** A table for {@code expected} entries at a load of two thirds, for a set about done growing. */
   static SlotTable tight(int expected) {
-    return new SlotTable(expected + expected / 2);
+    return tight(expected, null);
+  }
+
+  /** {@link #tight(int)}, its keys placed by {@code keys}. */
+  static SlotTable tight(int expected, KeyHash keys) {
+    return new SlotTable(expected + expected / 2, keys);
   }
 
   /** Whether this table is much larger than {@link #tight} would make it for {@code entries}. */

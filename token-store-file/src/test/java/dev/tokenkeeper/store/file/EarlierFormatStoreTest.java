@@ -45,7 +45,7 @@ class EarlierFormatStoreTest {
   private StoreFixture fixture;
 
   @ParameterizedTest
-  @ValueSource(strings = {"v3-store", "v4-store"})
+  @ValueSource(strings = {"v3-store", "v4-store", "v5-store"})
   void open_keepsEverySession_andRewritesTheStoreInTheCurrentFormat(String name)
       throws IOException {
     fixture = StoreFixture.of(name, FILES, tmp.resolve("store"));
@@ -99,7 +99,7 @@ class EarlierFormatStoreTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"v3-store", "v4-store"})
+  @ValueSource(strings = {"v3-store", "v4-store", "v5-store"})
   void open_refreshesTheCurrentToken_andEachRotatedOneIsReuse(String name) throws IOException {
     fixture = StoreFixture.of(name, FILES, tmp.resolve("store"));
     for (String old : List.of("rotated.oldRefresh", "rotated.middleRefresh")) {

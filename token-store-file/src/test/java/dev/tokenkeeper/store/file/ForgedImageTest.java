@@ -273,7 +273,8 @@ class ForgedImageTest {
 
   private static ImageRoundTrip.Written withCounts(ImageRoundTrip.Written w, int[] counts) {
     return with(w, w.raw(), new IndexImage.Header(counts, w.header().checksums(),
-        w.header().deadTextBytes(), w.header().textSeed()));
+        w.header().deadTextBytes(), w.header().textSeed(), w.header().digestKeys(),
+        w.header().idKeys()));
   }
 
   // ---- forgeries an open lets through, checked by what later calls do
@@ -345,7 +346,8 @@ class ForgedImageTest {
     ImageRoundTrip.Written w = twoSubjects();
     IndexImage.Header h = w.header();
     ImageRoundTrip.Written forged = with(w, w.raw(), new IndexImage.Header(h.counts(),
-        h.checksums(), (int) h.bytes(Section.TEXT_BYTES), h.textSeed()));
+        h.checksums(), (int) h.bytes(Section.TEXT_BYTES), h.textSeed(), h.digestKeys(),
+        h.idKeys()));
     assertRefusedOrServes(store(forged), store -> {
       assertEquals(1, store.purgeExpired(T0.plusSeconds(20)), "alice's first session ended");
       assertEquals("alice", store.find(hash(2)).orElseThrow().session().subject());
@@ -390,9 +392,10 @@ class ForgedImageTest {
     int slot = slotOf(w, SessionId.of(4, 4));
     Path dir = store(forge(w, Section.ID_CELLS, s -> {
       int at = cellNaming(s, slot);
-      int last = s.limit() - 4;
-      assertEquals(SlotTable.EMPTY, s.getInt(last), "the last cell is empty");
-      s.putInt(last, s.getInt(at));
+      // The probe passes the tombstone and stops at the first empty cell after it; the cell
+      // goes to the empty one after that.
+      int beyond = emptyCellAfter(s, emptyCellAfter(s, at));
+      s.putInt(beyond, s.getInt(at));
       s.putInt(at, SlotTable.REMOVED);
     }));
     assertRefusedOrServes(dir, store -> {
@@ -400,6 +403,17 @@ class ForgedImageTest {
       assertTrue(store.revokeSession(SessionId.of(4, 4), T0.plusSeconds(30)), "logged out");
       assertTrue(store.find(hash(4)).orElseThrow().session().isRevoked(), "revoked");
     });
+  }
+
+  /** The byte offset of the first empty cell after the cell at byte offset {@code at}, wrapping. */
+  private static int emptyCellAfter(ByteBuffer cells, int at) {
+    for (int step = 4; step < cells.limit(); step += 4) {
+      int next = (at + step) % cells.limit();
+      if (cells.getInt(next) == SlotTable.EMPTY) {
+        return next;
+      }
+    }
+    throw new AssertionError("no empty cell");
   }
 
   private static int cellNaming(ByteBuffer cells, int slot) {
@@ -523,7 +537,8 @@ class ForgedImageTest {
     crc.update(raw, (int) w.header().offset(section), (int) w.header().bytes(section));
     checksums[section.ordinal()] = (int) crc.getValue();
     return with(w, raw, new IndexImage.Header(w.header().counts(), checksums,
-        w.header().deadTextBytes(), w.header().textSeed()));
+        w.header().deadTextBytes(), w.header().textSeed(), w.header().digestKeys(),
+        w.header().idKeys()));
   }
 
   static ImageRoundTrip.Written with(ImageRoundTrip.Written w, byte[] raw,
