@@ -9,6 +9,7 @@ import dev.tokenkeeper.core.AuthResult;
 import dev.tokenkeeper.core.Client;
 import dev.tokenkeeper.core.RefreshResult;
 import dev.tokenkeeper.core.SessionRecord;
+import dev.tokenkeeper.core.TokenEntry;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenService;
 import java.io.IOException;
@@ -16,8 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,6 +118,69 @@ class EarlierFormatStoreTest {
       assertTrue(service.refresh(fixture.token("pair.refresh"), CLIENT).isRefreshed());
       assertTrue(service.refresh(fixture.token("rotated.refresh"), CLIENT).isRefreshed());
     }
+  }
+
+  /**
+   * A power cut at each change the upgrade makes in turn (the new snapshot, its log, the old
+   * files' deletion, the directory's force), unforced bytes kept or lost as the seeded disk
+   * draws: the next open finds every session by its token and its id, logs each out, and leaves
+   * the store in the current format.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"v3-store", "v4-store", "v5-store"})
+  void powerCutDuringTheUpgrade_opensWithEverySessionFoundAndRevocable(String name)
+      throws IOException {
+    long seed = Long.getLong("tokenkeeper.test.seed", 0x5EED_0012L);
+    System.out.println("EarlierFormatStoreTest upgrade cuts of " + name + ": seed " + seed);
+    boolean upgradedWhole = false;
+    int cut = 0;
+    for (; !upgradedWhole; cut++) {
+      assertTrue(cut < 200, "the upgrade never ran to its end");
+      fixture = StoreFixture.of(name, FILES, tmp.resolve("cut-" + name + "-" + cut));
+      PowerCutDisk disk = new PowerCutDisk(fixture.dir, seed + cut,
+          EnumSet.allOf(PowerCutDisk.Tail.class));
+      disk.cutAfter(cut);
+      try (FileTokenStore store = FileTokenStore.builder().directory(fixture.dir)
+          .clock(fixture.clock).disk(disk).build()) {
+        upgradedWhole = !disk.isDead();
+        store.abandon();
+      } catch (RuntimeException cutShort) {
+        assertTrue(disk.isDead(), "cut " + cut + ": " + cutShort);
+      }
+      if (disk.isDead()) {
+        disk.powerCut();
+      }
+      try (FileTokenStore store = fixture.open()) {
+        assertUsable(store);
+        for (String token : List.of("single.live", "single.unused", "single.unicode",
+            "log.live", "pair.access")) {
+          Optional<TokenEntry> found = store.find(TokenHash.sha256(fixture.token(token)));
+          assertTrue(found.isPresent(), "cut " + cut + ": " + token + " not found");
+          TokenEntry entry = found.get();
+          SessionRecord session = entry.session();
+          assertEquals(session.id(), store.findSession(session.id()).orElseThrow().id(),
+              "cut " + cut + ": " + token + "'s session by its id");
+          assertTrue(store.revokeSession(session.id(), fixture.clock.instant()),
+              "cut " + cut + ": " + token + "'s session logs out");
+        }
+      }
+      try (FileTokenStore store = fixture.open()) {
+        TokenService service = fixture.service(store);
+        for (String token : List.of("single.live", "single.unused", "single.unicode",
+            "log.live")) {
+          assertEquals(AuthResult.Reason.REVOKED,
+              rejected(service.authenticate(fixture.token(token))), "cut " + cut + ": " + token);
+        }
+      }
+      try (Stream<Path> files = Files.list(fixture.dir)) {
+        for (Path file : files.filter(p -> !p.getFileName().toString().equals("LOCK")).toList()) {
+          byte[] header = Arrays.copyOf(Files.readAllBytes(file), Frames.HEADER);
+          assertEquals(Frames.VERSION, header[Frames.HEADER - 1], "cut " + cut + ": " + file);
+        }
+      }
+    }
+    System.out.println("  the upgrade ran whole after " + (cut - 1) + " cuts");
+    assertTrue(cut > 3, "the cuts landed before the upgrade wrote anything");
   }
 
   private static AuthResult.Reason rejected(AuthResult result) {
