@@ -39,7 +39,7 @@ final class ImageCheck {
   private int[] expected;
   private static final int ENDED = -1;
 
-  /** Checks an image whose digest and id tables place keys by {@code digestKeys} and {@code idKeys}. */
+  /** Checks an image whose digest and id tables place keys by the two hashes given. */
   ImageCheck(SlotArena slots, int slotLimit, KeyHash digestKeys, KeyHash idKeys) {
     this.slots = slots;
     this.slotLimit = slotLimit;
@@ -81,7 +81,8 @@ final class ImageCheck {
       }, tablesSummed);
       probes.work(refused);
       StoreThreads.await(passed, IllegalArgumentException.class);
-      return new SlotTable[] {table(idCells, idKeys, "id"), table(digestCells, digestKeys, "digest")};
+      return new SlotTable[] {
+          table(idCells, idKeys, "id"), table(digestCells, digestKeys, "digest")};
     });
     StoreThreads.daemon("tokenkeeper-image-keys").newThread(tables).start();
     boolean summed = false;

@@ -345,8 +345,9 @@ final class IndexImage {
           textOffsets.length, freeTextIds, freeTextIds.length, header.textSeed(),
           cells(textTableBytes));
     };
-    return new ImageCheck(slots, slotLimit, header.digestKeys(), header.idKeys()).check(slotsChecksum, tablesChecksum, freeSlots,
-        cells(digestBytes), cells(idBytes), subjectHeads, textOffsets, texts);
+    return new ImageCheck(slots, slotLimit, header.digestKeys(), header.idKeys()).check(
+        slotsChecksum, tablesChecksum, freeSlots, cells(digestBytes), cells(idBytes),
+        subjectHeads, textOffsets, texts);
   }
 
   /** A section as it is, its checksum not yet read. */

@@ -29,9 +29,10 @@ final class KeyHash {
   /** The unkeyed hashes of format 5: read to check an image's tables, never written. */
   static final KeyHash FORMAT_5 = new KeyHash(0, false);
 
+  private static final long LOW = 0xFFFF_FFFFL;
+
   private final long seed;
   private final boolean keyed;
-  private static final long LOW = 0xFFFF_FFFFL;
   /** Multipliers of a digest's eight halves, then the addend. */
   private final long[] digest = new long[9];
   /** Multipliers of an id's four halves, then the addend. */
@@ -94,7 +95,7 @@ final class KeyHash {
     return (int) (mixed(sum) >>> 32);
   }
 
-  /** The {@code n}th number drawn from {@code seed} (SplitMix64, spelled out so it never changes). */
+  /** The {@code n}th number drawn from {@code seed}: SplitMix64, spelled out never to change. */
   private static long drawn(long seed, int n) {
     return mixed(seed + n * 0x9E37_79B9_7F4A_7C15L);
   }

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A store opened from a snapshot with an image (format 5 and later) serves from the snapshot's image mapped copy-on-write:
- * every change it makes to those sessions lands in memory and in the log, never in the snapshot
- * file, and a reopen finds each change.
+ * A store opened from a snapshot with an image (format 5 on) serves from the image mapped
+ * copy-on-write: every change it makes to those sessions lands in memory and in the log, never in
+ * the snapshot file, and a reopen finds each change.
  */
 class MappedImageTest {
 
