@@ -523,6 +523,8 @@ public final class FileTokenStore implements TokenStore {
     long ticket = handInTouches();
     if (ticket > 0) {
       commit.awaitWritten(ticket);
+      // Uses grow the log as other records do: a store that only serves requests compacts too.
+      compactIfDue();
     }
   }
 
