@@ -68,6 +68,8 @@ public final class BenchMain {
       OpenFloorMeasure.run(out, Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (args[0].equals("open-child")) {
       OpenMeasure.measureChild(Path.of(args[1]), Integer.parseInt(args[2]));
+    } else if (args[0].equals("grow-child")) {
+      OpenMeasure.growChild(Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (Arrays.stream(args).anyMatch(JMH_INFO::contains)) {
       org.openjdk.jmh.Main.main(args);
     } else {

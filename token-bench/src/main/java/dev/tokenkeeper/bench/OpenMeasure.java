@@ -26,7 +26,9 @@ import java.util.Locale;
  * the store open and looked up once less the heap in use before it; and the same of the memory
  * outside the heap (direct buffers, and mapped files counted whole), where the index keeps its
  * slots. A child starts with the initial heap a JVM here starts with, and keeps it through
- * those GCs.
+ * those GCs. Last, for comparison, a child fills a new store of the same size itself, with
+ * compaction on as a server runs it, and reports the heap it holds then: a server that grew its
+ * sessions without restarting keeps them all on the heap.
  */
 final class OpenMeasure {
 
@@ -60,7 +62,36 @@ final class OpenMeasure {
       } finally {
         Fixtures.delete(dir);
       }
+      reportGrown(out, size);
     }
+  }
+
+  /** The heap of a store a child JVM filled itself, median of {@link #OPENS} children. */
+  private static void reportGrown(PrintStream out, int size)
+      throws IOException, InterruptedException {
+    long[] heap = new long[OPENS];
+    long[] offHeap = new long[OPENS];
+    long disk = 0;
+    for (int i = 0; i < OPENS; i++) {
+      System.gc();
+      Path dir = Fixtures.tempDirectory("grown");
+      try {
+        long[] measured = child("grow-child", dir, size);
+        heap[i] = measured[1];
+        offHeap[i] = measured[2];
+        disk = Fixtures.sizeOnDisk(dir);
+      } finally {
+        Fixtures.delete(dir);
+      }
+    }
+    long[] sortedHeap = heap.clone();
+    Arrays.sort(sortedHeap);
+    long[] sortedOffHeap = offHeap.clone();
+    Arrays.sort(sortedOffHeap);
+    out.printf(Locale.ROOT, "| %,d | grown in the JVM, never reopened | — | %d | %d | %.1f | heap"
+        + " %s |%n", size, sortedHeap[OPENS / 2] / size, sortedOffHeap[OPENS / 2] / size,
+        (double) disk / size, Arrays.toString(heap));
+    out.flush();
   }
 
   private static void report(PrintStream out, Path dir, int size, String files)
@@ -72,7 +103,7 @@ final class OpenMeasure {
       // This JVM filled and compacted the store: its collector must not still be at work on
       // the two cores while a child opens.
       System.gc();
-      long[] measured = child(dir, size);
+      long[] measured = child("open-child", dir, size);
       millis[i] = measured[0];
       heap[i] = measured[1];
       offHeap[i] = measured[2];
@@ -89,15 +120,19 @@ final class OpenMeasure {
     out.flush();
   }
 
-  /** Runs {@link #measureChild} in a fresh JVM; returns open millis, heap and off-heap bytes. */
-  private static long[] child(Path dir, int size) throws IOException, InterruptedException {
+  /**
+   * Runs {@code mode} ({@link #measureChild} or {@link #growChild}) in a fresh JVM; returns
+   * millis, heap and off-heap bytes.
+   */
+  private static long[] child(String mode, Path dir, int size)
+      throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     // The full GCs the child takes for its heap baseline would shrink its heap to a few MB, and
     // the open would then run young collections a starting server does not: -Xms keeps the
     // heap a JVM on this machine starts with (this JVM's initial size, unless set).
     long initialHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getInit();
     List<String> command = new ArrayList<>(List.of(java, "-Xms" + initialHeap, "-cp",
-        System.getProperty("java.class.path"), BenchMain.class.getName(), "open-child",
+        System.getProperty("java.class.path"), BenchMain.class.getName(), mode,
         dir.toString(), Integer.toString(size)));
     Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();
@@ -114,21 +149,52 @@ final class OpenMeasure {
         Long.parseLong(fields[2])};
   }
 
+  /** A store a child measures, made by {@link #measureChild} or {@link #growChild}. */
+  private interface StoreMaker {
+    FileTokenStore make();
+  }
+
   /** In the child JVM: opens once, prints {@code millis heapBytes offHeapBytes}. */
   static void measureChild(Path dir, int expected) {
+    measure(() -> {
+      FileTokenStore store = FileTokenStore.builder().directory(dir)
+          .compactionThreshold(Long.MAX_VALUE).build();
+      int live = store.liveCount();
+      if (live != expected) {
+        store.close();
+        throw new IllegalStateException("expected " + expected + " live tokens, found " + live);
+      }
+      return store;
+    });
+  }
+
+  /**
+   * In the child JVM: fills a new store in {@code dir} with {@code size} records, compaction at
+   * its default threshold, then compacts once more (which waits for a background compaction,
+   * whose buffers are not what the store keeps); prints {@code millis heapBytes offHeapBytes}.
+   */
+  static void growChild(Path dir, int size) {
+    measure(() -> {
+      FileTokenStore store = FileTokenStore.builder().directory(dir)
+          .durability(Durability.NONE).build();
+      Fixtures.saveRecords(store, size, new SecureRandom());
+      store.compact();
+      return store;
+    });
+  }
+
+  /**
+   * Prints how long {@code maker} took, and the heap and off-heap memory the store it made holds
+   * once it has served a lookup: the first lookup makes what lookups keep (the marks beside a
+   * snapshot's digest table).
+   */
+  private static void measure(StoreMaker maker) {
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     long before = usedAfterGc(memory);
     long offHeapBefore = offHeap();
     long start = System.nanoTime();
-    try (FileTokenStore store = FileTokenStore.builder().directory(dir)
-        .compactionThreshold(Long.MAX_VALUE).build()) {
+    try (FileTokenStore store = maker.make()) {
       long millis = (System.nanoTime() - start) / 1_000_000;
-      int live = store.liveCount();
-      if (live != expected) {
-        throw new IllegalStateException("expected " + expected + " live tokens, found " + live);
-      }
-      // The heap a serving store holds: the first lookup makes what lookups keep (the marks
-      // beside a snapshot's digest table).
       store.find(TokenHash.sha256("tk_not-a-token-of-this-store"));
       long after = usedAfterGc(memory);
       System.out.println(millis + " " + (after - before) + " " + (offHeap() - offHeapBefore));
