@@ -84,12 +84,8 @@ final class OpenMeasure {
         Fixtures.delete(dir);
       }
     }
-    long[] sortedHeap = heap.clone();
-    Arrays.sort(sortedHeap);
-    long[] sortedOffHeap = offHeap.clone();
-    Arrays.sort(sortedOffHeap);
     out.printf(Locale.ROOT, "| %,d | grown in the JVM, never reopened | — | %d | %d | %.1f | heap"
-        + " %s |%n", size, sortedHeap[OPENS / 2] / size, sortedOffHeap[OPENS / 2] / size,
+        + " %s |%n", size, median(heap) / size, median(offHeap) / size,
         (double) disk / size, Arrays.toString(heap));
     out.flush();
   }
@@ -108,14 +104,8 @@ final class OpenMeasure {
       heap[i] = measured[1];
       offHeap[i] = measured[2];
     }
-    long[] sortedMillis = millis.clone();
-    Arrays.sort(sortedMillis);
-    long[] sortedHeap = heap.clone();
-    Arrays.sort(sortedHeap);
-    long[] sortedOffHeap = offHeap.clone();
-    Arrays.sort(sortedOffHeap);
     out.printf(Locale.ROOT, "| %,d | %s | %d | %d | %d | %.1f | %s |%n", size, files,
-        sortedMillis[OPENS / 2], sortedHeap[OPENS / 2] / size, sortedOffHeap[OPENS / 2] / size,
+        median(millis), median(heap) / size, median(offHeap) / size,
         (double) Fixtures.sizeOnDisk(dir) / size, Arrays.toString(millis));
     out.flush();
   }
@@ -156,16 +146,8 @@ final class OpenMeasure {
 
   /** In the child JVM: opens once, prints {@code millis heapBytes offHeapBytes}. */
   static void measureChild(Path dir, int expected) {
-    measure(() -> {
-      FileTokenStore store = FileTokenStore.builder().directory(dir)
-          .compactionThreshold(Long.MAX_VALUE).build();
-      int live = store.liveCount();
-      if (live != expected) {
-        store.close();
-        throw new IllegalStateException("expected " + expected + " live tokens, found " + live);
-      }
-      return store;
-    });
+    measure(() -> FileTokenStore.builder().directory(dir)
+        .compactionThreshold(Long.MAX_VALUE).build(), expected);
   }
 
   /**
@@ -180,25 +162,36 @@ final class OpenMeasure {
       Fixtures.saveRecords(store, size, new SecureRandom());
       store.compact();
       return store;
-    });
+    }, size);
   }
 
   /**
    * Prints how long {@code maker} took, and the heap and off-heap memory the store it made holds
    * once it has served a lookup: the first lookup makes what lookups keep (the marks beside a
-   * snapshot's digest table).
+   * snapshot's digest table). The store must hold {@code expected} live tokens; counting them
+   * reads every slot, so it is not timed.
    */
-  private static void measure(StoreMaker maker) {
+  private static void measure(StoreMaker maker, int expected) {
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     long before = usedAfterGc(memory);
     long offHeapBefore = offHeap();
     long start = System.nanoTime();
     try (FileTokenStore store = maker.make()) {
       long millis = (System.nanoTime() - start) / 1_000_000;
+      int live = store.liveCount();
+      if (live != expected) {
+        throw new IllegalStateException("expected " + expected + " live tokens, found " + live);
+      }
       store.find(TokenHash.sha256("tk_not-a-token-of-this-store"));
       long after = usedAfterGc(memory);
       System.out.println(millis + " " + (after - before) + " " + (offHeap() - offHeapBefore));
     }
+  }
+
+  private static long median(long[] values) {
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 
   /** Direct buffers and mapped files in use, mapped ones counted whole. */
