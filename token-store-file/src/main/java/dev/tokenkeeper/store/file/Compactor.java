@@ -20,7 +20,7 @@ import org.slf4j.Logger;
  * retired logs into a new snapshot and deletes them, one compaction at a time, on a thread of its
  * own: once the log passes the threshold, or when asked ({@link #compact}, which waits for it).
  *
- * <p>It starts with the store's own step ({@link Rotation}): purge what has expired (a logged
+ * <p>It starts with the store's own step ({@link Steps#rotate}): purge what has expired (a logged
  * purge, applied to memory in the same step) and rotate to a fresh log, the only part writers
  * wait for. The snapshot is then exactly memory at the rotation, and nothing forgotten in one can
  * live on in the other. The rest reads only the retired files, written whole before the rotation
@@ -28,13 +28,28 @@ import org.slf4j.Logger;
  * after. A crash at any step leaves a directory that opens with every acknowledged record: until
  * the rename the old snapshot and logs are complete, after it the new snapshot covers them.
  *
+ * <p>Last, the store serves from the snapshot it wrote ({@link Steps#serve}): read back with its
+ * image mapped, then caught up by the store with what was logged since the rotation, it holds
+ * the same sessions as memory in about a fifth of the heap, so a server that never restarts
+ * keeps on its heap only what changed since its last compaction, as a restarted one does.
+ *
  * <p>Thread-safe: {@code lock} is held through a whole compaction and is the first lock taken.
  */
 final class Compactor {
 
-  /** The store's first step of a compaction: purge, rotate, and say what was retired. */
-  interface Rotation {
-    Retired run();
+  /** The store's part of a compaction. */
+  interface Steps {
+
+    /** The first step: purge, rotate, and say what was retired. */
+    Retired rotate();
+
+    /**
+     * The last step, always taken once {@link #rotate} was: serve from {@code snapshot}, the
+     * sessions of the snapshot just written (its image mapped), once it has caught up with what
+     * was logged since the rotation; or, if null (the compaction or the read failed), go on
+     * serving from memory.
+     */
+    void serve(StoreState snapshot);
   }
 
   /** The newest log generation retired by a rotation, and the sessions its purge forgot. */
@@ -73,14 +88,14 @@ final class Compactor {
    *
    * @throws IllegalStateException if compaction was stopped
    */
-  void compact(Rotation rotation) throws IOException {
+  void compact(Steps steps) throws IOException {
     Future<Void> compaction;
     try {
       compaction = background.submit(() -> {
         lock.lock();
         try {
           failure.check();
-          compactLocked(rotation);
+          compactLocked(steps);
           return null;
         } finally {
           lock.unlock();
@@ -94,10 +109,10 @@ final class Compactor {
   }
 
   /** Starts a background compaction if the log passed the threshold and none is queued. */
-  void compactIfDue(Rotation rotation) {
+  void compactIfDue(Steps steps) {
     if (logBytes.getAsLong() > threshold && queued.compareAndSet(false, true)) {
       try {
-        background.execute(() -> compactInBackground(rotation));
+        background.execute(() -> compactInBackground(steps));
       } catch (RejectedExecutionException e) {
         queued.set(false);
       }
@@ -138,12 +153,12 @@ final class Compactor {
     return nanos;
   }
 
-  private void compactInBackground(Rotation rotation) {
+  private void compactInBackground(Steps steps) {
     try {
       lock.lock();
       try {
         if (running.getAsBoolean() && !failure.isSet() && logBytes.getAsLong() > threshold) {
-          compactLocked(rotation);
+          compactLocked(steps);
         }
       } finally {
         lock.unlock();
@@ -160,49 +175,78 @@ final class Compactor {
     }
   }
 
-  private void compactLocked(Rotation rotation) throws IOException {
+  private void compactLocked(Steps steps) throws IOException {
     long started = System.nanoTime();
-    Retired retired = rotation.run();
+    Retired retired = steps.rotate();
     // Writers run again from here on; the rest reads only the retired files.
-    long next = retired.generation() + 1;
-    StoreState folded = new StoreState();
-    if (snapshotGeneration > 0) {
-      readRetired(files.snapshot(snapshotGeneration), Frames.SNAPSHOT_MAGIC, folded);
-    }
-    for (long generation = Math.max(snapshotGeneration, 1); generation <= retired.generation();
-        generation++) {
-      readRetired(files.log(generation), Frames.LOG_MAGIC, folded);
-    }
-    String inconsistency = folded.finish();
-    if (inconsistency != null) {
-      throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
-          inconsistency + " (found while compacting; the store keeps running on memory)");
-    }
-    failure.check();
+    StoreState written = null;
     try {
-      SnapshotWriter.write(files, next, folded);
-    } catch (SyncFailedException e) {
-      throw failure.fail(e.getMessage(), e);
+      long next = retired.generation() + 1;
+      StoreState folded = new StoreState();
+      if (snapshotGeneration > 0) {
+        read(files.snapshot(snapshotGeneration), Frames.SNAPSHOT_MAGIC, folded, false);
+      }
+      for (long generation = Math.max(snapshotGeneration, 1); generation <= retired.generation();
+          generation++) {
+        read(files.log(generation), Frames.LOG_MAGIC, folded, false);
+      }
+      String inconsistency = folded.finish();
+      if (inconsistency != null) {
+        throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
+            inconsistency + " (found while compacting; the store keeps running on memory)");
+      }
+      failure.check();
+      try {
+        SnapshotWriter.write(files, next, folded);
+      } catch (SyncFailedException e) {
+        throw failure.fail(e.getMessage(), e);
+      }
+      snapshotGeneration = next;
+      for (long old : files.snapshots().headSet(next)) {
+        files.disk().delete(files.snapshot(old));
+      }
+      for (long old : files.logs().headSet(next)) {
+        files.disk().delete(files.log(old));
+      }
+      long took = System.nanoTime() - started;
+      nanos += took;
+      compactions++;
+      logger.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
+          + "in {} ms", files.path(), folded.live.sessionCount(), folded.live.tokenCount(),
+          retired.purged(), TimeUnit.NANOSECONDS.toMillis(took));
+      written = readBack(files.snapshot(next));
+    } finally {
+      steps.serve(written);
     }
-    snapshotGeneration = next;
-    for (long old : files.snapshots().headSet(next)) {
-      files.disk().delete(files.snapshot(old));
-    }
-    for (long old : files.logs().headSet(next)) {
-      files.disk().delete(files.log(old));
-    }
-    long took = System.nanoTime() - started;
-    nanos += took;
-    compactions++;
-    logger.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
-        + "in {} ms", files.path(), folded.live.sessionCount(), folded.live.tokenCount(),
-        retired.purged(), TimeUnit.NANOSECONDS.toMillis(took));
   }
 
-  private void readRetired(Path path, byte[] magic, StoreState into) throws IOException {
+  /**
+   * The sessions of the snapshot just written, its image mapped, or null if it cannot be read:
+   * the compaction stands, and the store goes on serving from memory.
+   */
+  private StoreState readBack(Path snapshot) {
+    StoreState state = new StoreState();
+    try {
+      read(snapshot, Frames.SNAPSHOT_MAGIC, state, true);
+      String inconsistency = state.finish();
+      if (inconsistency != null) {
+        throw new StoreCorruptedException(snapshot.toString(), 0, inconsistency);
+      }
+      return state;
+    } catch (IOException | RuntimeException e) {
+      logger.warn("Token store {}: reading back snapshot {} failed, so the store goes on "
+          + "serving from memory: {}", files.path(), snapshot.getFileName(), e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * Reads a whole file into {@code into}. Copied, unless {@code map}: a retired file is deleted at
+   * the end, and a mapping would keep its disk space until the collector finds it unreachable.
+   */
+  private void read(Path path, byte[] magic, StoreState into, boolean map) throws IOException {
     try (Disk.File file = files.disk().open(path)) {
-      // Copied, not mapped: the retired snapshot is deleted at the end, and its disk space with it.
-      FrameReader.Outcome outcome = FrameReader.read(file, magic, null, false, entry -> {
+      FrameReader.Outcome outcome = FrameReader.read(file, magic, null, map, entry -> {
         if (!(entry instanceof LogEntry.End)) {
           into.apply(entry);
         }

@@ -140,8 +140,11 @@ public final class FileTokenStore implements TokenStore {
   private final DirectoryLock lock;
   private final Durability durability;
   private final Clock clock;
-  /** The live index: every session and token, changed only under changeLock. */
-  private final LiveIndex live;
+  /**
+   * The live index: every session and token, changed only under changeLock. Replaced only by a
+   * compaction's last step, by the index read back from its snapshot ({@link #serve}).
+   */
+  private volatile LiveIndex live;
   /** Legacy files imported, by digest; changed only under changeLock. */
   private final Map<String, LogEntry.Imported> imports;
   private final TouchBuffer touches;
@@ -150,6 +153,11 @@ public final class FileTokenStore implements TokenStore {
   private final ReentrantLock changeLock = new ReentrantLock();
   /** The log and who may say durable. */
   private final GroupCommit commit;
+  /** What was logged since a compaction's rotation, for the index read back from its snapshot. */
+  private final LogTail tail = new LogTail();
+  private final Compactor.Steps compaction = new Compaction();
+  /** Indexes read back from snapshots and served; for tests. */
+  private volatile long served;
   private final FailureLatch failure;
 
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -169,7 +177,7 @@ public final class FileTokenStore implements TokenStore {
     this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
     String name = threadName(directory);
-    this.commit = new GroupCommit(recovery.log, failure);
+    this.commit = new GroupCommit(recovery.log, failure, tail);
     this.touches = new TouchBuffer(live, changeLock);
     this.touchTimer =
         Executors.newSingleThreadScheduledExecutor(StoreThreads.daemon(name + "-touches"));
@@ -409,7 +417,7 @@ public final class FileTokenStore implements TokenStore {
   public void compact() {
     requireWritable();
     try {
-      compactor.compact(this::purgeAndRotate);
+      compactor.compact(compaction);
     } catch (IOException e) {
       throw new StoreUnavailableException(
           "compaction of token store " + directory + " failed: " + e.getMessage(), e);
@@ -450,6 +458,11 @@ public final class FileTokenStore implements TokenStore {
     }
     live.close();
     failure.check();
+  }
+
+  /** How many times a compaction's snapshot, read back, replaced the index served. */
+  long served() {
+    return served;
   }
 
   /** The store's directory, absolute. */
@@ -531,7 +544,21 @@ public final class FileTokenStore implements TokenStore {
   // ---- compaction ----
 
   private void compactIfDue() {
-    compactor.compactIfDue(this::purgeAndRotate);
+    compactor.compactIfDue(compaction);
+  }
+
+  /** The store's part of a compaction: its first step and its last. */
+  private final class Compaction implements Compactor.Steps {
+
+    @Override
+    public Compactor.Retired rotate() {
+      return purgeAndRotate();
+    }
+
+    @Override
+    public void serve(StoreState snapshot) {
+      FileTokenStore.this.serve(snapshot);
+    }
   }
 
   /**
@@ -545,8 +572,68 @@ public final class FileTokenStore implements TokenStore {
       long generation = commit.generation();
       // Everything in a retired log is forced, so on open only the newest log can be torn.
       commit.rotate(() -> LogWriter.create(files, generation + 1));
+      tail.start();
       return new Compactor.Retired(generation, forgotten.count());
     });
+  }
+
+  /** Records the tail takes off every lock before the last few are applied under them. */
+  private static final int CAUGHT_UP = 256;
+
+  /**
+   * A compaction's last step: serves from {@code snapshot}, the sessions of the snapshot just
+   * written with its image mapped, once it has caught up with the records logged since the
+   * rotation. Most of the catching up runs off every lock; the last records are applied with
+   * writers and uses held ({@link TouchBuffer#settled}), the pending uses handed in first, so no
+   * use stays noted only in the index being replaced. The two must then hold the same number of
+   * sessions and tokens, or memory is kept (and a warning logged): replay and memory follow the
+   * same rules, so a difference is a fault, never to be served. Lookups already under way finish
+   * on the old index. Null, or any failure: memory is kept.
+   */
+  private void serve(StoreState snapshot) {
+    try {
+      if (snapshot == null) {
+        return;
+      }
+      List<ByteBuffer> records = tail.take();
+      for (int round = 0; round < 8 && records.size() > CAUGHT_UP; round++) {
+        replay(snapshot, records);
+        records = tail.take();
+      }
+      replay(snapshot, records);
+      touches.settled(uses -> {
+        requireWritable();
+        enqueueUses(uses);
+        replay(snapshot, tail.take());
+        LiveIndex next = snapshot.live;
+        if (next.sessionCount() != live.sessionCount() || next.tokenCount() != live.tokenCount()) {
+          LOG.warn("Token store {}: the snapshot read back holds {} sessions and {} tokens, "
+              + "memory {} and {}; going on serving from memory", directory,
+              next.sessionCount(), next.tokenCount(), live.sessionCount(), live.tokenCount());
+          return null;
+        }
+        touches.serve(next);
+        live = next;
+        served++;
+        return null;
+      });
+    } catch (RuntimeException e) {
+      if (!closed.get() && !failure.isSet()) {
+        LOG.warn("Token store {}: serving from the new snapshot failed, so the store goes on "
+            + "serving from memory: {}", directory, e.toString());
+      }
+    } finally {
+      tail.stop();
+    }
+  }
+
+  /** Applies records handed to the log, in their order, as an open's replay would. */
+  private static void replay(StoreState state, List<ByteBuffer> records) {
+    for (ByteBuffer frame : records) {
+      ByteBuffer body = frame.slice(frame.position() + Frames.HEADER,
+          frame.remaining() - Frames.HEADER);
+      state.apply(Frames.decode(body, Frames.VERSION, null));
+    }
   }
 
   // ---- state ----

@@ -74,6 +74,8 @@ final class GroupCommit {
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Writer> queue = new ArrayDeque<>();
   private final FailureLatch latch;
+  /** Sees every record handed in, in order, while a compaction follows the log. */
+  private final LogTail tail;
   /** Records handed in and not yet taken by a leader, oldest first; guarded by lock. */
   private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
   /** Records handed in, written to the file system, and on stable storage; guarded by lock. */
@@ -91,9 +93,10 @@ final class GroupCommit {
   private long fsyncNanosMax;
   private volatile long logBytes;
 
-  GroupCommit(LogWriter log, FailureLatch latch) {
+  GroupCommit(LogWriter log, FailureLatch latch, LogTail tail) {
     this.log = log;
     this.latch = latch;
+    this.tail = tail;
     this.logBytes = log.size();
   }
 
@@ -112,6 +115,7 @@ final class GroupCommit {
       requireOpen();
       latch.check();
       pending.addAll(frames);
+      tail.add(frames);
       enqueued += frames.size();
       return enqueued;
     } finally {

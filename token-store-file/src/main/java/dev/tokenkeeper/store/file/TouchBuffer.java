@@ -45,7 +45,8 @@ final class TouchBuffer {
   /** Touch records a flush hands in at once: about 800 KiB. */
   private static final int CHUNK = 64;
 
-  private final LiveIndex live;
+  /** Replaced only under the gate's write lock, so a use is applied to the index being served. */
+  private volatile LiveIndex live;
   private final Lock changeLock;
   private final ReentrantLock draining = new ReentrantLock();
   private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
@@ -66,6 +67,17 @@ final class TouchBuffer {
     } finally {
       gate.readLock().unlock();
     }
+  }
+
+  /**
+   * Applies uses to {@code next} from now on; the caller holds the gate for writing, in
+   * {@link #settled}, so no use is applied to the index being replaced after it was read.
+   */
+  void serve(LiveIndex next) {
+    if (!gate.isWriteLockedByCurrentThread()) {
+      throw new IllegalStateException("the index is replaced only while settled");
+    }
+    live = next;
   }
 
   /** How many sessions have uses not yet handed in. */

@@ -113,6 +113,13 @@ final class FaultyDisk implements Disk {
     return hold;
   }
 
+  private final AtomicReference<String> openFails = new AtomicReference<>();
+
+  /** Fails the next open for reading of a file whose name starts with {@code prefix}. */
+  void failNextOpen(String prefix) {
+    openFails.set(prefix);
+  }
+
   /** The byte counts of the appends made so far, in order. */
   List<Integer> appends() {
     return List.copyOf(appends);
@@ -176,6 +183,13 @@ final class FaultyDisk implements Disk {
 
   @Override
   public File open(Path file) throws IOException {
+    String prefix = openFails.get();
+    if (prefix != null && file.getFileName().toString().startsWith(prefix)
+        && openFails.compareAndSet(prefix, null)) {
+      failedAt = "open " + file.getFileName();
+      injected = new IOException("injected failure: " + failedAt);
+      throw injected;
+    }
     return new Faulty(real.open(file), file);
   }
 
