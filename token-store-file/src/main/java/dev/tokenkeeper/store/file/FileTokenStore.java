@@ -109,7 +109,9 @@ import org.slf4j.LoggerFactory;
  * thread purges what has expired and rotates to a fresh log (the only step writers wait for),
  * then folds the previous snapshot and the retired logs into a new snapshot and deletes them. A
  * session is forgotten only once it has expired, revoked or not; a sealed successor once its
- * grace window has passed.
+ * grace window has passed. The store then serves from the new snapshot, its image mapped, caught
+ * up with what was logged since the rotation (see {@code serve}), so its heap holds only what
+ * changed since, as a restarted store's does.
  *
  * <p><b>Parts</b>, one concern a file: this class implements the SPI and owns the lifecycle;
  * {@link LogWriter} writes the log; {@link GroupCommit} (with the {@link FailureLatch}) is the

@@ -64,7 +64,8 @@ final class FrameReader {
    * must be {@code magic} (the current format) or its format 1 form. An image's sections are
    * {@linkplain Disk.File#map mapped} if {@code mapImages}, else copied onto the heap: a mapping
    * keeps a deleted file's disk space until the collector finds the mapping unreachable, so only
-   * the store's open, whose index lives as long as the store, maps.
+   * the indexes a store serves map: its open's, and each compaction's read back from its new
+   * snapshot.
    */
   static Outcome read(Disk.File file, byte[] magic, Map<String, String> strings,
       boolean mapImages, Consumer<LogEntry> sink) throws IOException {

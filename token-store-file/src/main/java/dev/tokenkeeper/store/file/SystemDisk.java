@@ -165,7 +165,8 @@ final class SystemDisk implements Disk {
     /**
      * Maps copy-on-write ({@code MAP_PRIVATE}): the pages come from the file's cache, and a page
      * written is copied first, so the file never changes. Through the file's channel, which an
-     * interrupt would close: only the store's own threads map (the open). Copied instead where a
+     * interrupt would close: only the store's own threads map (the open, and a compaction reading
+     * back its snapshot). Copied instead where a
      * mapped file cannot be deleted (file systems without POSIX permissions, as on Windows).
      */
     @Override
