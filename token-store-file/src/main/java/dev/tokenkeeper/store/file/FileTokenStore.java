@@ -356,10 +356,7 @@ public final class FileTokenStore implements TokenStore {
   @Override
   public int purgeExpired(Instant now) {
     Objects.requireNonNull(now, "now");
-    Purged purged = touches.settled(uses -> {
-      requireWritable();
-      return purge(uses, now, false);
-    });
+    Purged purged = touches.settled(this::requireWritable, uses -> purge(uses, now, false));
     await(purged.ticket(), durability == Durability.SYNC);
     compactIfDue();
     return purged.count();
@@ -568,8 +565,7 @@ public final class FileTokenStore implements TokenStore {
    * retired log's last record, then the rotation to a fresh log, in one step under changeLock.
    */
   private Compactor.Retired purgeAndRotate() {
-    return touches.settled(uses -> {
-      requireWritable();
+    return touches.settled(this::requireWritable, uses -> {
       Purged forgotten = purge(uses, clock.instant(), true);
       long generation = commit.generation();
       // Everything in a retired log is forced, so on open only the newest log can be torn.
@@ -603,8 +599,7 @@ public final class FileTokenStore implements TokenStore {
         records = tail.take();
       }
       replay(snapshot, records);
-      touches.settled(uses -> {
-        requireWritable();
+      touches.settled(this::requireWritable, uses -> {
         enqueueUses(uses);
         replay(snapshot, tail.take());
         LiveIndex next = snapshot.live;

@@ -111,15 +111,18 @@ final class TouchBuffer {
   /**
    * Runs {@code step} under the change lock with no flush in flight and no use applied while it
    * runs, handing it the records of every pending use first, to be written before whatever
-   * {@code step} writes.
+   * {@code step} writes. {@code guard} runs under the same locks before any use is taken, and
+   * may refuse by throwing: a step refused after taking the uses would lose them, since a close
+   * then finds none left to write.
    */
-  <T> T settled(Function<List<ByteBuffer>, T> step) {
+  <T> T settled(Runnable guard, Function<List<ByteBuffer>, T> step) {
     draining.lock();
     try {
       changeLock.lock();
       try {
         gate.writeLock().lock();
         try {
+          guard.run();
           return step.apply(drain(Integer.MAX_VALUE));
         } finally {
           gate.writeLock().unlock();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.Rotation;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TestSeed;
@@ -208,6 +209,69 @@ class ServedSnapshotTest {
     }
     try (FileTokenStore reopened = open(Disk.system(), Long.MAX_VALUE)) {
       assertSameView(acknowledged, made.view(reopened), "the reopened store holds what was acknowledged");
+    }
+  }
+
+  /**
+   * Swaps with a moving clock: sessions that expire, sealed pairs, purges at past instants,
+   * logouts everywhere, and uses noted only in memory right before each compaction.
+   */
+  @Test
+  void swapsWithAMovingClock_changeNothingServed() {
+    MutableClock clock = new MutableClock(T0);
+    Random random = new Random(TestSeed.of("ServedSnapshotTest.clock"));
+    Made made = new Made();
+    List<Issued> singles = new ArrayList<>();
+    Map<String, Object> served;
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir).clock(clock)
+        .compactionThreshold(Long.MAX_VALUE).touchPersistInterval(Duration.ofHours(1)).build()) {
+      for (int round = 0; round < 30; round++) {
+        Instant now = clock.instant();
+        for (int i = 0; i < 40; i++) {
+          String subject = "u" + random.nextInt(6);
+          int choice = random.nextInt(10);
+          if (choice < 4) {
+            Issued issued = Issued.create(store, random, subject,
+                random.nextBoolean() ? null : "l" + random.nextInt(3), now,
+                now.plusSeconds(5 + random.nextInt(120)));
+            singles.add(issued);
+            made.single(issued);
+          } else if (choice < 6 && !singles.isEmpty()) {
+            Issued issued = singles.get(random.nextInt(singles.size()));
+            Instant used = now.plusSeconds(random.nextInt(5));
+            store.touch(issued.id(), used, used.plusSeconds(random.nextInt(200)));
+          } else if (choice < 7 && !singles.isEmpty()) {
+            singles.get(random.nextInt(singles.size())).revoke(store, now);
+          } else if (choice < 8) {
+            SessionRecord pair = TokenStoreContract.createPair(store, subject);
+            made.pair(pair);
+            Rotation rotation = TokenStoreContract.rotation(pair, now);
+            made.rotation(rotation);
+            store.rotate(rotation);
+          } else if (choice < 9) {
+            store.revokeAll(subject, now);
+          } else {
+            store.purgeExpired(now.minusSeconds(random.nextInt(30)));
+          }
+        }
+        for (int k = 0; k < 5 && !singles.isEmpty(); k++) {
+          Issued issued = singles.get(random.nextInt(singles.size()));
+          store.touch(issued.id(), now.plusSeconds(7), now.plusSeconds(300));
+        }
+        // The compaction's own purge forgets what has expired: memory forgets it first.
+        store.purgeExpired(clock.instant());
+        Map<String, Object> memory = made.view(store);
+        long before = store.served();
+        store.compact();
+        assertEquals(before + 1, store.served(), "round " + round + " swapped");
+        assertSameView(memory, made.view(store), "round " + round + " at " + clock.instant());
+        clock.advance(Duration.ofSeconds(random.nextInt(40)));
+      }
+      served = made.view(store);
+    }
+    try (FileTokenStore reopened = FileTokenStore.builder().directory(dir).clock(clock)
+        .compactionThreshold(Long.MAX_VALUE).build()) {
+      assertSameView(served, made.view(reopened), "the reopened store holds what was served");
     }
   }
 
