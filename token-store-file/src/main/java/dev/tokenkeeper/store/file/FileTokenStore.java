@@ -599,6 +599,7 @@ public final class FileTokenStore implements TokenStore {
         records = tail.take();
       }
       replay(snapshot, records);
+      snapshot.live.prepareLookups();
       touches.settled(this::requireWritable, uses -> {
         enqueueUses(uses);
         replay(snapshot, tail.take());

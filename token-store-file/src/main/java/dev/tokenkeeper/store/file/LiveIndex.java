@@ -104,6 +104,13 @@ interface LiveIndex extends TokenStore {
    */
   void load(ByteBuffer block);
 
+  /**
+   * Makes now, off the request path, what lookups of an index read from an image would make and
+   * learn one by one: for an index about to be served by a running store, whose first requests
+   * should not wait for it.
+   */
+  void prepareLookups();
+
   /** The tokens of session {@code id} (current, rotated and expired alike), in no set order. */
   List<TokenRecord> tokensOf(SessionId id);
 

@@ -27,6 +27,43 @@ class CompactLiveIndexMarksTest {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
 
   /**
+   * An index read from an image, as a compaction reads back its snapshot before serving it: made
+   * ready for lookups, every digest cell knows its subject's mark before the first lookup, and
+   * every lookup then reads its own subject through it.
+   */
+  @Test
+  void anImageReadBack_preparedForLookups_marksEveryCell_andEachLookupReadsItsOwnSubject() {
+    Random random = new Random(TestSeed.of("CompactLiveIndexMarksTest.prepared"));
+    CompactLiveIndex index = new CompactLiveIndex();
+    Map<TokenHash, String> subjects = new HashMap<>();
+    for (int n = 0; n < 500; n++) {
+      SessionId id = SessionId.of(random.nextLong(), random.nextLong());
+      String subject = "user" + (n / 2) + "x".repeat(random.nextInt(60));
+      TokenHash hash = hash(random.nextLong(), n);
+      if (n % 10 == 0) {
+        // Kept as records: a pair, each token in a cell of its own.
+        TokenHash access = hash(random.nextLong(), -n - 1);
+        index.create(SessionRecord.of(new Session(id, subject, null, T0, T0,
+            T0.plusSeconds(3600)), null, hash), List.of(TokenRecord.of(hash, id),
+            TokenRecord.expiring(access, id, T0.plusSeconds(600))));
+        subjects.put(access, subject);
+      } else {
+        index.create(SessionRecord.of(new Session(id, subject, "agent", T0, T0,
+            T0.plusSeconds(3600)), null, null), List.of(TokenRecord.of(hash, id)));
+      }
+      subjects.put(hash, subject);
+    }
+    CompactLiveIndex read = (CompactLiveIndex) ImageRoundTrip.of(index);
+    assertEquals(0, read.subjectMarksKnown(), "a table read from an image starts without marks");
+
+    read.prepareLookups();
+
+    assertEquals(subjects.size(), read.subjectMarksKnown(), "every cell is marked");
+    subjects.forEach((hash, subject) ->
+        assertEquals(subject, read.find(hash).orElseThrow().session().subject()));
+  }
+
+  /**
    * A session kept as records holds several tokens, each in a cell of its own; when one token's
    * probe passes another's cell of the same session first, that other cell must still get its
    * mark when the texts move.
