@@ -593,16 +593,22 @@ public final class FileTokenStore implements TokenStore {
       if (snapshot == null) {
         return;
       }
+      int caughtUp = 0;
       List<ByteBuffer> records = tail.take();
       for (int round = 0; round < 8 && records.size() > CAUGHT_UP; round++) {
         replay(snapshot, records);
+        caughtUp += records.size();
         records = tail.take();
       }
       replay(snapshot, records);
+      caughtUp += records.size();
       snapshot.live.prepareLookups();
+      int offLock = caughtUp;
       touches.settled(this::requireWritable, uses -> {
+        long held = System.nanoTime();
         enqueueUses(uses);
-        replay(snapshot, tail.take());
+        List<ByteBuffer> last = tail.take();
+        replay(snapshot, last);
         LiveIndex next = snapshot.live;
         if (next.sessionCount() != live.sessionCount() || next.tokenCount() != live.tokenCount()) {
           LOG.warn("Token store {}: the snapshot read back holds {} sessions and {} tokens, "
@@ -613,6 +619,9 @@ public final class FileTokenStore implements TokenStore {
         touches.serve(next);
         live = next;
         served++;
+        LOG.debug("Token store {}: serving the compaction's snapshot, caught up on {} records, "
+            + "then {} with writers held for {} us", directory, offLock, last.size(),
+            (System.nanoTime() - held) / 1000);
         return null;
       });
     } catch (RuntimeException e) {
