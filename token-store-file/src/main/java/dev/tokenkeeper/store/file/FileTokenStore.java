@@ -593,17 +593,16 @@ public final class FileTokenStore implements TokenStore {
       if (snapshot == null) {
         return;
       }
-      int caughtUp = 0;
-      List<ByteBuffer> records = tail.take();
-      for (int round = 0; round < 8 && records.size() > CAUGHT_UP; round++) {
-        replay(snapshot, records);
-        caughtUp += records.size();
+      int offLock = 0;
+      List<ByteBuffer> records;
+      int rounds = 0;
+      do {
         records = tail.take();
-      }
-      replay(snapshot, records);
-      caughtUp += records.size();
+        replay(snapshot, records);
+        offLock += records.size();
+      } while (records.size() > CAUGHT_UP && ++rounds < 8);
       snapshot.live.prepareLookups();
-      int offLock = caughtUp;
+      int caughtUp = offLock;
       touches.settled(this::requireWritable, uses -> {
         long held = System.nanoTime();
         enqueueUses(uses);
@@ -620,7 +619,7 @@ public final class FileTokenStore implements TokenStore {
         live = next;
         served++;
         LOG.debug("Token store {}: serving the compaction's snapshot, caught up on {} records, "
-            + "then {} with writers held for {} us", directory, offLock, last.size(),
+            + "then {} with writers held for {} us", directory, caughtUp, last.size(),
             (System.nanoTime() - held) / 1000);
         return null;
       });
