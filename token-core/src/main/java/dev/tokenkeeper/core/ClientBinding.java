@@ -32,6 +32,23 @@ public record ClientBinding(String network, String userAgentDigest) {
         || (userAgentDigest != null && userAgentDigest.length() > MAX_LENGTH)) {
       throw new IllegalArgumentException("binding parts are at most " + MAX_LENGTH + " chars");
     }
+    if (hasUnpairedSurrogate(network) || hasUnpairedSurrogate(userAgentDigest)) {
+      // No UTF-8 form: a store would read back another binding, which its client never matches.
+      throw new IllegalArgumentException("binding parts must not contain unpaired surrogates");
+    }
+  }
+
+  private static boolean hasUnpairedSurrogate(String part) {
+    for (int i = 0; part != null && i < part.length(); i++) {
+      char c = part.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < part.length()
+          && Character.isLowSurrogate(part.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -16,7 +16,8 @@ import java.util.Objects;
  * @param id the public session id
  * @param subject the user the token was issued to (a username); 1 to 256 characters, no controls
  *     or unpaired surrogates
- * @param label the device or user agent, up to 256 characters without controls; {@code null} if none
+ * @param label the device or user agent, up to 256 characters without controls or unpaired
+ *     surrogates; {@code null} if none
  * @param createdAt when the token was issued
  * @param lastUsedAt when the token last authenticated (equal to {@code createdAt} until then)
  * @param expiresAt when the token stops being valid
@@ -74,7 +75,8 @@ public record Session(
   /**
    * Checks a text in one pass, as it runs on every session read from a compact store: a run of
    * printable ASCII, spaces included, takes a tight loop of two comparisons a character, and
-   * only what follows it the full rules. A subject must also be well-formed UTF-16 and not blank.
+   * only what follows it the full rules. Both must be well-formed UTF-16; a subject must also not be
+   * blank.
    */
   private static void requireText(String name, String value, boolean subject) {
     int length = value.length();
@@ -111,7 +113,8 @@ public record Session(
         blank = false;
       }
     }
-    if (subject && unpaired) {
+    // A lone half has no UTF-8 form: every store would write it as '?' and read back another text.
+    if (unpaired) {
       throw new IllegalArgumentException(name + " must not contain unpaired surrogates");
     }
     if (subject && blank) {

@@ -20,6 +20,18 @@ class ClientBindingTest {
     return result instanceof AuthResult.Rejected r ? r.reason() : null;
   }
 
+  /** A lone half has no UTF-8 form: every store would read back another binding. */
+  @Test
+  void aPartWithAnUnpairedSurrogate_isRefused_aPairIsKept() {
+    for (String part : new String[] {"agent\uD800", "\uDC00agent", "a\uD800\uD800"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new ClientBinding(null, part));
+      assertEquals("binding parts must not contain unpaired surrogates", e.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> new ClientBinding(part, null));
+    }
+    assertEquals("ab\uD83D\uDE00", new ClientBinding(null, "ab\uD83D\uDE00").userAgentDigest());
+  }
+
   @Test
   void exactAddress_sameAddressPasses_anotherIsAMismatch() {
     TokenService tokens = service(ClientBinding.Policy.exactAddress());

@@ -159,7 +159,7 @@ class SessionTest {
         blank = false;
       }
     }
-    return subject && unpaired ? name + " must not contain unpaired surrogates"
+    return unpaired ? name + " must not contain unpaired surrogates"
         : subject && blank ? name + " must not be blank" : null;
   }
 

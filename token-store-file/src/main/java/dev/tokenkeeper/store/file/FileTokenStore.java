@@ -207,12 +207,7 @@ public final class FileTokenStore implements TokenStore {
     return new Builder();
   }
 
-  /**
-   * {@inheritDoc} One record on disk; forced before it returns in {@code SYNC} mode.
-   *
-   * @throws IllegalArgumentException also if the label or a binding's text holds an unpaired
-   *     surrogate, which the store's UTF-8 files cannot keep ({@code TokenService} never makes one)
-   */
+  /** {@inheritDoc} One record on disk; forced before it returns in {@code SYNC} mode. */
   @Override
   public void create(SessionRecord session, List<TokenRecord> tokens) {
     Objects.requireNonNull(session, "session");

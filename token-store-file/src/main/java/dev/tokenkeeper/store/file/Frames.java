@@ -376,29 +376,14 @@ final class Frames {
     }
     putString(frame, s.subject());
     if (s.label() != null) {
-      putString(frame, requireUtf8("label", s.label()));
+      putString(frame, s.label());
     }
     if (network != null) {
-      putString(frame, requireUtf8("binding's network", network));
+      putString(frame, network);
     }
     if (agent != null) {
-      putString(frame, requireUtf8("binding's user agent digest", agent));
+      putString(frame, agent);
     }
-  }
-
-  /**
-   * {@code text}, if UTF-8 spells it. A lone surrogate has no UTF-8 form and would be written as
-   * {@code '?'}: the session would read back, after a restart or the next compaction, with
-   * another label, or with a binding its client no longer matches. So it is refused before
-   * anything changes ({@code TokenService} never makes one: it replaces a lone half by U+FFFD).
-   * Subjects cannot hold one ({@link Session}).
-   */
-  private static String requireUtf8(String what, String text) {
-    if (!TextPool.holds(text)) {
-      throw new IllegalArgumentException("the session's " + what
-          + " holds an unpaired surrogate, which the store's UTF-8 files cannot keep");
-    }
-    return text;
   }
 
   private static SessionRecord getSession(ByteBuffer body, Map<String, String> strings) {

@@ -76,8 +76,8 @@ final class TextPool {
   /**
    * Whether {@code text} is kept as itself: UTF-8 has no spelling for a lone surrogate and would
    * write {@code '?'} for it, so a query naming one would find the subject spelt with '?'.
-   * Subjects never hold one;
-   * a label that does is kept by its session's records, and a query that does names no text.
+   * Subjects and labels never hold one ({@code Session} refuses it); a query that does names no
+   * text.
    */
   static boolean holds(String text) {
     for (int i = 0; i < text.length(); i++) {

@@ -88,19 +88,6 @@ class CompactLiveIndexTextTest {
   }
 
   @Test
-  void aLabelWithALoneSurrogate_isReadBackAsStored() {
-    CompactLiveIndex compact = new CompactLiveIndex();
-    SessionRecord lone = plain("alice", "phone \uD800");
-    SessionRecord question = plain("alice", "phone ?");
-    TokenHash hash = newHash();
-    compact.create(lone, List.of(TokenRecord.of(hash, lone.id())));
-    compact.create(question, List.of(TokenRecord.of(newHash(), question.id())));
-    assertEquals(Optional.of(lone), compact.findSession(lone.id()));
-    assertEquals(Optional.of(lone), compact.find(hash).map(e -> e.session()));
-    assertEquals(Optional.of(question), compact.findSession(question.id()));
-  }
-
-  @Test
   void purgingEverything_dropsEveryText_andTheIndexStartsAgain() throws Exception {
     CompactLiveIndex compact = new CompactLiveIndex();
     for (int round = 0; round < 3; round++) {
