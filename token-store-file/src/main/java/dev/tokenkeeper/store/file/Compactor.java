@@ -181,43 +181,53 @@ final class Compactor {
     // Writers run again from here on; the rest reads only the retired files.
     StoreState written = null;
     try {
-      long next = retired.generation() + 1;
-      StoreState folded = new StoreState();
-      if (snapshotGeneration > 0) {
-        read(files.snapshot(snapshotGeneration), Frames.SNAPSHOT_MAGIC, folded, false);
-      }
-      for (long generation = Math.max(snapshotGeneration, 1); generation <= retired.generation();
-          generation++) {
-        read(files.log(generation), Frames.LOG_MAGIC, folded, false);
-      }
-      String inconsistency = folded.finish();
-      if (inconsistency != null) {
-        throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
-            inconsistency + " (found while compacting; the store keeps running on memory)");
-      }
-      failure.check();
-      try {
-        SnapshotWriter.write(files, next, folded);
-      } catch (SyncFailedException e) {
-        throw failure.fail(e.getMessage(), e);
-      }
-      snapshotGeneration = next;
-      for (long old : files.snapshots().headSet(next)) {
-        files.disk().delete(files.snapshot(old));
-      }
-      for (long old : files.logs().headSet(next)) {
-        files.disk().delete(files.log(old));
-      }
-      long took = System.nanoTime() - started;
-      nanos += took;
-      compactions++;
-      logger.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
-          + "in {} ms", files.path(), folded.live.sessionCount(), folded.live.tokenCount(),
-          retired.purged(), TimeUnit.NANOSECONDS.toMillis(took));
+      long next = writeSnapshot(retired, started);
       written = readBack(files.snapshot(next));
     } finally {
       steps.serve(written);
     }
+  }
+
+  /**
+   * Folds the previous snapshot and the retired logs into the next snapshot, writes it and
+   * deletes them; returns its generation. The folded sessions, all on the heap, are dropped on
+   * return, before the snapshot is read back.
+   */
+  private long writeSnapshot(Retired retired, long started) throws IOException {
+    long next = retired.generation() + 1;
+    StoreState folded = new StoreState();
+    if (snapshotGeneration > 0) {
+      read(files.snapshot(snapshotGeneration), Frames.SNAPSHOT_MAGIC, folded, false);
+    }
+    for (long generation = Math.max(snapshotGeneration, 1); generation <= retired.generation();
+        generation++) {
+      read(files.log(generation), Frames.LOG_MAGIC, folded, false);
+    }
+    String inconsistency = folded.finish();
+    if (inconsistency != null) {
+      throw new StoreCorruptedException(files.snapshot(snapshotGeneration).toString(), 0,
+          inconsistency + " (found while compacting; the store keeps running on memory)");
+    }
+    failure.check();
+    try {
+      SnapshotWriter.write(files, next, folded);
+    } catch (SyncFailedException e) {
+      throw failure.fail(e.getMessage(), e);
+    }
+    snapshotGeneration = next;
+    for (long old : files.snapshots().headSet(next)) {
+      files.disk().delete(files.snapshot(old));
+    }
+    for (long old : files.logs().headSet(next)) {
+      files.disk().delete(files.log(old));
+    }
+    long took = System.nanoTime() - started;
+    nanos += took;
+    compactions++;
+    logger.info("Compacted token store {}: kept {} sessions with {} tokens, forgot {} expired, "
+        + "in {} ms", files.path(), folded.live.sessionCount(), folded.live.tokenCount(),
+        retired.purged(), TimeUnit.NANOSECONDS.toMillis(took));
+    return next;
   }
 
   /**

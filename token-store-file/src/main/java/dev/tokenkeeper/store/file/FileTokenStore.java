@@ -593,16 +593,16 @@ public final class FileTokenStore implements TokenStore {
       if (snapshot == null) {
         return;
       }
-      int offLock = 0;
+      int replayed = 0;
       List<ByteBuffer> records;
       int rounds = 0;
       do {
         records = tail.take();
         replay(snapshot, records);
-        offLock += records.size();
+        replayed += records.size();
       } while (records.size() > CAUGHT_UP && ++rounds < 8);
       snapshot.live.prepareLookups();
-      int caughtUp = offLock;
+      int offLock = replayed;
       touches.settled(this::requireWritable, uses -> {
         long held = System.nanoTime();
         enqueueUses(uses);
@@ -619,7 +619,7 @@ public final class FileTokenStore implements TokenStore {
         live = next;
         served++;
         LOG.debug("Token store {}: serving the compaction's snapshot, caught up on {} records, "
-            + "then {} with writers held for {} us", directory, caughtUp, last.size(),
+            + "then {} with writers held for {} us", directory, offLock, last.size(),
             (System.nanoTime() - held) / 1000);
         return null;
       });
