@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -16,19 +17,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A writer hands in its records ({@link #enqueue}, in the order the store changed memory) and
  * then waits in a queue. The writer at the head leads: it takes every record handed in so far
  * (up to about 1 MiB) as one batch, writes it with one write and, if any writer queued needs it,
- * forces it with one fsync; then it wakes exactly the writers that batch covered, each on a
- * condition of its own, and signals only the next head, which leads the next batch with
- * whatever arrived meanwhile. The leader stays at the head while it works, so no two threads
- * write or force at once, and releases the lock while it does, so records keep arriving. Each
- * record is numbered as it is handed in; {@code written} and {@code durable} are the numbers up
- * to which records reached the file system and stable storage.
+ * forces it with one fsync; then it releases exactly the writers that batch covered, and then
+ * the next head, which leads the next batch with whatever arrived meanwhile. The leader stays at
+ * the head while it works, so no two threads write or force at once, and releases the lock while
+ * it does, so records keep arriving. Each record is numbered as it is handed in;
+ * {@code written} and {@code durable} are the numbers up to which records reached the file
+ * system and stable storage.
+ *
+ * <p><b>Waking.</b> A released writer is unparked once the lock is let go and returns without
+ * taking it again: on two cores, a dozen writers handing the lock one to the next on their way
+ * out, while writers holding the store's change lock wait for it to hand in records, cost more
+ * than the fsync they shared. Under load the next head gathers (see {@link #gather}): it waits a
+ * bounded moment for the writers just released to hand in their next records, since every
+ * record that misses an fsync waits for a whole one more.
  *
  * <p><b>Interrupts.</b> Leaders are callers' threads, which anyone may interrupt (a
  * {@code Future.cancel(true)}, an executor's {@code shutdownNow}): so the log's file must not be
  * an {@code InterruptibleChannel}, which an interrupt closes for everyone ({@link SystemDisk}
  * writes and forces through {@code RandomAccessFile}), and every wait here goes on through an
- * interrupt, which stays set. An interrupted leader finishes its batch, so it and the writers
- * behind it learn the outcome of records that may already be on the disk.
+ * interrupt, which stays set, except a gathering head's, which stops gathering. An interrupted
+ * leader finishes its batch, so it and the writers behind it learn the outcome of records that
+ * may already be on the disk.
  *
  * <p>A failed write or fsync sets the {@link FailureLatch} and fails every writer queued; from
  * then on every call refuses before any I/O. So no path forces twice after a failure, and no
@@ -42,6 +51,10 @@ final class GroupCommit {
 
   /** The most a leader writes at once (LevelDB's cap on a batch group), unless one record. */
   private static final int MAX_BATCH = 1 << 20;
+  /** The fewest records an fsync must have covered for the next head to gather. */
+  private static final int GATHER_FROM = 4;
+  /** The longest a head gathers, whatever an fsync takes. */
+  private static final long GATHER_AT_MOST = 1_000_000;
 
   /** Creates the next log, for {@link #rotate}. */
   interface NextLog {
@@ -55,24 +68,46 @@ final class GroupCommit {
 
   /** A thread waiting in the queue. */
   private static final class Writer {
+    static final int WAITING = 0;
+    static final int HEAD = 1;
+    static final int DONE = 2;
+    static final int FAILED = 3;
+
     final long ticket;
     final boolean sync;
     /** Rotation and close: never released by another leader, they act as the head. */
     final boolean exclusive;
-    final Condition wake;
-    boolean done;
-    boolean failed;
+    final Thread thread = Thread.currentThread();
+    /** Set under the lock, read by the writer without it. */
+    volatile int state = WAITING;
 
-    Writer(long ticket, boolean sync, boolean exclusive, Condition wake) {
+    Writer(long ticket, boolean sync, boolean exclusive) {
       this.ticket = ticket;
       this.sync = sync;
       this.exclusive = exclusive;
-      this.wake = wake;
+    }
+
+    /** Parks without the lock until released or made the head, through interrupts. */
+    int awaitTurn() {
+      boolean interrupted = false;
+      int now;
+      while ((now = state) == WAITING) {
+        LockSupport.park(this);
+        interrupted |= Thread.interrupted();
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      return now;
     }
   }
 
   private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled when as many records as a gathering head waits for were handed in. */
+  private final Condition gathered = lock.newCondition();
   private final ArrayDeque<Writer> queue = new ArrayDeque<>();
+  /** Writers released under the lock, unparked once it is let go; guarded by lock. */
+  private final ArrayList<Thread> toWake = new ArrayList<>();
   private final FailureLatch latch;
   /** Sees every record handed in, in order, while a compaction follows the log. */
   private final LogTail tail;
@@ -90,6 +125,11 @@ final class GroupCommit {
   private long fsyncs;
   private long recordsSynced;
   private long fsyncNanos;
+  /** The records the last fsync covered and how long it took; guarded by lock. */
+  private long lastForced;
+  private long lastForceNanos;
+  /** Records handed in so far that a gathering head waits for, or 0; guarded by lock. */
+  private long gatherUntil;
   private long fsyncNanosMax;
   private volatile long logBytes;
 
@@ -115,11 +155,14 @@ final class GroupCommit {
       requireOpen();
       latch.check();
       pending.addAll(frames);
+      if (gatherUntil != 0 && enqueued + frames.size() >= gatherUntil) {
+        gathered.signal();
+      }
       tail.add(frames);
       enqueued += frames.size();
       return enqueued;
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -129,7 +172,7 @@ final class GroupCommit {
     try {
       return enqueued;
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -156,9 +199,9 @@ final class GroupCommit {
    * @throws StoreUnavailableException if the latch is set or a step fails (which sets it)
    */
   void rotate(NextLog next) {
+    Writer me = joinExclusive(false);
     lock.lock();
     try {
-      Writer me = join(true);
       try {
         lead(me);
         LogWriter old = log;
@@ -176,7 +219,7 @@ final class GroupCommit {
         leave(me);
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -187,13 +230,16 @@ final class GroupCommit {
    * @throws StoreUnavailableException if the latch is set or a step fails (which sets it)
    */
   void close() {
+    Writer me = joinExclusive(true);
+    if (me == null) {
+      return;
+    }
     lock.lock();
     try {
-      if (closed) {
-        return;
-      }
-      Writer me = join(true);
       try {
+        if (closed) {
+          return;
+        }
         lead(me);
         LogWriter target = log;
         long started = System.nanoTime();
@@ -212,7 +258,7 @@ final class GroupCommit {
         leave(me);
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -223,7 +269,7 @@ final class GroupCommit {
       closed = true;
       log.close();
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -233,7 +279,7 @@ final class GroupCommit {
     try {
       return log.generation();
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -250,52 +296,73 @@ final class GroupCommit {
     try {
       return new Figures(fsyncs, recordsSynced, fsyncNanos, fsyncNanosMax);
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
-  // ---- the queue; every method below runs under lock ----
+  // ---- the queue ----
 
   private void await(long ticket, boolean sync) {
+    Writer me;
     lock.lock();
     try {
       if (covered(ticket, sync)) {
         return;
       }
-      Writer me = join(ticket, sync, false);
-      if (me.done) {
-        if (me.failed) {
-          throw latch.unavailable();
-        }
-        return;
-      }
+      me = queue(ticket, sync, false);
+    } finally {
+      unlock();
+    }
+    int turn = me.awaitTurn();
+    if (turn == Writer.DONE) {
+      return;
+    }
+    if (turn == Writer.FAILED) {
+      throw latch.unavailable();
+    }
+    lock.lock();
+    try {
       try {
         lead(me);
       } finally {
         leave(me);
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
-  /** Queues an exclusive writer for everything handed in so far and waits to be the head. */
-  private Writer join(boolean exclusive) {
-    Writer me = join(enqueued, true, exclusive);
-    if (me.failed) {
+  /**
+   * Queues an exclusive writer for everything handed in so far and waits, without the lock, until
+   * it is the head; null if {@code closing} and the log is closed already.
+   */
+  private Writer joinExclusive(boolean closing) {
+    Writer me;
+    lock.lock();
+    try {
+      if (closing && closed) {
+        return null;
+      }
+      me = queue(enqueued, true, true);
+    } finally {
+      unlock();
+    }
+    if (me.awaitTurn() == Writer.FAILED) {
       throw latch.unavailable();
     }
     return me;
   }
 
-  /** Queues a writer and waits until another leader covered it, or it is the head. */
-  private Writer join(long ticket, boolean sync, boolean exclusive) {
+  // ---- every method below runs under lock ----
+
+  /** Queues a writer, the head at once if the queue was empty. */
+  private Writer queue(long ticket, boolean sync, boolean exclusive) {
     requireOpen();
     latch.check();
-    Writer me = new Writer(ticket, sync, exclusive, lock.newCondition());
+    Writer me = new Writer(ticket, sync, exclusive);
     queue.addLast(me);
-    while (!me.done && queue.peekFirst() != me) {
-      me.wake.awaitUninterruptibly();
+    if (queue.peekFirst() == me) {
+      me.state = Writer.HEAD;
     }
     return me;
   }
@@ -306,6 +373,9 @@ final class GroupCommit {
    */
   private void lead(Writer me) {
     while (!covered(me.ticket, me.sync)) {
+      if (me.sync && !me.exclusive) {
+        gather();
+      }
       if (latch.isSet()) {
         throw failQueue(me, null, null);
       }
@@ -336,11 +406,38 @@ final class GroupCommit {
       }
       written = end;
       if (force) {
+        lastForced = end - durable;
+        lastForceNanos = nanos;
         count(nanos, end - durable);
         durable = end;
       }
       logBytes = target.size();
       wakeCovered(me);
+    }
+  }
+
+  /**
+   * Under load, when the last fsync covered {@link #GATHER_FROM} records or more, waits at most
+   * half that fsync (and never over {@link #GATHER_AT_MOST}) until as many records as it covered
+   * are handed in: the writers it released are on their way back, and each record that misses
+   * this fsync waits a whole one more. Where the writers do not come back, the batch goes at the
+   * bound, and the next head, after an fsync of fewer records, does not wait.
+   */
+  private void gather() {
+    if (lastForced < GATHER_FROM) {
+      return;
+    }
+    long want = durable + lastForced;
+    long budget = Math.min(lastForceNanos / 2, GATHER_AT_MOST);
+    gatherUntil = want;
+    try {
+      while (enqueued < want && budget > 0 && !latch.isSet()) {
+        budget = gathered.awaitNanos(budget);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      gatherUntil = 0;
     }
   }
 
@@ -370,24 +467,23 @@ final class GroupCommit {
     return (sync ? durable : written) >= ticket;
   }
 
-  /** Releases every queued writer the last batch covered, each on its own condition. */
+  /** Releases every queued writer the last batch covered. */
   private void wakeCovered(Writer me) {
     queue.removeIf(writer -> {
       if (writer == me || writer.exclusive || !covered(writer.ticket, writer.sync)) {
         return false;
       }
-      writer.done = true;
-      writer.wake.signal();
+      release(writer, Writer.DONE);
       return true;
     });
   }
 
-  /** {@code me} leaves the head; only the next head is signalled. */
+  /** {@code me} leaves the head; only the next head is woken, after those released. */
   private void leave(Writer me) {
     queue.remove(me);
     Writer next = queue.peekFirst();
     if (next != null) {
-      next.wake.signal();
+      release(next, Writer.HEAD);
     }
   }
 
@@ -402,16 +498,33 @@ final class GroupCommit {
       if (writer == me) {
         return false;
       }
-      writer.done = true;
-      writer.failed = true;
-      writer.wake.signal();
+      release(writer, Writer.FAILED);
       return true;
     });
     return failure;
   }
 
-  private <T> T unlocked(Io<T> io) throws IOException {
+  private void release(Writer writer, int outcome) {
+    writer.state = outcome;
+    toWake.add(writer.thread);
+  }
+
+  /** Lets go of the lock, then unparks the writers released under it. */
+  private void unlock() {
+    if (toWake.isEmpty()) {
+      lock.unlock();
+      return;
+    }
+    Thread[] released = toWake.toArray(new Thread[0]);
+    toWake.clear();
     lock.unlock();
+    for (Thread thread : released) {
+      LockSupport.unpark(thread);
+    }
+  }
+
+  private <T> T unlocked(Io<T> io) throws IOException {
+    unlock();
     try {
       return io.run();
     } finally {
