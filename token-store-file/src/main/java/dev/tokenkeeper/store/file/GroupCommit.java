@@ -51,7 +51,7 @@ final class GroupCommit {
 
   /** The most a leader writes at once (LevelDB's cap on a batch group), unless one record. */
   private static final int MAX_BATCH = 1 << 20;
-  /** The fewest records an fsync must have covered for the next head to gather. */
+  /** The fewest writers an fsync must have released for the next head to gather. */
   private static final int GATHER_FROM = 4;
   /** The longest a head gathers, whatever an fsync takes. */
   private static final long GATHER_AT_MOST = 1_000_000;
@@ -125,13 +125,14 @@ final class GroupCommit {
   private long fsyncs;
   private long recordsSynced;
   private long fsyncNanos;
-  /** The records the last fsync covered and how long it took; guarded by lock. */
-  private long lastForced;
-  private long lastForceNanos;
-  /** Records handed in so far that a gathering head waits for, or 0; guarded by lock. */
-  private long gatherUntil;
   private long fsyncNanosMax;
   private volatile long logBytes;
+
+  /** The writers waiting for durability that the last fsync released, and its time. */
+  private int lastReleased;
+  private long lastForceNanos;
+  /** The record number a gathering head waits for, or 0; guarded by lock. */
+  private long gatherUntil;
 
   GroupCommit(LogWriter log, FailureLatch latch, LogTail tail) {
     this.log = log;
@@ -208,9 +209,8 @@ final class GroupCommit {
         LogWriter fresh;
         try {
           fresh = unlocked(next::create);
-        } catch (IOException | RuntimeException e) {
-          throw failQueue(me, "creating the next log after " + old.path() + " failed: "
-              + e.getMessage(), e);
+        } catch (Throwable e) {
+          throw headFailed(me, "creating the next log after " + old.path() + " failed: ", e);
         }
         log = fresh;
         logBytes = fresh.size();
@@ -248,8 +248,8 @@ final class GroupCommit {
             target.seal();
             return null;
           });
-        } catch (IOException | RuntimeException e) {
-          throw failQueue(me, "closing " + target.path() + " failed: " + e.getMessage(), e);
+        } catch (Throwable e) {
+          throw headFailed(me, "closing " + target.path() + " failed: ", e);
         }
         count(System.nanoTime() - started, 0);
         logBytes = target.size();
@@ -398,36 +398,39 @@ final class GroupCommit {
           target.force();
           return System.nanoTime() - started;
         });
-      } catch (IOException | RuntimeException e) {
+      } catch (Throwable e) {
         // Whatever the batch left in the file (a partial frame, pages a failed fsync dropped),
         // nothing may be written or forced after it.
-        throw failQueue(me, (wrote[0] ? "fsync of " : "append to ") + target.path()
-            + " failed: " + e.getMessage(), e);
+        throw headFailed(me, (wrote[0] ? "fsync of " : "append to ") + target.path()
+            + " failed: ", e);
       }
       written = end;
       if (force) {
-        lastForced = end - durable;
         lastForceNanos = nanos;
         count(nanos, end - durable);
         durable = end;
       }
       logBytes = target.size();
-      wakeCovered(me);
+      int released = wakeCovered(me);
+      if (force) {
+        lastReleased = released + (me.sync && covered(me.ticket, true) ? 1 : 0);
+      }
     }
   }
 
   /**
-   * Under load, when the last fsync covered {@link #GATHER_FROM} records or more, waits at most
-   * half that fsync (and never over {@link #GATHER_AT_MOST}) until as many records as it covered
-   * are handed in: the writers it released are on their way back, and each record that misses
-   * this fsync waits a whole one more. Where the writers do not come back, the batch goes at the
-   * bound, and the next head, after an fsync of fewer records, does not wait.
+   * Under load, when the last fsync released {@link #GATHER_FROM} writers or more that waited for
+   * it, waits at most half that fsync (and never over {@link #GATHER_AT_MOST}) until a record for
+   * each is handed in: they are on their way back, and each record that misses this fsync waits a
+   * whole one more. Where they do not come back, the batch goes at the bound, and the next head,
+   * after an fsync that released fewer, does not wait. An fsync that released no one (an
+   * {@code INTERVAL} store's timer) makes no one gather.
    */
   private void gather() {
-    if (lastForced < GATHER_FROM) {
+    if (lastReleased < GATHER_FROM) {
       return;
     }
-    long want = durable + lastForced;
+    long want = durable + lastReleased;
     long budget = Math.min(lastForceNanos / 2, GATHER_AT_MOST);
     gatherUntil = want;
     try {
@@ -467,15 +470,18 @@ final class GroupCommit {
     return (sync ? durable : written) >= ticket;
   }
 
-  /** Releases every queued writer the last batch covered. */
-  private void wakeCovered(Writer me) {
+  /** Releases every queued writer the last batch covered; returns how many waited for an fsync. */
+  private int wakeCovered(Writer me) {
+    int[] waitedForSync = {0};
     queue.removeIf(writer -> {
       if (writer == me || writer.exclusive || !covered(writer.ticket, writer.sync)) {
         return false;
       }
       release(writer, Writer.DONE);
+      waitedForSync[0] += writer.sync ? 1 : 0;
       return true;
     });
+    return waitedForSync[0];
   }
 
   /** {@code me} leaves the head; only the next head is woken, after those released. */
@@ -491,7 +497,7 @@ final class GroupCommit {
    * Latches the failure ({@code cause} null: it was latched elsewhere) and fails every writer
    * queued behind {@code me}; returns the exception for {@code me} to throw.
    */
-  private StoreUnavailableException failQueue(Writer me, String what, Exception cause) {
+  private StoreUnavailableException failQueue(Writer me, String what, Throwable cause) {
     StoreUnavailableException failure =
         cause == null ? latch.unavailable() : latch.fail(what, cause);
     queue.removeIf(writer -> {
@@ -501,6 +507,19 @@ final class GroupCommit {
       release(writer, Writer.FAILED);
       return true;
     });
+    return failure;
+  }
+
+  /**
+   * The head's file work failed: latches it and fails everyone queued, as {@link #failQueue}.
+   * An {@link Error} (an OutOfMemoryError allocating a batch's buffer) is thrown as itself once
+   * latched: the batch left {@code pending} unwritten, so every later number would be off by it.
+   */
+  private StoreUnavailableException headFailed(Writer me, String what, Throwable cause) {
+    StoreUnavailableException failure = failQueue(me, what + cause.getMessage(), cause);
+    if (cause instanceof Error error) {
+      throw error;
+    }
     return failure;
   }
 
