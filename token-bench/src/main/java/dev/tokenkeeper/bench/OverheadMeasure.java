@@ -42,7 +42,8 @@ final class OverheadMeasure {
       for (Observation side : sides) {
         services[side.ordinal()] = side.service(filled.store(), registry, heard);
       }
-      String[] sample = filled.sample();
+      // A fresh copy of the token on every call, as a request presents it (see Presented).
+      Presented sample = Presented.of(filled.sample());
       ThreadMXBean threads = ManagementFactory.getThreadMXBean();
       int[] cursor = {0};
       // Warm-up: every side compiled before anything counts.
@@ -83,15 +84,15 @@ final class OverheadMeasure {
   }
 
   /** One slice of calls on {@code service}: its CPU nanoseconds per call. */
-  private static double slice(TokenService service, String[] sample, int[] cursor,
+  private static double slice(TokenService service, Presented sample, int[] cursor,
       ThreadMXBean threads) {
     int next = cursor[0];
     long start = threads.getCurrentThreadCpuTime();
     for (int i = 0; i < CALLS_PER_SLICE; i++) {
-      if (!service.authenticate(sample[next]).isAuthenticated()) {
+      if (!service.authenticate(sample.copy(next)).isAuthenticated()) {
         throw new AssertionError("a live token was refused");
       }
-      next = next + 1 == sample.length ? 0 : next + 1;
+      next = next + 1 == sample.size() ? 0 : next + 1;
     }
     long spent = threads.getCurrentThreadCpuTime() - start;
     cursor[0] = next;
