@@ -1191,6 +1191,11 @@ final class CompactLiveIndex implements LiveIndex {
     return slotOf(id);
   }
 
+  /**
+   * Unkeyed on purpose: a hint is one entry, checked against the slot's id, and a wrong or
+   * colliding one costs a probe of the keyed {@link #byId}; ids are random, and an id an attacker
+   * picks (a lookup by id) can only miss its hint, never lengthen a probe.
+   */
   private static int foundHint(SessionId id) {
     long mixed = id.high() ^ id.low();
     return (int) (mixed ^ (mixed >>> 32)) & (FOUND_HINTS - 1);
