@@ -39,8 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * leader finishes its batch, so it and the writers behind it learn the outcome of records that
  * may already be on the disk.
  *
- * <p>A failed write or fsync sets the {@link FailureLatch} and fails every writer queued; from
- * then on every call refuses before any I/O. So no path forces twice after a failure, and no
+ * <p>A failed write or fsync (whatever it throws: an Error too, as a batch it took and did not
+ * write would put every later record number off by it) sets the {@link FailureLatch} and fails
+ * every writer queued; from then on every call refuses before any I/O. So no path forces twice after a failure, and no
  * record a failed fsync may have lost is ever reported durable. Rotating to the next log and
  * closing join the same queue and act only as its head, once everything handed in before them is
  * durable.
