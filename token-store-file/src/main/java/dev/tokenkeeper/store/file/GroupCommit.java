@@ -41,10 +41,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A failed write or fsync (whatever it throws: an Error too, as a batch it took and did not
  * write would put every later record number off by it) sets the {@link FailureLatch} and fails
- * every writer queued; from then on every call refuses before any I/O. So no path forces twice after a failure, and no
- * record a failed fsync may have lost is ever reported durable. Rotating to the next log and
- * closing join the same queue and act only as its head, once everything handed in before them is
- * durable.
+ * every writer queued; from then on every call refuses before any I/O. So no path forces twice
+ * after a failure, and no record a failed fsync may have lost is ever reported durable. Rotating
+ * to the next log and closing join the same queue and act only as its head, once everything
+ * handed in before them is durable.
  *
  * <p>Thread-safe.
  */
@@ -129,7 +129,7 @@ final class GroupCommit {
   private long fsyncNanosMax;
   private volatile long logBytes;
 
-  /** The writers waiting for durability that the last fsync released, and its time. */
+  /** The writers waiting for durability the last fsync released, and its time; guarded by lock. */
   private int lastReleased;
   private long lastForceNanos;
   /** The record number a gathering head waits for, or 0; guarded by lock. */

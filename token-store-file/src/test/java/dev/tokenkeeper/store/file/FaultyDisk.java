@@ -9,10 +9,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * A {@link Disk} over the real one that fails on demand: the n-th change from when it is armed
- * (create, append, force, truncate, rename, directory force, delete), or every force. Counts forces
+ * (create, append, force, truncate, rename, directory force, delete), every force, or the next
+ * append or force of a log with any Throwable a test makes, an Error as well. Counts forces
  * so a test can see that a failed fsync is never retried, records the size of every append, and
  * can park the next append, or the next force of a file, until the test lets it go.
  */
@@ -105,6 +107,42 @@ final class FaultyDisk implements Disk {
   }
 
   private final AtomicReference<Hold> forceHold = new AtomicReference<>();
+  private final AtomicReference<Supplier<? extends Throwable>> nextLogAppend =
+      new AtomicReference<>();
+  private final AtomicReference<Supplier<? extends Throwable>> nextLogForce =
+      new AtomicReference<>();
+
+  /**
+   * Throws what {@code fault} makes (an OutOfMemoryError, an InternalError...) from the next
+   * append of records to a log, its header aside, before it writes.
+   */
+  void throwOnNextLogAppend(Supplier<? extends Throwable> fault) {
+    nextLogAppend.set(fault);
+  }
+
+  /** Throws what {@code fault} makes from the next force of a log, before it forces. */
+  void throwOnNextLogForce(Supplier<? extends Throwable> fault) {
+    nextLogForce.set(fault);
+  }
+
+  private static void throwIfArmed(AtomicReference<Supplier<? extends Throwable>> armed, Path path)
+      throws IOException {
+    if (!path.getFileName().toString().startsWith("log-")) {
+      return;
+    }
+    Supplier<? extends Throwable> fault = armed.getAndSet(null);
+    if (fault == null) {
+      return;
+    }
+    Throwable thrown = fault.get();
+    if (thrown instanceof IOException e) {
+      throw e;
+    }
+    if (thrown instanceof RuntimeException e) {
+      throw e;
+    }
+    throw (Error) thrown;
+  }
 
   /** Parks the next force of a file whose name starts with {@code prefix} until released. */
   Hold holdNextForce(String prefix) {
@@ -244,6 +282,9 @@ final class FaultyDisk implements Disk {
           throw new IOException(e);
         }
       }
+      if (file.size() > 0) {
+        throwIfArmed(nextLogAppend, path);
+      }
       change("append", path);
       appends.add(src.remaining());
       file.append(src);
@@ -256,6 +297,7 @@ final class FaultyDisk implements Disk {
           && forceHold.compareAndSet(hold, null)) {
         hold.park();
       }
+      throwIfArmed(nextLogForce, path);
       try {
         FaultyDisk.this.force("force", path);
       } catch (SkippedForce skipped) {

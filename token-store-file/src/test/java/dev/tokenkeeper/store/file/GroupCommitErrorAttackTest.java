@@ -35,14 +35,14 @@ class GroupCommitErrorAttackTest {
   @TempDir
   Path tmp;
 
-  private ScriptedDisk disk;
+  private FaultyDisk disk;
   private FailureLatch latch;
   private GroupCommit commit;
   private Path logPath;
 
   @BeforeEach
   void setUp() throws Exception {
-    disk = new ScriptedDisk();
+    disk = new FaultyDisk();
     StoreDirectory files = new StoreDirectory(tmp, disk);
     LogWriter log = LogWriter.create(files, 1);
     logPath = log.path();
@@ -66,7 +66,7 @@ class GroupCommitErrorAttackTest {
   @Test
   void anErrorInTheHeadsWrite_latchesTheFailure() {
     long first = commit.enqueue(record("RECORD-A"));
-    disk.nextAppend.set(() -> new OutOfMemoryError("Direct buffer memory (injected)"));
+    disk.throwOnNextLogAppend(() -> new OutOfMemoryError("Direct buffer memory (injected)"));
     assertThrows(Error.class, () -> commit.awaitDurable(first));
 
     assertTrue(latch.isSet(), "a write that failed with an Error left the store writable: "
@@ -76,7 +76,7 @@ class GroupCommitErrorAttackTest {
   @Test
   void aWriterAfterAnErrorInTheHeadsWrite_isRefusedAtOnce() {
     long first = commit.enqueue(record("RECORD-A"));
-    disk.nextAppend.set(() -> new OutOfMemoryError("injected"));
+    disk.throwOnNextLogAppend(() -> new OutOfMemoryError("injected"));
     assertThrows(Error.class, () -> commit.awaitDurable(first));
 
     assertThrows(StoreUnavailableException.class, () -> commit.enqueue(record("RECORD-B")));
@@ -86,9 +86,9 @@ class GroupCommitErrorAttackTest {
   @Test
   void aWriterWaitingForALostRecord_isNeverToldItIsDurable() throws Exception {
     long first = commit.enqueue(record("RECORD-A"));
-    disk.nextAppend.set(() -> new OutOfMemoryError("injected"));
+    disk.throwOnNextLogAppend(() -> new OutOfMemoryError("injected"));
     assertThrows(Error.class, () -> commit.awaitDurable(first));
-    int forcesBefore = disk.logForces.get();
+    int forcesBefore = disk.forces();
 
     // A revoke that found the session revoked already waits for the record of the revoke that
     // got there first.
@@ -101,15 +101,15 @@ class GroupCommitErrorAttackTest {
         assertThrows(ExecutionException.class, () -> waitsForA.get(10, TimeUnit.SECONDS));
     assertTrue(refused.getCause() instanceof StoreUnavailableException, refused.toString());
     assertFalse(logHolds("RECORD-A"));
-    assertEquals(forcesBefore, disk.logForces.get(), "the log was forced after the Error");
+    assertEquals(forcesBefore, disk.forces(), "the log was forced after the Error");
   }
 
   @Test
   void anErrorInTheHeadsFsync_isNeverFollowedByAnotherFsync() throws Exception {
     long first = commit.enqueue(record("RECORD-A"));
-    disk.nextForce.set(() -> new InternalError("injected fsync error"));
+    disk.throwOnNextLogForce(() -> new InternalError("injected fsync error"));
     assertThrows(Error.class, () -> commit.awaitDurable(first));
-    int forcesAfterFailure = disk.logForces.get();
+    int forcesAfterFailure = disk.forces();
 
     CompletableFuture<Long> waitsForA = OnThread.start("waits-for-A", () -> {
       commit.awaitDurable(first);
@@ -118,13 +118,13 @@ class GroupCommitErrorAttackTest {
     try {
       waitsForA.get(10, TimeUnit.SECONDS);
       fail("a writer was told record A is durable after A's fsync failed ("
-          + (disk.logForces.get() - forcesAfterFailure) + " more fsync(s) of the log)");
+          + (disk.forces() - forcesAfterFailure) + " more fsync(s) of the log)");
     } catch (ExecutionException e) {
       assertTrue(e.getCause() instanceof StoreUnavailableException, e.toString());
     } catch (TimeoutException e) {
       fail("the writer waiting for A hangs");
     }
     assertThrows(StoreUnavailableException.class, () -> commit.enqueue(record("RECORD-B")));
-    assertEquals(forcesAfterFailure, disk.logForces.get(), "the log was forced again");
+    assertEquals(forcesAfterFailure, disk.forces(), "the log was forced again");
   }
 }

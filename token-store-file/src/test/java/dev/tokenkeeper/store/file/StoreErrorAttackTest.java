@@ -37,11 +37,11 @@ class StoreErrorAttackTest {
 
   @Test
   void anErrorInALogoutsWrite_failsTheStoreAndNoLaterLogoutIsAcknowledged() throws Exception {
-    ScriptedDisk disk = new ScriptedDisk();
+    FaultyDisk disk = new FaultyDisk();
     FileTokenStore store = open(disk);
     Issued victim = Issued.create(store, "victim");
 
-    disk.nextAppend.set(() -> new OutOfMemoryError("injected: the batch's buffer"));
+    disk.throwOnNextLogAppend(() -> new OutOfMemoryError("injected: the batch's buffer"));
     assertThrows(OutOfMemoryError.class, () -> victim.revoke(store, T0));
 
     // A second logout of the same session would wait for the first one's record.
