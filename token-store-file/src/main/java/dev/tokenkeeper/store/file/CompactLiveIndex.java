@@ -539,8 +539,19 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(image, "image");
     Objects.requireNonNull(others, "others");
     requireOpen();
-    // Each image's text table under a seed of its own, so none lives longer than a snapshot.
+    // Each image's tables under seeds of their own, so none lives longer than a snapshot: an
+    // index opened from an image would otherwise keep the image's seeds for as long as its
+    // tables need not grow, and write them into every snapshot after.
     texts.reseed();
+    SlotTable ids = idTable(byId.emptyLike(KeyHash.fresh()));
+    SlotTable digests = digestTable(byDigest.emptyLike(KeyHash.fresh()));
+    beginChange();
+    try {
+      byId = ids;
+      byDigest = digests;
+    } finally {
+      endChange();
+    }
     image.write(new IndexImage.Writer(new IndexImage.Layout(slots, slotLimit, freeSlots,
         freeSlotCount, byDigest, byId, subjectHeads, texts.parts())));
     for (int slot = 0; slot < slotLimit; slot++) {

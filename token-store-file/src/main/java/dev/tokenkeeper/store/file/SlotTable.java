@@ -210,6 +210,11 @@ final class SlotTable {
     return new SlotTable(expected + expected / 2, keys);
   }
 
+  /** An empty table as large as this one, its keys placed by {@code keys}. */
+  SlotTable emptyLike(KeyHash keys) {
+    return new SlotTable(cells.limit(), keys);
+  }
+
   /** Whether this table is much larger than {@link #tight} would make it for {@code entries}. */
   boolean isLooseFor(int entries) {
     return cells.limit() > 16 && cells.limit() > (long) entries * 7 / 4;
