@@ -188,8 +188,8 @@ abstract class DemoHeaderFuzzing {
     String response = exchangeOnce(request, at);
     for (int retry = 0; response == null && retry < 3; retry++) {
       // Over TLS, a refused request's connection has on rare runs ended with no byte of the
-      // answer (once in CI, for a short header with a NUL; its seed replayed clean). The answer
-      // is lost on the wire, not refused: the same bytes asked again are answered.
+      // answer (once in CI, for a short header with a NUL; its seed replayed clean, and the cause
+      // is not known). A server that never answers such a request still fails all four.
       System.out.println("header fuzz: closed with no answer, asking again; " + at);
       response = exchangeOnce(request, at);
     }
