@@ -26,6 +26,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * nimbus HS256, interleaved) or {@code sync} (group commit under load against one fsync
  * per record; optional rounds and seconds per side, default 5 and 10) runs that group alone;
  * {@code open-floor FILE SESSIONS} times the least an open of that many sessions could cost;
+ * {@code memory} measures what this machine's memory costs a lookup and an open;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -64,6 +65,8 @@ public final class BenchMain {
     } else if (args[0].equals("sync")) {
       SyncMeasure.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 5,
           java.time.Duration.ofSeconds(args.length > 2 ? Integer.parseInt(args[2]) : 10));
+    } else if (args[0].equals("memory")) {
+      MemoryMeasure.run(out);
     } else if (args[0].equals("open-floor")) {
       OpenFloorMeasure.run(out, Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (args[0].equals("open-child")) {
