@@ -368,17 +368,6 @@ final class TextPool {
     return new String(bytes, start + 2, length, StandardCharsets.UTF_8);
   }
 
-  /** Writes the text of {@code id} to {@code out} as a two-byte length and its UTF-8 bytes. */
-  void copyTo(int id, ByteBuffer out) {
-    int at = offsets[id];
-    out.put(bytes, at, 2 + lengthAt(at));
-  }
-
-  /** How many bytes {@link #copyTo} writes for {@code id}. */
-  int copySize(int id) {
-    return 2 + lengthAt(offsets[id]);
-  }
-
   /** How many ids are in use. */
   int size() {
     return ids - free;
