@@ -18,21 +18,23 @@ final class MemoryMeasure {
   private static final int INTS_PER_LINE = 16;
   private static final int FRESH_MIB = 16;
 
-  /** Keeps the arrays reachable, so that neither allocation is optimised away or reused. */
-  private static final byte[][] KEPT = new byte[2][];
-  private static int keptCount;
-
   private MemoryMeasure() {}
 
   static void run(PrintStream out) {
     // First, while the heap's pages are still untouched: the chase below touches hundreds of MiB.
-    double first = allocationMillis();
-    double second = allocationMillis();
+    // Both arrays stay reachable while the second is made, so it cannot reuse the first's pages.
+    byte[][] kept = new byte[2][];
+    double[] millis = new double[kept.length];
+    for (int i = 0; i < kept.length; i++) {
+      long start = System.nanoTime();
+      kept[i] = new byte[FRESH_MIB << 20];
+      millis[i] = (System.nanoTime() - start) / 1e6;
+    }
     out.println();
     out.printf(Locale.ROOT, "# Memory: a new %d MiB array, the first two on this JVM's heap"
         + " (pages never used before)%n", FRESH_MIB);
-    out.printf(Locale.ROOT, "- %.1f ms and %.1f ms: %.2f ms a MiB%n", first, second,
-        Math.min(first, second) / FRESH_MIB);
+    out.printf(Locale.ROOT, "- %.1f ms and %.1f ms: %.2f ms a MiB%n", millis[0], millis[1],
+        Math.min(millis[0], millis[1]) / FRESH_MIB);
     out.println();
     out.println("# Memory: one read at random that waits for the one before, by working set");
     out.println("| working set | ns per read, best of 5 |");
@@ -82,11 +84,5 @@ final class MemoryMeasure {
       at = next[at];
     }
     return at;
-  }
-
-  private static double allocationMillis() {
-    long start = System.nanoTime();
-    KEPT[keptCount++] = new byte[FRESH_MIB << 20];
-    return (System.nanoTime() - start) / 1e6;
   }
 }
