@@ -21,6 +21,7 @@ import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -104,7 +105,14 @@ final class DemoServer implements AutoCloseable {
       // A request whose body trickles in holds a thread while the servlet reads it; over TLS the
       // handshakes of new clients need threads too. Jetty's default ceiling (200) keeps a few
       // dozen stalled bodies from starving everyone else until the 10 s idle timeout drops them.
-      Server server = new Server(new QueuedThreadPool(200, 8));
+      // Buffers are not pooled: in Jetty 12.1.14 a request refused as malformed can hand its
+      // connection's request buffer back to the pool while another thread is still filling it,
+      // and the next connection to take that buffer parses those bytes as the start of its own
+      // request (jetty/jetty.project#12939 reports the same release). Over TLS the other
+      // client's connection was then closed with no answer; over plain HTTP one client's bytes
+      // would reach another's request. A buffer that is never reused cannot carry them.
+      Server server = new Server(new QueuedThreadPool(200, 8), null,
+          new ByteBufferPool.NonPooling());
       HttpConfiguration http = new HttpConfiguration();
       http.setSendServerVersion(false);
       http.setRequestHeaderSize(16 * 1024);
