@@ -109,8 +109,9 @@ final class DemoServer implements AutoCloseable {
       // connection's request buffer back to the pool while another thread is still filling it,
       // and the next connection to take that buffer parses those bytes as the start of its own
       // request (jetty/jetty.project#12939 reports the same release). Over TLS the other
-      // client's connection was then closed with no answer; over plain HTTP one client's bytes
-      // would reach another's request. A buffer that is never reused cannot carry them.
+      // client's connection was then closed with no answer; over plain HTTP an attacker's bytes
+      // were handled as a request on another client's connection. A buffer that is never reused
+      // cannot carry them.
       Server server = new Server(new QueuedThreadPool(200, 8), null,
           new ByteBufferPool.NonPooling());
       HttpConfiguration http = new HttpConfiguration();
