@@ -44,6 +44,11 @@ final class Recovery {
    */
   static Recovery open(StoreDirectory files, boolean recoverDamaged, Logger logger)
       throws IOException {
+    int renamed = files.renameLocaleDigitNames();
+    if (renamed > 0) {
+      logger.info("Token store {}: renamed {} files an earlier release had named in the digits "
+          + "of the default locale's script", files.path(), renamed);
+    }
     StoreScan scan = StoreScan.read(files);
     if (!scan.damage().isEmpty() && !recoverDamaged) {
       StoreScan.Finding first = scan.damage().get(0);

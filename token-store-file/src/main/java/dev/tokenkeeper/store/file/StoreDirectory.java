@@ -1,10 +1,12 @@
 package dev.tokenkeeper.store.file;
 
+import dev.tokenkeeper.core.StoreCorruptedException;
 import java.io.IOException;
 import java.io.SyncFailedException;
 import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
@@ -27,6 +29,9 @@ import org.slf4j.Logger;
 final class StoreDirectory {
 
   private static final Pattern NAME = Pattern.compile("(log|snapshot)-(\\d{10})");
+  /** A name in any script's digits, as an earlier release wrote them in some locales. */
+  private static final Pattern ANY_DIGITS = Pattern.compile("(log|snapshot)-(\\p{Nd}{10})");
+  private static final int GENERATION_DIGITS = 10;
   private static final Set<PosixFilePermission> OTHERS = EnumSet.of(
       PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
       PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ,
@@ -49,11 +54,55 @@ final class StoreDirectory {
   }
 
   Path log(long generation) {
-    return dir.resolve(String.format("log-%010d", generation));
+    return dir.resolve(named("log", generation));
   }
 
   Path snapshot(long generation) {
-    return dir.resolve(String.format("snapshot-%010d", generation));
+    return dir.resolve(named("snapshot", generation));
+  }
+
+  /**
+   * {@code kind}'s file name for {@code generation}, in ten ASCII digits. Not by
+   * {@code String.format}, whose digits are the default locale's: under {@code ar-SA} or
+   * {@code fa-IR} it wrote names such as {@code log-٠٠٠٠٠٠٠٠٠١}, which no open found again.
+   */
+  private static String named(String kind, long generation) {
+    String digits = Long.toString(generation);
+    return kind + "-" + "0".repeat(Math.max(0, GENERATION_DIGITS - digits.length())) + digits;
+  }
+
+  /**
+   * Gives the files an earlier release named in another script's digits their names in ASCII
+   * digits, durably, so that open reads them; returns how many it renamed.
+   *
+   * @throws StoreCorruptedException if a file of the same kind and generation is already named
+   *     in ASCII digits: which of the two holds the store is not known, so neither is chosen
+   */
+  int renameLocaleDigitNames() throws IOException {
+    int renamed = 0;
+    for (Path file : list()) {
+      Matcher m = ANY_DIGITS.matcher(file.getFileName().toString());
+      if (!m.matches() || NAME.matcher(m.group()).matches()) {
+        continue;
+      }
+      long generation = 0;
+      for (char digit : m.group(2).toCharArray()) {
+        generation = generation * 10 + Character.digit(digit, 10);
+      }
+      Path ascii = dir.resolve(named(m.group(1), generation));
+      if (Files.exists(ascii, LinkOption.NOFOLLOW_LINKS)) {
+        throw new StoreCorruptedException(file.toString(), 0, "named in another script's digits "
+            + "by an earlier release, beside " + ascii.getFileName() + " of the same generation; "
+            + "the two were written by JVMs of different default locales, and which holds the "
+            + "store is not known. Move the one that does not out of the directory");
+      }
+      disk.rename(file, ascii);
+      renamed++;
+    }
+    if (renamed > 0) {
+      forceDirectory();
+    }
+    return renamed;
   }
 
   /** Generations of the logs present, ascending. */

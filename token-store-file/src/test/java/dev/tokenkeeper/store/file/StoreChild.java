@@ -17,7 +17,9 @@ import java.util.List;
  * token) after each create returned, {@code r <hash>} before each revoke and {@code R <hash>}
  * after it returned, and {@code T <hash>} after a refresh token of a new pair was rotated.
  * {@code probe DIR} tries to open the store and prints {@code REFUSED <message>} (exit 3) or
- * {@code OPENED} (exit 0).
+ * {@code OPENED <live sessions>} (exit 0). {@code issue DIR COUNT} creates {@code COUNT} sessions,
+ * compacts, creates {@code COUNT} more, closes the store and exits, printing {@code S <hash>} after
+ * each create returned.
  */
 public final class StoreChild {
 
@@ -36,6 +38,23 @@ public final class StoreChild {
         out.flush();
         System.exit(3);
       }
+    }
+    if (args[0].equals("issue")) {
+      int count = Integer.parseInt(args[2]);
+      try (FileTokenStore store = FileTokenStore.builder().directory(dir)
+          .durability(Durability.SYNC).build()) {
+        for (int round = 0; round < 2; round++) {
+          for (int i = 0; i < count; i++) {
+            Issued issued = Issued.create(store, "user" + i, Duration.ofDays(3650));
+            out.println("S " + HexFormat.of().formatHex(issued.hash().bytes()));
+          }
+          if (round == 0) {
+            store.compact();
+          }
+        }
+      }
+      out.flush();
+      return;
     }
     int threads = Integer.parseInt(args[2]);
     FileTokenStore store = FileTokenStore.builder()

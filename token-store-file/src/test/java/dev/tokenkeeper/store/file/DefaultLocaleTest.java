@@ -1,0 +1,147 @@
+package dev.tokenkeeper.store.file;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tokenkeeper.core.StoreCorruptedException;
+import dev.tokenkeeper.core.TokenHash;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * A store's files are named alike whatever the JVM's default locale. Under a locale whose
+ * numbers have digits of their own (Arabic in Saudi Arabia, Persian), names formatted by the
+ * locale came out as {@code log-٠٠٠٠٠٠٠٠٠١}, which no open recognizes: each restart of that JVM
+ * started empty, as did a JVM of any other locale. Real processes, each started in the locale;
+ * and stores so named by an earlier release, which open renames.
+ */
+class DefaultLocaleTest {
+
+  private static final Pattern STORE_FILE = Pattern.compile("LOCK|(log|snapshot)-[0-9]{10}");
+  private static final int SESSIONS = 10;
+
+  @TempDir
+  Path tmp;
+
+  @ParameterizedTest
+  @CsvSource({"ar, SA", "fa, IR"})
+  void storeWrittenInALocaleWithItsOwnDigits_reopensWithEverySession(String language,
+      String country) throws Exception {
+    Path dir = tmp.resolve("store");
+    List<String> issued = new ArrayList<>();
+    for (String line : child(language, country, "issue", dir.toString(),
+        Integer.toString(SESSIONS))) {
+      issued.add(line.substring(2));
+    }
+    assertEquals(2 * SESSIONS, issued.size());
+
+    try (Stream<Path> files = Files.list(dir)) {
+      files.map(file -> file.getFileName().toString()).forEach(name ->
+          assertTrue(STORE_FILE.matcher(name).matches(), "a store file named " + name));
+    }
+    assertEquals(List.of("OPENED " + 2 * SESSIONS),
+        child(language, country, "probe", dir.toString()), "reopened in the same locale");
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      for (String hex : issued) {
+        TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
+        assertTrue(store.find(hash).isPresent(), "lost create " + hex);
+      }
+    }
+  }
+
+  @Test
+  void storeAnEarlierReleaseNamedInArabicIndicDigits_opensWithEverySessionUnderAsciiNames()
+      throws Exception {
+    Path dir = tmp.resolve("store");
+    List<TokenHash> issued = new ArrayList<>();
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      for (int i = 0; i < SESSIONS; i++) {
+        issued.add(Issued.create(store, "user" + i, Duration.ofDays(3650)).hash());
+        if (i == SESSIONS / 2) {
+          store.compact();
+        }
+      }
+    }
+    List<String> before = names(dir);
+    for (String name : before) {
+      if (!name.equals(DirectoryLock.FILE_NAME)) {
+        Files.move(dir.resolve(name), dir.resolve(asEarlierReleaseNamedIt(name, ARABIC)));
+      }
+    }
+
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      for (TokenHash hash : issued) {
+        assertTrue(store.find(hash).isPresent(), "lost create " + hash.fingerprint());
+      }
+    }
+    assertEquals(before, names(dir));
+  }
+
+  @Test
+  void generationNamedInBothScripts_isRefusedNamingTheFileAndLeftAsItIs() throws Exception {
+    Path dir = tmp.resolve("store");
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      Issued.create(store, "alice");
+    }
+    Path log = dir.resolve("log-0000000001");
+    Path twin = dir.resolve(asEarlierReleaseNamedIt(log.getFileName().toString(), ARABIC));
+    Files.copy(log, twin);
+    List<String> before = names(dir);
+
+    StoreCorruptedException e =
+        assertThrows(StoreCorruptedException.class, () -> FileTokenStore.open(dir));
+    assertEquals(twin.toString(), e.file());
+    assertTrue(e.getMessage().contains("beside log-0000000001"), e.getMessage());
+    assertEquals(before, names(dir));
+  }
+
+  private static final Locale ARABIC = Locale.forLanguageTag("ar-SA");
+
+  /** {@code name} with its generation as the earlier release formatted it in {@code locale}. */
+  private static String asEarlierReleaseNamedIt(String name, Locale locale) {
+    int dash = name.indexOf('-');
+    String named = String.format(locale, name.substring(0, dash) + "-%010d",
+        Long.parseLong(name.substring(dash + 1)));
+    assertFalse(named.equals(name), "the locale has digits of its own");
+    return named;
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(file -> file.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  /** The lines a {@link StoreChild} run in {@code language} and {@code country} printed. */
+  private List<String> child(String language, String country, String... args)
+      throws IOException, InterruptedException {
+    Path stderr = Files.createTempFile(tmp, "child", ".err");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx64m", "-XX:TieredStopAtLevel=1",
+        "-Duser.language=" + language, "-Duser.country=" + country,
+        "-cp", System.getProperty("java.class.path"), StoreChild.class.getName()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child did not end");
+    assertEquals(0, process.exitValue(), output + Files.readString(stderr));
+    return output.lines().toList();
+  }
+}
