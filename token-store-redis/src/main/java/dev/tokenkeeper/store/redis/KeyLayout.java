@@ -326,7 +326,20 @@ final class KeyLayout {
     if (second < MIN_SECOND || second > MAX_SECOND) {
       throw new IllegalArgumentException("instant out of the range Redis records hold: " + instant);
     }
-    return String.format("%012d%09d", second + OFFSET, instant.getNano());
+    StringBuilder text = new StringBuilder(WIDTH);
+    appendDigits(text, second + OFFSET, WIDTH - 9);
+    appendDigits(text, instant.getNano(), 9);
+    return text.toString();
+  }
+
+  /**
+   * {@code value} in exactly {@code width} ASCII digits. Not by {@code String.format}, whose
+   * digits are the default locale's (Arabic-Indic under {@code ar-SA}): the scripts compare these
+   * texts byte by byte, with each other and with those other processes wrote.
+   */
+  private static void appendDigits(StringBuilder text, long value, int width) {
+    String digits = Long.toString(value);
+    text.append("0".repeat(width - digits.length())).append(digits);
   }
 
   /** The instant written by {@link #encode}. */

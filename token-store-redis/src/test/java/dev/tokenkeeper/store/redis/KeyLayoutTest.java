@@ -12,6 +12,7 @@ import dev.tokenkeeper.core.TokenStoreContract;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,21 @@ class KeyLayoutTest {
       Instant y = Instant.ofEpochSecond(random.nextInt() * 8L, random.nextInt(1_000_000_000));
       assertEquals(Integer.signum(x.compareTo(y)),
           Integer.signum(KeyLayout.encode(x).compareTo(KeyLayout.encode(y))));
+    }
+  }
+
+  @Test
+  void encode_inALocaleWithDigitsOfItsOwn_writesAsciiDigits() {
+    Locale before = Locale.getDefault(Locale.Category.FORMAT);
+    Locale.setDefault(Locale.Category.FORMAT, Locale.forLanguageTag("ar-SA"));
+    try {
+      assertEquals("100000000000000000000", KeyLayout.encode(Instant.EPOCH));
+      assertEquals("101767225600000000001",
+          KeyLayout.encode(Instant.parse("2026-01-01T00:00:00.000000001Z")));
+      assertEquals("000000000000500000000",
+          KeyLayout.encode(Instant.ofEpochSecond(-100_000_000_000L, 500_000_000)));
+    } finally {
+      Locale.setDefault(Locale.Category.FORMAT, before);
     }
   }
 
