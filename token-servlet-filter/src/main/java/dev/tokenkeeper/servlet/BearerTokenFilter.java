@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -637,7 +638,7 @@ public final class BearerTokenFilter implements Filter {
       for (int i = 0; i < realm.length(); i++) {
         char c = realm.charAt(i);
         if (c < 0x20 || c > 0x7e) {
-          throw new IllegalArgumentException(String.format(
+          throw new IllegalArgumentException(String.format(Locale.ROOT,
               "realm must be printable ASCII: U+%04X at index %d", (int) c, i));
         }
       }

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.spring.autoconfigure;
 
 import dev.tokenkeeper.spring.autoconfigure.TokenkeeperProperties.StoreType;
+import java.util.Locale;
 import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.condition.ConditionMessage;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -89,7 +90,9 @@ abstract class StoreChoice extends SpringBootCondition implements ConfigurationC
       case FILE -> "token-store-file";
       case MEMORY -> "token-core";
     };
-    String choice = explicit == null ? "is unset (so file)" : "is " + type.name().toLowerCase();
+    // The root locale: in tr-TR, FILE lowercases to "fıle", which no property accepts.
+    String choice = explicit == null
+        ? "is unset (so file)" : "is " + type.name().toLowerCase(Locale.ROOT);
     return "Tokenkeeper needs a TokenStore: tokenkeeper.store.type " + choice
         + " but dev.tokenkeeper:" + module + " is not on the class path; add it, choose"
         + " another tokenkeeper.store.type, or define a TokenStore bean";

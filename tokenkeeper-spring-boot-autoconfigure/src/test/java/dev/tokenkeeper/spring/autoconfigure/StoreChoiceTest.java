@@ -9,6 +9,7 @@ import dev.tokenkeeper.store.file.FileTokenStore;
 import dev.tokenkeeper.store.jdbc.JdbcTokenStore;
 import dev.tokenkeeper.store.redis.RedisTokenStore;
 import java.nio.file.Path;
+import java.util.Locale;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -172,6 +173,20 @@ class StoreChoiceTest {
               .hasMessageContaining("dev.tokenkeeper:token-store-file");
           assertThat(temp.resolve("tokens")).doesNotExist();
         });
+  }
+
+  @Test
+  void typeFile_moduleMissing_inTurkish_namesTheTypeAsThePropertyTakesIt() {
+    Locale before = Locale.getDefault();
+    Locale.setDefault(Locale.forLanguageTag("tr-TR"));
+    try {
+      runner().withPropertyValues("tokenkeeper.store.type=file")
+          .withClassLoader(new FilteredClassLoader(FileTokenStore.class))
+          .run(context -> assertThat(context).getFailure().rootCause()
+              .hasMessageContaining("tokenkeeper.store.type is file but"));
+    } finally {
+      Locale.setDefault(before);
+    }
   }
 
   @Test
