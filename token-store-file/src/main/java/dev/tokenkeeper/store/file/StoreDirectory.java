@@ -86,7 +86,8 @@ final class StoreDirectory {
         continue;
       }
       long generation = 0;
-      for (char digit : m.group(2).toCharArray()) {
+      // By code point: \p{Nd} also matches digits outside the Basic Multilingual Plane.
+      for (int digit : m.group(2).codePoints().toArray()) {
         generation = generation * 10 + Character.digit(digit, 10);
       }
       Path ascii = dir.resolve(named(m.group(1), generation));

@@ -111,6 +111,23 @@ class DefaultLocaleTest {
     assertEquals(before, names(dir));
   }
 
+  @Test
+  void nameInDigitsBeyondTheBasicPlane_isReadByCodePoint() throws Exception {
+    Path dir = tmp.resolve("store");
+    TokenHash hash;
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      hash = Issued.create(store, "alice", Duration.ofDays(3650)).hash();
+    }
+    // MATHEMATICAL BOLD DIGIT ZERO and ONE: two chars each.
+    String boldDigits = "\uD835\uDFCE".repeat(9) + "\uD835\uDFCF";
+    Files.move(dir.resolve("log-0000000001"), dir.resolve("log-" + boldDigits));
+
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      assertTrue(store.find(hash).isPresent());
+    }
+    assertEquals(List.of(DirectoryLock.FILE_NAME, "log-0000000001"), names(dir));
+  }
+
   private static final Locale ARABIC = Locale.forLanguageTag("ar-SA");
 
   /** {@code name} with its generation as the earlier release formatted it in {@code locale}. */
