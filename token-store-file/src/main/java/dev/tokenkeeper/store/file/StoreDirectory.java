@@ -1,6 +1,6 @@
 package dev.tokenkeeper.store.file;
 
-import dev.tokenkeeper.core.StoreCorruptedException;
+import dev.tokenkeeper.core.StoreUnavailableException;
 import java.io.IOException;
 import java.io.SyncFailedException;
 import java.nio.ByteBuffer;
@@ -12,7 +12,9 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,6 +34,8 @@ final class StoreDirectory {
   /** A name in any script's digits, as an earlier release wrote them in some locales. */
   private static final Pattern ANY_DIGITS = Pattern.compile("(log|snapshot)-(\\p{Nd}{10})");
   private static final int GENERATION_DIGITS = 10;
+  /** Present while {@link #renameLocaleDigitNames} renames. */
+  static final String RENAMING = "RENAMING-DIGITS";
   private static final Set<PosixFilePermission> OTHERS = EnumSet.of(
       PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
       PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ,
@@ -73,37 +77,80 @@ final class StoreDirectory {
 
   /**
    * Gives the files an earlier release named in another script's digits their names in ASCII
-   * digits, durably, so that open reads them; returns how many it renamed.
+   * digits, durably, so that open reads them; returns how many it renamed. It renames only a
+   * store named wholly in one other script, as one JVM's locale wrote it: names in two scripts
+   * are two stores' files mixed in one directory, and which to keep is not known. Every name is
+   * checked before any is changed, and {@link #RENAMING} marks a renaming under way, so that a
+   * renaming cut short (some names ASCII, some not) is finished by the next open.
    *
-   * @throws StoreCorruptedException if a file of the same kind and generation is already named
-   *     in ASCII digits: which of the two holds the store is not known, so neither is chosen
+   * @throws StoreUnavailableException if the store's files are named in more than one script (or
+   *     one name mixes two), naming one file of each; the directory is then left as it is
    */
   int renameLocaleDigitNames() throws IOException {
-    int renamed = 0;
-    for (Path file : list()) {
+    Path marker = dir.resolve(RENAMING);
+    boolean underWay = Files.exists(marker, LinkOption.NOFOLLOW_LINKS);
+    Map<Path, Path> renames = new TreeMap<>();
+    Map<Integer, Path> scripts = new TreeMap<>();
+    List<Path> files = list();
+    // Sorted, so that a refusal names the same files each time.
+    files.sort(null);
+    for (Path file : files) {
       Matcher m = ANY_DIGITS.matcher(file.getFileName().toString());
-      if (!m.matches() || NAME.matcher(m.group()).matches()) {
+      if (!m.matches() || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
         continue;
       }
+      int[] digits = m.group(2).codePoints().toArray();
+      int zero = digits[0] - Character.digit(digits[0], 10);
       long generation = 0;
-      // By code point: \p{Nd} also matches digits outside the Basic Multilingual Plane.
-      for (int digit : m.group(2).codePoints().toArray()) {
+      for (int digit : digits) {
+        // A name mixing scripts counts as a script of its own: no release wrote one.
+        zero = digit - Character.digit(digit, 10) == zero ? zero : -1;
         generation = generation * 10 + Character.digit(digit, 10);
       }
-      Path ascii = dir.resolve(named(m.group(1), generation));
-      if (Files.exists(ascii, LinkOption.NOFOLLOW_LINKS)) {
-        throw new StoreCorruptedException(file.toString(), 0, "named in another script's digits "
-            + "by an earlier release, beside " + ascii.getFileName() + " of the same generation; "
-            + "the two were written by JVMs of different default locales, and which holds the "
-            + "store is not known. Move the one that does not out of the directory");
+      scripts.putIfAbsent(zero, file);
+      if (zero != '0') {
+        renames.put(file, dir.resolve(named(m.group(1), generation)));
       }
-      disk.rename(file, ascii);
-      renamed++;
     }
-    if (renamed > 0) {
+    if (renames.isEmpty()) {
+      if (underWay) {
+        disk.delete(marker);
+        forceDirectory();
+      }
+      return 0;
+    }
+    // Under way, ASCII names are the renaming's own.
+    if (underWay) {
+      scripts.remove((int) '0');
+    }
+    if (scripts.size() > 1 || scripts.containsKey(-1)) {
+      throw new StoreUnavailableException("cannot open token store " + dir + ": its files are "
+          + "named in the digits of more than one script ("
+          + scripts.values().stream().map(file -> file.getFileName().toString()).toList()
+          + "). An earlier release named them in its JVM's default locale, so JVMs of different "
+          + "locales wrote them, and which holds the store is not known. Keep one script's files "
+          + "in the directory and move the others out");
+    }
+    for (Map.Entry<Path, Path> rename : renames.entrySet()) {
+      if (Files.exists(rename.getValue(), LinkOption.NOFOLLOW_LINKS)) {
+        throw new StoreUnavailableException("cannot open token store " + dir + ": "
+            + rename.getKey().getFileName() + ", named in another script's digits by an earlier "
+            + "release, lies beside " + rename.getValue().getFileName() + " of the same "
+            + "generation, so which holds the store is not known. Move the one that does not out "
+            + "of the directory");
+      }
+    }
+    if (!underWay) {
+      disk.create(marker).close();
       forceDirectory();
     }
-    return renamed;
+    for (Map.Entry<Path, Path> rename : renames.entrySet()) {
+      disk.rename(rename.getKey(), rename.getValue());
+    }
+    forceDirectory();
+    disk.delete(marker);
+    forceDirectory();
+    return renames.size();
   }
 
   /** Generations of the logs present, ascending. */

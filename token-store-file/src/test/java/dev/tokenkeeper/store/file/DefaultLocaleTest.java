@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tokenkeeper.core.StoreCorruptedException;
+import dev.tokenkeeper.core.StoreUnavailableException;
 import dev.tokenkeeper.core.TokenHash;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +27,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * A store's files are named alike whatever the JVM's default locale. Under a locale whose
  * numbers have digits of their own (Arabic in Saudi Arabia, Persian), names formatted by the
- * locale came out as {@code log-٠٠٠٠٠٠٠٠٠١}, which no open recognizes: each restart of that JVM
- * started empty, as did a JVM of any other locale. Real processes, each started in the locale;
- * and stores so named by an earlier release, which open renames.
+ * locale came out as {@code log-٠٠٠٠٠٠٠٠٠١}, which no open recognizes: each reopen in that locale
+ * was refused, and a JVM of any other locale opened the store empty. Real processes, each started
+ * in the locale; and stores an earlier release so named, which open renames if that is safe.
  */
 class DefaultLocaleTest {
 
@@ -93,21 +93,90 @@ class DefaultLocaleTest {
     assertEquals(before, names(dir));
   }
 
+  /**
+   * Files in two scripts are two stores' files mixed in one directory: the JVM of an earlier
+   * release in one locale wrote some, a JVM in another locale, seeing no store, the others. Open
+   * must not choose (renaming the older generation and then deleting it as compacted lost its
+   * sessions), nor change any name before it refuses.
+   */
   @Test
-  void generationNamedInBothScripts_isRefusedNamingTheFileAndLeftAsItIs() throws Exception {
+  void filesNamedInTwoScripts_areRefusedAndLeftAsTheyAre_untilOneScriptsFilesAreMovedOut()
+      throws Exception {
+    Path arabic = tmp.resolve("arabic");
+    Path dir = tmp.resolve("store");
+    try (FileTokenStore store = FileTokenStore.open(arabic)) {
+      Issued.create(store, "alice", Duration.ofDays(3650));
+    }
+    TokenHash bob;
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      bob = Issued.create(store, "bob", Duration.ofDays(3650)).hash();
+      store.compact();
+    }
+    Path moved = dir.resolve(asEarlierReleaseNamedIt("log-0000000001", ARABIC));
+    Files.move(arabic.resolve("log-0000000001"), moved);
+    assertRefusedAsItIs(dir, "log-0000000002");
+
+    Files.move(moved, arabic.resolve(moved.getFileName()));
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      assertTrue(store.find(bob).isPresent());
+    }
+  }
+
+  @Test
+  void sameGenerationNamedInTwoScripts_isRefusedAndLeftAsItIs() throws Exception {
     Path dir = tmp.resolve("store");
     try (FileTokenStore store = FileTokenStore.open(dir)) {
-      Issued.create(store, "alice");
+      Issued.create(store, "alice", Duration.ofDays(3650));
     }
-    Path log = dir.resolve("log-0000000001");
-    Path twin = dir.resolve(asEarlierReleaseNamedIt(log.getFileName().toString(), ARABIC));
-    Files.copy(log, twin);
-    List<String> before = names(dir);
+    Files.copy(dir.resolve("log-0000000001"),
+        dir.resolve(asEarlierReleaseNamedIt("log-0000000001", ARABIC)));
+    assertRefusedAsItIs(dir, "log-0000000001");
+  }
 
-    StoreCorruptedException e =
-        assertThrows(StoreCorruptedException.class, () -> FileTokenStore.open(dir));
-    assertEquals(twin.toString(), e.file());
-    assertTrue(e.getMessage().contains("beside log-0000000001"), e.getMessage());
+  @Test
+  void storeNamedInArabicAndPersianDigits_isRefusedAndLeftAsItIs() throws Exception {
+    Path dir = tmp.resolve("store");
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      Issued.create(store, "alice", Duration.ofDays(3650));
+      store.compact();
+    }
+    Files.move(dir.resolve("log-0000000002"),
+        dir.resolve(asEarlierReleaseNamedIt("log-0000000002", ARABIC)));
+    Files.move(dir.resolve("snapshot-0000000002"),
+        dir.resolve(asEarlierReleaseNamedIt("snapshot-0000000002", PERSIAN)));
+    assertRefusedAsItIs(dir, asEarlierReleaseNamedIt("log-0000000002", ARABIC));
+  }
+
+  /** A renaming cut short after some names: the next open finishes it. */
+  @Test
+  void renamingCutShort_isFinishedByTheNextOpen() throws Exception {
+    Path dir = tmp.resolve("store");
+    List<TokenHash> issued = new ArrayList<>();
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      issued.add(Issued.create(store, "alice", Duration.ofDays(3650)).hash());
+      store.compact();
+      issued.add(Issued.create(store, "bob", Duration.ofDays(3650)).hash());
+    }
+    List<String> ascii = names(dir);
+    Files.move(dir.resolve("log-0000000002"),
+        dir.resolve(asEarlierReleaseNamedIt("log-0000000002", ARABIC)));
+    Files.createFile(dir.resolve(StoreDirectory.RENAMING));
+
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      for (TokenHash hash : issued) {
+        assertTrue(store.find(hash).isPresent(), "lost create " + hash.fingerprint());
+      }
+    }
+    assertEquals(ascii, names(dir));
+  }
+
+  /** Opens {@code dir}, which must be refused naming {@code named}, and no name changes. */
+  private static void assertRefusedAsItIs(Path dir, String named) throws IOException {
+    List<String> before = names(dir);
+    StoreUnavailableException e =
+        assertThrows(StoreUnavailableException.class, () -> FileTokenStore.open(dir));
+    assertTrue(e.getMessage().contains(named), e.getMessage());
+    assertTrue(e.getMessage().contains("more than one script"), e.getMessage());
     assertEquals(before, names(dir));
   }
 
@@ -129,6 +198,7 @@ class DefaultLocaleTest {
   }
 
   private static final Locale ARABIC = Locale.forLanguageTag("ar-SA");
+  private static final Locale PERSIAN = Locale.forLanguageTag("fa-IR");
 
   /** {@code name} with its generation as the earlier release formatted it in {@code locale}. */
   private static String asEarlierReleaseNamedIt(String name, Locale locale) {
