@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -143,6 +144,12 @@ public final class FileTokenStore implements TokenStore {
   private final Durability durability;
   private final Clock clock;
   /**
+   * Whether the builder was given a clock. Else {@link #clock} is the system's in UTC, and only a
+   * legacy import, which reads local date-times, asks for the system's zone: its rules take a
+   * fresh JVM some milliseconds to load, which an open need not wait for.
+   */
+  private final boolean zoneGiven;
+  /**
    * The live index: every session and token, changed only under changeLock. Replaced only by a
    * compaction's last step, by the index read back from its snapshot ({@link #serve}).
    */
@@ -174,7 +181,8 @@ public final class FileTokenStore implements TokenStore {
     this.lock = lock;
     this.files = files;
     this.durability = builder.durability;
-    this.clock = builder.clock;
+    this.clock = builder.clock != null ? builder.clock : Clock.systemUTC();
+    this.zoneGiven = builder.clock != null;
     this.live = recovery.scan.state.live;
     this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
@@ -666,6 +674,7 @@ public final class FileTokenStore implements TokenStore {
    * interrupt reaching a read or write of the store's files would close them under the open.
    */
   private static FileTokenStore open(Builder builder) {
+    OpenPreloader.start();
     Path dir = builder.directory.toAbsolutePath().normalize();
     return StoreThreads.run(threadName(dir) + "-open", () -> open(builder, dir),
         RuntimeException.class);
@@ -769,7 +778,7 @@ public final class FileTokenStore implements TokenStore {
 
     @Override
     public Clock clock() {
-      return clock;
+      return zoneGiven ? clock : clock.withZone(ZoneId.systemDefault());
     }
 
     @Override
@@ -838,7 +847,7 @@ public final class FileTokenStore implements TokenStore {
     private Duration syncInterval = Duration.ofMillis(100);
     private Duration touchPersistInterval = Duration.ofMinutes(1);
     private long compactionThreshold = DEFAULT_COMPACTION_THRESHOLD;
-    private Clock clock = Clock.systemDefaultZone();
+    private Clock clock;
     private Path legacyFile;
     private Duration legacyMaxLifetime = DEFAULT_LEGACY_MAX_LIFETIME;
     private boolean recoverDamaged;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.MutableClock;
+import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.StoreCorruptedException;
 import dev.tokenkeeper.core.TokenEntry;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.TimeZone;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,6 +77,27 @@ class LegacyImportTest {
     assertFalse(Files.exists(file), "the legacy file was kept");
     try (FileTokenStore reopened = openWithoutImport()) {
       assertTrue(reopened.find(TokenHash.sha256(ALICE)).isPresent(), "imported, then lost");
+    }
+  }
+
+  /**
+   * With no clock given, the naive date-times are read in the JVM's zone, as the builder says.
+   * The store's own clock is then the system's in UTC, so the zone is asked for only here.
+   */
+  @Test
+  void importLegacy_noClockGiven_readsTheNaiveDateTimesInTheSystemZone() throws IOException {
+    Path file = legacy("""
+        {"%s": {"username": "alice@example.com", "created_at": "2090-01-01T09:00:00",
+                "expires_at": "2090-01-02T09:00:00"}}""".formatted(ALICE));
+    TimeZone before = TimeZone.getDefault();
+    TimeZone.setDefault(TimeZone.getTimeZone("Asia/Tokyo"));
+    try (FileTokenStore store = FileTokenStore.builder().directory(tmp.resolve("store"))
+        .importLegacy(file).legacyMaxLifetime(Duration.ofDays(36_500)).build()) {
+      Session alice = store.find(TokenHash.sha256(ALICE)).orElseThrow().session().session();
+      assertEquals(Instant.parse("2090-01-01T00:00:00Z"), alice.createdAt());
+      assertEquals(Instant.parse("2090-01-02T00:00:00Z"), alice.expiresAt());
+    } finally {
+      TimeZone.setDefault(before);
     }
   }
 
