@@ -77,18 +77,47 @@ final class StoreDirectory {
 
   /**
    * Gives the files an earlier release named in another script's digits their names in ASCII
-   * digits, durably, so that open reads them; returns how many it renamed. It renames only a
-   * store named wholly in one other script, as one JVM's locale wrote it: names in two scripts
-   * are two stores' files mixed in one directory, and which to keep is not known. Every name is
-   * checked before any is changed, and {@link #RENAMING} marks a renaming under way, so that a
-   * renaming cut short (some names ASCII, some not) is finished by the next open.
+   * digits ({@link #localeDigitNames}), durably, so that open reads them; returns how many it
+   * renamed. {@link #RENAMING} marks a renaming under way, so that a renaming cut short (some
+   * names ASCII, some not) is finished by the next open.
    *
-   * @throws StoreUnavailableException if the store's files are named in more than one script (or
-   *     one name mixes two), naming one file of each; the directory is then left as it is
+   * @throws StoreUnavailableException as {@link #localeDigitNames} does, before any change
    */
   int renameLocaleDigitNames() throws IOException {
     Path marker = dir.resolve(RENAMING);
     boolean underWay = Files.exists(marker, LinkOption.NOFOLLOW_LINKS);
+    Map<Path, Path> renames = localeDigitNames(underWay);
+    if (renames.isEmpty()) {
+      if (underWay) {
+        disk.delete(marker);
+        forceDirectory();
+      }
+      return 0;
+    }
+    if (!underWay) {
+      disk.create(marker).close();
+      forceDirectory();
+    }
+    for (Map.Entry<Path, Path> rename : renames.entrySet()) {
+      disk.rename(rename.getKey(), rename.getValue());
+    }
+    forceDirectory();
+    disk.delete(marker);
+    forceDirectory();
+    return renames.size();
+  }
+
+  /**
+   * The files an earlier release named in another script's digits, each with its name in ASCII
+   * digits; none changed. Only a store named wholly in one other script, as one JVM's locale
+   * wrote it, is renamed: names in two scripts are two stores' files mixed in one directory, and
+   * which to keep is not known.
+   *
+   * @param underWay whether a renaming was cut short: then ASCII names are its own
+   * @throws StoreUnavailableException if the store's files are named in more than one script (or
+   *     one name mixes two), naming one file of each, or a file's ASCII name is taken
+   */
+  Map<Path, Path> localeDigitNames(boolean underWay) throws IOException {
     Map<Path, Path> renames = new TreeMap<>();
     Map<Integer, Path> scripts = new TreeMap<>();
     List<Path> files = list();
@@ -113,13 +142,8 @@ final class StoreDirectory {
       }
     }
     if (renames.isEmpty()) {
-      if (underWay) {
-        disk.delete(marker);
-        forceDirectory();
-      }
-      return 0;
+      return renames;
     }
-    // Under way, ASCII names are the renaming's own.
     if (underWay) {
       scripts.remove((int) '0');
     }
@@ -140,17 +164,7 @@ final class StoreDirectory {
             + "of the directory");
       }
     }
-    if (!underWay) {
-      disk.create(marker).close();
-      forceDirectory();
-    }
-    for (Map.Entry<Path, Path> rename : renames.entrySet()) {
-      disk.rename(rename.getKey(), rename.getValue());
-    }
-    forceDirectory();
-    disk.delete(marker);
-    forceDirectory();
-    return renames.size();
+    return renames;
   }
 
   /** Generations of the logs present, ascending. */

@@ -91,7 +91,19 @@ public final class StoreTool {
     Path dir = Path.of(args[1]).toAbsolutePath().normalize();
     StoreTool tool = new StoreTool(out, clock);
     try {
-      if (!Files.isDirectory(dir) || !tool.holdsStore(dir)) {
+      Map<Path, Path> renames = !Files.isDirectory(dir) ? Map.of()
+          : new StoreDirectory(dir, ReadOnlyDisk.INSTANCE)
+              .localeDigitNames(Files.exists(dir.resolve(StoreDirectory.RENAMING)));
+      // Compact and repair open the store, which renames them.
+      if (!renames.isEmpty() && List.of("check", "stats").contains(args[0])) {
+        err.println("the token store in " + dir + " has files an earlier release named in "
+            + "another script's digits (" + renames.keySet().iterator().next().getFileName()
+            + "), which " + args[0] + " reads once the store's next open has renamed them ("
+            + String.join(", ", renames.values().stream()
+                .map(name -> name.getFileName().toString()).toList()) + ")");
+        return FAILED;
+      }
+      if (!Files.isDirectory(dir) || (renames.isEmpty() && !tool.holdsStore(dir))) {
         err.println("no token store in " + dir + " (no log-N or snapshot-N files)");
         return FAILED;
       }

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -219,6 +220,26 @@ class StoreToolTest {
     } finally {
       child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * A store an earlier release named in Arabic-Indic digits: check says so rather than "no token
+   * store", leaves it as it is; compact, which opens it, renames it and keeps what it must.
+   */
+  @Test
+  void storeNamedInArabicIndicDigits_checkSaysItIsRenamedOnOpen_compactRenamesIt()
+      throws IOException {
+    String arabic = String.format(Locale.forLanguageTag("ar-SA"), "log-%010d", 1);
+    Files.move(log, dir.resolve(arabic));
+
+    assertEquals(4, run("check", dir.toString()));
+    assertTrue(err.contains("(" + arabic + ")") && err.contains("next open")
+        && err.contains("(log-0000000001)"), err);
+    assertTrue(Files.exists(dir.resolve(arabic)), "check changes nothing");
+
+    assertEquals(0, run("compact", dir.toString()), out + err);
+    assertEquals(0, run("stats", dir.toString()), out + err);
+    assertTrue(out.contains("live 3\nexpired 0\nrevoked 1\n"), out);
   }
 
   @Test
