@@ -8,7 +8,7 @@ local skip = tonumber(ARGV[2])
 local now = now_ms()
 for _, key in ipairs(KEYS) do
   local s = redis.call('HMGET', key, 'e', 'sub')
-  if s[1] and s[1] <= ARGV[1] then
+  if s[1] and ascii_instant(s[1]) <= ARGV[1] then
     local id = string.sub(key, skip + 1)
     local tokens = ARGV[3] .. id
     for _, token in ipairs(redis.call('SMEMBERS', tokens)) do

@@ -21,7 +21,7 @@
 -- prefix, ARGV[15] session key prefix, ARGV[16] successor key prefix
 -- Returns 1 if applied, 0 if it no longer applies, -1 if a new token is already stored.
 local s = redis.call('HMGET', KEYS[1], 'sub', 'r', 'rh', 'u', 'e', 'n', 'sp')
-if not s[1] or s[2] or (s[3] or '') ~= ARGV[2] or ARGV[3] >= s[5] then
+if not s[1] or s[2] or (s[3] or '') ~= ARGV[2] or ARGV[3] >= ascii_instant(s[5]) then
   return 0
 end
 local marker = ARGV[14] .. s[1]
@@ -39,7 +39,7 @@ local held = {}
 for id in string.gmatch(s[7] or '', '%S+') do
   local pair = ARGV[16] .. id
   local sealed = redis.call('GET', pair)
-  if sealed and string.sub(sealed, 1, 21) > ARGV[3] then
+  if sealed and string.sub(ascii_instant(sealed), 1, 21) > ARGV[3] then
     held[#held + 1] = id
   elseif sealed then
     redis.call('DEL', pair)
@@ -47,7 +47,7 @@ for id in string.gmatch(s[7] or '', '%S+') do
 end
 redis.call('HSET', KEYS[3], 'ro', ARGV[3])
 redis.call('HSET', KEYS[1], 'rh', ARGV[8])
-if ARGV[3] > s[4] then
+if ARGV[3] > ascii_instant(s[4]) then
   redis.call('HSET', KEYS[1], 'u', ARGV[3])
 end
 for i = 0, 1 do
@@ -58,7 +58,7 @@ for i = 0, 1 do
   end
   redis.call('SADD', KEYS[2], ARGV[8 + 2 * i])
 end
-if ARGV[4] > s[5] then
+if ARGV[4] > ascii_instant(s[5]) then
   redis.call('HSET', KEYS[1], 'e', ARGV[4])
 end
 -- The new tokens end with the session, then everything lives as long as the new expiry asks.

@@ -7,6 +7,52 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- The zero digit of each script whose digits Java's Formatter writes for some default locale
+-- (Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali, Thai, Tibetan, Myanmar, Ol Chiki,
+-- among the Unicode decimal digits of the Basic Multilingual Plane).
+local DIGIT_ZEROS = {0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66,
+  0xCE6, 0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
+  0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
+  0xAA50, 0xABF0, 0xFF10}
+
+-- A stored instant (or sealed successor, which starts with one) in ASCII digits. An earlier
+-- release wrote instants in the digits of its JVM's default locale (Arabic-Indic in ar-SA, two
+-- bytes each in UTF-8), and those compare, byte by byte, after every instant in ASCII digits.
+-- Anything else that is not ASCII is returned as it is.
+local function ascii_instant(text)
+  if not text or not string.find(text, '[\128-\255]') then
+    return text
+  end
+  local out = {}
+  for ch in string.gmatch(text, '[%z\1-\127\194-\244][\128-\191]*') do
+    local b1, b2, b3 = string.byte(ch, 1, 3)
+    local cp = b1
+    if #ch == 2 then
+      cp = (b1 % 32) * 64 + b2 % 64
+    elseif #ch == 3 then
+      cp = (b1 % 16) * 4096 + (b2 % 64) * 64 + b3 % 64
+    elseif #ch > 3 then
+      return text
+    end
+    if cp < 128 then
+      out[#out + 1] = ch
+    else
+      local digit
+      for _, zero in ipairs(DIGIT_ZEROS) do
+        if cp >= zero and cp <= zero + 9 then
+          digit = cp - zero
+          break
+        end
+      end
+      if not digit then
+        return text
+      end
+      out[#out + 1] = string.char(48 + digit)
+    end
+  end
+  return table.concat(out)
+end
+
 -- Gives key a TTL of at least ttl ms and never shortens one, so a key outlives what every
 -- instance that wrote it asked for, whatever that instance's clock said.
 local function keep_at_least(key, ttl)
@@ -111,11 +157,11 @@ local function revoke_covered(sessionPrefix, ids, ra, rat, at)
     if s[1] and not s[2] then
       if tonumber(s[3] or 0) <= tonumber(ra) then
         redis.call('HSET', key, 'r', rat)
-        if s[1] > at then count = count + 1 end
+        if ascii_instant(s[1]) > at then count = count + 1 end
       end
     elseif s[1] and s[4] == ra then
       redis.call('HDEL', key, 'rm')
-      if s[1] > at then count = count + 1 end
+      if ascii_instant(s[1]) > at then count = count + 1 end
     end
   end
   return count

@@ -14,10 +14,10 @@ local marker = ARGV[6] .. s[1]
 if marker_covers(marker, s[5]) then
   return 0
 end
-if ARGV[1] > s[3] then
+if ARGV[1] > ascii_instant(s[3]) then
   redis.call('HSET', KEYS[1], 'u', ARGV[1])
 end
-if ARGV[2] > s[4] then
+if ARGV[2] > ascii_instant(s[4]) then
   redis.call('HSET', KEYS[1], 'e', ARGV[2])
 end
 local now = now_ms()
