@@ -125,7 +125,8 @@ final class StoreDirectory {
     files.sort(null);
     for (Path file : files) {
       Matcher m = ANY_DIGITS.matcher(file.getFileName().toString());
-      if (!m.matches() || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      // A link is renamed as a file is (a link named in ASCII digits is read through).
+      if (!m.matches() || Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
         continue;
       }
       int[] digits = m.group(2).codePoints().toArray();
@@ -151,9 +152,12 @@ final class StoreDirectory {
       throw new StoreUnavailableException("cannot open token store " + dir + ": its files are "
           + "named in the digits of more than one script ("
           + scripts.values().stream().map(file -> file.getFileName().toString()).toList()
-          + "). An earlier release named them in its JVM's default locale, so JVMs of different "
-          + "locales wrote them, and which holds the store is not known. Keep one script's files "
-          + "in the directory and move the others out");
+          + "). An earlier release named them in the JVM's default locale at the time, so "
+          + "which of them hold this store is not known. If one JVM wrote them all (its default "
+          + "locale changed while it ran), give each the same name in ASCII digits (log-"
+          + "0000000002 for the second generation) and open again; if JVMs of different locales "
+          + "each wrote a store here, keep one script's files in the directory and move the "
+          + "others out");
     }
     for (Map.Entry<Path, Path> rename : renames.entrySet()) {
       if (Files.exists(rename.getValue(), LinkOption.NOFOLLOW_LINKS)) {

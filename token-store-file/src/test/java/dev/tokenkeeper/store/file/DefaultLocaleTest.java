@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -147,6 +148,62 @@ class DefaultLocaleTest {
     assertRefusedAsItIs(dir, asEarlierReleaseNamedIt("log-0000000002", ARABIC));
   }
 
+  /**
+   * One JVM of an earlier release whose default locale changed while it ran (code calling
+   * {@code Locale.setDefault}) wrote generation 1 in ASCII digits and generation 2, with a
+   * logout and a login, in Arabic-Indic ones. Keeping one script's files would lose one of
+   * them, so the refusal also says what keeps both, and doing so keeps every session.
+   */
+  @Test
+  void oneStoreWrittenAcrossALocaleChange_isRefusedSayingHowToKeepItWhole() throws Exception {
+    Path dir = tmp.resolve("store");
+    Path firstLog = tmp.resolve("log-1");
+    Issued alice;
+    Issued bob;
+    Issued carol;
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      alice = Issued.create(store, "alice", Duration.ofDays(3650));
+      bob = Issued.create(store, "bob", Duration.ofDays(3650));
+      Files.copy(dir.resolve("log-0000000001"), firstLog);
+      store.compact();
+      assertTrue(alice.revoke(store, Instant.now()));
+      carol = Issued.create(store, "carol", Duration.ofDays(3650));
+    }
+    // As the earlier release left it: its compaction in the new locale never finished.
+    Files.delete(dir.resolve("snapshot-0000000002"));
+    Files.move(firstLog, dir.resolve("log-0000000001"));
+    String second = asEarlierReleaseNamedIt("log-0000000002", ARABIC);
+    Files.move(dir.resolve("log-0000000002"), dir.resolve(second));
+
+    String refusal = assertRefusedAsItIs(dir, second);
+    assertTrue(refusal.contains("give each the same name in ASCII digits"), refusal);
+
+    Files.move(dir.resolve(second), dir.resolve("log-0000000002"));
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      assertTrue(alice.isRevokedIn(store), "logged out in generation 2");
+      assertTrue(bob.in(store).isPresent());
+      assertTrue(carol.in(store).isPresent());
+    }
+  }
+
+  /** A store file that is a link named in Arabic-Indic digits is renamed and read through. */
+  @Test
+  void linkNamedInArabicIndicDigits_isRenamedAndReadThrough() throws Exception {
+    Path dir = tmp.resolve("store");
+    TokenHash hash;
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      hash = Issued.create(store, "alice", Duration.ofDays(3650)).hash();
+    }
+    Path target = Files.move(dir.resolve("log-0000000001"), tmp.resolve("elsewhere"));
+    Files.createSymbolicLink(dir.resolve(asEarlierReleaseNamedIt("log-0000000001", ARABIC)),
+        target);
+
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      assertTrue(store.find(hash).isPresent());
+    }
+    assertTrue(Files.isSymbolicLink(dir.resolve("log-0000000001")));
+  }
+
   /** A renaming cut short after some names: the next open finishes it. */
   @Test
   void renamingCutShort_isFinishedByTheNextOpen() throws Exception {
@@ -170,14 +227,18 @@ class DefaultLocaleTest {
     assertEquals(ascii, names(dir));
   }
 
-  /** Opens {@code dir}, which must be refused naming {@code named}, and no name changes. */
-  private static void assertRefusedAsItIs(Path dir, String named) throws IOException {
+  /**
+   * Opens {@code dir}, which must be refused naming {@code named}, and no name changes; returns
+   * the refusal's message.
+   */
+  private static String assertRefusedAsItIs(Path dir, String named) throws IOException {
     List<String> before = names(dir);
     StoreUnavailableException e =
         assertThrows(StoreUnavailableException.class, () -> FileTokenStore.open(dir));
     assertTrue(e.getMessage().contains(named), e.getMessage());
     assertTrue(e.getMessage().contains("more than one script"), e.getMessage());
     assertEquals(before, names(dir));
+    return e.getMessage();
   }
 
   @Test
