@@ -73,7 +73,7 @@ class DefaultLocaleTest {
     List<TokenHash> issued = new ArrayList<>();
     try (FileTokenStore store = FileTokenStore.open(dir)) {
       for (int i = 0; i < SESSIONS; i++) {
-        issued.add(Issued.create(store, "user" + i, Duration.ofDays(3650)).hash());
+        issued.add(Issued.create(store, "user" + i, TEN_YEARS).hash());
         if (i == SESSIONS / 2) {
           store.compact();
         }
@@ -105,12 +105,10 @@ class DefaultLocaleTest {
       throws Exception {
     Path arabic = tmp.resolve("arabic");
     Path dir = tmp.resolve("store");
-    try (FileTokenStore store = FileTokenStore.open(arabic)) {
-      Issued.create(store, "alice", Duration.ofDays(3650));
-    }
+    storeOfAlice(arabic);
     TokenHash bob;
     try (FileTokenStore store = FileTokenStore.open(dir)) {
-      bob = Issued.create(store, "bob", Duration.ofDays(3650)).hash();
+      bob = Issued.create(store, "bob", TEN_YEARS).hash();
       store.compact();
     }
     Path moved = dir.resolve(asEarlierReleaseNamedIt("log-0000000001", ARABIC));
@@ -126,9 +124,7 @@ class DefaultLocaleTest {
   @Test
   void sameGenerationNamedInTwoScripts_isRefusedAndLeftAsItIs() throws Exception {
     Path dir = tmp.resolve("store");
-    try (FileTokenStore store = FileTokenStore.open(dir)) {
-      Issued.create(store, "alice", Duration.ofDays(3650));
-    }
+    storeOfAlice(dir);
     Files.copy(dir.resolve("log-0000000001"),
         dir.resolve(asEarlierReleaseNamedIt("log-0000000001", ARABIC)));
     assertRefusedAsItIs(dir, "log-0000000001");
@@ -138,7 +134,7 @@ class DefaultLocaleTest {
   void storeNamedInArabicAndPersianDigits_isRefusedAndLeftAsItIs() throws Exception {
     Path dir = tmp.resolve("store");
     try (FileTokenStore store = FileTokenStore.open(dir)) {
-      Issued.create(store, "alice", Duration.ofDays(3650));
+      Issued.create(store, "alice", TEN_YEARS);
       store.compact();
     }
     Files.move(dir.resolve("log-0000000002"),
@@ -162,12 +158,12 @@ class DefaultLocaleTest {
     Issued bob;
     Issued carol;
     try (FileTokenStore store = FileTokenStore.open(dir)) {
-      alice = Issued.create(store, "alice", Duration.ofDays(3650));
-      bob = Issued.create(store, "bob", Duration.ofDays(3650));
+      alice = Issued.create(store, "alice", TEN_YEARS);
+      bob = Issued.create(store, "bob", TEN_YEARS);
       Files.copy(dir.resolve("log-0000000001"), firstLog);
       store.compact();
       assertTrue(alice.revoke(store, Instant.now()));
-      carol = Issued.create(store, "carol", Duration.ofDays(3650));
+      carol = Issued.create(store, "carol", TEN_YEARS);
     }
     // As the earlier release left it: its compaction in the new locale never finished.
     Files.delete(dir.resolve("snapshot-0000000002"));
@@ -190,10 +186,7 @@ class DefaultLocaleTest {
   @Test
   void linkNamedInArabicIndicDigits_isRenamedAndReadThrough() throws Exception {
     Path dir = tmp.resolve("store");
-    TokenHash hash;
-    try (FileTokenStore store = FileTokenStore.open(dir)) {
-      hash = Issued.create(store, "alice", Duration.ofDays(3650)).hash();
-    }
+    TokenHash hash = storeOfAlice(dir);
     Path target = Files.move(dir.resolve("log-0000000001"), tmp.resolve("elsewhere"));
     Files.createSymbolicLink(dir.resolve(asEarlierReleaseNamedIt("log-0000000001", ARABIC)),
         target);
@@ -210,9 +203,9 @@ class DefaultLocaleTest {
     Path dir = tmp.resolve("store");
     List<TokenHash> issued = new ArrayList<>();
     try (FileTokenStore store = FileTokenStore.open(dir)) {
-      issued.add(Issued.create(store, "alice", Duration.ofDays(3650)).hash());
+      issued.add(Issued.create(store, "alice", TEN_YEARS).hash());
       store.compact();
-      issued.add(Issued.create(store, "bob", Duration.ofDays(3650)).hash());
+      issued.add(Issued.create(store, "bob", TEN_YEARS).hash());
     }
     List<String> ascii = names(dir);
     Files.move(dir.resolve("log-0000000002"),
@@ -244,10 +237,7 @@ class DefaultLocaleTest {
   @Test
   void nameInDigitsBeyondTheBasicPlane_isReadByCodePoint() throws Exception {
     Path dir = tmp.resolve("store");
-    TokenHash hash;
-    try (FileTokenStore store = FileTokenStore.open(dir)) {
-      hash = Issued.create(store, "alice", Duration.ofDays(3650)).hash();
-    }
+    TokenHash hash = storeOfAlice(dir);
     // MATHEMATICAL BOLD DIGIT ZERO and ONE: two chars each.
     String boldDigits = "\uD835\uDFCE".repeat(9) + "\uD835\uDFCF";
     Files.move(dir.resolve("log-0000000001"), dir.resolve("log-" + boldDigits));
@@ -258,8 +248,16 @@ class DefaultLocaleTest {
     assertEquals(List.of(DirectoryLock.FILE_NAME, "log-0000000001"), names(dir));
   }
 
+  private static final Duration TEN_YEARS = Duration.ofDays(3650);
   private static final Locale ARABIC = Locale.forLanguageTag("ar-SA");
   private static final Locale PERSIAN = Locale.forLanguageTag("fa-IR");
+
+  /** Writes a store in {@code dir} holding one session, alice's; returns its token. */
+  private static TokenHash storeOfAlice(Path dir) {
+    try (FileTokenStore store = FileTokenStore.open(dir)) {
+      return Issued.create(store, "alice", TEN_YEARS).hash();
+    }
+  }
 
   /** {@code name} with its generation as the earlier release formatted it in {@code locale}. */
   private static String asEarlierReleaseNamedIt(String name, Locale locale) {
