@@ -115,12 +115,12 @@ class CompactLiveIndexMarksTest {
         SessionId id = SessionId.of(random.nextLong(), random.nextLong());
         String subject = "u" + round + "-" + n + "x".repeat(random.nextInt(200));
         Instant expires = now.plusSeconds(1 + random.nextInt(round % 7 == 0 ? 3 : 40));
-        TokenHash token = randomHash(random);
+        TokenHash token = RandomSessions.hash(random);
         if (random.nextBoolean()) {
           index.create(SessionRecord.of(new Session(id, subject, null, now, now, expires), null,
               null), List.of(TokenRecord.of(token, id)));
         } else {
-          TokenHash refresh = randomHash(random);
+          TokenHash refresh = RandomSessions.hash(random);
           index.create(SessionRecord.of(new Session(id, subject, null, now, now, expires), null,
               refresh), List.of(TokenRecord.of(token, id), TokenRecord.of(refresh, id)));
           held.put(refresh, id);
@@ -141,14 +141,10 @@ class CompactLiveIndexMarksTest {
             TestSeed.replay(seed));
       }
       for (int n = 0; n < 200; n++) {
-        assertEquals(Optional.empty(), index.find(randomHash(random)), TestSeed.replay(seed));
+        assertEquals(Optional.empty(), index.find(RandomSessions.hash(random)),
+            TestSeed.replay(seed));
       }
     }
-  }
-
-  private static TokenHash randomHash(Random random) {
-    return TokenHash.sha256Words(random.nextLong(), random.nextLong(), random.nextLong(),
-        random.nextLong());
   }
 
   /** A digest whose first word, and so its probe's start, is {@code start}'s alone. */

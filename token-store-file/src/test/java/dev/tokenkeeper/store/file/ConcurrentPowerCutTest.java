@@ -1,6 +1,7 @@
 package dev.tokenkeeper.store.file;
 
 import static dev.tokenkeeper.core.StoreHarness.T0;
+import static dev.tokenkeeper.store.file.RandomSessions.hashOfBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tokenkeeper.core.Concurrently;
@@ -251,7 +252,7 @@ class ConcurrentPowerCutTest {
       SessionId some = known.isEmpty() ? null : known.get(random.nextInt(known.size()));
       if (op < 45 || some == null) {
         SessionRecord session = session(random);
-        TokenRecord token = TokenRecord.of(hash(random), session.id());
+        TokenRecord token = TokenRecord.of(hashOfBytes(random), session.id());
         tried.put(session.id(), session);
         tokens.put(token.hash(), session.id());
         store.create(session, List.of(token));
@@ -336,12 +337,6 @@ class ConcurrentPowerCutTest {
       Session session = new Session(sessionId, subject, "device", clock.instant(),
           clock.instant(), clock.instant().plus(Duration.ofDays(30)));
       return SessionRecord.of(session, null, null);
-    }
-
-    private static TokenHash hash(Random random) {
-      byte[] digest = new byte[TokenHash.SHA256_LENGTH];
-      random.nextBytes(digest);
-      return TokenHash.of(TokenHash.SHA256, digest);
     }
   }
 }

@@ -49,15 +49,7 @@ class ForgedSeedsTest {
     System.out.println("ForgedSeedsTest: seed " + seed);
     SplittableRandom random = new SplittableRandom(seed);
     LiveIndex index = LiveIndex.create();
-    for (int n = 0; n < SESSIONS; n++) {
-      SessionId id = SessionId.of(random.nextLong(), random.nextLong());
-      TokenHash hash = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
-          random.nextLong(), random.nextLong());
-      index.create(SessionRecord.of(new Session(id, "user" + n % 50, null, T0, T0,
-          T0.plusSeconds(3600)), null, null), List.of(TokenRecord.of(hash, id)));
-      ids.add(id);
-      hashes.add(hash);
-    }
+    RandomSessions.fill(index, random, SESSIONS, 50, T0, ids, hashes);
     index.trim();
     return ImageRoundTrip.write(index);
   }

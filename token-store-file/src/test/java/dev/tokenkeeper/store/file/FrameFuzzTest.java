@@ -1,6 +1,7 @@
 package dev.tokenkeeper.store.file;
 
 import static dev.tokenkeeper.core.StoreHarness.T0;
+import static dev.tokenkeeper.store.file.RandomSessions.hashOfBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -220,10 +221,11 @@ class FrameFuzzTest {
         return new LogEntry.Create(session, tokens);
       }
       case 2:
-        return new LogEntry.Rotate(new Rotation(id, random.nextBoolean() ? null : hash(random),
-            hash(random), instant(random), random.nextBoolean() ? null : sealed(random),
-            TokenRecord.of(hash(random), id),
-            TokenRecord.expiring(hash(random), id, instant(random)), instant(random)));
+        return new LogEntry.Rotate(new Rotation(id,
+            random.nextBoolean() ? null : hashOfBytes(random), hashOfBytes(random),
+            instant(random), random.nextBoolean() ? null : sealed(random),
+            TokenRecord.of(hashOfBytes(random), id),
+            TokenRecord.expiring(hashOfBytes(random), id, instant(random)), instant(random)));
       case 3:
         return new LogEntry.RevokeSession(id, instant(random));
       case 4: {
@@ -241,7 +243,7 @@ class FrameFuzzTest {
       case 7:
         return new LogEntry.TokenState(token(random, id));
       case 8:
-        return new LogEntry.Imported(HexFormat.of().formatHex(hash(random).bytes()),
+        return new LogEntry.Imported(HexFormat.of().formatHex(hashOfBytes(random).bytes()),
             random.nextInt(1 << 20), instant(random));
       default:
         return new LogEntry.End(random.nextLong());
@@ -262,13 +264,13 @@ class FrameFuzzTest {
         created.plusSeconds(1 + random.nextInt(1 << 20)));
     ClientBinding binding = random.nextInt(3) != 0 ? null : new ClientBinding(
         random.nextBoolean() ? null : "192.0.2.0/24", text(random, 1 + random.nextInt(64)));
-    return new SessionRecord(session, binding, random.nextBoolean() ? null : hash(random),
+    return new SessionRecord(session, binding, random.nextBoolean() ? null : hashOfBytes(random),
         random.nextBoolean() ? null : instant(random));
   }
 
   private static TokenRecord token(Random random, SessionId id) {
     java.time.Instant rotated = random.nextBoolean() ? null : instant(random);
-    return new TokenRecord(hash(random), id, random.nextBoolean() ? null : instant(random),
+    return new TokenRecord(hashOfBytes(random), id, random.nextBoolean() ? null : instant(random),
         rotated, rotated == null || random.nextBoolean() ? null : sealed(random));
   }
 
@@ -276,12 +278,6 @@ class FrameFuzzTest {
     byte[] bytes = new byte[29 + random.nextInt(SealedSuccessor.MAX_LENGTH - 28)];
     random.nextBytes(bytes);
     return SealedSuccessor.of(bytes, instant(random));
-  }
-
-  private static TokenHash hash(Random random) {
-    byte[] digest = new byte[TokenHash.SHA256_LENGTH];
-    random.nextBytes(digest);
-    return TokenHash.of(TokenHash.SHA256, digest);
   }
 
   private static java.time.Instant instant(Random random) {

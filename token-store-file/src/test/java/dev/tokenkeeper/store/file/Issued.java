@@ -32,8 +32,7 @@ record Issued(SessionRecord session, TokenRecord token) {
   static Issued create(TokenStore store, Random random, String subject, String label,
       Instant at, Instant expires) {
     SessionId id = SessionId.of(random.nextLong(), random.nextLong());
-    TokenHash hash = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
-        random.nextLong(), random.nextLong());
+    TokenHash hash = RandomSessions.hash(random);
     SessionRecord session =
         SessionRecord.of(new Session(id, subject, label, at, at, expires), null, null);
     TokenRecord token = TokenRecord.of(hash, id);

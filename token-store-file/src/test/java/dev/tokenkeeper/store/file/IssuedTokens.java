@@ -39,8 +39,7 @@ final class IssuedTokens {
 
   /** A new random digest for a token of session {@code id}. */
   TokenHash newHash(Random random, SessionId id) {
-    TokenHash hash = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
-        random.nextLong(), random.nextLong());
+    TokenHash hash = RandomSessions.hash(random);
     owner.put(hash, id);
     return hash;
   }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.file;
 
+import static dev.tokenkeeper.store.file.RandomSessions.hashOfBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,9 +53,9 @@ class PlainBlockTest {
       ClientBinding binding = i % 10 == 0 ? new ClientBinding("10.0.0.0/24", null) : null;
       SessionRecord record = new SessionRecord(session, binding, null, null);
       List<TokenRecord> own = new ArrayList<>();
-      own.add(TokenRecord.of(hash(random), id));
+      own.add(TokenRecord.of(hashOfBytes(random), id));
       if (i % 13 == 0) {
-        own.add(TokenRecord.expiring(hash(random), id, created.plusSeconds(60)));
+        own.add(TokenRecord.expiring(hashOfBytes(random), id, created.plusSeconds(60)));
       }
       written.create(record, own);
       if (i % 17 == 0) {
@@ -93,7 +94,7 @@ class PlainBlockTest {
     Random random = new Random(1);
     SessionId id = SessionId.of(random.nextLong(), random.nextLong());
     written.create(SessionRecord.of(new Session(id, "user@example.com", "phone", T0, T0,
-        T0.plusSeconds(60)), null, null), List.of(TokenRecord.of(hash(random), id)));
+        T0.plusSeconds(60)), null, null), List.of(TokenRecord.of(hashOfBytes(random), id)));
     List<byte[]> blocks = FormatFourBlocks.of(written, record -> {
       throw new AssertionError("only plain sessions were stored");
     });
@@ -147,11 +148,5 @@ class PlainBlockTest {
     List<SessionRecord> copy = new ArrayList<>(records);
     copy.sort(Comparator.comparing(record -> record.id().value()));
     return copy;
-  }
-
-  private static TokenHash hash(Random random) {
-    byte[] digest = new byte[TokenHash.SHA256_LENGTH];
-    random.nextBytes(digest);
-    return TokenHash.of(TokenHash.SHA256, digest);
   }
 }

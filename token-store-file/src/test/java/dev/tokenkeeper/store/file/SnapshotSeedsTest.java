@@ -56,15 +56,7 @@ class SnapshotSeedsTest {
   private LiveIndex filled() {
     SplittableRandom random = new SplittableRandom(7);
     LiveIndex index = LiveIndex.create();
-    for (int n = 0; n < SESSIONS; n++) {
-      SessionId id = SessionId.of(random.nextLong(), random.nextLong());
-      TokenHash hash = TokenHash.sha256Words(random.nextLong(), random.nextLong(),
-          random.nextLong(), random.nextLong());
-      index.create(SessionRecord.of(new Session(id, "user" + n % 40, null, T0, T0,
-          T0.plusSeconds(3600)), null, null), List.of(TokenRecord.of(hash, id)));
-      ids.add(id);
-      hashes.add(hash);
-    }
+    RandomSessions.fill(index, random, SESSIONS, 40, T0, ids, hashes);
     return index;
   }
 
