@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 final class LayoutUpgrade {
 
   private static final Logger LOG = LoggerFactory.getLogger(LayoutUpgrade.class);
-  private static final LuaScript UPGRADE = LuaScript.load("upgrade_v1");
+  private static final LuaScript UPGRADE = LuaScript.load("upgrade_v1", "shared");
   private static final int BATCH = 100;
 
   private final RedisCommands redis;

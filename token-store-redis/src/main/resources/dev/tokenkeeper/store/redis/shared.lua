@@ -18,25 +18,26 @@ local DIGIT_ZEROS = {0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xB
 -- A stored instant (or sealed successor, which starts with one) in ASCII digits. An earlier
 -- release wrote instants in the digits of its JVM's default locale (Arabic-Indic in ar-SA, two
 -- bytes each in UTF-8), and those compare, byte by byte, after every instant in ASCII digits.
--- Anything else that is not ASCII is returned as it is.
+-- Only well-formed UTF-8 of such digits is mapped: any other text is returned as it is.
 local function ascii_instant(text)
   if not text or not string.find(text, '[\128-\255]') then
     return text
   end
-  local out = {}
-  for ch in string.gmatch(text, '[%z\1-\127\194-\244][\128-\191]*') do
+  local out, length = {}, 0
+  for ch in string.gmatch(text, '[%z\1-\127\194-\239][\128-\191]*') do
+    length = length + #ch
     local b1, b2, b3 = string.byte(ch, 1, 3)
-    local cp = b1
-    if #ch == 2 then
-      cp = (b1 % 32) * 64 + b2 % 64
-    elseif #ch == 3 then
-      cp = (b1 % 16) * 4096 + (b2 % 64) * 64 + b3 % 64
-    elseif #ch > 3 then
-      return text
-    end
-    if cp < 128 then
+    if #ch == 1 and b1 < 128 then
       out[#out + 1] = ch
     else
+      local cp
+      if #ch == 2 and b1 >= 194 and b1 <= 223 then
+        cp = (b1 % 32) * 64 + b2 % 64
+      elseif #ch == 3 and b1 >= 224 and (b1 ~= 224 or b2 >= 160) then
+        cp = (b1 % 16) * 4096 + (b2 % 64) * 64 + b3 % 64
+      else
+        return text
+      end
       local digit
       for _, zero in ipairs(DIGIT_ZEROS) do
         if cp >= zero and cp <= zero + 9 then
@@ -49,6 +50,10 @@ local function ascii_instant(text)
       end
       out[#out + 1] = string.char(48 + digit)
     end
+  end
+  -- A byte no character starts with was skipped by the pattern: not such a text.
+  if length ~= #text then
+    return text
   end
   return table.concat(out)
 end

@@ -30,6 +30,8 @@ for _, scanned in ipairs(KEYS) do
         if #f > 0 then
           local t = {id = id, key = key, ttl = redis.call('PTTL', key)}
           for i = 1, #f, 2 do t[f[i]] = f[i + 1] end
+          -- Compared and written below as this release writes them (see ascii_instant).
+          for _, field in ipairs({'c', 'u', 'e', 'r'}) do t[field] = ascii_instant(t[field]) end
           local s = sessions[t.sid]
           if not s then
             s = {tokens = {}, revoked = true}
