@@ -110,8 +110,8 @@ final class StoreDirectory {
   /**
    * The files an earlier release named in another script's digits, each with its name in ASCII
    * digits; none changed. Only a store named wholly in one other script, as one JVM's locale
-   * wrote it, is renamed: names in two scripts are two stores' files mixed in one directory, and
-   * which to keep is not known.
+   * wrote it, is renamed: names in two scripts are two stores' files mixed in one directory, or
+   * one store written across a change of the JVM's locale, and names cannot tell which.
    *
    * @param underWay whether a renaming was cut short: then ASCII names are its own
    * @throws StoreUnavailableException if the store's files are named in more than one script (or
