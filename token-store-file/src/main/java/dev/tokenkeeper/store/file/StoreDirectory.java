@@ -107,6 +107,11 @@ final class StoreDirectory {
     return renames.size();
   }
 
+  /** {@link #localeDigitNames(boolean)}, a renaming under way if {@link #RENAMING} is present. */
+  Map<Path, Path> localeDigitNames() throws IOException {
+    return localeDigitNames(Files.exists(dir.resolve(RENAMING), LinkOption.NOFOLLOW_LINKS));
+  }
+
   /**
    * The files an earlier release named in another script's digits, each with its name in ASCII
    * digits; none changed. Only a store named wholly in one other script, as one JVM's locale
@@ -117,7 +122,7 @@ final class StoreDirectory {
    * @throws StoreUnavailableException if the store's files are named in more than one script (or
    *     one name mixes two), naming one file of each, or a file's ASCII name is taken
    */
-  Map<Path, Path> localeDigitNames(boolean underWay) throws IOException {
+  private Map<Path, Path> localeDigitNames(boolean underWay) throws IOException {
     Map<Path, Path> renames = new TreeMap<>();
     Map<Integer, Path> scripts = new TreeMap<>();
     List<Path> files = list();

@@ -91,9 +91,10 @@ public final class StoreTool {
     Path dir = Path.of(args[1]).toAbsolutePath().normalize();
     StoreTool tool = new StoreTool(out, clock);
     try {
-      Map<Path, Path> renames = !Files.isDirectory(dir) ? Map.of()
-          : new StoreDirectory(dir, ReadOnlyDisk.INSTANCE)
-              .localeDigitNames(Files.exists(dir.resolve(StoreDirectory.RENAMING)));
+      if (!Files.isDirectory(dir)) {
+        return noStore(err, dir);
+      }
+      Map<Path, Path> renames = new StoreDirectory(dir, ReadOnlyDisk.INSTANCE).localeDigitNames();
       // Compact and repair open the store, which renames them.
       if (!renames.isEmpty() && List.of("check", "stats").contains(args[0])) {
         err.println("the token store in " + dir + " has files an earlier release named in "
@@ -103,9 +104,8 @@ public final class StoreTool {
                 .map(name -> name.getFileName().toString()).toList()) + ")");
         return FAILED;
       }
-      if (!Files.isDirectory(dir) || (renames.isEmpty() && !tool.holdsStore(dir))) {
-        err.println("no token store in " + dir + " (no log-N or snapshot-N files)");
-        return FAILED;
+      if (renames.isEmpty() && !tool.holdsStore(dir)) {
+        return noStore(err, dir);
       }
       // On a store thread: the lock and the reads go through FileChannels, which an interrupt
       // of this thread would close under them.
@@ -134,6 +134,11 @@ public final class StoreTool {
       default:
         return repair(dir);
     }
+  }
+
+  private static int noStore(PrintStream err, Path dir) {
+    err.println("no token store in " + dir + " (no log-N or snapshot-N files)");
+    return FAILED;
   }
 
   private boolean holdsStore(Path dir) throws IOException {
