@@ -27,6 +27,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * per record; optional rounds and seconds per side, default 5 and 10) runs that group alone;
  * {@code open-floor FILE SESSIONS} times the least an open of that many sessions could cost;
  * {@code memory} measures what this machine's memory costs a lookup and an open;
+ * {@code open-flags [sessions [rounds]]} opens one store in fresh JVMs with deployment flags
+ * and without, taking turns, then three times in one JVM;
  * any other arguments go to JMH (a regex such as {@code Authenticate}, options such as
  * {@code -p liveTokens=1000}), with modest defaults for a shared machine
  * ({@code -f 1 -wi 2 -w 2s -i 3 -r 2s}) where the arguments set none.
@@ -69,6 +71,11 @@ public final class BenchMain {
       MemoryMeasure.run(out);
     } else if (args[0].equals("open-floor")) {
       OpenFloorMeasure.run(out, Path.of(args[1]), Integer.parseInt(args[2]));
+    } else if (args[0].equals("open-flags")) {
+      OpenFlagsMeasure.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000,
+          args.length > 2 ? Integer.parseInt(args[2]) : 9);
+    } else if (args[0].equals("reopen-child")) {
+      OpenMeasure.reopenChild(Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (args[0].equals("open-child")) {
       OpenMeasure.measureChild(Path.of(args[1]), Integer.parseInt(args[2]));
     } else if (args[0].equals("grow-child")) {

@@ -76,7 +76,7 @@ final class OpenMeasure {
       System.gc();
       Path dir = Fixtures.tempDirectory("grown");
       try {
-        long[] measured = child("grow-child", dir, size);
+        long[] measured = child("grow-child", dir, size, List.of());
         heap[i] = measured[1];
         offHeap[i] = measured[2];
         disk = Fixtures.sizeOnDisk(dir);
@@ -99,7 +99,7 @@ final class OpenMeasure {
       // This JVM filled and compacted the store: its collector must not still be at work on
       // the two cores while a child opens.
       System.gc();
-      long[] measured = child("open-child", dir, size);
+      long[] measured = child("open-child", dir, size, List.of());
       millis[i] = measured[0];
       heap[i] = measured[1];
       offHeap[i] = measured[2];
@@ -111,32 +111,36 @@ final class OpenMeasure {
   }
 
   /**
-   * Runs {@code mode} ({@link #measureChild} or {@link #growChild}) in a fresh JVM; returns
-   * millis, heap and off-heap bytes.
+   * Runs {@code mode} ({@link #measureChild}, {@link #growChild} or {@link #reopenChild}) in a
+   * fresh JVM started with {@code jvmFlags} besides the initial heap; returns the numbers it
+   * printed (millis, heap and off-heap bytes; or the millis of each open).
    */
-  private static long[] child(String mode, Path dir, int size)
+  static long[] child(String mode, Path dir, int size, List<String> jvmFlags)
       throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     // The full GCs the child takes for its heap baseline would shrink its heap to a few MB, and
     // the open would then run young collections a starting server does not: -Xms keeps the
     // heap a JVM on this machine starts with (this JVM's initial size, unless set).
     long initialHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getInit();
-    List<String> command = new ArrayList<>(List.of(java, "-Xms" + initialHeap, "-cp",
-        System.getProperty("java.class.path"), BenchMain.class.getName(), mode,
-        dir.toString(), Integer.toString(size)));
+    List<String> command = new ArrayList<>(List.of(java, "-Xms" + initialHeap));
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+        BenchMain.class.getName(), mode, dir.toString(), Integer.toString(size)));
     Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();
     String line;
     try (BufferedReader reader = new BufferedReader(
         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       line = reader.readLine();
+      // Read to the end: a JVM that writes a class-data archive as it exits prints to it then.
+      while (reader.readLine() != null) {
+        // not measured
+      }
     }
     if (process.waitFor() != 0 || line == null) {
       throw new IllegalStateException("open child failed on " + dir);
     }
-    String[] fields = line.trim().split(" ");
-    return new long[] {Long.parseLong(fields[0]), Long.parseLong(fields[1]),
-        Long.parseLong(fields[2])};
+    return Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray();
   }
 
   /** A store a child measures, made by {@link #measureChild} or {@link #growChild}. */
@@ -148,6 +152,23 @@ final class OpenMeasure {
   static void measureChild(Path dir, int expected) {
     measure(() -> FileTokenStore.builder().directory(dir)
         .compactionThreshold(Long.MAX_VALUE).build(), expected);
+  }
+
+  /**
+   * In the child JVM: opens the store in {@code dir} {@code times} times in a row, closing it
+   * between; prints each open's millis. The later opens run code this JVM has loaded and
+   * compiled: what is left is the open's own work.
+   */
+  static void reopenChild(Path dir, int times) {
+    StringBuilder millis = new StringBuilder();
+    for (int i = 0; i < times; i++) {
+      long start = System.nanoTime();
+      FileTokenStore store = FileTokenStore.builder().directory(dir)
+          .compactionThreshold(Long.MAX_VALUE).build();
+      millis.append(i == 0 ? "" : " ").append((System.nanoTime() - start) / 1_000_000);
+      store.close();
+    }
+    System.out.println(millis);
   }
 
   /**
