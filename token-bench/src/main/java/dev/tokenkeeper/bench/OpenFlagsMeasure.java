@@ -58,8 +58,9 @@ final class OpenFlagsMeasure {
         }
         String flags = variants.get(variant).isEmpty() ? "default"
             : String.join(" ", variants.get(variant)).replace(archive.toString(), "open.jsa");
-        out.printf(Locale.ROOT, "| `%s` | %d | %s | %s | %s |%n", flags, median(millis[variant]),
-            variant == 0 ? "—" : Long.toString(median(gain)),
+        out.printf(Locale.ROOT, "| `%s` | %d | %s | %s | %s |%n", flags,
+            OpenMeasure.median(millis[variant]),
+            variant == 0 ? "—" : Long.toString(OpenMeasure.median(gain)),
             variant == 0 ? "—" : faster + " of " + rounds, Arrays.toString(millis[variant]));
       }
       out.printf(Locale.ROOT, "- One JVM opening it %d times in a row (default flags): %s ms%n",
@@ -68,11 +69,5 @@ final class OpenFlagsMeasure {
       Fixtures.delete(dir);
       Fixtures.delete(archive.getParent());
     }
-  }
-
-  private static long median(long[] values) {
-    long[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
   }
 }

@@ -209,7 +209,8 @@ final class OpenMeasure {
     }
   }
 
-  private static long median(long[] values) {
+  /** The middle of {@code values}, the upper of the two middle ones for an even count. */
+  static long median(long[] values) {
     long[] sorted = values.clone();
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];
