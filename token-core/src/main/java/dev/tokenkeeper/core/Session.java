@@ -33,6 +33,14 @@ public record Session(
   /** Longest subject and label accepted. */
   public static final int MAX_TEXT_LENGTH = 256;
 
+  /**
+   * Labels that passed the check, one a length. A store hands many sessions the same label
+   * object (a browser's User-Agent), and checking it again on every read cost a lookup a tenth of
+   * its CPU. Only a {@code String} that passed is kept, and a {@code String} cannot change, so a
+   * race between threads can only lose an entry, never admit an unchecked one.
+   */
+  private static final String[] CHECKED_LABELS = new String[64];
+
   /** @throws IllegalArgumentException if a field breaks the rules above */
   public Session {
     Objects.requireNonNull(id, "id");
@@ -41,8 +49,9 @@ public record Session(
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireText("subject", subject, true);
-    if (label != null) {
+    if (label != null && CHECKED_LABELS[label.length() & (CHECKED_LABELS.length - 1)] != label) {
       requireText("label", label, false);
+      CHECKED_LABELS[label.length() & (CHECKED_LABELS.length - 1)] = label;
     }
     if (lastUsedAt.isBefore(createdAt)) {
       throw new IllegalArgumentException(

@@ -55,6 +55,48 @@ class SessionTest {
   }
 
   /**
+   * A label that passed is not checked again (a store hands the same label to many sessions), but
+   * only that very object: another of its length, an equal copy, and a refused label presented a
+   * second time are each checked on their own.
+   */
+  @Test
+  void constructor_labelCheckedBefore_admitsOnlyThatObject() {
+    String agent = new String("Mozilla/5.0");
+    String bad = new String("Mozilla\u00075.0");
+    assertEquals(agent.length(), bad.length());
+    assertSame(agent, session("alice", agent).label());
+    assertSame(agent, session("bob", agent).label());
+    assertThrows(IllegalArgumentException.class, () -> session("alice", bad));
+    assertThrows(IllegalArgumentException.class, () -> session("alice", bad));
+    assertEquals(agent, session("carol", new String(agent)).label());
+    assertThrows(IllegalArgumentException.class, () -> session("alice", bad));
+  }
+
+  /**
+   * Threads racing good and bad labels of one length through the constructor: every bad one is
+   * refused and every good one kept, whichever thread's label the check last remembered.
+   */
+  @Test
+  void constructor_labelsRacing_eachIsCheckedAsItself() throws Exception {
+    String good = new String("device-00");
+    java.util.List<Integer> refusedBad = Concurrently.run(4, thread -> {
+      int refused = 0;
+      for (int i = 0; i < 20_000; i++) {
+        String bad = "device\u0000" + (i % 10) + thread;
+        try {
+          session("alice", bad);
+        } catch (IllegalArgumentException e) {
+          refused++;
+        }
+        String mine = (i & 1) == 0 ? good : "device-" + thread + (i % 10);
+        assertSame(mine, session("alice", mine).label());
+      }
+      return refused;
+    });
+    assertEquals(java.util.List.of(20_000, 20_000, 20_000, 20_000), refusedBad);
+  }
+
+  /**
    * Every text of up to four characters from an alphabet of each kind the rules tell apart
    * (printable ASCII, space, tab, newline, DEL, a C1 control, a letter beyond ASCII, a wide
    * space, lone and paired surrogates) is accepted or refused, as a subject and as a label,

@@ -1318,8 +1318,7 @@ final class CompactLiveIndex implements LiveIndex {
   }
 
   private static Instant instant(long nanos) {
-    return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L),
-        Math.floorMod(nanos, 1_000_000_000L));
+    return Instant.ofEpochSecond(0, nanos); // which splits the nanos itself
   }
 
   private void beginChange() {
