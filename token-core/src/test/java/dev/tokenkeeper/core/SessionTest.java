@@ -70,6 +70,11 @@ class SessionTest {
     assertThrows(IllegalArgumentException.class, () -> session("alice", bad));
     assertEquals(agent, session("carol", new String(agent)).label());
     assertThrows(IllegalArgumentException.class, () -> session("alice", bad));
+    // Lengths 6, 70 and 262 share an entry; 262 is over the limit however it is remembered.
+    String six = new String("device");
+    assertSame(six, session("alice", six).label());
+    assertThrows(IllegalArgumentException.class, () -> session("alice", "d".repeat(262)));
+    assertSame(six, session("alice", six).label());
   }
 
   /**
