@@ -49,9 +49,12 @@ public record Session(
     Objects.requireNonNull(lastUsedAt, "lastUsedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
     requireText("subject", subject, true);
-    if (label != null && CHECKED_LABELS[label.length() & (CHECKED_LABELS.length - 1)] != label) {
-      requireText("label", label, false);
-      CHECKED_LABELS[label.length() & (CHECKED_LABELS.length - 1)] = label;
+    if (label != null) {
+      int entry = label.length() & (CHECKED_LABELS.length - 1);
+      if (CHECKED_LABELS[entry] != label) {
+        requireText("label", label, false);
+        CHECKED_LABELS[entry] = label;
+      }
     }
     if (lastUsedAt.isBefore(createdAt)) {
       throw new IllegalArgumentException(
@@ -82,10 +85,10 @@ public record Session(
   }
 
   /**
-   * Checks a text in one pass, as it runs on every session read from a compact store: a run of
-   * printable ASCII, spaces included, takes a tight loop of two comparisons a character, and
-   * only what follows it the full rules. Both must be well-formed UTF-16; a subject must also not be
-   * blank.
+   * Checks a text in one pass, as it runs on every session read from a compact store (a label
+   * once per object, {@link #CHECKED_LABELS}): a run of printable ASCII, spaces included, takes a
+   * tight loop of two comparisons a character, and only what follows it the full rules. Both must
+   * be well-formed UTF-16; a subject must also not be blank.
    */
   private static void requireText(String name, String value, boolean subject) {
     int length = value.length();

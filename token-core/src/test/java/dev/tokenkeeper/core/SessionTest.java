@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SessionTest {
@@ -70,7 +71,7 @@ class SessionTest {
     assertThrows(IllegalArgumentException.class, () -> session("alice", bad));
     assertEquals(agent, session("carol", new String(agent)).label());
     assertThrows(IllegalArgumentException.class, () -> session("alice", bad));
-    // Lengths 6, 70 and 262 share an entry; 262 is over the limit however it is remembered.
+    // Lengths 6 and 262 share an entry; 262 is over the limit whatever the entry holds.
     String six = new String("device");
     assertSame(six, session("alice", six).label());
     assertThrows(IllegalArgumentException.class, () -> session("alice", "d".repeat(262)));
@@ -84,7 +85,7 @@ class SessionTest {
   @Test
   void constructor_labelsRacing_eachIsCheckedAsItself() throws Exception {
     String good = new String("device-00");
-    java.util.List<Integer> refusedBad = Concurrently.run(4, thread -> {
+    List<Integer> refusedBad = Concurrently.run(4, thread -> {
       int refused = 0;
       for (int i = 0; i < 20_000; i++) {
         String bad = "device\u0000" + (i % 10) + thread;
@@ -98,7 +99,7 @@ class SessionTest {
       }
       return refused;
     });
-    assertEquals(java.util.List.of(20_000, 20_000, 20_000, 20_000), refusedBad);
+    assertEquals(List.of(20_000, 20_000, 20_000, 20_000), refusedBad);
   }
 
   /**
