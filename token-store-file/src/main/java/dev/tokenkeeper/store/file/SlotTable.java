@@ -98,41 +98,59 @@ final class SlotTable {
     if (firstRun == length) {
       throw new IllegalArgumentException("a table of " + length + " cells has none empty");
     }
-    int used = 0;
-    int named = 0;
+    CellScan scan = new CellScan();
+    for (int from = 0; from < length; from += SCAN_BLOCK) {
+      scan.block(cells, from, Math.min(length, from + SCAN_BLOCK), allowed, seen);
+    }
+    int longestRun = Math.max(scan.longestRun, scan.run + firstRun);
+    SlotTable table = new SlotTable(cells, scan.used, keys);
+    table.named = scan.named;
+    table.stray = scan.stray;
+    table.wellSpread = scan.used < length - length / 4 && longestRun <= MAX_RUN;
+    return table;
+  }
+
+  /**
+   * Cells a call of {@link CellScan#block} reads. Few enough that a fresh JVM compiles that method
+   * after some thousands of cells, where one loop over a million cells runs tens of thousands in
+   * the interpreter before it is compiled.
+   */
+  private static final int SCAN_BLOCK = 64;
+
+  /** What {@link #restore} counts as it passes over the cells, a block at a time. */
+  private static final class CellScan {
+    int used;
+    int named;
     int stray = -1;
-    int run = 0;
-    int longestRun = 0;
-    for (int at = 0; at < length; at++) {
-      int cell = cells.get(at);
-      if (cell == EMPTY) {
-        run = 0;
-        continue;
-      }
-      if (cell < 0 && cell != REMOVED) {
-        throw new IllegalArgumentException("a table cell holds " + cell);
-      }
-      used++;
-      longestRun = Math.max(longestRun, ++run);
-      if (cell != REMOVED) {
-        int slot = slotIn(cell);
-        if (slot < 0) {
-          // A hash's tag and no slot: no table writes such a cell.
+    int run;
+    int longestRun;
+
+    void block(IntBuffer cells, int from, int to, BitSet allowed, BitSet seen) {
+      for (int at = from; at < to; at++) {
+        int cell = cells.get(at);
+        if (cell == EMPTY) {
+          run = 0;
+          continue;
+        }
+        if (cell < 0 && cell != REMOVED) {
           throw new IllegalArgumentException("a table cell holds " + cell);
         }
-        named++;
-        if (stray < 0 && (!allowed.get(slot) || seen.get(slot))) {
-          stray = slot;
+        used++;
+        longestRun = Math.max(longestRun, ++run);
+        if (cell != REMOVED) {
+          int slot = slotIn(cell);
+          if (slot < 0) {
+            // A hash's tag and no slot: no table writes such a cell.
+            throw new IllegalArgumentException("a table cell holds " + cell);
+          }
+          named++;
+          if (stray < 0 && (!allowed.get(slot) || seen.get(slot))) {
+            stray = slot;
+          }
+          seen.set(slot);
         }
-        seen.set(slot);
       }
     }
-    longestRun = Math.max(longestRun, run + firstRun);
-    SlotTable table = new SlotTable(cells, used, keys);
-    table.named = named;
-    table.stray = stray;
-    table.wellSpread = used < length - length / 4 && longestRun <= MAX_RUN;
-    return table;
   }
 
   /** How many cells name a slot, as {@link #restore} read them. */

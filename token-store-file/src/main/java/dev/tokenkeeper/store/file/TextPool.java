@@ -155,26 +155,13 @@ final class TextPool {
     if (pool.table.stray() >= 0) {
       throw notNamedOnce(pool.table.stray());
     }
-    int unused = 0;
-    long held = 0;
+    Held passed = new Held();
     BitSet notPrintable = new BitSet();
-    for (int id = 0; id < ids; id++) {
-      int at = pool.offsets[id];
-      if (at == -1) {
-        unused++;
-        if (named.get(id)) {
-          throw notNamedOnce(id);
-        }
-        continue;
-      }
-      if (at < 0 || at > end - 2 || at + 2 + pool.lengthAt(at) > end) {
-        throw new IllegalArgumentException("text " + id + " runs past the pool's bytes");
-      }
-      held += 2 + pool.lengthAt(at);
-      if (pool.printableAscii(id, maxLength) != PRINTABLE) {
-        notPrintable.set(id);
-      }
+    for (int from = 0; from < ids; from += BLOCK) {
+      passed.block(pool, from, Math.min(ids, from + BLOCK), maxLength, named, notPrintable);
     }
+    int unused = passed.unused;
+    long held = passed.bytes;
     // Reclaiming copies the texts held into an array of end - dead bytes and a half.
     if (held != end - (long) parts.dead()) {
       throw new IllegalArgumentException("a text pool holds " + held + " bytes of texts, not "
@@ -199,15 +186,12 @@ final class TextPool {
     // all have been checked first.
     IllegalArgumentException tableFailure = null;
     long budget = pool.table.isWellSpread() ? 32L * pool.table.named() : -1;
-    for (int id = 0; id < ids && budget >= 0; id++) {
-      if (pool.offsets[id] >= 0) {
-        try {
-          budget -= pool.probe(pool.table, id, budget, false);
-        } catch (IllegalArgumentException e) {
-          tableFailure = e;
-          break;
-        }
+    try {
+      for (int from = 0; from < ids && budget >= 0; from += BLOCK) {
+        budget = pool.probeBlock(from, Math.min(ids, from + BLOCK), budget);
       }
+    } catch (IllegalArgumentException e) {
+      tableFailure = e;
     }
     if (budget < 0 && tableFailure == null) {
       // Each text is added where its probe ends, which meets any text held twice first.
@@ -225,6 +209,60 @@ final class TextPool {
       pool.table = rebuilt;
     }
     return new Restored(pool, notPrintable, tableFailure);
+  }
+
+  /**
+   * Ids a call of {@link Held#block} or {@link #probeBlock} takes. Few enough that a fresh JVM
+   * compiles those methods after some thousands of texts, where one loop over half a million runs
+   * tens of thousands in the interpreter before it is compiled.
+   */
+  private static final int BLOCK = 64;
+
+  /** The ids {@link #restore} found unused and the bytes of the texts held, a block at a time. */
+  private static final class Held {
+    int unused;
+    long bytes;
+
+    /**
+     * Checks ids {@code from} to {@code to}: each unused one named by no cell ({@code named}),
+     * each held one within the pool's bytes; notes in {@code notPrintable} those that are not 1
+     * to {@code maxLength} bytes of printable ASCII.
+     */
+    void block(TextPool pool, int from, int to, int maxLength, BitSet named,
+        BitSet notPrintable) {
+      for (int id = from; id < to; id++) {
+        int at = pool.offsets[id];
+        if (at == -1) {
+          unused++;
+          if (named.get(id)) {
+            throw notNamedOnce(id);
+          }
+          continue;
+        }
+        if (at < 0 || at > pool.end - 2 || at + 2 + pool.lengthAt(at) > pool.end) {
+          throw new IllegalArgumentException("text " + id + " runs past the pool's bytes");
+        }
+        bytes += 2 + pool.lengthAt(at);
+        if (pool.printableAscii(id, maxLength) != PRINTABLE) {
+          notPrintable.set(id);
+        }
+      }
+    }
+  }
+
+  /**
+   * Probes the held texts of ids {@code from} to {@code to} in the table, each of which must be
+   * found first, while steps remain of {@code budget}; returns what remains, negative once spent.
+   *
+   * @throws IllegalArgumentException as {@link #probe} does
+   */
+  private long probeBlock(int from, int to, long budget) {
+    for (int id = from; id < to && budget >= 0; id++) {
+      if (offsets[id] >= 0) {
+        budget -= probe(table, id, budget, false);
+      }
+    }
+    return budget;
   }
 
   private static IllegalArgumentException notNamedOnce(int id) {
