@@ -99,8 +99,11 @@ final class SlotTable {
       throw new IllegalArgumentException("a table of " + length + " cells has none empty");
     }
     CellScan scan = new CellScan();
-    for (int from = 0; from < length; from += SCAN_BLOCK) {
-      scan.block(cells, from, Math.min(length, from + SCAN_BLOCK), allowed, seen);
+    for (int from = 0; from < length; ) {
+      // Up to length, never past it: a step past it could overflow for a length near the limit.
+      int to = from + Math.min(SCAN_BLOCK, length - from);
+      scan.block(cells, from, to, allowed, seen);
+      from = to;
     }
     int longestRun = Math.max(scan.longestRun, scan.run + firstRun);
     SlotTable table = new SlotTable(cells, scan.used, keys);

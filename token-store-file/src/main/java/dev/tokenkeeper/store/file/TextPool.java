@@ -157,8 +157,11 @@ final class TextPool {
     }
     Held passed = new Held();
     BitSet notPrintable = new BitSet();
-    for (int from = 0; from < ids; from += BLOCK) {
-      passed.block(pool, from, Math.min(ids, from + BLOCK), maxLength, named, notPrintable);
+    for (int from = 0; from < ids; ) {
+      // Up to ids, never past it: a step past it could overflow for a count near the limit.
+      int to = from + Math.min(BLOCK, ids - from);
+      passed.block(pool, from, to, maxLength, named, notPrintable);
+      from = to;
     }
     int unused = passed.unused;
     long held = passed.bytes;
@@ -187,8 +190,10 @@ final class TextPool {
     IllegalArgumentException tableFailure = null;
     long budget = pool.table.isWellSpread() ? 32L * pool.table.named() : -1;
     try {
-      for (int from = 0; from < ids && budget >= 0; from += BLOCK) {
-        budget = pool.probeBlock(from, Math.min(ids, from + BLOCK), budget);
+      for (int from = 0; from < ids && budget >= 0; ) {
+        int to = from + Math.min(BLOCK, ids - from);
+        budget = pool.probeBlock(from, to, budget);
+        from = to;
       }
     } catch (IllegalArgumentException e) {
       tableFailure = e;
