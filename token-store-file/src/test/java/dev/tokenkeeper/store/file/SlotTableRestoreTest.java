@@ -1,11 +1,10 @@
 package dev.tokenkeeper.store.file;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.IntBuffer;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -74,7 +73,7 @@ class SlotTableRestoreTest {
           () -> SlotTable.restore(IntBuffer.wrap(cells), new BitSet(), new BitSet()));
     }
     int[] full = new int[300];
-    java.util.Arrays.fill(full, SlotTable.REMOVED);
+    Arrays.fill(full, SlotTable.REMOVED);
     assertThrows(IllegalArgumentException.class,
         () -> SlotTable.restore(IntBuffer.wrap(full), new BitSet(), new BitSet()));
   }
@@ -97,8 +96,6 @@ class SlotTableRestoreTest {
       assertEquals(expected.used + more < cells.length - cells.length / 4,
           table.hasRoomFor(more), what);
     }
-    assertTrue(expected.used <= cells.length);
-    assertFalse(expected.refused);
   }
 
   private record Expected(boolean refused, int used, int named, int stray, boolean wellSpread,
@@ -131,6 +128,9 @@ class SlotTableRestoreTest {
       longestRun = Math.max(longestRun, ++run);
       if (cell != SlotTable.REMOVED) {
         int slot = SlotTable.slotIn(cell);
+        if (slot < 0) {
+          return new Expected(true, 0, 0, -1, false, null);
+        }
         named++;
         if (stray < 0 && (!allowed.get(slot) || seen.get(slot))) {
           stray = slot;
