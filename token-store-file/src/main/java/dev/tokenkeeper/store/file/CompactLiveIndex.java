@@ -1138,8 +1138,8 @@ final class CompactLiveIndex implements LiveIndex {
       }
       slots.trimTo(slotLimit);
       texts.trim();
-      if (subjectHeads.length != Math.max(16, texts.idLimit())) {
-        subjectHeads = Arrays.copyOf(subjectHeads, Math.max(16, texts.idLimit()));
+      if (!Room.fits(subjectHeads.length, texts.idLimit())) {
+        subjectHeads = Arrays.copyOf(subjectHeads, Room.around(texts.idLimit()));
       }
     } finally {
       endChange();

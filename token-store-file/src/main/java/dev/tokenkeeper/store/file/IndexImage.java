@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -148,7 +149,9 @@ final class IndexImage {
       // Each list written in ascending slot order, whatever order memory links it in, so an
       // open checks every list in the one pass it makes over the slots (ImageCheck).
       this.nextUp = new int[layout.slotLimit];
-      this.headsUp = new int[layout.subjectHeads.length];
+      // No more heads than texts: the room a live array keeps is not written.
+      this.headsUp = new int[Math.min(layout.subjectHeads.length,
+          Math.max(16, layout.texts.ids()))];
       for (int slot = layout.slotLimit - 1; slot >= 0; slot--) {
         if (state(layout.slots, slot) == CompactLiveIndex.PLAIN) {
           int subject = subjectOf(layout.slots, slot);
@@ -161,7 +164,7 @@ final class IndexImage {
     /** The image's record: counts and checksums, found by writing every section to a CRC. */
     Header header() throws IOException {
       int[] counts = {layout.slotLimit, layout.freeSlotCount + notPlain.length,
-          layout.byDigest.cells.limit(), layout.byId.cells.limit(), layout.subjectHeads.length,
+          layout.byDigest.cells.limit(), layout.byId.cells.limit(), headsUp.length,
           layout.texts.ids(), layout.texts.free(), layout.texts.table().limit(),
           layout.texts.end()};
       int[] checksums = new int[SECTIONS.length];
@@ -324,8 +327,14 @@ final class IndexImage {
     };
     SlotArena slots = SlotArena.mapped(regions);
     int[] freeSlots = ints(section(header, Section.FREE_SLOTS, source));
-    int[] subjectHeads = ints(section(header, Section.SUBJECT_HEADS, source));
-    int[] textOffsets = ints(section(header, Section.TEXT_OFFSETS, source));
+    // The texts, their offsets and the heads with room to grow (Room); an offset past the pool's
+    // ids is -1, a text not held, as a slot naming one is then refused.
+    IntBuffer offsetsRead = section(header, Section.TEXT_OFFSETS, source).asIntBuffer();
+    int textIds = offsetsRead.remaining();
+    int[] textOffsets = ints(offsetsRead, Room.around(textIds));
+    Arrays.fill(textOffsets, textIds, textOffsets.length, -1);
+    IntBuffer headsRead = section(header, Section.SUBJECT_HEADS, source).asIntBuffer();
+    int[] subjectHeads = ints(headsRead, Math.max(headsRead.remaining(), Room.around(textIds)));
     int[] freeTextIds = ints(section(header, Section.FREE_TEXT_IDS, source));
     // The larger sections' checksums are read by the threads that use them (ImageCheck).
     ByteBuffer digestBytes = unchecked(header, Section.DIGEST_CELLS, source);
@@ -339,11 +348,11 @@ final class IndexImage {
     Supplier<TextPool.Parts> texts = () -> {
       verify(header, Section.TEXT_TABLE, textTableBytes);
       verify(header, Section.TEXT_BYTES, textRegion);
-      byte[] textBytes = new byte[textRegion.remaining()];
-      textRegion.duplicate().get(textBytes);
-      return new TextPool.Parts(textBytes, textBytes.length, header.deadTextBytes(), textOffsets,
-          textOffsets.length, freeTextIds, freeTextIds.length, header.textSeed(),
-          cells(textTableBytes));
+      int end = textRegion.remaining();
+      byte[] textBytes = new byte[Room.around(end)];
+      textRegion.duplicate().get(textBytes, 0, end);
+      return new TextPool.Parts(textBytes, end, header.deadTextBytes(), textOffsets, textIds,
+          freeTextIds, freeTextIds.length, header.textSeed(), cells(textTableBytes));
     };
     return new ImageCheck(slots, slotLimit, header.digestKeys(), header.idKeys()).check(
         slotsChecksum, tablesChecksum, freeSlots, cells(digestBytes), cells(idBytes),
@@ -372,8 +381,13 @@ final class IndexImage {
   }
 
   private static int[] ints(ByteBuffer bytes) {
-    int[] values = new int[bytes.remaining() / Integer.BYTES];
-    bytes.asIntBuffer().get(values);
+    return ints(bytes.asIntBuffer(), bytes.remaining() / Integer.BYTES);
+  }
+
+  /** The ints of {@code read} at the start of an array of {@code length}. */
+  private static int[] ints(IntBuffer read, int length) {
+    int[] values = new int[length];
+    read.get(values, 0, read.remaining());
     return values;
   }
 

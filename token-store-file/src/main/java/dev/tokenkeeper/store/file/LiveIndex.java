@@ -119,7 +119,8 @@ interface LiveIndex extends TokenStore {
 
   /**
    * Gives back the room kept for growth once everything read at open is in: a million sessions
-   * loaded one by one leave tables and arrays up to twice their size.
+   * loaded one by one leave tables and arrays up to twice their size. Arrays keep a little room
+   * ({@link Room}), so the first writes after do not grow them at once.
    */
   void trim();
 

@@ -508,13 +508,13 @@ final class TextPool {
     dead = 0;
   }
 
-  /** Gives back the room kept for growth. */
+  /** Gives back the room kept for growth beyond a little ({@link Room}). */
   void trim() {
-    if (bytes.length != Math.max(end, 16)) {
-      bytes = Arrays.copyOf(bytes, Math.max(end, 16));
+    if (!Room.fits(bytes.length, end)) {
+      bytes = Arrays.copyOf(bytes, Room.around(end));
     }
-    if (offsets.length != Math.max(ids, 16)) {
-      offsets = Arrays.copyOf(offsets, Math.max(ids, 16));
+    if (!Room.fits(offsets.length, ids)) {
+      offsets = Arrays.copyOf(offsets, Room.around(ids));
     }
     if (table.isLooseFor(size())) {
       rebuildTable(SlotTable.tight(size()));

@@ -138,6 +138,23 @@ class ForgedImageTest {
         CompactLiveIndex.pack(0, -7))), "names a text");
   }
 
+  /**
+   * The texts' offsets are read with room for more ids ({@link Room}), which hold no text: a slot
+   * naming one, as its subject or its label, is refused like one naming an id past the array.
+   */
+  @Test
+  void slotsNamingAnIdInTheRoomPastTheTexts_areRefused() {
+    ImageRoundTrip.Written w = written();
+    int plain = firstSlot(w, CompactLiveIndex.PLAIN);
+    int texts = w.header().count(Section.TEXT_OFFSETS);
+    for (int id : new int[] {texts, texts + 1, Room.around(texts) - 1}) {
+      assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.TEXTS),
+          CompactLiveIndex.pack(id, -1))), "names a text");
+      assertRefused(forge(w, Section.SLOTS, s -> s.putLong(at(plain, CompactLiveIndex.TEXTS),
+          CompactLiveIndex.pack(0, id))), "names a text");
+    }
+  }
+
   @Test
   void aForgedFreeList_isRefused() {
     ImageRoundTrip.Written w = written();
