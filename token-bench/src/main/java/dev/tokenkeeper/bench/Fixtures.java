@@ -87,10 +87,15 @@ final class Fixtures {
    * Each record gets its own strings, as a replayed store holds them.
    */
   static void saveRecords(FileTokenStore store, long count, SecureRandom random) {
+    saveRecords(store, 0, count, random);
+  }
+
+  /** {@link #saveRecords}, the subjects those of records {@code first} on. */
+  static void saveRecords(FileTokenStore store, long first, long count, SecureRandom random) {
     Instant now = Instant.now();
     Instant expires = now.plus(Duration.ofDays(7));
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    for (long i = 0; i < count; i++) {
+    for (long i = first; i < first + count; i++) {
       byte[] digest = new byte[TokenHash.SHA256_LENGTH];
       random.nextBytes(digest);
       byte[] id = new byte[16];

@@ -21,7 +21,9 @@ import java.util.Locale;
 /**
  * The Open group: how long a restart takes and what heap the live set costs. For each size a
  * store is filled with live records ({@link Durability#NONE}, compaction off, so the log holds
- * every save), then opened in a fresh JVM several times; then compacted once and opened again.
+ * every save), then opened in a fresh JVM several times; then compacted once and opened again;
+ * then opened with a thousand sessions of new users saved after the compaction, as a server
+ * restarts with the log's tail to replay.
  * Each child JVM reports the time {@code build()} took, and the heap in use after a full GC with
  * the store open and looked up once less the heap in use before it; and the same of the memory
  * outside the heap (direct buffers, and mapped files counted whole), where the index keeps its
@@ -34,6 +36,8 @@ final class OpenMeasure {
 
   private static final int[] SIZES = {100_000, 1_000_000};
   private static final int OPENS = 3;
+  /** Sessions saved after the compaction, for the open that replays them. */
+  private static final int TAIL = 1_000;
 
   private OpenMeasure() {}
 
@@ -59,6 +63,13 @@ final class OpenMeasure {
           store.compact();
         }
         report(out, dir, size, "after compact()");
+        // As a server restarts: sessions saved since the last compaction are in the log's tail,
+        // here a thousand of users not seen before.
+        try (FileTokenStore store = FileTokenStore.builder().directory(dir)
+            .compactionThreshold(Long.MAX_VALUE).build()) {
+          Fixtures.saveRecords(store, size, TAIL, new SecureRandom());
+        }
+        report(out, dir, size + TAIL, "after compact(), then " + TAIL + " saved");
       } finally {
         Fixtures.delete(dir);
       }
