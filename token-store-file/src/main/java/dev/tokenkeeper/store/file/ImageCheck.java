@@ -56,14 +56,15 @@ final class ImageCheck {
    *
    * @param slotsChecksum checks the slots' checksum, throwing if it does not match
    * @param tablesChecksum checks the id and digest tables' checksums likewise
-   * @param textOffsets the text pool's offsets, as {@code textParts} will hold them
+   * @param textOffsets the text pool's offsets, as {@code textParts} will hold them: {@code
+   *     textIds} of them, then room for more, each -1, a text not held
    * @param textParts the text pool, read when called, its checksums checked first
    * @throws IllegalArgumentException naming the first thing that does not hold together; a
    *     checksum that does not match before anything else
    */
   IndexImage.Parts check(Runnable slotsChecksum, Runnable tablesChecksum, int[] freeSlots,
       IntBuffer digestCells, IntBuffer idCells, int[] subjectHeads, int[] textOffsets,
-      Supplier<TextPool.Parts> textParts) {
+      int textIds, Supplier<TextPool.Parts> textParts) {
     CompletableFuture<Void> textsSummed = new CompletableFuture<>();
     FutureTask<CheckedTexts> texts = new FutureTask<>(
         () -> checkTexts(summed(textParts::get, textsSummed)));
@@ -90,14 +91,14 @@ final class ImageCheck {
       BitSet subjects = new BitSet();
       BitSet labels = new BitSet();
       heads = subjectHeads;
-      expected = new int[textOffsets.length];
+      expected = new int[textIds];
       checkSlots(textOffsets, subjects, labels);
       passed.complete(null);
       checkFreeList(freeSlots);
       summed = true;
       slotsChecksum.run();
       if (!listsEnded()) {
-        rebuildLists(textOffsets.length);
+        rebuildLists(textIds);
       }
       probes.work(refused);
       CheckedTexts checked = StoreThreads.await(texts, IllegalArgumentException.class);
@@ -317,7 +318,7 @@ final class ImageCheck {
    * link changes are written, so a mapped image copies only their pages.
    */
   private void rebuildLists(int textIds) {
-    heads = new int[Math.max(16, textIds)];
+    heads = new int[Room.around(textIds)];
     for (int slot = slotLimit - 1; slot >= 0; slot--) {
       if (plain.get(slot)) {
         int subject = IndexImage.subjectOf(slots, slot);

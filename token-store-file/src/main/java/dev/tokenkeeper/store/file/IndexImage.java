@@ -149,9 +149,9 @@ final class IndexImage {
       // Each list written in ascending slot order, whatever order memory links it in, so an
       // open checks every list in the one pass it makes over the slots (ImageCheck).
       this.nextUp = new int[layout.slotLimit];
-      // No more heads than texts: the room a live array keeps is not written.
-      this.headsUp = new int[Math.min(layout.subjectHeads.length,
-          Math.max(16, layout.texts.ids()))];
+      // One head for each text id (at least 16), whatever room the live array keeps: the room
+      // is not written, and images of the same texts have as many heads.
+      this.headsUp = new int[Math.max(16, layout.texts.ids())];
       for (int slot = layout.slotLimit - 1; slot >= 0; slot--) {
         if (state(layout.slots, slot) == CompactLiveIndex.PLAIN) {
           int subject = subjectOf(layout.slots, slot);
@@ -334,7 +334,7 @@ final class IndexImage {
     int[] textOffsets = ints(offsetsRead, Room.around(textIds));
     Arrays.fill(textOffsets, textIds, textOffsets.length, -1);
     IntBuffer headsRead = section(header, Section.SUBJECT_HEADS, source).asIntBuffer();
-    int[] subjectHeads = ints(headsRead, Math.max(headsRead.remaining(), Room.around(textIds)));
+    int[] subjectHeads = ints(headsRead, Room.around(headsRead.remaining()));
     int[] freeTextIds = ints(section(header, Section.FREE_TEXT_IDS, source));
     // The larger sections' checksums are read by the threads that use them (ImageCheck).
     ByteBuffer digestBytes = unchecked(header, Section.DIGEST_CELLS, source);
@@ -356,7 +356,7 @@ final class IndexImage {
     };
     return new ImageCheck(slots, slotLimit, header.digestKeys(), header.idKeys()).check(
         slotsChecksum, tablesChecksum, freeSlots, cells(digestBytes), cells(idBytes),
-        subjectHeads, textOffsets, texts);
+        subjectHeads, textOffsets, textIds, texts);
   }
 
   /** A section as it is, its checksum not yet read. */

@@ -118,6 +118,28 @@ class RoomTest {
     assertEquals(first.raw().length, third.raw().length);
   }
 
+  /**
+   * An index never trimmed keeps only as many heads as its subjects need, while its labels take
+   * text ids past them: its images still hold one head for each text id, as those of the same
+   * index read back do.
+   */
+  @Test
+  void labelsPastTheHeads_writeImagesOfOneSize() {
+    LiveIndex index = LiveIndex.create();
+    for (int n = 0; n < 200; n++) {
+      SessionId id = SessionId.of(n + 1, n);
+      index.create(SessionRecord.of(new Session(id, "only-user", "label-" + n, T0, T0,
+          T0.plusSeconds(3600)), null, null), List.of(TokenRecord.of(digest(n), id)));
+    }
+    ImageRoundTrip.Written first = ImageRoundTrip.write(index);
+    ImageRoundTrip.Written second = ImageRoundTrip.write(ImageRoundTrip.read(first));
+    ImageRoundTrip.Written third = ImageRoundTrip.write(ImageRoundTrip.read(second));
+    assertEquals(201, first.header().count(Section.SUBJECT_HEADS));
+    assertEquals(first.raw().length, second.raw().length);
+    assertEquals(first.raw().length, third.raw().length);
+    assertEquals(200, ImageRoundTrip.read(third).findSessions("only-user").size());
+  }
+
   /** Two sessions for each of {@code subjects} subjects, labels shared among them. */
   private static LiveIndex index(int subjects) {
     LiveIndex index = LiveIndex.create();
