@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -141,6 +142,12 @@ final class IndexImage {
     private final int[] nextUp;
     /** Each subject's first plain slot plus one, by its text id; 0 for none. */
     private final int[] headsUp;
+    /**
+     * The plain slots: a cell naming any other is written removed. Known from one pass in order,
+     * where asking each cell's slot is a read at random among the slots for every cell, twice
+     * (the record's checksums, then the sections).
+     */
+    private final BitSet plain;
 
     Writer(Layout layout) {
       this.layout = layout;
@@ -152,8 +159,10 @@ final class IndexImage {
       // One head for each text id (at least 16), whatever room the live array keeps: the room
       // is not written, and images of the same texts have as many heads.
       this.headsUp = new int[Math.max(16, layout.texts.ids())];
+      this.plain = new BitSet(layout.slotLimit);
       for (int slot = layout.slotLimit - 1; slot >= 0; slot--) {
         if (state(layout.slots, slot) == CompactLiveIndex.PLAIN) {
+          plain.set(slot);
           int subject = subjectOf(layout.slots, slot);
           nextUp[slot] = headsUp[subject];
           headsUp[subject] = slot + 1;
@@ -175,6 +184,11 @@ final class IndexImage {
       }
       return new Header(counts, checksums, layout.texts.dead(), layout.texts.seed(),
           layout.byDigest.keys, layout.byId.keys);
+    }
+
+    /** What this writer writes. */
+    Layout layout() {
+      return layout;
     }
 
     /** Writes every section, in order, to {@code out}. */
@@ -204,33 +218,51 @@ final class IndexImage {
       chunker.flush();
     }
 
+    /**
+     * Each plain slot as it is but for its link, the list's order as written; every other slot
+     * (free, or a session left out) written free. Read and written a block of slots at a time.
+     */
     private void writeSlots(Chunker out) throws IOException {
-      SlotArena slots = layout.slots;
-      for (int slot = 0; slot < layout.slotLimit; slot++) {
-        if (state(slots, slot) == CompactLiveIndex.PLAIN) {
-          for (int field = 0; field < CompactLiveIndex.LINKS; field++) {
-            out.putLong(slots.get(slot, field));
+      long[] block = new long[BLOCK_SLOTS * SlotArena.SLOT_LONGS];
+      for (int first = 0; first < layout.slotLimit; ) {
+        int count = Math.min(BLOCK_SLOTS, layout.slotLimit - first);
+        layout.slots.read(first, count, block);
+        for (int i = 0; i < count; i++) {
+          int slot = first + i;
+          int links = i * SlotArena.SLOT_LONGS + CompactLiveIndex.LINKS;
+          if (plain.get(slot)) {
+            block[links] = CompactLiveIndex.pack(nextUp[slot], CompactLiveIndex.PLAIN);
+          } else {
+            Arrays.fill(block, i * SlotArena.SLOT_LONGS, links, 0L);
+            block[links] = CompactLiveIndex.pack(0, CompactLiveIndex.FREE);
           }
-          out.putLong(CompactLiveIndex.pack(nextUp[slot], CompactLiveIndex.PLAIN));
-        } else {
-          for (int field = 0; field < CompactLiveIndex.LINKS; field++) {
-            out.putLong(0L);
-          }
-          out.putLong(CompactLiveIndex.pack(0, CompactLiveIndex.FREE));
         }
+        out.longs(block, count * SlotArena.SLOT_LONGS);
+        first += count;
       }
     }
 
     /** A slot table's cells, those of the slots left out removed. */
     private void writeCells(Chunker out, IntBuffer cells) throws IOException {
-      for (int at = 0; at < cells.limit(); at++) {
-        int cell = cells.get(at);
-        int slot = SlotTable.slotIn(cell);
-        out.putInt(slot >= 0 && state(layout.slots, slot) != CompactLiveIndex.PLAIN
-            ? SlotTable.REMOVED : cell);
+      int[] block = new int[BLOCK_CELLS];
+      for (int from = 0; from < cells.limit(); ) {
+        int count = Math.min(BLOCK_CELLS, cells.limit() - from);
+        cells.get(from, block, 0, count);
+        for (int i = 0; i < count; i++) {
+          int slot = SlotTable.slotIn(block[i]);
+          if (slot >= 0 && !plain.get(slot)) {
+            block[i] = SlotTable.REMOVED;
+          }
+        }
+        out.ints(block, count);
+        from += count;
       }
     }
   }
+
+  /** Slots, and cells, the writer copies at a time: 44 KiB and 16 KiB. */
+  private static final int BLOCK_SLOTS = 512;
+  private static final int BLOCK_CELLS = 4096;
 
   /** Buffers little-endian words into large writes. */
   private static final class Chunker {
@@ -241,23 +273,33 @@ final class IndexImage {
       this.out = out;
     }
 
-    void putLong(long value) throws IOException {
-      room(Long.BYTES).putLong(value);
-    }
-
-    void putInt(int value) throws IOException {
-      room(Integer.BYTES).putInt(value);
-    }
-
+    /** The first {@code count} of {@code values}, copied as many at a time as fit. */
     void ints(int[] values, int count) throws IOException {
-      for (int i = 0; i < count; i++) {
-        putInt(values[i]);
+      for (int at = 0; at < count; ) {
+        int n = Math.min(count - at, room(Integer.BYTES).remaining() / Integer.BYTES);
+        buffer.asIntBuffer().put(values, at, n);
+        buffer.position(buffer.position() + n * Integer.BYTES);
+        at += n;
       }
     }
 
     void ints(IntBuffer values) throws IOException {
-      for (int i = 0; i < values.limit(); i++) {
-        putInt(values.get(i));
+      int[] block = new int[BLOCK_CELLS];
+      for (int from = 0; from < values.limit(); ) {
+        int count = Math.min(BLOCK_CELLS, values.limit() - from);
+        values.get(from, block, 0, count);
+        ints(block, count);
+        from += count;
+      }
+    }
+
+    /** The first {@code count} of {@code values}, likewise. */
+    void longs(long[] values, int count) throws IOException {
+      for (int at = 0; at < count; ) {
+        int n = Math.min(count - at, room(Long.BYTES).remaining() / Long.BYTES);
+        buffer.asLongBuffer().put(values, at, n);
+        buffer.position(buffer.position() + n * Long.BYTES);
+        at += n;
       }
     }
 
