@@ -46,6 +46,18 @@ class ImageWriterTest {
     assertEquals(33, images);
   }
 
+  /**
+   * Slots past an arena chunk's end, so a block read crosses from one chunk to the next; and an
+   * index read back from an image, whose tables are buffers outside the heap.
+   */
+  @Test
+  void sections_areThoseOfTheFieldByFieldWriter_acrossChunks_andFromAnImage() {
+    SplittableRandom random = new SplittableRandom(5);
+    LiveIndex large = index(random, SlotArena.CHUNK_SLOTS + 700);
+    compare(large, "past a chunk");
+    compare(ImageRoundTrip.read(ImageRoundTrip.write(index(random, 3_000))), "read back");
+  }
+
   private static void compare(LiveIndex index, String what) {
     int[] written = {0};
     try {
