@@ -113,7 +113,11 @@ final class IndexImage {
     }
   }
 
-  /** Where an image's raw sections are read from: {@code length} bytes from {@code offset}. */
+  /**
+   * Where an image's raw sections are read from: {@code length} bytes from {@code offset}, in a
+   * buffer of that capacity whose position is 0 (slots are read in bulk from the position, and
+   * field by field from index 0).
+   */
   interface Source {
     ByteBuffer map(long offset, int length) throws IOException;
   }
@@ -134,7 +138,10 @@ final class IndexImage {
   record Layout(SlotArena slots, int slotLimit, int[] freeSlots, int freeSlotCount,
       SlotTable byDigest, SlotTable byId, int[] subjectHeads, TextPool.Parts texts) {}
 
-  /** Writes {@code layout}'s plain sessions as an image: its record, then its sections. */
+  /**
+   * Writes {@code layout}'s plain sessions as an image: its record, then its sections. Made and
+   * used under the index's lock: which slots are plain is read once, as it is made.
+   */
   static final class Writer {
     private final Layout layout;
     private final int[] notPlain;
