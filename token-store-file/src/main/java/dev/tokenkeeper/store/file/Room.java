@@ -5,8 +5,8 @@ package dev.tokenkeeper.store.file;
  * offsets and the subjects' list heads, as an image loads them and as a trim leaves them. Grown,
  * such an array is copied into one half again or twice as large, all of whose pages are new (on a
  * small virtual machine some 4 ms a MiB), under the index's lock. Sized exactly, they grew at the
- * first create after each open (which is also the open itself when it replays a log's tail), some
- * 80 ms at a million sessions; a sixteenth more puts that off for tens of thousands of new texts.
+ * first create after each open (which is also the open itself when it replays a log's tail), 75
+ * to 127 ms at a million sessions; a sixteenth more puts that off for tens of thousands of new texts.
  */
 final class Room {
 

@@ -2,7 +2,6 @@ package dev.tokenkeeper.store.file;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.ClientBinding;
 import dev.tokenkeeper.core.Session;
@@ -36,14 +35,11 @@ class ImageWriterTest {
   void sections_areThoseOfTheFieldByFieldWriter() {
     SplittableRandom random = new SplittableRandom(20261205);
     int[] sizes = {0, 1, 2, 511, 512, 513, 1_024, 4_095, 4_096, 4_097, 6_000};
-    int images = 0;
     for (int size : sizes) {
       for (int round = 0; round < 3; round++) {
         compare(index(random, size), size + "/" + round);
-        images++;
       }
     }
-    assertEquals(33, images);
   }
 
   /**
@@ -172,7 +168,6 @@ class ImageWriterTest {
     out.put(texts.bytes(), 0, texts.end());
     byte[] all = new byte[out.position()];
     out.flip().get(all);
-    assertTrue(all.length > 0 || layout.slotLimit() == 0);
     return all;
   }
 }
