@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -104,6 +105,26 @@ final class Fixtures {
           new String(LABEL), now, now, expires);
       store.create(SessionRecord.of(session, null, null),
           List.of(TokenRecord.of(TokenHash.of(TokenHash.SHA256, digest), session.id())));
+    }
+  }
+
+  /**
+   * Uses {@code count} sessions of a store {@link #saveRecords} filled with {@code size}: both
+   * sessions of users picked at random, each use a second after the last.
+   */
+  static void useSessions(FileTokenStore store, int size, int count, Random random) {
+    BitSet picked = new BitSet(size / 2);
+    for (int used = 0; used < count; ) {
+      int user = random.nextInt(size / 2);
+      if (picked.get(user)) {
+        continue;
+      }
+      picked.set(user);
+      for (SessionRecord session : store.findSessions(subject(2L * user))) {
+        store.touch(session.id(), session.session().lastUsedAt().plusSeconds(1),
+            session.expiresAt().plusSeconds(1));
+        used++;
+      }
     }
   }
 

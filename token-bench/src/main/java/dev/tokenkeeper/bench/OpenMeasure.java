@@ -17,13 +17,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 
 /**
  * The Open group: how long a restart takes and what heap the live set costs. For each size a
  * store is filled with live records ({@link Durability#NONE}, compaction off, so the log holds
  * every save), then opened in a fresh JVM several times; then compacted once and opened again;
  * then opened with a thousand sessions of new users saved after the compaction, as a server
- * restarts with the log's tail to replay.
+ * restarts with the log's tail to replay; then compacted again and opened with a tenth of the
+ * sessions used since.
  * Each child JVM reports the time {@code build()} took, and the heap in use after a full GC with
  * the store open and looked up once less the heap in use before it; and the same of the memory
  * outside the heap (direct buffers, and mapped files counted whole), where the index keeps its
@@ -38,6 +40,8 @@ final class OpenMeasure {
   private static final int OPENS = 3;
   /** Sessions saved after the compaction, for the open that replays them. */
   private static final int TAIL = 1_000;
+  /** The part of the sessions used after the compaction, for the open that replays the uses. */
+  private static final int USED_PART = 10;
 
   private OpenMeasure() {}
 
@@ -70,6 +74,14 @@ final class OpenMeasure {
           Fixtures.saveRecords(store, size, TAIL, new SecureRandom());
         }
         report(out, dir, size + TAIL, "after compact(), then " + TAIL + " saved");
+        // Its log holds uses too: one for each session used since the last compaction, a tenth
+        // of them here, of users picked at random.
+        try (FileTokenStore store = FileTokenStore.builder().directory(dir)
+            .compactionThreshold(Long.MAX_VALUE).build()) {
+          store.compact();
+          Fixtures.useSessions(store, size, size / USED_PART, new Random(size));
+        }
+        report(out, dir, size + TAIL, "after compact(), then " + size / USED_PART + " used");
       } finally {
         Fixtures.delete(dir);
       }

@@ -46,6 +46,10 @@ import java.util.function.Consumer;
  * (taking the monitor after a few tries), so it sees a token and its session as of one moment.
  * Every other read takes the monitor. The core's rules apply unchanged: changes to a session that
  * is not plain go through its records' own methods.
+ *
+ * <p><b>Replayed uses.</b> The uses an open replays for sessions in an image's mapped slots are
+ * kept beside them ({@link PendingUses}) and written into them once the index serves, so the open
+ * does not wait for the pages they would copy.
  */
 final class CompactLiveIndex implements LiveIndex {
 
@@ -128,6 +132,12 @@ final class CompactLiveIndex implements LiveIndex {
    */
   private long[] unwritten = new long[1];
   private volatile int unwrittenCount;
+  /**
+   * Uses replay read for sessions whose slots are mapped pages, not yet written into them; null
+   * when there are none. See {@link PendingUses}: every read of a plain slot's last use or expiry
+   * goes through {@link #usedOf} or {@link #expiresOf}.
+   */
+  private volatile PendingUses pending;
 
   /** Odd while a change is being made. */
   private volatile long sequence;
@@ -223,7 +233,7 @@ final class CompactLiveIndex implements LiveIndex {
     int count = 0;
     for (int slot = 0; slot < slotLimit; slot++) {
       int state = state(slot);
-      if (state == PLAIN ? nowNanos < longAt(slot, EXPIRES)
+      if (state == PLAIN ? nowNanos < expiresOf(slot)
           : state > 0 && records[state - 1].session.isLiveAt(now)) {
         count++;
       }
@@ -366,9 +376,34 @@ final class CompactLiveIndex implements LiveIndex {
     return count;
   }
 
-  /** {@inheritDoc} Replay's: the use is written already, so the session is not noted. */
+  /**
+   * {@inheritDoc} Replay's: the use is written already, so the session is not noted. A plain
+   * session's use whose slot is a mapped page is kept in {@link #pending} rather than written.
+   */
   @Override
   public synchronized void touch(SessionId id, Instant lastUsedAt, Instant expiresAt) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(lastUsedAt, "lastUsedAt");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    requireOpen();
+    int slot = slotFound(id);
+    if (slot >= 0 && state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)
+        && slots.isMapped(slot) && pendingOrder == null) {
+      long used = nanos(lastUsedAt);
+      long expires = nanos(expiresAt);
+      if (used > usedOf(slot) || expires > expiresOf(slot)) {
+        beginChange();
+        try {
+          if (pending == null) {
+            pending = new PendingUses();
+          }
+          pending.add(slot, used, expires);
+        } finally {
+          endChange();
+        }
+      }
+      return;
+    }
     moveForward(id, lastUsedAt, expiresAt);
   }
 
@@ -393,8 +428,8 @@ final class CompactLiveIndex implements LiveIndex {
       return -1;
     }
     if (state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)) {
-      long used = Math.max(slots.get(slot, LAST_USED), nanos(lastUsedAt));
-      long expires = Math.max(slots.get(slot, EXPIRES), nanos(expiresAt));
+      long used = Math.max(usedOf(slot), nanos(lastUsedAt));
+      long expires = Math.max(expiresOf(slot), nanos(expiresAt));
       if (used == slots.get(slot, LAST_USED) && expires == slots.get(slot, EXPIRES)) {
         return -1;
       }
@@ -493,7 +528,7 @@ final class CompactLiveIndex implements LiveIndex {
           continue;
         }
         if (state == PLAIN) {
-          if (nowNanos >= longAt(slot, EXPIRES)) {
+          if (nowNanos >= expiresOf(slot)) {
             leaving.set(slot);
           }
           continue;
@@ -539,6 +574,7 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(image, "image");
     Objects.requireNonNull(others, "others");
     requireOpen();
+    writePending(Integer.MAX_VALUE);
     // Each image's tables under seeds of their own, so none lives longer than a snapshot: an
     // index opened from an image would otherwise keep the image's seeds for as long as its
     // tables need not grow, and write them into every snapshot after.
@@ -831,7 +867,7 @@ final class CompactLiveIndex implements LiveIndex {
             }
           }
           int label = (int) chunk.getLong(base + TEXTS * Long.BYTES);
-          SessionRecord session = plainSession(chunk, base, subject,
+          SessionRecord session = plainSession(slot, chunk, base, subject,
               label < 0 ? null : label(pool, label, before));
           foundSlots[foundHint(session.id())] = slot + 1;
           return new TokenEntry(TokenRecord.of(hash, session.id()), session);
@@ -872,23 +908,29 @@ final class CompactLiveIndex implements LiveIndex {
     int base = SlotArena.at(slot, 0);
     long texts = chunk.getLong(base + TEXTS * Long.BYTES);
     int label = (int) texts;
-    return plainSession(chunk, base, this.texts.text((int) (texts >>> 32)),
+    return plainSession(slot, chunk, base, this.texts.text((int) (texts >>> 32)),
         label < 0 ? null : this.texts.text(label));
   }
 
   /**
-   * The plain session whose slot starts at {@code base} in {@code chunk}, of {@code subject} and
-   * {@code label}, its texts.
+   * The plain session in {@code slot}, which starts at {@code base} in {@code chunk}, of
+   * {@code subject} and {@code label}, its texts.
    */
-  private static SessionRecord plainSession(ByteBuffer chunk, int base, String subject,
+  private SessionRecord plainSession(int slot, ByteBuffer chunk, int base, String subject,
       String label) {
     long created = chunk.getLong(base + CREATED * Long.BYTES);
     long lastUsed = chunk.getLong(base + LAST_USED * Long.BYTES);
+    long expires = chunk.getLong(base + EXPIRES * Long.BYTES);
+    PendingUses replayed = pending;
+    if (replayed != null) {
+      lastUsed = replayed.used(slot, lastUsed);
+      expires = replayed.expires(slot, expires);
+    }
     Instant createdAt = instant(created);
     Session session = new Session(SessionId.of(chunk.getLong(base + ID_HIGH * Long.BYTES),
         chunk.getLong(base + ID_LOW * Long.BYTES)),
         subject, label, createdAt, lastUsed == created ? createdAt : instant(lastUsed),
-        instant(chunk.getLong(base + EXPIRES * Long.BYTES)));
+        instant(expires));
     return new SessionRecord(session, null, null, null);
   }
 
@@ -953,6 +995,9 @@ final class CompactLiveIndex implements LiveIndex {
   /** Clears {@code slot} and keeps it for the next session. */
   private void freeSlot(int slot) {
     clearUnwritten(slot); // the next session in the slot has written nothing yet
+    if (pending != null) {
+      pending.drop(slot);
+    }
     slots.clear(slot);
     slots.set(slot, LINKS, pack(0, FREE));
     if (freeSlotCount == freeSlots.length) {
@@ -1044,6 +1089,81 @@ final class CompactLiveIndex implements LiveIndex {
     } finally {
       endChange();
     }
+  }
+
+  /**
+   * {@inheritDoc} Starts writing the {@linkplain #pending replayed uses} into their slots, a
+   * few at a time, on a thread of its own: each first write of a mapped page copies it, which
+   * the open then need not wait for.
+   */
+  @Override
+  public void serving() {
+    if (pending != null) {
+      StoreThreads.daemon("tokenkeeper-uses").newThread(() -> {
+        while (writePending(PENDING_STEP) > 0) {
+          Thread.yield();
+        }
+      }).start();
+    }
+  }
+
+  /** Slots written per hold of the monitor: each may copy a page, some tens of microseconds. */
+  private static final int PENDING_STEP = 16;
+
+  /**
+   * Writes up to {@code max} of the {@linkplain #pending replayed uses} into their slots, in
+   * slot order, and forgets them once all are written. Returns how many are left; 0 also once
+   * the index is closed.
+   */
+  synchronized int writePending(int max) {
+    PendingUses replayed = pending;
+    if (replayed == null || closed) {
+      return 0;
+    }
+    if (pendingOrder == null) {
+      pendingOrder = replayed.slots();
+    }
+    int[] held = pendingOrder;
+    int from = pendingWritten;
+    int to = (int) Math.min(held.length, (long) from + max);
+    beginChange();
+    try {
+      for (int i = from; i < to; i++) {
+        int slot = held[i];
+        if (state(slot) != PLAIN) {
+          continue;
+        }
+        long used = usedOf(slot);
+        long expires = expiresOf(slot);
+        // A slot written since with these or later ones is not copied to be written the same.
+        if (used != slots.get(slot, LAST_USED) || expires != slots.get(slot, EXPIRES)) {
+          slots.set(slot, LAST_USED, used);
+          slots.set(slot, EXPIRES, expires);
+        }
+      }
+      pendingWritten = to;
+      if (to == held.length) {
+        pending = null;
+        pendingOrder = null;
+        pendingWritten = 0;
+      }
+    } finally {
+      endChange();
+    }
+    return held.length - to;
+  }
+
+  /**
+   * The slots of {@link #pending} in the order {@link #writePending} writes them, once it has
+   * begun (uses replayed after that are written into their slots at once), and how many it has
+   * written.
+   */
+  private int[] pendingOrder;
+  private int pendingWritten;
+
+  /** How many sessions have replayed uses not yet written into their slots; for tests. */
+  synchronized int pendingUses() {
+    return pending == null ? 0 : pending.size() - pendingWritten;
   }
 
   /** How many digest cells carry their subject's mark; for tests. */
@@ -1288,6 +1408,20 @@ final class CompactLiveIndex implements LiveIndex {
 
   private long longAt(int slot, int field) {
     return slots.get(slot, field);
+  }
+
+  /** A plain slot's last use, with any {@linkplain #pending replayed} use not yet in it. */
+  private long usedOf(int slot) {
+    PendingUses replayed = pending;
+    long inSlot = slots.get(slot, LAST_USED);
+    return replayed == null ? inSlot : replayed.used(slot, inSlot);
+  }
+
+  /** A plain slot's expiry, likewise. */
+  private long expiresOf(int slot) {
+    PendingUses replayed = pending;
+    long inSlot = slots.get(slot, EXPIRES);
+    return replayed == null ? inSlot : replayed.expires(slot, inSlot);
   }
 
   static long pack(int high, int low) {

@@ -625,6 +625,7 @@ public final class FileTokenStore implements TokenStore {
         }
         touches.serve(next);
         live = next;
+        next.serving();
         served++;
         LOG.debug("Token store {}: serving the compaction's snapshot, caught up on {} records, "
             + "then {} with writers held for {} us", directory, offLock, last.size(),
@@ -698,6 +699,7 @@ public final class FileTokenStore implements TokenStore {
             .run(builder.legacyFile);
       }
       store.start(builder);
+      store.live.serving();
       // Sessions stored, not live ones: counting those would pass over every session.
       LOG.info("Opened token store {}: {} sessions loaded ({} tokens; {} records read) in {} ms",
           store.directory, store.live.sessionCount(), store.live.tokenCount(),

@@ -111,6 +111,12 @@ interface LiveIndex extends TokenStore {
    */
   void prepareLookups();
 
+  /**
+   * The index now serves: what was replayed into it is complete, and work it put off to open
+   * sooner may start. Called once, by the store that serves it.
+   */
+  default void serving() {}
+
   /** The tokens of session {@code id} (current, rotated and expired alike), in no set order. */
   List<TokenRecord> tokensOf(SessionId id);
 

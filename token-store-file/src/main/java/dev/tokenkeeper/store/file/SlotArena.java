@@ -107,6 +107,14 @@ final class SlotArena {
     return chunks[slot / CHUNK_SLOTS];
   }
 
+  /**
+   * Whether {@code slot} is in a chunk {@linkplain #mapped mapped} from an image (the only chunks
+   * not on the heap), whose pages are copied when first written.
+   */
+  boolean isMapped(int slot) {
+    return chunkOf(slot).isDirect();
+  }
+
   /** Where {@code field} of {@code slot} is in its {@linkplain #chunkOf chunk}. */
   static int at(int slot, int field) {
     return ((slot % CHUNK_SLOTS) * SLOT_LONGS + field) * Long.BYTES;
