@@ -574,7 +574,6 @@ final class CompactLiveIndex implements LiveIndex {
     Objects.requireNonNull(image, "image");
     Objects.requireNonNull(others, "others");
     requireOpen();
-    writePending(Integer.MAX_VALUE);
     // Each image's tables under seeds of their own, so none lives longer than a snapshot: an
     // index opened from an image would otherwise keep the image's seeds for as long as its
     // tables need not grow, and write them into every snapshot after.
@@ -589,7 +588,7 @@ final class CompactLiveIndex implements LiveIndex {
       endChange();
     }
     image.write(new IndexImage.Writer(new IndexImage.Layout(slots, slotLimit, freeSlots,
-        freeSlotCount, byDigest, byId, subjectHeads, texts.parts())));
+        freeSlotCount, byDigest, byId, subjectHeads, texts.parts(), pending)));
     for (int slot = 0; slot < slotLimit; slot++) {
       int state = state(slot);
       if (state > 0) {

@@ -133,10 +133,12 @@ final class IndexImage {
 
   /**
    * What an index hands the writer: its arrays as they are, read under the index's lock until
-   * the image is written.
+   * the image is written; and the uses it keeps beside its slots, not yet in them (null for
+   * none), which the image writes into them.
    */
   record Layout(SlotArena slots, int slotLimit, int[] freeSlots, int freeSlotCount,
-      SlotTable byDigest, SlotTable byId, int[] subjectHeads, TextPool.Parts texts) {}
+      SlotTable byDigest, SlotTable byId, int[] subjectHeads, TextPool.Parts texts,
+      PendingUses pendingUses) {}
 
   /**
    * Writes {@code layout}'s plain sessions as an image: its record, then its sections. Made and
@@ -226,8 +228,9 @@ final class IndexImage {
     }
 
     /**
-     * Each plain slot as it is but for its link, the list's order as written; every other slot
-     * (free, or a session left out) written free. Read and written a block of slots at a time.
+     * Each plain slot as it is but for its link, the list's order as written, and its uses with
+     * any kept beside it; every other slot (free, or a session left out) written free. Read and
+     * written a block of slots at a time.
      */
     private void writeSlots(Chunker out) throws IOException {
       long[] block = new long[BLOCK_SLOTS * SlotArena.SLOT_LONGS];
@@ -239,6 +242,12 @@ final class IndexImage {
           int links = i * SlotArena.SLOT_LONGS + CompactLiveIndex.LINKS;
           if (plain.get(slot)) {
             block[links] = CompactLiveIndex.pack(nextUp[slot], CompactLiveIndex.PLAIN);
+            if (layout.pendingUses != null) {
+              int used = i * SlotArena.SLOT_LONGS + CompactLiveIndex.LAST_USED;
+              int expires = i * SlotArena.SLOT_LONGS + CompactLiveIndex.EXPIRES;
+              block[used] = layout.pendingUses.used(slot, block[used]);
+              block[expires] = layout.pendingUses.expires(slot, block[expires]);
+            }
           } else {
             Arrays.fill(block, i * SlotArena.SLOT_LONGS, links, 0L);
             block[links] = CompactLiveIndex.pack(0, CompactLiveIndex.FREE);

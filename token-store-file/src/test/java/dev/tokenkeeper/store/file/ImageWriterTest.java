@@ -2,6 +2,7 @@ package dev.tokenkeeper.store.file;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.ClientBinding;
 import dev.tokenkeeper.core.Session;
@@ -52,6 +53,27 @@ class ImageWriterTest {
     LiveIndex large = index(random, SlotArena.CHUNK_SLOTS + 700);
     compare(large, "past a chunk");
     compare(ImageRoundTrip.read(ImageRoundTrip.write(index(random, 3_000))), "read back");
+  }
+
+  /**
+   * An index read back from an image, then uses replayed into it, as an open's log tail holds
+   * them: kept beside its slots ({@link PendingUses}), which the image writes into them.
+   */
+  @Test
+  void sections_holdTheUsesKeptBesideTheSlots() {
+    SplittableRandom random = new SplittableRandom(11);
+    LiveIndex index = index(random, 3_000);
+    List<SessionRecord> sessions = new ArrayList<>();
+    index.forEachSession(sessions::add);
+    LiveIndex read = ImageRoundTrip.read(ImageRoundTrip.write(index));
+    for (SessionRecord session : sessions) {
+      if (random.nextInt(3) == 0) {
+        Instant used = T0.plusSeconds(1 + random.nextInt(600));
+        read.touch(session.id(), used, used.plusSeconds(random.nextInt(7_200)));
+      }
+    }
+    assertTrue(((CompactLiveIndex) read).pendingUses() > 500, "uses kept beside the slots");
+    compare(read, "uses replayed");
   }
 
   private static void compare(LiveIndex index, String what) {
@@ -133,7 +155,14 @@ class ImageWriterTest {
     for (int slot = 0; slot < layout.slotLimit(); slot++) {
       boolean plain = state(layout, slot) == CompactLiveIndex.PLAIN;
       for (int field = 0; field < CompactLiveIndex.LINKS; field++) {
-        out.putLong(plain ? layout.slots().get(slot, field) : 0L);
+        long value = plain ? layout.slots().get(slot, field) : 0L;
+        PendingUses kept = layout.pendingUses();
+        if (plain && kept != null && field == CompactLiveIndex.LAST_USED) {
+          value = kept.used(slot, value);
+        } else if (plain && kept != null && field == CompactLiveIndex.EXPIRES) {
+          value = kept.expires(slot, value);
+        }
+        out.putLong(value);
       }
       out.putLong(plain ? CompactLiveIndex.pack(nextUp[slot], CompactLiveIndex.PLAIN)
           : CompactLiveIndex.pack(0, CompactLiveIndex.FREE));
