@@ -428,9 +428,11 @@ final class CompactLiveIndex implements LiveIndex {
       return -1;
     }
     if (state(slot) == PLAIN && fits(lastUsedAt) && fits(expiresAt)) {
-      long used = Math.max(usedOf(slot), nanos(lastUsedAt));
-      long expires = Math.max(expiresOf(slot), nanos(expiresAt));
-      if (used == slots.get(slot, LAST_USED) && expires == slots.get(slot, EXPIRES)) {
+      long usedBefore = usedOf(slot);
+      long expiresBefore = expiresOf(slot);
+      long used = Math.max(usedBefore, nanos(lastUsedAt));
+      long expires = Math.max(expiresBefore, nanos(expiresAt));
+      if (used == usedBefore && expires == expiresBefore) {
         return -1;
       }
       beginChange();
@@ -1099,10 +1101,41 @@ final class CompactLiveIndex implements LiveIndex {
   public void serving() {
     if (pending != null) {
       StoreThreads.daemon("tokenkeeper-uses").newThread(() -> {
+        startWritingPending();
         while (writePending(PENDING_STEP) > 0) {
           Thread.yield();
         }
       }).start();
+    }
+  }
+
+  /** {@inheritDoc} Stops writing the replayed uses into slots no lookup reads any more. */
+  @Override
+  public void retire() {
+    retired = true;
+  }
+
+  private volatile boolean retired;
+
+  /**
+   * Fixes the order {@link #writePending} writes the replayed uses in, their slots ascending,
+   * sorted off the monitor: a store call made as the store starts to serve does not wait for a
+   * sort of a hundred thousand slots. Uses replayed from then on are written into their slots.
+   */
+  void startWritingPending() {
+    int[] order;
+    synchronized (this) {
+      if (pending == null || pendingOrder != null) {
+        return;
+      }
+      order = pending.slots();
+    }
+    Arrays.sort(order);
+    synchronized (this) {
+      // Values are read from the table as each slot is written; only a slot added since counts.
+      if (pending != null && pendingOrder == null && pending.size() == order.length) {
+        pendingOrder = order;
+      }
     }
   }
 
@@ -1112,15 +1145,16 @@ final class CompactLiveIndex implements LiveIndex {
   /**
    * Writes up to {@code max} of the {@linkplain #pending replayed uses} into their slots, in
    * slot order, and forgets them once all are written. Returns how many are left; 0 also once
-   * the index is closed.
+   * the index is closed or retired.
    */
   synchronized int writePending(int max) {
     PendingUses replayed = pending;
-    if (replayed == null || closed) {
+    if (replayed == null || closed || retired) {
       return 0;
     }
     if (pendingOrder == null) {
       pendingOrder = replayed.slots();
+      Arrays.sort(pendingOrder);
     }
     int[] held = pendingOrder;
     int from = pendingWritten;

@@ -624,8 +624,10 @@ public final class FileTokenStore implements TokenStore {
           return null;
         }
         touches.serve(next);
+        LiveIndex previous = live;
         live = next;
         next.serving();
+        previous.retire();
         served++;
         LOG.debug("Token store {}: serving the compaction's snapshot, caught up on {} records, "
             + "then {} with writers held for {} us", directory, offLock, last.size(),

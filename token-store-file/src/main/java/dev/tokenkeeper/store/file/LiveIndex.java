@@ -117,6 +117,12 @@ interface LiveIndex extends TokenStore {
    */
   default void serving() {}
 
+  /**
+   * Another index serves in this one's place: lookups already under way may still read it, but
+   * background work for it stops.
+   */
+  default void retire() {}
+
   /** The tokens of session {@code id} (current, rotated and expired alike), in no set order. */
   List<TokenRecord> tokensOf(SessionId id);
 

@@ -1,7 +1,5 @@
 package dev.tokenkeeper.store.file;
 
-import java.util.Arrays;
-
 /**
  * The uses an open's replay read from the log for plain sessions whose slots are a snapshot's
  * mapped pages, kept beside the slots rather than written into them ({@link CompactLiveIndex}).
@@ -76,7 +74,7 @@ final class PendingUses {
     return at < 0 ? inSlot : Math.max(inSlot, t.expires[at]);
   }
 
-  /** The slots with uses kept, ascending: the order their pages are written in. */
+  /** The slots with uses kept, in no order. */
   int[] slots() {
     Table t = table;
     int[] held = new int[size];
@@ -86,8 +84,7 @@ final class PendingUses {
         held[count++] = key - 1;
       }
     }
-    Arrays.sort(held, 0, count);
-    return count == held.length ? held : Arrays.copyOf(held, count);
+    return held;
   }
 
   int size() {

@@ -1,6 +1,7 @@
 package dev.tokenkeeper.store.file;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.Session;
@@ -114,6 +115,16 @@ class ReplayedUsesTest {
     assertEquals(T0.plusSeconds(20), late.expiresAt());
   }
 
+  /** An index a compaction replaced is read only by lookups already under way. */
+  @Test
+  void aRetiredIndex_stopsWritingThem_andStillReadsThem() throws IOException {
+    CompactLiveIndex index = replayed();
+    index.retire();
+    assertEquals(0, index.writePending(Integer.MAX_VALUE));
+    assertEquals(SESSIONS / 2, index.pendingUses());
+    assertReadsTouched(index);
+  }
+
   @Test
   void aSnapshot_holdsThem() throws IOException {
     CompactLiveIndex index = replayed();
@@ -126,8 +137,9 @@ class ReplayedUsesTest {
   @Test
   void aLaterUse_ofASessionWithOneKept_movesItOnlyForward() throws IOException {
     CompactLiveIndex index = replayed();
-    assertTrue(index.touchIfLive(id(2), T0.plusSeconds(10), T0.plusSeconds(70)),
-        "noted, though older than the use kept");
+    assertFalse(index.touchIfLive(id(2), T0.plusSeconds(10), T0.plusSeconds(70)),
+        "older than the use kept: no change, as it would be in the slot");
+    assertTrue(index.takeUnwritten(10).isEmpty());
     Session session = index.find(digest(2)).orElseThrow().session().session();
     assertEquals(USED, session.lastUsedAt());
     assertEquals(EXTENDED, session.expiresAt());
