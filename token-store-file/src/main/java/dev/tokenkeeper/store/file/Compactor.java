@@ -3,6 +3,7 @@ package dev.tokenkeeper.store.file;
 import dev.tokenkeeper.core.StoreCorruptedException;
 import java.io.IOException;
 import java.io.SyncFailedException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,7 +59,9 @@ final class Compactor {
   private final StoreDirectory files;
   private final FailureLatch failure;
   private final Logger logger;
-  private final long threshold;
+  /** Set by the builder, or 0: then {@link #thresholdAfter} each snapshot. */
+  private final long fixedThreshold;
+  private volatile long threshold;
   private final LongSupplier logBytes;
   private final BooleanSupplier running;
   private final ReentrantLock lock = new ReentrantLock();
@@ -75,7 +78,8 @@ final class Compactor {
     this.failure = failure;
     this.logger = logger;
     this.snapshotGeneration = snapshotGeneration;
-    this.threshold = threshold;
+    this.fixedThreshold = threshold;
+    this.threshold = thresholdAfter(snapshotGeneration);
     this.logBytes = logBytes;
     this.running = running;
     this.background = Executors.newSingleThreadExecutor(StoreThreads.daemon(threadName));
@@ -106,6 +110,35 @@ final class Compactor {
           + " was stopped: the store is closed", e);
     }
     StoreThreads.await(compaction, IOException.class);
+  }
+
+  /** The least log a compaction starts at unless the builder sets a threshold: 4 MiB. */
+  static final long MIN_THRESHOLD = 4L << 20;
+
+  /**
+   * The threshold once snapshot {@code generation} (0 for none) is the last: the builder's, else
+   * half the snapshot's size within {@link #MIN_THRESHOLD} and the default's cap; the cap if the
+   * snapshot's size cannot be read.
+   */
+  private long thresholdAfter(long generation) {
+    if (fixedThreshold > 0) {
+      return fixedThreshold;
+    }
+    long snapshotBytes = 0;
+    if (generation > 0) {
+      try {
+        snapshotBytes = Files.size(files.snapshot(generation));
+      } catch (IOException e) {
+        return FileTokenStore.Builder.DEFAULT_COMPACTION_THRESHOLD;
+      }
+    }
+    return Math.min(FileTokenStore.Builder.DEFAULT_COMPACTION_THRESHOLD,
+        Math.max(MIN_THRESHOLD, snapshotBytes / 2));
+  }
+
+  /** The log size past which a background compaction starts now. */
+  long threshold() {
+    return threshold;
   }
 
   /** Starts a background compaction if the log passed the threshold and none is queued. */
@@ -215,6 +248,7 @@ final class Compactor {
       throw failure.fail(e.getMessage(), e);
     }
     snapshotGeneration = next;
+    threshold = thresholdAfter(next);
     for (long old : files.snapshots().headSet(next)) {
       files.disk().delete(files.snapshot(old));
     }
