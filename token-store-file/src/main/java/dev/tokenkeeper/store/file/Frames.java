@@ -473,6 +473,10 @@ final class Frames {
    * most of what replaying a use allocated.
    */
   static SessionId getId(ByteBuffer body) {
+    if (body.remaining() < SESSION_ID) {
+      // As reading the text whole did: a record cut short is refused as one, whatever it holds.
+      throw new BufferUnderflowException();
+    }
     long high = 0;
     long low = 0;
     for (int i = 0; i < SESSION_ID - 1; i++) {
