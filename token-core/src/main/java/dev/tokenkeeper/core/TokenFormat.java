@@ -170,6 +170,11 @@ final class TokenFormat {
     return true;
   }
 
+  /** The value of base64url character {@code b} (a byte of ASCII text), or -1 if it is none. */
+  static int base64UrlValue(byte b) {
+    return BASE64URL[b & 0xFF];
+  }
+
   static boolean isBase64UrlChar(char c) {
     return c < BASE64URL.length && BASE64URL[c] >= 0;
   }

@@ -467,53 +467,12 @@ final class Frames {
   }
 
   /**
-   * A session id from its text, {@value #SESSION_ID} base64url characters, accepted exactly as
-   * {@link SessionId#parse} accepts it (the last character's unused low bits zero), but decoded
-   * in place: a replay reads one per use, and the text, its bytes and a decoder's buffers were
-   * most of what replaying a use allocated.
+   * A session id from its text, {@value #SESSION_ID} base64url characters, read in place
+   * ({@link SessionId#read}): a replay reads one per use, and the text, its bytes and a decoder's
+   * buffers were most of what replaying a use allocated.
    */
   static SessionId getId(ByteBuffer body) {
-    if (body.remaining() < SESSION_ID) {
-      // As reading the text whole did: a record cut short is refused as one, whatever it holds.
-      throw new BufferUnderflowException();
-    }
-    long high = 0;
-    long low = 0;
-    for (int i = 0; i < SESSION_ID - 1; i++) {
-      int value = base64Url(body.get());
-      high = (high << 6) | (low >>> 58);
-      low = (low << 6) | value;
-    }
-    // 22 characters carry 132 bits for 128: the last gives its top two bits, its low four are 0.
-    int last = base64Url(body.get());
-    if ((last & 0xF) != 0) {
-      throw badId();
-    }
-    high = (high << 2) | (low >>> 62);
-    low = (low << 2) | (last >>> 4);
-    return SessionId.of(high, low);
-  }
-
-  private static final byte[] BASE64URL = new byte[128];
-
-  static {
-    Arrays.fill(BASE64URL, (byte) -1);
-    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for (int i = 0; i < alphabet.length(); i++) {
-      BASE64URL[alphabet.charAt(i)] = (byte) i;
-    }
-  }
-
-  private static int base64Url(byte character) {
-    int value = character < 0 ? -1 : BASE64URL[character];
-    if (value < 0) {
-      throw badId();
-    }
-    return value;
-  }
-
-  private static IllegalArgumentException badId() {
-    return new IllegalArgumentException("session id must be 22 base64url characters");
+    return SessionId.read(body);
   }
 
   static void putHash(ByteBuffer frame, TokenHash hash) {
