@@ -80,6 +80,12 @@ final class CompactLiveIndex implements LiveIndex {
   /** Entries of {@link #foundSlots}: 16 KiB, which stays in a core's cache. */
   private static final int FOUND_HINTS = 1 << 12;
 
+  /**
+   * Replayed uses {@link #writePending} writes per hold of the monitor: each may copy a page,
+   * some tens of microseconds.
+   */
+  private static final int PENDING_STEP = 16;
+
   /** The text of label {@code id} in generation {@code generation} of {@code pool}. Immutable. */
   private record DecodedLabel(TextPool pool, long generation, int id, String text) {}
 
@@ -138,6 +144,15 @@ final class CompactLiveIndex implements LiveIndex {
    * goes through {@link #usedOf} or {@link #expiresOf}.
    */
   private volatile PendingUses pending;
+  /**
+   * The slots of {@link #pending} in the order {@link #writePending} writes them, once it has
+   * begun (uses replayed after that are written into their slots at once), and how many it has
+   * written.
+   */
+  private int[] pendingOrder;
+  private int pendingWritten;
+  /** Whether another index serves in this one's place: see {@link #retire}. */
+  private volatile boolean retired;
 
   /** Odd while a change is being made. */
   private volatile long sequence;
@@ -1115,8 +1130,6 @@ final class CompactLiveIndex implements LiveIndex {
     retired = true;
   }
 
-  private volatile boolean retired;
-
   /**
    * Fixes the order {@link #writePending} writes the replayed uses in, their slots ascending,
    * sorted off the monitor: a store call made as the store starts to serve does not wait for a
@@ -1138,9 +1151,6 @@ final class CompactLiveIndex implements LiveIndex {
       }
     }
   }
-
-  /** Slots written per hold of the monitor: each may copy a page, some tens of microseconds. */
-  private static final int PENDING_STEP = 16;
 
   /**
    * Writes up to {@code max} of the {@linkplain #pending replayed uses} into their slots, in
@@ -1185,14 +1195,6 @@ final class CompactLiveIndex implements LiveIndex {
     }
     return held.length - to;
   }
-
-  /**
-   * The slots of {@link #pending} in the order {@link #writePending} writes them, once it has
-   * begun (uses replayed after that are written into their slots at once), and how many it has
-   * written.
-   */
-  private int[] pendingOrder;
-  private int pendingWritten;
 
   /** How many sessions have replayed uses not yet written into their slots; for tests. */
   synchronized int pendingUses() {
