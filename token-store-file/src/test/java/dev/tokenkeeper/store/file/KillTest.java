@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.TestSeed;
 import dev.tokenkeeper.core.TokenHash;
 import java.io.BufferedReader;
@@ -13,6 +14,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -27,10 +30,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real processes: a child JVM creates, revokes and refreshes from several threads and is killed
- * with {@code destroyForcibly()} (SIGKILL) at random moments (seeded; the seed is printed); every
- * operation it acknowledged must be in the reopened store, in every durability mode. A second
- * JVM opening a store in use gets the in-use error.
+ * Real processes: a child JVM creates, uses, revokes and refreshes from several threads and is
+ * killed with {@code destroyForcibly()} (SIGKILL) at random moments (seeded; the seed is printed);
+ * every operation it acknowledged must be in the reopened store, in every durability mode, and no
+ * replayed use may move a session's times back. A second JVM opening a store in use gets the
+ * in-use error.
  */
 class KillTest {
 
@@ -60,6 +64,7 @@ class KillTest {
     Set<String> revoked = new HashSet<>();
     Set<String> revoking = new HashSet<>();
     Set<String> rotated = new HashSet<>();
+    List<Issued> filled = fill(dir);
     String[] modes = {"SYNC", "INTERVAL", "NONE", "SYNC", "INTERVAL"};
     for (int round = 0; round < modes.length; round++) {
       Path stderr = tmp.resolve("child-" + round + ".err");
@@ -105,10 +110,21 @@ class KillTest {
     }
     assertFalse(saved.isEmpty());
     try (FileTokenStore store = FileTokenStore.open(dir)) {
+      Instant end = Instant.now();
+      for (Issued session : filled) {
+        saved.add(HexFormat.of().formatHex(session.hash().bytes()));
+      }
       for (String hex : saved) {
         TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
         // Compaction keeps revoked sessions until they expire: nothing acknowledged may be gone.
-        assertTrue(store.find(hash).isPresent(), "lost create " + hex);
+        Session found = store.find(hash).orElseThrow(() -> new AssertionError("lost create " + hex))
+            .session().session();
+        // The child's uses, replayed and kept beside mapped slots across kills, only move times
+        // forward, to instants the child wrote.
+        assertFalse(found.lastUsedAt().isBefore(found.createdAt()), "use before creation " + hex);
+        assertFalse(found.lastUsedAt().isAfter(end), "use from the future " + hex);
+        assertFalse(found.expiresAt().isBefore(found.createdAt().plus(Duration.ofDays(3650))),
+            "expiry moved back " + hex);
       }
       for (String hex : rotated) {
         TokenHash hash = TokenHash.of(TokenHash.SHA256, HexFormat.of().parseHex(hex));
@@ -120,6 +136,24 @@ class KillTest {
         assertTrue(store.find(hash).orElseThrow().session().isRevoked(), "revoke lost " + hex);
       }
     }
+  }
+
+  /**
+   * Fills {@code dir} with sessions past one full chunk of slots and compacts: an open maps full
+   * chunks of a snapshot's slots, and keeps the uses it replays for them beside the slots, where a
+   * short last chunk is copied to the heap by the first create after the open.
+   */
+  private static List<Issued> fill(Path dir) {
+    List<Issued> filled = new ArrayList<>();
+    try (FileTokenStore store = FileTokenStore.builder().directory(dir)
+        .durability(Durability.NONE).build()) {
+      for (int i = 0; i < SlotArena.CHUNK_SLOTS + SlotArena.CHUNK_SLOTS / 4; i++) {
+        filled.add(Issued.create(store, StoreChild.FILLED_SUBJECT
+            + i % StoreChild.FILLED_SUBJECTS, Duration.ofDays(3650)));
+      }
+      store.compact();
+    }
+    return filled;
   }
 
   @Test
