@@ -1,18 +1,19 @@
 package dev.tokenkeeper.store.file;
 
+import static dev.tokenkeeper.store.file.RandomSessions.numbered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
-import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class CompactionThresholdTest {
       for (int n = 0; n < 100_000; n++) {
         SessionId id = SessionId.of(n, ~n);
         store.create(SessionRecord.of(new Session(id, "user-" + n / 2, "Firefox", T0, T0,
-            T0.plusSeconds(3_600)), null, null), List.of(TokenRecord.of(digest(n), id)));
+            T0.plusSeconds(3_600)), null, null), List.of(TokenRecord.of(numbered(n), id)));
       }
       store.compact();
       long snapshot = snapshotBytes();
@@ -62,14 +63,14 @@ class CompactionThresholdTest {
       assertEquals(1_000, store.compactionThreshold());
       SessionId id = SessionId.of(1, 1);
       store.create(SessionRecord.of(new Session(id, "user", null, T0, T0,
-          T0.plusSeconds(3_600)), null, null), List.of(TokenRecord.of(digest(1), id)));
+          T0.plusSeconds(3_600)), null, null), List.of(TokenRecord.of(numbered(1), id)));
       store.compact();
       assertEquals(1_000, store.compactionThreshold());
     }
   }
 
   private FileTokenStore open(FileTokenStore.Builder builder) {
-    return builder.directory(dir).clock(java.time.Clock.fixed(T0, java.time.ZoneOffset.UTC))
+    return builder.directory(dir).clock(Clock.fixed(T0, ZoneOffset.UTC))
         .durability(Durability.NONE).build();
   }
 
@@ -78,11 +79,5 @@ class CompactionThresholdTest {
       return files.filter(file -> file.getFileName().toString().startsWith("snapshot-"))
           .mapToLong(file -> file.toFile().length()).sum();
     }
-  }
-
-  private static TokenHash digest(int n) {
-    ByteBuffer bytes = ByteBuffer.allocate(TokenHash.SHA256_LENGTH);
-    bytes.putInt(n).putLong(0x5DEECE66DL * (n + 1)).putInt(~n);
-    return TokenHash.of(TokenHash.SHA256, bytes.array());
   }
 }

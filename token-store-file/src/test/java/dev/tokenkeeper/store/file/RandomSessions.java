@@ -14,6 +14,11 @@ final class RandomSessions {
 
   private RandomSessions() {}
 
+  /** A digest fixed by {@code n}, another for each {@code n}: the token of a test's session n. */
+  static TokenHash numbered(int n) {
+    return TokenHash.sha256Words(n, 0x5DEECE66DL * (n + 1), ~n, 0);
+  }
+
   /** A digest of four longs drawn from {@code random}. */
   static TokenHash hash(RandomGenerator random) {
     return TokenHash.sha256Words(random.nextLong(), random.nextLong(), random.nextLong(),

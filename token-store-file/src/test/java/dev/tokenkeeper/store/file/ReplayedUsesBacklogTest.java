@@ -1,15 +1,14 @@
 package dev.tokenkeeper.store.file;
 
+import static dev.tokenkeeper.store.file.RandomSessions.numbered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
 import dev.tokenkeeper.core.SessionRecord;
-import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -50,7 +49,7 @@ class ReplayedUsesBacklogTest {
       for (int n = 0; n < N; n++) {
         SessionId id = SessionId.of(n, ~n);
         s.create(SessionRecord.of(new Session(id, "u" + n % 100, null, T0, T0,
-            T0.plusSeconds(600)), null, null), List.of(TokenRecord.of(digest(n), id)));
+            T0.plusSeconds(600)), null, null), List.of(TokenRecord.of(numbered(n), id)));
         last = id;
       }
       s.compact();
@@ -76,11 +75,5 @@ class ReplayedUsesBacklogTest {
   private static FileTokenStore open(Path store, Disk disk, MutableClock clock) {
     return FileTokenStore.builder().directory(store).clock(clock).durability(Durability.NONE)
         .compactionThreshold(Long.MAX_VALUE).disk(disk).build();
-  }
-
-  private static TokenHash digest(int n) {
-    ByteBuffer bytes = ByteBuffer.allocate(TokenHash.SHA256_LENGTH);
-    bytes.putInt(n).putLong(0x5DEECE66DL * (n + 1)).putInt(~n);
-    return TokenHash.of(TokenHash.SHA256, bytes.array());
   }
 }

@@ -1,5 +1,6 @@
 package dev.tokenkeeper.store.file;
 
+import static dev.tokenkeeper.store.file.RandomSessions.numbered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +11,6 @@ import dev.tokenkeeper.core.SessionRecord;
 import dev.tokenkeeper.core.TokenHash;
 import dev.tokenkeeper.core.TokenRecord;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,7 +55,7 @@ class ReplayedUsesTest {
     }
     assertEquals(SESSIONS / 2, index.purge(between).sessions(), "only the untouched expired");
     for (int n = 0; n < SESSIONS; n += 2) {
-      assertEquals(USED, index.find(digest(n)).orElseThrow().session().session().lastUsedAt());
+      assertEquals(USED, index.find(numbered(n)).orElseThrow().session().session().lastUsedAt());
     }
   }
 
@@ -94,7 +94,7 @@ class ReplayedUsesTest {
     for (int n = 0; n < 100; n++) {
       index.create(SessionRecord.of(new Session(id(n), "user-" + n, null, T0, T0,
           n == 0 ? EXPIRES : T0.plusSeconds(3_600)), null, null),
-          List.of(TokenRecord.of(digest(n), id(n))));
+          List.of(TokenRecord.of(numbered(n), id(n))));
     }
     CompactLiveIndex read = ImageRoundTrip.mapped(index, dir.resolve("image"));
     read.touch(id(0), USED, EXTENDED);
@@ -103,14 +103,14 @@ class ReplayedUsesTest {
     // The one free slot, the first session's, takes a session used earlier than its uses say.
     read.create(SessionRecord.of(new Session(id(500), "late", null, T0.plusSeconds(1),
         T0.plusSeconds(1), T0.plusSeconds(20)), null, null),
-        List.of(TokenRecord.of(digest(500), id(500))));
-    Session late = read.find(digest(500)).orElseThrow().session().session();
+        List.of(TokenRecord.of(numbered(500), id(500))));
+    Session late = read.find(numbered(500)).orElseThrow().session().session();
     assertEquals(T0.plusSeconds(1), late.lastUsedAt());
     assertEquals(T0.plusSeconds(20), late.expiresAt());
     assertEquals(1, read.liveCount(T0.plusSeconds(19)) - 99);
     assertEquals(0, read.liveCount(T0.plusSeconds(21)) - 99, "expires when its own expiry says");
     read.writePending(Integer.MAX_VALUE);
-    late = read.find(digest(500)).orElseThrow().session().session();
+    late = read.find(numbered(500)).orElseThrow().session().session();
     assertEquals(T0.plusSeconds(1), late.lastUsedAt());
     assertEquals(T0.plusSeconds(20), late.expiresAt());
   }
@@ -140,17 +140,17 @@ class ReplayedUsesTest {
     assertFalse(index.touchIfLive(id(2), T0.plusSeconds(10), T0.plusSeconds(70)),
         "older than the use kept: no change, as it would be in the slot");
     assertTrue(index.takeUnwritten(10).isEmpty());
-    Session session = index.find(digest(2)).orElseThrow().session().session();
+    Session session = index.find(numbered(2)).orElseThrow().session().session();
     assertEquals(USED, session.lastUsedAt());
     assertEquals(EXTENDED, session.expiresAt());
     assertTrue(index.touchIfLive(id(4), T0.plusSeconds(50), T0.plusSeconds(120)));
-    session = index.find(digest(4)).orElseThrow().session().session();
+    session = index.find(numbered(4)).orElseThrow().session().session();
     assertEquals(T0.plusSeconds(50), session.lastUsedAt());
     assertEquals(T0.plusSeconds(120), session.expiresAt());
     index.writePending(Integer.MAX_VALUE);
     assertEquals(T0.plusSeconds(120),
-        index.find(digest(4)).orElseThrow().session().expiresAt());
-    assertEquals(EXTENDED, index.find(digest(2)).orElseThrow().session().expiresAt());
+        index.find(numbered(4)).orElseThrow().session().expiresAt());
+    assertEquals(EXTENDED, index.find(numbered(2)).orElseThrow().session().expiresAt());
   }
 
   /** Lock-free lookups race the writing of the kept uses: none may read a slot's old use. */
@@ -165,7 +165,7 @@ class ReplayedUsesTest {
         readers[r] = new Thread(() -> {
           for (int i = 0; wrong.get() == null && index.pendingUses() > 0 || i < 20_000; i++) {
             int n = 2 * ((i * 7 + offset * 501) % (SESSIONS / 2));
-            Session read = index.find(digest(n)).orElseThrow().session().session();
+            Session read = index.find(numbered(n)).orElseThrow().session().session();
             if (!read.lastUsedAt().equals(USED) || !read.expiresAt().equals(EXTENDED)) {
               wrong.compareAndSet(null, "session " + n + " read " + read);
             }
@@ -197,8 +197,8 @@ class ReplayedUsesTest {
       for (int n = 0; n < 300; n++) {
         SessionId id = id(n);
         store.create(SessionRecord.of(new Session(id, "user-" + n / 3, "Firefox", T0, T0,
-            EXPIRES), null, null), List.of(TokenRecord.of(digest(n), id)));
-        hashes.add(digest(n));
+            EXPIRES), null, null), List.of(TokenRecord.of(numbered(n), id)));
+        hashes.add(numbered(n));
         ids.add(id);
       }
       store.compact();
@@ -237,7 +237,7 @@ class ReplayedUsesTest {
   /** Every even session read as touched, every odd one as before. */
   private static void assertReadsTouched(LiveIndex index) {
     for (int n = 0; n < SESSIONS; n++) {
-      Session session = index.find(digest(n)).orElseThrow().session().session();
+      Session session = index.find(numbered(n)).orElseThrow().session().session();
       assertEquals(n % 2 == 0 ? USED : T0, session.lastUsedAt(), "session " + n);
       assertEquals(n % 2 == 0 ? EXTENDED : EXPIRES, session.expiresAt(), "session " + n);
       assertEquals(session, index.findSession(id(n)).orElseThrow().session());
@@ -254,7 +254,7 @@ class ReplayedUsesTest {
     LiveIndex index = LiveIndex.create();
     for (int n = 0; n < SESSIONS; n++) {
       index.create(SessionRecord.of(new Session(id(n), "user-" + n / 2, "Firefox", T0, T0,
-          EXPIRES), null, null), List.of(TokenRecord.of(digest(n), id(n))));
+          EXPIRES), null, null), List.of(TokenRecord.of(numbered(n), id(n))));
     }
     CompactLiveIndex read = ImageRoundTrip.mapped(index, dir.resolve("image-" + System.nanoTime()));
     for (int n = 0; n < SESSIONS; n += 2) {
@@ -265,11 +265,5 @@ class ReplayedUsesTest {
 
   private static SessionId id(int n) {
     return SessionId.of(n, ~n);
-  }
-
-  private static TokenHash digest(int n) {
-    ByteBuffer bytes = ByteBuffer.allocate(TokenHash.SHA256_LENGTH);
-    bytes.putInt(n).putLong(0x5DEECE66DL * (n + 1)).putInt(~n);
-    return TokenHash.of(TokenHash.SHA256, bytes.array());
   }
 }
