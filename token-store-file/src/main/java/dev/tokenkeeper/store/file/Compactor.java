@@ -12,8 +12,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
@@ -62,8 +60,10 @@ final class Compactor {
   /** Set by the builder, or 0: then {@link #thresholdAfter} each snapshot. */
   private final long fixedThreshold;
   private volatile long threshold;
-  private final LongSupplier logBytes;
-  private final BooleanSupplier running;
+  /** Whose bytes since the last snapshot decide when to compact. */
+  private final GroupCommit log;
+  /** The store's: once it is closed, no compaction starts, and one cut short is no failure. */
+  private final AtomicBoolean closed;
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicBoolean queued = new AtomicBoolean();
   private final ExecutorService background;
@@ -73,15 +73,15 @@ final class Compactor {
   private volatile long nanos;
 
   Compactor(StoreDirectory files, FailureLatch failure, Logger logger, long snapshotGeneration,
-      long threshold, LongSupplier logBytes, BooleanSupplier running, String threadName) {
+      long threshold, GroupCommit log, AtomicBoolean closed, String threadName) {
     this.files = files;
     this.failure = failure;
     this.logger = logger;
     this.snapshotGeneration = snapshotGeneration;
     this.fixedThreshold = threshold;
     this.threshold = thresholdAfter(snapshotGeneration);
-    this.logBytes = logBytes;
-    this.running = running;
+    this.log = log;
+    this.closed = closed;
     this.background = Executors.newSingleThreadExecutor(StoreThreads.daemon(threadName));
   }
 
@@ -143,7 +143,7 @@ final class Compactor {
 
   /** Starts a background compaction if the log passed the threshold and none is queued. */
   void compactIfDue(Steps steps) {
-    if (logBytes.getAsLong() > threshold && queued.compareAndSet(false, true)) {
+    if (log.logBytes() > threshold && queued.compareAndSet(false, true)) {
       try {
         background.execute(() -> compactInBackground(steps));
       } catch (RejectedExecutionException e) {
@@ -190,7 +190,7 @@ final class Compactor {
     try {
       lock.lock();
       try {
-        if (running.getAsBoolean() && !failure.isSet() && logBytes.getAsLong() > threshold) {
+        if (!closed.get() && !failure.isSet() && log.logBytes() > threshold) {
           compactLocked(steps);
         }
       } finally {
@@ -199,7 +199,7 @@ final class Compactor {
     } catch (IOException | RuntimeException e) {
       // A close that began after the check above stops the compaction before its rotation,
       // changing nothing on disk: a clean shutdown, not a failure.
-      if (running.getAsBoolean()) {
+      if (!closed.get()) {
         logger.warn("Background compaction of token store {} failed: {}", files.path(),
             e.toString());
       }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -194,8 +195,7 @@ public final class FileTokenStore implements TokenStore {
     this.syncTimer =
         Executors.newSingleThreadScheduledExecutor(StoreThreads.daemon(name + "-sync"));
     this.compactor = new Compactor(files, failure, LOG, recovery.snapshotGeneration,
-        builder.compactionThreshold, commit::logBytes, () -> !closed.get(),
-        name + "-compaction");
+        builder.compactionThreshold, commit, closed, name + "-compaction");
   }
 
   /**
@@ -684,8 +684,24 @@ public final class FileTokenStore implements TokenStore {
   private static FileTokenStore open(Builder builder) {
     OpenPreloader.start();
     Path dir = builder.directory.toAbsolutePath().normalize();
-    return StoreThreads.run(threadName(dir) + "-open", () -> open(builder, dir),
+    return StoreThreads.run(threadName(dir) + "-open", new Opening(builder, dir),
         RuntimeException.class);
+  }
+
+  /** An open, as its thread runs it. A class, not a lambda: see {@link OpenPreloader}. */
+  private static final class Opening implements Callable<FileTokenStore> {
+    private final Builder builder;
+    private final Path dir;
+
+    Opening(Builder builder, Path dir) {
+      this.builder = builder;
+      this.dir = dir;
+    }
+
+    @Override
+    public FileTokenStore call() {
+      return open(builder, dir);
+    }
   }
 
   private static FileTokenStore open(Builder builder, Path dir) {
@@ -752,22 +768,40 @@ public final class FileTokenStore implements TokenStore {
 
   private void start(Builder builder) {
     long touchMillis = builder.touchPersistInterval.toMillis();
-    touchTimer.scheduleWithFixedDelay(() -> runQuietly(this::flushTouches),
+    touchTimer.scheduleWithFixedDelay(new BackgroundWrite(false),
         touchMillis, touchMillis, TimeUnit.MILLISECONDS);
     if (durability == Durability.INTERVAL) {
       long syncMillis = builder.syncInterval.toMillis();
-      syncTimer.scheduleWithFixedDelay(() -> runQuietly(commit::sync),
+      syncTimer.scheduleWithFixedDelay(new BackgroundWrite(true),
           syncMillis, syncMillis, TimeUnit.MILLISECONDS);
     }
   }
 
-  private void runQuietly(Runnable task) {
-    try {
-      task.run();
-    } catch (RuntimeException e) {
-      // Latched failures were logged once already; a closed store has nothing more to do.
-      if (!failure.isSet() && !closed.get()) {
-        LOG.warn("Token store {}: background write failed: {}", directory, e.toString());
+  /**
+   * A timer's write: the kept uses flushed, or the log forced ({@code INTERVAL}). A failure is
+   * logged, not thrown, which would end the timer. A class, not a lambda: see
+   * {@link OpenPreloader}.
+   */
+  private final class BackgroundWrite implements Runnable {
+    private final boolean sync;
+
+    BackgroundWrite(boolean sync) {
+      this.sync = sync;
+    }
+
+    @Override
+    public void run() {
+      try {
+        if (sync) {
+          commit.sync();
+        } else {
+          flushTouches();
+        }
+      } catch (RuntimeException e) {
+        // Latched failures were logged once already; a closed store has nothing more to do.
+        if (!failure.isSet() && !closed.get()) {
+          LOG.warn("Token store {}: background write failed: {}", directory, e.toString());
+        }
       }
     }
   }

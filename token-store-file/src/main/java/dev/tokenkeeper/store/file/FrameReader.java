@@ -117,13 +117,7 @@ final class FrameReader {
         if (raw > size - next) {
           return outcome.stop(pos, "an image runs past the end of the file", true);
         }
-        long start = next;
-        entry = new LogEntry.Image(image.header(), (offset, bytes) -> {
-          if (offset < 0 || bytes < 0 || offset + bytes > raw) {
-            throw new IllegalArgumentException("outside the image");
-          }
-          return mapImages ? file.map(start + offset, bytes) : file.copy(start + offset, bytes);
-        });
+        entry = new LogEntry.Image(image.header(), new Sections(file, next, raw, mapImages));
         next += raw;
       }
       if (entry instanceof LogEntry.Mark mark) {
@@ -254,5 +248,31 @@ final class FrameReader {
       }
     }
     return true;
+  }
+
+  /**
+   * An image's raw sections, {@code raw} bytes from {@code start} on in {@code file}: mapped, or
+   * copied. A class, not a lambda: see {@link OpenPreloader}.
+   */
+  private static final class Sections implements IndexImage.Source {
+    private final Disk.File file;
+    private final long start;
+    private final long raw;
+    private final boolean mapped;
+
+    Sections(Disk.File file, long start, long raw, boolean mapped) {
+      this.file = file;
+      this.start = start;
+      this.raw = raw;
+      this.mapped = mapped;
+    }
+
+    @Override
+    public ByteBuffer map(long offset, int bytes) throws IOException {
+      if (offset < 0 || bytes < 0 || offset + bytes > raw) {
+        throw new IllegalArgumentException("outside the image");
+      }
+      return mapped ? file.map(start + offset, bytes) : file.copy(start + offset, bytes);
+    }
   }
 }

@@ -6,11 +6,10 @@ import java.util.BitSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
  * Checks that an {@link IndexImage}'s parts hold together before an index is made from them:
@@ -48,43 +47,37 @@ final class ImageCheck {
     this.plain = new BitSet(slotLimit);
   }
 
+  /** What the checks read of an image besides its slots and its tables' cells. */
+  interface Sections {
+    /** Checks the slots' checksum, throwing {@link IllegalArgumentException} if it does not match. */
+    void checkSlotsSum();
+
+    /** Checks the id and digest tables' checksums likewise. */
+    void checkTablesSum();
+
+    /** The text pool, its checksums checked first. */
+    TextPool.Parts texts();
+  }
+
   /**
    * The parts of an index, once they pass. Three parts of the work need not wait for each other
    * and run on three threads: the text pool (copied to the heap, checked and probed); the keys'
    * probes ({@link KeyProbes}), then the tables' cells once the plain slots are known; and, on
    * the caller's, the pass over the slots, their checksum, then a share of the probes.
    *
-   * @param slotsChecksum checks the slots' checksum, throwing if it does not match
-   * @param tablesChecksum checks the id and digest tables' checksums likewise
-   * @param textOffsets the text pool's offsets, as {@code textParts} will hold them: {@code
+   * @param textOffsets the text pool's offsets, as the sections' texts will hold them: {@code
    *     textIds} of them, then room for more, each -1, a text not held
-   * @param textParts the text pool, read when called, its checksums checked first
    * @throws IllegalArgumentException naming the first thing that does not hold together; a
    *     checksum that does not match before anything else
    */
-  IndexImage.Parts check(Runnable slotsChecksum, Runnable tablesChecksum, int[] freeSlots,
-      IntBuffer digestCells, IntBuffer idCells, int[] subjectHeads, int[] textOffsets,
-      int textIds, Supplier<TextPool.Parts> textParts) {
-    CompletableFuture<Void> textsSummed = new CompletableFuture<>();
-    FutureTask<CheckedTexts> texts = new FutureTask<>(
-        () -> checkTexts(summed(textParts::get, textsSummed)));
+  IndexImage.Parts check(Sections sections, int[] freeSlots, IntBuffer digestCells,
+      IntBuffer idCells, int[] subjectHeads, int[] textOffsets, int textIds) {
+    TextsCheck textsCheck = new TextsCheck(sections);
+    FutureTask<CheckedTexts> texts = new FutureTask<>(textsCheck);
     StoreThreads.daemon("tokenkeeper-image-texts").newThread(texts).start();
-    CompletableFuture<Void> passed = new CompletableFuture<>();
-    CompletableFuture<Void> tablesSummed = new CompletableFuture<>();
     KeyProbes probes = new KeyProbes(slots, slotLimit, idCells, idKeys, digestCells, digestKeys);
-    // Stops the probes early once the open is refused.
-    AtomicBoolean failed = new AtomicBoolean();
-    BooleanSupplier refused = failed::get;
-    FutureTask<SlotTable[]> tables = new FutureTask<>(() -> {
-      summed(() -> {
-        tablesChecksum.run();
-        return null;
-      }, tablesSummed);
-      probes.work(refused);
-      StoreThreads.await(passed, IllegalArgumentException.class);
-      return new SlotTable[] {
-          table(idCells, idKeys, "id"), table(digestCells, digestKeys, "digest")};
-    });
+    KeysCheck keysCheck = new KeysCheck(sections, probes, digestCells, idCells);
+    FutureTask<SlotTable[]> tables = new FutureTask<>(keysCheck);
     StoreThreads.daemon("tokenkeeper-image-keys").newThread(tables).start();
     boolean summed = false;
     try {
@@ -93,14 +86,14 @@ final class ImageCheck {
       heads = subjectHeads;
       expected = new int[textIds];
       checkSlots(textOffsets, subjects, labels);
-      passed.complete(null);
+      keysCheck.passed.complete(null);
       checkFreeList(freeSlots);
       summed = true;
-      slotsChecksum.run();
+      sections.checkSlotsSum();
       if (!listsEnded()) {
         rebuildLists(textIds);
       }
-      probes.work(refused);
+      probes.work(keysCheck.refused);
       CheckedTexts checked = StoreThreads.await(texts, IllegalArgumentException.class);
       checked.allow(subjects, labels);
       SlotTable[] keys = keyTables(StoreThreads.await(tables, IllegalArgumentException.class),
@@ -108,27 +101,79 @@ final class ImageCheck {
       return new IndexImage.Parts(slots, slotLimit, freeSlots, keys[1], keys[0], heads,
           checked.pool, plainCount);
     } catch (RuntimeException | Error e) {
-      failed.set(true);
-      passed.completeExceptionally(e);
+      keysCheck.refused.set(true);
+      keysCheck.passed.completeExceptionally(e);
       // A changed byte is damage before it is a forgery: a checksum that fails names it.
       if (!summed) {
-        slotsChecksum.run();
+        sections.checkSlotsSum();
       }
-      StoreThreads.await(tablesSummed, IllegalArgumentException.class);
-      StoreThreads.await(textsSummed, IllegalArgumentException.class);
+      StoreThreads.await(keysCheck.summed, IllegalArgumentException.class);
+      StoreThreads.await(textsCheck.summed, IllegalArgumentException.class);
       throw e;
     }
   }
 
-  /** What {@code read} returns, once it has; {@code summed} completes as it does. */
-  private static <T> T summed(Supplier<T> read, CompletableFuture<Void> summed) {
-    try {
-      T value = read.get();
+  /**
+   * The text pool's share of the checks, on a thread of its own; {@link #summed} completes once
+   * its checksums are read. A class, not a lambda: see {@link OpenPreloader}.
+   */
+  private static final class TextsCheck implements Callable<CheckedTexts> {
+    final CompletableFuture<Void> summed = new CompletableFuture<>();
+    private final Sections sections;
+
+    TextsCheck(Sections sections) {
+      this.sections = sections;
+    }
+
+    @Override
+    public CheckedTexts call() {
+      TextPool.Parts parts;
+      try {
+        parts = sections.texts();
+      } catch (RuntimeException | Error e) {
+        summed.completeExceptionally(e);
+        throw e;
+      }
       summed.complete(null);
-      return value;
-    } catch (RuntimeException | Error e) {
-      summed.completeExceptionally(e);
-      throw e;
+      return checkTexts(parts);
+    }
+  }
+
+  /**
+   * The keys' share of the checks, on a thread of its own: the tables' checksums (then
+   * {@link #summed} completes), the probes, and once the slots have {@link #passed}, the tables'
+   * cells. The probes stop early once the open is {@link #refused}. A class: see
+   * {@link OpenPreloader}.
+   */
+  private final class KeysCheck implements Callable<SlotTable[]> {
+    final CompletableFuture<Void> summed = new CompletableFuture<>();
+    final CompletableFuture<Void> passed = new CompletableFuture<>();
+    final AtomicBoolean refused = new AtomicBoolean();
+    private final Sections sections;
+    private final KeyProbes probes;
+    private final IntBuffer digestCells;
+    private final IntBuffer idCells;
+
+    KeysCheck(Sections sections, KeyProbes probes, IntBuffer digestCells, IntBuffer idCells) {
+      this.sections = sections;
+      this.probes = probes;
+      this.digestCells = digestCells;
+      this.idCells = idCells;
+    }
+
+    @Override
+    public SlotTable[] call() {
+      try {
+        sections.checkTablesSum();
+      } catch (RuntimeException | Error e) {
+        summed.completeExceptionally(e);
+        throw e;
+      }
+      summed.complete(null);
+      probes.work(refused);
+      StoreThreads.await(passed, IllegalArgumentException.class);
+      return new SlotTable[] {
+          table(idCells, idKeys, "id"), table(digestCells, digestKeys, "digest")};
     }
   }
 

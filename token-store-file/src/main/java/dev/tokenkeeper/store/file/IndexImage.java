@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.zip.CRC32C;
 
@@ -376,13 +375,6 @@ final class IndexImage {
       int length = (int) Math.min(SlotArena.CHUNK_BYTES, header.bytes(Section.SLOTS) - done);
       regions.add(source.map(slotsAt + done, length));
     }
-    Runnable slotsChecksum = () -> {
-      CRC32C crc = new CRC32C();
-      for (ByteBuffer region : regions) {
-        crc.update(region.duplicate());
-      }
-      verify(header, Section.SLOTS, crc);
-    };
     SlotArena slots = SlotArena.mapped(regions);
     int[] freeSlots = ints(section(header, Section.FREE_SLOTS, source));
     // The texts, their offsets and the heads with room to grow (Room); an offset past the pool's
@@ -397,24 +389,65 @@ final class IndexImage {
     // The larger sections' checksums are read by the threads that use them (ImageCheck).
     ByteBuffer digestBytes = unchecked(header, Section.DIGEST_CELLS, source);
     ByteBuffer idBytes = unchecked(header, Section.ID_CELLS, source);
-    Runnable tablesChecksum = () -> {
-      verify(header, Section.DIGEST_CELLS, digestBytes);
-      verify(header, Section.ID_CELLS, idBytes);
-    };
-    ByteBuffer textTableBytes = unchecked(header, Section.TEXT_TABLE, source);
-    ByteBuffer textRegion = unchecked(header, Section.TEXT_BYTES, source);
-    Supplier<TextPool.Parts> texts = () -> {
-      verify(header, Section.TEXT_TABLE, textTableBytes);
-      verify(header, Section.TEXT_BYTES, textRegion);
-      int end = textRegion.remaining();
-      byte[] textBytes = new byte[Room.around(end)];
-      textRegion.duplicate().get(textBytes, 0, end);
-      return new TextPool.Parts(textBytes, end, header.deadTextBytes(), textOffsets, textIds,
-          freeTextIds, freeTextIds.length, header.textSeed(), cells(textTableBytes));
-    };
+    MappedSections sections = new MappedSections(header, regions, digestBytes, idBytes,
+        unchecked(header, Section.TEXT_TABLE, source), unchecked(header, Section.TEXT_BYTES, source),
+        textOffsets, textIds, freeTextIds);
     return new ImageCheck(slots, slotLimit, header.digestKeys(), header.idKeys()).check(
-        slotsChecksum, tablesChecksum, freeSlots, cells(digestBytes), cells(idBytes),
-        subjectHeads, textOffsets, textIds, texts);
+        sections, freeSlots, cells(digestBytes), cells(idBytes), subjectHeads, textOffsets,
+        textIds);
+  }
+
+  /** An image's sections as {@link ImageCheck} reads them, their checksums when it asks. */
+  private static final class MappedSections implements ImageCheck.Sections {
+    private final Header header;
+    private final List<ByteBuffer> slotRegions;
+    private final ByteBuffer digestCells;
+    private final ByteBuffer idCells;
+    private final ByteBuffer textTable;
+    private final ByteBuffer textBytes;
+    private final int[] textOffsets;
+    private final int textIds;
+    private final int[] freeTextIds;
+
+    MappedSections(Header header, List<ByteBuffer> slotRegions, ByteBuffer digestCells,
+        ByteBuffer idCells, ByteBuffer textTable, ByteBuffer textBytes, int[] textOffsets,
+        int textIds, int[] freeTextIds) {
+      this.header = header;
+      this.slotRegions = slotRegions;
+      this.digestCells = digestCells;
+      this.idCells = idCells;
+      this.textTable = textTable;
+      this.textBytes = textBytes;
+      this.textOffsets = textOffsets;
+      this.textIds = textIds;
+      this.freeTextIds = freeTextIds;
+    }
+
+    @Override
+    public void checkSlotsSum() {
+      CRC32C crc = new CRC32C();
+      for (ByteBuffer region : slotRegions) {
+        crc.update(region.duplicate());
+      }
+      verify(header, Section.SLOTS, crc);
+    }
+
+    @Override
+    public void checkTablesSum() {
+      verify(header, Section.DIGEST_CELLS, digestCells);
+      verify(header, Section.ID_CELLS, idCells);
+    }
+
+    @Override
+    public TextPool.Parts texts() {
+      verify(header, Section.TEXT_TABLE, textTable);
+      verify(header, Section.TEXT_BYTES, textBytes);
+      int end = textBytes.remaining();
+      byte[] copied = new byte[Room.around(end)];
+      textBytes.duplicate().get(copied, 0, end);
+      return new TextPool.Parts(copied, end, header.deadTextBytes(), textOffsets, textIds,
+          freeTextIds, freeTextIds.length, header.textSeed(), cells(textTable));
+    }
   }
 
   /** A section as it is, its checksum not yet read. */

@@ -1,10 +1,10 @@
 package dev.tokenkeeper.store.file;
 
 import java.nio.IntBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 
 /**
  * The probes an image's id and digest tables must pass ({@link ImageCheck}): each plain slot is
@@ -59,13 +59,13 @@ final class KeyProbes {
 
   /**
    * Probes runs of slots until none is left, a probe fails, both tables' steps are spent, or
-   * {@code stop} says to. The slots' states are read here, so this may run before the plain
+   * {@code stop} is set. The slots' states are read here, so this may run before the plain
    * slots are known.
    */
-  void work(BooleanSupplier stop) {
+  void work(AtomicBoolean stop) {
     long[] block = new long[BLOCK * SlotArena.SLOT_LONGS];
     Batch batch = new Batch();
-    while (failure.get() == null && !stop.getAsBoolean()
+    while (failure.get() == null && !stop.get()
         && (idSteps.get() <= budget || digestSteps.get() <= budget)) {
       int first = nextRun.getAndAdd(RUN);
       if (first >= slotLimit || first < 0) {

@@ -10,8 +10,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * work while the open's thread locks the directory and scans it; a class one thread is loading,
  * the other waits for, so nothing is done twice. Spring Boot's {@code BackgroundPreinitializer}
  * does the same for an application's start.
+ *
+ * <p>The open's own path spells its callbacks as classes, not lambdas, and its module compiles
+ * string concatenation without {@code invokedynamic}: the first run of each lambda in a JVM spins
+ * a class for it, and of each concatenation a method handle, at a millisecond or more apiece in a
+ * cold JVM, and a cold open met some twenty (30 to 50 ms of a 1M open, BENCHMARKS.md, section 3,
+ * run 23).
  */
-final class OpenPreloader {
+final class OpenPreloader implements Runnable {
 
   private static final AtomicBoolean STARTED = new AtomicBoolean();
 
@@ -20,11 +26,12 @@ final class OpenPreloader {
   /** Starts the preloading, once per JVM. */
   static void start() {
     if (STARTED.compareAndSet(false, true)) {
-      StoreThreads.daemon("tokenkeeper-preload").newThread(OpenPreloader::preload).start();
+      StoreThreads.daemon("tokenkeeper-preload").newThread(new OpenPreloader()).start();
     }
   }
 
-  private static void preload() {
+  @Override
+  public void run() {
     KeyHash.fresh();
     // In the order an open of a snapshot uses them: the ones it reaches first come first.
     Class<?>[] used = {StoreScan.class, StoreState.class, CompactLiveIndex.class, SlotArena.class,

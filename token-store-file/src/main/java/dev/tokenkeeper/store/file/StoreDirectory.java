@@ -134,10 +134,11 @@ final class StoreDirectory {
       if (!m.matches() || Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
         continue;
       }
-      int[] digits = m.group(2).codePoints().toArray();
-      int zero = digits[0] - Character.digit(digits[0], 10);
+      String digits = m.group(2);
+      int zero = digits.codePointAt(0) - Character.digit(digits.codePointAt(0), 10);
       long generation = 0;
-      for (int digit : digits) {
+      for (int at = 0; at < digits.length(); at += Character.charCount(digits.codePointAt(at))) {
+        int digit = digits.codePointAt(at);
         // A name mixing scripts counts as a script of its own: no release wrote one.
         zero = digit - Character.digit(digit, 10) == zero ? zero : -1;
         generation = generation * 10 + Character.digit(digit, 10);
@@ -284,7 +285,9 @@ final class StoreDirectory {
   private List<Path> list() throws IOException {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-      stream.forEach(files::add);
+      for (Path file : stream) {
+        files.add(file);
+      }
     }
     return files;
   }

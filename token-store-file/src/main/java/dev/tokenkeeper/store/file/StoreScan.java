@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * Reads a store directory as opening does, and changes nothing: what {@link Recovery} acts on
@@ -88,7 +89,13 @@ final class StoreScan {
 
   /** The findings an open refuses, unless asked to recover. */
   List<Finding> damage() {
-    return findings.stream().filter(finding -> !finding.tornTail()).toList();
+    List<Finding> damage = new ArrayList<>();
+    for (Finding finding : findings) {
+      if (!finding.tornTail()) {
+        damage.add(finding);
+      }
+    }
+    return List.copyOf(damage);
   }
 
   private void run() throws IOException {
@@ -123,47 +130,63 @@ final class StoreScan {
   private static final long MIN_TOKEN_BYTES = 32;
 
   private void readSnapshot(Path path) throws IOException {
-    long[] saves = {0};
-    long[] declared = {-1};
+    SnapshotRecords records;
     FrameReader.Outcome outcome;
     long size;
     try (Disk.File file = files.disk().open(path)) {
       size = file.size();
-      long bound = size;
-      outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, true, entry -> {
-        if (entry instanceof LogEntry.Sizes sizes) {
-          // Every session and token takes more bytes on disk than these, so a count the file
-          // could not hold is damage or forgery, and open never reserves more than the file holds.
-          if (saves[0] != 0) {
-            state.inconsistent("a sizes record that is not the snapshot's first");
-          } else if (sizes.sessions() > bound / MIN_SESSION_BYTES
-              || sizes.tokens() > bound / MIN_TOKEN_BYTES) {
-            state.inconsistent("a sizes record claims " + sizes.sessions() + " sessions and "
-                + sizes.tokens() + " tokens, more than " + bound + " bytes hold");
-          } else {
-            state.live.expect((int) sizes.sessions(), (int) sizes.tokens());
-          }
-        }
-        if (entry instanceof LogEntry.Image && saves[0] != 0) {
-          state.inconsistent("an image that is not the snapshot's first record");
-          return;
-        }
-        if (entry instanceof LogEntry.End end) {
-          declared[0] = end.count();
-        } else if (declared[0] < 0) {
-          saves[0]++;
-          state.apply(entry);
-        }
-      });
+      records = new SnapshotRecords(size);
+      outcome = FrameReader.read(file, Frames.SNAPSHOT_MAGIC, strings, true, records);
     }
     noteFormat(path, outcome);
     entries += outcome.entries;
     if (!outcome.isClean()) {
       damaged(path, outcome.damageAt, size - outcome.damageAt, outcome.damage);
-    } else if (declared[0] != saves[0] || outcome.entries != saves[0] + 1) {
-      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + saves[0]
-          + " records, "
-          + (declared[0] < 0 ? "no end record" : "end record says " + declared[0]));
+    } else if (records.declared != records.saves || outcome.entries != records.saves + 1) {
+      damaged(path, outcome.end, size - outcome.end, "snapshot is incomplete: " + records.saves
+          + " records, " + (records.declared < 0 ? "no end record"
+              : "end record says " + records.declared));
+    }
+  }
+
+  /**
+   * A snapshot's records as they are read, into {@link #state}; the end record's count kept for
+   * checking. A class, not a lambda: see {@link OpenPreloader}.
+   */
+  private final class SnapshotRecords implements Consumer<LogEntry> {
+    private final long fileSize;
+    long saves;
+    long declared = -1;
+
+    SnapshotRecords(long fileSize) {
+      this.fileSize = fileSize;
+    }
+
+    @Override
+    public void accept(LogEntry entry) {
+      if (entry instanceof LogEntry.Sizes sizes) {
+        // Every session and token takes more bytes on disk than these, so a count the file
+        // could not hold is damage or forgery, and open never reserves more than the file holds.
+        if (saves != 0) {
+          state.inconsistent("a sizes record that is not the snapshot's first");
+        } else if (sizes.sessions() > fileSize / MIN_SESSION_BYTES
+            || sizes.tokens() > fileSize / MIN_TOKEN_BYTES) {
+          state.inconsistent("a sizes record claims " + sizes.sessions() + " sessions and "
+              + sizes.tokens() + " tokens, more than " + fileSize + " bytes hold");
+        } else {
+          state.live.expect((int) sizes.sessions(), (int) sizes.tokens());
+        }
+      }
+      if (entry instanceof LogEntry.Image && saves != 0) {
+        state.inconsistent("an image that is not the snapshot's first record");
+        return;
+      }
+      if (entry instanceof LogEntry.End end) {
+        declared = end.count();
+      } else if (declared < 0) {
+        saves++;
+        state.apply(entry);
+      }
     }
   }
 
@@ -171,15 +194,7 @@ final class StoreScan {
     Path path = files.log(generation);
     try (Disk.File file = files.disk().open(path)) {
       FrameReader.Outcome outcome = FrameReader.read(file, Frames.LOG_MAGIC, strings, false,
-          entry -> {
-            if (entry instanceof LogEntry.PlainSessions || entry instanceof LogEntry.Sizes
-                || entry instanceof LogEntry.Image) {
-              state.inconsistent("a log holds a snapshot's " + entry.getClass().getSimpleName()
-                  + " record");
-            } else {
-              state.apply(entry);
-            }
-          });
+          new LogRecords());
       noteFormat(path, outcome);
       entries += outcome.entries;
       if (newest) {
@@ -194,6 +209,20 @@ final class StoreScan {
         findings.add(new Finding(path, outcome.damageAt, bytes, outcome.damage, true));
       } else {
         damaged(path, outcome.damageAt, bytes, outcome.damage);
+      }
+    }
+  }
+
+  /** A log's records as they are read, into {@link #state}. A class: see {@link OpenPreloader}. */
+  private final class LogRecords implements Consumer<LogEntry> {
+    @Override
+    public void accept(LogEntry entry) {
+      if (entry instanceof LogEntry.PlainSessions || entry instanceof LogEntry.Sizes
+          || entry instanceof LogEntry.Image) {
+        state.inconsistent("a log holds a snapshot's " + entry.getClass().getSimpleName()
+            + " record");
+      } else {
+        state.apply(entry);
       }
     }
   }

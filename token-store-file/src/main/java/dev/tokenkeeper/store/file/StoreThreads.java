@@ -42,11 +42,23 @@ final class StoreThreads {
    * never keeps a JVM alive.
    */
   static ThreadFactory daemon(String name) {
-    return runnable -> {
+    return new Daemons(name);
+  }
+
+  /** A class, not a lambda: see {@link OpenPreloader}. */
+  private static final class Daemons implements ThreadFactory {
+    private final String name;
+
+    Daemons(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public Thread newThread(Runnable runnable) {
       Thread thread = new Thread(GROUP, runnable, name);
       thread.setDaemon(true);
       return thread;
-    };
+    }
   }
 
   /**
