@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +96,7 @@ final class StoreScan {
         damage.add(finding);
       }
     }
-    return List.copyOf(damage);
+    return Collections.unmodifiableList(damage);
   }
 
   private void run() throws IOException {
