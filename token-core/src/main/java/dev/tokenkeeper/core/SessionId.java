@@ -1,5 +1,6 @@
 package dev.tokenkeeper.core;
 
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -45,13 +46,13 @@ public final class SessionId {
    * accepted exactly as {@link #parse} accepts that text; decoded in place, with nothing
    * allocated but the id, for a store replaying many.
    *
-   * @throws java.nio.BufferUnderflowException if fewer than 22 bytes remain
+   * @throws BufferUnderflowException if fewer than 22 bytes remain
    * @throws IllegalArgumentException if the bytes are not a well-formed session id
    */
   public static SessionId read(ByteBuffer ascii) {
     if (ascii.remaining() < LENGTH) {
       // As reading the text whole does: bytes cut short are refused as such, whatever they hold.
-      throw new java.nio.BufferUnderflowException();
+      throw new BufferUnderflowException();
     }
     long high = 0;
     long low = 0;

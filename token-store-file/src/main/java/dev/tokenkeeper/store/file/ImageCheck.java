@@ -49,7 +49,7 @@ final class ImageCheck {
 
   /** What the checks read of an image besides its slots and its tables' cells. */
   interface Sections {
-    /** Checks the slots' checksum, throwing {@link IllegalArgumentException} if it does not match. */
+    /** Checks the slots' checksum: {@link IllegalArgumentException} if it does not match. */
     void checkSlotsSum();
 
     /** Checks the id and digest tables' checksums likewise. */

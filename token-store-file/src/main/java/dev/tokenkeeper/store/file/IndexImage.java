@@ -389,9 +389,10 @@ final class IndexImage {
     // The larger sections' checksums are read by the threads that use them (ImageCheck).
     ByteBuffer digestBytes = unchecked(header, Section.DIGEST_CELLS, source);
     ByteBuffer idBytes = unchecked(header, Section.ID_CELLS, source);
-    MappedSections sections = new MappedSections(header, regions, digestBytes, idBytes,
-        unchecked(header, Section.TEXT_TABLE, source), unchecked(header, Section.TEXT_BYTES, source),
-        textOffsets, textIds, freeTextIds);
+    ByteBuffer textTable = unchecked(header, Section.TEXT_TABLE, source);
+    ByteBuffer textBytes = unchecked(header, Section.TEXT_BYTES, source);
+    MappedSections sections = new MappedSections(header, regions, digestBytes, idBytes, textTable,
+        textBytes, textOffsets, textIds, freeTextIds);
     return new ImageCheck(slots, slotLimit, header.digestKeys(), header.idKeys()).check(
         sections, freeSlots, cells(digestBytes), cells(idBytes), subjectHeads, textOffsets,
         textIds);
