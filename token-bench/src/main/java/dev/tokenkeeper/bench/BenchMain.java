@@ -22,8 +22,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * printing a Markdown table of its figures and ratios. {@code open}, {@code http}, {@code stores}
  * (the file store beside Redis and PostgreSQL), {@code redis} (single Redis beside a cluster),
  * {@code touch} (writes caused by sliding expiry), {@code overhead [liveTokens [rounds]]}
- * (observation's cost, interleaved), {@code ratio [liveTokens [rounds]]} (authenticate beside
- * nimbus HS256, interleaved) or {@code sync} (group commit under load against one fsync
+ * (observation's cost, interleaved), {@code ratio [liveTokens [rounds [heap]]]} (authenticate beside
+ * nimbus HS256, interleaved; {@code heap} opens the store with {@code lookupsOnHeap}) or {@code sync} (group commit under load against one fsync
  * per record; optional rounds and seconds per side, default 5 and 10) runs that group alone;
  * {@code open-floor FILE SESSIONS} times the least an open of that many sessions could cost;
  * {@code memory} measures what this machine's memory costs a lookup and an open;
@@ -63,7 +63,8 @@ public final class BenchMain {
       OverheadMeasure.run(out, live, args.length > 2 ? Integer.parseInt(args[2]) : 40);
     } else if (args[0].equals("ratio")) {
       RatioMeasure.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000,
-          args.length > 2 ? Integer.parseInt(args[2]) : 20);
+          args.length > 2 ? Integer.parseInt(args[2]) : 20,
+          args.length > 3 && args[3].equals("heap"));
     } else if (args[0].equals("sync")) {
       SyncMeasure.run(out, args.length > 1 ? Integer.parseInt(args[1]) : 5,
           java.time.Duration.ofSeconds(args.length > 2 ? Integer.parseInt(args[2]) : 10));

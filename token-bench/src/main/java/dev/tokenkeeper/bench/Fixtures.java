@@ -58,6 +58,12 @@ final class Fixtures {
   }
 
   static Filled filled(String name, int liveTokens, Durability durability) {
+    return filled(name, liveTokens, durability, false);
+  }
+
+  /** {@link #filled(String, int, Durability)}, reopened with {@code lookupsOnHeap}. */
+  static Filled filled(String name, int liveTokens, Durability durability,
+      boolean lookupsOnHeap) {
     Path dir = tempDirectory(name);
     List<String> sample = new ArrayList<>(Math.min(liveTokens, SAMPLE));
     Random pick = new Random(liveTokens);
@@ -78,7 +84,8 @@ final class Fixtures {
       }
     }
     Collections.shuffle(sample, pick);
-    FileTokenStore store = FileTokenStore.builder().directory(dir).durability(durability).build();
+    FileTokenStore store = FileTokenStore.builder().directory(dir).durability(durability)
+        .lookupsOnHeap(lookupsOnHeap).build();
     TokenService tokens = TokenService.builder().store(store).build();
     return new Filled(dir, store, tokens, sample.toArray(String[]::new));
   }

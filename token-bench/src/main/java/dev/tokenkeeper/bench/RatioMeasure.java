@@ -26,8 +26,10 @@ final class RatioMeasure {
 
   private RatioMeasure() {}
 
-  static void run(PrintStream out, int liveTokens, int rounds) throws Exception {
-    Fixtures.Filled filled = Fixtures.filled("ratio", liveTokens, Durability.SYNC);
+  static void run(PrintStream out, int liveTokens, int rounds, boolean lookupsOnHeap)
+      throws Exception {
+    Fixtures.Filled filled =
+        Fixtures.filled("ratio", liveTokens, Durability.SYNC, lookupsOnHeap);
     try {
       Presented tokens = Presented.of(filled.sample());
       AuthenticateBenchmark.Jwt jwt = new AuthenticateBenchmark.Jwt();
@@ -56,7 +58,8 @@ final class RatioMeasure {
       }
       out.println();
       out.printf(Locale.ROOT, "# Authenticate at %,d live tokens beside nimbus HS256,"
-          + " interleaved: %d rounds of about a second a side%n", liveTokens, rounds);
+          + " interleaved: %d rounds of about a second a side%s%n", liveTokens, rounds,
+          lookupsOnHeap ? "; the store opened with lookupsOnHeap" : "");
       out.println("| side | ns per call, median (range) |");
       out.println("|---|---|");
       out.printf(Locale.ROOT, "| tokenkeeper authenticate | %,.0f (%,.0f to %,.0f) |%n",

@@ -1110,18 +1110,94 @@ final class CompactLiveIndex implements LiveIndex {
   /**
    * {@inheritDoc} Starts writing the {@linkplain #pending replayed uses} into their slots, a
    * few at a time, on a thread of its own: each first write of a mapped page copies it, which
-   * the open then need not wait for.
+   * the open then need not wait for. Then, if asked, moves what lookups read to the heap on
+   * that thread ({@link #moveToHeapStep}).
    */
   @Override
-  public void serving() {
-    if (pending != null) {
-      StoreThreads.daemon("tokenkeeper-uses").newThread(() -> {
-        startWritingPending();
-        while (writePending(PENDING_STEP) > 0) {
-          Thread.yield();
-        }
-      }).start();
+  public void serving(boolean lookupsOnHeap) {
+    if (pending != null || lookupsOnHeap) {
+      StoreThreads.daemon("tokenkeeper-uses").newThread(new AfterServing(lookupsOnHeap)).start();
     }
+  }
+
+  /** The background work {@link #serving} starts. */
+  private final class AfterServing implements Runnable {
+    private final boolean lookupsOnHeap;
+
+    AfterServing(boolean lookupsOnHeap) {
+      this.lookupsOnHeap = lookupsOnHeap;
+    }
+
+    @Override
+    public void run() {
+      startWritingPending();
+      while (writePending(PENDING_STEP) > 0) {
+        Thread.yield();
+      }
+      if (lookupsOnHeap) {
+        try {
+          while (moveToHeapStep()) {
+            Thread.yield();
+          }
+        } catch (OutOfMemoryError full) {
+          // No room in the heap (each new part is made off the monitor, so no change is half
+          // done): lookups go on reading the mapped pages.
+        }
+      }
+    }
+  }
+
+  /**
+   * Moves one part a lookup reads from an image's mapped pages to the heap: a chunk of slots,
+   * else the digest table's cells. Returns false once none is left, or the index is closed or
+   * retired. The new array is made off the monitor (its pages are faulted in as it is zeroed,
+   * some milliseconds for a chunk on 4 KiB pages); only the copy, about a millisecond, holds it,
+   * inside a change, so that a lookup reading the old part retries on the new one.
+   *
+   * <p>Why: every read at random among a million sessions' pages misses the TLB as well as the
+   * cache, and a file's mapped pages are 4 KiB, where a heap on 2 MiB pages is not
+   * ({@code -XX:+UseTransparentHugePages}). There a lookup's two reads at random cost a page walk
+   * less each.
+   */
+  boolean moveToHeapStep() {
+    int chunk;
+    int size;
+    synchronized (this) {
+      if (closed || retired) {
+        return false;
+      }
+      chunk = slots.firstMappedChunk();
+      if (chunk >= 0) {
+        size = slots.chunkBytes(chunk);
+      } else if (byDigest.cells.isDirect()) {
+        size = byDigest.cells.limit();
+      } else {
+        return false;
+      }
+    }
+    ByteBuffer slotsInto = chunk >= 0 ? SlotArena.heapChunk(size) : null;
+    int[] cellsInto = chunk >= 0 ? null : new int[size];
+    synchronized (this) {
+      if (closed || retired) {
+        return false;
+      }
+      beginChange();
+      try {
+        if (slotsInto != null) {
+          slots.moveToHeap(chunk, slotsInto);
+        } else if (byDigest.cells.isDirect() && byDigest.cells.limit() == size) {
+          byDigest = byDigest.copiedInto(cellsInto);
+        }
+      } finally {
+        endChange();
+      }
+    }
+    return true;
+  }
+
+  /** How many of the parts {@link #moveToHeapStep} moves are still mapped pages; for tests. */
+  synchronized int mappedLookupParts() {
+    return slots.mappedChunks() + (byDigest.cells.isDirect() ? 1 : 0);
   }
 
   /** {@inheritDoc} Stops writing the replayed uses into slots no lookup reads any more. */

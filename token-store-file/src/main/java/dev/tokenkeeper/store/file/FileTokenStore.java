@@ -150,6 +150,8 @@ public final class FileTokenStore implements TokenStore {
    * fresh JVM some milliseconds to load, which an open need not wait for.
    */
   private final boolean zoneGiven;
+  /** See {@link Builder#lookupsOnHeap}. */
+  private final boolean lookupsOnHeap;
   /**
    * The live index: every session and token, changed only under changeLock. Replaced only by a
    * compaction's last step, by the index read back from its snapshot ({@link #serve}).
@@ -184,6 +186,7 @@ public final class FileTokenStore implements TokenStore {
     this.durability = builder.durability;
     this.clock = builder.clock != null ? builder.clock : Clock.systemUTC();
     this.zoneGiven = builder.clock != null;
+    this.lookupsOnHeap = builder.lookupsOnHeap;
     this.live = recovery.scan.state.live;
     this.imports = recovery.scan.state.imports;
     this.failure = new FailureLatch(directory, LOG);
@@ -472,6 +475,14 @@ public final class FileTokenStore implements TokenStore {
     failure.check();
   }
 
+  /**
+   * How many parts a lookup reads are a snapshot's mapped pages (see
+   * {@link Builder#lookupsOnHeap}); for tests.
+   */
+  int mappedLookupParts() {
+    return live instanceof CompactLiveIndex compact ? compact.mappedLookupParts() : 0;
+  }
+
   /** How many times a compaction's snapshot, read back, replaced the index served. */
   long served() {
     return served;
@@ -631,7 +642,7 @@ public final class FileTokenStore implements TokenStore {
         touches.serve(next);
         LiveIndex previous = live;
         live = next;
-        next.serving();
+        next.serving(lookupsOnHeap);
         previous.retire();
         served++;
         LOG.debug("Token store {}: serving the compaction's snapshot, caught up on {} records, "
@@ -722,7 +733,7 @@ public final class FileTokenStore implements TokenStore {
             .run(builder.legacyFile);
       }
       store.start(builder);
-      store.live.serving();
+      store.live.serving(store.lookupsOnHeap);
       // Sessions stored, not live ones: counting those would pass over every session.
       LOG.info("Opened token store {}: {} sessions loaded ({} tokens; {} records read) in {} ms",
           store.directory, store.live.sessionCount(), store.live.tokenCount(),
@@ -899,6 +910,7 @@ public final class FileTokenStore implements TokenStore {
     private Path legacyFile;
     private Duration legacyMaxLifetime = DEFAULT_LEGACY_MAX_LIFETIME;
     private boolean recoverDamaged;
+    private boolean lookupsOnHeap;
     private Disk disk = Disk.system();
     private final Set<String> set = ConcurrentHashMap.newKeySet();
 
@@ -1039,6 +1051,25 @@ public final class FileTokenStore implements TokenStore {
     public Builder recoverDamaged(boolean recover) {
       once("recoverDamaged");
       this.recoverDamaged = recover;
+      return this;
+    }
+
+    /**
+     * Whether to copy what a lookup reads (the sessions' slots and the table of digests, about 96
+     * bytes a session) from the snapshot's mapped pages into the heap, in the background once the
+     * store serves, after open and after each compaction; default false. Worth it for a large
+     * store in a JVM whose heap is on 2 MiB pages ({@code -XX:+UseTransparentHugePages}): a
+     * file's mapped pages are 4 KiB, and among a million sessions each of a lookup's reads at
+     * random then also walks the page tables. The copy costs that much heap, and at a million
+     * sessions some hundreds of milliseconds of one thread after each open and compaction;
+     * without 2 MiB pages for the heap it gains nothing. If the heap has no room, lookups go on
+     * reading the mapped pages.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder lookupsOnHeap(boolean onHeap) {
+      once("lookupsOnHeap");
+      this.lookupsOnHeap = onHeap;
       return this;
     }
 

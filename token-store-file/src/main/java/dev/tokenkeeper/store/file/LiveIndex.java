@@ -114,8 +114,11 @@ interface LiveIndex extends TokenStore {
   /**
    * The index now serves: what was replayed into it is complete, and work it put off to open
    * sooner may start. Called once, by the store that serves it.
+   *
+   * @param lookupsOnHeap whether to copy what lookups read from mapped pages into the heap, in
+   *     the background (see {@link FileTokenStore.Builder#lookupsOnHeap})
    */
-  default void serving() {}
+  default void serving(boolean lookupsOnHeap) {}
 
   /**
    * Another index serves in this one's place: lookups already under way may still read it, but

@@ -115,6 +115,58 @@ final class SlotArena {
     return chunkOf(slot).isDirect();
   }
 
+  /** The first chunk {@linkplain #mapped mapped} from an image, or -1 if all are on the heap. */
+  int firstMappedChunk() {
+    ByteBuffer[] held = chunks;
+    for (int i = 0; i < held.length; i++) {
+      if (held[i].isDirect()) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** How many chunks are {@linkplain #mapped mapped} from an image. */
+  int mappedChunks() {
+    int mapped = 0;
+    for (ByteBuffer chunk : chunks) {
+      mapped += chunk.isDirect() ? 1 : 0;
+    }
+    return mapped;
+  }
+
+  /** How many bytes chunk {@code index} holds. */
+  int chunkBytes(int index) {
+    return chunks[index].capacity();
+  }
+
+  /**
+   * An empty chunk on the heap of {@code bytes}, for {@link #moveToHeap}. Made off the index's
+   * lock: its pages are faulted in and zeroed here, not while writers wait.
+   */
+  static ByteBuffer heapChunk(int bytes) {
+    return ByteBuffer.allocate(bytes).order(ORDER);
+  }
+
+  /**
+   * Copies mapped chunk {@code index} into {@code into}, a {@linkplain #heapChunk heap chunk} as
+   * large, and serves it from there. Under the index's lock, so no write falls between the copy
+   * and the switch. Does nothing, returning false, if that chunk is no longer mapped or no longer
+   * that size.
+   */
+  boolean moveToHeap(int index, ByteBuffer into) {
+    ByteBuffer[] held = chunks;
+    if (index >= held.length || !held[index].isDirect()
+        || held[index].capacity() != into.capacity() || into.isDirect()) {
+      return false;
+    }
+    into.put(0, held[index], 0, into.capacity());
+    ByteBuffer[] moved = held.clone();
+    moved[index] = into;
+    chunks = moved;
+    return true;
+  }
+
   /** Where {@code field} of {@code slot} is in its {@linkplain #chunkOf chunk}. */
   static int at(int slot, int field) {
     return ((slot % CHUNK_SLOTS) * SLOT_LONGS + field) * Long.BYTES;

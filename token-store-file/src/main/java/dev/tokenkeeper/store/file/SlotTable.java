@@ -175,6 +175,25 @@ final class SlotTable {
     return wellSpread;
   }
 
+  /**
+   * This table with its cells copied into {@code heapCells}, an array as long, for an owner that
+   * serves a table {@linkplain #restore restored} from mapped pages from the heap instead. The
+   * copy shares this table's payload; the owner stops using this table, under its lock.
+   */
+  SlotTable copiedInto(int[] heapCells) {
+    if (heapCells.length != cells.limit()) {
+      throw new IllegalArgumentException(
+          heapCells.length + " cells for a table of " + cells.limit());
+    }
+    cells.get(0, heapCells);
+    SlotTable copy = new SlotTable(IntBuffer.wrap(heapCells), used, keys);
+    copy.payload = payload;
+    copy.wellSpread = wellSpread;
+    copy.named = named;
+    copy.stray = stray;
+    return copy;
+  }
+
   /** The payload beside the cells, or null if none is kept (yet). */
   int[] payload() {
     return payload;
