@@ -1111,7 +1111,7 @@ final class CompactLiveIndex implements LiveIndex {
    * {@inheritDoc} Starts writing the {@linkplain #pending replayed uses} into their slots, a
    * few at a time, on a thread of its own: each first write of a mapped page copies it, which
    * the open then need not wait for. Then, if asked, moves what lookups read to the heap on
-   * that thread ({@link #moveToHeapStep}).
+   * that thread ({@link #moveLookupsToHeap}).
    */
   @Override
   public void serving(boolean lookupsOnHeap) {
@@ -1136,58 +1136,103 @@ final class CompactLiveIndex implements LiveIndex {
       }
       if (lookupsOnHeap) {
         try {
-          while (moveToHeapStep()) {
-            Thread.yield();
-          }
+          Runtime heap = Runtime.getRuntime();
+          moveLookupsToHeap(heap.maxMemory(), heap.totalMemory() - heap.freeMemory());
         } catch (OutOfMemoryError full) {
-          // No room in the heap (each new part is made off the monitor, so no change is half
-          // done): lookups go on reading the mapped pages.
+          // Another thread took the room meanwhile: the parts not moved stay mapped.
         }
       }
     }
   }
 
   /**
-   * Moves one part a lookup reads from an image's mapped pages to the heap: a chunk of slots,
-   * else the digest table's cells. Returns false once none is left, or the index is closed or
-   * retired. The new array is made off the monitor (its pages are faulted in as it is zeroed,
-   * some milliseconds for a chunk on 4 KiB pages); only the copy, about a millisecond, holds it,
-   * inside a change, so that a lookup reading the old part retries on the new one.
-   *
-   * <p>Why: every read at random among a million sessions' pages misses the TLB as well as the
-   * cache, and a file's mapped pages are 4 KiB, where a heap on 2 MiB pages is not
-   * ({@code -XX:+UseTransparentHugePages}). There a lookup's two reads at random cost a page walk
-   * less each.
+   * Whether copies of {@code bytes} may be made in a heap of {@code max} bytes, {@code used} of
+   * them in use (live or not yet collected): they are at most a quarter of it, and twice them is
+   * free. The copies stay for as long as the index serves, and the application and the next
+   * compaction need the rest.
    */
-  boolean moveToHeapStep() {
-    int chunk;
-    int size;
+  static boolean heapHasRoomFor(long bytes, long max, long used) {
+    return bytes <= max / 4 && max - used >= 2 * bytes;
+  }
+
+  /**
+   * Moves what a lookup reads from an image's mapped pages to the heap: every chunk of slots
+   * still mapped, then the digest table's cells. Every new array is made first, off the monitor
+   * (its pages are faulted in as it is zeroed), and only if the heap {@linkplain #heapHasRoomFor
+   * has room} for them; if making one fails, none is kept. Then each part is copied off the
+   * monitor (on a cold file cache that reads the disk) and switched under it, inside a change so
+   * that a lookup reading the old part retries; if anything changed since the copy began, it is
+   * copied again first. Returns whether every part is on the heap: false if the heap has no
+   * room, or the index is closed or retired.
+   *
+   * <p>Why: a file's mapped pages are 4 KiB, and among a million sessions each of a lookup's
+   * reads at random then also misses the TLB and walks the page tables, where a heap on 2 MiB
+   * pages ({@code -XX:+UseTransparentHugePages}) mostly does not.
+   */
+  boolean moveLookupsToHeap(long maxHeap, long usedHeap) {
+    int[] chunks;
+    int[] sizes;
+    SlotTable table;
     synchronized (this) {
       if (closed || retired) {
         return false;
       }
-      chunk = slots.firstMappedChunk();
-      if (chunk >= 0) {
-        size = slots.chunkBytes(chunk);
-      } else if (byDigest.cells.isDirect()) {
-        size = byDigest.cells.limit();
-      } else {
-        return false;
+      chunks = slots.mappedChunks();
+      sizes = new int[chunks.length];
+      for (int i = 0; i < chunks.length; i++) {
+        sizes[i] = slots.chunkBytes(chunks[i]);
       }
+      table = byDigest.cells.isDirect() ? byDigest : null;
     }
-    ByteBuffer slotsInto = chunk >= 0 ? SlotArena.heapChunk(size) : null;
-    int[] cellsInto = chunk >= 0 ? null : new int[size];
+    long bytes = table == null ? 0 : 4L * table.cells.limit();
+    for (int size : sizes) {
+      bytes += size;
+    }
+    if (bytes == 0 || !heapHasRoomFor(bytes, maxHeap, usedHeap)) {
+      return bytes == 0;
+    }
+    ByteBuffer[] copies = new ByteBuffer[chunks.length];
+    int[] cells;
+    try {
+      for (int i = 0; i < chunks.length; i++) {
+        copies[i] = SlotArena.heapChunk(sizes[i]);
+      }
+      cells = table == null ? null : new int[table.cells.limit()];
+    } catch (OutOfMemoryError full) {
+      return false; // the arrays made so far are garbage: the heap is as it was
+    }
+    for (int i = 0; i < chunks.length; i++) {
+      if (!moveChunk(chunks[i], copies[i])) {
+        return false;
+      }
+      copies[i] = null;
+      Thread.yield();
+    }
+    return table == null || moveCells(table, cells);
+  }
+
+  /**
+   * Moves mapped chunk {@code chunk} into {@code into}; false only if the index is closed or
+   * retired. A chunk grown into a new array on the heap meanwhile needs no move.
+   */
+  private boolean moveChunk(int chunk, ByteBuffer into) {
+    long before;
+    synchronized (this) {
+      before = sequence;
+    }
+    if (!slots.copyChunk(chunk, into)) {
+      return !closed && !retired;
+    }
     synchronized (this) {
       if (closed || retired) {
         return false;
+      }
+      if (sequence != before && !slots.copyChunk(chunk, into)) {
+        return true;
       }
       beginChange();
       try {
-        if (slotsInto != null) {
-          slots.moveToHeap(chunk, slotsInto);
-        } else if (byDigest.cells.isDirect() && byDigest.cells.limit() == size) {
-          byDigest = byDigest.copiedInto(cellsInto);
-        }
+        slots.serveFrom(chunk, into);
       } finally {
         endChange();
       }
@@ -1195,9 +1240,45 @@ final class CompactLiveIndex implements LiveIndex {
     return true;
   }
 
-  /** How many of the parts {@link #moveToHeapStep} moves are still mapped pages; for tests. */
+  /** {@link #moveChunk} for the digest table's cells. A table built anew meanwhile is on the heap. */
+  private boolean moveCells(SlotTable table, int[] into) {
+    long before;
+    synchronized (this) {
+      before = sequence;
+    }
+    table.cells.get(0, into);
+    synchronized (this) {
+      if (closed || retired) {
+        return false;
+      }
+      if (byDigest != table) {
+        return true;
+      }
+      if (sequence != before) {
+        table.cells.get(0, into);
+      }
+      beginChange();
+      try {
+        byDigest = table.servedFrom(into);
+      } finally {
+        endChange();
+      }
+    }
+    return true;
+  }
+
+  /** How many bytes of mapped pages {@link #moveLookupsToHeap} would copy; for tests. */
+  synchronized long lookupBytesMapped() {
+    long bytes = byDigest.cells.isDirect() ? 4L * byDigest.cells.limit() : 0;
+    for (int chunk : slots.mappedChunks()) {
+      bytes += slots.chunkBytes(chunk);
+    }
+    return bytes;
+  }
+
+  /** How many of the parts {@link #moveLookupsToHeap} moves are still mapped pages; for tests. */
   synchronized int mappedLookupParts() {
-    return slots.mappedChunks() + (byDigest.cells.isDirect() ? 1 : 0);
+    return slots.mappedChunks().length + (byDigest.cells.isDirect() ? 1 : 0);
   }
 
   /** {@inheritDoc} Stops writing the replayed uses into slots no lookup reads any more. */

@@ -115,24 +115,17 @@ final class SlotArena {
     return chunkOf(slot).isDirect();
   }
 
-  /** The first chunk {@linkplain #mapped mapped} from an image, or -1 if all are on the heap. */
-  int firstMappedChunk() {
+  /** The chunks {@linkplain #mapped mapped} from an image, by index, ascending. */
+  int[] mappedChunks() {
     ByteBuffer[] held = chunks;
+    int[] mapped = new int[held.length];
+    int count = 0;
     for (int i = 0; i < held.length; i++) {
       if (held[i].isDirect()) {
-        return i;
+        mapped[count++] = i;
       }
     }
-    return -1;
-  }
-
-  /** How many chunks are {@linkplain #mapped mapped} from an image. */
-  int mappedChunks() {
-    int mapped = 0;
-    for (ByteBuffer chunk : chunks) {
-      mapped += chunk.isDirect() ? 1 : 0;
-    }
-    return mapped;
+    return Arrays.copyOf(mapped, count);
   }
 
   /** How many bytes chunk {@code index} holds. */
@@ -141,8 +134,8 @@ final class SlotArena {
   }
 
   /**
-   * An empty chunk on the heap of {@code bytes}, for {@link #moveToHeap}. Made off the index's
-   * lock: its pages are faulted in and zeroed here, not while writers wait.
+   * An empty chunk on the heap of {@code bytes}, for {@link #copyChunk} and {@link #serveFrom}.
+   * Made off the index's lock: its pages are faulted in and zeroed here, not while writers wait.
    */
   static ByteBuffer heapChunk(int bytes) {
     return ByteBuffer.allocate(bytes).order(ORDER);
@@ -150,21 +143,36 @@ final class SlotArena {
 
   /**
    * Copies mapped chunk {@code index} into {@code into}, a {@linkplain #heapChunk heap chunk} as
-   * large, and serves it from there. Under the index's lock, so no write falls between the copy
-   * and the switch. Does nothing, returning false, if that chunk is no longer mapped or no longer
-   * that size.
+   * large; false, copying nothing, if that chunk is no longer mapped or no longer that size. A
+   * copy made without the index's lock is whole only if no change was made meanwhile.
    */
-  boolean moveToHeap(int index, ByteBuffer into) {
-    ByteBuffer[] held = chunks;
-    if (index >= held.length || !held[index].isDirect()
-        || held[index].capacity() != into.capacity() || into.isDirect()) {
+  boolean copyChunk(int index, ByteBuffer into) {
+    ByteBuffer chunk = mappedChunk(index, into);
+    if (chunk == null) {
       return false;
     }
-    into.put(0, held[index], 0, into.capacity());
-    ByteBuffer[] moved = held.clone();
+    into.put(0, chunk, 0, into.capacity());
+    return true;
+  }
+
+  /**
+   * Serves chunk {@code index} from {@code into}, a whole {@linkplain #copyChunk copy} of it, from
+   * now on. Under the index's lock, with no change since the copy.
+   */
+  void serveFrom(int index, ByteBuffer into) {
+    if (mappedChunk(index, into) == null) {
+      throw new IllegalStateException("chunk " + index + " is not mapped or not that size");
+    }
+    ByteBuffer[] moved = chunks.clone();
     moved[index] = into;
     chunks = moved;
-    return true;
+  }
+
+  private ByteBuffer mappedChunk(int index, ByteBuffer like) {
+    ByteBuffer[] held = chunks;
+    boolean same = index < held.length && held[index].isDirect() && !like.isDirect()
+        && held[index].capacity() == like.capacity();
+    return same ? held[index] : null;
   }
 
   /** Where {@code field} of {@code slot} is in its {@linkplain #chunkOf chunk}. */

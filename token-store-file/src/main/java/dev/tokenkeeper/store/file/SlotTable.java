@@ -176,16 +176,15 @@ final class SlotTable {
   }
 
   /**
-   * This table with its cells copied into {@code heapCells}, an array as long, for an owner that
+   * This table with its cells held in {@code heapCells}, a whole copy of them, for an owner that
    * serves a table {@linkplain #restore restored} from mapped pages from the heap instead. The
-   * copy shares this table's payload; the owner stops using this table, under its lock.
+   * new table shares this one's payload; the owner stops using this one, under its lock.
    */
-  SlotTable copiedInto(int[] heapCells) {
+  SlotTable servedFrom(int[] heapCells) {
     if (heapCells.length != cells.limit()) {
       throw new IllegalArgumentException(
           heapCells.length + " cells for a table of " + cells.limit());
     }
-    cells.get(0, heapCells);
     SlotTable copy = new SlotTable(IntBuffer.wrap(heapCells), used, keys);
     copy.payload = payload;
     copy.wellSpread = wellSpread;

@@ -58,13 +58,9 @@ class LookupsOnHeapTest {
     List<SessionRecord> before = new ArrayList<>();
     index.forEachSession(before::add);
 
-    int steps = 0;
-    while (index.moveToHeapStep()) {
-      steps++;
-    }
-    assertEquals(4, steps);
+    assertTrue(index.moveLookupsToHeap(Long.MAX_VALUE, 0));
     assertEquals(0, index.mappedLookupParts());
-    assertFalse(index.moveToHeapStep(), "nothing left to move");
+    assertTrue(index.moveLookupsToHeap(Long.MAX_VALUE, 0), "nothing left to move");
 
     List<SessionRecord> after = new ArrayList<>();
     index.forEachSession(after::add);
@@ -127,11 +123,33 @@ class LookupsOnHeapTest {
   void aRetiredOrClosedIndex_movesNothing() throws IOException {
     CompactLiveIndex retired = mapped("retired", 2);
     retired.retire();
-    assertFalse(retired.moveToHeapStep());
+    assertFalse(retired.moveLookupsToHeap(Long.MAX_VALUE, 0));
     assertEquals(4, retired.mappedLookupParts());
     CompactLiveIndex closed = mapped("closed", 3);
     closed.close();
-    assertFalse(closed.moveToHeapStep());
+    assertFalse(closed.moveLookupsToHeap(Long.MAX_VALUE, 0));
+  }
+
+  /**
+   * The copies stay for as long as the index serves, so they are made only where the heap keeps
+   * room for the application and the next compaction: else nothing moves, and a heap the store
+   * works in without the option is not filled by it.
+   */
+  @Test
+  void aHeapWithoutRoom_movesNothing() throws IOException {
+    assertTrue(CompactLiveIndex.heapHasRoomFor(100, 400, 200));
+    assertFalse(CompactLiveIndex.heapHasRoomFor(100, 399, 0), "more than a quarter of the heap");
+    assertFalse(CompactLiveIndex.heapHasRoomFor(100, 400, 201), "less than twice them free");
+    assertTrue(CompactLiveIndex.heapHasRoomFor(100, Long.MAX_VALUE, 0), "no limit set");
+
+    CompactLiveIndex index = mapped("tight", 4);
+    long needed = index.lookupBytesMapped();
+    assertFalse(index.moveLookupsToHeap(4 * needed - 1, 0));
+    assertEquals(4, index.mappedLookupParts(), "nothing moved");
+    assertFalse(index.moveLookupsToHeap(4 * needed, 2 * needed + 1));
+    assertEquals(4, index.mappedLookupParts(), "nothing moved");
+    assertTrue(index.moveLookupsToHeap(4 * needed, 2 * needed));
+    assertEquals(0, index.mappedLookupParts());
   }
 
   /**
@@ -185,9 +203,7 @@ class LookupsOnHeapTest {
       Thread mover = new Thread(() -> {
         try {
           start.await();
-          while (index.moveToHeapStep()) {
-            Thread.yield();
-          }
+          assertTrue(index.moveLookupsToHeap(Long.MAX_VALUE, 0));
         } catch (Throwable e) {
           failed.add(e);
         } finally {
