@@ -1062,8 +1062,9 @@ public final class FileTokenStore implements TokenStore {
      * file's mapped pages are 4 KiB, and among a million sessions each of a lookup's reads at
      * random then also walks the page tables. The copy costs that much heap, and at a million
      * sessions some hundreds of milliseconds of one thread after each open and compaction;
-     * without 2 MiB pages for the heap it gains nothing. If the heap has no room, lookups go on
-     * reading the mapped pages.
+     * without 2 MiB pages for the heap it gains nothing. The copies are made only if they are
+     * at most an eighth of the heap and four times them is free; otherwise lookups go on reading
+     * the mapped pages. Made, they stay: size the heap for them.
      *
      * @throws IllegalStateException if already set
      */

@@ -137,18 +137,18 @@ class LookupsOnHeapTest {
    */
   @Test
   void aHeapWithoutRoom_movesNothing() throws IOException {
-    assertTrue(CompactLiveIndex.heapHasRoomFor(100, 400, 200));
-    assertFalse(CompactLiveIndex.heapHasRoomFor(100, 399, 0), "more than a quarter of the heap");
-    assertFalse(CompactLiveIndex.heapHasRoomFor(100, 400, 201), "less than twice them free");
+    assertTrue(CompactLiveIndex.heapHasRoomFor(100, 800, 400));
+    assertFalse(CompactLiveIndex.heapHasRoomFor(100, 799, 0), "more than an eighth of the heap");
+    assertFalse(CompactLiveIndex.heapHasRoomFor(100, 800, 401), "less than four times them free");
     assertTrue(CompactLiveIndex.heapHasRoomFor(100, Long.MAX_VALUE, 0), "no limit set");
 
     CompactLiveIndex index = mapped("tight", 4);
     long needed = index.lookupBytesMapped();
-    assertFalse(index.moveLookupsToHeap(4 * needed - 1, 0));
+    assertFalse(index.moveLookupsToHeap(8 * needed - 1, 0));
     assertEquals(4, index.mappedLookupParts(), "nothing moved");
-    assertFalse(index.moveLookupsToHeap(4 * needed, 2 * needed + 1));
+    assertFalse(index.moveLookupsToHeap(8 * needed, 4 * needed + 1));
     assertEquals(4, index.mappedLookupParts(), "nothing moved");
-    assertTrue(index.moveLookupsToHeap(4 * needed, 2 * needed));
+    assertTrue(index.moveLookupsToHeap(8 * needed, 4 * needed));
     assertEquals(0, index.mappedLookupParts());
   }
 
