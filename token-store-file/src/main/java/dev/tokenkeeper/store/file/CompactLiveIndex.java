@@ -1114,18 +1114,20 @@ final class CompactLiveIndex implements LiveIndex {
    * that thread ({@link #moveLookupsToHeap}).
    */
   @Override
-  public void serving(boolean lookupsOnHeap) {
+  public void serving(boolean lookupsOnHeap, Consumer<HeapCopy> copied) {
     if (pending != null || lookupsOnHeap) {
-      StoreThreads.daemon("tokenkeeper-uses").newThread(new AfterServing(lookupsOnHeap)).start();
+      StoreThreads.daemon("tokenkeeper-uses")
+          .newThread(new AfterServing(lookupsOnHeap ? copied : null)).start();
     }
   }
 
   /** The background work {@link #serving} starts. */
   private final class AfterServing implements Runnable {
-    private final boolean lookupsOnHeap;
+    /** Null if lookups are not to be copied into the heap. */
+    private final Consumer<HeapCopy> copied;
 
-    AfterServing(boolean lookupsOnHeap) {
-      this.lookupsOnHeap = lookupsOnHeap;
+    AfterServing(Consumer<HeapCopy> copied) {
+      this.copied = copied;
     }
 
     @Override
@@ -1134,12 +1136,20 @@ final class CompactLiveIndex implements LiveIndex {
       while (writePending(PENDING_STEP) > 0) {
         Thread.yield();
       }
-      if (lookupsOnHeap) {
+      long bytes = copied == null ? 0 : lookupBytesMapped();
+      if (bytes > 0) {
+        Runtime heap = Runtime.getRuntime();
+        long max = heap.maxMemory();
+        long used = heap.totalMemory() - heap.freeMemory();
+        long started = System.nanoTime();
+        boolean made;
         try {
-          Runtime heap = Runtime.getRuntime();
-          moveLookupsToHeap(heap.maxMemory(), heap.totalMemory() - heap.freeMemory());
+          made = moveLookupsToHeap(max, used);
         } catch (OutOfMemoryError full) {
-          // Another thread took the room meanwhile: the parts not moved stay mapped.
+          made = false; // another thread took the room meanwhile: the rest stays mapped
+        }
+        if (made || !(closed || retired)) {
+          copied.accept(new HeapCopy(made, bytes, max, used, System.nanoTime() - started));
         }
       }
     }
@@ -1269,7 +1279,7 @@ final class CompactLiveIndex implements LiveIndex {
     return true;
   }
 
-  /** How many bytes of mapped pages {@link #moveLookupsToHeap} would copy; for tests. */
+  /** How many bytes of mapped pages {@link #moveLookupsToHeap} would copy. */
   synchronized long lookupBytesMapped() {
     long bytes = byDigest.cells.isDirect() ? 4L * byDigest.cells.limit() : 0;
     for (int chunk : slots.mappedChunks()) {

@@ -29,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,6 +153,7 @@ public final class FileTokenStore implements TokenStore {
   private final boolean zoneGiven;
   /** See {@link Builder#lookupsOnHeap}. */
   private final boolean lookupsOnHeap;
+  private final Consumer<LiveIndex.HeapCopy> heapCopies = new HeapCopyLog();
   /**
    * The live index: every session and token, changed only under changeLock. Replaced only by a
    * compaction's last step, by the index read back from its snapshot ({@link #serve}).
@@ -475,6 +477,22 @@ public final class FileTokenStore implements TokenStore {
     failure.check();
   }
 
+  /** Says what became of each copy of what lookups read into the heap. */
+  private final class HeapCopyLog implements Consumer<LiveIndex.HeapCopy> {
+    @Override
+    public void accept(LiveIndex.HeapCopy copy) {
+      if (copy.made()) {
+        LOG.info("Token store {}: lookups read from the heap, {} MB copied from the snapshot in"
+            + " {} ms", directory, copy.bytes() >> 20, TimeUnit.NANOSECONDS.toMillis(copy.nanos()));
+      } else {
+        LOG.warn("Token store {}: lookups go on reading the snapshot's pages: {} MB of copies"
+            + " need at most an eighth of the heap and four times them free ({} MB in use of"
+            + " {} MB); see lookupsOnHeap", directory, copy.bytes() >> 20,
+            copy.usedHeap() >> 20, copy.maxHeap() >> 20);
+      }
+    }
+  }
+
   /**
    * How many parts a lookup reads are a snapshot's mapped pages (see
    * {@link Builder#lookupsOnHeap}); for tests.
@@ -642,7 +660,7 @@ public final class FileTokenStore implements TokenStore {
         touches.serve(next);
         LiveIndex previous = live;
         live = next;
-        next.serving(lookupsOnHeap);
+        next.serving(lookupsOnHeap, heapCopies);
         previous.retire();
         served++;
         LOG.debug("Token store {}: serving the compaction's snapshot, caught up on {} records, "
@@ -733,7 +751,7 @@ public final class FileTokenStore implements TokenStore {
             .run(builder.legacyFile);
       }
       store.start(builder);
-      store.live.serving(store.lookupsOnHeap);
+      store.live.serving(store.lookupsOnHeap, store.heapCopies);
       // Sessions stored, not live ones: counting those would pass over every session.
       LOG.info("Opened token store {}: {} sessions loaded ({} tokens; {} records read) in {} ms",
           store.directory, store.live.sessionCount(), store.live.tokenCount(),

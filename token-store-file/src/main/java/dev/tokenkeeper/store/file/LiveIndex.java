@@ -116,9 +116,17 @@ interface LiveIndex extends TokenStore {
    * sooner may start. Called once, by the store that serves it.
    *
    * @param lookupsOnHeap whether to copy what lookups read from mapped pages into the heap, in
-   *     the background (see {@link FileTokenStore.Builder#lookupsOnHeap})
+   *     the background (see {@link FileTokenStore.Builder#lookupsOnHeap}), telling
+   *     {@code copied} what became of it
    */
-  default void serving(boolean lookupsOnHeap) {}
+  default void serving(boolean lookupsOnHeap, Consumer<HeapCopy> copied) {}
+
+  /**
+   * What became of copying what lookups read into the heap: {@code made} or refused for want of
+   * room, {@code bytes} of copies in a heap of {@code maxHeap} bytes, {@code usedHeap} in use
+   * when it was decided, in {@code nanos}. Immutable.
+   */
+  record HeapCopy(boolean made, long bytes, long maxHeap, long usedHeap, long nanos) {}
 
   /**
    * Another index serves in this one's place: lookups already under way may still read it, but

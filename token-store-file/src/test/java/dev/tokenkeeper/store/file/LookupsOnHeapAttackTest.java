@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -372,9 +373,10 @@ class LookupsOnHeapAttackTest {
       });
       writer.start();
       reader.start();
-      index.serving(true);
+      List<LiveIndex.HeapCopy> copies = new CopyOnWriteArrayList<>();
+      index.serving(true, copies::add);
       long deadline = System.nanoTime() + 20_000_000_000L;
-      while ((index.pendingUses() > 0 || index.mappedLookupParts() > 0)
+      while ((index.pendingUses() > 0 || index.mappedLookupParts() > 0 || copies.isEmpty())
           && System.nanoTime() < deadline) {
         Thread.sleep(1);
       }
@@ -385,6 +387,8 @@ class LookupsOnHeapAttackTest {
       assertTrue(failed.isEmpty(), () -> "failed: " + failed.peek());
       assertEquals(0, index.pendingUses());
       assertEquals(0, index.mappedLookupParts());
+      assertEquals(1, copies.size());
+      assertTrue(copies.get(0).made(), "reported made");
       LiveIndex read = ImageRoundTrip.of(index);
       for (LiveIndex each : List.of(index, read)) {
         for (int at = 0; at < SESSIONS; at++) {

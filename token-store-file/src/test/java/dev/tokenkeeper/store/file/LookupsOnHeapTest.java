@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tokenkeeper.core.CapturedLogs;
 import dev.tokenkeeper.core.MutableClock;
 import dev.tokenkeeper.core.Session;
 import dev.tokenkeeper.core.SessionId;
@@ -22,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 /**
  * What a lookup reads, moved from a snapshot's mapped pages to the heap while the index serves
@@ -97,6 +99,7 @@ class LookupsOnHeapTest {
     try (FileTokenStore moved = FileTokenStore.builder().directory(store).clock(clock)
         .compactionThreshold(Long.MAX_VALUE).lookupsOnHeap(true).build()) {
       awaitMoved(moved);
+      awaitLine(store, "lookups read from the heap, ");
       assertTrue(moved.revokeSession(SessionId.of(5, 7), T0.plusSeconds(1)));
       moved.compact();
       assertEquals(1, moved.served(), "a compaction's snapshot serves");
@@ -109,6 +112,17 @@ class LookupsOnHeapTest {
       assertTrue(reopened.find(RandomSessions.numbered(5)).orElseThrow().session().isRevoked());
       assertEquals(2_999, reopened.liveCount(), "all but the one revoked");
     }
+  }
+
+  /** Waits for the INFO line the move ends with: written after its last part is switched. */
+  private static void awaitLine(Path store, String text) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (CapturedLogs.texts(Level.INFO, store.toString()).stream().noneMatch(
+        line -> line.contains(text)) && System.nanoTime() < deadline) {
+      Thread.sleep(2);
+    }
+    assertTrue(CapturedLogs.texts(Level.INFO, store.toString()).stream()
+        .anyMatch(line -> line.contains(text)), () -> "no line saying: " + text);
   }
 
   private static void awaitMoved(FileTokenStore store) throws InterruptedException {

@@ -160,7 +160,7 @@ class ReplayedUsesDifferentialTest {
       writer.setDaemon(true);
       writer.start();
     } else {
-      mapped.serving(false);
+      mapped.serving(false, copy -> {});
     }
     for (int step = 0; step < ops; step++) {
       String op = randomOp(mapped, heap, false);

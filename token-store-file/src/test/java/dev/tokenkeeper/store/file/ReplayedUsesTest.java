@@ -75,7 +75,7 @@ class ReplayedUsesTest {
   @Test
   void serving_writesThemOnAThreadOfItsOwn() throws Exception {
     CompactLiveIndex index = replayed();
-    index.serving(false);
+    index.serving(false, copy -> {});
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (index.pendingUses() > 0 && System.nanoTime() < deadline) {
       Thread.sleep(5);
