@@ -22,9 +22,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * printing a Markdown table of its figures and ratios. {@code open}, {@code http}, {@code stores}
  * (the file store beside Redis and PostgreSQL), {@code redis} (single Redis beside a cluster),
  * {@code touch} (writes caused by sliding expiry), {@code overhead [liveTokens [rounds]]}
- * (observation's cost, interleaved), {@code ratio [liveTokens [rounds [heap]]]} (authenticate beside
- * nimbus HS256, interleaved; {@code heap} opens the store with {@code lookupsOnHeap}) or {@code sync} (group commit under load against one fsync
- * per record; optional rounds and seconds per side, default 5 and 10) runs that group alone;
+ * (observation's cost, interleaved), {@code ratio [liveTokens [rounds [heap]]]} (authenticate
+ * beside nimbus HS256, interleaved; {@code heap} opens the store with {@code lookupsOnHeap}) or
+ * {@code sync} (group commit under load against one fsync per record; optional rounds and
+ * seconds per side, default 5 and 10) runs that group alone;
  * {@code open-floor FILE SESSIONS} times the least an open of that many sessions could cost;
  * {@code memory} measures what this machine's memory costs a lookup and an open;
  * {@code open-flags [sessions [rounds]]} opens one store in fresh JVMs with deployment flags

@@ -1252,7 +1252,9 @@ final class CompactLiveIndex implements LiveIndex {
     return true;
   }
 
-  /** {@link #moveChunk} for the digest table's cells. A table built anew meanwhile is on the heap. */
+  /**
+   * {@link #moveChunk} for the digest table's cells. A table built anew meanwhile is on the heap.
+   */
   private boolean moveCells(SlotTable table, int[] into) {
     long before;
     synchronized (this) {

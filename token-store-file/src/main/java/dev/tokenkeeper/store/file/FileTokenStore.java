@@ -1078,9 +1078,10 @@ public final class FileTokenStore implements TokenStore {
      * store serves, after open and after each compaction; default false. Worth it for a large
      * store in a JVM whose heap is on 2 MiB pages ({@code -XX:+UseTransparentHugePages}): a
      * file's mapped pages are 4 KiB, and among a million sessions each of a lookup's reads at
-     * random then also walks the page tables. The copy costs that much heap, and at a million
-     * sessions some hundreds of milliseconds of one thread after each open and compaction;
-     * without 2 MiB pages for the heap it gains nothing. The copies are made only if they are
+     * random then also walks the page tables. The copy costs that much heap, and one thread's
+     * time after each open and compaction: tens of milliseconds at a million sessions where new
+     * heap pages are cheap, a few hundred where each MiB of them costs milliseconds. Without
+     * 2 MiB pages for the heap it gains nothing. The copies are made only if they are
      * at most an eighth of the heap and four times them is free; otherwise lookups go on reading
      * the mapped pages. Made, they stay: size the heap for them.
      *
